@@ -1,0 +1,20 @@
+//! The pure domain: no I/O, no clocks, no randomness — callers pass them in.
+//!
+//! - [`ids`]: the newtypes that parse (`RequestId`, `ProjectKey`, `EnvName`, `ModuleType`);
+//! - [`registry`]: the module registry, its strict loader and the input schema;
+//! - [`config`]: validation and normalization of a request's inputs;
+//! - [`request`]: the stored request document;
+//! - [`status`]: the status derived from a request's facts;
+//! - [`policy`]: who may do what, and why not;
+//! - [`hcl`], [`render`], [`blocks`]: the literal encoder, the block renderer
+//!   and the bounded-block editor.
+
+pub mod blocks;
+pub mod config;
+pub mod hcl;
+pub mod ids;
+pub mod policy;
+pub mod registry;
+pub mod render;
+pub mod request;
+pub mod status;

@@ -1,0 +1,286 @@
+//! Who may do what: one pure function decides every action, for the REST
+//! API, the UI, server functions and webhooks alike. The UI only mirrors it.
+
+use super::request::Request;
+use super::status::{Status, Step, derive_status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// A user's role; each includes the rights of the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads requests and plans.
+    Viewer,
+    /// Files, follows and edits their own requests.
+    Requester,
+    /// Approves, merges and applies.
+    Approver,
+    /// Manages users, tokens and the catalogue.
+    Admin,
+}
+
+impl Role {
+    /// Parses `viewer`, `requester`, `approver` or `admin`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "viewer" => Self::Viewer,
+            "requester" => Self::Requester,
+            "approver" => Self::Approver,
+            "admin" => Self::Admin,
+            _ => return None,
+        })
+    }
+
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Requester => "requester",
+            Self::Approver => "approver",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// Whoever is acting: a person or a machine token's owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Login.
+    pub login: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// The deployment's guardrails.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Policy {
+    /// Environments treated as production.
+    pub prod_environments: BTreeSet<String>,
+    /// Who may approve, merge and apply in production.
+    pub prod_allowed_users: BTreeSet<String>,
+    /// Who may destroy in production.
+    pub destroy_prod_allowed_users: BTreeSet<String>,
+    /// A requester may not approve their own production request.
+    pub four_eyes: bool,
+}
+
+impl Policy {
+    /// Whether `env` is a production environment.
+    pub fn is_prod(&self, env: &str) -> bool {
+        self.prod_environments.contains(env)
+    }
+}
+
+/// Everything one can do to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Run a (new) plan of the PR's head.
+    Plan,
+    /// Approve the current plan.
+    Approve,
+    /// Merge the approved PR.
+    Merge,
+    /// Apply the merged change.
+    Apply,
+    /// Change the config (new revision, new PR).
+    Update,
+    /// Remove the block and destroy the resources.
+    Destroy,
+    /// Retry the failed step.
+    Retry,
+}
+
+impl Action {
+    /// Every action, in the order the UI lists them.
+    pub const ALL: [Action; 7] = [
+        Self::Plan,
+        Self::Approve,
+        Self::Merge,
+        Self::Apply,
+        Self::Update,
+        Self::Destroy,
+        Self::Retry,
+    ];
+
+    /// Lowercase name (also the REST path segment).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plan => "plan",
+            Self::Approve => "approve",
+            Self::Merge => "merge",
+            Self::Apply => "apply",
+            Self::Update => "update",
+            Self::Destroy => "destroy",
+            Self::Retry => "retry",
+        }
+    }
+
+    /// Parses a lowercase name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// The answer for one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Go ahead.
+    Allowed,
+    /// Not this actor (HTTP 403); `rule` names the rule that refused.
+    Forbidden {
+        /// Stable rule id, e.g. `prod.allow_list`.
+        rule: String,
+        /// The reason in words.
+        reason: String,
+    },
+    /// Not in this state (HTTP 409).
+    Conflict {
+        /// The reason in words.
+        reason: String,
+    },
+}
+
+impl Decision {
+    /// Whether the action may go ahead.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Self::Allowed)
+    }
+}
+
+fn forbidden(rule: &str, reason: impl Into<String>) -> Decision {
+    Decision::Forbidden {
+        rule: rule.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn conflict(reason: impl Into<String>) -> Decision {
+    Decision::Conflict {
+        reason: reason.into(),
+    }
+}
+
+/// The right an action needs, after resolving `Retry` to its failed step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Right {
+    Edit,
+    Ship,
+    Destroy,
+}
+
+fn right_for(action: Action, status: Status) -> Right {
+    match action {
+        Action::Plan | Action::Update => Right::Edit,
+        Action::Approve | Action::Merge | Action::Apply => Right::Ship,
+        Action::Destroy => Right::Destroy,
+        Action::Retry => match status.failed_step() {
+            Some(Step::Apply) => Right::Ship,
+            Some(Step::Destroy | Step::Cleanup) => Right::Destroy,
+            _ => Right::Edit,
+        },
+    }
+}
+
+/// Decides one action: first who (403), then whether the state allows it (409).
+pub fn decide(action: Action, req: &Request, actor: &Actor, policy: &Policy) -> Decision {
+    let status = derive_status(req);
+    let who = authorize(action, status, req, actor, policy);
+    if !who.is_allowed() {
+        return who;
+    }
+    check_state(action, status)
+}
+
+fn authorize(
+    action: Action,
+    status: Status,
+    req: &Request,
+    actor: &Actor,
+    policy: &Policy,
+) -> Decision {
+    if actor.role == Role::Viewer {
+        return forbidden(
+            "role.viewer",
+            "viewers can read requests but not act on them",
+        );
+    }
+    let own = req.created_by == actor.login;
+    let prod = policy.is_prod(req.environment.as_str());
+    match right_for(action, status) {
+        Right::Edit | Right::Destroy if actor.role == Role::Requester && !own => forbidden(
+            "role.requester_own",
+            "requesters can act only on their own requests; ask an approver",
+        ),
+        Right::Destroy if prod && !policy.destroy_prod_allowed_users.contains(&actor.login) => {
+            forbidden(
+                "prod.destroy_allow_list",
+                "destroying in production needs a user on the prod destroy allow-list",
+            )
+        }
+        Right::Ship if actor.role < Role::Approver => forbidden(
+            "role.approver",
+            format!("`{}` needs the approver or admin role", action.as_str()),
+        ),
+        Right::Ship if prod && !policy.prod_allowed_users.contains(&actor.login) => forbidden(
+            "prod.allow_list",
+            format!(
+                "{} in production needs a user on the prod allow-list",
+                action.as_str()
+            ),
+        ),
+        Right::Ship if prod && policy.four_eyes && own && action == Action::Approve => forbidden(
+            "prod.four_eyes",
+            "a production request needs a second person: you cannot approve your own",
+        ),
+        _ => Decision::Allowed,
+    }
+}
+
+fn check_state(action: Action, status: Status) -> Decision {
+    use Status as S;
+    let ok = match action {
+        Action::Plan => matches!(
+            status,
+            S::Created | S::PlanReady | S::Approved | S::Failed(Step::Plan)
+        ),
+        Action::Approve => status == S::PlanReady,
+        Action::Merge => status == S::Approved,
+        Action::Apply => status == S::Merged,
+        Action::Update => !matches!(status, S::Applying | S::Destroying | S::Destroyed),
+        Action::Destroy => !matches!(
+            status,
+            S::Planning | S::Applying | S::Destroying | S::Destroyed
+        ),
+        Action::Retry => matches!(status, S::Failed(_)),
+    };
+    if ok {
+        return Decision::Allowed;
+    }
+    conflict(match (action, status) {
+        (_, S::Destroyed) => "the request is destroyed".to_owned(),
+        (Action::Approve, S::Approved) => "the current plan is already approved".to_owned(),
+        (Action::Approve, _) => format!("only a ready plan can be approved (status: {status})"),
+        (Action::Merge, _) => format!("only an approved plan can be merged (status: {status})"),
+        (Action::Apply, _) => format!("only a merged change can be applied (status: {status})"),
+        (Action::Retry, _) => format!("nothing has failed (status: {status})"),
+        (_, S::Planning | S::Applying | S::Destroying) => {
+            format!("wait until the request is no longer {status}")
+        }
+        _ => format!("not possible while the request is {status}"),
+    })
+}
+
+/// Every action with its decision for this actor: the UI shows the allowed
+/// ones and the reason for the others.
+pub fn allowed_actions(req: &Request, actor: &Actor, policy: &Policy) -> Vec<(Action, Decision)> {
+    Action::ALL
+        .into_iter()
+        .map(|a| (a, decide(a, req, actor, policy)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+//! Table tests: every status × action, then who may act.
+
+use super::*;
+use crate::domain::status::tests::{ALL, in_status};
+
+fn policy() -> Policy {
+    Policy {
+        prod_environments: ["prod".to_owned()].into(),
+        prod_allowed_users: ["pat".to_owned(), "alice".to_owned()].into(),
+        destroy_prod_allowed_users: ["dora".to_owned()].into(),
+        four_eyes: true,
+    }
+}
+
+fn actor(login: &str, role: Role) -> Actor {
+    Actor {
+        login: login.into(),
+        role,
+    }
+}
+
+/// The actions the state allows, for an actor every rule lets through.
+fn allowed_in(status: Status) -> &'static str {
+    use Status as S;
+    match status {
+        S::Created => "plan update destroy",
+        S::Planning => "update",
+        S::PlanReady => "plan approve update destroy",
+        S::Approved => "plan merge update destroy",
+        S::Merged => "apply update destroy",
+        S::Applying => "",
+        S::Applied => "update destroy",
+        S::Destroying => "",
+        S::Destroyed => "",
+        S::Failed(Step::Plan) => "plan update destroy retry",
+        S::Failed(_) => "update destroy retry",
+    }
+}
+
+#[test]
+fn every_status_allows_exactly_its_actions() {
+    let admin = actor("root", Role::Admin);
+    for status in ALL {
+        let req = in_status("dev", status);
+        let got: Vec<_> = allowed_actions(&req, &admin, &policy())
+            .into_iter()
+            .filter(|(_, d)| d.is_allowed())
+            .map(|(a, _)| a.as_str())
+            .collect();
+        assert_eq!(got.join(" "), allowed_in(status), "status {status}");
+        for (action, decision) in allowed_actions(&req, &admin, &policy()) {
+            if let Decision::Conflict { reason } = decision {
+                assert!(!reason.is_empty(), "{status} {action:?}");
+            } else {
+                assert!(
+                    decision.is_allowed(),
+                    "admin on dev is never forbidden: {status} {action:?}"
+                );
+            }
+        }
+    }
+}
+
+/// The rule (or "ok") for an action in a state that allows it.
+fn rule(action: Action, env: &str, who: &Actor) -> String {
+    let status = match action {
+        Action::Approve => Status::PlanReady,
+        Action::Merge => Status::Approved,
+        Action::Apply => Status::Merged,
+        Action::Retry => Status::Failed(Step::Apply),
+        _ => Status::Created,
+    };
+    let req = in_status(env, status);
+    match decide(action, &req, who, &policy()) {
+        Decision::Allowed => "ok".into(),
+        Decision::Forbidden { rule, .. } => rule,
+        Decision::Conflict { reason } => panic!("state should allow {action:?}: {reason}"),
+    }
+}
+
+#[test]
+fn who_may_act_is_one_table() {
+    let alice = actor("alice", Role::Requester); // owns every fixture request
+    let mallory = actor("mallory", Role::Requester);
+    let viewer = actor("vic", Role::Viewer);
+    let bob = actor("bob", Role::Approver); // not on any allow-list
+    let pat = actor("pat", Role::Approver); // prod allow-list
+    let alice_approver = actor("alice", Role::Approver); // on the list, but owns the request
+    let dora = actor("dora", Role::Admin); // prod destroy list only
+    #[rustfmt::skip]
+    let table: &[(&Actor, &str, Action, &str)] = &[
+        (&viewer, "dev", Action::Plan, "role.viewer"),
+        (&viewer, "dev", Action::Approve, "role.viewer"),
+        (&alice, "dev", Action::Plan, "ok"),
+        (&alice, "dev", Action::Update, "ok"),
+        (&alice, "dev", Action::Destroy, "ok"),
+        (&alice, "dev", Action::Approve, "role.approver"),
+        (&alice, "dev", Action::Merge, "role.approver"),
+        (&alice, "dev", Action::Apply, "role.approver"),
+        (&alice, "dev", Action::Retry, "role.approver"),
+        (&alice, "prod", Action::Destroy, "prod.destroy_allow_list"),
+        (&mallory, "dev", Action::Plan, "role.requester_own"),
+        (&mallory, "dev", Action::Update, "role.requester_own"),
+        (&mallory, "dev", Action::Destroy, "role.requester_own"),
+        (&bob, "dev", Action::Approve, "ok"),
+        (&bob, "dev", Action::Merge, "ok"),
+        (&bob, "dev", Action::Apply, "ok"),
+        (&bob, "dev", Action::Update, "ok"),
+        (&bob, "prod", Action::Approve, "prod.allow_list"),
+        (&bob, "prod", Action::Merge, "prod.allow_list"),
+        (&bob, "prod", Action::Apply, "prod.allow_list"),
+        (&bob, "prod", Action::Retry, "prod.allow_list"),
+        (&bob, "prod", Action::Destroy, "prod.destroy_allow_list"),
+        (&pat, "prod", Action::Approve, "ok"),
+        (&pat, "prod", Action::Merge, "ok"),
+        (&pat, "prod", Action::Apply, "ok"),
+        (&pat, "prod", Action::Destroy, "prod.destroy_allow_list"),
+        (&alice_approver, "prod", Action::Approve, "prod.four_eyes"),
+        (&alice_approver, "prod", Action::Merge, "ok"),
+        (&alice_approver, "dev", Action::Approve, "ok"),
+        (&dora, "prod", Action::Destroy, "ok"),
+        (&dora, "prod", Action::Approve, "prod.allow_list"),
+        (&dora, "dev", Action::Approve, "ok"),
+    ];
+    for (who, env, action, expected) in table {
+        assert_eq!(
+            &rule(*action, env, who),
+            expected,
+            "{} on {env}: {action:?}",
+            who.login
+        );
+    }
+}
+
+#[test]
+fn four_eyes_can_be_switched_off() {
+    let mut p = policy();
+    p.four_eyes = false;
+    let req = in_status("prod", Status::PlanReady);
+    let own = actor("alice", Role::Approver);
+    assert!(decide(Action::Approve, &req, &own, &p).is_allowed());
+}
+
+#[test]
+fn forbidden_wins_over_conflict() {
+    let req = in_status("dev", Status::Destroyed);
+    let d = decide(
+        Action::Approve,
+        &req,
+        &actor("vic", Role::Viewer),
+        &policy(),
+    );
+    assert!(matches!(d, Decision::Forbidden { .. }), "{d:?}");
+}
+
+#[test]
+fn actions_and_roles_round_trip_by_name() {
+    for a in Action::ALL {
+        assert_eq!(Action::parse(a.as_str()), Some(a));
+    }
+    for r in [Role::Viewer, Role::Requester, Role::Approver, Role::Admin] {
+        assert_eq!(Role::parse(r.as_str()), Some(r));
+    }
+    assert_eq!(Action::parse("nuke"), None);
+}

@@ -1,0 +1,223 @@
+//! The request document as stored (`requests/<id>.json`).
+//!
+//! It holds facts only — PRs, run attempts, approval, events. The status is
+//! derived from them by [`super::status::derive_status`], never stored.
+
+use super::config::Config;
+use super::ids::{EnvName, ModuleType, ProjectKey, RequestId};
+use serde::{Deserialize, Serialize};
+
+/// An RFC 3339 UTC timestamp, as written by the server's clock.
+pub type Timestamp = String;
+
+/// The stored request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Sortable id.
+    pub id: RequestId,
+    /// Incremented by exactly one on every write.
+    pub version: u64,
+    /// Project key.
+    pub project: ProjectKey,
+    /// Environment.
+    pub environment: EnvName,
+    /// Registry module type.
+    pub module: ModuleType,
+    /// Config revision: 1 at creation, +1 per update.
+    pub revision: u32,
+    /// Normalized inputs.
+    pub config: Config,
+    /// Login of the requester.
+    pub created_by: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last write time.
+    pub updated_at: Timestamp,
+    /// The PR of the current revision.
+    #[serde(default)]
+    pub pr: Option<PullRequest>,
+    /// Plan, apply and destroy attempts.
+    #[serde(default)]
+    pub runs: Runs,
+    /// Approval of one plan attempt at one head sha.
+    #[serde(default)]
+    pub approval: Option<Approval>,
+    /// The PR removing the block, once destroy was asked for.
+    #[serde(default)]
+    pub cleanup_pr: Option<PullRequest>,
+    /// Timeline.
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+/// A pull request in the project's infra repo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// PR number.
+    pub number: u64,
+    /// Web link.
+    pub url: String,
+    /// Head branch (`request/<id>`, `cleanup/<id>`).
+    pub branch: String,
+    /// Current head commit.
+    pub head_sha: String,
+    /// Merge commit, once merged.
+    #[serde(default)]
+    pub merged_sha: Option<String>,
+    /// Open, closed or merged.
+    pub state: PrState,
+}
+
+/// A PR's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrState {
+    /// Open for review.
+    Open,
+    /// Closed without merge.
+    Closed,
+    /// Merged.
+    Merged,
+}
+
+/// Run history per kind of run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Runs {
+    /// `terraform plan` attempts.
+    #[serde(default)]
+    pub plan: RunHistory,
+    /// `terraform apply` attempts.
+    #[serde(default)]
+    pub apply: RunHistory,
+    /// `terraform destroy` attempts.
+    #[serde(default)]
+    pub destroy: RunHistory,
+}
+
+/// Attempts of one kind of run; `current_attempt` is the newest's number.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunHistory {
+    /// Number of the newest attempt (0 when none).
+    pub current_attempt: u32,
+    /// All attempts, oldest first.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+}
+
+impl RunHistory {
+    /// The newest attempt.
+    pub fn latest(&self) -> Option<&Attempt> {
+        self.attempts.iter().max_by_key(|a| a.attempt)
+    }
+
+    /// The newest attempt made at `sha`.
+    pub fn latest_at(&self, sha: &str) -> Option<&Attempt> {
+        self.attempts
+            .iter()
+            .filter(|a| a.head_sha == sha)
+            .max_by_key(|a| a.attempt)
+    }
+}
+
+/// One run of plan, apply or destroy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// Executor's run id.
+    pub run_id: String,
+    /// Link to the run, when there is one.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Commit the run used.
+    pub head_sha: String,
+    /// Queued, running or completed.
+    pub status: RunStatus,
+    /// Outcome once completed.
+    #[serde(default)]
+    pub conclusion: Option<Conclusion>,
+    /// When it was dispatched.
+    pub dispatched_at: Timestamp,
+    /// When it completed.
+    #[serde(default)]
+    pub completed_at: Option<Timestamp>,
+    /// Resource counts of a plan.
+    #[serde(default)]
+    pub summary: Option<PlanSummary>,
+}
+
+impl Attempt {
+    /// Completed successfully.
+    pub fn succeeded(&self) -> bool {
+        self.status == RunStatus::Completed && self.conclusion == Some(Conclusion::Success)
+    }
+
+    /// Completed with any other conclusion.
+    pub fn failed(&self) -> bool {
+        self.status == RunStatus::Completed && self.conclusion != Some(Conclusion::Success)
+    }
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Dispatched, not started.
+    Queued,
+    /// Running.
+    Running,
+    /// Finished (see the conclusion). Never goes back.
+    Completed,
+}
+
+/// How a completed run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conclusion {
+    /// It worked.
+    Success,
+    /// It failed.
+    Failure,
+    /// Someone cancelled it.
+    Cancelled,
+    /// It ran out of time.
+    TimedOut,
+}
+
+/// Resource counts of a plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    /// To create.
+    pub add: u32,
+    /// To update in place.
+    pub change: u32,
+    /// To destroy.
+    pub destroy: u32,
+}
+
+/// An approval, valid only for one plan attempt at one head sha.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Approver's login.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// The plan attempt approved.
+    pub plan_attempt: u32,
+    /// The PR head it was planned at.
+    pub head_sha: String,
+}
+
+/// A timeline entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// When.
+    pub at: Timestamp,
+    /// Who (a login, or `tfpilot` for the system).
+    pub actor: String,
+    /// What kind (`created`, `plan_dispatched`, ...).
+    pub kind: String,
+    /// Free text.
+    #[serde(default)]
+    pub detail: String,
+}

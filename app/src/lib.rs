@@ -1,0 +1,11 @@
+//! tfpilot's shared crate: the pure domain (`domain`) and the Leptos UI (`ui`).
+//!
+//! Everything here builds for the server (`ssr`) and for the browser
+//! (`hydrate`). `domain` does no I/O at all, so the browser validates and
+//! previews with exactly the code the server trusts.
+
+pub mod domain;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod services;

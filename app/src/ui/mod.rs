@@ -1,0 +1,57 @@
+//! The Leptos UI: the HTML shell, the router and the pages.
+
+pub mod catalog;
+mod home;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+/// The document the server streams: head, hydration scripts, the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: shared layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <Stylesheet id="tfpilot" href="/pkg/tfpilot.css"/>
+        <Title text="tfpilot"/>
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            <header class="topbar">
+                <a class="brand" href="/">"tfpilot"</a>
+                <nav aria-label="Main">
+                    <a href="/">"Catalogue"</a>
+                </nav>
+            </header>
+            <Router>
+                <main id="main">
+                    <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                        <Route path=StaticSegment("") view=home::HomePage/>
+                    </Routes>
+                </main>
+            </Router>
+        </div>
+    }
+}

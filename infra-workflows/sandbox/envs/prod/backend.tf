@@ -1,0 +1,4 @@
+# Sandbox overlay: state is kept in a local terraform.tfstate file.
+terraform {
+  backend "local" {}
+}

@@ -1,0 +1,236 @@
+//! One `Config`, layered: defaults → optional `tfpilot.toml` → `TFPILOT_*`
+//! environment variables. Every error names the variable or the file key.
+
+use app::domain::ids::{EnvName, ProjectKey};
+use app::domain::policy::Policy;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A configuration problem, naming where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// An environment variable holds a bad value.
+    #[error("{var}: {message}")]
+    Env {
+        /// The variable.
+        var: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The config file cannot be read or parsed.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: String,
+        /// What is wrong (with line, when parsing).
+        message: String,
+    },
+}
+
+/// A project: an infra repo and its environments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// Key (`sandbox`).
+    pub key: ProjectKey,
+    /// Display name.
+    pub title: String,
+    /// `owner/name` on GitHub, or `None` for a local repo under the data dir.
+    pub repo: Option<String>,
+    /// Environments, in display order.
+    pub environments: Vec<EnvName>,
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address (`TFPILOT_BIND`).
+    pub bind: SocketAddr,
+    /// Embedded data directory (`TFPILOT_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Module registry file (`TFPILOT_REGISTRY`).
+    pub registry: PathBuf,
+    /// Built browser assets; `pkg/` lives under it (`TFPILOT_SITE_ROOT`).
+    pub site_root: PathBuf,
+    /// Projects by key.
+    pub projects: BTreeMap<ProjectKey, Project>,
+    /// Guardrails.
+    pub policy: Policy,
+    /// Logins that are admins (`TFPILOT_ADMINS`).
+    pub admins: BTreeSet<String>,
+    /// Logins that are approvers (`TFPILOT_APPROVERS`).
+    pub approvers: BTreeSet<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    registry: Option<PathBuf>,
+    site_root: Option<PathBuf>,
+    #[serde(default)]
+    projects: BTreeMap<String, FileProject>,
+    prod_environments: Option<Vec<String>>,
+    prod_allowed_users: Option<Vec<String>>,
+    destroy_prod_allowed_users: Option<Vec<String>>,
+    four_eyes: Option<bool>,
+    admins: Option<Vec<String>>,
+    approvers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProject {
+    title: Option<String>,
+    repo: Option<String>,
+    environments: Vec<String>,
+}
+
+impl Config {
+    /// Loads from the process environment (and `TFPILOT_CONFIG` if set).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::load(|k| std::env::var(k).ok())
+    }
+
+    /// Loads with `env` as the environment (tests pass a map).
+    pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let file = match env("TFPILOT_CONFIG") {
+            Some(path) => read_file(Path::new(&path))?,
+            None => FileConfig::default(),
+        };
+        let bind_text = env("TFPILOT_BIND")
+            .or(file.bind)
+            .unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind = bind_text.parse().map_err(|_| ConfigError::Env {
+            var: "TFPILOT_BIND",
+            message: format!("`{bind_text}` is not a socket address such as 127.0.0.1:3000"),
+        })?;
+        let path = |var: &'static str, from_file: Option<PathBuf>, default: &str| {
+            env(var)
+                .map(PathBuf::from)
+                .or(from_file)
+                .unwrap_or_else(|| default.into())
+        };
+        let list = |var: &'static str, from_file: Option<Vec<String>>| -> BTreeSet<String> {
+            match env(var) {
+                Some(v) => v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                None => from_file.unwrap_or_default().into_iter().collect(),
+            }
+        };
+        let projects = if file.projects.is_empty() {
+            default_projects()
+        } else {
+            parse_projects(file.projects)?
+        };
+        let prod_environments = list(
+            "TFPILOT_PROD_ENVIRONMENTS",
+            Some(
+                file.prod_environments
+                    .unwrap_or_else(|| vec!["prod".to_owned()]),
+            ),
+        );
+        let four_eyes = match env("TFPILOT_FOUR_EYES") {
+            None => file.four_eyes.unwrap_or(true),
+            Some(v) => parse_bool(&v).ok_or_else(|| ConfigError::Env {
+                var: "TFPILOT_FOUR_EYES",
+                message: format!("`{v}` is not a boolean (true or false)"),
+            })?,
+        };
+        Ok(Config {
+            bind,
+            data_dir: path("TFPILOT_DATA_DIR", file.data_dir, "./data"),
+            registry: path("TFPILOT_REGISTRY", file.registry, "./modules-registry.toml"),
+            site_root: path("TFPILOT_SITE_ROOT", file.site_root, "./target/site"),
+            projects,
+            policy: Policy {
+                prod_environments,
+                prod_allowed_users: list("TFPILOT_PROD_ALLOWED_USERS", file.prod_allowed_users),
+                destroy_prod_allowed_users: list(
+                    "TFPILOT_DESTROY_PROD_ALLOWED_USERS",
+                    file.destroy_prod_allowed_users,
+                ),
+                four_eyes,
+            },
+            admins: list("TFPILOT_ADMINS", file.admins),
+            approvers: list("TFPILOT_APPROVERS", file.approvers),
+        })
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: shown.clone(),
+        message: format!("cannot read the file named by TFPILOT_CONFIG: {e}"),
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+        ConfigError::File {
+            path: line.map_or(shown.clone(), |l| format!("{shown}:{l}")),
+            message: e.message().trim().to_owned(),
+        }
+    })
+}
+
+/// The embedded default: one local project `sandbox` with `dev` and `prod`.
+fn default_projects() -> BTreeMap<ProjectKey, Project> {
+    let key = ProjectKey::parse("sandbox").expect("valid key");
+    let envs = ["dev", "prod"]
+        .map(|e| EnvName::parse(e).expect("valid env"))
+        .to_vec();
+    BTreeMap::from([(
+        key.clone(),
+        Project {
+            key,
+            title: "Sandbox".into(),
+            repo: None,
+            environments: envs,
+        },
+    )])
+}
+
+fn parse_projects(
+    raw: BTreeMap<String, FileProject>,
+) -> Result<BTreeMap<ProjectKey, Project>, ConfigError> {
+    let bad = |key: &str, message: String| ConfigError::File {
+        path: "TFPILOT_CONFIG".into(),
+        message: format!("projects.{key}: {message}"),
+    };
+    let mut out = BTreeMap::new();
+    for (key_text, p) in raw {
+        let key = ProjectKey::parse(&key_text).map_err(|e| bad(&key_text, e.to_string()))?;
+        if p.environments.is_empty() {
+            return Err(bad(&key_text, "needs at least one environment".into()));
+        }
+        let environments = p
+            .environments
+            .iter()
+            .map(|e| EnvName::parse(e).map_err(|err| bad(&key_text, err.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.insert(
+            key.clone(),
+            Project {
+                title: p.title.unwrap_or_else(|| key_text.clone()),
+                key,
+                repo: p.repo,
+                environments,
+            },
+        );
+    }
+    Ok(out)
+}

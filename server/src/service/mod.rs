@@ -1,0 +1,5 @@
+//! Services: the product's behaviour, behind the ports.
+
+mod ui;
+
+pub use ui::UiServices;

@@ -1,0 +1,7 @@
+//! The server's integration tests: one binary, one module per concern.
+
+mod cli;
+mod config;
+mod http;
+mod modules;
+mod support;

@@ -1,0 +1,75 @@
+//! `TestApp::spawn()`: the real server on port 0 with the embedded defaults.
+
+use server::config::Config;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// A config built only from `vars` (no process environment).
+pub fn config_from(vars: &[(&str, &str)]) -> Result<Config, server::config::ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::load(|k| map.get(k).cloned())
+}
+
+/// A running server and the directories it owns.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    _data: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let data = tempfile::tempdir().expect("temp dir");
+        let registry = root().join("modules-registry.toml");
+        let config = config_from(&[
+            ("TFPILOT_BIND", "127.0.0.1:0"),
+            ("TFPILOT_DATA_DIR", data.path().to_str().unwrap()),
+            ("TFPILOT_REGISTRY", registry.to_str().unwrap()),
+            (
+                "TFPILOT_SITE_ROOT",
+                data.path().join("site").to_str().unwrap(),
+            ),
+        ])
+        .expect("config");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let running = server::start(config, listener, async move {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server starts");
+        TestApp {
+            addr: running.addr,
+            client: reqwest::Client::new(),
+            _data: data,
+            _stop: stop,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}

@@ -1,0 +1,180 @@
+//! Build and test orchestration. Two commands do all the set-up:
+//!
+//! - `cargo xtask run`  — build the browser bundle and the server, then serve
+//!   the embedded mode on http://127.0.0.1:3000;
+//! - `cargo xtask test` — install what the tests need, then fmt, clippy, every
+//!   unit, integration and browser test.
+
+mod tools;
+mod wasm;
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const USAGE: &str = "usage: cargo xtask <run | test | build-site>
+
+  run         build the wasm bundle and the server (release), then serve the
+              embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
+  test        install test tools, then fmt --check, clippy -D warnings, all tests
+  build-site  only build the browser bundle into <target>/site/pkg";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(),
+        Some("build-site") => Workspace::locate().and_then(|ws| wasm::build_site(&ws).map(drop)),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Paths of the checkout and its build output.
+pub struct Workspace {
+    /// The workspace root (holds `Cargo.toml`).
+    pub root: PathBuf,
+    /// Cargo's target directory (`CARGO_TARGET_DIR` or `<root>/target`).
+    pub target: PathBuf,
+}
+
+impl Workspace {
+    fn locate() -> Result<Self> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("xtask has no parent directory")?
+            .to_path_buf();
+        let target = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                if dir.is_absolute() {
+                    dir
+                } else {
+                    root.join(dir)
+                }
+            }
+            None => root.join("target"),
+        };
+        Ok(Self { root, target })
+    }
+
+    /// Where the served assets live (`pkg/` under it).
+    pub fn site(&self) -> PathBuf {
+        self.target.join("site")
+    }
+
+    /// Installed helper tools (npm packages, the Playwright driver).
+    pub fn tools(&self) -> PathBuf {
+        self.root.join(".tools")
+    }
+
+    /// A `cargo` command run from the root.
+    pub fn cargo(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args(args).current_dir(&self.root);
+        cmd
+    }
+}
+
+/// Runs `cmd`, failing with its description if it does not succeed.
+pub fn run_step(what: &str, cmd: &mut Command) -> Result<()> {
+    println!("==> {what}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start: {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn run() -> Result<()> {
+    let ws = Workspace::locate()?;
+    tools::ensure_wasm_target()?;
+    let optimizer = tools::ensure_npm_tools(&ws, false).err();
+    let report = wasm::build_site_with(&ws, optimizer.is_none())?;
+    if let Some(e) = optimizer {
+        println!("note: wasm-opt is unavailable ({e:#}); serving the unoptimised bundle");
+    }
+    println!("{report}");
+    run_step(
+        "build the server (release)",
+        ws.cargo(&[
+            "build",
+            "--release",
+            "--package",
+            "server",
+            "--bin",
+            "tfpilot",
+        ]),
+    )?;
+    let bin = ws.target.join("release").join("tfpilot");
+    let bind = std::env::var("TFPILOT_BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    println!();
+    println!("tfpilot is starting on http://{bind}");
+    println!("  - open http://{bind}/ to browse the module catalogue");
+    println!("  - data is kept in ./data (TFPILOT_DATA_DIR); Ctrl-C stops the server");
+    println!();
+    let status = Command::new(&bin)
+        .arg("serve")
+        .current_dir(&ws.root)
+        .env("TFPILOT_SITE_ROOT", ws.site())
+        .status()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    if !status.success() {
+        bail!("tfpilot exited with {status}");
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    let started = std::time::Instant::now();
+    let ws = Workspace::locate()?;
+    tools::ensure_wasm_target()?;
+    tools::ensure_npm_tools(&ws, true)?;
+    tools::ensure_chromium()?;
+    tools::ensure_terraform()?;
+    run_step(
+        "cargo fmt --check",
+        ws.cargo(&["fmt", "--all", "--", "--check"]),
+    )?;
+    run_step(
+        "cargo clippy (server, app, tests)",
+        ws.cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
+    )?;
+    run_step(
+        "cargo clippy (browser bundle, wasm32)",
+        ws.cargo(&[
+            "clippy",
+            "--package",
+            "frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    let report = wasm::build_site(&ws)?;
+    run_step(
+        "cargo test (unit, integration, browser)",
+        ws.cargo(&["test", "--all-targets"])
+            .env("TFPILOT_SITE_ROOT", ws.site())
+            .env("TFPILOT_E2E_ARTIFACTS", ws.target.join("e2e-artifacts"))
+            .env("TF_CLI_CONFIG_FILE", "/dev/null"),
+    )?;
+    println!();
+    println!("{report}");
+    println!(
+        "browser screenshots: {}",
+        ws.target.join("e2e-artifacts").display()
+    );
+    println!("xtask test: all steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
