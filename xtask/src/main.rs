@@ -83,9 +83,10 @@ impl Workspace {
 }
 
 /// Runs `cmd`, failing with its description if it does not succeed.
-pub fn run_step(what: &str, cmd: &mut Command) -> Result<()> {
+pub fn run_step(what: &str, mut cmd: impl std::borrow::BorrowMut<Command>) -> Result<()> {
     println!("==> {what}");
     let status = cmd
+        .borrow_mut()
         .status()
         .with_context(|| format!("cannot start: {what}"))?;
     if !status.success() {

@@ -119,21 +119,28 @@ pub fn render_block(
     })
 }
 
-/// A config with a plausible value for every input, used to check that a
-/// template renders (and by tests to render samples).
+/// A config with a valid value for every input: its default, else its
+/// example, else `null` (optional) or a placeholder of the right type.
+/// Used to check that a template renders, and to render samples.
 pub fn sample_config(module: &Module) -> Config {
     module
         .inputs
         .iter()
         .map(|i| {
-            let v = i.default.clone().unwrap_or_else(|| match i.ty {
+            let placeholder = || match i.ty {
+                _ if !i.required => Value::Null,
                 InputType::String => Value::String("sample".into()),
                 InputType::Number => serde_json::json!(i.min.unwrap_or(1.0) as i64),
                 InputType::Bool => Value::Bool(false),
                 InputType::Enum => Value::String(i.values.first().cloned().unwrap_or_default()),
                 InputType::List => Value::Array(vec![]),
                 InputType::Map => Value::Object(Default::default()),
-            });
+            };
+            let v = i
+                .default
+                .clone()
+                .or_else(|| i.example.clone())
+                .unwrap_or_else(placeholder);
             (i.name.clone(), v)
         })
         .collect()

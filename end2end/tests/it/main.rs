@@ -1,1 +1,7 @@
+//! Browser tests: the embedded product in headless Chromium.
+//!
+//! Run through `cargo xtask test`, which builds the wasm bundle, installs
+//! the Playwright driver and Chromium, and sets `TFPILOT_SITE_ROOT`.
 
+mod home;
+mod support;

@@ -2,6 +2,7 @@
 //! formatted the way `terraform fmt` wants it.
 
 use crate::support::root;
+use app::domain::config::{Context, normalize};
 use app::domain::ids::{EnvName, ProjectKey, RequestId};
 use app::domain::registry::{InputType, Module, Registry};
 use app::domain::render::{Target, render_block, sample_config};
@@ -111,7 +112,8 @@ fn the_sandbox_overlays_every_file_of_the_real_modules() {
     }
 }
 
-/// Renders every module's sample block for `env` into `dir/envs/<env>/`.
+/// Renders every module's normalized sample block for `env` into
+/// `dir/envs/<env>/`, as tfpilot would commit it.
 pub fn render_samples(dir: &Path, env: &str) {
     let reg = registry();
     let env_dir = dir.join("envs").join(env);
@@ -120,17 +122,84 @@ pub fn render_samples(dir: &Path, env: &str) {
     let environment = EnvName::parse(env).unwrap();
     for (n, m) in reg.modules.values().enumerate() {
         let id = RequestId::generate(1_750_000_000_000 + n as u64, 7);
+        let ctx = Context {
+            request_id: &id,
+            project: &project,
+            environment: &environment,
+        };
+        let config = normalize(m, &sample_config(m), ctx)
+            .unwrap_or_else(|e| panic!("{}: the sample config is invalid: {e:?}", m.module_type));
         let target = Target {
             request_id: &id,
             project: &project,
             environment: &environment,
         };
-        let block = render_block(m, target, &sample_config(m)).expect("renders");
+        let block = render_block(m, target, &config).expect("renders");
         let path = env_dir.join(&block.file);
         let old = std::fs::read_to_string(&path).unwrap_or_default();
         let new = app::domain::blocks::insert(&old, &block.id, &block.body).expect("insert");
         std::fs::write(&path, new).unwrap();
     }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn terraform(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .env("TF_IN_AUTOMATION", "1")
+        .output()
+        .expect("terraform is on the PATH");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "terraform {args:?} failed in {}:\n{text}",
+        dir.display()
+    );
+    text
+}
+
+#[test]
+fn every_module_plans_offline_in_the_sandbox() {
+    let repo = tempfile::tempdir().unwrap();
+    let flavours = root().join("infra-workflows");
+    copy_tree(&flavours.join("template"), repo.path());
+    copy_tree(&flavours.join("sandbox"), repo.path());
+    render_samples(repo.path(), "dev");
+    let env = repo.path().join("envs/dev");
+    terraform(&env, &["init", "-input=false", "-no-color"]);
+    let plan = terraform(&env, &["plan", "-input=false", "-no-color", "-lock=false"]);
+    let added: usize = plan
+        .split("Plan: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no plan summary in:\n{plan}"));
+    assert!(
+        added >= registry().modules.len(),
+        "every module adds resources:\n{plan}"
+    );
+    assert!(
+        plan.contains(" to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ name = "name"
 type = "string"
 required = true
 pattern = "^[a-z-]+$"
+example = "orders"
 max = 10
 immutable = true
 

@@ -69,6 +69,7 @@ struct RawInput {
     #[serde(default)]
     required: bool,
     default: Option<Spanned<serde_json::Value>>,
+    example: Option<Spanned<serde_json::Value>>,
     pattern: Option<Spanned<String>>,
     min: Option<Spanned<f64>>,
     max: Option<Spanned<f64>>,
@@ -440,6 +441,7 @@ fn check_input(m: &str, raw: RawInput, errors: &mut Errors) -> Option<Input> {
         description: raw.description,
         required: raw.required,
         default: None,
+        example: None,
         pattern,
         min: raw.min.map(Spanned::into_inner),
         max: raw.max.map(Spanned::into_inner),
@@ -468,6 +470,27 @@ fn check_input(m: &str, raw: RawInput, errors: &mut Errors) -> Option<Input> {
                 ),
             }
         }
+    }
+    match raw.example {
+        Some(example) if errors.list.len() == before => {
+            match config::check_value(&input, example.get_ref()) {
+                Ok(v) => input.example = Some(v),
+                Err(e) => errors.push(
+                    example.span().start,
+                    m,
+                    field("example"),
+                    format!("example {e}"),
+                ),
+            }
+        }
+        Some(_) => {}
+        None if input.required => errors.push(
+            raw.name.span().start,
+            m,
+            field("example"),
+            "a required input needs an `example` (a valid sample value shown as a hint)".into(),
+        ),
+        None => {}
     }
     (errors.list.len() == before).then_some(input)
 }

@@ -129,6 +129,8 @@ pub struct Input {
     pub required: bool,
     /// Used when the requester gives nothing.
     pub default: Option<serde_json::Value>,
+    /// A valid sample value, shown as a hint (required inputs must have one).
+    pub example: Option<serde_json::Value>,
     /// For strings and list items.
     pub pattern: Option<Pattern>,
     /// Number: lowest value; string: shortest length; list: fewest items.

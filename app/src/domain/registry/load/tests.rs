@@ -24,6 +24,7 @@ name = "name"
 type = "string"
 required = true
 pattern = "^[a-z0-9-]{3,63}$"
+example = "logs-archive"
 question = "What should the bucket be called?"
 
 [[modules.s3-bucket.inputs]]

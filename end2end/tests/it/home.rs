@@ -1,0 +1,58 @@
+//! The home page renders on the server, then hydrates and reacts.
+
+use crate::support::Session;
+use playwright_rs::protocol::{WaitForOptions, WaitForState};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_renders_on_the_server_and_hydrates() -> anyhow::Result<()> {
+    let s = Session::start().await?;
+    let response = s.page.goto(&s.url("/"), None).await?.expect("a response");
+    assert_eq!(response.status(), 200);
+    assert_eq!(s.page.title().await?, "tfpilot");
+
+    // Server-rendered content is there.
+    let heading = s.page.locator("h1");
+    assert_eq!(
+        heading.text_content().await?.as_deref(),
+        Some("Self-service Terraform")
+    );
+    let s3 = s.page.locator("[data-module=s3-bucket] button");
+    let s3_title = s3.locator(".title").text_content().await?;
+    assert_eq!(s3_title.as_deref(), Some("S3 bucket"));
+
+    // The wasm bundle loads and hydrates the page.
+    s.page
+        .locator(".app[data-hydrated=true]")
+        .wait_for(
+            WaitForOptions::builder()
+                .state(WaitForState::Attached)
+                .timeout(30_000.0)
+                .build(),
+        )
+        .await?;
+
+    // Hydrated event handlers work: selecting a module updates the page.
+    let selection = s.page.locator("[data-testid=selection]");
+    assert_eq!(
+        selection.text_content().await?.as_deref(),
+        Some("Select a module to see what it asks for.")
+    );
+    s.page
+        .locator("[data-module=sqs-queue] button")
+        .click(None)
+        .await?;
+    assert_eq!(selection.inner_text().await?, "Selected: sqs-queue");
+    let pressed = s
+        .page
+        .locator("[data-module=sqs-queue] button")
+        .get_attribute("aria-pressed")
+        .await?;
+    assert_eq!(pressed.as_deref(), Some("true"));
+
+    let shot = s.screenshot("home").await?;
+    assert!(
+        std::fs::metadata(&shot)?.len() > 1_000,
+        "screenshot written"
+    );
+    s.close().await
+}

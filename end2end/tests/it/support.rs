@@ -1,0 +1,121 @@
+//! Starts the real server in-process and a headless Chromium next to it.
+
+use anyhow::{Context, Result, bail};
+use playwright_rs::Playwright;
+use playwright_rs::api::LaunchOptions;
+use playwright_rs::protocol::{Browser, Page, ScreenshotOptions};
+use std::path::PathBuf;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMIUM_ARGS: [&str; 7] = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The built site (`cargo xtask test` builds it and sets the variable).
+fn site_root() -> Result<PathBuf> {
+    let site = std::env::var_os("TFPILOT_SITE_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/site"));
+    let wasm = site.join("pkg/tfpilot_bg.wasm");
+    if !wasm.exists() {
+        bail!(
+            "{} is missing: run the browser tests through `cargo xtask test`, which builds it",
+            wasm.display()
+        );
+    }
+    Ok(site)
+}
+
+/// The server, a browser and a page, torn down on drop.
+pub struct Session {
+    pub base: String,
+    pub page: Page,
+    browser: Browser,
+    playwright: Playwright,
+    _data: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Session {
+    pub async fn start() -> Result<Session> {
+        let site = site_root()?;
+        let data = tempfile::tempdir()?;
+        let registry = root().join("modules-registry.toml");
+        let vars = [
+            ("TFPILOT_DATA_DIR", data.path().to_path_buf()),
+            ("TFPILOT_REGISTRY", registry),
+            ("TFPILOT_SITE_ROOT", site),
+        ];
+        let config = server::config::Config::load(|k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string_lossy().into_owned())
+        })?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = server::start(config, listener, async move {
+            let _ = stopped.await;
+        })
+        .await?;
+
+        let playwright = Playwright::launch().await.context(
+            "start the Playwright driver (PLAYWRIGHT_DRIVER_PATH, set by .cargo/config.toml)",
+        )?;
+        let options = LaunchOptions::new()
+            .executable_path(CHROMIUM.to_owned())
+            .headless(true)
+            .timeout(60_000.0)
+            .args(CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect());
+        let browser = playwright
+            .chromium()
+            .launch_with_options(options)
+            .await
+            .context("launch Chromium")?;
+        let page = browser.new_page().await?;
+        page.set_default_timeout(20_000.0).await;
+        Ok(Session {
+            base: format!("http://{}", running.addr),
+            page,
+            browser,
+            playwright,
+            _data: data,
+            _stop: stop,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Saves a full-page screenshot as a test artifact.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let dir = std::env::var_os("TFPILOT_E2E_ARTIFACTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target/e2e-artifacts"));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        let options = ScreenshotOptions::builder().full_page(true).build();
+        self.page.screenshot_to_file(&path, Some(options)).await?;
+        Ok(path)
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.page.close().await?;
+        self.browser.close().await?;
+        self.playwright.shutdown().await?;
+        Ok(())
+    }
+}
