@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A configuration problem, naming where it came from.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,24 @@ pub struct Project {
     pub environments: Vec<EnvName>,
 }
 
+/// Where requests and chat logs are stored.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// The embedded default: directories under the data dir.
+    Fs,
+    /// Production: two S3 buckets.
+    S3 {
+        /// `TFPILOT_REQUESTS_BUCKET`.
+        requests_bucket: String,
+        /// `TFPILOT_CHAT_LOGS_BUCKET` (always SSE `AES256`).
+        chat_logs_bucket: String,
+        /// SSE `AES256` on the requests bucket (`TFPILOT_REQUESTS_SSE`, default on).
+        requests_sse: bool,
+        /// Endpoint, path style, region.
+        settings: crate::store::s3::S3Settings,
+    },
+}
+
 /// The whole server configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -61,6 +80,12 @@ pub struct Config {
     pub admins: BTreeSet<String>,
     /// Logins that are approvers (`TFPILOT_APPROVERS`).
     pub approvers: BTreeSet<String>,
+    /// Object stores.
+    pub store: StoreConfig,
+    /// How often the index diffs the bucket (`TFPILOT_INDEX_REFRESH_SECS`).
+    pub index_refresh: Duration,
+    /// How often a changed index snapshot is written (`TFPILOT_INDEX_SNAPSHOT_SECS`).
+    pub index_snapshot: Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,7 +168,22 @@ impl Config {
                 message: format!("`{v}` is not a boolean (true or false)"),
             })?,
         };
+        let seconds = |var: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match env(var) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+                    _ => Err(ConfigError::Env {
+                        var,
+                        message: format!("`{v}` is not a positive number of seconds"),
+                    }),
+                },
+            }
+        };
         Ok(Config {
+            store: store_config(&env)?,
+            index_refresh: seconds("TFPILOT_INDEX_REFRESH_SECS", 10)?,
+            index_snapshot: seconds("TFPILOT_INDEX_SNAPSHOT_SECS", 60)?,
             bind,
             data_dir: path("TFPILOT_DATA_DIR", file.data_dir, "./data"),
             registry: path("TFPILOT_REGISTRY", file.registry, "./modules-registry.toml"),
@@ -162,6 +202,57 @@ impl Config {
             approvers: list("TFPILOT_APPROVERS", file.approvers),
         })
     }
+}
+
+fn store_config(env: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, ConfigError> {
+    let requests = env("TFPILOT_REQUESTS_BUCKET").filter(|s| !s.is_empty());
+    let chat_logs = env("TFPILOT_CHAT_LOGS_BUCKET").filter(|s| !s.is_empty());
+    let (requests_bucket, chat_logs_bucket) = match (requests, chat_logs) {
+        (None, None) => return Ok(StoreConfig::Fs),
+        (Some(r), Some(c)) => (r, c),
+        (Some(_), None) => {
+            return Err(ConfigError::Env {
+                var: "TFPILOT_CHAT_LOGS_BUCKET",
+                message: "must be set together with TFPILOT_REQUESTS_BUCKET".into(),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::Env {
+                var: "TFPILOT_REQUESTS_BUCKET",
+                message: "must be set together with TFPILOT_CHAT_LOGS_BUCKET".into(),
+            });
+        }
+    };
+    let flag = |var: &'static str, default: bool| -> Result<bool, ConfigError> {
+        match env(var) {
+            None => Ok(default),
+            Some(v) => parse_bool(&v).ok_or_else(|| ConfigError::Env {
+                var,
+                message: format!("`{v}` is not a boolean (true or false)"),
+            }),
+        }
+    };
+    let endpoint = env("TFPILOT_S3_ENDPOINT").filter(|s| !s.is_empty());
+    if let Some(e) = &endpoint
+        && !(e.starts_with("http://") || e.starts_with("https://"))
+    {
+        return Err(ConfigError::Env {
+            var: "TFPILOT_S3_ENDPOINT",
+            message: format!("`{e}` must be an http:// or https:// URL"),
+        });
+    }
+    let settings = crate::store::s3::S3Settings {
+        path_style: flag("TFPILOT_S3_PATH_STYLE", endpoint.is_some())?,
+        endpoint,
+        region: env("TFPILOT_S3_REGION"),
+        ..Default::default()
+    };
+    Ok(StoreConfig::S3 {
+        requests_bucket,
+        chat_logs_bucket,
+        requests_sse: flag("TFPILOT_REQUESTS_SSE", true)?,
+        settings,
+    })
 }
 
 fn parse_bool(v: &str) -> Option<bool> {

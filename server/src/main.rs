@@ -1,5 +1,6 @@
 //! The `tfpilot` binary: parses the command line and hands over to the library.
 
+use app::domain::policy::Role;
 use clap::{Parser, Subcommand};
 use server::config::Config;
 use std::path::PathBuf;
@@ -25,6 +26,49 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Manage local users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Manage API tokens.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add a user.
+    Add {
+        /// Login.
+        name: String,
+        /// viewer, requester, approver or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read a password (12+ characters) from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Create a bearer token for a user; it is printed once.
+    Create {
+        /// The user the token acts for.
+        #[arg(long)]
+        user: String,
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a role; use viewer, requester, approver or admin"))
 }
 
 #[derive(Subcommand)]
@@ -43,33 +87,41 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&format!("configuration error: {e}")),
     };
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
-            };
-            match runtime.block_on(server::serve(config)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&format!("{e:#}")),
-            }
-        }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => runtime.block_on(server::serve(config)),
         Command::Registry {
             command: RegistryCommand::Check { path },
         } => {
             let path = path.unwrap_or(config.registry);
-            match server::registry::load(&path) {
-                Ok(registry) => {
+            server::registry::load(&path)
+                .map(|registry| {
                     println!(
                         "{}: ok ({} modules)",
                         path.display(),
                         registry.modules.len()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(&e.to_string()),
-            }
+                    )
+                })
+                .map_err(Into::into)
         }
+        Command::Users {
+            command:
+                UsersCommand::Add {
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => runtime.block_on(server::cli::add_user(&config, &name, role, password_stdin)),
+        Command::Tokens {
+            command: TokensCommand::Create { user, name },
+        } => runtime.block_on(server::cli::create_token(&config, &user, &name)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
     }
 }
 

@@ -5,6 +5,7 @@
 //! - `cargo xtask test` — install what the tests need, then fmt, clippy, every
 //!   unit, integration and browser test.
 
+mod moto;
 mod tools;
 mod wasm;
 
@@ -17,6 +18,7 @@ const USAGE: &str = "usage: cargo xtask <run | test | build-site>
   run         build the wasm bundle and the server (release), then serve the
               embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
   test        install test tools, then fmt --check, clippy -D warnings, all tests
+  bench       start moto and run the request-index bench (release)
   build-site  only build the browser bundle into <target>/site/pkg";
 
 fn main() {
@@ -24,6 +26,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
         Some("test") => test(),
+        Some("bench") => bench(),
         Some("build-site") => Workspace::locate().and_then(|ws| wasm::build_site(&ws).map(drop)),
         _ => {
             eprintln!("{USAGE}");
@@ -134,6 +137,16 @@ fn run() -> Result<()> {
     Ok(())
 }
 
+fn bench() -> Result<()> {
+    let ws = Workspace::locate()?;
+    let moto = moto::start()?;
+    run_step(
+        "cargo bench (request index vs naive listing)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "index"])
+            .env("TFPILOT_BENCH_S3_ENDPOINT", &moto.endpoint),
+    )
+}
+
 fn test() -> Result<()> {
     let started = std::time::Instant::now();
     let ws = Workspace::locate()?;
@@ -163,9 +176,11 @@ fn test() -> Result<()> {
         ]),
     )?;
     let report = wasm::build_site(&ws)?;
+    let moto = moto::start()?;
     run_step(
         "cargo test (unit, integration, browser)",
-        ws.cargo(&["test", "--all-targets"])
+        ws.cargo(&["test", "--lib", "--bins", "--tests"])
+            .env("TFPILOT_TEST_S3_ENDPOINT", &moto.endpoint)
             .env("TFPILOT_SITE_ROOT", ws.site())
             .env("TFPILOT_E2E_ARTIFACTS", ws.target.join("e2e-artifacts"))
             .env("TF_CLI_CONFIG_FILE", "/dev/null"),

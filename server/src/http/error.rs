@@ -1,12 +1,19 @@
 //! The one HTTP error type: every failure a handler returns becomes
-//! `{"error": {"code", "message", "field"?}}` with a fitting status.
+//! `{"error": {"code", "message", "field"?, "rule"?, "fields"?}}` with a
+//! fitting status. Nothing a client sends can produce a 500.
 
+use crate::service::requests::ServiceError;
+use crate::store::StoreError;
+use crate::store::repo::RepoError;
+use app::domain::config::FieldError;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// An error a client can act on; never a 500 for anything a client sent.
+/// An error a client can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: malformed input.
@@ -17,9 +24,26 @@ pub enum ApiError {
         /// The field at fault.
         field: Option<String>,
     },
+    /// 401: no or bad credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: not allowed; `rule` names the rule that refused.
+    #[error("{message}")]
+    Forbidden {
+        /// Stable rule id.
+        rule: String,
+        /// Why.
+        message: String,
+    },
     /// 404.
     #[error("{0}")]
     NotFound(String),
+    /// 409: the state forbids it.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: the inputs break the module's rules (every field error).
+    #[error("the config is invalid: {}", summary(.0))]
+    Unprocessable(Vec<FieldError>),
     /// 503: a dependency is down.
     #[error("{0}")]
     Unavailable(String),
@@ -28,39 +52,173 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
-    code: &'a str,
-    message: String,
+/// The JSON shape of every error.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Details of an error.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: bad_request, unauthorized, forbidden, not_found,
+    /// conflict, unprocessable, unavailable, internal.
+    pub code: &'static str,
+    /// A sentence a person can act on.
+    pub message: String,
+    /// The field at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    pub field: Option<String>,
+    /// The policy rule that refused (403).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Every field error (422).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub fields: Option<Vec<FieldError>>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, field) = match &self {
+        let message = self.to_string();
+        let (status, code, field, rule, fields) = match self {
             Self::BadRequest { field, .. } => {
-                (StatusCode::BAD_REQUEST, "bad_request", field.as_deref())
+                (StatusCode::BAD_REQUEST, "bad_request", field, None, None)
             }
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", None),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", None, None, None),
+            Self::Forbidden { rule, .. } => {
+                (StatusCode::FORBIDDEN, "forbidden", None, Some(rule), None)
+            }
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, None, None),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", None, None, None),
+            Self::Unprocessable(errors) => {
+                let first = errors.first().map(|e| e.field.clone());
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unprocessable",
+                    first,
+                    None,
+                    Some(errors),
+                )
+            }
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                None,
+                None,
+                None,
+            ),
             Self::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    None,
+                    None,
+                    None,
+                )
             }
         };
-        let body = Body {
-            error: Detail {
+        let body = ErrorBody {
+            error: ErrorDetail {
                 code,
-                message: self.to_string(),
+                message,
                 field,
+                rule,
+                fields,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Self::NotFound(format!("{what} does not exist")),
+            StoreError::Conflict(what) => {
+                Self::Conflict(format!("{what} changed concurrently; retry"))
+            }
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            StoreError::Invalid(m) => Self::Internal(anyhow::anyhow!(m)),
+        }
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound(id) => Self::NotFound(format!("request {id} does not exist")),
+            RepoError::Exists(id) => Self::Conflict(format!("request {id} already exists")),
+            e @ RepoError::Contention { .. } => Self::Unavailable(e.to_string()),
+            RepoError::Corrupt { key, message } => {
+                Self::Internal(anyhow::anyhow!("{key}: {message}"))
+            }
+            RepoError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid { field, message } => Self::BadRequest {
+                message,
+                field: Some(field),
+            },
+            ServiceError::Fields(errors) => Self::Unprocessable(errors),
+            ServiceError::Forbidden { rule, reason } => Self::Forbidden {
+                rule,
+                message: reason,
+            },
+            ServiceError::NotFound(id) => Self::NotFound(format!("request {id} does not exist")),
+            ServiceError::Repo(e) => e.into(),
+        }
+    }
+}
+
+/// `Json<T>` whose rejections are [`ApiError`]s naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(json_error(rejection)),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> ApiError {
+    let text = rejection.body_text();
+    let field = ["missing field `", "unknown field `", "invalid type: "]
+        .iter()
+        .find_map(|p| text.split(p).nth(1))
+        .and_then(|rest| rest.split('`').next())
+        .filter(|f| !f.contains(' '))
+        .map(str::to_owned);
+    let message = match rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "send the body as JSON with `Content-Type: application/json`".into()
+        }
+        _ => format!("the request body is not valid: {text}"),
+    };
+    ApiError::BadRequest { message, field }
 }

@@ -1,9 +1,9 @@
 //! Liveness and readiness.
 
 use super::AppState;
-use super::error::ApiError;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 /// `GET /healthz`: the process answers.
@@ -11,27 +11,41 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the data dir is writable and `git` runs.
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let dir = state.config.data_dir.clone();
-    let probe = dir.join(".readyz");
-    let store = tokio::fs::create_dir_all(&dir)
-        .await
-        .and(tokio::fs::write(&probe, b"ok").await);
-    if let Err(e) = store {
-        return Err(ApiError::Unavailable(format!(
-            "data dir {} is not writable: {e}",
-            dir.display()
-        )));
-    }
+/// `GET /readyz`: the store answers and `git` runs (503 otherwise). Stored
+/// documents the index had to skip are listed, without failing readiness.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let store = match state.stores.requests.list("requests/", None, 1).await {
+        Ok(_) => json!({ "ok": true, "backend": state.stores.requests.describe() }),
+        Err(e) => {
+            json!({ "ok": false, "backend": state.stores.requests.describe(), "error": e.to_string() })
+        }
+    };
     let git = tokio::process::Command::new("git")
         .arg("--version")
         .output()
         .await;
-    match git {
-        Ok(out) if out.status.success() => Ok(Json(
-            json!({ "status": "ready", "store": "ok", "git": "ok" }),
-        )),
-        _ => Err(ApiError::Unavailable("`git` is not on the PATH".into())),
-    }
+    let git = match git {
+        Ok(out) if out.status.success() => json!({ "ok": true }),
+        _ => json!({ "ok": false, "error": "`git` is not on the PATH" }),
+    };
+    let skipped: Vec<Value> = state
+        .requests
+        .index()
+        .problems()
+        .into_iter()
+        .map(|(key, error)| json!({ "key": key, "error": error }))
+        .collect();
+    let ready = store["ok"] == true && git["ok"] == true;
+    let body = json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "store": store,
+        "git": git,
+        "index": { "requests": state.requests.index().len(), "skipped_documents": skipped },
+    });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
 }

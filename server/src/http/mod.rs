@@ -1,11 +1,20 @@
 //! HTTP: the REST API, the Leptos pages and server functions, static assets.
 
+mod auth;
 pub mod error;
 mod health;
 mod modules;
+pub mod openapi;
+mod requests;
 
+use crate::auth::Tokens;
 use crate::config::Config;
 use crate::service::UiServices;
+use crate::service::index::Index;
+use crate::service::requests::RequestService;
+use crate::store::journal::AuditLog;
+use crate::store::open::Stores;
+use crate::store::repo::RequestRepo;
 use app::domain::registry::Registry;
 use app::services::SharedServices;
 use app::ui::{App, shell};
@@ -31,6 +40,12 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// What server functions call.
     pub services: SharedServices,
+    /// The object stores.
+    pub stores: Stores,
+    /// Bearer tokens.
+    pub tokens: Tokens,
+    /// Requests.
+    pub requests: Arc<RequestService>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -40,21 +55,35 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    /// Builds the state from a config and a loaded registry.
-    pub fn new(config: Config, registry: Registry) -> Self {
+    /// Wires the state over opened stores and a loaded index.
+    pub fn new(
+        config: Arc<Config>,
+        registry: Arc<Registry>,
+        stores: Stores,
+        index: Arc<Index>,
+    ) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name("tfpilot")
             .site_root(config.site_root.to_string_lossy().as_ref())
             .site_pkg_dir("pkg")
             .site_addr(config.bind)
             .build();
-        let registry = Arc::new(registry);
         let services: SharedServices = Arc::new(UiServices::new(registry.clone()));
+        let requests = Arc::new(RequestService::new(
+            config.clone(),
+            registry.clone(),
+            RequestRepo::new(stores.requests.clone()),
+            AuditLog::new(stores.requests.clone()),
+            index,
+        ));
         Self {
             leptos,
-            config: Arc::new(config),
+            tokens: Tokens::new(stores.requests.clone()),
+            config,
             registry,
             services,
+            stores,
+            requests,
         }
     }
 }
@@ -67,6 +96,9 @@ async fn api_not_found() -> ApiError {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/modules", get(modules::list))
+        .route("/openapi.json", get(openapi::serve))
+        .route("/requests", get(requests::list).post(requests::create))
+        .route("/requests/{id}", get(requests::get))
         .fallback(api_not_found);
     let context = {
         let services = state.services.clone();

@@ -6,6 +6,11 @@ use axum::Json;
 use axum::extract::State;
 
 /// Every module with its inputs, in type order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/modules",
+    responses((status = 200, description = "The module registry", body = Vec<Object>))
+)]
 pub async fn list(State(state): State<AppState>) -> Json<Vec<Module>> {
     Json(state.registry.modules.values().cloned().collect())
 }

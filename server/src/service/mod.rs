@@ -1,5 +1,7 @@
 //! Services: the product's behaviour, behind the ports.
 
+pub mod index;
+pub mod requests;
 mod ui;
 
 pub use ui::UiServices;

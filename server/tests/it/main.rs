@@ -4,4 +4,7 @@ mod cli;
 mod config;
 mod http;
 mod modules;
+mod requests_api;
+mod s3_serve;
+mod store;
 mod support;

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub mod s3;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -26,7 +28,7 @@ pub fn config_from(vars: &[(&str, &str)]) -> Result<Config, server::config::Conf
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    _data: tempfile::TempDir,
+    pub data: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -56,7 +58,7 @@ impl TestApp {
         TestApp {
             addr: running.addr,
             client: reqwest::Client::new(),
-            _data: data,
+            data,
             _stop: stop,
         }
     }
@@ -68,6 +70,52 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The requests bucket of this app's data dir.
+    pub fn requests_store(&self) -> std::sync::Arc<server::store::fs::FsStore> {
+        let root = self.data.path().join("store/requests");
+        std::sync::Arc::new(server::store::fs::FsStore::open(root).expect("store"))
+    }
+
+    /// Adds a user with `role` and returns a bearer token for them.
+    pub async fn token(&self, login: &str, role: app::domain::policy::Role) -> String {
+        let store = self.requests_store();
+        server::auth::Users::new(store.clone())
+            .add(login, role, None)
+            .await
+            .expect("add user");
+        let (_, token) = server::auth::Tokens::new(store)
+            .create(login, "test")
+            .await
+            .expect("token");
+        token
+    }
+
+    /// `GET` with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST` of JSON with a bearer token.
+    pub async fn post_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
             .send()
             .await
             .expect("request")

@@ -1,0 +1,155 @@
+//! Machine tokens: `tfp_<id>_<secret>`, shown once, stored as a SHA-256 hash
+//! of the secret under `tokens/<id>.json`.
+
+use super::{User, Users, random_bytes};
+use crate::store::{ObjectStore, Precondition, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+const PREFIX: &str = "tfp_";
+const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+/// A stored token (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Public id (the middle part of the token).
+    pub id: String,
+    /// Owner's login; the token acts with the owner's current role.
+    pub user: String,
+    /// Hex SHA-256 of the secret part.
+    pub secret_sha256: String,
+    /// Label.
+    #[serde(default)]
+    pub name: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Revocation time; a revoked token never authenticates.
+    #[serde(default)]
+    pub revoked_at: Option<String>,
+}
+
+/// Why a token operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The token is malformed, unknown, revoked or its owner disabled.
+    #[error("the bearer token is invalid or revoked")]
+    Invalid,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The owner is not a user.
+    #[error(transparent)]
+    User(#[from] super::UserError),
+}
+
+fn encode(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(*b & 31) as usize] as char)
+        .collect()
+}
+
+fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Constant-time equality of two hex digests.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Issues and checks tokens.
+#[derive(Clone)]
+pub struct Tokens {
+    store: Arc<dyn ObjectStore>,
+    users: Users,
+}
+
+impl Tokens {
+    /// Over the requests bucket.
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self {
+            users: Users::new(store.clone()),
+            store,
+        }
+    }
+
+    /// Creates a token for an existing user; returns the record and the
+    /// token text, which is never stored and cannot be shown again.
+    pub async fn create(
+        &self,
+        login: &str,
+        name: &str,
+    ) -> Result<(TokenRecord, String), TokenError> {
+        self.users.get(login).await?;
+        loop {
+            let id = encode(&random_bytes::<12>());
+            let secret = encode(&random_bytes::<32>());
+            let record = TokenRecord {
+                id: id.clone(),
+                user: login.to_owned(),
+                secret_sha256: sha256_hex(&secret),
+                name: name.to_owned(),
+                created_at: super::now(),
+                revoked_at: None,
+            };
+            let bytes = serde_json::to_vec_pretty(&record).expect("serializes");
+            match self
+                .store
+                .put(
+                    &format!("tokens/{id}.json"),
+                    bytes.into(),
+                    Precondition::IfAbsent,
+                )
+                .await
+            {
+                Ok(_) => return Ok((record, format!("{PREFIX}{id}_{secret}"))),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The user a bearer token acts for.
+    pub async fn authenticate(&self, token: &str) -> Result<User, TokenError> {
+        let (id, secret) = token
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split_once('_'))
+            .filter(|(id, secret)| {
+                id.len() == 12
+                    && secret.len() == 32
+                    && id
+                        .bytes()
+                        .chain(secret.bytes())
+                        .all(|b| ALPHABET.contains(&b))
+            })
+            .ok_or(TokenError::Invalid)?;
+        let obj = match self.store.get(&format!("tokens/{id}.json")).await {
+            Ok(obj) => obj,
+            Err(StoreError::NotFound(_)) => return Err(TokenError::Invalid),
+            Err(e) => return Err(e.into()),
+        };
+        let record: TokenRecord =
+            serde_json::from_slice(&obj.bytes).map_err(|_| TokenError::Invalid)?;
+        if record.revoked_at.is_some() || !same(&record.secret_sha256, &sha256_hex(secret)) {
+            return Err(TokenError::Invalid);
+        }
+        let user = self
+            .users
+            .get(&record.user)
+            .await
+            .map_err(|_| TokenError::Invalid)?;
+        if user.disabled {
+            return Err(TokenError::Invalid);
+        }
+        Ok(user)
+    }
+}

@@ -1,0 +1,128 @@
+//! Local users: login, role, optional argon2id password hash.
+
+use super::valid_login;
+use crate::store::{ObjectStore, Precondition, StoreError};
+use app::domain::policy::Role;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// A stored user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Login (unique).
+    pub login: String,
+    /// Role.
+    pub role: Role,
+    /// argon2id PHC string, when the user can sign in with a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// A disabled user cannot sign in or use tokens.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// Why a user operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// The login is not acceptable.
+    #[error("login `{0}` is invalid: use 1-64 letters, digits, `-`, `_` or `.`")]
+    InvalidLogin(String),
+    /// The login is taken.
+    #[error("user `{0}` already exists")]
+    Exists(String),
+    /// No such user.
+    #[error("user `{0}` does not exist")]
+    NotFound(String),
+    /// The password is too short.
+    #[error("the password must be at least 12 characters")]
+    WeakPassword,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The user directory.
+#[derive(Clone)]
+pub struct Users {
+    store: Arc<dyn ObjectStore>,
+}
+
+fn key(login: &str) -> String {
+    format!("users/{login}.json")
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, UserError> {
+    if password.chars().count() < 12 {
+        return Err(UserError::WeakPassword);
+    }
+    let salt =
+        SaltString::encode_b64(&super::random_bytes::<16>()).expect("16 bytes is a valid salt");
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default parameters succeeds")
+        .to_string())
+}
+
+/// Checks a password against a stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+impl Users {
+    /// Over the requests bucket.
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store }
+    }
+
+    /// Creates a user; refuses an existing login.
+    pub async fn add(
+        &self,
+        login: &str,
+        role: Role,
+        password: Option<&str>,
+    ) -> Result<User, UserError> {
+        if !valid_login(login) {
+            return Err(UserError::InvalidLogin(login.to_owned()));
+        }
+        let user = User {
+            login: login.to_owned(),
+            role,
+            password_hash: password.map(hash_password).transpose()?,
+            created_at: super::now(),
+            disabled: false,
+        };
+        let bytes = serde_json::to_vec_pretty(&user).expect("serializes");
+        match self
+            .store
+            .put(&key(login), bytes.into(), Precondition::IfAbsent)
+            .await
+        {
+            Ok(_) => Ok(user),
+            Err(StoreError::Conflict(_)) => Err(UserError::Exists(login.to_owned())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads a user.
+    pub async fn get(&self, login: &str) -> Result<User, UserError> {
+        if !valid_login(login) {
+            return Err(UserError::NotFound(login.to_owned()));
+        }
+        let obj = self.store.get(&key(login)).await.map_err(|e| match e {
+            StoreError::NotFound(_) => UserError::NotFound(login.to_owned()),
+            e => e.into(),
+        })?;
+        serde_json::from_slice(&obj.bytes).map_err(|e| {
+            StoreError::Invalid(format!("{}: not a user record: {e}", key(login))).into()
+        })
+    }
+}

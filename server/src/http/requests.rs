@@ -1,0 +1,169 @@
+//! `/api/v1/requests`: file, list and read requests.
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson, ErrorBody};
+use crate::service::index::{IndexEntry, Query};
+use crate::service::requests::{NewRequest, RequestView};
+use app::domain::ids::RequestId;
+use app::domain::status::Status;
+use axum::Json;
+use axum::extract::{Path, Query as QueryParams, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Filters of the request list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Derived status (`plan_ready`, `failed`, …).
+    pub status: Option<String>,
+    /// Environment.
+    pub environment: Option<String>,
+    /// Module type.
+    pub module: Option<String>,
+    /// Project key.
+    pub project: Option<String>,
+    /// Text in the id, title or requester.
+    pub q: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of requests, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListResponse {
+    /// The rows.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<IndexEntry>,
+    /// Pass as `cursor` for the next page.
+    pub next_cursor: Option<String>,
+    /// Requests per status (all requests).
+    pub counts: BTreeMap<String, usize>,
+}
+
+fn bad(field: &str, message: String) -> ApiError {
+    ApiError::BadRequest {
+        message,
+        field: Some(field.into()),
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// Lists requests.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of requests", body = ListResponse),
+        (status = 400, description = "A filter is invalid", body = ErrorBody),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Json<ListResponse>, ApiError> {
+    let limit = match non_empty(params.limit) {
+        None => 50,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=500).contains(&n) => n,
+            _ => {
+                return Err(bad(
+                    "limit",
+                    format!("`{l}` must be a whole number from 1 to 500"),
+                ));
+            }
+        },
+    };
+    let cursor = non_empty(params.cursor)
+        .map(|c| {
+            RequestId::parse(&c).map_err(|_| {
+                bad(
+                    "cursor",
+                    format!("`{c}` is not a cursor from a previous page"),
+                )
+            })
+        })
+        .transpose()?;
+    let status = non_empty(params.status);
+    if let Some(s) = &status
+        && !Status::NAMES.contains(&s.as_str())
+    {
+        return Err(bad(
+            "status",
+            format!(
+                "`{s}` is not a status; use one of: {}",
+                Status::NAMES.join(", ")
+            ),
+        ));
+    }
+    let query = Query {
+        status,
+        environment: non_empty(params.environment),
+        module: non_empty(params.module),
+        project: non_empty(params.project),
+        text: non_empty(params.q),
+        limit,
+        cursor,
+    };
+    let page = state.requests.list(&query);
+    Ok(Json(ListResponse {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        counts: state.requests.index().counts(),
+    }))
+}
+
+/// Files a request.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests",
+    request_body = NewRequest,
+    responses(
+        (status = 201, description = "Stored", body = RequestView),
+        (status = 400, description = "Malformed body, or unknown project, environment or module", body = ErrorBody),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 403, description = "The caller may not file requests", body = ErrorBody),
+        (status = 422, description = "The config breaks the module's rules", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(body): ApiJson<NewRequest>,
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    let view = state.requests.create(&actor, body).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Reads one request with its status and the caller's allowed actions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}",
+    params(("id" = String, Path, description = "Request id")),
+    responses(
+        (status = 200, description = "The request", body = RequestView),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    Ok(Json(state.requests.get(&actor, &id).await?))
+}

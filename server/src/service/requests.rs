@@ -1,0 +1,270 @@
+//! The request service: validate, store, index and audit requests.
+//! (The Git, PR and plan steps join it with the core flow.)
+
+use super::index::{Index, Query, QueryPage};
+use crate::auth::now;
+use crate::config::Config;
+use crate::store::journal::{AuditLog, AuditRecord};
+use crate::store::repo::{RepoError, RequestRepo, Versioned};
+use app::domain::config::{Context, FieldError, normalize, redact};
+use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
+use app::domain::policy::{Action, Actor, Decision, Role, allowed_actions};
+use app::domain::registry::Registry;
+use app::domain::request::{Event, Request};
+use app::domain::status::derive_status;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What a client sends to file a request.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    /// Project key (`sandbox`).
+    pub project: String,
+    /// Environment (`dev`).
+    pub environment: String,
+    /// Module type (`s3-bucket`).
+    pub module: String,
+    /// Inputs by name.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why the service refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// One field is wrong (unknown project, environment or module).
+    #[error("{message}")]
+    Invalid {
+        /// The field.
+        field: String,
+        /// The rule.
+        message: String,
+    },
+    /// Inputs are invalid: every field error.
+    #[error("the config has {} invalid field(s)", .0.len())]
+    Fields(Vec<FieldError>),
+    /// The caller may not.
+    #[error("{reason}")]
+    Forbidden {
+        /// Rule id.
+        rule: String,
+        /// Why.
+        reason: String,
+    },
+    /// Not found.
+    #[error("request {0} does not exist")]
+    NotFound(String),
+    /// The repository failed.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+/// A request as the API shows it to one caller.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestView {
+    /// The stored document, sensitive inputs redacted.
+    #[schema(value_type = Object)]
+    pub request: Request,
+    /// Derived status.
+    pub status: String,
+    /// The failing step, when `status` is `failed`.
+    pub failed_step: Option<String>,
+    /// Every action with the caller's decision.
+    #[schema(value_type = Vec<Object>)]
+    pub allowed_actions: Vec<ActionView>,
+}
+
+/// One action and whether this caller may take it now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ActionView {
+    /// The action.
+    #[schema(value_type = String)]
+    pub action: Action,
+    /// Allowed, or the reason not.
+    #[schema(value_type = Object)]
+    #[serde(flatten)]
+    pub decision: Decision,
+}
+
+/// Files, reads and lists requests.
+pub struct RequestService {
+    config: Arc<Config>,
+    registry: Arc<Registry>,
+    repo: RequestRepo,
+    audit: AuditLog,
+    index: Arc<Index>,
+}
+
+impl RequestService {
+    /// Wires the service.
+    pub fn new(
+        config: Arc<Config>,
+        registry: Arc<Registry>,
+        repo: RequestRepo,
+        audit: AuditLog,
+        index: Arc<Index>,
+    ) -> Self {
+        Self {
+            config,
+            registry,
+            repo,
+            audit,
+            index,
+        }
+    }
+
+    /// The index.
+    pub fn index(&self) -> &Arc<Index> {
+        &self.index
+    }
+
+    /// Validates and stores a new request.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        new: NewRequest,
+    ) -> Result<RequestView, ServiceError> {
+        if actor.role < Role::Requester {
+            return Err(ServiceError::Forbidden {
+                rule: "role.viewer".into(),
+                reason: "viewers can read requests but not file them".into(),
+            });
+        }
+        let invalid = |field: &str, message: String| ServiceError::Invalid {
+            field: field.into(),
+            message,
+        };
+        let project =
+            ProjectKey::parse(&new.project).map_err(|e| invalid("project", e.to_string()))?;
+        let Some(p) = self.config.projects.get(&project) else {
+            return Err(invalid(
+                "project",
+                format!("project `{project}` is not configured"),
+            ));
+        };
+        let environment =
+            EnvName::parse(&new.environment).map_err(|e| invalid("environment", e.to_string()))?;
+        if !p.environments.contains(&environment) {
+            let known: Vec<_> = p.environments.iter().map(|e| e.as_str()).collect();
+            return Err(invalid(
+                "environment",
+                format!(
+                    "project `{project}` has no environment `{environment}` (it has: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+        let module_type =
+            ModuleType::parse(&new.module).map_err(|e| invalid("module", e.to_string()))?;
+        let Some(module) = self.registry.module(&module_type) else {
+            return Err(invalid(
+                "module",
+                format!("module `{module_type}` is not in the registry"),
+            ));
+        };
+        let id = new_request_id();
+        let ctx = Context {
+            request_id: &id,
+            project: &project,
+            environment: &environment,
+        };
+        let config = normalize(module, &new.config, ctx).map_err(ServiceError::Fields)?;
+        let at = now();
+        let doc = Request {
+            id: id.clone(),
+            version: 1,
+            project,
+            environment,
+            module: module_type,
+            revision: 1,
+            config,
+            created_by: actor.login.clone(),
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            pr: None,
+            runs: Default::default(),
+            approval: None,
+            cleanup_pr: None,
+            events: vec![Event {
+                at: at.clone(),
+                actor: actor.login.clone(),
+                kind: "created".into(),
+                detail: format!("revision 1 of {}", module.title),
+            }],
+        };
+        let stored = self.repo.create(&doc).await?;
+        self.index.upsert(&stored.doc, &stored.etag);
+        self.audit_write(actor, "request.create", &stored, None)
+            .await;
+        Ok(self.view(actor, stored))
+    }
+
+    /// One request as `actor` sees it.
+    pub async fn get(&self, actor: &Actor, id: &str) -> Result<RequestView, ServiceError> {
+        let id = RequestId::parse(id).map_err(|_| ServiceError::NotFound(id.to_owned()))?;
+        let stored = match self.repo.get(&id).await {
+            Err(RepoError::NotFound(_)) => self.repo.get_archived(&id).await,
+            other => other,
+        }
+        .map_err(|e| match e {
+            RepoError::NotFound(id) => ServiceError::NotFound(id),
+            e => e.into(),
+        })?;
+        Ok(self.view(actor, stored))
+    }
+
+    /// A page of the index.
+    pub fn list(&self, query: &Query) -> QueryPage {
+        self.index.query(query)
+    }
+
+    fn view(&self, actor: &Actor, stored: Versioned) -> RequestView {
+        let mut request = stored.doc;
+        let status = derive_status(&request);
+        let actions = allowed_actions(&request, actor, &self.config.policy)
+            .into_iter()
+            .map(|(action, decision)| ActionView { action, decision })
+            .collect();
+        if let Some(module) = self.registry.module(&request.module) {
+            request.config = redact(module, &request.config);
+        }
+        RequestView {
+            request,
+            status: status.as_str().to_owned(),
+            failed_step: status.failed_step().map(|s| s.as_str().to_owned()),
+            allowed_actions: actions,
+        }
+    }
+
+    async fn audit_write(
+        &self,
+        actor: &Actor,
+        action: &str,
+        stored: &Versioned,
+        before: Option<u64>,
+    ) {
+        let record = AuditRecord {
+            at: now(),
+            actor: actor.login.clone(),
+            action: action.into(),
+            request: Some(stored.doc.id.to_string()),
+            before_version: before,
+            after_version: Some(stored.doc.version),
+            detail: String::new(),
+        };
+        if let Err(e) = self.audit.append(&record).await {
+            tracing::error!(request = %stored.doc.id, "could not append the audit record: {e}");
+        }
+    }
+}
+
+/// A fresh request id from the clock and the OS random source.
+pub fn new_request_id() -> RequestId {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    let entropy = u32::from_le_bytes(crate::auth::random_bytes::<4>());
+    RequestId::generate(millis, entropy)
+}

@@ -1,0 +1,141 @@
+//! Append-only logs over the object store: request chat logs
+//! (`<request id>/<seq>.json` in the chat-logs bucket) and the audit log
+//! (`audit/<scope>/<time>-<nonce>.json`). Every record is created with
+//! `If-None-Match: *`, so nothing is ever overwritten.
+
+use super::{ObjectStore, Precondition, StoreError, list_all};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Appends numbered records under `<prefix>/`: `000001.json`, `000002.json`…
+/// Returns the number written.
+pub async fn append_numbered(
+    store: &dyn ObjectStore,
+    prefix: &str,
+    bytes: Bytes,
+) -> Result<u64, StoreError> {
+    let mut seq = list_all(store, &format!("{prefix}/")).await?.len() as u64 + 1;
+    loop {
+        let key = format!("{prefix}/{seq:06}.json");
+        match store.put(&key, bytes.clone(), Precondition::IfAbsent).await {
+            Ok(_) => return Ok(seq),
+            Err(StoreError::Conflict(_)) => {
+                // Someone took this number — or our own lost-response write did.
+                if store.get(&key).await?.bytes == bytes {
+                    return Ok(seq);
+                }
+                seq += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One chat message of a request's transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `assistant` or `user`.
+    pub role: String,
+    /// The text.
+    pub text: String,
+    /// When.
+    pub at: String,
+}
+
+/// The chat-logs bucket.
+#[derive(Clone)]
+pub struct ChatLogs {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl ChatLogs {
+    /// Over the chat-logs bucket.
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store }
+    }
+
+    /// Appends one message; returns its sequence number.
+    pub async fn append(&self, request_id: &str, message: &ChatMessage) -> Result<u64, StoreError> {
+        let bytes = serde_json::to_vec(message).expect("serializes");
+        append_numbered(self.store.as_ref(), request_id, bytes.into()).await
+    }
+
+    /// The whole transcript, in order.
+    pub async fn read(&self, request_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut out = Vec::new();
+        for entry in list_all(self.store.as_ref(), &format!("{request_id}/")).await? {
+            let obj = self.store.get(&entry.key).await?;
+            match serde_json::from_slice(&obj.bytes) {
+                Ok(m) => out.push(m),
+                Err(e) => {
+                    tracing::error!(key = %entry.key, "skipping an unreadable chat record: {e}")
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What (`request.create`, `token.create`, `auth.denied`…).
+    pub action: String,
+    /// The request concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// Version before the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_version: Option<u64>,
+    /// Version after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_version: Option<u64>,
+    /// Free text (never a secret).
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// The append-only audit log.
+#[derive(Clone)]
+pub struct AuditLog {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl AuditLog {
+    /// Over the requests bucket.
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store }
+    }
+
+    fn scope(record: &AuditRecord) -> String {
+        format!("audit/{}", record.request.as_deref().unwrap_or("_system"))
+    }
+
+    /// Appends a record, never overwriting one.
+    pub async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(record).expect("serializes");
+        append_numbered(self.store.as_ref(), &Self::scope(record), bytes.into()).await?;
+        Ok(())
+    }
+
+    /// The records of one request (or of the system with `None`), in order.
+    pub async fn read(&self, request: Option<&str>) -> Result<Vec<AuditRecord>, StoreError> {
+        let prefix = format!("audit/{}/", request.unwrap_or("_system"));
+        let mut out = Vec::new();
+        for entry in list_all(self.store.as_ref(), &prefix).await? {
+            let obj = self.store.get(&entry.key).await?;
+            match serde_json::from_slice(&obj.bytes) {
+                Ok(r) => out.push(r),
+                Err(e) => {
+                    tracing::error!(key = %entry.key, "skipping an unreadable audit record: {e}")
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,233 @@
+//! `/api/v1/requests` and `/api/v1/openapi.json` over HTTP.
+
+use crate::support::TestApp;
+use app::domain::policy::Role;
+use serde_json::{Value, json};
+use server::store::ObjectStore as _;
+
+fn bucket() -> Value {
+    json!({
+        "project": "sandbox",
+        "environment": "dev",
+        "module": "s3-bucket",
+        "config": {"name": "logs-archive-1", "tags": {"team": "data"}}
+    })
+}
+
+#[tokio::test]
+async fn the_api_needs_a_valid_bearer_token() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/requests"))
+        .json(&bucket())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    for bad in ["nope", "tfp_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"] {
+        assert_eq!(
+            app.get_as(bad, "/api/v1/requests").await.status(),
+            401,
+            "{bad}"
+        );
+    }
+    let res = app
+        .client
+        .get(app.url("/api/v1/requests"))
+        .header("authorization", "Basic eDp5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn filing_stores_the_request_and_it_can_be_read_and_listed() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice", Role::Requester).await;
+    let res = app.post_as(&token, "/api/v1/requests", &bucket()).await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["status"], "created");
+    assert_eq!(created["request"]["version"], 1);
+    assert_eq!(created["request"]["created_by"], "alice");
+    assert_eq!(
+        created["request"]["config"]["versioning"], true,
+        "defaults filled"
+    );
+    assert_eq!(created["request"]["config"]["tags"]["ManagedBy"], "tfpilot");
+    assert_eq!(created["request"]["config"]["tags"]["team"], "data");
+    let plan = created["allowed_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "plan")
+        .unwrap();
+    assert_eq!(plan["decision"], "allowed");
+
+    let stored = app
+        .requests_store()
+        .get(&format!("requests/{id}.json"))
+        .await
+        .expect("stored under requests/");
+    assert!(serde_json::from_slice::<Value>(&stored.bytes).is_ok());
+
+    let got: Value = app
+        .get_as(&token, &format!("/api/v1/requests/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["request"]["id"], id.as_str());
+    let page: Value = app
+        .get_as(&token, "/api/v1/requests?environment=dev&status=created")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"][0]["id"], id.as_str());
+    assert_eq!(page["items"][0]["title"], "S3 bucket logs-archive-1");
+    assert_eq!(page["counts"]["created"], 1);
+    let none: Value = app
+        .get_as(&token, "/api/v1/requests?environment=prod")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        app.get_as(&token, "/api/v1/requests/0000000000000000")
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get_as(&token, "/api/v1/requests/not-an-id")
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice", Role::Requester).await;
+    let cases = [
+        (
+            json!({"project": "nope", "environment": "dev", "module": "s3-bucket", "config": {}}),
+            400,
+            "project",
+        ),
+        (
+            json!({"project": "sandbox", "environment": "qa", "module": "s3-bucket", "config": {}}),
+            400,
+            "environment",
+        ),
+        (
+            json!({"project": "sandbox", "environment": "dev", "module": "rocket", "config": {}}),
+            400,
+            "module",
+        ),
+        (
+            json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket", "config": {"name": "UPPER"}}),
+            422,
+            "name",
+        ),
+        (
+            json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket", "config": {}}),
+            422,
+            "name",
+        ),
+        (
+            json!({"project": "sandbox", "environment": "dev", "config": {}}),
+            400,
+            "module",
+        ),
+        (
+            json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket", "config": {}, "extra": 1}),
+            400,
+            "extra",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let res = app.post_as(&token, "/api/v1/requests", &body).await;
+        assert_eq!(res.status(), status, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["field"], field, "{body}: {err}");
+        assert!(!err["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/requests"))
+        .bearer_auth(&token)
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "no content type / broken JSON");
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=x", "limit"),
+        ("cursor=zzz", "cursor"),
+        ("status=done", "status"),
+    ] {
+        let res = app
+            .get_as(&token, &format!("/api/v1/requests?{query}"))
+            .await;
+        assert_eq!(res.status(), 400, "{query}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["field"], field);
+    }
+    let page: Value = app
+        .get_as(&token, "/api/v1/requests")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        0,
+        "nothing was stored"
+    );
+}
+
+#[tokio::test]
+async fn viewers_cannot_file_requests() {
+    let app = TestApp::spawn().await;
+    let token = app.token("vic", Role::Viewer).await;
+    let res = app.post_as(&token, "/api/v1/requests", &bucket()).await;
+    assert_eq!(res.status(), 403);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["rule"], "role.viewer");
+    assert_eq!(
+        app.get_as(&token, "/api/v1/requests").await.status(),
+        200,
+        "viewers can read"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/requests",
+        "/api/v1/requests/{id}",
+        "/api/v1/modules",
+    ] {
+        assert!(paths.contains_key(path), "{path}");
+    }
+    let post = &doc["paths"]["/api/v1/requests"]["post"]["responses"];
+    for code in ["201", "400", "401", "403", "422"] {
+        assert!(post.get(code).is_some(), "POST documents {code}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}

@@ -1,0 +1,147 @@
+//! `tfpilot serve` in production storage mode against a real S3-compatible
+//! server: the CLI creates a user and a token in the bucket, and requests
+//! filed over HTTP land under `requests/`.
+
+use crate::support::{root, s3};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tfpilot(envs: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tfpilot"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(envs.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stores_requests_in_the_s3_bucket() {
+    let client = s3::moto_client().await;
+    let requests_bucket = s3::fresh_bucket(&client, "serve-requests").await;
+    let chat_bucket = s3::fresh_bucket(&client, "serve-chat").await;
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let envs: Vec<(String, String)> = [
+        ("TFPILOT_REQUESTS_BUCKET", requests_bucket.clone()),
+        ("TFPILOT_CHAT_LOGS_BUCKET", chat_bucket),
+        ("TFPILOT_S3_ENDPOINT", s3::endpoint()),
+        ("TFPILOT_BIND", format!("127.0.0.1:{port}")),
+        ("TFPILOT_DATA_DIR", data.path().display().to_string()),
+        (
+            "TFPILOT_REGISTRY",
+            root().join("modules-registry.toml").display().to_string(),
+        ),
+        (
+            "TFPILOT_SITE_ROOT",
+            data.path().join("site").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+
+    let added = tfpilot(&envs)
+        .args(["users", "add", "alice", "--role", "requester"])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let created = tfpilot(&envs)
+        .args(["tokens", "create", "--user", "alice"])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("tfp_"), "the token is printed: {token}");
+    let missing = tfpilot(&envs)
+        .args(["tokens", "create", "--user", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("user `nobody` does not exist"));
+
+    let _server = Killed(
+        tfpilot(&envs)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "tfpilot serve did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ready: Value = http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["store"]["backend"], format!("s3://{requests_bucket}"));
+
+    let body = json!({"project": "sandbox", "environment": "prod", "module": "sqs-queue", "config": {"name": "orders"}});
+    let anonymous = http
+        .post(format!("{base}/api/v1/requests"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let res = http
+        .post(format!("{base}/api/v1/requests"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let object = client
+        .get_object()
+        .bucket(&requests_bucket)
+        .key(format!("requests/{id}.json"))
+        .send()
+        .await
+        .expect("the request is in the bucket");
+    assert_eq!(
+        object.server_side_encryption().map(|s| s.as_str()),
+        Some("AES256")
+    );
+    let doc: Value =
+        serde_json::from_slice(&object.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(doc["created_by"], "alice");
+}

@@ -1,0 +1,249 @@
+//! The index: cold start from a snapshot fetches only what changed, other
+//! replicas' writes are picked up, bad documents are skipped, and queries
+//! filter and paginate.
+
+use super::fs_store;
+use super::repo::sample_request;
+use app::domain::ids::RequestId;
+use app::domain::registry::Registry;
+use async_trait::async_trait;
+use bytes::Bytes;
+use server::service::index::{Index, Query};
+use server::store::repo::RequestRepo;
+use server::store::{Object, ObjectStore, Page, Precondition, StoreError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Counts GETs of the store underneath.
+struct Counting {
+    inner: Arc<dyn ObjectStore>,
+    gets: AtomicUsize,
+}
+
+#[async_trait]
+impl ObjectStore for Counting {
+    async fn get(&self, key: &str) -> Result<Object, StoreError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, bytes: Bytes, cond: Precondition) -> Result<String, StoreError> {
+        self.inner.put(key, bytes, cond).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn list(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        self.inner.list(prefix, token, limit).await
+    }
+    async fn copy(&self, from: &str, to: &str) -> Result<String, StoreError> {
+        self.inner.copy(from, to).await
+    }
+    fn describe(&self) -> String {
+        "counting".into()
+    }
+}
+
+fn registry() -> Arc<Registry> {
+    Arc::new(server::registry::load(&crate::support::root().join("modules-registry.toml")).unwrap())
+}
+
+fn id(n: u64) -> RequestId {
+    RequestId::generate(1_700_000_000_000 + n, n as u32)
+}
+
+async fn seeded(n: u64) -> (Arc<dyn ObjectStore>, RequestRepo) {
+    let store = fs_store("index").await;
+    let repo = RequestRepo::new(store.clone());
+    for i in 0..n {
+        let env = if i % 3 == 0 { "prod" } else { "dev" };
+        let module = if i % 2 == 0 { "s3-bucket" } else { "sqs-queue" };
+        repo.create(&sample_request(
+            id(i),
+            env,
+            module,
+            &format!("user{}", i % 4),
+        ))
+        .await
+        .unwrap();
+    }
+    (store, repo)
+}
+
+fn touch(doc: &app::domain::request::Request) -> Result<app::domain::request::Request, ()> {
+    Ok(doc.clone())
+}
+
+#[tokio::test]
+async fn cold_start_fetches_only_what_the_snapshot_lacks() {
+    let (store, repo) = seeded(50).await;
+    let first = Index::new(store.clone(), registry());
+    let stats = first.load().await.unwrap();
+    assert_eq!(
+        (stats.listed, stats.fetched),
+        (50, 50),
+        "no snapshot: every document"
+    );
+    assert!(first.save_snapshot().await.unwrap());
+
+    for i in 0..3 {
+        repo.update(&id(i), || "2026-02-01T00:00:00Z".into(), touch)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    for i in 50..52 {
+        repo.create(&sample_request(id(i), "dev", "s3-bucket", "late"))
+            .await
+            .unwrap();
+    }
+    repo.archive(&id(10)).await.unwrap();
+
+    let counting = Arc::new(Counting {
+        inner: store,
+        gets: AtomicUsize::new(0),
+    });
+    let second = Index::new(counting.clone(), registry());
+    let stats = second.load().await.unwrap();
+    assert_eq!(stats.listed, 51);
+    assert_eq!(stats.fetched, 5, "3 changed + 2 new");
+    assert_eq!(stats.dropped, 1, "the archived one");
+    assert_eq!(
+        counting.gets.load(Ordering::SeqCst),
+        1 + 5,
+        "the snapshot, then only changed keys"
+    );
+    assert_eq!(second.len(), 51);
+    let again = second.refresh().await.unwrap();
+    assert_eq!(again.fetched, 0, "nothing changed since");
+}
+
+#[tokio::test]
+async fn refresh_sees_other_replicas_and_local_writes_are_immediate() {
+    let (store, repo) = seeded(5).await;
+    let index = Index::new(store.clone(), registry());
+    index.load().await.unwrap();
+    let other = RequestRepo::new(store);
+    other
+        .create(&sample_request(id(100), "prod", "s3-bucket", "remote"))
+        .await
+        .unwrap();
+    assert_eq!(index.len(), 5, "not yet seen");
+    let stats = index.refresh().await.unwrap();
+    assert_eq!((stats.fetched, index.len()), (1, 6));
+
+    let local = repo
+        .create(&sample_request(id(101), "dev", "sqs-queue", "local"))
+        .await
+        .unwrap();
+    index.upsert(&local.doc, &local.etag);
+    assert_eq!(index.len(), 7);
+    assert_eq!(
+        index.refresh().await.unwrap().fetched,
+        0,
+        "the local write is already indexed at its etag"
+    );
+}
+
+#[tokio::test]
+async fn documents_that_are_not_requests_are_skipped_and_reported() {
+    let (store, _repo) = seeded(3).await;
+    let bad = id(7);
+    store
+        .put(
+            &format!("requests/{bad}.json"),
+            "{not json".into(),
+            Precondition::None,
+        )
+        .await
+        .unwrap();
+    store
+        .put("requests/garbage.json", "[]".into(), Precondition::None)
+        .await
+        .unwrap();
+    let misplaced = sample_request(id(8), "dev", "s3-bucket", "x");
+    store
+        .put(
+            &format!("requests/{}.json", id(9)),
+            serde_json::to_vec(&misplaced).unwrap().into(),
+            Precondition::None,
+        )
+        .await
+        .unwrap();
+    let counting = Arc::new(Counting {
+        inner: store,
+        gets: AtomicUsize::new(0),
+    });
+    let index = Index::new(counting.clone(), registry());
+    index.load().await.unwrap();
+    assert_eq!(index.len(), 3, "the good ones are indexed");
+    let problems = index.problems();
+    let keys: Vec<_> = problems.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys.len(), 3, "{problems:?}");
+    assert!(keys.contains(&format!("requests/{bad}.json").as_str()));
+    assert!(keys.contains(&"requests/garbage.json"));
+    let gets = counting.gets.load(Ordering::SeqCst);
+    index.refresh().await.unwrap();
+    assert_eq!(
+        counting.gets.load(Ordering::SeqCst),
+        gets,
+        "a bad version is not fetched again"
+    );
+}
+
+#[tokio::test]
+async fn queries_filter_search_and_paginate_newest_first() {
+    let (store, _repo) = seeded(30).await;
+    let index = Index::new(store, registry());
+    index.load().await.unwrap();
+    let q = |f: fn(&mut Query)| {
+        let mut q = Query {
+            limit: 50,
+            ..Default::default()
+        };
+        f(&mut q);
+        index.query(&q)
+    };
+    let all = q(|_| {});
+    assert_eq!(all.items.len(), 30);
+    assert!(
+        all.items.windows(2).all(|w| w[0].id > w[1].id),
+        "newest first"
+    );
+    let prod = q(|q| q.environment = Some("prod".into()));
+    assert_eq!(prod.items.len(), 10);
+    assert!(prod.items.iter().all(|r| &*r.environment == "prod"));
+    let prod_s3 = q(|q| {
+        q.environment = Some("prod".into());
+        q.module = Some("s3-bucket".into());
+        q.status = Some("created".into());
+    });
+    assert_eq!(prod_s3.items.len(), 5, "i % 6 == 0");
+    assert_eq!(q(|q| q.status = Some("applied".into())).items.len(), 0);
+    assert_eq!(q(|q| q.project = Some("nope".into())).items.len(), 0);
+    let user1 = q(|q| q.text = Some("USER1".into()));
+    assert!(!user1.items.is_empty() && user1.items.iter().all(|r| &*r.requester == "user1"));
+    assert_eq!(all.items[0].title, "SQS queue logs-archive");
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = index.query(&Query {
+            limit: 7,
+            cursor: cursor.clone(),
+            environment: Some("dev".into()),
+            ..Default::default()
+        });
+        seen.extend(page.items.iter().map(|r| r.id.clone()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(RequestId::parse(&c).unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 20, "every dev request exactly once");
+    assert_eq!(index.counts().get("created"), Some(&30));
+}

@@ -1,0 +1,77 @@
+//! The `ObjectStore` contract, run against every adapter, plus the request
+//! repository, the index and the fault tests.
+
+mod cases;
+mod faults;
+mod index;
+mod repo;
+
+use crate::support::s3 as moto;
+use server::store::ObjectStore;
+use server::store::fs::FsStore;
+use std::sync::Arc;
+
+/// A fresh bucket on disk (the directory lives for the test process).
+pub async fn fs_store(_label: &str) -> Arc<dyn ObjectStore> {
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    Arc::new(FsStore::open(dir).expect("open"))
+}
+
+/// A fresh bucket on moto.
+pub async fn s3_store(label: &str) -> Arc<dyn ObjectStore> {
+    moto::fresh_store(label, true).await
+}
+
+/// Instantiates every contract case for one adapter.
+macro_rules! contract {
+    ($adapter:ident, $make:path) => {
+        mod $adapter {
+            contract!(@cases $make;
+                get_missing_is_not_found,
+                create_succeeds_once,
+                compare_and_swap,
+                if_match_on_a_missing_key_is_not_found,
+                thirty_two_simultaneous_creates_have_one_winner,
+                pagination_over_2500_keys,
+                copy_then_delete_archives,
+                etags_agree_between_put_get_and_list,
+                bad_keys_are_invalid
+            );
+        }
+    };
+    (@cases $make:path; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                super::cases::$case($make(stringify!($case)).await).await;
+            }
+        )*
+    };
+}
+
+contract!(fs, super::fs_store);
+contract!(s3, super::s3_store);
+
+#[tokio::test]
+async fn s3_writes_are_encrypted_at_rest() {
+    let store = moto::fresh_store("sse", true).await;
+    store
+        .put("a/b.json", "{}".into(), server::store::Precondition::None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.encryption_of("a/b.json").await.unwrap().as_deref(),
+        Some("AES256")
+    );
+    store.copy("a/b.json", "c/d.json").await.unwrap();
+    assert_eq!(
+        store.encryption_of("c/d.json").await.unwrap().as_deref(),
+        Some("AES256")
+    );
+    let plain = moto::fresh_store("plain", false).await;
+    plain
+        .put("x.json", "{}".into(), server::store::Precondition::None)
+        .await
+        .unwrap();
+    assert_eq!(plain.encryption_of("x.json").await.unwrap(), None);
+}
