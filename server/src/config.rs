@@ -86,6 +86,12 @@ pub struct Config {
     pub index_refresh: Duration,
     /// How often a changed index snapshot is written (`TFPILOT_INDEX_SNAPSHOT_SECS`).
     pub index_snapshot: Duration,
+    /// `infra-workflows/` (repo template, sandbox overlay, workflows) (`TFPILOT_WORKFLOWS_DIR`).
+    pub workflows_dir: PathBuf,
+    /// Longest a terraform command may run (`TFPILOT_RUN_TIMEOUT_SECS`).
+    pub run_timeout: Duration,
+    /// How often the reconciler drives unfinished requests (`TFPILOT_RECONCILE_SECS`).
+    pub reconcile: Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +190,9 @@ impl Config {
             store: store_config(&env)?,
             index_refresh: seconds("TFPILOT_INDEX_REFRESH_SECS", 10)?,
             index_snapshot: seconds("TFPILOT_INDEX_SNAPSHOT_SECS", 60)?,
+            workflows_dir: path("TFPILOT_WORKFLOWS_DIR", None, "./infra-workflows"),
+            run_timeout: seconds("TFPILOT_RUN_TIMEOUT_SECS", 1800)?,
+            reconcile: seconds("TFPILOT_RECONCILE_SECS", 15)?,
             bind,
             data_dir: path("TFPILOT_DATA_DIR", file.data_dir, "./data"),
             registry: path("TFPILOT_REGISTRY", file.registry, "./modules-registry.toml"),

@@ -6,6 +6,8 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod exec;
+pub mod git;
 pub mod http;
 pub mod registry;
 pub mod service;
@@ -52,8 +54,10 @@ pub async fn start(
         "request index loaded"
     );
     let config = Arc::new(config);
+    let flow = wire_flow(&config, &registry, &stores, &index).await?;
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
-    let state = http::AppState::new(config, registry, stores, index.clone());
+    let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
+    let state = http::AppState::new(config, registry, stores, index.clone(), flow);
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.
     let listener = listener.tap_io(|tcp| {
@@ -66,12 +70,82 @@ pub async fn start(
             .with_graceful_shutdown(shutdown)
             .await;
         background.abort();
+        reconciler.abort();
         if let Err(e) = index.save_snapshot().await {
             tracing::warn!("could not write the index snapshot at shutdown: {e}");
         }
         served
     });
     Ok(Running { addr, handle })
+}
+
+/// The embedded workflow: local Git repos and the local terraform runner.
+async fn wire_flow(
+    config: &Arc<Config>,
+    registry: &Arc<app::domain::registry::Registry>,
+    stores: &store::open::Stores,
+    index: &Arc<Index>,
+) -> anyhow::Result<Arc<service::flow::Flow>> {
+    let template = config.workflows_dir.join("template");
+    if !template.is_dir() {
+        anyhow::bail!(
+            "{} is missing: TFPILOT_WORKFLOWS_DIR must name the infra-workflows directory",
+            template.display()
+        );
+    }
+    let git = Arc::new(git::local::LocalGit::new(
+        config.data_dir.join("git"),
+        template,
+        Some(config.workflows_dir.join("sandbox")),
+        stores.requests.clone(),
+    ));
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let local = Arc::new(exec::local::LocalExecutor::new(
+        git.clone(),
+        stores.requests.clone(),
+        config.data_dir.join("exec"),
+        config.run_timeout,
+        Some(done_tx),
+    ));
+    let interrupted = local
+        .recover()
+        .await
+        .context("cannot read the run records")?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "runs interrupted by a restart were marked failed; retry them"
+        );
+    }
+    let flow = Arc::new(service::flow::Flow::new(
+        registry.clone(),
+        config.policy.clone(),
+        store::repo::RequestRepo::new(stores.requests.clone()),
+        index.clone(),
+        store::journal::AuditLog::new(stores.requests.clone()),
+        git,
+        Arc::new(exec::local::SharedLocalExecutor(local)),
+    ));
+    let on_done = flow.clone();
+    tokio::spawn(async move {
+        while let Some(info) = done_rx.recv().await {
+            on_done.on_run(info).await;
+        }
+    });
+    Ok(flow)
+}
+
+/// Drives every unfinished request at start and then periodically.
+async fn reconcile(flow: Arc<service::flow::Flow>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let n = flow.reconcile_all().await;
+        if n > 0 {
+            tracing::debug!(requests = n, "reconciler pass");
+        }
+    }
 }
 
 /// Diffs the bucket every `index_refresh` and writes the snapshot every

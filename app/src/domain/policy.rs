@@ -1,7 +1,7 @@
 //! Who may do what: one pure function decides every action, for the REST
 //! API, the UI, server functions and webhooks alike. The UI only mirrors it.
 
-use super::request::Request;
+use super::request::{PrState, Request};
 use super::status::{Status, Step, derive_status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -191,7 +191,7 @@ pub fn decide(action: Action, req: &Request, actor: &Actor, policy: &Policy) -> 
     if !who.is_allowed() {
         return who;
     }
-    check_state(action, status)
+    check_state(action, status, req)
 }
 
 fn authorize(
@@ -239,7 +239,14 @@ fn authorize(
     }
 }
 
-fn check_state(action: Action, status: Status) -> Decision {
+/// Whether the request's cleanup PR waits for a merge (prod destroy).
+fn cleanup_waiting(req: &Request) -> bool {
+    req.cleanup_pr
+        .as_ref()
+        .is_some_and(|pr| pr.state == PrState::Open)
+}
+
+fn check_state(action: Action, status: Status, req: &Request) -> Decision {
     use Status as S;
     let ok = match action {
         Action::Plan => matches!(
@@ -247,7 +254,7 @@ fn check_state(action: Action, status: Status) -> Decision {
             S::Created | S::PlanReady | S::Approved | S::Failed(Step::Plan)
         ),
         Action::Approve => status == S::PlanReady,
-        Action::Merge => status == S::Approved,
+        Action::Merge => status == S::Approved || (status == S::Destroying && cleanup_waiting(req)),
         Action::Apply => status == S::Merged,
         Action::Update => !matches!(status, S::Applying | S::Destroying | S::Destroyed),
         Action::Destroy => !matches!(

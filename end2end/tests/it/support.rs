@@ -57,6 +57,7 @@ impl Session {
         let vars = [
             ("TFPILOT_DATA_DIR", data.path().to_path_buf()),
             ("TFPILOT_REGISTRY", registry),
+            ("TFPILOT_WORKFLOWS_DIR", root().join("infra-workflows")),
             ("TFPILOT_SITE_ROOT", site),
         ];
         let config = server::config::Config::load(|k| {

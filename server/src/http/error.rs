@@ -192,6 +192,38 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl From<crate::service::flow::FlowError> for ApiError {
+    fn from(e: crate::service::flow::FlowError) -> Self {
+        use crate::git::GitError;
+        use crate::service::flow::FlowError as F;
+        match e {
+            F::Forbidden { rule, reason } => Self::Forbidden {
+                rule,
+                message: reason,
+            },
+            F::Conflict(m) => Self::Conflict(m),
+            F::Fields(errors) => Self::Unprocessable(errors),
+            F::Git(GitError::Conflict(m) | GitError::MergeConflict(m)) => Self::Conflict(m),
+            F::Git(GitError::NotFound(m)) => {
+                Self::Conflict(format!("{m} is missing from the infra repo"))
+            }
+            F::Git(e) => Self::Unavailable(e.to_string()),
+            F::Exec(crate::exec::ExecError::NotFound(m)) => Self::NotFound(m),
+            F::Exec(e) => Self::Unavailable(e.to_string()),
+            F::Repo(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::exec::ExecError> for ApiError {
+    fn from(e: crate::exec::ExecError) -> Self {
+        match e {
+            crate::exec::ExecError::NotFound(m) => Self::NotFound(m),
+            e => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
 /// `Json<T>` whose rejections are [`ApiError`]s naming the field.
 pub struct ApiJson<T>(pub T);
 

@@ -10,6 +10,7 @@ mod requests;
 use crate::auth::Tokens;
 use crate::config::Config;
 use crate::service::UiServices;
+use crate::service::flow::Flow;
 use crate::service::index::Index;
 use crate::service::requests::RequestService;
 use crate::store::journal::AuditLog;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub tokens: Tokens,
     /// Requests.
     pub requests: Arc<RequestService>,
+    /// The workflow.
+    pub flow: Arc<Flow>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -61,6 +64,7 @@ impl AppState {
         registry: Arc<Registry>,
         stores: Stores,
         index: Arc<Index>,
+        flow: Arc<Flow>,
     ) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name("tfpilot")
@@ -84,6 +88,7 @@ impl AppState {
             services,
             stores,
             requests,
+            flow,
         }
     }
 }
@@ -98,7 +103,9 @@ pub fn router(state: AppState) -> Router {
         .route("/modules", get(modules::list))
         .route("/openapi.json", get(openapi::serve))
         .route("/requests", get(requests::list).post(requests::create))
-        .route("/requests/{id}", get(requests::get))
+        .route("/requests/{id}", get(requests::get).patch(requests::update))
+        .route("/requests/{id}/plan", get(requests::plan))
+        .route("/requests/{id}/{action}", post(requests::act))
         .fallback(api_not_found);
     let context = {
         let services = state.services.clone();

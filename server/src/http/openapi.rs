@@ -21,7 +21,15 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "tfpilot", description = "Self-service Terraform requests."),
-    paths(requests::list, requests::create, requests::get, super::modules::list),
+    paths(
+        requests::list,
+        requests::create,
+        requests::get,
+        requests::update,
+        requests::act,
+        requests::plan,
+        super::modules::list
+    ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
 )]

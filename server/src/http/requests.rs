@@ -145,6 +145,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewRequest>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let view = state.requests.create(&actor, body).await?;
+    state.flow.spawn_advance(view.request.id.clone());
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -166,4 +167,112 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     Ok(Json(state.requests.get(&actor, &id).await?))
+}
+
+/// A new config for a request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    /// The complete new config (a new revision and PR supersede the old).
+    #[schema(value_type = Object)]
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+fn parse_id(id: &str) -> Result<RequestId, ApiError> {
+    RequestId::parse(id).map_err(|_| ApiError::NotFound(format!("request {id} does not exist")))
+}
+
+/// Takes an action: plan, approve, merge, apply, destroy or retry.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/{action}",
+    params(
+        ("id" = String, Path, description = "Request id"),
+        ("action" = String, Path, description = "plan, approve, merge, apply, destroy or retry"),
+    ),
+    responses(
+        (status = 202, description = "Accepted; follow-up steps run in the background", body = RequestView),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 403, description = "Not allowed; `rule` names the rule", body = ErrorBody),
+        (status = 404, description = "No such request or action", body = ErrorBody),
+        (status = 409, description = "The request's state forbids it", body = ErrorBody),
+        (status = 503, description = "Git, the executor or the store is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn act(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    let id = parse_id(&id)?;
+    let action = app::domain::policy::Action::parse(&action)
+        .filter(|a| *a != app::domain::policy::Action::Update)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "`{action}` is not an action; use plan, approve, merge, apply, destroy or retry"
+            ))
+        })?;
+    let stored = state.flow.perform(&actor, &id, action).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.requests.view(&actor, stored)),
+    ))
+}
+
+/// Updates the config: a new revision, a new PR superseding the old one.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/requests/{id}",
+    params(("id" = String, Path, description = "Request id")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The new revision", body = RequestView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "The request's state forbids it", body = ErrorBody),
+        (status = 422, description = "The config breaks the module's rules or changes an immutable input", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    let id = parse_id(&id)?;
+    let stored = state.flow.update(&actor, &id, &body.config).await?;
+    Ok(Json(state.requests.view(&actor, stored)))
+}
+
+/// The structured plan of the current plan attempt (no values).
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}/plan",
+    params(("id" = String, Path, description = "Request id")),
+    responses(
+        (status = 200, description = "Counts, changes (destructive first) and the log", body = Object),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 404, description = "No such request, or no completed plan yet", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn plan(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<crate::exec::PlanOutput>, ApiError> {
+    let view = state.requests.get(&actor, &id).await?;
+    let attempt = view
+        .request
+        .runs
+        .plan
+        .latest()
+        .ok_or_else(|| ApiError::NotFound(format!("request {id} has no plan yet")))?;
+    Ok(Json(
+        state.flow.executor().plan_output(&attempt.run_id).await?,
+    ))
 }

@@ -1,5 +1,6 @@
 //! Services: the product's behaviour, behind the ports.
 
+pub mod flow;
 pub mod index;
 pub mod requests;
 mod ui;

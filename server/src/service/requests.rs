@@ -219,7 +219,8 @@ impl RequestService {
         self.index.query(query)
     }
 
-    fn view(&self, actor: &Actor, stored: Versioned) -> RequestView {
+    /// A stored document as `actor` sees it.
+    pub fn view(&self, actor: &Actor, stored: Versioned) -> RequestView {
         let mut request = stored.doc;
         let status = derive_status(&request);
         let actions = allowed_actions(&request, actor, &self.config.policy)

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod flow;
 mod http;
 mod modules;
 mod requests_api;

@@ -231,3 +231,35 @@ async fn the_openapi_document_describes_the_api() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn readiness_reports_documents_the_index_skipped() {
+    use server::store::Precondition;
+    let data = tempfile::tempdir().unwrap();
+    let store = server::store::fs::FsStore::open(data.path().join("store/requests")).unwrap();
+    store
+        .put(
+            "requests/0000000000000000.json",
+            "{broken".into(),
+            Precondition::None,
+        )
+        .await
+        .unwrap();
+    let app = TestApp::spawn_in(data).await;
+    let res = app.get("/readyz").await;
+    assert_eq!(
+        res.status(),
+        200,
+        "a bad document does not make the server unready"
+    );
+    let body: Value = res.json().await.unwrap();
+    let skipped = body["index"]["skipped_documents"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["key"], "requests/0000000000000000.json");
+    assert!(
+        skipped[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid request")
+    );
+}

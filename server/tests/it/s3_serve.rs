@@ -53,6 +53,10 @@ async fn serve_stores_requests_in_the_s3_bucket() {
             "TFPILOT_SITE_ROOT",
             data.path().join("site").display().to_string(),
         ),
+        (
+            "TFPILOT_WORKFLOWS_DIR",
+            root().join("infra-workflows").display().to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -30,7 +30,7 @@ fn allowed_in(status: Status) -> &'static str {
         S::Merged => "apply update destroy",
         S::Applying => "",
         S::Applied => "update destroy",
-        S::Destroying => "",
+        S::Destroying => "merge",
         S::Destroyed => "",
         S::Failed(Step::Plan) => "plan update destroy retry",
         S::Failed(_) => "update destroy retry",

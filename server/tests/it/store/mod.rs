@@ -4,6 +4,7 @@
 mod cases;
 mod faults;
 mod index;
+mod journal;
 mod repo;
 
 use crate::support::s3 as moto;

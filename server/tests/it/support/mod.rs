@@ -34,12 +34,19 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let data = tempfile::tempdir().expect("temp dir");
+        Self::spawn_in(tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// Starts on an existing data dir.
+    pub async fn spawn_in(data: tempfile::TempDir) -> TestApp {
         let registry = root().join("modules-registry.toml");
+        let workflows = root().join("infra-workflows");
         let config = config_from(&[
             ("TFPILOT_BIND", "127.0.0.1:0"),
             ("TFPILOT_DATA_DIR", data.path().to_str().unwrap()),
             ("TFPILOT_REGISTRY", registry.to_str().unwrap()),
+            ("TFPILOT_WORKFLOWS_DIR", workflows.to_str().unwrap()),
+            ("TFPILOT_RECONCILE_SECS", "1"),
             (
                 "TFPILOT_SITE_ROOT",
                 data.path().join("site").to_str().unwrap(),

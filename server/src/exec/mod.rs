@@ -1,0 +1,114 @@
+//! The `Executor` port: where Terraform runs. Adapters: `local` (real
+//! `terraform` on a checkout of the ref, the embedded default) and, with
+//! production, GitHub Actions.
+//!
+//! Run ids are deterministic (`<request>-<kind>-<attempt>`): dispatching an
+//! attempt that already exists returns it instead of starting another.
+
+pub mod local;
+pub mod plan;
+
+use app::domain::ids::{EnvName, ProjectKey, RequestId};
+use app::domain::request::{Conclusion, PlanSummary, RunStatus};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use plan::{PlanOutput, ResourceChange};
+
+/// What can go wrong, decided by the adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// No such run (or no plan output for it).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The executor could not be reached.
+    #[error("executor unavailable: {0}")]
+    Unavailable(String),
+    /// The request is wrong.
+    #[error("invalid run: {0}")]
+    Invalid(String),
+}
+
+/// The kind of run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// `terraform plan` of a PR head.
+    Plan,
+    /// `terraform apply` of a merge commit.
+    Apply,
+    /// Converge after the cleanup merge, destroying the removed block's resources.
+    Destroy,
+}
+
+impl RunKind {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plan => "plan",
+            Self::Apply => "apply",
+            Self::Destroy => "destroy",
+        }
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Project.
+    pub project: ProjectKey,
+    /// Environment (`envs/<env>`).
+    pub environment: EnvName,
+    /// Request.
+    pub request: RequestId,
+    /// Plan, apply or destroy.
+    pub kind: RunKind,
+    /// Commit to run at.
+    pub sha: String,
+    /// Attempt number (1-based).
+    pub attempt: u32,
+}
+
+impl RunSpec {
+    /// The deterministic run id.
+    pub fn run_id(&self) -> String {
+        run_id(&self.request, self.kind, self.attempt)
+    }
+}
+
+/// The deterministic id of an attempt.
+pub fn run_id(request: &RequestId, kind: RunKind, attempt: u32) -> String {
+    format!("{request}-{}-{attempt}", kind.as_str())
+}
+
+/// A run as the executor reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Run id.
+    pub run_id: String,
+    /// What was run.
+    pub spec: RunSpec,
+    /// Link, when the executor has one.
+    pub url: Option<String>,
+    /// Queued, running or completed (never goes back).
+    pub status: RunStatus,
+    /// Outcome once completed.
+    pub conclusion: Option<Conclusion>,
+    /// Counts of the plan (plan runs; apply and destroy report theirs too).
+    pub summary: Option<PlanSummary>,
+    /// A line on why it failed.
+    pub error: Option<String>,
+}
+
+/// Runs Terraform somewhere.
+#[async_trait]
+pub trait Executor: Send + Sync + 'static {
+    /// Starts a run, or returns the existing run with the same id.
+    async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError>;
+
+    /// A run's current state.
+    async fn status(&self, run_id: &str) -> Result<RunInfo, ExecError>;
+
+    /// The plan of a completed run: text log and structured changes.
+    async fn plan_output(&self, run_id: &str) -> Result<PlanOutput, ExecError>;
+}

@@ -1,0 +1,367 @@
+//! The step driver: looks at a request's facts, does the next step, and
+//! repeats until it has to wait for a person or a run.
+
+use super::{
+    Flow, FlowError, cleanup_branch, event, history_mut, queue_attempt, request_branch, short,
+};
+use crate::exec::{ExecError, RunKind};
+use crate::git::local::MAIN;
+use crate::git::{FileChange, GitError};
+use crate::store::repo::RepoError;
+use app::domain::blocks;
+use app::domain::ids::RequestId;
+use app::domain::render::{Target, render_block};
+use app::domain::request::{PrState, PullRequest, Request, RunStatus};
+
+const SYSTEM: &str = "tfpilot";
+
+impl Flow {
+    /// Drives request `id` as far as it can go without a person.
+    pub async fn advance(&self, id: &RequestId) -> Result<(), FlowError> {
+        for _ in 0..12 {
+            let doc = match self.repo.get(id).await {
+                Ok(v) => v.doc,
+                Err(RepoError::NotFound(_)) => return Ok(()), // archived
+                Err(e) => return Err(e.into()),
+            };
+            if !self.step(&doc).await? {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// One step; `true` if something changed and another may follow.
+    async fn step(&self, doc: &Request) -> Result<bool, FlowError> {
+        if let Some(cleanup) = &doc.cleanup_pr {
+            return match cleanup.state {
+                PrState::Open if !self.policy.is_prod(doc.environment.as_str()) => {
+                    self.merge_cleanup(doc, cleanup).await
+                }
+                PrState::Open | PrState::Closed => Ok(false),
+                PrState::Merged => self.drive_run(doc, RunKind::Destroy).await,
+            };
+        }
+        let Some(pr) = &doc.pr else {
+            self.open_request_pr(doc).await?;
+            return Ok(true);
+        };
+        match pr.state {
+            PrState::Open => {
+                let live = self.git.get_pr(&doc.project, pr.number).await?;
+                if live.state != pr.state || live.head_sha != pr.head_sha {
+                    self.record(&doc.id, |next| {
+                        if let Some(p) = next.pr.as_mut().filter(|p| p.number == live.number) {
+                            p.state = live.state;
+                            p.head_sha = live.head_sha.clone();
+                            p.merged_sha = live.merged_sha.clone();
+                        }
+                        next.events.push(event(
+                            SYSTEM,
+                            "pr_changed",
+                            format!(
+                                "PR #{} is {:?} at {}",
+                                live.number,
+                                live.state,
+                                short(&live.head_sha)
+                            ),
+                        ));
+                    })
+                    .await?;
+                    return Ok(true);
+                }
+                if doc.runs.plan.latest_at(&pr.head_sha).is_none() {
+                    let sha = pr.head_sha.clone();
+                    self.record(&doc.id, |next| {
+                        let n = queue_attempt(
+                            &mut next.runs.plan,
+                            &next.id.clone(),
+                            RunKind::Plan,
+                            &sha,
+                        );
+                        next.events.push(event(
+                            SYSTEM,
+                            "plan_queued",
+                            format!("plan attempt {n} at {}", short(&sha)),
+                        ));
+                    })
+                    .await?;
+                    return Ok(true);
+                }
+                self.drive_run(doc, RunKind::Plan).await
+            }
+            PrState::Merged => self.drive_run(doc, RunKind::Apply).await,
+            PrState::Closed => Ok(false),
+        }
+    }
+
+    /// Applies a system change with CAS and indexes it.
+    async fn record(
+        &self,
+        id: &RequestId,
+        mut f: impl FnMut(&mut Request),
+    ) -> Result<(), FlowError> {
+        let stored = self
+            .repo
+            .update(id, crate::auth::now, |doc| {
+                let mut next = doc.clone();
+                f(&mut next);
+                Ok::<_, FlowError>(next)
+            })
+            .await??;
+        self.index.upsert(&stored.doc, &stored.etag);
+        Ok(())
+    }
+
+    /// Branch → block commit → PR, each found before it is created.
+    async fn open_request_pr(&self, doc: &Request) -> Result<(), FlowError> {
+        let module = self.registry.module(&doc.module).ok_or_else(|| {
+            FlowError::Conflict(format!("module {} is not in the registry", doc.module))
+        })?;
+        let target = Target {
+            request_id: &doc.id,
+            project: &doc.project,
+            environment: &doc.environment,
+        };
+        let block = render_block(module, target, &doc.config).map_err(|e| {
+            FlowError::Conflict(format!("the template of {} failed: {e}", doc.module))
+        })?;
+        let path = format!("envs/{}/{}", doc.environment, block.file);
+        let branch = request_branch(&doc.id, doc.revision);
+        self.git.ensure_repo(&doc.project).await?;
+        let head = self
+            .commit_until_done(doc, &branch, &path, |text| {
+                blocks::upsert(text, doc.id.as_str(), &block.body)
+                    .map_err(|e| FlowError::Conflict(format!("{path}: {e}")))
+            })
+            .await?;
+        let title = format!(
+            "tfpilot: {} in {} ({})",
+            module.title, doc.environment, doc.id
+        );
+        let body = format!(
+            "Request {} revision {} by {}.",
+            doc.id, doc.revision, doc.created_by
+        );
+        let pr = self
+            .git
+            .open_pr(&doc.project, &branch, MAIN, &title, &body)
+            .await?;
+        let number = pr.number;
+        self.record(&doc.id, |next| {
+            next.pr = Some(PullRequest {
+                number: pr.number,
+                url: pr.url.clone(),
+                branch: branch.clone(),
+                head_sha: pr.head_sha.clone(),
+                merged_sha: None,
+                state: PrState::Open,
+            });
+            next.events.push(event(
+                SYSTEM,
+                "pr_opened",
+                format!("PR #{number} at {}", short(&head)),
+            ));
+        })
+        .await
+    }
+
+    /// Makes `branch` (from main) hold `edit(file)`; commits only if needed.
+    async fn commit_until_done(
+        &self,
+        doc: &Request,
+        branch: &str,
+        path: &str,
+        edit: impl Fn(&str) -> Result<String, FlowError>,
+    ) -> Result<String, FlowError> {
+        self.git.ensure_branch(&doc.project, branch, MAIN).await?;
+        for _ in 0..5 {
+            let head = self
+                .git
+                .branch_head(&doc.project, branch)
+                .await?
+                .ok_or_else(|| FlowError::Git(GitError::NotFound(branch.to_owned())))?;
+            let current = self
+                .git
+                .read_file(&doc.project, &head, path)
+                .await?
+                .unwrap_or_default();
+            let desired = edit(&current)?;
+            if desired == current {
+                return Ok(head);
+            }
+            let change = FileChange {
+                path: path.to_owned(),
+                content: (!desired.is_empty()).then_some(desired),
+            };
+            let message = format!(
+                "tfpilot: {} {} (request {}, revision {})",
+                branch.split('/').next().unwrap_or("change"),
+                doc.module,
+                doc.id,
+                doc.revision
+            );
+            match self
+                .git
+                .commit(&doc.project, branch, &head, &[change], &message)
+                .await
+            {
+                Ok(sha) => return Ok(sha),
+                Err(GitError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FlowError::Conflict(format!(
+            "branch {branch} keeps moving; try again"
+        )))
+    }
+
+    /// The cleanup PR: branch `cleanup/<id>` from main without the block.
+    pub(super) async fn open_cleanup(&self, doc: &Request) -> Result<PullRequest, FlowError> {
+        if let Some(pr) = doc.pr.as_ref().filter(|p| p.state == PrState::Open) {
+            self.git.close_pr(&doc.project, pr.number).await?;
+        }
+        let module = self.registry.module(&doc.module).ok_or_else(|| {
+            FlowError::Conflict(format!("module {} is not in the registry", doc.module))
+        })?;
+        let path = format!("envs/{}/{}", doc.environment, module.file);
+        let branch = cleanup_branch(&doc.id);
+        self.git.ensure_repo(&doc.project).await?;
+        self.commit_until_done(doc, &branch, &path, |text| {
+            match blocks::remove(text, doc.id.as_str()) {
+                Ok(t) => Ok(t),
+                Err(blocks::BlockError::NotFound { .. }) => Ok(text.to_owned()),
+                Err(e) => Err(FlowError::Conflict(format!("{path}: {e}"))),
+            }
+        })
+        .await?;
+        let title = format!(
+            "tfpilot: remove {} from {} ({})",
+            module.title, doc.environment, doc.id
+        );
+        let pr = self
+            .git
+            .open_pr(
+                &doc.project,
+                &branch,
+                MAIN,
+                &title,
+                "Cleanup before destroy.",
+            )
+            .await?;
+        Ok(PullRequest {
+            number: pr.number,
+            url: pr.url,
+            branch,
+            head_sha: pr.head_sha,
+            merged_sha: pr.merged_sha,
+            state: pr.state,
+        })
+    }
+
+    async fn merge_cleanup(&self, doc: &Request, cleanup: &PullRequest) -> Result<bool, FlowError> {
+        let merged = self
+            .git
+            .merge_pr(&doc.project, cleanup.number, &cleanup.head_sha)
+            .await?;
+        self.record(&doc.id, |next| {
+            if let Some(p) = next.cleanup_pr.as_mut() {
+                p.state = merged.state;
+                p.merged_sha = merged.merged_sha.clone();
+            }
+            next.events.push(event(
+                SYSTEM,
+                "cleanup_merged",
+                format!("PR #{} (automatic outside production)", merged.number),
+            ));
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// Dispatches the newest queued attempt of `kind`, or syncs it with the
+    /// executor; a destroy that succeeded archives the request.
+    async fn drive_run(&self, doc: &Request, kind: RunKind) -> Result<bool, FlowError> {
+        let history = match kind {
+            RunKind::Plan => &doc.runs.plan,
+            RunKind::Apply => &doc.runs.apply,
+            RunKind::Destroy => &doc.runs.destroy,
+        };
+        let latest = match history.latest() {
+            Some(a) => a.clone(),
+            None if kind == RunKind::Destroy => {
+                let sha = doc
+                    .cleanup_pr
+                    .as_ref()
+                    .and_then(|p| p.merged_sha.clone())
+                    .unwrap_or_default();
+                self.record(&doc.id, |next| {
+                    let n = queue_attempt(
+                        &mut next.runs.destroy,
+                        &next.id.clone(),
+                        RunKind::Destroy,
+                        &sha,
+                    );
+                    next.events.push(event(
+                        SYSTEM,
+                        "destroy_queued",
+                        format!("destroy attempt {n}"),
+                    ));
+                })
+                .await?;
+                return Ok(true);
+            }
+            None => return Ok(false),
+        };
+        if latest.status == RunStatus::Completed {
+            if kind == RunKind::Destroy && latest.succeeded() {
+                self.repo.archive(&doc.id).await?;
+                self.index.remove(&doc.id);
+                return Ok(false);
+            }
+            return Ok(false);
+        }
+        let info = match self.exec.status(&latest.run_id).await {
+            Ok(info) => info,
+            Err(ExecError::NotFound(_)) => {
+                self.exec.dispatch(&Self::spec(doc, kind, &latest)).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if info.status == latest.status && info.conclusion == latest.conclusion {
+            return Ok(false);
+        }
+        let n = latest.attempt;
+        self.record(&doc.id, |next| {
+            let Some(a) = history_mut(next, kind)
+                .attempts
+                .iter_mut()
+                .find(|a| a.attempt == n)
+            else {
+                return;
+            };
+            // Run facts only move forward.
+            if a.status == RunStatus::Completed || info.status < a.status {
+                return;
+            }
+            a.status = info.status;
+            a.conclusion = info.conclusion;
+            a.summary = info.summary.or(a.summary);
+            if info.status == RunStatus::Completed {
+                a.completed_at = Some(crate::auth::now());
+                let outcome = match (&info.conclusion, &info.error) {
+                    (Some(app::domain::request::Conclusion::Success), _) => "succeeded".to_owned(),
+                    (_, Some(err)) => format!("failed: {err}"),
+                    _ => "failed".to_owned(),
+                };
+                next.events.push(event(
+                    SYSTEM,
+                    &format!("{}_completed", kind.as_str()),
+                    format!("attempt {n} {outcome}"),
+                ));
+            }
+        })
+        .await?;
+        Ok(true)
+    }
+}

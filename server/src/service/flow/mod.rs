@@ -1,0 +1,487 @@
+//! The request workflow: from a stored request to a PR, a plan, an
+//! approval, a merge, an apply — and through a cleanup PR to destroyed.
+//!
+//! Actions (`approve`, `merge`, `apply`, …) are decided by the one policy
+//! function and recorded with compare-and-swap; everything that follows is
+//! done by [`Flow::advance`], an idempotent step driver that looks for what
+//! each step would create before creating it. It runs after every action,
+//! when a run completes, and periodically for every unfinished request (the
+//! reconciler), so a crash at any point is repaired, never duplicated.
+
+mod advance;
+
+use super::index::Index;
+use crate::auth::now;
+use crate::exec::{Executor, RunInfo, RunKind, RunSpec, run_id};
+use crate::git::{GitError, GitHost};
+use crate::store::journal::{AuditLog, AuditRecord};
+use crate::store::repo::{RepoError, RequestRepo, Versioned};
+use app::domain::config::{Config as InputConfig, Context, FieldError, check_update, normalize};
+use app::domain::ids::RequestId;
+use app::domain::policy::{Action, Actor, Decision, Policy, decide};
+use app::domain::registry::Registry;
+use app::domain::request::{Approval, Attempt, Event, Request, RunHistory, RunStatus};
+use std::sync::Arc;
+
+/// Why an action was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// The caller may not (403).
+    #[error("{reason}")]
+    Forbidden {
+        /// Rule id.
+        rule: String,
+        /// Why.
+        reason: String,
+    },
+    /// The state forbids it (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The new config is invalid (422).
+    #[error("the config is invalid")]
+    Fields(Vec<FieldError>),
+    /// The git host failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// The executor failed.
+    #[error(transparent)]
+    Exec(#[from] crate::exec::ExecError),
+    /// The store failed.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+/// The workflow over the ports.
+pub struct Flow {
+    registry: Arc<Registry>,
+    policy: Policy,
+    repo: RequestRepo,
+    index: Arc<Index>,
+    audit: AuditLog,
+    git: Arc<dyn GitHost>,
+    exec: Arc<dyn Executor>,
+}
+
+/// The branch of a request's revision.
+pub fn request_branch(id: &RequestId, revision: u32) -> String {
+    if revision <= 1 {
+        format!("request/{id}")
+    } else {
+        format!("request/{id}-r{revision}")
+    }
+}
+
+/// The branch of a request's cleanup.
+pub fn cleanup_branch(id: &RequestId) -> String {
+    format!("cleanup/{id}")
+}
+
+fn refuse(decision: Decision) -> Result<(), FlowError> {
+    match decision {
+        Decision::Allowed => Ok(()),
+        Decision::Forbidden { rule, reason } => Err(FlowError::Forbidden { rule, reason }),
+        Decision::Conflict { reason } => Err(FlowError::Conflict(reason)),
+    }
+}
+
+fn event(actor: &str, kind: &str, detail: impl Into<String>) -> Event {
+    Event {
+        at: now(),
+        actor: actor.to_owned(),
+        kind: kind.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+/// Records a queued attempt of `kind` at `sha` (the intent, before dispatch).
+fn queue_attempt(history: &mut RunHistory, request: &RequestId, kind: RunKind, sha: &str) -> u32 {
+    let attempt = history.current_attempt + 1;
+    history.current_attempt = attempt;
+    history.attempts.push(Attempt {
+        attempt,
+        run_id: run_id(request, kind, attempt),
+        url: None,
+        head_sha: sha.to_owned(),
+        status: RunStatus::Queued,
+        conclusion: None,
+        dispatched_at: now(),
+        completed_at: None,
+        summary: None,
+    });
+    attempt
+}
+
+fn history_mut(doc: &mut Request, kind: RunKind) -> &mut RunHistory {
+    match kind {
+        RunKind::Plan => &mut doc.runs.plan,
+        RunKind::Apply => &mut doc.runs.apply,
+        RunKind::Destroy => &mut doc.runs.destroy,
+    }
+}
+
+impl Flow {
+    /// Wires the workflow.
+    pub fn new(
+        registry: Arc<Registry>,
+        policy: Policy,
+        repo: RequestRepo,
+        index: Arc<Index>,
+        audit: AuditLog,
+        git: Arc<dyn GitHost>,
+        exec: Arc<dyn Executor>,
+    ) -> Self {
+        Self {
+            registry,
+            policy,
+            repo,
+            index,
+            audit,
+            git,
+            exec,
+        }
+    }
+
+    /// Applies `f` with CAS after re-checking `action` on the fresh
+    /// document; records the event, indexes and audits the write.
+    async fn act(
+        &self,
+        actor: &Actor,
+        id: &RequestId,
+        action: Option<Action>,
+        f: impl FnMut(&Request) -> Result<Request, FlowError>,
+    ) -> Result<Versioned, FlowError> {
+        let mut f = f;
+        let policy = &self.policy;
+        let before = self.repo.get(id).await?.doc.version;
+        let stored = self
+            .repo
+            .update(id, now, |doc| {
+                if let Some(action) = action {
+                    refuse(decide(action, doc, actor, policy))?;
+                }
+                f(doc)
+            })
+            .await??;
+        self.index.upsert(&stored.doc, &stored.etag);
+        let record = AuditRecord {
+            at: now(),
+            actor: actor.login.clone(),
+            action: format!("request.{}", action.map_or("system", Action::as_str)),
+            request: Some(id.to_string()),
+            before_version: Some(before),
+            after_version: Some(stored.doc.version),
+            detail: stored
+                .doc
+                .events
+                .last()
+                .map(|e| e.kind.clone())
+                .unwrap_or_default(),
+        };
+        if let Err(e) = self.audit.append(&record).await {
+            tracing::error!(request = %id, "could not append the audit record: {e}");
+        }
+        Ok(stored)
+    }
+
+    /// Runs `action` for `actor` on request `id`; the result is the stored
+    /// document right after the action (follow-up steps run in the background).
+    pub async fn perform(
+        self: &Arc<Self>,
+        actor: &Actor,
+        id: &RequestId,
+        action: Action,
+    ) -> Result<Versioned, FlowError> {
+        let login = actor.login.clone();
+        let stored = match action {
+            Action::Plan => {
+                self.act(actor, id, Some(action), |doc| {
+                    let mut next = doc.clone();
+                    let sha = doc
+                        .pr
+                        .as_ref()
+                        .map(|p| p.head_sha.clone())
+                        .unwrap_or_default();
+                    if sha.is_empty() {
+                        return Err(FlowError::Conflict(
+                            "the request has no PR to plan yet".into(),
+                        ));
+                    }
+                    let n = queue_attempt(&mut next.runs.plan, &doc.id, RunKind::Plan, &sha);
+                    next.events
+                        .push(event(&login, "plan_requested", format!("plan attempt {n}")));
+                    Ok(next)
+                })
+                .await?
+            }
+            Action::Approve => {
+                self.act(actor, id, Some(action), |doc| {
+                    let mut next = doc.clone();
+                    let pr = doc
+                        .pr
+                        .as_ref()
+                        .ok_or_else(|| FlowError::Conflict("no PR".into()))?;
+                    let plan = doc
+                        .runs
+                        .plan
+                        .latest_at(&pr.head_sha)
+                        .ok_or_else(|| FlowError::Conflict("no plan to approve".into()))?;
+                    next.approval = Some(Approval {
+                        by: login.clone(),
+                        at: now(),
+                        plan_attempt: plan.attempt,
+                        head_sha: pr.head_sha.clone(),
+                    });
+                    next.events.push(event(
+                        &login,
+                        "approved",
+                        format!("plan attempt {} at {}", plan.attempt, short(&pr.head_sha)),
+                    ));
+                    Ok(next)
+                })
+                .await?
+            }
+            Action::Merge => self.merge(actor, id).await?,
+            Action::Apply => {
+                self.act(actor, id, Some(action), |doc| {
+                    let mut next = doc.clone();
+                    let sha = doc
+                        .pr
+                        .as_ref()
+                        .and_then(|p| p.merged_sha.clone())
+                        .unwrap_or_default();
+                    let n = queue_attempt(&mut next.runs.apply, &doc.id, RunKind::Apply, &sha);
+                    next.events.push(event(
+                        &login,
+                        "apply_requested",
+                        format!("apply attempt {n}"),
+                    ));
+                    Ok(next)
+                })
+                .await?
+            }
+            Action::Destroy => self.destroy(actor, id).await?,
+            Action::Retry => self.retry(actor, id).await?,
+            Action::Update => {
+                return Err(FlowError::Conflict(
+                    "use PATCH with a new config to update".into(),
+                ));
+            }
+        };
+        self.spawn_advance(id.clone());
+        Ok(stored)
+    }
+
+    async fn merge(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
+        let doc = self.repo.get(id).await?.doc;
+        refuse(decide(Action::Merge, &doc, actor, &self.policy))?;
+        let cleanup = doc.cleanup_pr.is_some();
+        let pr = if cleanup {
+            doc.cleanup_pr.clone()
+        } else {
+            doc.pr.clone()
+        }
+        .ok_or_else(|| FlowError::Conflict("no PR to merge".into()))?;
+        let merged = self
+            .git
+            .merge_pr(&doc.project, pr.number, &pr.head_sha)
+            .await?;
+        let login = actor.login.clone();
+        self.act(actor, id, None, |doc| {
+            let mut next = doc.clone();
+            let target = if cleanup {
+                next.cleanup_pr.as_mut()
+            } else {
+                next.pr.as_mut()
+            };
+            if let Some(p) = target.filter(|p| p.number == merged.number) {
+                p.state = merged.state;
+                p.merged_sha = merged.merged_sha.clone();
+                p.head_sha = merged.head_sha.clone();
+            }
+            next.events.push(event(
+                &login,
+                "merged",
+                format!("PR #{} into main", merged.number),
+            ));
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn destroy(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
+        let doc = self.repo.get(id).await?.doc;
+        refuse(decide(Action::Destroy, &doc, actor, &self.policy))?;
+        // Idempotent: a repeated destroy finds the same branch, commit and PR.
+        let cleanup = self.open_cleanup(&doc).await?;
+        let login = actor.login.clone();
+        self.act(actor, id, Some(Action::Destroy), |doc| {
+            let mut next = doc.clone();
+            next.cleanup_pr = Some(cleanup.clone());
+            next.events.push(event(
+                &login,
+                "destroy_requested",
+                format!("cleanup PR #{}", cleanup.number),
+            ));
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn retry(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
+        let login = actor.login.clone();
+        self.act(actor, id, Some(Action::Retry), |doc| {
+            let mut next = doc.clone();
+            let status = app::domain::status::derive_status(doc);
+            use app::domain::status::Step;
+            match status.failed_step() {
+                Some(Step::Plan) => {
+                    let sha = doc
+                        .pr
+                        .as_ref()
+                        .map(|p| p.head_sha.clone())
+                        .unwrap_or_default();
+                    queue_attempt(&mut next.runs.plan, &doc.id, RunKind::Plan, &sha);
+                }
+                Some(Step::Apply) => {
+                    let sha = doc
+                        .pr
+                        .as_ref()
+                        .and_then(|p| p.merged_sha.clone())
+                        .unwrap_or_default();
+                    queue_attempt(&mut next.runs.apply, &doc.id, RunKind::Apply, &sha);
+                }
+                Some(Step::Destroy) => {
+                    let sha = doc
+                        .cleanup_pr
+                        .as_ref()
+                        .and_then(|p| p.merged_sha.clone())
+                        .unwrap_or_default();
+                    queue_attempt(&mut next.runs.destroy, &doc.id, RunKind::Destroy, &sha);
+                }
+                Some(Step::Pr) => next.pr = None,
+                Some(Step::Cleanup) => next.cleanup_pr = None,
+                None => return Err(FlowError::Conflict("nothing has failed".into())),
+            }
+            next.events.push(event(&login, "retry", status.to_string()));
+            Ok(next)
+        })
+        .await
+    }
+
+    /// A new revision of the config: the old PR is closed and a new one
+    /// supersedes it.
+    pub async fn update(
+        self: &Arc<Self>,
+        actor: &Actor,
+        id: &RequestId,
+        raw: &InputConfig,
+    ) -> Result<Versioned, FlowError> {
+        let current = self.repo.get(id).await?.doc;
+        refuse(decide(Action::Update, &current, actor, &self.policy))?;
+        let module = self.registry.module(&current.module).ok_or_else(|| {
+            FlowError::Conflict(format!(
+                "module {} is no longer in the registry",
+                current.module
+            ))
+        })?;
+        let ctx = Context {
+            request_id: &current.id,
+            project: &current.project,
+            environment: &current.environment,
+        };
+        let config = normalize(module, raw, ctx).map_err(FlowError::Fields)?;
+        check_update(module, &current.config, &config).map_err(FlowError::Fields)?;
+        if let Some(pr) = current
+            .pr
+            .as_ref()
+            .filter(|p| p.state == app::domain::request::PrState::Open)
+        {
+            self.git.close_pr(&current.project, pr.number).await?;
+        }
+        let login = actor.login.clone();
+        let stored = self
+            .act(actor, id, Some(Action::Update), |doc| {
+                let mut next = doc.clone();
+                next.revision += 1;
+                next.config = config.clone();
+                next.pr = None;
+                next.approval = None;
+                next.events.push(event(
+                    &login,
+                    "updated",
+                    format!("revision {}", next.revision),
+                ));
+                Ok(next)
+            })
+            .await?;
+        self.spawn_advance(id.clone());
+        Ok(stored)
+    }
+
+    /// Runs [`Flow::advance`] in the background, logging failures.
+    pub fn spawn_advance(self: &Arc<Self>, id: RequestId) {
+        let flow = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = flow.advance(&id).await {
+                tracing::warn!(request = %id, "could not advance the request (the reconciler retries): {e}");
+            }
+        });
+    }
+
+    /// Feeds a completed run back into its request.
+    pub async fn on_run(self: &Arc<Self>, info: RunInfo) {
+        let id = info.spec.request.clone();
+        if let Err(e) = self.advance(&id).await {
+            tracing::warn!(request = %id, "could not record run {}: {e}", info.run_id);
+        }
+    }
+
+    /// Advances every unfinished request once (the reconciler's pass).
+    pub async fn reconcile_all(self: &Arc<Self>) -> usize {
+        let mut n = 0;
+        let mut cursor = None;
+        loop {
+            let page = self.index.query(&super::index::Query {
+                limit: 500,
+                cursor,
+                ..Default::default()
+            });
+            for row in &page.items {
+                if matches!(
+                    &*row.status,
+                    "created" | "planning" | "applying" | "destroying"
+                ) {
+                    n += 1;
+                    if let Err(e) = self.advance(&row.id).await {
+                        tracing::warn!(request = %row.id, "reconciler could not advance: {e}");
+                    }
+                }
+            }
+            match page.next_cursor.and_then(|c| RequestId::parse(&c).ok()) {
+                Some(c) => cursor = Some(c),
+                None => return n,
+            }
+        }
+    }
+
+    /// The executor (for plan output).
+    pub fn executor(&self) -> &Arc<dyn Executor> {
+        &self.exec
+    }
+
+    fn spec(doc: &Request, kind: RunKind, attempt: &Attempt) -> RunSpec {
+        RunSpec {
+            project: doc.project.clone(),
+            environment: doc.environment.clone(),
+            request: doc.id.clone(),
+            kind,
+            sha: attempt.head_sha.clone(),
+            attempt: attempt.attempt,
+        }
+    }
+}
+
+/// The first 10 characters of a sha.
+pub fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
+}

@@ -1,0 +1,185 @@
+//! The core flow end to end in the embedded mode, without a browser: local
+//! Git, real terraform on the sandbox modules.
+
+use crate::support::{TestApp, root};
+use app::domain::ids::ProjectKey;
+use app::domain::policy::Role;
+use serde_json::{Value, json};
+use server::git::local::{LocalGit, MAIN};
+use server::git::{FileChange, GitHost};
+use server::store::ObjectStore as _;
+use std::time::{Duration, Instant};
+
+const HAND_WRITTEN: &str = "# Hand-written infrastructure: tfpilot must not touch a byte of it.\nlocals {\n  team = \"platform\"   # odd spacing kept\n}\n";
+
+async fn status_of(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get_as(token, &format!("/api/v1/requests/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let view = status_of(app, token, id).await;
+        if view["status"] == want {
+            return view;
+        }
+        assert!(
+            view["status"] != "failed",
+            "the request failed while waiting for {want}: {view:#}"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {want}: {view:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/requests/{id}/{action}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bucket_goes_from_request_to_destroyed() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    let bob = app.token("bob", Role::Approver).await;
+
+    // A hand-written file shares the block's file in the repo.
+    let project = ProjectKey::parse("sandbox").unwrap();
+    let git = LocalGit::new(
+        app.data.path().join("git"),
+        root().join("infra-workflows/template"),
+        Some(root().join("infra-workflows/sandbox")),
+        app.requests_store(),
+    );
+    let main = git.ensure_repo(&project).await.unwrap();
+    let change = FileChange {
+        path: "envs/dev/tfpilot.s3.tf".into(),
+        content: Some(HAND_WRITTEN.into()),
+    };
+    git.commit(&project, MAIN, &main, &[change], "hand-written")
+        .await
+        .unwrap();
+
+    let body = json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket", "config": {"name": "flow-bucket-1"}});
+    let created: Value = app
+        .post_as(&alice, "/api/v1/requests", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+
+    let ready = wait_for(&app, &alice, &id, "plan_ready").await;
+    let pr = &ready["request"]["pr"];
+    assert_eq!(pr["branch"], format!("request/{id}"));
+    let block_file = git
+        .read_file(&project, &format!("request/{id}"), "envs/dev/tfpilot.s3.tf")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        block_file.starts_with(HAND_WRITTEN),
+        "the hand-written bytes come first, unchanged"
+    );
+    assert!(block_file.contains(&format!("# --- tfpilot:begin:{id} ---")));
+    let plan: Value = app
+        .get_as(&alice, &format!("/api/v1/requests/{id}/plan"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plan["summary"]["add"], 1, "{plan:#}");
+    assert_eq!(plan["summary"]["destroy"], 0);
+    assert!(
+        plan["changes"][0]["address"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("module.s3-bucket_{id}"))
+    );
+
+    let refused = act(&app, &alice, &id, "approve").await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["error"]["rule"],
+        "role.approver"
+    );
+    assert_eq!(
+        act(&app, &bob, &id, "merge").await.status(),
+        409,
+        "not approved yet"
+    );
+
+    assert_eq!(act(&app, &bob, &id, "approve").await.status(), 202);
+    assert_eq!(status_of(&app, &bob, &id).await["status"], "approved");
+    assert_eq!(act(&app, &bob, &id, "merge").await.status(), 202);
+    assert_eq!(status_of(&app, &bob, &id).await["status"], "merged");
+    assert_eq!(act(&app, &bob, &id, "apply").await.status(), 202);
+    wait_for(&app, &bob, &id, "applied").await;
+    let state_file = app.data.path().join("exec/state/sandbox/dev.tfstate");
+    let state = std::fs::read_to_string(&state_file).unwrap();
+    assert!(
+        state.contains(&format!("module.s3-bucket_{id}")),
+        "the resource is in the state"
+    );
+
+    assert_eq!(act(&app, &alice, &id, "destroy").await.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let archived = loop {
+        let view = status_of(&app, &alice, &id).await;
+        if view["status"] == "destroyed" {
+            break view;
+        }
+        assert!(view["status"] != "failed", "{view:#}");
+        assert!(Instant::now() < deadline, "not destroyed: {view:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(archived["request"]["cleanup_pr"]["state"], "merged");
+    let store = app.requests_store();
+    assert!(
+        store.get(&format!("history/{id}.json")).await.is_ok(),
+        "archived to history/"
+    );
+    assert!(
+        store.get(&format!("requests/{id}.json")).await.is_err(),
+        "no longer live"
+    );
+    let after = git
+        .read_file(&project, MAIN, "envs/dev/tfpilot.s3.tf")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after, HAND_WRITTEN,
+        "the block is gone and every other byte is unchanged"
+    );
+    let state = std::fs::read_to_string(&state_file).unwrap();
+    assert!(
+        !state.contains(&format!("module.s3-bucket_{id}")),
+        "the resource is destroyed"
+    );
+    let page: Value = app
+        .get_as(&alice, "/api/v1/requests")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != id.as_str()),
+        "dropped from the index"
+    );
+}
