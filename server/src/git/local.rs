@@ -227,6 +227,49 @@ impl LocalGit {
         Ok(())
     }
 
+    /// The merge commit on `base` whose second parent is `head`, if any.
+    async fn find_merge(
+        &self,
+        project: &ProjectKey,
+        base: &str,
+        head: &str,
+    ) -> Result<Option<String>, GitError> {
+        let ancestor = self
+            .git(
+                project,
+                &[
+                    "merge-base",
+                    "--is-ancestor",
+                    head,
+                    &format!("refs/heads/{base}"),
+                ],
+                None,
+                None,
+            )
+            .await?;
+        if !ancestor.ok {
+            return Ok(None);
+        }
+        let log = self
+            .git_ok(
+                project,
+                &[
+                    "log",
+                    "--merges",
+                    "--format=%H %P",
+                    &format!("refs/heads/{base}"),
+                ],
+                None,
+                None,
+            )
+            .await?;
+        Ok(log.lines().find_map(|line| {
+            let mut parts = line.split(' ');
+            let commit = parts.next()?;
+            (parts.nth(1)? == head).then(|| commit.to_owned())
+        }))
+    }
+
     fn pr_key(project: &ProjectKey, number: u64) -> String {
         format!("prs/{project}/{number:06}.json")
     }
@@ -465,10 +508,13 @@ impl GitHost for LocalGit {
                     .await?;
                 }
                 None => {
+                    // Mode 0 removes the entry; works without a work tree.
+                    let line = format!("0 {ZERO}\t{}\n", change.path);
+                    let input = Some(line.as_bytes());
                     self.git_ok(
                         project,
-                        &["update-index", "--force-remove", "--", &change.path],
-                        None,
+                        &["update-index", "--index-info"],
+                        input,
                         Some(&index),
                     )
                     .await?;
@@ -602,6 +648,10 @@ impl GitHost for LocalGit {
             )));
         }
         let merged = loop {
+            if let Some(done) = self.find_merge(project, &pr.base, &head).await? {
+                // A previous attempt merged but did not get to record it.
+                break done;
+            }
             let base = self
                 .branch_head(project, &pr.base)
                 .await?

@@ -183,3 +183,81 @@ async fn a_bucket_goes_from_request_to_destroyed() {
         "dropped from the index"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn production_needs_the_allow_lists_and_an_approver_merges_the_cleanup() {
+    let data = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(
+        data,
+        &[
+            ("TFPILOT_PROD_ALLOWED_USERS", "pat"),
+            ("TFPILOT_DESTROY_PROD_ALLOWED_USERS", "dora"),
+        ],
+    )
+    .await;
+    let alice = app.token("alice", Role::Requester).await;
+    let bob = app.token("bob", Role::Approver).await;
+    let pat = app.token("pat", Role::Approver).await;
+    let dora = app.token("dora", Role::Admin).await;
+
+    let body = json!({"project": "sandbox", "environment": "prod", "module": "sqs-queue", "config": {"name": "orders"}});
+    let created: Value = app
+        .post_as(&alice, "/api/v1/requests", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    wait_for(&app, &alice, &id, "plan_ready").await;
+
+    let refused = act(&app, &bob, &id, "approve").await;
+    assert_eq!(refused.status(), 403);
+    let err: Value = refused.json().await.unwrap();
+    assert_eq!(err["error"]["rule"], "prod.allow_list");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prod allow-list")
+    );
+    for step in ["approve", "merge", "apply"] {
+        assert_eq!(act(&app, &pat, &id, step).await.status(), 202, "{step}");
+        if step == "merge" {
+            assert_eq!(status_of(&app, &pat, &id).await["status"], "merged");
+        }
+    }
+    wait_for(&app, &pat, &id, "applied").await;
+
+    let refused = act(&app, &pat, &id, "destroy").await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["error"]["rule"],
+        "prod.destroy_allow_list"
+    );
+    assert_eq!(act(&app, &dora, &id, "destroy").await.status(), 202);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let waiting = status_of(&app, &dora, &id).await;
+    assert_eq!(waiting["status"], "destroying");
+    assert_eq!(
+        waiting["request"]["cleanup_pr"]["state"], "open",
+        "production cleanup waits for an approver"
+    );
+    assert_eq!(act(&app, &pat, &id, "merge").await.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while status_of(&app, &pat, &id).await["status"] != "destroyed" {
+        assert!(Instant::now() < deadline, "not destroyed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let project = ProjectKey::parse("sandbox").unwrap();
+    let git = LocalGit::new(
+        app.data.path().join("git"),
+        root().join("infra-workflows/template"),
+        Some(root().join("infra-workflows/sandbox")),
+        app.requests_store(),
+    );
+    let file = git
+        .read_file(&project, MAIN, "envs/prod/tfpilot.sqs.tf")
+        .await
+        .unwrap();
+    assert_eq!(file, None, "the file held only the block, so it is gone");
+}

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod flow;
+mod git;
 mod http;
 mod modules;
 mod requests_api;

@@ -39,20 +39,24 @@ impl TestApp {
 
     /// Starts on an existing data dir.
     pub async fn spawn_in(data: tempfile::TempDir) -> TestApp {
+        Self::spawn_with(data, &[]).await
+    }
+
+    /// Starts on an existing data dir with extra `TFPILOT_*` settings.
+    pub async fn spawn_with(data: tempfile::TempDir, extra: &[(&str, &str)]) -> TestApp {
         let registry = root().join("modules-registry.toml");
         let workflows = root().join("infra-workflows");
-        let config = config_from(&[
+        let site = data.path().join("site");
+        let mut vars = vec![
             ("TFPILOT_BIND", "127.0.0.1:0"),
             ("TFPILOT_DATA_DIR", data.path().to_str().unwrap()),
             ("TFPILOT_REGISTRY", registry.to_str().unwrap()),
             ("TFPILOT_WORKFLOWS_DIR", workflows.to_str().unwrap()),
             ("TFPILOT_RECONCILE_SECS", "1"),
-            (
-                "TFPILOT_SITE_ROOT",
-                data.path().join("site").to_str().unwrap(),
-            ),
-        ])
-        .expect("config");
+            ("TFPILOT_SITE_ROOT", site.to_str().unwrap()),
+        ];
+        vars.extend_from_slice(extra);
+        let config = config_from(&vars).expect("config");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
