@@ -17,7 +17,7 @@ const USAGE: &str = "usage: cargo xtask <run | test | build-site>
 
   run         build the wasm bundle and the server (release), then serve the
               embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
-  test        install test tools, then fmt --check, clippy -D warnings, all tests
+  test        install test tools, then fmt --check, actionlint, clippy -D warnings, all tests
   bench       start moto and run the request-index bench (release)
   build-site  only build the browser bundle into <target>/site/pkg";
 
@@ -139,7 +139,7 @@ fn run() -> Result<()> {
 
 fn bench() -> Result<()> {
     let ws = Workspace::locate()?;
-    let moto = moto::start()?;
+    let moto = moto::start(&ws)?;
     run_step(
         "cargo bench (request index vs naive listing)",
         ws.cargo(&["bench", "--package", "server", "--bench", "index"])
@@ -158,6 +158,7 @@ fn test() -> Result<()> {
         "cargo fmt --check",
         ws.cargo(&["fmt", "--all", "--", "--check"]),
     )?;
+    tools::actionlint(&ws)?;
     run_step(
         "cargo clippy (server, app, tests)",
         ws.cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
@@ -176,7 +177,7 @@ fn test() -> Result<()> {
         ]),
     )?;
     let report = wasm::build_site(&ws)?;
-    let moto = moto::start()?;
+    let moto = moto::start(&ws)?;
     run_step(
         "cargo test (unit, integration, browser)",
         ws.cargo(&["test", "--lib", "--bins", "--tests"])

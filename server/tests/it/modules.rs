@@ -219,3 +219,56 @@ fn every_rendered_sample_passes_terraform_fmt_check() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_workflows_correlate_runs_and_serialize_state_changes() {
+    let dir = root().join("infra-workflows/template/.github/workflows");
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    for (name, group) in [
+        (
+            "tfpilot-plan.yml",
+            "group: tfpilot-plan-${{ inputs.project }}-${{ inputs.environment }}-${{ inputs.request_id }}",
+        ),
+        (
+            "tfpilot-cleanup.yml",
+            "group: tfpilot-cleanup-${{ inputs.project }}-${{ inputs.environment }}-${{ inputs.request_id }}",
+        ),
+        (
+            "tfpilot-apply.yml",
+            "group: tfpilot-state-${{ inputs.project }}-${{ inputs.environment }}",
+        ),
+        (
+            "tfpilot-destroy.yml",
+            "group: tfpilot-state-${{ inputs.project }}-${{ inputs.environment }}",
+        ),
+    ] {
+        let text = read(name);
+        let run_name = text
+            .lines()
+            .find(|l| l.starts_with("run-name:"))
+            .unwrap_or_else(|| panic!("{name}: run-name"));
+        assert!(
+            run_name.contains("${{ inputs.request_id }}")
+                && run_name.contains("${{ inputs.attempt }}"),
+            "{name}: {run_name}"
+        );
+        assert!(text.contains(group), "{name}: concurrency {group}");
+        assert!(text.contains("workflow_dispatch:"), "{name}");
+        assert!(text.contains("plan.json"), "{name}: plan artifact");
+        let state_changing = name.contains("apply") || name.contains("destroy");
+        assert_eq!(
+            text.contains("cancel-in-progress: false"),
+            state_changing,
+            "{name}: never cancel an apply"
+        );
+    }
+    let backend =
+        std::fs::read_to_string(root().join("infra-workflows/template/envs/prod/backend.tf"))
+            .unwrap();
+    assert!(
+        backend.contains("backend \"s3\"") && backend.contains("use_lockfile = true"),
+        "{backend}"
+    );
+}
