@@ -261,3 +261,85 @@ async fn production_needs_the_allow_lists_and_an_approver_merges_the_cleanup() {
         .unwrap();
     assert_eq!(file, None, "the file held only the block, so it is gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_plan_can_be_retried_and_fixed_by_a_new_revision() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    // Valid for the registry, refused by the module: FIFO topics take no email.
+    let body = json!({"project": "sandbox", "environment": "dev", "module": "sns-topic",
+        "config": {"name": "alerts", "fifo": true, "email_subscriptions": ["ops@example.com"]}});
+    let created: Value = app
+        .post_as(&alice, "/api/v1/requests", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let failed = loop {
+        let view = status_of(&app, &alice, &id).await;
+        if view["status"] == "failed" {
+            break view;
+        }
+        assert!(Instant::now() < deadline, "{view:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(failed["failed_step"], "plan");
+    let events: Vec<String> = failed["request"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|d| d.contains("failed: terraform plan failed")),
+        "{events:#?}"
+    );
+
+    assert_eq!(act(&app, &alice, &id, "retry").await.status(), 202);
+    let again = loop {
+        let view = status_of(&app, &alice, &id).await;
+        if view["status"] == "failed" && view["request"]["runs"]["plan"]["current_attempt"] == 2 {
+            break view;
+        }
+        assert!(Instant::now() < deadline, "{view:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        again["request"]["runs"]["plan"]["attempts"][1]["conclusion"],
+        "failure"
+    );
+    let first_pr = again["request"]["pr"]["number"].as_u64().unwrap();
+
+    let fixed = json!({"config": {"name": "alerts", "fifo": true, "email_subscriptions": []}});
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/requests/{id}")))
+        .bearer_auth(&alice)
+        .json(&fixed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let immutable = json!({"config": {"name": "alerts", "fifo": false}});
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/requests/{id}")))
+        .bearer_auth(&alice)
+        .json(&immutable)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "fifo is immutable");
+    let ready = wait_for(&app, &alice, &id, "plan_ready").await;
+    assert_eq!(ready["request"]["revision"], 2);
+    assert_eq!(ready["request"]["pr"]["branch"], format!("request/{id}-r2"));
+    assert_ne!(
+        ready["request"]["pr"]["number"].as_u64().unwrap(),
+        first_pr,
+        "a new PR supersedes the old"
+    );
+}

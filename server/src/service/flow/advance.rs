@@ -71,19 +71,9 @@ impl Flow {
                     return Ok(true);
                 }
                 if doc.runs.plan.latest_at(&pr.head_sha).is_none() {
-                    let sha = pr.head_sha.clone();
                     self.record(&doc.id, |next| {
-                        let n = queue_attempt(
-                            &mut next.runs.plan,
-                            &next.id.clone(),
-                            RunKind::Plan,
-                            &sha,
-                        );
-                        next.events.push(event(
-                            SYSTEM,
-                            "plan_queued",
-                            format!("plan attempt {n} at {}", short(&sha)),
-                        ));
+                        // A PR head exists, so queueing cannot fail.
+                        let _ = queue_attempt(next, RunKind::Plan, SYSTEM);
                     })
                     .await?;
                     return Ok(true);
@@ -290,23 +280,9 @@ impl Flow {
         let latest = match history.latest() {
             Some(a) => a.clone(),
             None if kind == RunKind::Destroy => {
-                let sha = doc
-                    .cleanup_pr
-                    .as_ref()
-                    .and_then(|p| p.merged_sha.clone())
-                    .unwrap_or_default();
                 self.record(&doc.id, |next| {
-                    let n = queue_attempt(
-                        &mut next.runs.destroy,
-                        &next.id.clone(),
-                        RunKind::Destroy,
-                        &sha,
-                    );
-                    next.events.push(event(
-                        SYSTEM,
-                        "destroy_queued",
-                        format!("destroy attempt {n}"),
-                    ));
+                    // The cleanup PR is merged, so queueing cannot fail.
+                    let _ = queue_attempt(next, RunKind::Destroy, SYSTEM);
                 })
                 .await?;
                 return Ok(true);

@@ -93,22 +93,41 @@ fn event(actor: &str, kind: &str, detail: impl Into<String>) -> Event {
     }
 }
 
-/// Records a queued attempt of `kind` at `sha` (the intent, before dispatch).
-fn queue_attempt(history: &mut RunHistory, request: &RequestId, kind: RunKind, sha: &str) -> u32 {
+/// The commit a run of `kind` works on: the PR head for plans, the merge
+/// commit for applies, the cleanup merge for destroys.
+fn run_sha(doc: &Request, kind: RunKind) -> Option<String> {
+    match kind {
+        RunKind::Plan => doc.pr.as_ref().map(|p| p.head_sha.clone()),
+        RunKind::Apply => doc.pr.as_ref().and_then(|p| p.merged_sha.clone()),
+        RunKind::Destroy => doc.cleanup_pr.as_ref().and_then(|p| p.merged_sha.clone()),
+    }
+}
+
+/// Records a queued attempt of `kind` (the intent, before dispatch) and the
+/// event saying so; returns the attempt number.
+fn queue_attempt(doc: &mut Request, kind: RunKind, actor: &str) -> Result<u32, FlowError> {
+    let sha = run_sha(doc, kind).ok_or_else(|| {
+        FlowError::Conflict(format!("there is no commit to {} yet", kind.as_str()))
+    })?;
+    let id = doc.id.clone();
+    let history = history_mut(doc, kind);
     let attempt = history.current_attempt + 1;
     history.current_attempt = attempt;
     history.attempts.push(Attempt {
         attempt,
-        run_id: run_id(request, kind, attempt),
+        run_id: run_id(&id, kind, attempt),
         url: None,
-        head_sha: sha.to_owned(),
+        head_sha: sha.clone(),
         status: RunStatus::Queued,
         conclusion: None,
         dispatched_at: now(),
         completed_at: None,
         summary: None,
     });
-    attempt
+    let detail = format!("{} attempt {attempt} at {}", kind.as_str(), short(&sha));
+    doc.events
+        .push(event(actor, &format!("{}_queued", kind.as_str()), detail));
+    Ok(attempt)
 }
 
 fn history_mut(doc: &mut Request, kind: RunKind) -> &mut RunHistory {
@@ -193,22 +212,15 @@ impl Flow {
     ) -> Result<Versioned, FlowError> {
         let login = actor.login.clone();
         let stored = match action {
-            Action::Plan => {
+            Action::Plan | Action::Apply => {
+                let kind = if action == Action::Plan {
+                    RunKind::Plan
+                } else {
+                    RunKind::Apply
+                };
                 self.act(actor, id, Some(action), |doc| {
                     let mut next = doc.clone();
-                    let sha = doc
-                        .pr
-                        .as_ref()
-                        .map(|p| p.head_sha.clone())
-                        .unwrap_or_default();
-                    if sha.is_empty() {
-                        return Err(FlowError::Conflict(
-                            "the request has no PR to plan yet".into(),
-                        ));
-                    }
-                    let n = queue_attempt(&mut next.runs.plan, &doc.id, RunKind::Plan, &sha);
-                    next.events
-                        .push(event(&login, "plan_requested", format!("plan attempt {n}")));
+                    queue_attempt(&mut next, kind, &login)?;
                     Ok(next)
                 })
                 .await?
@@ -241,24 +253,6 @@ impl Flow {
                 .await?
             }
             Action::Merge => self.merge(actor, id).await?,
-            Action::Apply => {
-                self.act(actor, id, Some(action), |doc| {
-                    let mut next = doc.clone();
-                    let sha = doc
-                        .pr
-                        .as_ref()
-                        .and_then(|p| p.merged_sha.clone())
-                        .unwrap_or_default();
-                    let n = queue_attempt(&mut next.runs.apply, &doc.id, RunKind::Apply, &sha);
-                    next.events.push(event(
-                        &login,
-                        "apply_requested",
-                        format!("apply attempt {n}"),
-                    ));
-                    Ok(next)
-                })
-                .await?
-            }
             Action::Destroy => self.destroy(actor, id).await?,
             Action::Retry => self.retry(actor, id).await?,
             Action::Update => {
@@ -334,30 +328,9 @@ impl Flow {
             let status = app::domain::status::derive_status(doc);
             use app::domain::status::Step;
             match status.failed_step() {
-                Some(Step::Plan) => {
-                    let sha = doc
-                        .pr
-                        .as_ref()
-                        .map(|p| p.head_sha.clone())
-                        .unwrap_or_default();
-                    queue_attempt(&mut next.runs.plan, &doc.id, RunKind::Plan, &sha);
-                }
-                Some(Step::Apply) => {
-                    let sha = doc
-                        .pr
-                        .as_ref()
-                        .and_then(|p| p.merged_sha.clone())
-                        .unwrap_or_default();
-                    queue_attempt(&mut next.runs.apply, &doc.id, RunKind::Apply, &sha);
-                }
-                Some(Step::Destroy) => {
-                    let sha = doc
-                        .cleanup_pr
-                        .as_ref()
-                        .and_then(|p| p.merged_sha.clone())
-                        .unwrap_or_default();
-                    queue_attempt(&mut next.runs.destroy, &doc.id, RunKind::Destroy, &sha);
-                }
+                Some(Step::Plan) => _ = queue_attempt(&mut next, RunKind::Plan, &login)?,
+                Some(Step::Apply) => _ = queue_attempt(&mut next, RunKind::Apply, &login)?,
+                Some(Step::Destroy) => _ = queue_attempt(&mut next, RunKind::Destroy, &login)?,
                 Some(Step::Pr) => next.pr = None,
                 Some(Step::Cleanup) => next.cleanup_pr = None,
                 None => return Err(FlowError::Conflict("nothing has failed".into())),
