@@ -123,6 +123,9 @@ fn run() -> Result<()> {
     println!();
     println!("tfpilot is starting on http://{bind}");
     println!("  - open http://{bind}/ to browse the module catalogue");
+    println!("  - for the API, create a user and a token (in another terminal):");
+    println!("      {} users add alice --role requester", bin.display());
+    println!("      {} tokens create --user alice", bin.display());
     println!("  - data is kept in ./data (TFPILOT_DATA_DIR); Ctrl-C stops the server");
     println!();
     let status = Command::new(&bin)
