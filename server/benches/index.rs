@@ -123,7 +123,7 @@ async fn naive(store: &Arc<dyn ObjectStore>) -> usize {
         .collect()
         .await;
     docs.retain(|d| d.environment.as_str() == "prod" && derive_status(d) == Status::PlanReady);
-    docs.sort_by(|a, b| b.id.cmp(&a.id));
+    docs.sort_by_key(|d| std::cmp::Reverse(d.id));
     docs.truncate(50);
     docs.len()
 }

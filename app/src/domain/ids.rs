@@ -97,10 +97,11 @@ const RANDOM_CHARS: usize = 6;
 
 /// A request's id: 16 lowercase Crockford-base32 characters — 10 of
 /// millisecond time then 6 of entropy. Short, URL-safe, and sorting ids as
-/// text sorts requests by creation time.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// text sorts requests by creation time. Stored inline (16 bytes, `Copy`),
+/// so indexes holding many ids allocate nothing for them.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct RequestId(String);
+pub struct RequestId([u8; RequestId::LEN]);
 
 impl RequestId {
     /// Length of every id.
@@ -109,34 +110,33 @@ impl RequestId {
     /// Makes an id from a Unix time in milliseconds and 30 bits of entropy
     /// (the caller owns the clock and the random source).
     pub fn generate(unix_millis: u64, entropy: u32) -> Self {
-        let mut out = String::with_capacity(Self::LEN);
-        for i in (0..TIME_CHARS).rev() {
-            out.push(ALPHABET[((unix_millis >> (5 * i)) & 31) as usize] as char);
+        let mut out = [0u8; Self::LEN];
+        for (n, i) in (0..TIME_CHARS).rev().enumerate() {
+            out[n] = ALPHABET[((unix_millis >> (5 * i)) & 31) as usize];
         }
-        for i in (0..RANDOM_CHARS).rev() {
-            out.push(ALPHABET[((entropy >> (5 * i)) & 31) as usize] as char);
+        for (n, i) in (0..RANDOM_CHARS).rev().enumerate() {
+            out[TIME_CHARS + n] = ALPHABET[((entropy >> (5 * i)) & 31) as usize];
         }
         Self(out)
     }
 
     /// Parses an id, or says why it is not one.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let ok = s.len() == Self::LEN && s.bytes().all(|b| ALPHABET.contains(&b));
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(IdError {
+        match <[u8; Self::LEN]>::try_from(s.as_bytes()) {
+            Ok(bytes) if bytes.iter().all(|b| ALPHABET.contains(b)) => Ok(Self(bytes)),
+            _ => Err(IdError {
                 kind: "request id",
                 value: s.chars().take(64).collect(),
                 rule: "must be 16 characters of 0-9 and lowercase a-z without i, l, o, u"
                     .to_owned(),
-            })
+            }),
         }
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only ASCII from ALPHABET ever gets in.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -149,13 +149,19 @@ impl TryFrom<String> for RequestId {
 
 impl From<RequestId> for String {
     fn from(v: RequestId) -> String {
-        v.0
+        v.as_str().to_owned()
     }
 }
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequestId({})", self.as_str())
     }
 }
 

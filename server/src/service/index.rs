@@ -134,9 +134,9 @@ impl State {
         e.status = self.intern(&e.status);
         e.requester = self.intern(&e.requester);
         for (map, value) in self.sets(&e) {
-            map.entry(value).or_default().insert(e.id.clone());
+            map.entry(value).or_default().insert(e.id);
         }
-        self.rows.insert(e.id.clone(), e);
+        self.rows.insert(e.id, e);
         self.dirty = true;
     }
 }
@@ -176,7 +176,7 @@ pub fn project(doc: &Request, etag: &str, registry: &Registry) -> IndexEntry {
         None => module_title.to_owned(),
     };
     IndexEntry {
-        id: doc.id.clone(),
+        id: doc.id,
         project: doc.project.as_str().into(),
         environment: doc.environment.as_str().into(),
         module: doc.module.as_str().into(),

@@ -172,7 +172,7 @@ impl RequestService {
         let config = normalize(module, &new.config, ctx).map_err(ServiceError::Fields)?;
         let at = now();
         let doc = Request {
-            id: id.clone(),
+            id,
             version: 1,
             project,
             environment,

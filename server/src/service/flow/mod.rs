@@ -109,7 +109,7 @@ fn queue_attempt(doc: &mut Request, kind: RunKind, actor: &str) -> Result<u32, F
     let sha = run_sha(doc, kind).ok_or_else(|| {
         FlowError::Conflict(format!("there is no commit to {} yet", kind.as_str()))
     })?;
-    let id = doc.id.clone();
+    let id = doc.id;
     let history = history_mut(doc, kind);
     let attempt = history.current_attempt + 1;
     history.current_attempt = attempt;
@@ -261,7 +261,7 @@ impl Flow {
                 ));
             }
         };
-        self.spawn_advance(id.clone());
+        self.spawn_advance(*id);
         Ok(stored)
     }
 
@@ -387,7 +387,7 @@ impl Flow {
                 Ok(next)
             })
             .await?;
-        self.spawn_advance(id.clone());
+        self.spawn_advance(*id);
         Ok(stored)
     }
 
@@ -403,7 +403,7 @@ impl Flow {
 
     /// Feeds a completed run back into its request.
     pub async fn on_run(self: &Arc<Self>, info: RunInfo) {
-        let id = info.spec.request.clone();
+        let id = info.spec.request;
         if let Err(e) = self.advance(&id).await {
             tracing::warn!(request = %id, "could not record run {}: {e}", info.run_id);
         }
@@ -446,7 +446,7 @@ impl Flow {
         RunSpec {
             project: doc.project.clone(),
             environment: doc.environment.clone(),
-            request: doc.id.clone(),
+            request: doc.id,
             kind,
             sha: attempt.head_sha.clone(),
             attempt: attempt.attempt,

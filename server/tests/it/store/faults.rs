@@ -137,12 +137,12 @@ async fn every_operation_succeeds_or_is_unavailable_and_nothing_is_corrupted() {
         if ok_or_unavailable(
             "create",
             flaky
-                .create(&sample_request(id.clone(), "dev", "s3-bucket", "a"))
+                .create(&sample_request(*id, "dev", "s3-bucket", "a"))
                 .await,
         )
         .is_some()
         {
-            created.push(id.clone());
+            created.push(*id);
         }
     }
     assert!(

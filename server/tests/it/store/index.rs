@@ -234,11 +234,11 @@ async fn queries_filter_search_and_paginate_newest_first() {
     loop {
         let page = index.query(&Query {
             limit: 7,
-            cursor: cursor.clone(),
+            cursor,
             environment: Some("dev".into()),
             ..Default::default()
         });
-        seen.extend(page.items.iter().map(|r| r.id.clone()));
+        seen.extend(page.items.iter().map(|r| r.id));
         match page.next_cursor {
             Some(c) => cursor = Some(RequestId::parse(&c).unwrap()),
             None => break,

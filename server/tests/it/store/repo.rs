@@ -41,12 +41,12 @@ async fn lifecycle(store: Arc<dyn ObjectStore>) {
     let repo = RequestRepo::new(store);
     let id = RequestId::generate(1_700_000_000_000, 1);
     let created = repo
-        .create(&sample_request(id.clone(), "dev", "s3-bucket", "alice"))
+        .create(&sample_request(id, "dev", "s3-bucket", "alice"))
         .await
         .unwrap();
     assert_eq!(created.doc.version, 1);
     assert!(matches!(
-        repo.create(&sample_request(id.clone(), "prod", "s3-bucket", "bob"))
+        repo.create(&sample_request(id, "prod", "s3-bucket", "bob"))
             .await,
         Err(RepoError::Exists(_))
     ));
@@ -120,7 +120,7 @@ async fn corrupt_documents_are_reported_not_panicked_on() {
 async fn hammer(repos: &[RequestRepo], id: &RequestId, tag: &str, writers: usize, updates: usize) {
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
-            let (repo, id, tag) = (repos[w % repos.len()].clone(), id.clone(), tag.to_owned());
+            let (repo, id, tag) = (repos[w % repos.len()].clone(), *id, tag.to_owned());
             tokio::spawn(async move {
                 for u in 0..updates {
                     let detail = format!("{tag}-w{w}-u{u}");
@@ -158,7 +158,7 @@ async fn no_lost_update(store: Arc<dyn ObjectStore>) {
     let replicas: Vec<_> = (0..4).map(|_| RequestRepo::new(store.clone())).collect();
     let repo = &replicas[0];
     let id = RequestId::generate(1_700_000_000_000, 2);
-    repo.create(&sample_request(id.clone(), "dev", "s3-bucket", "alice"))
+    repo.create(&sample_request(id, "dev", "s3-bucket", "alice"))
         .await
         .unwrap();
     hammer(&replicas, &id, "t", 64, 50).await;
@@ -197,7 +197,7 @@ async fn writer_process() {
             let dir = tempfile::tempdir().unwrap().keep();
             let id = RequestId::generate(1, 1);
             let repo = RequestRepo::new(Arc::new(FsStore::open(&dir).unwrap()));
-            repo.create(&sample_request(id.clone(), "dev", "s3-bucket", "a"))
+            repo.create(&sample_request(id, "dev", "s3-bucket", "a"))
                 .await
                 .unwrap();
             (dir, "solo".to_owned(), id)
@@ -214,7 +214,7 @@ async fn two_processes_share_one_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let id = RequestId::generate(1_700_000_000_000, 3);
     let repo = RequestRepo::new(Arc::new(FsStore::open(dir.path()).unwrap()));
-    repo.create(&sample_request(id.clone(), "dev", "s3-bucket", "alice"))
+    repo.create(&sample_request(id, "dev", "s3-bucket", "alice"))
         .await
         .unwrap();
     let exe = std::env::current_exe().unwrap();
