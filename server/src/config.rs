@@ -30,6 +30,28 @@ pub enum ConfigError {
     },
 }
 
+/// A secret: never printed, logged or serialized.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wraps a secret.
+    pub fn new(s: String) -> Self {
+        Self(s)
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
 /// A project: an infra repo and its environments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {
@@ -92,6 +114,8 @@ pub struct Config {
     pub run_timeout: Duration,
     /// How often the reconciler drives unfinished requests (`TFPILOT_RECONCILE_SECS`).
     pub reconcile: Duration,
+    /// Secret of GitHub webhook signatures (`TFPILOT_GITHUB_WEBHOOK_SECRET`).
+    pub github_webhook_secret: Option<SecretString>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +217,9 @@ impl Config {
             workflows_dir: path("TFPILOT_WORKFLOWS_DIR", None, "./infra-workflows"),
             run_timeout: seconds("TFPILOT_RUN_TIMEOUT_SECS", 1800)?,
             reconcile: seconds("TFPILOT_RECONCILE_SECS", 15)?,
+            github_webhook_secret: env("TFPILOT_GITHUB_WEBHOOK_SECRET")
+                .filter(|s| !s.is_empty())
+                .map(SecretString::new),
             bind,
             data_dir: path("TFPILOT_DATA_DIR", file.data_dir, "./data"),
             registry: path("TFPILOT_REGISTRY", file.registry, "./modules-registry.toml"),

@@ -6,6 +6,7 @@ mod health;
 mod modules;
 pub mod openapi;
 mod requests;
+pub mod webhooks;
 
 use crate::auth::Tokens;
 use crate::config::Config;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}", get(requests::get).patch(requests::update))
         .route("/requests/{id}/plan", get(requests::plan))
         .route("/requests/{id}/{action}", post(requests::act))
+        .route("/webhooks/github", post(webhooks::github))
         .fallback(api_not_found);
     let context = {
         let services = state.services.clone();

@@ -10,3 +10,4 @@ mod requests_api;
 mod s3_serve;
 mod store;
 mod support;
+mod webhooks;

@@ -1,0 +1,170 @@
+//! `POST /api/v1/webhooks/github`: HMAC-verified GitHub events.
+//!
+//! A webhook is only a hint: it names the request a PR or workflow run
+//! belongs to, and the step driver then reads the facts from the host.
+//! A duplicate, late or out-of-order delivery therefore changes nothing,
+//! and a lost one is repaired by the reconciler.
+
+use super::AppState;
+use super::error::ApiError;
+use app::domain::ids::RequestId;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+/// Checks `X-Hub-Signature-256: sha256=<hex>` against the body, in constant time.
+pub fn verify_signature(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
+    let Some(hex) = header.and_then(|h| h.strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Some(expected) = decode_hex(hex) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The request a branch belongs to: `request/<id>`, `request/<id>-r<n>`, `cleanup/<id>`.
+pub fn request_of_branch(branch: &str) -> Option<RequestId> {
+    let rest = branch
+        .strip_prefix("request/")
+        .or_else(|| branch.strip_prefix("cleanup/"))?;
+    RequestId::parse(rest.get(..RequestId::LEN)?).ok()
+}
+
+/// The request a run belongs to, from its run-name `tfpilot <kind> <id> attempt <n>`.
+pub fn request_of_run_name(name: &str) -> Option<RequestId> {
+    let mut words = name.split_whitespace();
+    (words.next()? == "tfpilot").then_some(())?;
+    words.next()?;
+    RequestId::parse(words.next()?).ok()
+}
+
+/// Receives a GitHub event (`pull_request`, `workflow_run`, `ping`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/github",
+    request_body(content = Object, description = "A GitHub webhook payload"),
+    responses(
+        (status = 200, description = "ping answered"),
+        (status = 202, description = "Accepted: the request it names is driven forward, or the event is ignored"),
+        (status = 400, description = "The body is not JSON", body = super::error::ErrorBody),
+        (status = 401, description = "Missing or wrong X-Hub-Signature-256", body = super::error::ErrorBody),
+        (status = 503, description = "Webhooks are not configured", body = super::error::ErrorBody),
+    )
+)]
+pub async fn github(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Some(secret) = &state.config.github_webhook_secret else {
+        return Err(ApiError::Unavailable(
+            "GitHub webhooks are not configured: set TFPILOT_GITHUB_WEBHOOK_SECRET".into(),
+        ));
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if !verify_signature(secret.expose().as_bytes(), &body, signature) {
+        return Err(ApiError::Unauthorized(
+            "the X-Hub-Signature-256 header is missing or does not match the body".into(),
+        ));
+    }
+    let event = headers
+        .get("x-github-event")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let payload: Value = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
+        message: format!("the webhook body is not JSON: {e}"),
+        field: None,
+    })?;
+    let request = match event {
+        "ping" => return Ok((StatusCode::OK, Json(json!({ "ok": true })))),
+        "pull_request" => payload["pull_request"]["head"]["ref"]
+            .as_str()
+            .and_then(request_of_branch),
+        "workflow_run" => payload["workflow_run"]["display_title"]
+            .as_str()
+            .or(payload["workflow_run"]["name"].as_str())
+            .and_then(request_of_run_name),
+        _ => None,
+    };
+    match request {
+        Some(id) => {
+            state.flow.spawn_advance(id);
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({ "request": id.to_string() })),
+            ))
+        }
+        None => Ok((StatusCode::ACCEPTED, Json(json!({ "ignored": event })))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body);
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("sha256={hex}")
+    }
+
+    #[test]
+    fn signatures_are_checked() {
+        let body = br#"{"zen": "x"}"#;
+        let good = sign("s3cret", body);
+        assert!(verify_signature(b"s3cret", body, Some(&good)));
+        assert!(!verify_signature(b"other", body, Some(&good)));
+        assert!(!verify_signature(b"s3cret", b"{}", Some(&good)));
+        for bad in [
+            None,
+            Some(""),
+            Some("sha1=00"),
+            Some("sha256=zz"),
+            Some("sha256=abc"),
+        ] {
+            assert!(!verify_signature(b"s3cret", body, bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn branches_and_run_names_name_their_request() {
+        let id = RequestId::generate(1_700_000_000_000, 9);
+        assert_eq!(request_of_branch(&format!("request/{id}")), Some(id));
+        assert_eq!(request_of_branch(&format!("request/{id}-r3")), Some(id));
+        assert_eq!(request_of_branch(&format!("cleanup/{id}")), Some(id));
+        assert_eq!(request_of_branch("main"), None);
+        assert_eq!(request_of_branch("request/short"), None);
+        assert_eq!(
+            request_of_run_name(&format!("tfpilot plan {id} attempt 2")),
+            Some(id)
+        );
+        assert_eq!(request_of_run_name("deploy docs"), None);
+    }
+}
