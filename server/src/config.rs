@@ -114,6 +114,8 @@ pub struct Config {
     pub run_timeout: Duration,
     /// How often the reconciler drives unfinished requests (`TFPILOT_RECONCILE_SECS`).
     pub reconcile: Duration,
+    /// The `terraform` binary the local executor runs (`TFPILOT_TERRAFORM`).
+    pub terraform: PathBuf,
     /// Secret of GitHub webhook signatures (`TFPILOT_GITHUB_WEBHOOK_SECRET`).
     pub github_webhook_secret: Option<SecretString>,
 }
@@ -217,6 +219,7 @@ impl Config {
             workflows_dir: path("TFPILOT_WORKFLOWS_DIR", None, "./infra-workflows"),
             run_timeout: seconds("TFPILOT_RUN_TIMEOUT_SECS", 1800)?,
             reconcile: seconds("TFPILOT_RECONCILE_SECS", 15)?,
+            terraform: path("TFPILOT_TERRAFORM", None, "terraform"),
             github_webhook_secret: env("TFPILOT_GITHUB_WEBHOOK_SECRET")
                 .filter(|s| !s.is_empty())
                 .map(SecretString::new),

@@ -100,13 +100,16 @@ async fn wire_flow(
         stores.requests.clone(),
     ));
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
-    let local = Arc::new(exec::local::LocalExecutor::new(
-        git.clone(),
-        stores.requests.clone(),
-        config.data_dir.join("exec"),
-        config.run_timeout,
-        Some(done_tx),
-    ));
+    let local = Arc::new(
+        exec::local::LocalExecutor::new(
+            git.clone(),
+            stores.requests.clone(),
+            config.data_dir.join("exec"),
+            config.run_timeout,
+            Some(done_tx),
+        )
+        .with_terraform(&config.terraform),
+    );
     let interrupted = local
         .recover()
         .await

@@ -18,7 +18,7 @@ const USAGE: &str = "usage: cargo xtask <run | test | build-site>
   run         build the wasm bundle and the server (release), then serve the
               embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
   test        install test tools, then fmt --check, actionlint, clippy -D warnings, all tests
-  bench       start moto and run the request-index bench (release)
+  bench       start moto and run the benches (request index; create → PR)
   build-site  only build the browser bundle into <target>/site/pkg";
 
 fn main() {
@@ -147,6 +147,10 @@ fn bench() -> Result<()> {
         "cargo bench (request index vs naive listing)",
         ws.cargo(&["bench", "--package", "server", "--bench", "index"])
             .env("TFPILOT_BENCH_S3_ENDPOINT", &moto.endpoint),
+    )?;
+    run_step(
+        "cargo bench (create → PR opened on the local Git host)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "flow"]),
     )
 }
 

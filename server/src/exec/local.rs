@@ -28,6 +28,7 @@ pub struct LocalExecutor {
     timeout: Duration,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     completed: Option<UnboundedSender<RunInfo>>,
+    terraform: PathBuf,
 }
 
 fn record_key(run_id: &str) -> String {
@@ -55,7 +56,14 @@ impl LocalExecutor {
             timeout,
             locks: Mutex::new(HashMap::new()),
             completed,
+            terraform: PathBuf::from("terraform"),
         }
+    }
+
+    /// Uses this `terraform` binary (a name on the PATH or a path).
+    pub fn with_terraform(mut self, terraform: impl Into<PathBuf>) -> Self {
+        self.terraform = terraform.into();
+        self
     }
 
     /// Marks runs a previous process left queued or running as failed.
@@ -225,7 +233,7 @@ impl LocalExecutor {
     }
 
     async fn command(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new("terraform");
+        let mut cmd = Command::new(&self.terraform);
         cmd.args(args)
             .current_dir(dir)
             .env("TF_IN_AUTOMATION", "1")

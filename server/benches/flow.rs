@@ -1,0 +1,93 @@
+//! Bench: create → PR opened on the local Git host, 200 requests, p50 and
+//! p99. Terraform is excluded: the executor points at a missing binary, so
+//! plans fail at once instead of competing for the CPU.
+//! Run with `cargo bench -p server --bench flow`.
+
+use app::domain::policy::Role;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const REQUESTS: usize = 200;
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let data = tempfile::tempdir().unwrap();
+    let vars = [
+        ("TFPILOT_DATA_DIR", data.path().to_path_buf()),
+        ("TFPILOT_REGISTRY", root.join("modules-registry.toml")),
+        ("TFPILOT_WORKFLOWS_DIR", root.join("infra-workflows")),
+        ("TFPILOT_SITE_ROOT", data.path().join("site")),
+        ("TFPILOT_TERRAFORM", data.path().join("no-terraform")),
+    ];
+    let config = server::config::Config::load(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string_lossy().into_owned())
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = server::start(config, listener, std::future::pending())
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.addr);
+
+    let store = std::sync::Arc::new(
+        server::store::fs::FsStore::open(data.path().join("store/requests")).unwrap(),
+    );
+    server::auth::Users::new(store.clone())
+        .add("bench", Role::Requester, None)
+        .await
+        .unwrap();
+    let (_, token) = server::auth::Tokens::new(store)
+        .create("bench", "bench")
+        .await
+        .unwrap();
+
+    let http = reqwest::Client::new();
+    let mut latencies = Vec::with_capacity(REQUESTS);
+    for i in 0..REQUESTS {
+        let body = json!({"project": "sandbox", "environment": "dev", "module": "sqs-queue",
+            "config": {"name": format!("bench-queue-{i}")}});
+        let started = Instant::now();
+        let created: Value = http
+            .post(format!("{base}/api/v1/requests"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["request"]["id"].as_str().unwrap().to_owned();
+        loop {
+            let view: Value = http
+                .get(format!("{base}/api/v1/requests/{id}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if !view["request"]["pr"].is_null() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        latencies.push(started.elapsed());
+    }
+    let (p50, p99) = (
+        percentile(&mut latencies, 0.5),
+        percentile(&mut latencies, 0.99),
+    );
+    println!("== create → PR opened, local Git host, {REQUESTS} requests (terraform excluded) ==");
+    println!("p50: {p50:.2?}  p99: {p99:.2?}  (goal: p50 ≤ 100 ms)");
+}
