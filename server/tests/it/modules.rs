@@ -143,16 +143,7 @@ pub fn render_samples(dir: &Path, env: &str) {
 }
 
 fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    server::git::local::copy_tree(from, to).expect("copy the repo template");
 }
 
 fn terraform(dir: &Path, args: &[&str]) -> String {

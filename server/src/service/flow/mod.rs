@@ -171,7 +171,6 @@ impl Flow {
     ) -> Result<Versioned, FlowError> {
         let mut f = f;
         let policy = &self.policy;
-        let before = self.repo.get(id).await?.doc.version;
         let stored = self
             .repo
             .update(id, now, |doc| {
@@ -187,7 +186,8 @@ impl Flow {
             actor: actor.login.clone(),
             action: format!("request.{}", action.map_or("system", Action::as_str)),
             request: Some(id.to_string()),
-            before_version: Some(before),
+            // The repo bumps the version by exactly one per write.
+            before_version: Some(stored.doc.version - 1),
             after_version: Some(stored.doc.version),
             detail: stored
                 .doc
