@@ -118,6 +118,9 @@ pub struct Config {
     pub terraform: PathBuf,
     /// Secret of GitHub webhook signatures (`TFPILOT_GITHUB_WEBHOOK_SECRET`).
     pub github_webhook_secret: Option<SecretString>,
+    /// GitHub and Actions instead of local repos and terraform
+    /// (`TFPILOT_GITHUB_TOKEN` or `TFPILOT_GITHUB_APP_*`).
+    pub github: Option<crate::github::GitHubSettings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -212,7 +215,10 @@ impl Config {
                 },
             }
         };
+        let github = github_config(&env)?;
+        check_repos(&projects, github.is_some())?;
         Ok(Config {
+            github,
             store: store_config(&env)?,
             index_refresh: seconds("TFPILOT_INDEX_REFRESH_SECS", 10)?,
             index_snapshot: seconds("TFPILOT_INDEX_SNAPSHOT_SECS", 60)?,
@@ -292,6 +298,117 @@ fn store_config(env: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, Co
         requests_sse: flag("TFPILOT_REQUESTS_SSE", true)?,
         settings,
     })
+}
+
+fn github_config(
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::github::GitHubSettings>, ConfigError> {
+    use crate::github::{GitHubAuth, GitHubSettings};
+    let set = |var: &str| env(var).filter(|s| !s.trim().is_empty());
+    let number = |var: &'static str| -> Result<u64, ConfigError> {
+        let v = set(var).ok_or(ConfigError::Env {
+            var,
+            message: "must be set with TFPILOT_GITHUB_APP_ID".into(),
+        })?;
+        v.trim().parse().map_err(|_| ConfigError::Env {
+            var,
+            message: format!("`{v}` is not a number"),
+        })
+    };
+    let auth = match (set("TFPILOT_GITHUB_TOKEN"), set("TFPILOT_GITHUB_APP_ID")) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Env {
+                var: "TFPILOT_GITHUB_TOKEN",
+                message: "set either a token or the TFPILOT_GITHUB_APP_* variables, not both"
+                    .into(),
+            });
+        }
+        (Some(token), None) => GitHubAuth::Token(SecretString::new(token)),
+        (None, Some(_)) => {
+            let private_key = match (
+                set("TFPILOT_GITHUB_APP_KEY"),
+                set("TFPILOT_GITHUB_APP_KEY_FILE"),
+            ) {
+                (Some(pem), _) => pem,
+                (None, Some(file)) => {
+                    std::fs::read_to_string(&file).map_err(|e| ConfigError::Env {
+                        var: "TFPILOT_GITHUB_APP_KEY_FILE",
+                        message: format!("cannot read `{file}`: {e}"),
+                    })?
+                }
+                (None, None) => {
+                    return Err(ConfigError::Env {
+                        var: "TFPILOT_GITHUB_APP_KEY",
+                        message: "the App's private key (PEM), or TFPILOT_GITHUB_APP_KEY_FILE, \
+                                  must be set with TFPILOT_GITHUB_APP_ID"
+                            .into(),
+                    });
+                }
+            };
+            GitHubAuth::App {
+                app_id: number("TFPILOT_GITHUB_APP_ID")?,
+                installation_id: number("TFPILOT_GITHUB_INSTALLATION_ID")?,
+                private_key: SecretString::new(private_key),
+            }
+        }
+    };
+    let api_url = set("TFPILOT_GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
+    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+        return Err(ConfigError::Env {
+            var: "TFPILOT_GITHUB_API_URL",
+            message: format!("`{api_url}` must be an http:// or https:// URL"),
+        });
+    }
+    let max_wait = match set("TFPILOT_GITHUB_MAX_WAIT_SECS") {
+        None => Duration::from_secs(120),
+        Some(v) => Duration::from_secs(v.trim().parse().map_err(|_| ConfigError::Env {
+            var: "TFPILOT_GITHUB_MAX_WAIT_SECS",
+            message: format!("`{v}` is not a number of seconds"),
+        })?),
+    };
+    Ok(Some(GitHubSettings {
+        api_url,
+        auth,
+        max_wait,
+    }))
+}
+
+/// With GitHub every project names its repo; without it none may.
+fn check_repos(
+    projects: &BTreeMap<ProjectKey, Project>,
+    github: bool,
+) -> Result<(), ConfigError> {
+    for p in projects.values() {
+        match (&p.repo, github) {
+            (None, true) => {
+                return Err(ConfigError::Env {
+                    var: "TFPILOT_GITHUB_TOKEN",
+                    message: format!(
+                        "GitHub is configured, so project `{}` needs `repo = \"owner/name\"` in TFPILOT_CONFIG",
+                        p.key
+                    ),
+                });
+            }
+            (Some(repo), false) => {
+                return Err(ConfigError::Env {
+                    var: "TFPILOT_GITHUB_TOKEN",
+                    message: format!(
+                        "project `{}` names the GitHub repo `{repo}`: set TFPILOT_GITHUB_TOKEN or the TFPILOT_GITHUB_APP_* variables",
+                        p.key
+                    ),
+                });
+            }
+            (Some(repo), true) if crate::github::split_repo(repo).is_none() => {
+                return Err(ConfigError::Env {
+                    var: "TFPILOT_CONFIG",
+                    message: format!("projects.{}.repo: `{repo}` is not `owner/name`", p.key),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn parse_bool(v: &str) -> Option<bool> {

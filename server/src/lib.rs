@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod exec;
 pub mod git;
+pub mod github;
 pub mod http;
 pub mod registry;
 pub mod service;
@@ -79,13 +80,62 @@ pub async fn start(
     Ok(Running { addr, handle })
 }
 
-/// The embedded workflow: local Git repos and the local terraform runner.
+/// The request workflow on the configured ports: GitHub + Actions, or local
+/// repos + local terraform.
 async fn wire_flow(
     config: &Arc<Config>,
     registry: &Arc<app::domain::registry::Registry>,
     stores: &store::open::Stores,
     index: &Arc<Index>,
 ) -> anyhow::Result<Arc<service::flow::Flow>> {
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (git, exec): (Arc<dyn git::GitHost>, Arc<dyn exec::Executor>) = match &config.github {
+        Some(settings) => github_ports(config, settings)?,
+        None => local_ports(config, stores, &done_tx).await?,
+    };
+    let flow = Arc::new(service::flow::Flow::new(
+        registry.clone(),
+        config.policy.clone(),
+        store::repo::RequestRepo::new(stores.requests.clone()),
+        index.clone(),
+        store::journal::AuditLog::new(stores.requests.clone()),
+        git,
+        exec,
+    ));
+    let on_done = flow.clone();
+    tokio::spawn(async move {
+        while let Some(info) = done_rx.recv().await {
+            on_done.on_run(info).await;
+        }
+    });
+    Ok(flow)
+}
+
+/// GitHub repos and Actions workflows (production).
+fn github_ports(
+    config: &Config,
+    settings: &github::GitHubSettings,
+) -> anyhow::Result<(Arc<dyn git::GitHost>, Arc<dyn exec::Executor>)> {
+    let client = github::GitHubClient::new(settings).map_err(anyhow::Error::msg)?;
+    let repos: Vec<_> = config
+        .projects
+        .values()
+        .filter_map(|p| Some((p.key.clone(), p.repo.clone()?)))
+        .collect();
+    let host = git::github::GitHubHost::new(client.clone(), repos.clone())
+        .map_err(anyhow::Error::msg)?;
+    let actions =
+        exec::actions::ActionsExecutor::new(client, repos, std::time::Duration::from_secs(2));
+    tracing::info!(api = %settings.api_url, "infra repos on GitHub, runs in GitHub Actions");
+    Ok((Arc::new(host), Arc::new(actions)))
+}
+
+/// Local repos under the data dir and local terraform (the embedded default).
+async fn local_ports(
+    config: &Config,
+    stores: &store::open::Stores,
+    done_tx: &tokio::sync::mpsc::UnboundedSender<exec::RunInfo>,
+) -> anyhow::Result<(Arc<dyn git::GitHost>, Arc<dyn exec::Executor>)> {
     let template = config.workflows_dir.join("template");
     if !template.is_dir() {
         anyhow::bail!(
@@ -99,43 +149,24 @@ async fn wire_flow(
         Some(config.workflows_dir.join("sandbox")),
         stores.requests.clone(),
     ));
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     let local = Arc::new(
         exec::local::LocalExecutor::new(
             git.clone(),
             stores.requests.clone(),
             config.data_dir.join("exec"),
             config.run_timeout,
-            Some(done_tx),
+            Some(done_tx.clone()),
         )
         .with_terraform(&config.terraform),
     );
-    let interrupted = local
+    let resumed = local
         .recover()
         .await
         .context("cannot read the run records")?;
-    if interrupted > 0 {
-        tracing::warn!(
-            interrupted,
-            "runs interrupted by a restart were marked failed; retry them"
-        );
+    if resumed > 0 {
+        tracing::warn!(resumed, "runs interrupted by a restart were started again");
     }
-    let flow = Arc::new(service::flow::Flow::new(
-        registry.clone(),
-        config.policy.clone(),
-        store::repo::RequestRepo::new(stores.requests.clone()),
-        index.clone(),
-        store::journal::AuditLog::new(stores.requests.clone()),
-        git,
-        Arc::new(exec::local::SharedLocalExecutor(local)),
-    ));
-    let on_done = flow.clone();
-    tokio::spawn(async move {
-        while let Some(info) = done_rx.recv().await {
-            on_done.on_run(info).await;
-        }
-    });
-    Ok(flow)
+    Ok((git, Arc::new(exec::local::SharedLocalExecutor(local))))
 }
 
 /// Drives every unfinished request at start and then periodically.

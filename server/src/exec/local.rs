@@ -66,8 +66,10 @@ impl LocalExecutor {
         self
     }
 
-    /// Marks runs a previous process left queued or running as failed.
-    pub async fn recover(&self) -> Result<usize, ExecError> {
+    /// Starts again the runs a previous process left queued or running
+    /// (same run id, fresh checkout): terraform converges, so a repeated
+    /// plan or apply is safe, and the request is not left waiting.
+    pub async fn recover(self: &Arc<Self>) -> Result<usize, ExecError> {
         let mut n = 0;
         for entry in list_all(self.records.as_ref(), "runs/")
             .await
@@ -79,19 +81,24 @@ impl LocalExecutor {
             let Ok(mut info) = serde_json::from_slice::<RunInfo>(&obj.bytes) else {
                 continue;
             };
-            if info.status != RunStatus::Completed {
-                info.status = RunStatus::Completed;
-                info.conclusion = Some(Conclusion::Failure);
-                info.error = Some("interrupted: tfpilot restarted while it ran; retry it".into());
-                let bytes = serde_json::to_vec(&info).expect("serializes");
-                if self
-                    .records
-                    .put(&entry.key, bytes.into(), Precondition::IfMatch(obj.etag))
-                    .await
-                    .is_ok()
-                {
-                    n += 1;
-                }
+            if info.status == RunStatus::Completed {
+                continue;
+            }
+            info.status = RunStatus::Queued;
+            let bytes = serde_json::to_vec(&info).expect("serializes");
+            if self
+                .records
+                .put(&entry.key, bytes.into(), Precondition::IfMatch(obj.etag))
+                .await
+                .is_ok()
+            {
+                append(
+                    &self.run_dir(&info.run_id).join("log.txt"),
+                    "\n# tfpilot restarted while this run was in progress; running it again\n",
+                )
+                .await;
+                tokio::spawn(self.clone().execute(info));
+                n += 1;
             }
         }
         Ok(n)
@@ -163,8 +170,9 @@ impl LocalExecutor {
         spec: &RunSpec,
     ) -> Result<Option<app::domain::request::PlanSummary>, String> {
         let run_dir = self.run_dir(&spec.run_id());
-        let checkout = run_dir.join("checkout");
-        let _ = tokio::fs::remove_dir_all(&checkout).await;
+        // A fresh directory per execution: a run started again after a crash
+        // never shares files with what the dead process left behind.
+        let checkout = run_dir.join(format!("checkout-{:08x}", fastrand::u32(..)));
         tokio::fs::create_dir_all(&checkout)
             .await
             .map_err(|e| format!("cannot create {}: {e}", checkout.display()))?;
@@ -341,12 +349,13 @@ impl Executor for SharedLocalExecutor {
                 tokio::spawn(self.0.clone().execute(info.clone()));
                 Ok(info)
             }
-            Err(StoreError::Conflict(_)) => self.status(&run_id).await,
+            Err(StoreError::Conflict(_)) => self.status(spec).await,
             Err(e) => Err(unavailable(e)),
         }
     }
 
-    async fn status(&self, run_id: &str) -> Result<RunInfo, ExecError> {
+    async fn status(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
+        let run_id = &spec.run_id();
         let obj = self
             .0
             .records
@@ -360,7 +369,8 @@ impl Executor for SharedLocalExecutor {
             .map_err(|e| unavailable(format!("run record {run_id} is unreadable: {e}")))
     }
 
-    async fn plan_output(&self, run_id: &str) -> Result<PlanOutput, ExecError> {
+    async fn plan_output(&self, spec: &RunSpec) -> Result<PlanOutput, ExecError> {
+        let run_id = &spec.run_id();
         let dir = self.0.run_dir(run_id);
         let plan = tokio::fs::read(dir.join("plan.json"))
             .await

@@ -5,6 +5,7 @@
 //! Run ids are deterministic (`<request>-<kind>-<attempt>`): dispatching an
 //! attempt that already exists returns it instead of starting another.
 
+pub mod actions;
 pub mod local;
 pub mod plan;
 
@@ -106,9 +107,9 @@ pub trait Executor: Send + Sync + 'static {
     /// Starts a run, or returns the existing run with the same id.
     async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError>;
 
-    /// A run's current state.
-    async fn status(&self, run_id: &str) -> Result<RunInfo, ExecError>;
+    /// The state of the run of `spec` (`NotFound` if it was never dispatched).
+    async fn status(&self, spec: &RunSpec) -> Result<RunInfo, ExecError>;
 
     /// The plan of a completed run: text log and structured changes.
-    async fn plan_output(&self, run_id: &str) -> Result<PlanOutput, ExecError>;
+    async fn plan_output(&self, spec: &RunSpec) -> Result<PlanOutput, ExecError>;
 }

@@ -5,6 +5,7 @@
 //! Every creating call first looks for what it would create, so a retried
 //! or resumed step never makes a second branch, commit or PR.
 
+pub mod github;
 pub mod local;
 
 use app::domain::ids::ProjectKey;

@@ -266,13 +266,10 @@ pub async fn plan(
     Path(id): Path<String>,
 ) -> Result<Json<crate::exec::PlanOutput>, ApiError> {
     let view = state.requests.get(&actor, &id).await?;
-    let attempt = view
-        .request
-        .runs
-        .plan
-        .latest()
-        .ok_or_else(|| ApiError::NotFound(format!("request {id} has no plan yet")))?;
-    Ok(Json(
-        state.flow.executor().plan_output(&attempt.run_id).await?,
-    ))
+    state
+        .flow
+        .plan_output(&view.request)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("request {id} has no plan yet")))
 }

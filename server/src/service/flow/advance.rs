@@ -297,11 +297,10 @@ impl Flow {
             }
             return Ok(false);
         }
-        let info = match self.exec.status(&latest.run_id).await {
+        let spec = Self::spec(doc, kind, &latest);
+        let info = match self.exec.status(&spec).await {
             Ok(info) => info,
-            Err(ExecError::NotFound(_)) => {
-                self.exec.dispatch(&Self::spec(doc, kind, &latest)).await?
-            }
+            Err(ExecError::NotFound(_)) => self.exec.dispatch(&spec).await?,
             Err(e) => return Err(e.into()),
         };
         if info.status == latest.status && info.conclusion == latest.conclusion {

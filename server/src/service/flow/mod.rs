@@ -437,9 +437,18 @@ impl Flow {
         }
     }
 
-    /// The executor (for plan output).
-    pub fn executor(&self) -> &Arc<dyn Executor> {
-        &self.exec
+    /// The plan of the request's newest plan attempt, if it has one.
+    pub async fn plan_output(
+        &self,
+        doc: &Request,
+    ) -> Result<Option<crate::exec::PlanOutput>, crate::exec::ExecError> {
+        let Some(attempt) = doc.runs.plan.latest() else {
+            return Ok(None);
+        };
+        self.exec
+            .plan_output(&Self::spec(doc, RunKind::Plan, attempt))
+            .await
+            .map(Some)
     }
 
     fn spec(doc: &Request, kind: RunKind, attempt: &Attempt) -> RunSpec {

@@ -1,0 +1,579 @@
+//! The GitHub host (production): the same port over GitHub's REST API.
+//! Commits go through the git data API (tree with inline contents → commit
+//! with the expected parent → fast-forward-only ref update), so a commit
+//! made concurrently on the branch turns the update into a `Conflict`
+//! instead of being clobbered.
+
+use super::{FileChange, GitError, GitHost, PullRequestInfo, check_branch, check_path};
+use crate::github::{GitHubClient, Reply, Retry, split_repo};
+use app::domain::ids::ProjectKey;
+use app::domain::request::PrState;
+use async_trait::async_trait;
+use base64::Engine as _;
+use http::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// The infra repos on GitHub, one `owner/name` per project.
+#[derive(Debug, Clone)]
+pub struct GitHubHost {
+    client: GitHubClient,
+    repos: HashMap<ProjectKey, String>,
+}
+
+impl GitHubHost {
+    /// A host for `repos` (project → `owner/name`); a malformed name is refused.
+    pub fn new(
+        client: GitHubClient,
+        repos: impl IntoIterator<Item = (ProjectKey, String)>,
+    ) -> Result<Self, String> {
+        let repos: HashMap<_, _> = repos.into_iter().collect();
+        for (project, repo) in &repos {
+            if split_repo(repo).is_none() {
+                return Err(format!(
+                    "projects.{project}.repo: `{repo}` is not `owner/name`"
+                ));
+            }
+        }
+        Ok(Self { client, repos })
+    }
+
+    fn repo(&self, project: &ProjectKey) -> Result<&str, GitError> {
+        self.repos.get(project).map(String::as_str).ok_or_else(|| {
+            GitError::NotFound(format!("project {project} has no GitHub repo configured"))
+        })
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: String,
+        body: Option<Value>,
+    ) -> Result<Reply, GitError> {
+        self.client
+            .send(method, &path, body.as_ref(), Retry::Safe)
+            .await
+            .map_err(GitError::Unavailable)
+    }
+
+    async fn pr(&self, repo: &str, number: u64) -> Result<PullRequestInfo, GitError> {
+        let reply = self
+            .call(Method::GET, format!("/repos/{repo}/pulls/{number}"), None)
+            .await?;
+        match reply.status {
+            StatusCode::OK => pr_info(&reply),
+            _ => Err(failure(&reply, &format!("PR #{number} of {repo}"))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct GhRef {
+    object: GhObject,
+}
+
+#[derive(Deserialize)]
+struct GhObject {
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct GhCommit {
+    tree: GhObject,
+}
+
+#[derive(Deserialize)]
+struct GhContent {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    encoding: String,
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct GhPull {
+    number: u64,
+    html_url: String,
+    state: String,
+    title: String,
+    #[serde(default)]
+    merged: bool,
+    #[serde(default)]
+    merged_at: Option<String>,
+    merge_commit_sha: Option<String>,
+    head: GhBranch,
+    base: GhBranch,
+}
+
+#[derive(Deserialize)]
+struct GhBranch {
+    #[serde(rename = "ref")]
+    name: String,
+    sha: String,
+}
+
+impl From<GhPull> for PullRequestInfo {
+    fn from(p: GhPull) -> Self {
+        let merged = p.merged || p.merged_at.is_some();
+        let state = match (p.state.as_str(), merged) {
+            (_, true) => PrState::Merged,
+            ("open", _) => PrState::Open,
+            _ => PrState::Closed,
+        };
+        Self {
+            number: p.number,
+            url: p.html_url,
+            head: p.head.name,
+            base: p.base.name,
+            head_sha: p.head.sha,
+            merged_sha: if merged { p.merge_commit_sha } else { None },
+            state,
+            title: p.title,
+        }
+    }
+}
+
+fn pr_info(reply: &Reply) -> Result<PullRequestInfo, GitError> {
+    Ok(reply
+        .json::<GhPull>()
+        .map_err(GitError::Unavailable)?
+        .into())
+}
+
+/// The error a non-success reply stands for.
+fn failure(reply: &Reply, what: &str) -> GitError {
+    let message = format!("{what}: {}", reply.message());
+    match reply.status.as_u16() {
+        404 => GitError::NotFound(message),
+        409 => GitError::Conflict(message),
+        422 => GitError::Invalid(message),
+        401 | 403 => GitError::Unavailable(format!(
+            "{message} (GitHub refused the credentials: check the token or App permissions)"
+        )),
+        _ => GitError::Unavailable(message),
+    }
+}
+
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(percent)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn percent(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl GitHost for GitHubHost {
+    async fn ensure_repo(&self, project: &ProjectKey) -> Result<String, GitError> {
+        let repo = self.repo(project)?;
+        let reply = self
+            .call(Method::GET, format!("/repos/{repo}"), None)
+            .await?;
+        if reply.status != StatusCode::OK {
+            return Err(failure(
+                &reply,
+                &format!(
+                    "repo {repo} (create it from infra-workflows/template and give tfpilot access)"
+                ),
+            ));
+        }
+        self.branch_head(project, super::local::MAIN)
+            .await?
+            .ok_or_else(|| {
+                GitError::NotFound(format!(
+                    "repo {repo} has no `main` branch; push infra-workflows/template to it"
+                ))
+            })
+    }
+
+    async fn branch_head(
+        &self,
+        project: &ProjectKey,
+        branch: &str,
+    ) -> Result<Option<String>, GitError> {
+        check_branch(branch)?;
+        let repo = self.repo(project)?;
+        let reply = self
+            .call(
+                Method::GET,
+                format!("/repos/{repo}/git/ref/heads/{}", encode_path(branch)),
+                None,
+            )
+            .await?;
+        match reply.status {
+            StatusCode::OK => Ok(Some(
+                reply
+                    .json::<GhRef>()
+                    .map_err(GitError::Unavailable)?
+                    .object
+                    .sha,
+            )),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(failure(&reply, &format!("branch {branch} of {repo}"))),
+        }
+    }
+
+    async fn ensure_branch(
+        &self,
+        project: &ProjectKey,
+        branch: &str,
+        base: &str,
+    ) -> Result<String, GitError> {
+        if let Some(head) = self.branch_head(project, branch).await? {
+            return Ok(head);
+        }
+        let repo = self.repo(project)?;
+        let base_sha = self
+            .branch_head(project, base)
+            .await?
+            .ok_or_else(|| GitError::NotFound(format!("branch {base} of {repo}")))?;
+        let reply = self
+            .call(
+                Method::POST,
+                format!("/repos/{repo}/git/refs"),
+                Some(json!({ "ref": format!("refs/heads/{branch}"), "sha": base_sha })),
+            )
+            .await?;
+        match reply.status {
+            StatusCode::CREATED => Ok(base_sha),
+            // Created meanwhile (by us before a retry, or a replica).
+            StatusCode::UNPROCESSABLE_ENTITY => self
+                .branch_head(project, branch)
+                .await?
+                .ok_or_else(|| failure(&reply, &format!("branch {branch} of {repo}"))),
+            _ => Err(failure(&reply, &format!("branch {branch} of {repo}"))),
+        }
+    }
+
+    async fn read_file(
+        &self,
+        project: &ProjectKey,
+        git_ref: &str,
+        path: &str,
+    ) -> Result<Option<String>, GitError> {
+        check_path(path)?;
+        let repo = self.repo(project)?;
+        let reply = self
+            .call(
+                Method::GET,
+                format!(
+                    "/repos/{repo}/contents/{}?ref={}",
+                    encode_path(path),
+                    percent(git_ref)
+                ),
+                None,
+            )
+            .await?;
+        match reply.status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND if reply.message().contains("No commit found") => {
+                return Err(GitError::NotFound(format!("ref {git_ref} of {repo}")));
+            }
+            StatusCode::NOT_FOUND => return Ok(None),
+            _ => return Err(failure(&reply, &format!("{path} at {git_ref} of {repo}"))),
+        }
+        let Ok(content) = reply.json::<GhContent>() else {
+            return Ok(None); // a directory listing: no such file
+        };
+        if content.kind != "file" {
+            return Ok(None);
+        }
+        let b64 = if content.encoding == "base64" {
+            content.content
+        } else {
+            // Over 1 MB the contents API leaves the content out; the blob has it.
+            let blob = self
+                .call(
+                    Method::GET,
+                    format!("/repos/{repo}/git/blobs/{}", content.sha),
+                    None,
+                )
+                .await?;
+            if blob.status != StatusCode::OK {
+                return Err(failure(&blob, &format!("blob of {path}")));
+            }
+            blob.json::<Value>().map_err(GitError::Unavailable)?["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(clean)
+            .map_err(|e| GitError::Unavailable(format!("{path}: bad base64 from GitHub: {e}")))?;
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| GitError::Invalid(format!("{path} is not UTF-8 text")))
+    }
+
+    async fn commit(
+        &self,
+        project: &ProjectKey,
+        branch: &str,
+        parent: &str,
+        changes: &[FileChange],
+        message: &str,
+    ) -> Result<String, GitError> {
+        for change in changes {
+            check_path(&change.path)?;
+        }
+        let repo = self.repo(project)?;
+        match self.branch_head(project, branch).await? {
+            Some(head) if head == parent => {}
+            Some(head) => {
+                return Err(GitError::Conflict(format!(
+                    "{branch} is at {head}, not {parent}"
+                )));
+            }
+            None => return Err(GitError::NotFound(format!("branch {branch} of {repo}"))),
+        }
+        let reply = self
+            .call(
+                Method::GET,
+                format!("/repos/{repo}/git/commits/{parent}"),
+                None,
+            )
+            .await?;
+        if reply.status != StatusCode::OK {
+            return Err(failure(&reply, &format!("commit {parent}")));
+        }
+        let base_tree = reply
+            .json::<GhCommit>()
+            .map_err(GitError::Unavailable)?
+            .tree
+            .sha;
+        let entries: Vec<Value> = changes
+            .iter()
+            .map(|c| match &c.content {
+                Some(text) => {
+                    json!({ "path": c.path, "mode": "100644", "type": "blob", "content": text })
+                }
+                None => json!({ "path": c.path, "mode": "100644", "type": "blob", "sha": null }),
+            })
+            .collect();
+        let reply = self
+            .call(
+                Method::POST,
+                format!("/repos/{repo}/git/trees"),
+                Some(json!({ "base_tree": base_tree, "tree": entries })),
+            )
+            .await?;
+        if reply.status != StatusCode::CREATED {
+            return Err(failure(&reply, "tree"));
+        }
+        let tree = reply.json::<GhObject>().map_err(GitError::Unavailable)?.sha;
+        let reply = self
+            .call(
+                Method::POST,
+                format!("/repos/{repo}/git/commits"),
+                Some(json!({ "message": message, "tree": tree, "parents": [parent] })),
+            )
+            .await?;
+        if reply.status != StatusCode::CREATED {
+            return Err(failure(&reply, "commit"));
+        }
+        let sha = reply.json::<GhObject>().map_err(GitError::Unavailable)?.sha;
+        let reply = self
+            .call(
+                Method::PATCH,
+                format!("/repos/{repo}/git/refs/heads/{}", encode_path(branch)),
+                Some(json!({ "sha": sha, "force": false })),
+            )
+            .await?;
+        match reply.status {
+            StatusCode::OK => Ok(sha),
+            // Not a fast-forward: somebody else committed on the branch.
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
+                match self.branch_head(project, branch).await? {
+                    // Our own update landed and its reply was lost.
+                    Some(head) if head == sha => Ok(sha),
+                    _ => Err(GitError::Conflict(format!(
+                        "{branch} moved: {}",
+                        reply.message()
+                    ))),
+                }
+            }
+            _ => Err(failure(&reply, &format!("branch {branch}"))),
+        }
+    }
+
+    async fn open_pr(
+        &self,
+        project: &ProjectKey,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequestInfo, GitError> {
+        check_branch(head)?;
+        check_branch(base)?;
+        if let Some(open) = self
+            .list_prs(project, head)
+            .await?
+            .into_iter()
+            .find(|p| p.state == PrState::Open)
+        {
+            return Ok(open);
+        }
+        let repo = self.repo(project)?;
+        let reply = self
+            .call(
+                Method::POST,
+                format!("/repos/{repo}/pulls"),
+                Some(json!({ "title": title, "head": head, "base": base, "body": body })),
+            )
+            .await?;
+        match reply.status {
+            StatusCode::CREATED => pr_info(&reply),
+            // "A pull request already exists": one opened meanwhile.
+            StatusCode::UNPROCESSABLE_ENTITY => self
+                .list_prs(project, head)
+                .await?
+                .into_iter()
+                .find(|p| p.state == PrState::Open)
+                .ok_or_else(|| failure(&reply, &format!("PR of {head}"))),
+            _ => Err(failure(&reply, &format!("PR of {head}"))),
+        }
+    }
+
+    async fn get_pr(&self, project: &ProjectKey, number: u64) -> Result<PullRequestInfo, GitError> {
+        let repo = self.repo(project)?;
+        self.pr(repo, number).await
+    }
+
+    async fn list_prs(
+        &self,
+        project: &ProjectKey,
+        head: &str,
+    ) -> Result<Vec<PullRequestInfo>, GitError> {
+        check_branch(head)?;
+        let repo = self.repo(project)?;
+        let owner = repo.split('/').next().unwrap_or_default();
+        let reply = self
+            .call(
+                Method::GET,
+                format!(
+                    "/repos/{repo}/pulls?state=all&per_page=100&head={}",
+                    percent(&format!("{owner}:{head}"))
+                ),
+                None,
+            )
+            .await?;
+        if reply.status != StatusCode::OK {
+            return Err(failure(&reply, &format!("PRs of {head}")));
+        }
+        let mut prs: Vec<PullRequestInfo> = reply
+            .json::<Vec<GhPull>>()
+            .map_err(GitError::Unavailable)?
+            .into_iter()
+            .map(PullRequestInfo::from)
+            .filter(|p| p.head == head)
+            .collect();
+        prs.sort_by_key(|p| std::cmp::Reverse(p.number));
+        Ok(prs)
+    }
+
+    async fn merge_pr(
+        &self,
+        project: &ProjectKey,
+        number: u64,
+        expected_head: &str,
+    ) -> Result<PullRequestInfo, GitError> {
+        let repo = self.repo(project)?;
+        let pr = self.pr(repo, number).await?;
+        match pr.state {
+            PrState::Merged => return Ok(pr),
+            PrState::Closed => {
+                return Err(GitError::Conflict(format!("PR #{number} is closed")));
+            }
+            PrState::Open if pr.head_sha != expected_head => {
+                return Err(GitError::Conflict(format!(
+                    "PR #{number} moved to {} since it was approved",
+                    pr.head_sha
+                )));
+            }
+            PrState::Open => {}
+        }
+        let reply = self
+            .call(
+                Method::PUT,
+                format!("/repos/{repo}/pulls/{number}/merge"),
+                Some(json!({ "sha": expected_head, "merge_method": "merge" })),
+            )
+            .await?;
+        match reply.status.as_u16() {
+            200 => self.pr(repo, number).await,
+            405 => {
+                // Merged by the previous try whose reply was lost, or really unmergeable.
+                let now = self.pr(repo, number).await?;
+                if now.state == PrState::Merged {
+                    Ok(now)
+                } else {
+                    Err(GitError::MergeConflict(format!(
+                        "PR #{number} cannot be merged: {}",
+                        reply.message()
+                    )))
+                }
+            }
+            409 => Err(GitError::Conflict(format!(
+                "PR #{number}: {}",
+                reply.message()
+            ))),
+            _ => Err(failure(&reply, &format!("merge of PR #{number}"))),
+        }
+    }
+
+    async fn close_pr(
+        &self,
+        project: &ProjectKey,
+        number: u64,
+    ) -> Result<PullRequestInfo, GitError> {
+        let repo = self.repo(project)?;
+        let pr = self.pr(repo, number).await?;
+        if pr.state != PrState::Open {
+            return Ok(pr);
+        }
+        let reply = self
+            .call(
+                Method::PATCH,
+                format!("/repos/{repo}/pulls/{number}"),
+                Some(json!({ "state": "closed" })),
+            )
+            .await?;
+        match reply.status {
+            StatusCode::OK => pr_info(&reply),
+            _ => Err(failure(&reply, &format!("PR #{number}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_refs_are_encoded() {
+        assert_eq!(
+            encode_path("envs/dev/tfpilot.s3.tf"),
+            "envs/dev/tfpilot.s3.tf"
+        );
+        assert_eq!(percent("request/AB-r2"), "request%2FAB-r2");
+        assert_eq!(percent("a b&c"), "a%20b%26c");
+    }
+}

@@ -1,0 +1,338 @@
+//! Talking to GitHub's REST API: authentication (a token or a GitHub App
+//! installation), the API base URL (GitHub Enterprise), and what to do on
+//! rate limits and 5xx. The `git::github` host and the `exec::actions`
+//! executor share one client.
+
+use crate::config::SecretString;
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::BodyExt;
+use octocrab::Octocrab;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How tfpilot authenticates to GitHub.
+#[derive(Debug, Clone)]
+pub enum GitHubAuth {
+    /// A personal or fine-grained token (`TFPILOT_GITHUB_TOKEN`).
+    Token(SecretString),
+    /// A GitHub App installation (`TFPILOT_GITHUB_APP_ID`, `…_APP_KEY`,
+    /// `…_INSTALLATION_ID`): tokens are minted and renewed as needed.
+    App {
+        /// App id.
+        app_id: u64,
+        /// PEM of the app's RSA private key.
+        private_key: SecretString,
+        /// Installation id on the organisation that owns the infra repos.
+        installation_id: u64,
+    },
+}
+
+/// Where and how to reach GitHub.
+#[derive(Debug, Clone)]
+pub struct GitHubSettings {
+    /// `https://api.github.com`, or `https://<host>/api/v3` for Enterprise.
+    pub api_url: String,
+    /// Credentials.
+    pub auth: GitHubAuth,
+    /// The longest a rate limit is waited out before giving up.
+    pub max_wait: Duration,
+}
+
+/// A response, whatever its status.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers (`location`, rate-limit headers…).
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// The body as `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| format!("GitHub sent an unexpected {} body: {e}", self.status))
+    }
+
+    /// GitHub's `message`, or the status.
+    pub fn message(&self) -> String {
+        serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .and_then(|v| v.get("message")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| self.status.to_string())
+    }
+}
+
+/// Whether a call may be sent again after a 5xx or a lost connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads and content-addressed writes: repeat freely.
+    Safe,
+    /// A repeat could act twice (a workflow dispatch): the caller looks first.
+    Once,
+}
+
+const ATTEMPTS: u32 = 5;
+
+/// A GitHub REST client.
+#[derive(Clone)]
+pub struct GitHubClient {
+    octo: Octocrab,
+    max_wait: Duration,
+    api_url: String,
+}
+
+impl std::fmt::Debug for GitHubClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubClient")
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitHubClient {
+    /// A client for `settings`; fails on a malformed URL or key.
+    pub fn new(settings: &GitHubSettings) -> Result<Self, String> {
+        let builder = Octocrab::builder()
+            .base_uri(settings.api_url.as_str())
+            .map_err(|e| format!("TFPILOT_GITHUB_API_URL `{}`: {e}", settings.api_url))?
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(60)));
+        let octo = match &settings.auth {
+            GitHubAuth::Token(token) => builder
+                .personal_token(token.expose().to_owned())
+                .build()
+                .map_err(|e| format!("GitHub client: {e}"))?,
+            GitHubAuth::App {
+                app_id,
+                private_key,
+                installation_id,
+            } => {
+                let key = octocrab::EncodingKey::from_rsa_pem(private_key.expose().as_bytes())
+                    .map_err(|e| {
+                        format!("TFPILOT_GITHUB_APP_KEY is not an RSA private key in PEM: {e}")
+                    })?;
+                builder
+                    .app((*app_id).into(), key)
+                    .build()
+                    .map_err(|e| format!("GitHub client: {e}"))?
+                    .installation((*installation_id).into())
+                    .map_err(|e| format!("GitHub App installation: {e}"))?
+            }
+        };
+        Ok(Self {
+            octo,
+            max_wait: settings.max_wait,
+            api_url: settings.api_url.clone(),
+        })
+    }
+
+    /// Sends a call to `path` (relative to the API URL), waiting out rate limits up to
+    /// the configured maximum and retrying 5xx when `retry` allows.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        retry: Retry,
+    ) -> Result<Reply, String> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= ATTEMPTS;
+            let reply = match self.once(&method, path, body).await {
+                Ok(reply) => reply,
+                Err(e) if retry == Retry::Safe && !last => {
+                    tracing::warn!(%method, path, "GitHub unreachable ({e}); retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    continue;
+                }
+                Err(e) => return Err(format!("GitHub unreachable: {e}")),
+            };
+            if let Some(wait) = rate_limited(&reply) {
+                if wait > self.max_wait || last {
+                    return Err(format!(
+                        "GitHub rate limit: {} (resets in {}s)",
+                        reply.message(),
+                        wait.as_secs()
+                    ));
+                }
+                tracing::warn!(%method, path, "GitHub rate limit; waiting {wait:?}");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            if reply.status.is_server_error() && retry == Retry::Safe && !last {
+                tracing::warn!(%method, path, status = %reply.status, "GitHub error; retrying");
+                tokio::time::sleep(backoff(attempt)).await;
+                continue;
+            }
+            return Ok(reply);
+        }
+    }
+
+    /// Downloads an absolute URL outside the API (artifact storage), without
+    /// credentials.
+    pub async fn download(&self, url: &str) -> Result<Reply, String> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| format!("bad download URL `{url}`: {e}"))?;
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err(format!("download URL `{url}` is not absolute"));
+        };
+        let plain = Octocrab::builder()
+            .base_uri(format!("{scheme}://{authority}"))
+            .and_then(|b| b.build())
+            .map_err(|e| format!("download client: {e}"))?;
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = async {
+                let res = plain._get(path).await?;
+                let (parts, body) = res.into_parts();
+                let body = body.collect().await?.to_bytes();
+                Ok::<_, octocrab::Error>(Reply {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body,
+                })
+            }
+            .await;
+            match result {
+                Ok(reply) if !reply.status.is_server_error() || attempt >= ATTEMPTS => {
+                    return Ok(reply);
+                }
+                Err(e) if attempt >= ATTEMPTS => return Err(format!("download failed: {e}")),
+                _ => tokio::time::sleep(backoff(attempt)).await,
+            }
+        }
+    }
+
+    async fn once(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, octocrab::Error> {
+        let res = match *method {
+            Method::GET => self.octo._get(path).await?,
+            Method::POST => self.octo._post(path, body).await?,
+            Method::PATCH => self.octo._patch(path, body).await?,
+            Method::PUT => self.octo._put(path, body).await?,
+            Method::DELETE => self.octo._delete(path, body).await?,
+            _ => self.octo._get(path).await?,
+        };
+        let (parts, body) = res.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok(Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base = 200u64 << attempt.min(5);
+    Duration::from_millis(base + fastrand::u64(0..base / 2))
+}
+
+/// How long a rate-limited reply says to wait, if it is one: `retry-after`
+/// (secondary limits, 429), or `x-ratelimit-reset` once the primary limit
+/// is spent.
+fn rate_limited(reply: &Reply) -> Option<Duration> {
+    if !matches!(reply.status.as_u16(), 403 | 429) {
+        return None;
+    }
+    let header = |name: &str| {
+        reply
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    if let Some(secs) = header("retry-after") {
+        return Some(Duration::from_secs(secs));
+    }
+    if header("x-ratelimit-remaining") == Some(0) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let reset = header("x-ratelimit-reset").unwrap_or(now + 60);
+        return Some(Duration::from_secs(reset.saturating_sub(now).max(1)));
+    }
+    (reply.status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(60))
+}
+
+/// Splits `owner/name`.
+pub fn split_repo(repo: &str) -> Option<(&str, &str)> {
+    let (owner, name) = repo.split_once('/')?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    (ok(owner) && ok(name)).then_some((owner, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, headers: &[(&'static str, &str)]) -> Reply {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().unwrap());
+        }
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: map,
+            body: Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn rate_limits_are_recognised() {
+        assert_eq!(
+            rate_limited(&reply(429, &[("retry-after", "3")])),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            rate_limited(&reply(403, &[("retry-after", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        let soon = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 5;
+        let wait = rate_limited(&reply(
+            403,
+            &[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", &soon.to_string()),
+            ],
+        ))
+        .unwrap();
+        assert!(wait <= Duration::from_secs(5) && wait >= Duration::from_secs(4));
+        assert_eq!(
+            rate_limited(&reply(403, &[("x-ratelimit-remaining", "10")])),
+            None,
+            "a plain 403 is a refusal, not a limit"
+        );
+        assert_eq!(rate_limited(&reply(500, &[])), None);
+    }
+
+    #[test]
+    fn repos_are_owner_slash_name() {
+        assert_eq!(split_repo("acme/infra"), Some(("acme", "infra")));
+        assert_eq!(split_repo("acme"), None);
+        assert_eq!(split_repo("acme/../x"), None);
+        assert_eq!(split_repo("/infra"), None);
+    }
+}

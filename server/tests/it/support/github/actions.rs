@@ -1,0 +1,328 @@
+//! Actions: `workflow_dispatch` reads the workflow from the repo, checks
+//! its inputs, names the run from its `run-name`, and runs what the
+//! tfpilot workflows run (real terraform on the sandbox modules, state
+//! kept by the fake per repo + environment), then uploads `plan.txt` and
+//! `plan.json` as a zip artifact and sends `workflow_run` webhooks.
+
+use super::{Fake, error};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::io::Write as _;
+use std::path::Path as FsPath;
+use tokio::process::Command;
+
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub id: u64,
+    pub workflow: String,
+    pub name: String,
+    pub display_title: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub head_sha: String,
+    pub inputs: Map<String, Value>,
+    /// (artifact id, name)
+    pub artifacts: Vec<(u64, String)>,
+}
+
+pub fn routes() -> Router<Fake> {
+    Router::new()
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows/{file}/dispatches",
+            post(dispatch),
+        )
+        .route("/repos/{owner}/{repo}/actions/workflows/{file}/runs", get(list))
+        .route("/repos/{owner}/{repo}/actions/runs/{id}/artifacts", get(artifacts))
+        .route("/repos/{owner}/{repo}/actions/artifacts/{id}/zip", get(zip))
+}
+
+fn run_json(owner: &str, repo: &str, r: &Run) -> Value {
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "display_title": r.display_title,
+        "event": "workflow_dispatch",
+        "status": r.status,
+        "conclusion": r.conclusion,
+        "head_sha": r.head_sha,
+        "path": format!(".github/workflows/{}", r.workflow),
+        "html_url": format!("https://github.example/{owner}/{repo}/actions/runs/{}", r.id),
+    })
+}
+
+/// The value of a top-level `key:` line of a workflow, unquoted.
+fn top_level(workflow: &str, key: &str) -> Option<String> {
+    workflow.lines().find_map(|l| {
+        let v = l.strip_prefix(key)?.strip_prefix(':')?.trim();
+        Some(v.trim_matches('"').to_owned())
+    })
+}
+
+/// `${{ inputs.x }}` replaced by the input's value.
+fn evaluate(template: &str, inputs: &Map<String, Value>) -> String {
+    let mut out = template.to_owned();
+    for (k, v) in inputs {
+        out = out.replace(
+            &format!("${{{{ inputs.{k} }}}}"),
+            v.as_str().unwrap_or_default(),
+        );
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct DispatchBody {
+    #[serde(rename = "ref")]
+    rev: String,
+    #[serde(default)]
+    inputs: Map<String, Value>,
+}
+
+async fn dispatch(
+    State(fake): State<Fake>,
+    Path((owner, repo, file)): Path<(String, String, String)>,
+    Json(body): Json<DispatchBody>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let Some(head) = git.resolve(&body.rev).await else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, &format!("No ref found for: {}", body.rev));
+    };
+    let Some(workflow) = git
+        .blob_bytes(&format!("{head}:.github/workflows/{file}"))
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    if !workflow.contains("workflow_dispatch:") {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Workflow does not have 'workflow_dispatch' trigger",
+        );
+    }
+    let unexpected: Vec<&String> = body
+        .inputs
+        .keys()
+        .filter(|k| !workflow.contains(&format!("\n      {k}:\n")))
+        .collect();
+    if !unexpected.is_empty() {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("Unexpected inputs provided: {unexpected:?}"),
+        );
+    }
+    let name = top_level(&workflow, "name").unwrap_or_else(|| file.clone());
+    let display_title = top_level(&workflow, "run-name")
+        .map(|t| evaluate(&t, &body.inputs))
+        .unwrap_or_else(|| name.clone());
+    let run = {
+        let mut s = fake.state.lock().unwrap();
+        s.next_run += 1;
+        let run = Run {
+            id: 1000 + s.next_run,
+            workflow: file.clone(),
+            name,
+            display_title,
+            status: "queued".into(),
+            conclusion: None,
+            head_sha: head,
+            inputs: body.inputs,
+            artifacts: Vec::new(),
+        };
+        s.repos
+            .get_mut(&format!("{owner}/{repo}"))
+            .unwrap()
+            .runs
+            .push(run.clone());
+        run
+    };
+    tokio::spawn(execute(fake, owner, repo, run));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn update(fake: &Fake, owner: &str, repo: &str, id: u64, f: impl FnOnce(&mut Run)) -> Run {
+    let mut s = fake.state.lock().unwrap();
+    let run = s
+        .repos
+        .get_mut(&format!("{owner}/{repo}"))
+        .unwrap()
+        .runs
+        .iter_mut()
+        .find(|r| r.id == id)
+        .unwrap();
+    f(run);
+    run.clone()
+}
+
+async fn notify(fake: &Fake, owner: &str, repo: &str, run: &Run, action: &str) {
+    let payload = json!({
+        "action": action,
+        "workflow_run": run_json(owner, repo, run),
+        "repository": { "full_name": format!("{owner}/{repo}") },
+    });
+    fake.webhook("workflow_run", payload).await;
+}
+
+/// Runs the job the way the tfpilot workflows do.
+async fn execute(fake: Fake, owner: String, repo: String, run: Run) {
+    notify(&fake, &owner, &repo, &run, "requested").await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let run = update(&fake, &owner, &repo, run.id, |r| r.status = "in_progress".into());
+    notify(&fake, &owner, &repo, &run, "in_progress").await;
+    let outcome = job(&fake, &owner, &repo, &run).await;
+    let (conclusion, artifact) = match outcome {
+        Ok(zip) => ("success", zip),
+        Err(e) => {
+            eprintln!("fake GitHub: run {} failed: {e}", run.display_title);
+            ("failure", None)
+        }
+    };
+    let artifact = artifact.map(|bytes| {
+        let mut s = fake.state.lock().unwrap();
+        s.next_artifact += 1;
+        let id = 5000 + s.next_artifact;
+        s.blobs.insert(id, bytes);
+        id
+    });
+    let kind = run.workflow.trim_start_matches("tfpilot-").trim_end_matches(".yml").to_owned();
+    let run = update(&fake, &owner, &repo, run.id, |r| {
+        r.status = "completed".into();
+        r.conclusion = Some(conclusion.into());
+        if let Some(id) = artifact {
+            let name = format!(
+                "tfpilot-{kind}-{}-{}",
+                r.inputs["request_id"].as_str().unwrap_or_default(),
+                r.inputs["attempt"].as_str().unwrap_or_default()
+            );
+            r.artifacts.push((id, name));
+        }
+    });
+    notify(&fake, &owner, &repo, &run, "completed").await;
+}
+
+/// Checkout → init → plan → show (→ apply); the zipped plan files.
+async fn job(fake: &Fake, owner: &str, repo: &str, run: &Run) -> Result<Option<Vec<u8>>, String> {
+    let input = |k: &str| run.inputs.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let (env, rev) = (input("environment"), input("ref"));
+    let git = fake.repo(&format!("{owner}/{repo}"));
+    let checkout = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let sha = git.resolve(&rev).await.ok_or(format!("no such ref {rev}"))?;
+    git.export(&sha, checkout.path()).await;
+    let dir = checkout.path().join("envs").join(&env);
+    let state = fake.state_dir().join(owner).join(repo).join(format!("{env}.tfstate"));
+    std::fs::create_dir_all(state.parent().unwrap()).map_err(|e| e.to_string())?;
+    let backend = format!("-backend-config=path={}", state.display());
+    tf(&dir, &["init", "-input=false", "-no-color", &backend]).await?;
+    let plan_txt = tf(&dir, &["plan", "-input=false", "-no-color", "-lock-timeout=60s", "-out=tfplan"]).await?;
+    let plan_json = tf(&dir, &["show", "-json", "tfplan"]).await?;
+    if run.workflow != "tfpilot-plan.yml" && run.workflow != "tfpilot-cleanup.yml" {
+        tf(&dir, &["apply", "-input=false", "-no-color", "-lock-timeout=60s", "-auto-approve", "tfplan"]).await?;
+    }
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in [("plan.txt", plan_txt), ("plan.json", plan_json)] {
+        zip.start_file(name, options).map_err(|e| e.to_string())?;
+        zip.write_all(&bytes).map_err(|e| e.to_string())?;
+    }
+    Ok(Some(zip.finish().map_err(|e| e.to_string())?.into_inner()))
+}
+
+async fn tf(dir: &FsPath, args: &[&str]) -> Result<Vec<u8>, String> {
+    let out = Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .output()
+        .await
+        .map_err(|e| format!("terraform: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(format!(
+            "terraform {}: {}",
+            args[0],
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+async fn list(
+    State(fake): State<Fake>,
+    Path((owner, repo, file)): Path<(String, String, String)>,
+) -> Response {
+    if let Err(e) = fake.git_of(&owner, &repo) {
+        return e;
+    }
+    let runs: Vec<Value> = fake.state.lock().unwrap().repos[&format!("{owner}/{repo}")]
+        .runs
+        .iter()
+        .rev()
+        .filter(|r| r.workflow == file)
+        .map(|r| run_json(&owner, &repo, r))
+        .collect();
+    Json(json!({ "total_count": runs.len(), "workflow_runs": runs })).into_response()
+}
+
+async fn artifacts(
+    State(fake): State<Fake>,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+) -> Response {
+    let s = fake.state.lock().unwrap();
+    let Some(run) = s
+        .repos
+        .get(&format!("{owner}/{repo}"))
+        .and_then(|r| r.runs.iter().find(|r| r.id == id))
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let list: Vec<Value> = run
+        .artifacts
+        .iter()
+        .map(|(id, name)| {
+            json!({
+                "id": id,
+                "name": name,
+                "expired": false,
+                "size_in_bytes": s.blobs.get(id).map_or(0, Vec::len),
+                "archive_download_url": format!("{}/repos/{owner}/{repo}/actions/artifacts/{id}/zip", fake.api_url()),
+            })
+        })
+        .collect();
+    Json(json!({ "total_count": list.len(), "artifacts": list })).into_response()
+}
+
+/// Like GitHub: a redirect to short-lived blob storage elsewhere.
+async fn zip(
+    State(fake): State<Fake>,
+    Path((_owner, _repo, id)): Path<(String, String, u64)>,
+) -> Response {
+    if !fake.state.lock().unwrap().blobs.contains_key(&id) {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let location = format!("http://localhost:{}/_blobs/{id}", fake.addr.port());
+    (StatusCode::FOUND, [("location", location)]).into_response()
+}
+
+/// Blob storage: refuses a request carrying GitHub credentials.
+pub async fn blob(State(fake): State<Fake>, Path(id): Path<u64>, headers: HeaderMap) -> Response {
+    if headers.contains_key("authorization") {
+        return (StatusCode::BAD_REQUEST, "credentials must not be sent to blob storage")
+            .into_response();
+    }
+    match fake.state.lock().unwrap().blobs.get(&id) {
+        Some(bytes) => bytes.clone().into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}

@@ -1,0 +1,509 @@
+//! A stateful fake of the GitHub REST endpoints tfpilot uses, served under
+//! `/api/v3` (the GitHub Enterprise layout, so the base-URL path is
+//! exercised): repos and the git data API on a real bare repository,
+//! pulls with real merges, Actions (`workflow_dispatch` runs real
+//! terraform on the sandbox modules and uploads zip artifacts), and webhook
+//! deliveries signed with HMAC-SHA256. Faults (5xx, rate limits) can be
+//! queued to test the client's retries.
+
+mod actions;
+pub mod git;
+mod pulls;
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::Json;
+use git::BareRepo;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub use actions::Run;
+pub use pulls::Pull;
+
+pub const TOKEN: &str = "ghp_faketoken0123456789";
+pub const SECRET: &str = "webhook-secret";
+
+/// A queued fault: the next matching API call gets this answer.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub path_contains: String,
+}
+
+#[derive(Default)]
+pub struct FakeState {
+    pub repos: HashMap<String, RepoState>,
+    pub next_pr: u64,
+    pub next_run: u64,
+    pub next_artifact: u64,
+    pub blobs: HashMap<u64, Vec<u8>>,
+    pub faults: VecDeque<Fault>,
+    pub webhook: Option<String>,
+    pub drop_webhooks: bool,
+    /// (event, action, delivered)
+    pub deliveries: Vec<(String, String, bool)>,
+    /// (method, path) of every API call.
+    pub calls: Vec<(String, String)>,
+}
+
+pub struct RepoState {
+    pub git: BareRepo,
+    pub pulls: Vec<Pull>,
+    pub runs: Vec<Run>,
+}
+
+#[derive(Clone)]
+pub struct Fake {
+    pub state: Arc<Mutex<FakeState>>,
+    pub addr: SocketAddr,
+    pub dir: Arc<tempfile::TempDir>,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Fake {
+    /// Starts the fake on a free loopback port.
+    pub async fn start() -> Fake {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let fake = Fake {
+            state: Arc::new(Mutex::new(FakeState::default())),
+            addr: listener.local_addr().unwrap(),
+            dir: Arc::new(tempfile::tempdir().unwrap()),
+            http: reqwest::Client::new(),
+        };
+        let api = Router::new()
+            .route("/repos/{owner}/{repo}", get(repo_info))
+            .merge(pulls::routes())
+            .merge(actions::routes())
+            .route("/repos/{owner}/{repo}/git/ref/{*name}", get(get_ref))
+            .route("/repos/{owner}/{repo}/git/refs", post(create_ref))
+            .route("/repos/{owner}/{repo}/git/refs/{*name}", patch(update_ref))
+            .route("/repos/{owner}/{repo}/git/commits/{sha}", get(get_commit))
+            .route("/repos/{owner}/{repo}/git/commits", post(create_commit))
+            .route("/repos/{owner}/{repo}/git/trees", post(create_tree))
+            .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(get_blob))
+            .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
+            .layer(axum::middleware::from_fn_with_state(fake.clone(), gate));
+        let app = Router::new()
+            .nest("/api/v3", api)
+            .route("/_blobs/{id}", get(actions::blob))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        fake
+    }
+
+    /// The API base URL to configure tfpilot with.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/api/v3", self.addr)
+    }
+
+    /// Creates `owner/name` from the template with the sandbox overlay.
+    pub async fn create_repo(&self, full: &str) -> BareRepo {
+        let root = crate::support::root().join("infra-workflows");
+        let git = BareRepo::create(
+            self.dir.path().join("repos").join(full),
+            &[root.join("template"), root.join("sandbox")],
+        )
+        .await;
+        self.state.lock().unwrap().repos.insert(
+            full.to_owned(),
+            RepoState {
+                git: git.clone(),
+                pulls: Vec::new(),
+                runs: Vec::new(),
+            },
+        );
+        git
+    }
+
+    pub fn repo(&self, full: &str) -> BareRepo {
+        self.state.lock().unwrap().repos[full].git.clone()
+    }
+
+    /// Sends webhooks to `url`.
+    pub fn deliver_to(&self, url: String) {
+        self.state.lock().unwrap().webhook = Some(url);
+    }
+
+    /// Loses (true) or delivers (false) every webhook from now on.
+    pub fn drop_webhooks(&self, drop: bool) {
+        self.state.lock().unwrap().drop_webhooks = drop;
+    }
+
+    /// Queues a fault for the next call whose path contains `path_contains`.
+    pub fn fail_next(&self, status: u16, headers: &[(&'static str, &str)], path_contains: &str) {
+        self.state.lock().unwrap().faults.push_back(Fault {
+            status,
+            headers: headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            path_contains: path_contains.to_owned(),
+        });
+    }
+
+    pub fn pulls(&self, full: &str) -> Vec<Pull> {
+        self.state.lock().unwrap().repos[full].pulls.clone()
+    }
+
+    pub fn runs(&self, full: &str) -> Vec<Run> {
+        self.state.lock().unwrap().repos[full].runs.clone()
+    }
+
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    pub fn deliveries(&self) -> Vec<(String, String, bool)> {
+        self.state.lock().unwrap().deliveries.clone()
+    }
+
+    pub(crate) fn git_of(&self, owner: &str, repo: &str) -> Result<BareRepo, Response> {
+        self.state
+            .lock()
+            .unwrap()
+            .repos
+            .get(&format!("{owner}/{repo}"))
+            .map(|r| r.git.clone())
+            .ok_or_else(|| error(StatusCode::NOT_FOUND, "Not Found"))
+    }
+
+    pub(crate) fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// Sends a signed webhook (or records it as lost).
+    pub(crate) async fn webhook(&self, event: &str, payload: Value) {
+        let (url, drop) = {
+            let s = self.state.lock().unwrap();
+            (s.webhook.clone(), s.drop_webhooks)
+        };
+        let action = payload["action"].as_str().unwrap_or_default().to_owned();
+        self.state
+            .lock()
+            .unwrap()
+            .deliveries
+            .push((event.to_owned(), action, url.is_some() && !drop));
+        let Some(url) = url.filter(|_| !drop) else {
+            return;
+        };
+        let body = serde_json::to_vec(&payload).unwrap();
+        let _ = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-github-event", event)
+            .header("x-github-delivery", fastrand::u64(..).to_string())
+            .header("x-hub-signature-256", sign(SECRET, &body))
+            .body(body)
+            .send()
+            .await;
+    }
+}
+
+/// `sha256=<hex>` of `body` under `secret`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "message": message, "documentation_url": "https://docs.github.com/rest" })),
+    )
+        .into_response()
+}
+
+/// Authentication, the call log and queued faults.
+async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let authorized = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {TOKEN}"));
+    let fault = {
+        let mut s = fake.state.lock().unwrap();
+        s.calls.push((req.method().to_string(), path.clone()));
+        let at = s.faults.iter().position(|f| path.contains(&f.path_contains));
+        at.and_then(|i| s.faults.remove(i))
+    };
+    if !authorized {
+        return error(StatusCode::UNAUTHORIZED, "Bad credentials");
+    }
+    if let Some(f) = fault {
+        let mut res = error(StatusCode::from_u16(f.status).unwrap(), "fault injected by the test");
+        for (k, v) in f.headers {
+            res.headers_mut().insert(k, HeaderValue::from_str(&v).unwrap());
+        }
+        return res;
+    }
+    next.run(req).await
+}
+
+type RepoPath = Path<(String, String)>;
+
+async fn repo_info(State(fake): State<Fake>, Path((owner, repo)): RepoPath) -> Response {
+    match fake.git_of(&owner, &repo) {
+        Ok(_) => Json(json!({
+            "full_name": format!("{owner}/{repo}"),
+            "default_branch": "main",
+            "private": true,
+        }))
+        .into_response(),
+        Err(e) => e,
+    }
+}
+
+async fn get_ref(
+    State(fake): State<Fake>,
+    Path((owner, repo, name)): Path<(String, String, String)>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let Some(branch) = name.strip_prefix("heads/") else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    match git.head(branch).await {
+        Some(sha) => Json(json!({
+            "ref": format!("refs/{name}"),
+            "object": { "sha": sha, "type": "commit" },
+        }))
+        .into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewRef {
+    #[serde(rename = "ref")]
+    name: String,
+    sha: String,
+}
+
+async fn create_ref(
+    State(fake): State<Fake>,
+    Path((owner, repo)): RepoPath,
+    Json(body): Json<NewRef>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let Some(branch) = body.name.strip_prefix("refs/heads/") else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Reference name must start with refs/heads/");
+    };
+    if git.object_type(&body.sha).await.as_deref() != Some("commit") {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Object does not exist");
+    }
+    if !git.set_ref(branch, &body.sha, None).await {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Reference already exists");
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({ "ref": body.name, "object": { "sha": body.sha, "type": "commit" } })),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct RefUpdate {
+    sha: String,
+    #[serde(default)]
+    force: bool,
+}
+
+async fn update_ref(
+    State(fake): State<Fake>,
+    Path((owner, repo, name)): Path<(String, String, String)>,
+    Json(body): Json<RefUpdate>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let Some(branch) = name.strip_prefix("heads/") else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Reference does not exist");
+    };
+    let Some(old) = git.head(branch).await else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Reference does not exist");
+    };
+    if !body.force && !git.is_ancestor(&old, &body.sha).await {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Update is not a fast forward");
+    }
+    if !git.set_ref(branch, &body.sha, Some(&old)).await {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Update is not a fast forward");
+    }
+    if let Some(number) = fake.open_pull_of(&owner, &repo, branch) {
+        let payload = fake.pull_payload(&owner, &repo, number, "synchronize").await;
+        fake.webhook("pull_request", payload).await;
+    }
+    Json(json!({ "ref": format!("refs/{name}"), "object": { "sha": body.sha, "type": "commit" } }))
+        .into_response()
+}
+
+async fn get_commit(
+    State(fake): State<Fake>,
+    Path((owner, repo, sha)): Path<(String, String, String)>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    if git.object_type(&sha).await.as_deref() != Some("commit") {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let tree = git.tree_of(&sha).await.unwrap_or_default();
+    Json(json!({ "sha": sha, "tree": { "sha": tree } })).into_response()
+}
+
+#[derive(Deserialize)]
+struct NewTree {
+    base_tree: String,
+    tree: Vec<TreeEntry>,
+}
+
+#[derive(Deserialize)]
+struct TreeEntry {
+    path: String,
+    #[serde(default)]
+    content: Option<String>,
+    /// `null` deletes the path.
+    #[serde(default = "absent")]
+    sha: Value,
+}
+
+fn absent() -> Value {
+    Value::Bool(false)
+}
+
+async fn create_tree(
+    State(fake): State<Fake>,
+    Path((owner, repo)): RepoPath,
+    Json(body): Json<NewTree>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    if git.object_type(&body.base_tree).await.as_deref() != Some("tree") {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "base_tree is not a tree");
+    }
+    let mut entries = Vec::new();
+    for e in body.tree {
+        match (e.content, e.sha) {
+            (Some(text), _) => entries.push((e.path, Some(text))),
+            (None, Value::Null) => entries.push((e.path, None)),
+            _ => return error(StatusCode::UNPROCESSABLE_ENTITY, "tree entry needs content or sha"),
+        }
+    }
+    let sha = git.write_tree(&body.base_tree, &entries).await;
+    (StatusCode::CREATED, Json(json!({ "sha": sha }))).into_response()
+}
+
+#[derive(Deserialize)]
+struct NewCommit {
+    message: String,
+    tree: String,
+    parents: Vec<String>,
+}
+
+async fn create_commit(
+    State(fake): State<Fake>,
+    Path((owner, repo)): RepoPath,
+    Json(body): Json<NewCommit>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let parents: Vec<&str> = body.parents.iter().map(String::as_str).collect();
+    let sha = git.commit_tree(&body.tree, &parents, &body.message).await;
+    if sha.is_empty() {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Tree or parent does not exist");
+    }
+    (StatusCode::CREATED, Json(json!({ "sha": sha, "tree": { "sha": body.tree } })))
+        .into_response()
+}
+
+async fn get_blob(
+    State(fake): State<Fake>,
+    Path((owner, repo, sha)): Path<(String, String, String)>,
+) -> Response {
+    use base64::Engine as _;
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    match git.blob_bytes(&sha).await {
+        Some(bytes) => Json(json!({
+            "sha": sha,
+            "encoding": "base64",
+            "content": base64::engine::general_purpose::STANDARD.encode(bytes),
+        }))
+        .into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+#[derive(Deserialize)]
+struct RefQuery {
+    #[serde(rename = "ref")]
+    rev: Option<String>,
+}
+
+async fn contents(
+    State(fake): State<Fake>,
+    Path((owner, repo, path)): Path<(String, String, String)>,
+    Query(q): Query<RefQuery>,
+) -> Response {
+    use base64::Engine as _;
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let rev = q.rev.unwrap_or_else(|| "main".into());
+    let Some(commit) = git.resolve(&rev).await else {
+        return error(StatusCode::NOT_FOUND, &format!("No commit found for the ref {rev}"));
+    };
+    let spec = format!("{commit}:{path}");
+    match git.object_type(&spec).await.as_deref() {
+        Some("blob") => {
+            let bytes = git.blob_bytes(&spec).await.unwrap_or_default();
+            let sha = git.blob_sha(&spec).await.unwrap_or_default();
+            // GitHub wraps base64 at 60 columns.
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            let wrapped: Vec<String> = b64
+                .as_bytes()
+                .chunks(60)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            Json(json!({
+                "type": "file",
+                "path": path,
+                "sha": sha,
+                "encoding": "base64",
+                "content": wrapped.join("\n"),
+            }))
+            .into_response()
+        }
+        Some("tree") => Json(json!([])).into_response(),
+        _ => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
