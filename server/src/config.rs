@@ -375,10 +375,7 @@ fn github_config(
 }
 
 /// With GitHub every project names its repo; without it none may.
-fn check_repos(
-    projects: &BTreeMap<ProjectKey, Project>,
-    github: bool,
-) -> Result<(), ConfigError> {
+fn check_repos(projects: &BTreeMap<ProjectKey, Project>, github: bool) -> Result<(), ConfigError> {
     for p in projects.values() {
         match (&p.repo, github) {
             (None, true) => {

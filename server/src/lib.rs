@@ -122,8 +122,8 @@ fn github_ports(
         .values()
         .filter_map(|p| Some((p.key.clone(), p.repo.clone()?)))
         .collect();
-    let host = git::github::GitHubHost::new(client.clone(), repos.clone())
-        .map_err(anyhow::Error::msg)?;
+    let host =
+        git::github::GitHubHost::new(client.clone(), repos.clone()).map_err(anyhow::Error::msg)?;
     let actions =
         exec::actions::ActionsExecutor::new(client, repos, std::time::Duration::from_secs(2));
     tracing::info!(api = %settings.api_url, "infra repos on GitHub, runs in GitHub Actions");

@@ -7,8 +7,8 @@
 
 use super::plan::{PlanOutput, parse_show_json};
 use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
-use crate::github::{GitHubClient, Reply, Retry};
 use crate::git::local::MAIN;
+use crate::github::{GitHubClient, Reply, Retry};
 use app::domain::ids::ProjectKey;
 use app::domain::request::{Conclusion, PlanSummary, RunStatus};
 use async_trait::async_trait;
@@ -145,7 +145,10 @@ impl ActionsExecutor {
                 ))
                 .await?;
             if reply.status != StatusCode::OK {
-                return Err(failure(&reply, &format!("runs of {}", workflow_file(spec.kind))));
+                return Err(failure(
+                    &reply,
+                    &format!("runs of {}", workflow_file(spec.kind)),
+                ));
             }
             let runs = reply.json::<GhRuns>().map_err(unavailable)?.workflow_runs;
             let last_page = runs.len() < 100;
@@ -219,7 +222,10 @@ impl ActionsExecutor {
             .find(|a| a.name == name && !a.expired)
             .ok_or_else(|| ExecError::NotFound(format!("run {} has no artifact {name}", run.id)))?;
         let reply = self
-            .get(format!("/repos/{repo}/actions/artifacts/{}/zip", artifact.id))
+            .get(format!(
+                "/repos/{repo}/actions/artifacts/{}/zip",
+                artifact.id
+            ))
             .await?;
         let zip = match reply.status.as_u16() {
             200 => reply.body,
@@ -321,7 +327,10 @@ impl Executor for ActionsExecutor {
             .await
             .map_err(unavailable)?;
         if reply.status != StatusCode::NO_CONTENT {
-            return Err(failure(&reply, &format!("dispatch of {}", workflow_file(spec.kind))));
+            return Err(failure(
+                &reply,
+                &format!("dispatch of {}", workflow_file(spec.kind)),
+            ));
         }
         self.dispatched
             .lock()
@@ -406,6 +415,8 @@ mod tests {
         assert!(workflow.contains(
             "run-name: \"tfpilot apply ${{ inputs.request_id }} attempt ${{ inputs.attempt }}\""
         ));
-        assert!(workflow.contains("name: tfpilot-apply-${{ inputs.request_id }}-${{ inputs.attempt }}"));
+        assert!(
+            workflow.contains("name: tfpilot-apply-${{ inputs.request_id }}-${{ inputs.attempt }}")
+        );
     }
 }

@@ -159,10 +159,7 @@ fn failure(reply: &Reply, what: &str) -> GitError {
 }
 
 fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(percent)
-        .collect::<Vec<_>>()
-        .join("/")
+    path.split('/').map(percent).collect::<Vec<_>>().join("/")
 }
 
 /// Percent-encodes everything but unreserved characters.

@@ -33,7 +33,18 @@ environments = ["dev", "staging", "prod"]"#
     )
     .unwrap();
     let path = file.path().to_str().unwrap();
-    let c = config_from(&[("TFPILOT_CONFIG", path), ("TFPILOT_BIND", "127.0.0.1:5000")]).unwrap();
+    let c = config_from(&[
+        ("TFPILOT_CONFIG", path),
+        ("TFPILOT_BIND", "127.0.0.1:5000"),
+        ("TFPILOT_GITHUB_TOKEN", "ghp_x"),
+    ])
+    .unwrap();
+    let github = c.github.as_ref().expect("GitHub mode");
+    assert_eq!(github.api_url, "https://api.github.com");
+    assert!(
+        !format!("{c:?}").contains("ghp_x"),
+        "the token never shows in Debug"
+    );
     assert_eq!(
         c.bind.to_string(),
         "127.0.0.1:5000",
@@ -51,6 +62,7 @@ environments = ["dev", "staging", "prod"]"#
     let c = config_from(&[
         ("TFPILOT_CONFIG", path),
         ("TFPILOT_PROD_ALLOWED_USERS", "a, b,,"),
+        ("TFPILOT_GITHUB_TOKEN", "ghp_x"),
     ])
     .unwrap();
     assert_eq!(
@@ -98,5 +110,69 @@ fn errors_name_the_variable_or_the_file_line() {
     assert!(
         e.contains("projects.Bad") && e.contains("project key"),
         "{e}"
+    );
+}
+
+#[test]
+fn github_settings_are_checked_at_start() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[projects.payments]\nrepo = \"acme/payments-infra\"\nenvironments = [\"dev\"]"
+    )
+    .unwrap();
+    let with_repo = file.path().to_str().unwrap();
+    let e = config_from(&[("TFPILOT_CONFIG", with_repo)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("TFPILOT_GITHUB_TOKEN") && e.contains("acme/payments-infra"),
+        "a repo without credentials: {e}"
+    );
+    let e = config_from(&[("TFPILOT_GITHUB_TOKEN", "ghp_x")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("project `sandbox` needs `repo"),
+        "credentials without repos: {e}"
+    );
+    let e = config_from(&[
+        ("TFPILOT_CONFIG", with_repo),
+        ("TFPILOT_GITHUB_APP_ID", "12"),
+        ("TFPILOT_GITHUB_APP_KEY", "pem"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("TFPILOT_GITHUB_INSTALLATION_ID:"), "{e}");
+    let e = config_from(&[
+        ("TFPILOT_CONFIG", with_repo),
+        ("TFPILOT_GITHUB_TOKEN", "ghp_x"),
+        ("TFPILOT_GITHUB_API_URL", "ghe.example.com"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("TFPILOT_GITHUB_API_URL:"), "{e}");
+    let c = config_from(&[
+        ("TFPILOT_CONFIG", with_repo),
+        ("TFPILOT_GITHUB_APP_ID", "12"),
+        ("TFPILOT_GITHUB_APP_KEY", "-----BEGIN RSA PRIVATE KEY-----"),
+        ("TFPILOT_GITHUB_INSTALLATION_ID", "34"),
+        ("TFPILOT_GITHUB_API_URL", "https://ghe.example.com/api/v3"),
+    ])
+    .unwrap();
+    let github = c.github.unwrap();
+    assert_eq!(github.api_url, "https://ghe.example.com/api/v3");
+    assert!(matches!(
+        github.auth,
+        server::github::GitHubAuth::App {
+            app_id: 12,
+            installation_id: 34,
+            ..
+        }
+    ));
+    let e = server::github::GitHubClient::new(&github).unwrap_err();
+    assert!(
+        e.contains("TFPILOT_GITHUB_APP_KEY"),
+        "a bad key is named: {e}"
     );
 }

@@ -10,9 +10,9 @@ use server::git::{FileChange, GitHost};
 use server::store::ObjectStore as _;
 use std::time::{Duration, Instant};
 
-const HAND_WRITTEN: &str = "# Hand-written infrastructure: tfpilot must not touch a byte of it.\nlocals {\n  team = \"platform\"   # odd spacing kept\n}\n";
+pub const HAND_WRITTEN: &str = "# Hand-written infrastructure: tfpilot must not touch a byte of it.\nlocals {\n  team = \"platform\"   # odd spacing kept\n}\n";
 
-async fn status_of(app: &TestApp, token: &str, id: &str) -> Value {
+pub async fn status_of(app: &TestApp, token: &str, id: &str) -> Value {
     app.get_as(token, &format!("/api/v1/requests/{id}"))
         .await
         .json()
@@ -20,7 +20,7 @@ async fn status_of(app: &TestApp, token: &str, id: &str) -> Value {
         .unwrap()
 }
 
-async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) -> Value {
+pub async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let view = status_of(app, token, id).await;
@@ -39,7 +39,7 @@ async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) -> Value {
     }
 }
 
-async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> reqwest::Response {
+pub async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/v1/requests/{id}/{action}")))
         .bearer_auth(token)

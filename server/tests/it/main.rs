@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod flow;
+mod flow_github;
 mod git;
 mod http;
 mod modules;

@@ -18,6 +18,7 @@ const SYSTEM: &str = "tfpilot";
 impl Flow {
     /// Drives request `id` as far as it can go without a person.
     pub async fn advance(&self, id: &RequestId) -> Result<(), FlowError> {
+        let _one_at_a_time = self.advance_lock(id).lock().await;
         for _ in 0..12 {
             let doc = match self.repo.get(id).await {
                 Ok(v) => v.doc,
@@ -71,9 +72,12 @@ impl Flow {
                     return Ok(true);
                 }
                 if doc.runs.plan.latest_at(&pr.head_sha).is_none() {
+                    let head = pr.head_sha.clone();
                     self.record(&doc.id, |next| {
                         // A PR head exists, so queueing cannot fail.
-                        let _ = queue_attempt(next, RunKind::Plan, SYSTEM);
+                        if next.runs.plan.latest_at(&head).is_none() {
+                            let _ = queue_attempt(next, RunKind::Plan, SYSTEM);
+                        }
                     })
                     .await?;
                     return Ok(true);
@@ -255,10 +259,11 @@ impl Flow {
             .merge_pr(&doc.project, cleanup.number, &cleanup.head_sha)
             .await?;
         self.record(&doc.id, |next| {
-            if let Some(p) = next.cleanup_pr.as_mut() {
-                p.state = merged.state;
-                p.merged_sha = merged.merged_sha.clone();
-            }
+            let Some(p) = next.cleanup_pr.as_mut().filter(|p| p.state != merged.state) else {
+                return; // recorded by a concurrent driver
+            };
+            p.state = merged.state;
+            p.merged_sha = merged.merged_sha.clone();
             next.events.push(event(
                 SYSTEM,
                 "cleanup_merged",
@@ -282,7 +287,9 @@ impl Flow {
             None if kind == RunKind::Destroy => {
                 self.record(&doc.id, |next| {
                     // The cleanup PR is merged, so queueing cannot fail.
-                    let _ = queue_attempt(next, RunKind::Destroy, SYSTEM);
+                    if next.runs.destroy.latest().is_none() {
+                        let _ = queue_attempt(next, RunKind::Destroy, SYSTEM);
+                    }
                 })
                 .await?;
                 return Ok(true);

@@ -60,7 +60,12 @@ pub struct Flow {
     audit: AuditLog,
     git: Arc<dyn GitHost>,
     exec: Arc<dyn Executor>,
+    /// One step driver at a time per request (striped) in this process;
+    /// across replicas the CAS writes and found-before-created steps hold.
+    advancing: Arc<[tokio::sync::Mutex<()>; ADVANCE_STRIPES]>,
 }
+
+const ADVANCE_STRIPES: usize = 64;
 
 /// The branch of a request's revision.
 pub fn request_branch(id: &RequestId, revision: u32) -> String {
@@ -157,7 +162,16 @@ impl Flow {
             audit,
             git,
             exec,
+            advancing: Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
         }
+    }
+
+    fn advance_lock(&self, id: &RequestId) -> &tokio::sync::Mutex<()> {
+        let stripe = id
+            .as_str()
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
+        &self.advancing[stripe % ADVANCE_STRIPES]
     }
 
     /// Applies `f` with CAS after re-checking `action` on the fresh

@@ -123,7 +123,9 @@ pub async fn commits_never_clobber_a_concurrent_commit(git: Arc<dyn GitHost>) {
     );
 }
 
-pub async fn pull_requests_are_found_before_they_are_opened_and_merge_for_real(git: Arc<dyn GitHost>) {
+pub async fn pull_requests_are_found_before_they_are_opened_and_merge_for_real(
+    git: Arc<dyn GitHost>,
+) {
     let p = project();
     let main = git.ensure_repo(&p).await.unwrap();
     let base = git.ensure_branch(&p, "request/one", MAIN).await.unwrap();

@@ -92,8 +92,8 @@ async fn bad_credentials_are_named() {
         max_wait: Duration::from_secs(1),
     })
     .unwrap();
-    let host = server::git::github::GitHubHost::new(bad, [(sandbox(), "acme/infra".to_owned())])
-        .unwrap();
+    let host =
+        server::git::github::GitHubHost::new(bad, [(sandbox(), "acme/infra".to_owned())]).unwrap();
     let err = host.ensure_repo(&sandbox()).await.unwrap_err();
     assert!(
         matches!(&err, GitError::Unavailable(m) if m.contains("credentials")),
@@ -172,7 +172,10 @@ async fn actions_runs_are_dispatched_once_found_by_run_name_and_read_from_artifa
     ));
     let first = exec.dispatch(&plan).await.unwrap();
     let again = exec.dispatch(&plan).await.unwrap();
-    assert_eq!(first.url, again.url, "found by run-name, not dispatched twice");
+    assert_eq!(
+        first.url, again.url,
+        "found by run-name, not dispatched twice"
+    );
     let runs = fake.runs("acme/infra");
     assert_eq!(runs.len(), 1);
     assert_eq!(

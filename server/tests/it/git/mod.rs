@@ -45,7 +45,10 @@ pub fn client(fake: &Fake, max_wait: Duration) -> GitHubClient {
 pub fn host_on(fake: &Fake) -> GitHubHost {
     GitHubHost::new(
         client(fake, Duration::from_secs(5)),
-        [(ProjectKey::parse("sandbox").unwrap(), "acme/infra".to_owned())],
+        [(
+            ProjectKey::parse("sandbox").unwrap(),
+            "acme/infra".to_owned(),
+        )],
     )
     .unwrap()
 }

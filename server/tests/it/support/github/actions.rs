@@ -37,8 +37,14 @@ pub fn routes() -> Router<Fake> {
             "/repos/{owner}/{repo}/actions/workflows/{file}/dispatches",
             post(dispatch),
         )
-        .route("/repos/{owner}/{repo}/actions/workflows/{file}/runs", get(list))
-        .route("/repos/{owner}/{repo}/actions/runs/{id}/artifacts", get(artifacts))
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows/{file}/runs",
+            get(list),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{id}/artifacts",
+            get(artifacts),
+        )
         .route("/repos/{owner}/{repo}/actions/artifacts/{id}/zip", get(zip))
 }
 
@@ -94,7 +100,10 @@ async fn dispatch(
         Err(e) => return e,
     };
     let Some(head) = git.resolve(&body.rev).await else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, &format!("No ref found for: {}", body.rev));
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("No ref found for: {}", body.rev),
+        );
     };
     let Some(workflow) = git
         .blob_bytes(&format!("{head}:.github/workflows/{file}"))
@@ -176,7 +185,9 @@ async fn notify(fake: &Fake, owner: &str, repo: &str, run: &Run, action: &str) {
 async fn execute(fake: Fake, owner: String, repo: String, run: Run) {
     notify(&fake, &owner, &repo, &run, "requested").await;
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let run = update(&fake, &owner, &repo, run.id, |r| r.status = "in_progress".into());
+    let run = update(&fake, &owner, &repo, run.id, |r| {
+        r.status = "in_progress".into()
+    });
     notify(&fake, &owner, &repo, &run, "in_progress").await;
     let outcome = job(&fake, &owner, &repo, &run).await;
     let (conclusion, artifact) = match outcome {
@@ -193,7 +204,11 @@ async fn execute(fake: Fake, owner: String, repo: String, run: Run) {
         s.blobs.insert(id, bytes);
         id
     });
-    let kind = run.workflow.trim_start_matches("tfpilot-").trim_end_matches(".yml").to_owned();
+    let kind = run
+        .workflow
+        .trim_start_matches("tfpilot-")
+        .trim_end_matches(".yml")
+        .to_owned();
     let run = update(&fake, &owner, &repo, run.id, |r| {
         r.status = "completed".into();
         r.conclusion = Some(conclusion.into());
@@ -211,21 +226,55 @@ async fn execute(fake: Fake, owner: String, repo: String, run: Run) {
 
 /// Checkout → init → plan → show (→ apply); the zipped plan files.
 async fn job(fake: &Fake, owner: &str, repo: &str, run: &Run) -> Result<Option<Vec<u8>>, String> {
-    let input = |k: &str| run.inputs.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let input = |k: &str| {
+        run.inputs
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let (env, rev) = (input("environment"), input("ref"));
     let git = fake.repo(&format!("{owner}/{repo}"));
     let checkout = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let sha = git.resolve(&rev).await.ok_or(format!("no such ref {rev}"))?;
+    let sha = git
+        .resolve(&rev)
+        .await
+        .ok_or(format!("no such ref {rev}"))?;
     git.export(&sha, checkout.path()).await;
     let dir = checkout.path().join("envs").join(&env);
-    let state = fake.state_dir().join(owner).join(repo).join(format!("{env}.tfstate"));
+    let state = fake
+        .state_dir()
+        .join(owner)
+        .join(repo)
+        .join(format!("{env}.tfstate"));
     std::fs::create_dir_all(state.parent().unwrap()).map_err(|e| e.to_string())?;
     let backend = format!("-backend-config=path={}", state.display());
     tf(&dir, &["init", "-input=false", "-no-color", &backend]).await?;
-    let plan_txt = tf(&dir, &["plan", "-input=false", "-no-color", "-lock-timeout=60s", "-out=tfplan"]).await?;
+    let plan_txt = tf(
+        &dir,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-lock-timeout=60s",
+            "-out=tfplan",
+        ],
+    )
+    .await?;
     let plan_json = tf(&dir, &["show", "-json", "tfplan"]).await?;
     if run.workflow != "tfpilot-plan.yml" && run.workflow != "tfpilot-cleanup.yml" {
-        tf(&dir, &["apply", "-input=false", "-no-color", "-lock-timeout=60s", "-auto-approve", "tfplan"]).await?;
+        tf(
+            &dir,
+            &[
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-lock-timeout=60s",
+                "-auto-approve",
+                "tfplan",
+            ],
+        )
+        .await?;
     }
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
@@ -318,7 +367,10 @@ async fn zip(
 /// Blob storage: refuses a request carrying GitHub credentials.
 pub async fn blob(State(fake): State<Fake>, Path(id): Path<u64>, headers: HeaderMap) -> Response {
     if headers.contains_key("authorization") {
-        return (StatusCode::BAD_REQUEST, "credentials must not be sent to blob storage")
+        return (
+            StatusCode::BAD_REQUEST,
+            "credentials must not be sent to blob storage",
+        )
             .into_response();
     }
     match fake.state.lock().unwrap().blobs.get(&id) {

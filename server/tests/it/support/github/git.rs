@@ -196,7 +196,9 @@ impl BareRepo {
 
     /// The tree of merging `theirs` into `ours`, or `None` on a conflict.
     pub async fn merge_tree(&self, ours: &str, theirs: &str) -> Option<String> {
-        let out = self.git(&["merge-tree", "--write-tree", ours, theirs]).await;
+        let out = self
+            .git(&["merge-tree", "--write-tree", ours, theirs])
+            .await;
         out.ok
             .then(|| out.stdout.lines().next().unwrap_or_default().to_owned())
     }
@@ -223,7 +225,13 @@ impl BareRepo {
     }
 
     /// Commits on `branch` (a test's direct push, as a person would).
-    pub async fn push_file(&self, branch: &str, path: &str, content: &str, message: &str) -> String {
+    pub async fn push_file(
+        &self,
+        branch: &str,
+        path: &str,
+        content: &str,
+        message: &str,
+    ) -> String {
         let head = self.head(branch).await.expect("branch exists");
         let base = self.tree_of(&head).await.unwrap();
         let tree = self

@@ -10,13 +10,13 @@ mod actions;
 pub mod git;
 mod pulls;
 
+use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
-use axum::Json;
 use git::BareRepo;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -184,11 +184,11 @@ impl Fake {
             (s.webhook.clone(), s.drop_webhooks)
         };
         let action = payload["action"].as_str().unwrap_or_default().to_owned();
-        self.state
-            .lock()
-            .unwrap()
-            .deliveries
-            .push((event.to_owned(), action, url.is_some() && !drop));
+        self.state.lock().unwrap().deliveries.push((
+            event.to_owned(),
+            action,
+            url.is_some() && !drop,
+        ));
         let Some(url) = url.filter(|_| !drop) else {
             return;
         };
@@ -239,16 +239,23 @@ async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let fault = {
         let mut s = fake.state.lock().unwrap();
         s.calls.push((req.method().to_string(), path.clone()));
-        let at = s.faults.iter().position(|f| path.contains(&f.path_contains));
+        let at = s
+            .faults
+            .iter()
+            .position(|f| path.contains(&f.path_contains));
         at.and_then(|i| s.faults.remove(i))
     };
     if !authorized {
         return error(StatusCode::UNAUTHORIZED, "Bad credentials");
     }
     if let Some(f) = fault {
-        let mut res = error(StatusCode::from_u16(f.status).unwrap(), "fault injected by the test");
+        let mut res = error(
+            StatusCode::from_u16(f.status).unwrap(),
+            "fault injected by the test",
+        );
         for (k, v) in f.headers {
-            res.headers_mut().insert(k, HeaderValue::from_str(&v).unwrap());
+            res.headers_mut()
+                .insert(k, HeaderValue::from_str(&v).unwrap());
         }
         return res;
     }
@@ -307,7 +314,10 @@ async fn create_ref(
         Err(e) => return e,
     };
     let Some(branch) = body.name.strip_prefix("refs/heads/") else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "Reference name must start with refs/heads/");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Reference name must start with refs/heads/",
+        );
     };
     if git.object_type(&body.sha).await.as_deref() != Some("commit") {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Object does not exist");
@@ -345,13 +355,21 @@ async fn update_ref(
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Reference does not exist");
     };
     if !body.force && !git.is_ancestor(&old, &body.sha).await {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "Update is not a fast forward");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Update is not a fast forward",
+        );
     }
     if !git.set_ref(branch, &body.sha, Some(&old)).await {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "Update is not a fast forward");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Update is not a fast forward",
+        );
     }
     if let Some(number) = fake.open_pull_of(&owner, &repo, branch) {
-        let payload = fake.pull_payload(&owner, &repo, number, "synchronize").await;
+        let payload = fake
+            .pull_payload(&owner, &repo, number, "synchronize")
+            .await;
         fake.webhook("pull_request", payload).await;
     }
     Json(json!({ "ref": format!("refs/{name}"), "object": { "sha": body.sha, "type": "commit" } }))
@@ -410,7 +428,12 @@ async fn create_tree(
         match (e.content, e.sha) {
             (Some(text), _) => entries.push((e.path, Some(text))),
             (None, Value::Null) => entries.push((e.path, None)),
-            _ => return error(StatusCode::UNPROCESSABLE_ENTITY, "tree entry needs content or sha"),
+            _ => {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "tree entry needs content or sha",
+                );
+            }
         }
     }
     let sha = git.write_tree(&body.base_tree, &entries).await;
@@ -436,9 +459,15 @@ async fn create_commit(
     let parents: Vec<&str> = body.parents.iter().map(String::as_str).collect();
     let sha = git.commit_tree(&body.tree, &parents, &body.message).await;
     if sha.is_empty() {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "Tree or parent does not exist");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Tree or parent does not exist",
+        );
     }
-    (StatusCode::CREATED, Json(json!({ "sha": sha, "tree": { "sha": body.tree } })))
+    (
+        StatusCode::CREATED,
+        Json(json!({ "sha": sha, "tree": { "sha": body.tree } })),
+    )
         .into_response()
 }
 
@@ -480,7 +509,10 @@ async fn contents(
     };
     let rev = q.rev.unwrap_or_else(|| "main".into());
     let Some(commit) = git.resolve(&rev).await else {
-        return error(StatusCode::NOT_FOUND, &format!("No commit found for the ref {rev}"));
+        return error(
+            StatusCode::NOT_FOUND,
+            &format!("No commit found for the ref {rev}"),
+        );
     };
     let spec = format!("{commit}:{path}");
     match git.object_type(&spec).await.as_deref() {

@@ -27,7 +27,10 @@ pub struct Pull {
 pub fn routes() -> Router<Fake> {
     Router::new()
         .route("/repos/{owner}/{repo}/pulls", get(list).post(open))
-        .route("/repos/{owner}/{repo}/pulls/{number}", get(one).patch(update))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            get(one).patch(update),
+        )
         .route("/repos/{owner}/{repo}/pulls/{number}/merge", put(merge))
 }
 
@@ -142,22 +145,35 @@ async fn open(
         Err(e) => return e,
     };
     let (Some(head), Some(base)) = (git.head(&body.head).await, git.head(&body.base).await) else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed: head or base does not exist");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation Failed: head or base does not exist",
+        );
     };
     if head == base {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("Validation Failed: No commits between {} and {}", body.base, body.head),
+            &format!(
+                "Validation Failed: No commits between {} and {}",
+                body.base, body.head
+            ),
         );
     }
     let number = {
         let mut s = fake.state.lock().unwrap();
         let full = format!("{owner}/{repo}");
-        if s.repos[&full].pulls.iter().any(|p| p.open && p.head == body.head) {
+        if s.repos[&full]
+            .pulls
+            .iter()
+            .any(|p| p.open && p.head == body.head)
+        {
             drop(s);
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &format!("Validation Failed: A pull request already exists for {owner}:{}.", body.head),
+                &format!(
+                    "Validation Failed: A pull request already exists for {owner}:{}.",
+                    body.head
+                ),
             );
         }
         s.next_pr += 1;
@@ -239,11 +255,17 @@ async fn merge(
         return error(StatusCode::NOT_FOUND, "Not Found");
     };
     if !p.open {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "Pull Request is not mergeable");
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Pull Request is not mergeable",
+        );
     }
     let git = fake.repo(&format!("{owner}/{repo}"));
     let (Some(head), Some(base)) = (git.head(&p.head).await, git.head(&p.base).await) else {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "Pull Request is not mergeable");
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Pull Request is not mergeable",
+        );
     };
     if body.sha.as_ref().is_some_and(|s| *s != head) {
         return error(
@@ -252,12 +274,18 @@ async fn merge(
         );
     }
     let Some(tree) = git.merge_tree(&base, &head).await else {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "Pull Request is not mergeable: merge conflict");
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Pull Request is not mergeable: merge conflict",
+        );
     };
     let message = format!("Merge pull request #{number} from {owner}/{}", p.head);
     let merge = git.commit_tree(&tree, &[&base, &head], &message).await;
     if !git.set_ref(&p.base, &merge, Some(&base)).await {
-        return error(StatusCode::CONFLICT, "Base branch was modified. Review and try the merge again.");
+        return error(
+            StatusCode::CONFLICT,
+            "Base branch was modified. Review and try the merge again.",
+        );
     }
     set(&fake, &owner, &repo, number, |p| {
         p.open = false;

@@ -1,0 +1,176 @@
+//! The core flow in production mode: the GitHub host and the Actions
+//! executor talking to the stateful fake, which runs real terraform and
+//! sends signed webhooks back to the server.
+
+use crate::flow::{HAND_WRITTEN, act, status_of, wait_for};
+use crate::support::TestApp;
+use crate::support::github::{Fake, SECRET, TOKEN};
+use app::domain::policy::Role;
+use serde_json::{Value, json};
+use server::store::ObjectStore as _;
+
+const REPO: &str = "acme/infra";
+
+/// A fake with `acme/infra` and a server configured for it; webhooks go
+/// to the server. `reconcile` is the polling period in seconds.
+async fn production(reconcile: &str) -> (Fake, TestApp) {
+    let fake = Fake::start().await;
+    fake.create_repo(REPO).await;
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("tfpilot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[projects.sandbox]\ntitle = \"Sandbox\"\nrepo = \"{REPO}\"\nenvironments = [\"dev\", \"prod\"]\n"
+        ),
+    )
+    .unwrap();
+    let api = fake.api_url();
+    let app = TestApp::spawn_with(
+        data,
+        &[
+            ("TFPILOT_CONFIG", config.to_str().unwrap()),
+            ("TFPILOT_GITHUB_TOKEN", TOKEN),
+            ("TFPILOT_GITHUB_API_URL", &api),
+            ("TFPILOT_GITHUB_WEBHOOK_SECRET", SECRET),
+            ("TFPILOT_RECONCILE_SECS", reconcile),
+        ],
+    )
+    .await;
+    fake.deliver_to(app.url("/api/v1/webhooks/github"));
+    (fake, app)
+}
+
+async fn create(app: &TestApp, token: &str, name: &str) -> String {
+    let body = json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket", "config": {"name": name}});
+    let created: Value = app
+        .post_as(token, "/api/v1/requests", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    created["request"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created:#}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bucket_goes_from_request_to_destroyed_through_github_and_actions() {
+    // Polling is slow: webhooks drive the request.
+    let (fake, app) = production("3600").await;
+    let git = fake.repo(REPO);
+    git.push_file(
+        "main",
+        "envs/dev/tfpilot.s3.tf",
+        HAND_WRITTEN,
+        "hand-written",
+    )
+    .await;
+    let alice = app.token("alice", Role::Requester).await;
+    let bob = app.token("bob", Role::Approver).await;
+
+    let id = create(&app, &alice, "gh-flow-bucket").await;
+    let ready = wait_for(&app, &alice, &id, "plan_ready").await;
+    assert!(
+        ready["request"]["pr"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://github.example/acme/infra/pull/")
+    );
+    let plan: Value = app
+        .get_as(&alice, &format!("/api/v1/requests/{id}/plan"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plan["summary"]["add"], 1, "{plan:#}");
+    assert!(plan["log"].as_str().unwrap().contains("Plan: 1 to add"));
+
+    assert_eq!(act(&app, &bob, &id, "approve").await.status(), 202);
+    assert_eq!(act(&app, &bob, &id, "merge").await.status(), 202);
+    assert_eq!(status_of(&app, &bob, &id).await["status"], "merged");
+    assert_eq!(act(&app, &bob, &id, "apply").await.status(), 202);
+    wait_for(&app, &bob, &id, "applied").await;
+    let state_file = fake.dir.path().join("state/acme/infra/dev.tfstate");
+    assert!(
+        std::fs::read_to_string(&state_file)
+            .unwrap()
+            .contains(&format!("module.s3-bucket_{id}")),
+        "applied by the Actions run"
+    );
+
+    assert_eq!(act(&app, &alice, &id, "destroy").await.status(), 202);
+    let archived = wait_for(&app, &alice, &id, "destroyed").await;
+    assert_eq!(archived["request"]["cleanup_pr"]["state"], "merged");
+    assert!(
+        app.requests_store()
+            .get(&format!("history/{id}.json"))
+            .await
+            .is_ok()
+    );
+    let main = git.blob_bytes("main:envs/dev/tfpilot.s3.tf").await.unwrap();
+    assert_eq!(
+        String::from_utf8(main).unwrap(),
+        HAND_WRITTEN,
+        "the block is gone and every other byte is unchanged"
+    );
+    assert!(
+        !std::fs::read_to_string(&state_file)
+            .unwrap()
+            .contains(&format!("module.s3-bucket_{id}")),
+        "destroyed by the Actions run"
+    );
+
+    // Nothing was done twice.
+    let pulls = fake.pulls(REPO);
+    assert_eq!(pulls.len(), 2, "the request PR and the cleanup PR");
+    assert!(pulls.iter().all(|p| p.merged_sha.is_some()));
+    let mut titles: Vec<String> = fake
+        .runs(REPO)
+        .iter()
+        .map(|r| r.display_title.clone())
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            format!("tfpilot apply {id} attempt 1"),
+            format!("tfpilot destroy {id} attempt 1"),
+            format!("tfpilot plan {id} attempt 1"),
+        ]
+    );
+    let branches = git.branches().await;
+    assert!(branches.contains(&format!("request/{id}")));
+    assert!(branches.contains(&format!("cleanup/{id}")));
+    assert!(
+        fake.deliveries()
+            .iter()
+            .any(|(e, a, sent)| e == "workflow_run" && a == "completed" && *sent),
+        "webhooks were delivered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_webhooks_are_repaired_by_polling() {
+    let (fake, app) = production("1").await;
+    fake.drop_webhooks(true);
+    let alice = app.token("alice", Role::Requester).await;
+    let id = create(&app, &alice, "gh-lost-hooks").await;
+    let ready = wait_for(&app, &alice, &id, "plan_ready").await;
+    assert_eq!(
+        ready["request"]["runs"]["plan"]["attempts"][0]["summary"]["add"],
+        1
+    );
+    let lost = fake.deliveries();
+    assert!(
+        lost.iter()
+            .any(|(e, a, sent)| e == "workflow_run" && a == "completed" && !sent),
+        "the completion webhook was lost: {lost:?}"
+    );
+    assert_eq!(
+        fake.runs(REPO).len(),
+        1,
+        "polling found the run, no second dispatch"
+    );
+}
