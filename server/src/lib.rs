@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod crash;
 pub mod exec;
 pub mod git;
 pub mod github;
@@ -173,9 +174,11 @@ async fn local_ports(
 async fn reconcile(flow: Arc<service::flow::Flow>, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    for pass in 0u64.. {
         tick.tick().await;
-        let n = flow.reconcile_all().await;
+        // Open PRs waiting for a person are polled less often (webhooks
+        // normally report them): at start and every tenth pass.
+        let n = flow.reconcile_all(pass % 10 == 0).await;
         if n > 0 {
             tracing::debug!(requests = n, "reconciler pass");
         }

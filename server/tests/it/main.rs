@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod crash;
 mod flow;
 mod flow_github;
 mod git;

@@ -141,6 +141,7 @@ impl Flow {
             .git
             .open_pr(&doc.project, &branch, MAIN, &title, &body)
             .await?;
+        crate::crash::point("request.pr");
         let number = pr.number;
         self.record(&doc.id, |next| {
             next.pr = Some(PullRequest {
@@ -168,7 +169,9 @@ impl Flow {
         path: &str,
         edit: impl Fn(&str) -> Result<String, FlowError>,
     ) -> Result<String, FlowError> {
+        let step = branch.split('/').next().unwrap_or("change");
         self.git.ensure_branch(&doc.project, branch, MAIN).await?;
+        crate::crash::point(&format!("{step}.branch"));
         for _ in 0..5 {
             let head = self
                 .git
@@ -189,18 +192,18 @@ impl Flow {
                 content: (!desired.is_empty()).then_some(desired),
             };
             let message = format!(
-                "tfpilot: {} {} (request {}, revision {})",
-                branch.split('/').next().unwrap_or("change"),
-                doc.module,
-                doc.id,
-                doc.revision
+                "tfpilot: {step} {} (request {}, revision {})",
+                doc.module, doc.id, doc.revision
             );
             match self
                 .git
                 .commit(&doc.project, branch, &head, &[change], &message)
                 .await
             {
-                Ok(sha) => return Ok(sha),
+                Ok(sha) => {
+                    crate::crash::point(&format!("{step}.commit"));
+                    return Ok(sha);
+                }
                 Err(GitError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -243,6 +246,7 @@ impl Flow {
                 "Cleanup before destroy.",
             )
             .await?;
+        crate::crash::point("cleanup.pr");
         Ok(PullRequest {
             number: pr.number,
             url: pr.url,
@@ -258,6 +262,7 @@ impl Flow {
             .git
             .merge_pr(&doc.project, cleanup.number, &cleanup.head_sha)
             .await?;
+        crate::crash::point("cleanup.merged");
         self.record(&doc.id, |next| {
             let Some(p) = next.cleanup_pr.as_mut().filter(|p| p.state != merged.state) else {
                 return; // recorded by a concurrent driver
@@ -307,9 +312,16 @@ impl Flow {
         let spec = Self::spec(doc, kind, &latest);
         let info = match self.exec.status(&spec).await {
             Ok(info) => info,
-            Err(ExecError::NotFound(_)) => self.exec.dispatch(&spec).await?,
+            Err(ExecError::NotFound(_)) => {
+                let info = self.exec.dispatch(&spec).await?;
+                crate::crash::point(&format!("run.{}.dispatched", kind.as_str()));
+                info
+            }
             Err(e) => return Err(e.into()),
         };
+        if info.status == RunStatus::Completed {
+            crate::crash::point(&format!("run.{}.finished", kind.as_str()));
+        }
         if info.status == latest.status && info.conclusion == latest.conclusion {
             return Ok(false);
         }

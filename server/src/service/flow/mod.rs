@@ -293,6 +293,11 @@ impl Flow {
             .git
             .merge_pr(&doc.project, pr.number, &pr.head_sha)
             .await?;
+        crate::crash::point(if cleanup {
+            "cleanup.merged"
+        } else {
+            "merge.merged"
+        });
         let login = actor.login.clone();
         self.act(actor, id, None, |doc| {
             let mut next = doc.clone();
@@ -423,8 +428,10 @@ impl Flow {
         }
     }
 
-    /// Advances every unfinished request once (the reconciler's pass).
-    pub async fn reconcile_all(self: &Arc<Self>) -> usize {
+    /// Advances every unfinished request once (the reconciler's pass);
+    /// with `waiting`, also those whose open PR waits for a person (it may
+    /// have been merged or changed on the host without a webhook).
+    pub async fn reconcile_all(self: &Arc<Self>, waiting: bool) -> usize {
         let mut n = 0;
         let mut cursor = None;
         loop {
@@ -434,10 +441,12 @@ impl Flow {
                 ..Default::default()
             });
             for row in &page.items {
-                if matches!(
-                    &*row.status,
-                    "created" | "planning" | "applying" | "destroying"
-                ) {
+                let due = match &*row.status {
+                    "created" | "planning" | "applying" | "destroying" => true,
+                    "plan_ready" | "approved" => waiting,
+                    _ => false,
+                };
+                if due {
                     n += 1;
                     if let Err(e) = self.advance(&row.id).await {
                         tracing::warn!(request = %row.id, "reconciler could not advance: {e}");

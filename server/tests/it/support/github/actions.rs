@@ -97,7 +97,7 @@ async fn dispatch(
 ) -> Response {
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(head) = git.resolve(&body.rev).await else {
         return error(
@@ -312,7 +312,7 @@ async fn list(
     Path((owner, repo, file)): Path<(String, String, String)>,
 ) -> Response {
     if let Err(e) = fake.git_of(&owner, &repo) {
-        return e;
+        return *e;
     }
     let runs: Vec<Value> = fake.state.lock().unwrap().repos[&format!("{owner}/{repo}")]
         .runs

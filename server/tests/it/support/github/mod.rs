@@ -51,8 +51,6 @@ pub struct FakeState {
     pub drop_webhooks: bool,
     /// (event, action, delivered)
     pub deliveries: Vec<(String, String, bool)>,
-    /// (method, path) of every API call.
-    pub calls: Vec<(String, String)>,
 }
 
 pub struct RepoState {
@@ -155,22 +153,18 @@ impl Fake {
         self.state.lock().unwrap().repos[full].runs.clone()
     }
 
-    pub fn calls(&self) -> Vec<(String, String)> {
-        self.state.lock().unwrap().calls.clone()
-    }
-
     pub fn deliveries(&self) -> Vec<(String, String, bool)> {
         self.state.lock().unwrap().deliveries.clone()
     }
 
-    pub(crate) fn git_of(&self, owner: &str, repo: &str) -> Result<BareRepo, Response> {
+    pub(crate) fn git_of(&self, owner: &str, repo: &str) -> Result<BareRepo, Box<Response>> {
         self.state
             .lock()
             .unwrap()
             .repos
             .get(&format!("{owner}/{repo}"))
             .map(|r| r.git.clone())
-            .ok_or_else(|| error(StatusCode::NOT_FOUND, "Not Found"))
+            .ok_or_else(|| Box::new(error(StatusCode::NOT_FOUND, "Not Found")))
     }
 
     pub(crate) fn state_dir(&self) -> PathBuf {
@@ -238,7 +232,6 @@ async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         == Some(&format!("Bearer {TOKEN}"));
     let fault = {
         let mut s = fake.state.lock().unwrap();
-        s.calls.push((req.method().to_string(), path.clone()));
         let at = s
             .faults
             .iter()
@@ -272,7 +265,7 @@ async fn repo_info(State(fake): State<Fake>, Path((owner, repo)): RepoPath) -> R
             "private": true,
         }))
         .into_response(),
-        Err(e) => e,
+        Err(e) => *e,
     }
 }
 
@@ -282,7 +275,7 @@ async fn get_ref(
 ) -> Response {
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(branch) = name.strip_prefix("heads/") else {
         return error(StatusCode::NOT_FOUND, "Not Found");
@@ -311,7 +304,7 @@ async fn create_ref(
 ) -> Response {
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(branch) = body.name.strip_prefix("refs/heads/") else {
         return error(
@@ -346,7 +339,7 @@ async fn update_ref(
 ) -> Response {
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(branch) = name.strip_prefix("heads/") else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "Reference does not exist");
@@ -382,7 +375,7 @@ async fn get_commit(
 ) -> Response {
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     if git.object_type(&sha).await.as_deref() != Some("commit") {
         return error(StatusCode::NOT_FOUND, "Not Found");
@@ -418,7 +411,7 @@ async fn create_tree(
 ) -> Response {
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     if git.object_type(&body.base_tree).await.as_deref() != Some("tree") {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "base_tree is not a tree");
@@ -454,7 +447,7 @@ async fn create_commit(
 ) -> Response {
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let parents: Vec<&str> = body.parents.iter().map(String::as_str).collect();
     let sha = git.commit_tree(&body.tree, &parents, &body.message).await;
@@ -478,7 +471,7 @@ async fn get_blob(
     use base64::Engine as _;
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     match git.blob_bytes(&sha).await {
         Some(bytes) => Json(json!({
@@ -505,7 +498,7 @@ async fn contents(
     use base64::Engine as _;
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let rev = q.rev.unwrap_or_else(|| "main".into());
     let Some(commit) = git.resolve(&rev).await else {

@@ -104,7 +104,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Response {
     if let Err(e) = fake.git_of(&owner, &repo) {
-        return e;
+        return *e;
     }
     let pulls = fake.state.lock().unwrap().repos[&format!("{owner}/{repo}")]
         .pulls
@@ -142,7 +142,7 @@ async fn open(
 ) -> Response {
     let git = match fake.git_of(&owner, &repo) {
         Ok(g) => g,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let (Some(head), Some(base)) = (git.head(&body.head).await, git.head(&body.base).await) else {
         return error(

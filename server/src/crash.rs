@@ -1,0 +1,26 @@
+//! Crash points for the crash tests: with `TFPILOT_CRASH_AT=<point>` the
+//! process aborts right after the step named `<point>` took effect and
+//! before tfpilot recorded it — the worst moment to die. Unset (always, in
+//! normal operation) a point costs one comparison.
+//!
+//! Points, in the order a request meets them: `request.branch`,
+//! `request.commit`, `request.pr`, `run.plan.dispatched`,
+//! `run.plan.finished`, `merge.merged`, `run.apply.dispatched`,
+//! `run.apply.finished`, `cleanup.branch`, `cleanup.commit`, `cleanup.pr`,
+//! `cleanup.merged`, `run.destroy.dispatched`, `run.destroy.finished`.
+
+use std::sync::OnceLock;
+
+/// Aborts the process if `TFPILOT_CRASH_AT` names this point.
+pub fn point(name: &str) {
+    static AT: OnceLock<Option<String>> = OnceLock::new();
+    let at = AT.get_or_init(|| {
+        std::env::var("TFPILOT_CRASH_AT")
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
+    if at.as_deref() == Some(name) {
+        eprintln!("tfpilot: crash point {name} reached; aborting (TFPILOT_CRASH_AT)");
+        std::process::abort();
+    }
+}
