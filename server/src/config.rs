@@ -121,6 +121,9 @@ pub struct Config {
     /// GitHub and Actions instead of local repos and terraform
     /// (`TFPILOT_GITHUB_TOKEN` or `TFPILOT_GITHUB_APP_*`).
     pub github: Option<crate::github::GitHubSettings>,
+    /// Terraform state of the local runner in S3 (`TFPILOT_STATE_BUCKET`,
+    /// with the `TFPILOT_S3_*` endpoint settings) instead of the data dir.
+    pub state_bucket: Option<(String, crate::store::s3::S3Settings)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -217,8 +220,13 @@ impl Config {
         };
         let github = github_config(&env)?;
         check_repos(&projects, github.is_some())?;
+        let state_bucket = match env("TFPILOT_STATE_BUCKET").filter(|s| !s.is_empty()) {
+            Some(bucket) => Some((bucket, s3_settings(&env)?)),
+            None => None,
+        };
         Ok(Config {
             github,
+            state_bucket,
             store: store_config(&env)?,
             index_refresh: seconds("TFPILOT_INDEX_REFRESH_SECS", 10)?,
             index_snapshot: seconds("TFPILOT_INDEX_SNAPSHOT_SECS", 60)?,
@@ -268,15 +276,32 @@ fn store_config(env: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, Co
             });
         }
     };
-    let flag = |var: &'static str, default: bool| -> Result<bool, ConfigError> {
-        match env(var) {
-            None => Ok(default),
-            Some(v) => parse_bool(&v).ok_or_else(|| ConfigError::Env {
-                var,
-                message: format!("`{v}` is not a boolean (true or false)"),
-            }),
-        }
-    };
+    Ok(StoreConfig::S3 {
+        requests_bucket,
+        chat_logs_bucket,
+        requests_sse: flag(env, "TFPILOT_REQUESTS_SSE", true)?,
+        settings: s3_settings(env)?,
+    })
+}
+
+fn flag(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match env(var) {
+        None => Ok(default),
+        Some(v) => parse_bool(&v).ok_or_else(|| ConfigError::Env {
+            var,
+            message: format!("`{v}` is not a boolean (true or false)"),
+        }),
+    }
+}
+
+/// Endpoint, path style and region of S3 (`TFPILOT_S3_*`).
+fn s3_settings(
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::store::s3::S3Settings, ConfigError> {
     let endpoint = env("TFPILOT_S3_ENDPOINT").filter(|s| !s.is_empty());
     if let Some(e) = &endpoint
         && !(e.starts_with("http://") || e.starts_with("https://"))
@@ -286,17 +311,11 @@ fn store_config(env: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, Co
             message: format!("`{e}` must be an http:// or https:// URL"),
         });
     }
-    let settings = crate::store::s3::S3Settings {
-        path_style: flag("TFPILOT_S3_PATH_STYLE", endpoint.is_some())?,
+    Ok(crate::store::s3::S3Settings {
+        path_style: flag(env, "TFPILOT_S3_PATH_STYLE", endpoint.is_some())?,
         endpoint,
         region: env("TFPILOT_S3_REGION"),
         ..Default::default()
-    };
-    Ok(StoreConfig::S3 {
-        requests_bucket,
-        chat_logs_bucket,
-        requests_sse: flag("TFPILOT_REQUESTS_SSE", true)?,
-        settings,
     })
 }
 

@@ -158,7 +158,8 @@ async fn local_ports(
             config.run_timeout,
             Some(done_tx.clone()),
         )
-        .with_terraform(&config.terraform),
+        .with_terraform(&config.terraform)
+        .with_s3_state(config.state_bucket.clone()),
     );
     let resumed = local
         .recover()

@@ -370,6 +370,23 @@ impl Executor for ActionsExecutor {
         Ok(self.info(spec, Some(&run), summary))
     }
 
+    async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {
+        let run = self
+            .find(spec)
+            .await?
+            .ok_or_else(|| ExecError::NotFound(format!("run {}", run_name(spec))))?;
+        let status = run.status.as_deref().unwrap_or("queued");
+        if status == "completed"
+            && let Ok(plan) = self.fetch_plan(spec, &run).await
+        {
+            return Ok(plan.log);
+        }
+        Ok(format!(
+            "The run is {status} on GitHub Actions; its full log is at {}\n",
+            run.html_url
+        ))
+    }
+
     async fn plan_output(&self, spec: &RunSpec) -> Result<PlanOutput, ExecError> {
         let run = self
             .find(spec)

@@ -9,6 +9,7 @@
 use super::plan::{PlanOutput, parse_show_json};
 use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
 use crate::git::local::LocalGit;
+use crate::store::s3::S3Settings;
 use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use app::domain::request::{Conclusion, RunStatus};
 use async_trait::async_trait;
@@ -29,6 +30,7 @@ pub struct LocalExecutor {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     completed: Option<UnboundedSender<RunInfo>>,
     terraform: PathBuf,
+    s3_state: Option<(String, S3Settings)>,
 }
 
 fn record_key(run_id: &str) -> String {
@@ -57,7 +59,59 @@ impl LocalExecutor {
             locks: Mutex::new(HashMap::new()),
             completed,
             terraform: PathBuf::from("terraform"),
+            s3_state: None,
         }
+    }
+
+    /// Keeps the state in S3 (`<bucket>/<project>/<env>/terraform.tfstate`,
+    /// locked with `use_lockfile`) instead of under the data dir.
+    pub fn with_s3_state(mut self, state: Option<(String, S3Settings)>) -> Self {
+        self.s3_state = state;
+        self
+    }
+
+    /// The `-backend-config` of a run, after preparing `env_dir` for it.
+    async fn backend(&self, spec: &RunSpec, env_dir: &Path) -> Result<String, String> {
+        let Some((bucket, s3)) = &self.s3_state else {
+            let state = self.state_path(spec);
+            if let Some(parent) = state.parent() {
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok(format!("-backend-config=path={}", state.display()));
+        };
+        // An override file replaces the checkout's backend block.
+        let write = |name: &str, text: String| {
+            let path = env_dir.join(name);
+            async move {
+                tokio::fs::write(&path, text)
+                    .await
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            }
+        };
+        write(
+            "tfpilot_backend_override.tf",
+            "terraform {\n  backend \"s3\" {}\n}\n".into(),
+        )
+        .await?;
+        let lit = app::domain::hcl::encode_str;
+        let key = format!("{}/{}/terraform.tfstate", spec.project, spec.environment);
+        let mut conf = format!(
+            "bucket = {}\nkey = {}\nregion = {}\nuse_lockfile = true\n",
+            lit(bucket),
+            lit(&key),
+            lit(s3.region.as_deref().unwrap_or("us-east-1")),
+        );
+        if let Some(endpoint) = &s3.endpoint {
+            conf.push_str(&format!(
+                "endpoints = {{ s3 = {} }}\nuse_path_style = {}\nskip_credentials_validation = true\nskip_requesting_account_id = true\nskip_metadata_api_check = true\nskip_region_validation = true\n",
+                lit(endpoint),
+                s3.path_style
+            ));
+        }
+        write("tfpilot.s3.tfbackend", conf).await?;
+        Ok("-backend-config=tfpilot.s3.tfbackend".into())
     }
 
     /// Uses this `terraform` binary (a name on the PATH or a path).
@@ -181,14 +235,8 @@ impl LocalExecutor {
             .await
             .map_err(|e| format!("cannot check out {}: {e}", spec.sha))?;
         let env_dir = checkout.join("envs").join(spec.environment.as_str());
-        let state = self.state_path(spec);
-        if let Some(parent) = state.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
+        let backend = self.backend(spec, &env_dir).await?;
         let log = run_dir.join("log.txt");
-        let backend = format!("-backend-config=path={}", state.display());
         self.tf(
             &env_dir,
             &log,
@@ -252,20 +300,80 @@ impl LocalExecutor {
         if std::env::var_os("TF_CLI_CONFIG_FILE").is_none() {
             cmd.env("TF_CLI_CONFIG_FILE", "/dev/null");
         }
+        if let Some((
+            _,
+            S3Settings {
+                credentials: Some((id, secret)),
+                ..
+            },
+        )) = &self.s3_state
+        {
+            cmd.env("AWS_ACCESS_KEY_ID", id)
+                .env("AWS_SECRET_ACCESS_KEY", secret);
+        }
         cmd
     }
 
-    /// Runs terraform, appending its output to `log`.
+    /// Runs terraform, streaming its output into `log` as it comes (the
+    /// log endpoint shows a run in progress).
     async fn tf(&self, dir: &Path, log: &Path, args: &[&str]) -> Result<(), String> {
-        let out = self.run(dir, args).await?;
-        let mut text = format!("$ terraform {}\n", args.join(" "));
-        text.push_str(&String::from_utf8_lossy(&out.stdout));
-        text.push_str(&String::from_utf8_lossy(&out.stderr));
-        append(log, &text).await;
-        if out.status.success() {
+        use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
+        append(log, &format!("$ terraform {}\n", args.join(" "))).await;
+        let mut cmd = self.command(dir, args).await;
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                "terraform is not on the PATH of the tfpilot server; install it to run plans"
+                    .to_owned()
+            }
+            _ => format!("cannot run terraform: {e}"),
+        })?;
+        let file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+        let file = Arc::new(tokio::sync::Mutex::new(file));
+        // Copies a pipe into the log chunk by chunk; keeps stderr for the error.
+        async fn pump(
+            mut pipe: impl AsyncRead + Unpin,
+            file: Arc<tokio::sync::Mutex<tokio::fs::File>>,
+            keep: bool,
+        ) -> Vec<u8> {
+            let (mut kept, mut buf) = (Vec::new(), vec![0u8; 8192]);
+            while let Ok(n) = pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let _ = file.lock().await.write_all(&buf[..n]).await;
+                if keep {
+                    kept.extend_from_slice(&buf[..n]);
+                }
+            }
+            kept
+        }
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err("cannot read terraform's output".into());
+        };
+        let out = tokio::spawn(pump(stdout, file.clone(), false));
+        let err = tokio::spawn(pump(stderr, file, true));
+        let status = match tokio::time::timeout(self.timeout, child.wait()).await {
+            Ok(Ok(status)) => status,
+            Ok(Err(e)) => return Err(format!("cannot run terraform: {e}")),
+            Err(_) => {
+                let _ = child.kill().await;
+                let message = format!("terraform {} timed out after {:?}", args[0], self.timeout);
+                append(log, &format!("\n{message}\n")).await;
+                return Err(message);
+            }
+        };
+        let _ = out.await;
+        let stderr = err.await.unwrap_or_default();
+        if status.success() {
             Ok(())
         } else {
-            let last = String::from_utf8_lossy(&out.stderr)
+            let last = String::from_utf8_lossy(&stderr)
                 .lines()
                 .find(|l| l.contains("Error"))
                 .unwrap_or("see the run log")
@@ -367,6 +475,13 @@ impl Executor for SharedLocalExecutor {
             })?;
         serde_json::from_slice(&obj.bytes)
             .map_err(|e| unavailable(format!("run record {run_id} is unreadable: {e}")))
+    }
+
+    async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {
+        let run_id = spec.run_id();
+        tokio::fs::read_to_string(self.0.run_dir(&run_id).join("log.txt"))
+            .await
+            .map_err(|_| ExecError::NotFound(format!("no log yet for run {run_id}")))
     }
 
     async fn plan_output(&self, spec: &RunSpec) -> Result<PlanOutput, ExecError> {

@@ -112,4 +112,7 @@ pub trait Executor: Send + Sync + 'static {
 
     /// The plan of a completed run: text log and structured changes.
     async fn plan_output(&self, spec: &RunSpec) -> Result<PlanOutput, ExecError>;
+
+    /// The run's log so far (complete once the run is).
+    async fn log(&self, spec: &RunSpec) -> Result<String, ExecError>;
 }

@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests", get(requests::list).post(requests::create))
         .route("/requests/{id}", get(requests::get).patch(requests::update))
         .route("/requests/{id}/plan", get(requests::plan))
+        .route("/requests/{id}/log", get(requests::log))
         .route("/requests/{id}/{action}", post(requests::act))
         .route("/webhooks/github", post(webhooks::github))
         .fallback(api_not_found);

@@ -28,6 +28,7 @@ impl Modify for BearerAuth {
         requests::update,
         requests::act,
         requests::plan,
+        requests::log,
         super::webhooks::github,
         super::modules::list
     ),

@@ -3,6 +3,7 @@
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
+use crate::exec::RunKind;
 use crate::service::index::{IndexEntry, Query};
 use crate::service::requests::{NewRequest, RequestView};
 use app::domain::ids::RequestId;
@@ -246,6 +247,61 @@ pub async fn update(
     let id = parse_id(&id)?;
     let stored = state.flow.update(&actor, &id, &body.config).await?;
     Ok(Json(state.requests.view(&actor, stored)))
+}
+
+/// Which run's log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LogQuery {
+    /// `plan` (default), `apply` or `destroy`.
+    pub kind: Option<String>,
+}
+
+/// The log of the newest attempt of a run kind, as text; a run in progress
+/// shows what it printed so far.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}/log",
+    params(("id" = String, Path, description = "Request id"), LogQuery),
+    responses(
+        (status = 200, description = "The log (text/plain)", body = String),
+        (status = 400, description = "Unknown kind", body = ErrorBody),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 404, description = "No such request, or no run of that kind yet", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn log(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    QueryParams(query): QueryParams<LogQuery>,
+) -> Result<([(axum::http::header::HeaderName, &'static str); 1], String), ApiError> {
+    let kind = match query.kind.as_deref().unwrap_or("plan") {
+        "plan" => RunKind::Plan,
+        "apply" => RunKind::Apply,
+        "destroy" => RunKind::Destroy,
+        other => {
+            return Err(ApiError::BadRequest {
+                message: format!("kind must be plan, apply or destroy, not `{other}`"),
+                field: Some("kind".into()),
+            });
+        }
+    };
+    let view = state.requests.get(&actor, &id).await?;
+    let log = state
+        .flow
+        .run_log(&view.request, kind)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("request {id} has no {} run yet", kind.as_str()))
+        })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        log,
+    ))
 }
 
 /// The structured plan of the current plan attempt (no values).

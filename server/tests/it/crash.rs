@@ -9,7 +9,6 @@ use crate::flow::HAND_WRITTEN;
 use crate::support::root;
 use app::domain::policy::Role;
 use serde_json::{Value, json};
-use server::store::ObjectStore as _;
 use server::store::fs::FsStore;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
@@ -275,7 +274,7 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
             "one {kind} attempt: {request:#}"
         );
     }
-    assert!(store.get(&format!("history/{id}.json")).await.is_ok());
+    crate::flow::wait_archived(store.as_ref(), &id).await;
 
     // Nothing twice: one run record per attempt, two PRs, and main holds
     // exactly the request commit, its merge, the cleanup commit and its merge.

@@ -7,7 +7,6 @@ use app::domain::policy::Role;
 use serde_json::{Value, json};
 use server::git::local::{LocalGit, MAIN};
 use server::git::{FileChange, GitHost};
-use server::store::ObjectStore as _;
 use std::time::{Duration, Instant};
 
 pub const HAND_WRITTEN: &str = "# Hand-written infrastructure: tfpilot must not touch a byte of it.\nlocals {\n  team = \"platform\"   # odd spacing kept\n}\n";
@@ -36,6 +35,18 @@ pub async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) -> Value
             "timed out waiting for {want}: {view:#}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the request moved from `requests/` to `history/` (the
+/// status reads `destroyed` a moment before the archive lands).
+pub async fn wait_archived(store: &dyn server::store::ObjectStore, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.get(&format!("history/{id}.json")).await.is_err()
+        || store.get(&format!("requests/{id}.json")).await.is_ok()
+    {
+        assert!(Instant::now() < deadline, "request {id} was never archived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -108,6 +119,34 @@ async fn a_bucket_goes_from_request_to_destroyed() {
             .contains(&format!("module.s3-bucket_{id}"))
     );
 
+    let log = app
+        .get_as(&alice, &format!("/api/v1/requests/{id}/log?kind=plan"))
+        .await;
+    assert_eq!(log.status(), 200);
+    assert!(
+        log.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let log = log.text().await.unwrap();
+    assert!(
+        log.contains("$ terraform plan") && log.contains("1 to add"),
+        "{log}"
+    );
+    let bad = app
+        .get_as(&alice, &format!("/api/v1/requests/{id}/log?kind=nope"))
+        .await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.json::<Value>().await.unwrap()["error"]["field"], "kind");
+    assert_eq!(
+        app.get_as(&alice, &format!("/api/v1/requests/{id}/log?kind=destroy"))
+            .await
+            .status(),
+        404,
+        "no destroy run yet"
+    );
+
     let refused = act(&app, &alice, &id, "approve").await;
     assert_eq!(refused.status(), 403);
     assert_eq!(
@@ -137,14 +176,7 @@ async fn a_bucket_goes_from_request_to_destroyed() {
     let archived = wait_for(&app, &alice, &id, "destroyed").await;
     assert_eq!(archived["request"]["cleanup_pr"]["state"], "merged");
     let store = app.requests_store();
-    assert!(
-        store.get(&format!("history/{id}.json")).await.is_ok(),
-        "archived to history/"
-    );
-    assert!(
-        store.get(&format!("requests/{id}.json")).await.is_err(),
-        "no longer live"
-    );
+    wait_archived(store.as_ref(), &id).await;
     let after = git
         .read_file(&project, MAIN, "envs/dev/tfpilot.s3.tf")
         .await

@@ -2,12 +2,11 @@
 //! executor talking to the stateful fake, which runs real terraform and
 //! sends signed webhooks back to the server.
 
-use crate::flow::{HAND_WRITTEN, act, status_of, wait_for};
+use crate::flow::{HAND_WRITTEN, act, status_of, wait_archived, wait_for};
 use crate::support::TestApp;
 use crate::support::github::{Fake, SECRET, TOKEN};
 use app::domain::policy::Role;
 use serde_json::{Value, json};
-use server::store::ObjectStore as _;
 
 const REPO: &str = "acme/infra";
 
@@ -87,6 +86,17 @@ async fn a_bucket_goes_from_request_to_destroyed_through_github_and_actions() {
     assert_eq!(plan["summary"]["add"], 1, "{plan:#}");
     assert!(plan["log"].as_str().unwrap().contains("Plan: 1 to add"));
 
+    let log = app
+        .get_as(&alice, &format!("/api/v1/requests/{id}/log"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        log.contains("Plan: 1 to add"),
+        "the artifact's plan.txt: {log}"
+    );
+
     assert_eq!(act(&app, &bob, &id, "approve").await.status(), 202);
     assert_eq!(act(&app, &bob, &id, "merge").await.status(), 202);
     assert_eq!(status_of(&app, &bob, &id).await["status"], "merged");
@@ -103,12 +113,7 @@ async fn a_bucket_goes_from_request_to_destroyed_through_github_and_actions() {
     assert_eq!(act(&app, &alice, &id, "destroy").await.status(), 202);
     let archived = wait_for(&app, &alice, &id, "destroyed").await;
     assert_eq!(archived["request"]["cleanup_pr"]["state"], "merged");
-    assert!(
-        app.requests_store()
-            .get(&format!("history/{id}.json"))
-            .await
-            .is_ok()
-    );
+    wait_archived(app.requests_store().as_ref(), &id).await;
     let main = git.blob_bytes("main:envs/dev/tfpilot.s3.tf").await.unwrap();
     assert_eq!(
         String::from_utf8(main).unwrap(),

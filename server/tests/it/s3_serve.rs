@@ -33,6 +33,7 @@ async fn serve_stores_requests_in_the_s3_bucket() {
     let client = s3::moto_client().await;
     let requests_bucket = s3::fresh_bucket(&client, "serve-requests").await;
     let chat_bucket = s3::fresh_bucket(&client, "serve-chat").await;
+    let state_bucket = s3::fresh_bucket(&client, "serve-state").await;
     let data = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -42,6 +43,7 @@ async fn serve_stores_requests_in_the_s3_bucket() {
     let envs: Vec<(String, String)> = [
         ("TFPILOT_REQUESTS_BUCKET", requests_bucket.clone()),
         ("TFPILOT_CHAT_LOGS_BUCKET", chat_bucket),
+        ("TFPILOT_STATE_BUCKET", state_bucket.clone()),
         ("TFPILOT_S3_ENDPOINT", s3::endpoint()),
         ("TFPILOT_BIND", format!("127.0.0.1:{port}")),
         ("TFPILOT_DATA_DIR", data.path().display().to_string()),
@@ -82,6 +84,19 @@ async fn serve_stores_requests_in_the_s3_bucket() {
     );
     let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("tfp_"), "the token is printed: {token}");
+    assert!(
+        tfpilot(&envs)
+            .args(["users", "add", "bob", "--role", "approver"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let bob = tfpilot(&envs)
+        .args(["tokens", "create", "--user", "bob"])
+        .output()
+        .unwrap();
+    let bob = String::from_utf8(bob.stdout).unwrap().trim().to_owned();
     let missing = tfpilot(&envs)
         .args(["tokens", "create", "--user", "nobody"])
         .output()
@@ -148,4 +163,81 @@ async fn serve_stores_requests_in_the_s3_bucket() {
     let doc: Value =
         serde_json::from_slice(&object.body.collect().await.unwrap().into_bytes()).unwrap();
     assert_eq!(doc["created_by"], "alice");
+
+    // The local runner keeps its state in the state bucket, locked with
+    // `use_lockfile`.
+    let body = json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket", "config": {"name": "state-in-s3"}});
+    let res = http
+        .post(format!("{base}/api/v1/requests"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let status = |want: &'static str| {
+        let (http, base, bob, id) = (http.clone(), base.clone(), bob.clone(), id.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            loop {
+                let view: Value = http
+                    .get(format!("{base}/api/v1/requests/{id}"))
+                    .bearer_auth(&bob)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if view["status"] == want {
+                    return;
+                }
+                assert!(view["status"] != "failed", "{view:#}");
+                assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    status("plan_ready").await;
+    for action in ["approve", "merge", "apply"] {
+        let res = http
+            .post(format!("{base}/api/v1/requests/{id}/{action}"))
+            .bearer_auth(&bob)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202, "{action}");
+    }
+    status("applied").await;
+    let state = client
+        .get_object()
+        .bucket(&state_bucket)
+        .key("sandbox/dev/terraform.tfstate")
+        .send()
+        .await
+        .expect("the state is in the state bucket");
+    let state = state.body.collect().await.unwrap().into_bytes();
+    assert!(
+        String::from_utf8_lossy(&state).contains(&format!("module.s3-bucket_{id}")),
+        "the applied resource is in the S3 state"
+    );
+    let keys: Vec<String> = client
+        .list_objects_v2()
+        .bucket(&state_bucket)
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        keys,
+        ["sandbox/dev/terraform.tfstate"],
+        "the lock file is released"
+    );
 }

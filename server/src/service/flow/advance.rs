@@ -282,12 +282,7 @@ impl Flow {
     /// Dispatches the newest queued attempt of `kind`, or syncs it with the
     /// executor; a destroy that succeeded archives the request.
     async fn drive_run(&self, doc: &Request, kind: RunKind) -> Result<bool, FlowError> {
-        let history = match kind {
-            RunKind::Plan => &doc.runs.plan,
-            RunKind::Apply => &doc.runs.apply,
-            RunKind::Destroy => &doc.runs.destroy,
-        };
-        let latest = match history.latest() {
+        let latest = match super::history(doc, kind).latest() {
             Some(a) => a.clone(),
             None if kind == RunKind::Destroy => {
                 self.record(&doc.id, |next| {

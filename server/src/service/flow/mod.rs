@@ -135,6 +135,14 @@ fn queue_attempt(doc: &mut Request, kind: RunKind, actor: &str) -> Result<u32, F
     Ok(attempt)
 }
 
+fn history(doc: &Request, kind: RunKind) -> &RunHistory {
+    match kind {
+        RunKind::Plan => &doc.runs.plan,
+        RunKind::Apply => &doc.runs.apply,
+        RunKind::Destroy => &doc.runs.destroy,
+    }
+}
+
 fn history_mut(doc: &mut Request, kind: RunKind) -> &mut RunHistory {
     match kind {
         RunKind::Plan => &mut doc.runs.plan,
@@ -457,6 +465,22 @@ impl Flow {
                 Some(c) => cursor = Some(c),
                 None => return n,
             }
+        }
+    }
+
+    /// The log of the newest attempt of `kind`, if there is one.
+    pub async fn run_log(
+        &self,
+        doc: &Request,
+        kind: RunKind,
+    ) -> Result<Option<String>, crate::exec::ExecError> {
+        let Some(attempt) = history(doc, kind).latest() else {
+            return Ok(None);
+        };
+        match self.exec.log(&Self::spec(doc, kind, attempt)).await {
+            Ok(log) => Ok(Some(log)),
+            Err(crate::exec::ExecError::NotFound(_)) => Ok(Some(String::new())),
+            Err(e) => Err(e),
         }
     }
 

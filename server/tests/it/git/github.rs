@@ -112,6 +112,61 @@ async fn bad_credentials_are_named() {
     assert!(missing.ensure_repo(&sandbox()).await.is_ok());
 }
 
+/// An RSA key pair as GitHub hands them out: (private PKCS#1 PEM, public PEM).
+fn app_key(dir: &std::path::Path) -> (String, String) {
+    let private = dir.join("app.pem");
+    let ok = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&private)
+        .arg("2048")
+        .output()
+        .unwrap()
+        .status
+        .success();
+    assert!(ok, "openssl genrsa");
+    let public = std::process::Command::new("openssl")
+        .args(["rsa", "-pubout", "-in"])
+        .arg(&private)
+        .output()
+        .unwrap();
+    assert!(public.status.success());
+    (
+        std::fs::read_to_string(&private).unwrap(),
+        String::from_utf8(public.stdout).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_github_app_authenticates_with_installation_tokens() {
+    let fake = fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = app_key(dir.path());
+    fake.enable_app(77, 99, public);
+    let app = |app_id, installation_id| {
+        let client = GitHubClient::new(&GitHubSettings {
+            api_url: fake.api_url(),
+            auth: GitHubAuth::App {
+                app_id,
+                installation_id,
+                private_key: server::config::SecretString::new(private.clone()),
+            },
+            max_wait: Duration::from_secs(1),
+        })
+        .unwrap();
+        server::git::github::GitHubHost::new(client, [(sandbox(), "acme/infra".to_owned())])
+            .unwrap()
+    };
+    let host = app(77, 99);
+    host.ensure_repo(&sandbox()).await.unwrap();
+    host.branch_head(&sandbox(), MAIN).await.unwrap().unwrap();
+    assert_eq!(fake.minted(), 1, "one installation token, reused");
+    let wrong = app(78, 99).ensure_repo(&sandbox()).await.unwrap_err();
+    assert!(
+        matches!(&wrong, GitError::Unavailable(_)),
+        "another app's JWT is refused: {wrong:?}"
+    );
+}
+
 fn spec(kind: RunKind, sha: &str, attempt: u32) -> RunSpec {
     RunSpec {
         project: sandbox(),

@@ -51,6 +51,10 @@ pub struct FakeState {
     pub drop_webhooks: bool,
     /// (event, action, delivered)
     pub deliveries: Vec<(String, String, bool)>,
+    /// A GitHub App: (app id, installation id, public key PEM).
+    pub app: Option<(u64, u64, String)>,
+    /// Installation tokens minted for the app.
+    pub minted: Vec<String>,
 }
 
 pub struct RepoState {
@@ -89,6 +93,10 @@ impl Fake {
             .route("/repos/{owner}/{repo}/git/trees", post(create_tree))
             .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(get_blob))
             .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
+            .route(
+                "/app/installations/{id}/access_tokens",
+                post(installation_token),
+            )
             .layer(axum::middleware::from_fn_with_state(fake.clone(), gate));
         let app = Router::new()
             .nest("/api/v3", api)
@@ -134,6 +142,17 @@ impl Fake {
     /// Loses (true) or delivers (false) every webhook from now on.
     pub fn drop_webhooks(&self, drop: bool) {
         self.state.lock().unwrap().drop_webhooks = drop;
+    }
+
+    /// Accepts GitHub App `app_id` installed as `installation` whose key's
+    /// public half is `public_pem`.
+    pub fn enable_app(&self, app_id: u64, installation: u64, public_pem: String) {
+        self.state.lock().unwrap().app = Some((app_id, installation, public_pem));
+    }
+
+    /// Installation tokens minted so far.
+    pub fn minted(&self) -> usize {
+        self.state.lock().unwrap().minted.len()
     }
 
     /// Queues a fault for the next call whose path contains `path_contains`.
@@ -225,22 +244,28 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
 /// Authentication, the call log and queued faults.
 async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    let authorized = req
+    let bearer = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {TOKEN}"));
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    // The token endpoint checks the app's JWT itself.
+    let minting = path.starts_with("/app/");
     let fault = {
         let mut s = fake.state.lock().unwrap();
+        let authorized = minting || bearer == TOKEN || s.minted.contains(&bearer);
+        if !authorized {
+            drop(s);
+            return error(StatusCode::UNAUTHORIZED, "Bad credentials");
+        }
         let at = s
             .faults
             .iter()
             .position(|f| path.contains(&f.path_contains));
         at.and_then(|i| s.faults.remove(i))
     };
-    if !authorized {
-        return error(StatusCode::UNAUTHORIZED, "Bad credentials");
-    }
     if let Some(f) = fault {
         let mut res = error(
             StatusCode::from_u16(f.status).unwrap(),
@@ -253,6 +278,56 @@ async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         return res;
     }
     next.run(req).await
+}
+
+/// `POST /app/installations/{id}/access_tokens`: checks the app's RS256
+/// JWT (signature, issuer, expiry) and mints an installation token.
+async fn installation_token(
+    State(fake): State<Fake>,
+    Path(id): Path<u64>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use octocrab::jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+    let Some((app_id, installation, public_pem)) = fake.state.lock().unwrap().app.clone() else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let jwt = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    #[derive(Deserialize)]
+    struct Claims {
+        iss: Value,
+    }
+    let key = DecodingKey::from_rsa_pem(public_pem.as_bytes()).unwrap();
+    let claims = match decode::<Claims>(jwt, &key, &Validation::new(Algorithm::RS256)) {
+        Ok(data) => data.claims,
+        Err(_) => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "A JSON web token could not be decoded",
+            );
+        }
+    };
+    let iss = claims
+        .iss
+        .as_u64()
+        .or_else(|| claims.iss.as_str()?.parse().ok());
+    if iss != Some(app_id) || id != installation {
+        return error(StatusCode::UNAUTHORIZED, "Bad credentials");
+    }
+    let token = format!("ghs_{:016x}", fastrand::u64(..));
+    fake.state.lock().unwrap().minted.push(token.clone());
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "token": token,
+            "expires_at": "2099-01-01T00:00:00Z",
+            "permissions": { "contents": "write", "pull_requests": "write", "actions": "write" },
+        })),
+    )
+        .into_response()
 }
 
 type RepoPath = Path<(String, String)>;
