@@ -124,6 +124,36 @@ pub struct Config {
     /// Terraform state of the local runner in S3 (`TFPILOT_STATE_BUCKET`,
     /// with the `TFPILOT_S3_*` endpoint settings) instead of the data dir.
     pub state_bucket: Option<(String, crate::store::s3::S3Settings)>,
+    /// Browser sessions.
+    pub sessions: SessionConfig,
+}
+
+/// Browser sessions and their cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// The URL people open (`TFPILOT_PUBLIC_URL`; default `http://<bind>`):
+    /// the origin state-changing browser requests must come from.
+    pub public_url: String,
+    /// `Secure` on the cookie (`TFPILOT_COOKIE_SECURE`; default: the public
+    /// URL is https).
+    pub secure: bool,
+    /// A session ends after this long without a request (`TFPILOT_SESSION_IDLE_SECS`).
+    pub idle: Duration,
+    /// …and this long after login whatever happens (`TFPILOT_SESSION_MAX_SECS`).
+    pub absolute: Duration,
+}
+
+impl SessionConfig {
+    /// `scheme://host[:port]` of the public URL.
+    pub fn origin(&self) -> &str {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, r)| r);
+        let host_len = rest.find('/').unwrap_or(rest.len());
+        let scheme_len = self.public_url.len() - rest.len();
+        &self.public_url[..scheme_len + host_len]
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -224,7 +254,28 @@ impl Config {
             Some(bucket) => Some((bucket, s3_settings(&env)?)),
             None => None,
         };
+        let public_url = env("TFPILOT_PUBLIC_URL")
+            .filter(|s| !s.is_empty())
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{bind_text}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Env {
+                var: "TFPILOT_PUBLIC_URL",
+                message: format!("`{public_url}` must be an http:// or https:// URL"),
+            });
+        }
+        let sessions = SessionConfig {
+            secure: flag(
+                &env,
+                "TFPILOT_COOKIE_SECURE",
+                public_url.starts_with("https://"),
+            )?,
+            idle: seconds("TFPILOT_SESSION_IDLE_SECS", 8 * 3600)?,
+            absolute: seconds("TFPILOT_SESSION_MAX_SECS", 24 * 3600)?,
+            public_url,
+        };
         Ok(Config {
+            sessions,
             github,
             state_bucket,
             store: store_config(&env)?,

@@ -29,6 +29,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Resolves when the server stops.
     pub handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The one-time link to create the first admin, while there is none.
+    pub setup_link: Option<String>,
 }
 
 /// Loads the registry, opens the stores, loads the index, and serves on
@@ -44,6 +46,24 @@ pub async fn start(
     let stores = store::open::open(&config)
         .await
         .context("cannot open the request store")?;
+    let setup_link = auth::setup::Setup::new(stores.requests.clone())
+        .issue_if_needed(&config.admins)
+        .await
+        .context("cannot check for an admin account")?
+        .map(|token| {
+            let base = if config.sessions.public_url.ends_with(":0") {
+                format!("http://{addr}")
+            } else {
+                config.sessions.public_url.clone()
+            };
+            format!("{base}/setup?token={token}")
+        });
+    if let Some(link) = &setup_link {
+        // Printed, not logged: the link is a one-time secret for the operator.
+        println!(
+            "\ntfpilot: there is no admin yet. Open this link within an hour to create one:\n\n    {link}\n"
+        );
+    }
     let index = Arc::new(Index::new(stores.requests.clone(), registry.clone()));
     let loaded = index
         .load()
@@ -68,9 +88,12 @@ pub async fn start(
         }
     });
     let handle = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         background.abort();
         reconciler.abort();
         if let Err(e) = index.save_snapshot().await {
@@ -78,7 +101,11 @@ pub async fn start(
         }
         served
     });
-    Ok(Running { addr, handle })
+    Ok(Running {
+        addr,
+        handle,
+        setup_link,
+    })
 }
 
 /// The request workflow on the configured ports: GitHub + Actions, or local

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 mod home;
+mod signin;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -44,11 +45,17 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <a href="/">"Catalogue"</a>
                 </nav>
+                <form method="post" action="/auth/logout" class="signout">
+                    <a href="/login">"Sign in"</a>
+                    <button type="submit" class="link">"Sign out"</button>
+                </form>
             </header>
             <Router>
                 <main id="main">
                     <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                         <Route path=StaticSegment("") view=home::HomePage/>
+                        <Route path=StaticSegment("login") view=signin::LoginPage/>
+                        <Route path=StaticSegment("setup") view=signin::SetupPage/>
                     </Routes>
                 </main>
             </Router>

@@ -5,6 +5,9 @@
 //! replica sees the same accounts. Passwords are argon2id hashes; tokens
 //! are random and stored only as SHA-256 hashes.
 
+pub mod limits;
+pub mod sessions;
+pub mod setup;
 pub mod tokens;
 pub mod users;
 

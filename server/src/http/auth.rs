@@ -1,53 +1,149 @@
-//! Who is calling: `Authorization: Bearer <token>` on `/api/v1/*`.
-//! (Browser sessions join with the auth work.)
+//! Who is calling: `Authorization: Bearer <token>` (machines, scripts), or
+//! the browser's session cookie. A state-changing request made with the
+//! cookie must prove it comes from tfpilot's own pages (CSRF): the
+//! `X-CSRF-Token` header of the session, or an `Origin` that is tfpilot's.
+//! Bearer requests are exempt (a browser never adds the header by itself).
 
 use super::AppState;
 use super::error::ApiError;
+use super::session::{CSRF, LOGIN, SINCE, unix_now};
 use crate::auth::TokenError;
 use app::domain::policy::{Actor, Role};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
+use tower_sessions::Session;
 
 /// The authenticated caller of an API request.
 pub struct Caller(pub Actor);
+
+fn role_of(state: &AppState, login: &str, stored: Role) -> Role {
+    let config = &state.config;
+    if config.admins.contains(login) {
+        Role::Admin
+    } else if config.approvers.contains(login) {
+        stored.max(Role::Approver)
+    } else {
+        stored
+    }
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("this endpoint needs `Authorization: Bearer <token>`; create a token with `tfpilot tokens create --user NAME`".into()))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-            })?;
-        let user = state
-            .tokens
-            .authenticate(token)
-            .await
-            .map_err(|e| match e {
-                TokenError::Store(e) => {
-                    ApiError::Unavailable(format!("cannot check the token: {e}"))
-                }
-                _ => ApiError::Unauthorized("the bearer token is invalid or revoked".into()),
-            })?;
-        let config = &state.config;
-        let mut role = user.role;
-        if config.approvers.contains(&user.login) {
-            role = role.max(Role::Approver);
+        match parts.headers.get(header::AUTHORIZATION) {
+            Some(header) => bearer(header, state).await,
+            None => cookie(parts, state).await,
         }
-        if config.admins.contains(&user.login) {
-            role = Role::Admin;
-        }
-        Ok(Caller(Actor {
-            login: user.login,
-            role,
-        }))
     }
+}
+
+async fn bearer(header: &axum::http::HeaderValue, state: &AppState) -> Result<Caller, ApiError> {
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+        })?;
+    let user = state
+        .tokens
+        .authenticate(token)
+        .await
+        .map_err(|e| match e {
+            TokenError::Store(e) => ApiError::Unavailable(format!("cannot check the token: {e}")),
+            _ => ApiError::Unauthorized("the bearer token is invalid or revoked".into()),
+        })?;
+    Ok(Caller(Actor {
+        role: role_of(state, &user.login, user.role),
+        login: user.login,
+    }))
+}
+
+const SIGN_IN: &str = "sign in at /login, or send `Authorization: Bearer <token>` (create one with `tfpilot tokens create --user NAME`)";
+
+async fn cookie(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::Unauthorized(SIGN_IN.into()))?;
+    let unavailable = |e: tower_sessions::session::Error| {
+        ApiError::Unavailable(format!("cannot read the session: {e}"))
+    };
+    let Some(login) = session.get::<String>(LOGIN).await.map_err(unavailable)? else {
+        return Err(ApiError::Unauthorized(SIGN_IN.into()));
+    };
+    let since: u64 = session.get(SINCE).await.map_err(unavailable)?.unwrap_or(0);
+    if unix_now().saturating_sub(since) > state.config.sessions.absolute.as_secs() {
+        let _ = session.flush().await;
+        return Err(ApiError::Unauthorized(
+            "the session has expired; sign in again".into(),
+        ));
+    }
+    if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let expected: Option<String> = session.get(CSRF).await.map_err(unavailable)?;
+        check_csrf(parts, state, expected.as_deref())?;
+    }
+    // Read the account every time: a disabled user or a changed role counts at once.
+    let user = state
+        .users
+        .get(&login)
+        .await
+        .ok()
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| {
+            ApiError::Unauthorized("this account no longer exists or is disabled".into())
+        })?;
+    Ok(Caller(Actor {
+        role: role_of(state, &user.login, user.role),
+        login: user.login,
+    }))
+}
+
+/// The CSRF header of the session, or a same-origin `Origin` (tfpilot's
+/// public URL, or the request's own host).
+fn check_csrf(parts: &Parts, state: &AppState, expected: Option<&str>) -> Result<(), ApiError> {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if let (Some(sent), Some(expected)) = (header("x-csrf-token"), expected)
+        && constant_time_eq(sent.as_bytes(), expected.as_bytes())
+    {
+        return Ok(());
+    }
+    if let Some(origin) = header("origin") {
+        let public = state.config.sessions.origin();
+        let own_host = header("host").is_some_and(|host| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest == host)
+        });
+        if origin == public || own_host {
+            return Ok(());
+        }
+    }
+    Err(ApiError::Forbidden {
+        rule: "csrf".into(),
+        message: "cross-site request refused: send the X-CSRF-Token header from GET /api/v1/session, or make the request from tfpilot's own pages".into(),
+    })
+}
+
+/// For cookie-less form posts (sign-in, setup): an `Origin`, when the
+/// browser sends one, must be tfpilot's.
+pub(super) fn origin_allowed(headers: &axum::http::HeaderMap, state: &AppState) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match header("origin") {
+        None => true,
+        Some(origin) => {
+            origin == state.config.sessions.origin()
+                || header("host").is_some_and(|host| {
+                    origin
+                        .split_once("://")
+                        .is_some_and(|(_, rest)| rest == host)
+                })
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -44,6 +44,14 @@ pub enum ApiError {
     /// 422: the inputs break the module's rules (every field error).
     #[error("the config is invalid: {}", summary(.0))]
     Unprocessable(Vec<FieldError>),
+    /// 429: too many attempts; try again after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        /// Why.
+        message: String,
+        /// Seconds until another attempt is accepted.
+        retry_after: u64,
+    },
     /// 503: a dependency is down.
     #[error("{0}")]
     Unavailable(String),
@@ -71,7 +79,7 @@ pub struct ErrorBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable code: bad_request, unauthorized, forbidden, not_found,
-    /// conflict, unprocessable, unavailable, internal.
+    /// conflict, unprocessable, too_many_requests, unavailable, internal.
     pub code: &'static str,
     /// A sentence a person can act on.
     pub message: String,
@@ -90,6 +98,10 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let message = self.to_string();
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let (status, code, field, rule, fields) = match self {
             Self::BadRequest { field, .. } => {
                 (StatusCode::BAD_REQUEST, "bad_request", field, None, None)
@@ -110,6 +122,13 @@ impl IntoResponse for ApiError {
                     Some(errors),
                 )
             }
+            Self::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                None,
+                None,
+                None,
+            ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -138,6 +157,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

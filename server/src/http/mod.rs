@@ -6,6 +6,7 @@ mod health;
 mod modules;
 pub mod openapi;
 mod requests;
+mod session;
 pub mod webhooks;
 
 use crate::auth::Tokens;
@@ -50,6 +51,14 @@ pub struct AppState {
     pub requests: Arc<RequestService>,
     /// The workflow.
     pub flow: Arc<Flow>,
+    /// Local users.
+    pub users: crate::auth::Users,
+    /// The audit log.
+    pub audit: AuditLog,
+    /// Failed sign-in counts.
+    pub limits: Arc<crate::auth::limits::LoginLimits>,
+    /// The first-admin setup.
+    pub setup: crate::auth::setup::Setup,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -83,6 +92,10 @@ impl AppState {
         ));
         Self {
             leptos,
+            users: crate::auth::Users::new(stores.requests.clone()),
+            audit: AuditLog::new(stores.requests.clone()),
+            limits: Arc::new(crate::auth::limits::LoginLimits::default()),
+            setup: crate::auth::setup::Setup::new(stores.requests.clone()),
             tokens: Tokens::new(stores.requests.clone()),
             config,
             registry,
@@ -109,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/log", get(requests::log))
         .route("/requests/{id}/{action}", post(requests::act))
         .route("/webhooks/github", post(webhooks::github))
+        .route("/session", get(session::current))
         .fallback(api_not_found);
     let context = {
         let services = state.services.clone();
@@ -116,8 +130,15 @@ pub fn router(state: AppState) -> Router {
     };
     let pkg = ServeDir::new(state.config.site_root.join("pkg")).precompressed_gzip();
     let leptos = state.leptos.clone();
+    let sessions = session::layer(
+        &state.config.sessions,
+        crate::auth::sessions::StoreSessions::new(state.stores.requests.clone()),
+    );
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/auth/login", post(session::login))
+        .route("/auth/logout", post(session::logout))
+        .route("/auth/setup", post(session::setup))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api)
         .route(
@@ -132,5 +153,6 @@ pub fn router(state: AppState) -> Router {
             shell(leptos.clone())
         })
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions)
         .with_state(state)
 }

@@ -10,6 +10,7 @@ mod http;
 mod modules;
 mod requests_api;
 mod s3_serve;
+mod sessions;
 mod store;
 mod support;
 mod webhooks;

@@ -30,6 +30,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub data: tempfile::TempDir,
+    /// The first-admin link, while there is no admin.
+    pub setup_link: Option<String>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -69,8 +71,12 @@ impl TestApp {
         .expect("server starts");
         TestApp {
             addr: running.addr,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             data,
+            setup_link: running.setup_link,
             _stop: stop,
         }
     }

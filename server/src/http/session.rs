@@ -1,0 +1,308 @@
+//! Browser sign-in: `POST /auth/login` (local users), `POST /auth/logout`,
+//! `POST /auth/setup` (the first admin, from the one-time link) and
+//! `GET /api/v1/session` (who is signed in, and the CSRF token).
+//!
+//! Forms get redirects, JSON callers get JSON. Failures say the same thing
+//! for an unknown login and a wrong password, and are rate-limited per
+//! client address and per login.
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::users::verify_password;
+use crate::config::SessionConfig;
+use crate::store::journal::AuditRecord;
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+/// Session keys.
+pub const LOGIN: &str = "login";
+/// The CSRF token of the session.
+pub const CSRF: &str = "csrf";
+/// When the session signed in (unix seconds), for the absolute expiry.
+pub const SINCE: &str = "since";
+/// The cookie's name.
+pub const COOKIE: &str = "tfpilot_session";
+
+/// The session layer: store-backed, `HttpOnly`, `SameSite=Lax`, `Secure`
+/// per config, idle expiry.
+pub fn layer(
+    config: &SessionConfig,
+    store: crate::auth::sessions::StoreSessions,
+) -> SessionManagerLayer<crate::auth::sessions::StoreSessions> {
+    let idle = time::Duration::seconds(config.idle.as_secs().try_into().unwrap_or(i64::MAX));
+    SessionManagerLayer::new(store)
+        .with_name(COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+pub(super) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Login form or JSON.
+#[derive(Deserialize)]
+pub struct Credentials {
+    login: String,
+    password: String,
+    /// Where to go after a form login (a local path).
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// First-admin form or JSON.
+#[derive(Deserialize)]
+pub struct SetupForm {
+    token: String,
+    login: String,
+    password: String,
+}
+
+/// Whether the caller sent JSON (and wants JSON back).
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Reads a form or a JSON body.
+async fn body<T: serde::de::DeserializeOwned + Send + 'static>(
+    req: Request,
+    state: &AppState,
+) -> Result<(bool, T), ApiError> {
+    if !super::auth::origin_allowed(req.headers(), state) {
+        return Err(ApiError::Forbidden {
+            rule: "csrf".into(),
+            message: "cross-site sign-in refused: use tfpilot's own sign-in page".into(),
+        });
+    }
+    let json = wants_json(req.headers());
+    let bad = |e: String| ApiError::BadRequest {
+        message: e,
+        field: None,
+    };
+    if json {
+        let Json(v) = Json::<T>::from_request(req, state)
+            .await
+            .map_err(|e| bad(e.body_text()))?;
+        Ok((true, v))
+    } else {
+        let axum::Form(v) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(|e| bad(e.body_text()))?;
+        Ok((false, v))
+    }
+}
+
+/// A safe place to go after login: a local absolute path only.
+fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        _ => "/requests",
+    }
+}
+
+async fn audit(state: &AppState, actor: &str, action: &str, detail: String) {
+    let record = AuditRecord {
+        at: crate::auth::now(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        request: None,
+        before_version: None,
+        after_version: None,
+        detail,
+    };
+    if let Err(e) = state.audit.append(&record).await {
+        tracing::error!("cannot write the audit record {action}: {e}");
+    }
+}
+
+/// Starts a signed-in session for `login`: a new id (no fixation), a new
+/// CSRF token.
+async fn sign_in(session: &Session, login: &str) -> Result<String, ApiError> {
+    let fail = |e: tower_sessions::session::Error| {
+        ApiError::Unavailable(format!("cannot store the session: {e}"))
+    };
+    session.cycle_id().await.map_err(fail)?;
+    let csrf: String = crate::auth::random_bytes::<24>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    session.insert(LOGIN, login).await.map_err(fail)?;
+    session.insert(CSRF, &csrf).await.map_err(fail)?;
+    session.insert(SINCE, unix_now()).await.map_err(fail)?;
+    Ok(csrf)
+}
+
+const WRONG: &str = "the login or the password is wrong";
+
+/// `POST /auth/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (json, form) = body::<Credentials>(req, &state).await?;
+    let login = form.login.trim().to_owned();
+    let keys = [format!("ip:{}", peer.ip()), format!("login:{login}")];
+    if let Some(wait) = state.limits.blocked(&keys) {
+        audit(
+            &state,
+            &login,
+            "auth.login_blocked",
+            format!("from {}", peer.ip()),
+        )
+        .await;
+        return Err(ApiError::TooManyRequests {
+            message: format!("too many failed sign-ins; try again in {wait} seconds"),
+            retry_after: wait,
+        });
+    }
+    let user = state.users.get(&login).await.ok().filter(|u| !u.disabled);
+    let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(hash) => verify_password(&form.password, hash),
+        None => {
+            // Same work for an unknown login as for a wrong password.
+            verify_password(&form.password, dummy_hash());
+            false
+        }
+    };
+    if !ok {
+        state.limits.failed(&keys);
+        audit(
+            &state,
+            &login,
+            "auth.login_failed",
+            format!("from {}", peer.ip()),
+        )
+        .await;
+        if json {
+            return Err(ApiError::Unauthorized(WRONG.into()));
+        }
+        return Ok(Redirect::to("/login?error=1").into_response());
+    }
+    state.limits.succeeded(&keys[1]);
+    let csrf = sign_in(&session, &login).await?;
+    audit(&state, &login, "auth.login", format!("from {}", peer.ip())).await;
+    if json {
+        Ok(Json(json!({ "login": login, "csrf": csrf })).into_response())
+    } else {
+        Ok(Redirect::to(local_path(form.next.as_deref())).into_response())
+    }
+}
+
+/// An argon2id hash of a random password, checked when the login is unknown.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let random: String = crate::auth::random_bytes::<16>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        crate::auth::users::hash_password(&random).unwrap_or_default()
+    })
+}
+
+/// `POST /auth/logout`: the server-side session is deleted.
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let login: Option<String> = session.get(LOGIN).await.ok().flatten();
+    session
+        .flush()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("cannot end the session: {e}")))?;
+    if let Some(login) = login {
+        audit(&state, &login, "auth.logout", String::new()).await;
+    }
+    if wants_json(&headers)
+        || headers
+            .get(header::ACCEPT)
+            .is_some_and(|a| a == "application/json")
+    {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Ok(Redirect::to("/login").into_response())
+    }
+}
+
+/// `POST /auth/setup`: creates the first admin from the one-time link and
+/// signs them in.
+pub async fn setup(
+    State(state): State<AppState>,
+    session: Session,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (json, form) = body::<SetupForm>(req, &state).await?;
+    let login = form.login.trim().to_owned();
+    let user = state
+        .setup
+        .complete(&form.token, &login, &form.password)
+        .await
+        .map_err(|e| match e {
+            crate::auth::setup::SetupError::BadToken => ApiError::Forbidden {
+                rule: "setup.token".into(),
+                message: e.to_string(),
+            },
+            crate::auth::setup::SetupError::User(u) => ApiError::BadRequest {
+                field: Some(
+                    match u {
+                        crate::auth::UserError::WeakPassword => "password",
+                        _ => "login",
+                    }
+                    .into(),
+                ),
+                message: u.to_string(),
+            },
+            crate::auth::setup::SetupError::Store(s) => s.into(),
+        })?;
+    let csrf = sign_in(&session, &user.login).await?;
+    audit(
+        &state,
+        &user.login,
+        "auth.setup",
+        "first admin created".into(),
+    )
+    .await;
+    if json {
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({ "login": user.login, "csrf": csrf })),
+        )
+            .into_response())
+    } else {
+        Ok(Redirect::to("/requests").into_response())
+    }
+}
+
+/// `GET /api/v1/session`: the signed-in caller and the CSRF token to send
+/// as `X-CSRF-Token` on state-changing requests.
+pub async fn current(
+    super::auth::Caller(actor): super::auth::Caller,
+    session: Session,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let csrf: Option<String> = session.get(CSRF).await.ok().flatten();
+    Ok(Json(json!({
+        "login": actor.login,
+        "role": actor.role,
+        "csrf": csrf,
+    })))
+}
