@@ -31,14 +31,57 @@ pub async fn add_user(
     Ok(())
 }
 
-/// `tfpilot tokens create --user NAME`: prints the token once.
-pub async fn create_token(config: &Config, user: &str, name: &str) -> anyhow::Result<()> {
+/// `tfpilot tokens create --user NAME [--scope ROLE]`: prints the token once.
+pub async fn create_token(
+    config: &Config,
+    user: &str,
+    name: &str,
+    scope: Option<Role>,
+) -> anyhow::Result<()> {
     let stores = open(config).await?;
-    let (record, token) = Tokens::new(stores.requests).create(user, name).await?;
+    let (record, token) = Tokens::new(stores.requests)
+        .create_scoped(user, name, scope)
+        .await?;
     eprintln!(
         "token {} created for {}; it is shown only this once:",
         record.id, record.user
     );
     println!("{token}");
+    Ok(())
+}
+
+/// `tfpilot tokens list [--user NAME]`.
+pub async fn list_tokens(config: &Config, user: Option<&str>) -> anyhow::Result<()> {
+    let stores = open(config).await?;
+    let tokens = Tokens::new(stores.requests).list(user).await?;
+    println!(
+        "{:<14} {:<20} {:<16} {:<10} {:<26} STATUS",
+        "ID", "USER", "NAME", "SCOPE", "CREATED"
+    );
+    for t in tokens {
+        println!(
+            "{:<14} {:<20} {:<16} {:<10} {:<26} {}",
+            t.id,
+            t.user,
+            t.name,
+            t.scope.map_or("-", |s| s.as_str()),
+            t.created_at,
+            t.revoked_at
+                .map_or("active".to_owned(), |at| format!("revoked {at}"))
+        );
+    }
+    Ok(())
+}
+
+/// `tfpilot tokens revoke ID`.
+pub async fn revoke_token(config: &Config, id: &str) -> anyhow::Result<()> {
+    let stores = open(config).await?;
+    let record = Tokens::new(stores.requests).revoke(id).await?;
+    println!(
+        "token {} of {} revoked at {}",
+        record.id,
+        record.user,
+        record.revoked_at.unwrap_or_default()
+    );
     Ok(())
 }

@@ -63,6 +63,20 @@ enum TokensCommand {
         /// A label for the token.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// The most the token may do (viewer, requester, approver, admin).
+        #[arg(long, value_parser = parse_role)]
+        scope: Option<Role>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only this user's.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a token by id; it stops working at once.
+    Revoke {
+        /// The token id (the middle part of `tfp_<id>_<secret>`).
+        id: String,
     },
 }
 
@@ -115,9 +129,17 @@ fn main() -> ExitCode {
                     password_stdin,
                 },
         } => runtime.block_on(server::cli::add_user(&config, &name, role, password_stdin)),
-        Command::Tokens {
-            command: TokensCommand::Create { user, name },
-        } => runtime.block_on(server::cli::create_token(&config, &user, &name)),
+        Command::Tokens { command } => runtime.block_on(async {
+            match command {
+                TokensCommand::Create { user, name, scope } => {
+                    server::cli::create_token(&config, &user, &name, scope).await
+                }
+                TokensCommand::List { user } => {
+                    server::cli::list_tokens(&config, user.as_deref()).await
+                }
+                TokensCommand::Revoke { id } => server::cli::revoke_token(&config, &id).await,
+            }
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

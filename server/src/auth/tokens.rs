@@ -2,7 +2,9 @@
 //! of the secret under `tokens/<id>.json`.
 
 use super::{User, Users, random_bytes};
+use crate::store::list_all;
 use crate::store::{ObjectStore, Precondition, StoreError};
+use app::domain::policy::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -27,6 +29,10 @@ pub struct TokenRecord {
     /// Revocation time; a revoked token never authenticates.
     #[serde(default)]
     pub revoked_at: Option<String>,
+    /// The most the token may do, whatever its owner's role (a CI token of
+    /// an admin can be a requester token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Role>,
 }
 
 /// Why a token operation failed.
@@ -41,6 +47,9 @@ pub enum TokenError {
     /// The owner is not a user.
     #[error(transparent)]
     User(#[from] super::UserError),
+    /// No such token.
+    #[error("no token `{0}`")]
+    NotFound(String),
 }
 
 fn encode(bytes: &[u8]) -> String {
@@ -89,6 +98,16 @@ impl Tokens {
         login: &str,
         name: &str,
     ) -> Result<(TokenRecord, String), TokenError> {
+        self.create_scoped(login, name, None).await
+    }
+
+    /// Like [`Tokens::create`], capped at `scope`.
+    pub async fn create_scoped(
+        &self,
+        login: &str,
+        name: &str,
+        scope: Option<Role>,
+    ) -> Result<(TokenRecord, String), TokenError> {
         self.users.get(login).await?;
         loop {
             let id = encode(&random_bytes::<12>());
@@ -100,6 +119,7 @@ impl Tokens {
                 name: name.to_owned(),
                 created_at: super::now(),
                 revoked_at: None,
+                scope,
             };
             let bytes = serde_json::to_vec_pretty(&record).expect("serializes");
             match self
@@ -118,8 +138,76 @@ impl Tokens {
         }
     }
 
+    /// Every token (of `user` only, if given), newest first.
+    pub async fn list(&self, user: Option<&str>) -> Result<Vec<TokenRecord>, TokenError> {
+        let mut out = Vec::new();
+        for entry in list_all(self.store.as_ref(), "tokens/").await? {
+            let obj = self.store.get(&entry.key).await?;
+            if let Ok(record) = serde_json::from_slice::<TokenRecord>(&obj.bytes)
+                && user.is_none_or(|u| u == record.user)
+            {
+                out.push(record);
+            }
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(out)
+    }
+
+    /// One token's record.
+    pub async fn get(&self, id: &str) -> Result<TokenRecord, TokenError> {
+        if id.len() != 12 || !id.bytes().all(|b| ALPHABET.contains(&b)) {
+            return Err(TokenError::NotFound(id.to_owned()));
+        }
+        let obj = match self.store.get(&format!("tokens/{id}.json")).await {
+            Ok(obj) => obj,
+            Err(StoreError::NotFound(_)) => return Err(TokenError::NotFound(id.to_owned())),
+            Err(e) => return Err(e.into()),
+        };
+        serde_json::from_slice(&obj.bytes)
+            .map_err(|e| StoreError::Invalid(format!("tokens/{id}.json: {e}")).into())
+    }
+
+    /// Revokes a token: it stops working at once, on every replica (each
+    /// authentication reads the record). Revoking twice is a no-op.
+    pub async fn revoke(&self, id: &str) -> Result<TokenRecord, TokenError> {
+        let key = format!("tokens/{id}.json");
+        loop {
+            self.get(id).await?;
+            let obj = self.store.get(&key).await?;
+            let mut record: TokenRecord = serde_json::from_slice(&obj.bytes)
+                .map_err(|e| StoreError::Invalid(format!("{key}: {e}")))?;
+            if record.revoked_at.is_some() {
+                return Ok(record);
+            }
+            record.revoked_at = Some(super::now());
+            let bytes = serde_json::to_vec_pretty(&record).expect("serializes");
+            match self
+                .store
+                .put(&key, bytes.into(), Precondition::IfMatch(obj.etag))
+                .await
+            {
+                Ok(_) => return Ok(record),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The user a bearer token acts for, and the token's scope (the most
+    /// it may do).
+    pub async fn authenticate_scoped(
+        &self,
+        token: &str,
+    ) -> Result<(User, Option<Role>), TokenError> {
+        self.check(token).await
+    }
+
     /// The user a bearer token acts for.
     pub async fn authenticate(&self, token: &str) -> Result<User, TokenError> {
+        Ok(self.check(token).await?.0)
+    }
+
+    async fn check(&self, token: &str) -> Result<(User, Option<Role>), TokenError> {
         let (id, secret) = token
             .strip_prefix(PREFIX)
             .and_then(|rest| rest.split_once('_'))
@@ -150,6 +238,6 @@ impl Tokens {
         if user.disabled {
             return Err(TokenError::Invalid);
         }
-        Ok(user)
+        Ok((user, record.scope))
     }
 }

@@ -27,7 +27,7 @@ pub struct LocalExecutor {
     records: Arc<dyn ObjectStore>,
     dir: PathBuf,
     timeout: Duration,
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
     completed: Option<UnboundedSender<RunInfo>>,
     terraform: PathBuf,
     s3_state: Option<(String, S3Settings)>,
@@ -158,15 +158,26 @@ impl LocalExecutor {
         Ok(n)
     }
 
-    fn lock_for(&self, spec: &RunSpec) -> Arc<tokio::sync::Mutex<()>> {
-        let key = match spec.kind {
-            RunKind::Plan => format!("plan/{}", spec.request),
-            RunKind::Apply | RunKind::Destroy => {
-                format!("state/{}/{}", spec.project, spec.environment)
-            }
-        };
+    fn lock(&self, key: String) -> Arc<tokio::sync::RwLock<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.entry(key).or_default().clone()
+    }
+
+    /// Waits for the run's turn: one plan at a time per request; plans of an
+    /// environment side by side, but never beside its apply or destroy,
+    /// which run one at a time.
+    async fn turn(&self, spec: &RunSpec) -> Vec<Box<dyn std::any::Any + Send>> {
+        let state = self.lock(format!("state/{}/{}", spec.project, spec.environment));
+        match spec.kind {
+            RunKind::Plan => {
+                let own = self
+                    .lock(format!("plan/{}", spec.request))
+                    .write_owned()
+                    .await;
+                vec![Box::new(own), Box::new(state.read_owned().await)]
+            }
+            RunKind::Apply | RunKind::Destroy => vec![Box::new(state.write_owned().await)],
+        }
     }
 
     fn run_dir(&self, run_id: &str) -> PathBuf {
@@ -191,8 +202,7 @@ impl LocalExecutor {
     }
 
     async fn execute(self: Arc<Self>, mut info: RunInfo) {
-        let lock = self.lock_for(&info.spec);
-        let _serialized = lock.lock().await;
+        let _turn = self.turn(&info.spec).await;
         info.status = RunStatus::Running;
         if let Err(e) = self.save(&info).await {
             tracing::error!(run = %info.run_id, "cannot record the run: {e}");
@@ -252,7 +262,13 @@ impl LocalExecutor {
                         "plan",
                         "-input=false",
                         "-no-color",
-                        "-lock-timeout=120s",
+                        // A local state is guarded by `turn` (plans only read
+                        // it); a shared S3 state by its lock file.
+                        if self.s3_state.is_some() {
+                            "-lock-timeout=120s"
+                        } else {
+                            "-lock=false"
+                        },
                         "-out=tfplan",
                     ],
                 )

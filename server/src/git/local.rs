@@ -397,6 +397,110 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+impl LocalGit {
+    /// A commit on `branch` (head must be `parent`): `parent`'s tree with
+    /// `changes`, or with `base` a merge of `base` whose tree is `base`'s
+    /// with `changes`.
+    async fn commit_on(
+        &self,
+        project: &ProjectKey,
+        branch: &str,
+        parent: &str,
+        base: Option<&str>,
+        changes: &[FileChange],
+        message: &str,
+    ) -> Result<String, GitError> {
+        check_branch(branch)?;
+        let index_dir = tempfile::tempdir().map_err(|e| unavailable("temp dir", e))?;
+        let index = index_dir.path().join("index");
+        self.git_ok(
+            project,
+            &["read-tree", base.unwrap_or(parent)],
+            None,
+            Some(&index),
+        )
+        .await?;
+        for change in changes {
+            check_path(&change.path)?;
+            match &change.content {
+                Some(content) => {
+                    let blob = self
+                        .git_ok(
+                            project,
+                            &["hash-object", "-w", "--stdin"],
+                            Some(content.as_bytes()),
+                            None,
+                        )
+                        .await?;
+                    let info = format!("100644,{blob},{}", change.path);
+                    self.git_ok(
+                        project,
+                        &["update-index", "--add", "--cacheinfo", &info],
+                        None,
+                        Some(&index),
+                    )
+                    .await?;
+                }
+                None => {
+                    // Mode 0 removes the entry; works without a work tree.
+                    let line = format!("0 {ZERO}\t{}\n", change.path);
+                    let input = Some(line.as_bytes());
+                    self.git_ok(
+                        project,
+                        &["update-index", "--index-info"],
+                        input,
+                        Some(&index),
+                    )
+                    .await?;
+                }
+            }
+        }
+        let tree = self
+            .git_ok(project, &["write-tree"], None, Some(&index))
+            .await?;
+        let commit = self
+            .git_ok(
+                project,
+                &match base {
+                    Some(base) => vec![
+                        "commit-tree",
+                        &tree,
+                        "-p",
+                        parent,
+                        "-p",
+                        base,
+                        "-m",
+                        message,
+                    ],
+                    None => vec!["commit-tree", &tree, "-p", parent, "-m", message],
+                },
+                None,
+                None,
+            )
+            .await?;
+        let moved = self
+            .git(
+                project,
+                &[
+                    "update-ref",
+                    &format!("refs/heads/{branch}"),
+                    &commit,
+                    parent,
+                ],
+                None,
+                None,
+            )
+            .await?;
+        if moved.ok {
+            Ok(commit)
+        } else {
+            Err(GitError::Conflict(format!(
+                "branch {branch} moved past {parent}"
+            )))
+        }
+    }
+}
+
 #[async_trait]
 impl GitHost for LocalGit {
     async fn ensure_repo(&self, project: &ProjectKey) -> Result<String, GitError> {
@@ -481,77 +585,21 @@ impl GitHost for LocalGit {
         changes: &[FileChange],
         message: &str,
     ) -> Result<String, GitError> {
-        check_branch(branch)?;
-        let index_dir = tempfile::tempdir().map_err(|e| unavailable("temp dir", e))?;
-        let index = index_dir.path().join("index");
-        self.git_ok(project, &["read-tree", parent], None, Some(&index))
-            .await?;
-        for change in changes {
-            check_path(&change.path)?;
-            match &change.content {
-                Some(content) => {
-                    let blob = self
-                        .git_ok(
-                            project,
-                            &["hash-object", "-w", "--stdin"],
-                            Some(content.as_bytes()),
-                            None,
-                        )
-                        .await?;
-                    let info = format!("100644,{blob},{}", change.path);
-                    self.git_ok(
-                        project,
-                        &["update-index", "--add", "--cacheinfo", &info],
-                        None,
-                        Some(&index),
-                    )
-                    .await?;
-                }
-                None => {
-                    // Mode 0 removes the entry; works without a work tree.
-                    let line = format!("0 {ZERO}\t{}\n", change.path);
-                    let input = Some(line.as_bytes());
-                    self.git_ok(
-                        project,
-                        &["update-index", "--index-info"],
-                        input,
-                        Some(&index),
-                    )
-                    .await?;
-                }
-            }
-        }
-        let tree = self
-            .git_ok(project, &["write-tree"], None, Some(&index))
-            .await?;
-        let commit = self
-            .git_ok(
-                project,
-                &["commit-tree", &tree, "-p", parent, "-m", message],
-                None,
-                None,
-            )
-            .await?;
-        let moved = self
-            .git(
-                project,
-                &[
-                    "update-ref",
-                    &format!("refs/heads/{branch}"),
-                    &commit,
-                    parent,
-                ],
-                None,
-                None,
-            )
-            .await?;
-        if moved.ok {
-            Ok(commit)
-        } else {
-            Err(GitError::Conflict(format!(
-                "branch {branch} moved past {parent}"
-            )))
-        }
+        self.commit_on(project, branch, parent, None, changes, message)
+            .await
+    }
+
+    async fn commit_merge(
+        &self,
+        project: &ProjectKey,
+        branch: &str,
+        parent: &str,
+        base: &str,
+        changes: &[FileChange],
+        message: &str,
+    ) -> Result<String, GitError> {
+        self.commit_on(project, branch, parent, Some(base), changes, message)
+            .await
     }
 
     async fn open_pr(

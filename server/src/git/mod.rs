@@ -104,6 +104,22 @@ pub trait GitHost: Send + Sync + 'static {
         message: &str,
     ) -> Result<String, GitError>;
 
+    /// Brings `branch` (head must still be `parent`) up to date with
+    /// `base` (a commit of the base branch): a merge commit whose parents
+    /// are `parent` and `base` and whose tree is `base`'s with `changes`.
+    /// tfpilot uses it when its block no longer merges cleanly: it writes
+    /// the block again onto the current base instead of asking a person to
+    /// resolve a conflict.
+    async fn commit_merge(
+        &self,
+        project: &ProjectKey,
+        branch: &str,
+        parent: &str,
+        base: &str,
+        changes: &[FileChange],
+        message: &str,
+    ) -> Result<String, GitError>;
+
     /// Opens a PR from `head` into `base`, or returns the open PR of `head`.
     async fn open_pr(
         &self,

@@ -48,16 +48,17 @@ async fn bearer(header: &axum::http::HeaderValue, state: &AppState) -> Result<Ca
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
-    let user = state
+    let (user, scope) = state
         .tokens
-        .authenticate(token)
+        .authenticate_scoped(token)
         .await
         .map_err(|e| match e {
             TokenError::Store(e) => ApiError::Unavailable(format!("cannot check the token: {e}")),
             _ => ApiError::Unauthorized("the bearer token is invalid or revoked".into()),
         })?;
+    let role = role_of(state, &user.login, user.role);
     Ok(Caller(Actor {
-        role: role_of(state, &user.login, user.role),
+        role: scope.map_or(role, |s| s.min(role)),
         login: user.login,
     }))
 }

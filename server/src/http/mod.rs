@@ -7,6 +7,7 @@ mod modules;
 pub mod openapi;
 mod requests;
 mod session;
+mod tokens;
 pub mod webhooks;
 
 use crate::auth::Tokens;
@@ -118,11 +119,16 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .route("/requests", get(requests::list).post(requests::create))
         .route("/requests/{id}", get(requests::get).patch(requests::update))
-        .route("/requests/{id}/plan", get(requests::plan))
+        .route(
+            "/requests/{id}/plan",
+            get(requests::plan).post(requests::replan),
+        )
         .route("/requests/{id}/log", get(requests::log))
         .route("/requests/{id}/{action}", post(requests::act))
         .route("/webhooks/github", post(webhooks::github))
         .route("/session", get(session::current))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .fallback(api_not_found);
     let context = {
         let services = state.services.clone();

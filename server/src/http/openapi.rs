@@ -1,7 +1,7 @@
 //! `GET /api/v1/openapi.json`: the API described from the code.
 
 use super::error::ErrorBody;
-use super::requests;
+use super::{requests, tokens};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,10 +29,13 @@ impl Modify for BearerAuth {
         requests::act,
         requests::plan,
         requests::log,
+        tokens::list,
+        tokens::create,
+        tokens::revoke,
         super::webhooks::github,
         super::modules::list
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, tokens::NewToken)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

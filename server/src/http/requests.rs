@@ -221,6 +221,16 @@ pub async fn act(
     ))
 }
 
+/// `POST /requests/{id}/plan` (its path is shared with `GET …/plan`, the
+/// plan view, so it needs its own route).
+pub async fn replan(
+    state: State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    act(state, caller, Path((id, "plan".to_owned()))).await
+}
+
 /// Updates the config: a new revision, a new PR superseding the old one.
 #[utoipa::path(
     patch,

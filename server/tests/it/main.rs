@@ -7,6 +7,7 @@ mod flow;
 mod flow_github;
 mod git;
 mod http;
+mod matrix;
 mod modules;
 mod requests_api;
 mod s3_serve;

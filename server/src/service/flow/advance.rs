@@ -257,11 +257,107 @@ impl Flow {
         })
     }
 
+    /// Writes the request's block again (or its removal, for the cleanup
+    /// PR) onto the current main, as a merge commit on the PR's branch:
+    /// the answer to a PR that no longer merges cleanly because another
+    /// request changed the same file. The new head voids any approval and
+    /// is planned again.
+    pub(super) async fn refresh_branch(
+        &self,
+        doc: &Request,
+        cleanup: bool,
+    ) -> Result<String, FlowError> {
+        let pr = if cleanup { &doc.cleanup_pr } else { &doc.pr }
+            .clone()
+            .ok_or_else(|| FlowError::Conflict("no PR to bring up to date".into()))?;
+        let module = self.registry.module(&doc.module).ok_or_else(|| {
+            FlowError::Conflict(format!("module {} is not in the registry", doc.module))
+        })?;
+        let path = format!("envs/{}/{}", doc.environment, module.file);
+        let main = self
+            .git
+            .branch_head(&doc.project, MAIN)
+            .await?
+            .ok_or_else(|| FlowError::Git(GitError::NotFound(MAIN.into())))?;
+        let text = self
+            .git
+            .read_file(&doc.project, &main, &path)
+            .await?
+            .unwrap_or_default();
+        let desired = if cleanup {
+            match blocks::remove(&text, doc.id.as_str()) {
+                Ok(t) => t,
+                Err(blocks::BlockError::NotFound { .. }) => text,
+                Err(e) => return Err(FlowError::Conflict(format!("{path}: {e}"))),
+            }
+        } else {
+            let target = Target {
+                request_id: &doc.id,
+                project: &doc.project,
+                environment: &doc.environment,
+            };
+            let block = render_block(module, target, &doc.config).map_err(|e| {
+                FlowError::Conflict(format!("the template of {} failed: {e}", doc.module))
+            })?;
+            blocks::upsert(&text, doc.id.as_str(), &block.body)
+                .map_err(|e| FlowError::Conflict(format!("{path}: {e}")))?
+        };
+        let change = FileChange {
+            path,
+            content: (!desired.is_empty()).then_some(desired),
+        };
+        let message = format!(
+            "tfpilot: bring {} up to date with main (request {})",
+            pr.branch, doc.id
+        );
+        let sha = self
+            .git
+            .commit_merge(
+                &doc.project,
+                &pr.branch,
+                &pr.head_sha,
+                &main,
+                &[change],
+                &message,
+            )
+            .await?;
+        self.record(&doc.id, |next| {
+            let target = if cleanup {
+                next.cleanup_pr.as_mut()
+            } else {
+                next.pr.as_mut()
+            };
+            if let Some(p) = target.filter(|p| p.number == pr.number) {
+                p.head_sha = sha.clone();
+            }
+            next.events.push(event(
+                SYSTEM,
+                "branch_refreshed",
+                format!(
+                    "PR #{} no longer merged cleanly; its branch now builds on main at {} ({})",
+                    pr.number,
+                    short(&main),
+                    short(&sha)
+                ),
+            ));
+        })
+        .await?;
+        Ok(sha)
+    }
+
     async fn merge_cleanup(&self, doc: &Request, cleanup: &PullRequest) -> Result<bool, FlowError> {
-        let merged = self
+        let merged = match self
             .git
             .merge_pr(&doc.project, cleanup.number, &cleanup.head_sha)
-            .await?;
+            .await
+        {
+            Ok(merged) => merged,
+            Err(GitError::MergeConflict(_)) => {
+                self.refresh_branch(doc, true).await?;
+                return Ok(true);
+            }
+            Err(e) => return Err(e.into()),
+        };
         crate::crash::point("cleanup.merged");
         self.record(&doc.id, |next| {
             let Some(p) = next.cleanup_pr.as_mut().filter(|p| p.state != merged.state) else {

@@ -287,7 +287,11 @@ impl Flow {
         Ok(stored)
     }
 
-    async fn merge(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
+    async fn merge(
+        self: &Arc<Self>,
+        actor: &Actor,
+        id: &RequestId,
+    ) -> Result<Versioned, FlowError> {
         let doc = self.repo.get(id).await?.doc;
         refuse(decide(Action::Merge, &doc, actor, &self.policy))?;
         let cleanup = doc.cleanup_pr.is_some();
@@ -297,10 +301,28 @@ impl Flow {
             doc.pr.clone()
         }
         .ok_or_else(|| FlowError::Conflict("no PR to merge".into()))?;
-        let merged = self
+        let merged = match self
             .git
             .merge_pr(&doc.project, pr.number, &pr.head_sha)
-            .await?;
+            .await
+        {
+            Ok(merged) => merged,
+            Err(GitError::MergeConflict(_)) => {
+                let sha = self.refresh_branch(&doc, cleanup).await?;
+                self.spawn_advance(*id);
+                return Err(FlowError::Conflict(format!(
+                    "main changed since PR #{} was planned and the PR no longer merged cleanly; tfpilot brought its branch up to date ({}): it is being planned again{}",
+                    pr.number,
+                    short(&sha),
+                    if cleanup {
+                        ""
+                    } else {
+                        " and needs a new approval"
+                    }
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         crate::crash::point(if cleanup {
             "cleanup.merged"
         } else {

@@ -221,3 +221,68 @@ pub async fn pull_requests_are_found_before_they_are_opened_and_merge_for_real(
         .unwrap();
     assert!(reopened.number > three.number, "a closed PR is not reused");
 }
+
+pub async fn a_conflicting_branch_is_brought_up_to_date_with_a_merge_commit(git: Arc<dyn GitHost>) {
+    let p = project();
+    git.ensure_repo(&p).await.unwrap();
+    let mut heads = Vec::new();
+    for (branch, line) in [("request/a", "# a\n"), ("request/b", "# b\n")] {
+        let base = git.ensure_branch(&p, branch, MAIN).await.unwrap();
+        git.commit(
+            &p,
+            branch,
+            &base,
+            &[write("envs/dev/shared.tf", line)],
+            branch,
+        )
+        .await
+        .unwrap();
+        heads.push(git.open_pr(&p, branch, MAIN, branch, "").await.unwrap());
+    }
+    git.merge_pr(&p, heads[0].number, &heads[0].head_sha)
+        .await
+        .unwrap();
+    assert!(matches!(
+        git.merge_pr(&p, heads[1].number, &heads[1].head_sha).await,
+        Err(GitError::MergeConflict(_))
+    ));
+    let main = git.branch_head(&p, MAIN).await.unwrap().unwrap();
+    let on_main = git
+        .read_file(&p, &main, "envs/dev/shared.tf")
+        .await
+        .unwrap()
+        .unwrap();
+    let stale = git
+        .commit_merge(
+            &p,
+            "request/b",
+            &main,
+            &main,
+            &[write("envs/dev/shared.tf", "x")],
+            "stale parent",
+        )
+        .await;
+    assert!(matches!(stale, Err(GitError::Conflict(_))), "{stale:?}");
+    let refreshed = git
+        .commit_merge(
+            &p,
+            "request/b",
+            &heads[1].head_sha,
+            &main,
+            &[write("envs/dev/shared.tf", &format!("{on_main}# b\n"))],
+            "tfpilot: bring request/b up to date",
+        )
+        .await
+        .unwrap();
+    let pr = git.get_pr(&p, heads[1].number).await.unwrap();
+    assert_eq!(pr.head_sha, refreshed, "the PR follows its branch");
+    let merged = git.merge_pr(&p, pr.number, &refreshed).await.unwrap();
+    assert_eq!(merged.state, PrState::Merged);
+    assert_eq!(
+        git.read_file(&p, MAIN, "envs/dev/shared.tf")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("# a\n# b\n")
+    );
+}

@@ -1,0 +1,173 @@
+//! Machine tokens over the API: admins manage everyone's, other users
+//! their own. A token is shown once, at creation; only its hash is kept.
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson, ErrorBody};
+use crate::auth::TokenError;
+use crate::auth::tokens::TokenRecord;
+use crate::store::journal::AuditRecord;
+use app::domain::policy::{Actor, Role};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::NotFound(_) | TokenError::User(_) => Self::NotFound(e.to_string()),
+            TokenError::Invalid => Self::Unauthorized(e.to_string()),
+            TokenError::Store(s) => s.into(),
+        }
+    }
+}
+
+fn view(r: &TokenRecord) -> Value {
+    json!({
+        "id": r.id,
+        "user": r.user,
+        "name": r.name,
+        "scope": r.scope,
+        "created_at": r.created_at,
+        "revoked_at": r.revoked_at,
+    })
+}
+
+async fn audit(state: &AppState, actor: &Actor, action: &str, detail: String) {
+    let record = AuditRecord {
+        at: crate::auth::now(),
+        actor: actor.login.clone(),
+        action: action.to_owned(),
+        request: None,
+        before_version: None,
+        after_version: None,
+        detail,
+    };
+    if let Err(e) = state.audit.append(&record).await {
+        tracing::error!("cannot write the audit record {action}: {e}");
+    }
+}
+
+fn may_manage(actor: &Actor, owner: &str) -> Result<(), ApiError> {
+    if actor.role == Role::Admin || actor.login == owner {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            rule: "tokens.owner".into(),
+            message: "only an admin manages another user's tokens".into(),
+        })
+    }
+}
+
+/// `GET /api/v1/tokens`: every token for an admin, one's own otherwise.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    responses(
+        (status = 200, description = "Token records (never the secrets)", body = Object),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Value>, ApiError> {
+    let only = (actor.role != Role::Admin).then_some(actor.login.as_str());
+    let records = state.tokens.list(only).await?;
+    Ok(Json(
+        json!({ "tokens": records.iter().map(view).collect::<Vec<_>>() }),
+    ))
+}
+
+/// A new token.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewToken {
+    /// A label (`ci`, `slack-bot`).
+    pub name: String,
+    /// Owner; default the caller (admins may name anyone).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The most the token may do: viewer, requester, approver or admin.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub scope: Option<Role>,
+}
+
+/// `POST /api/v1/tokens`: 201 with the token, shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "The token (shown once) and its record", body = Object),
+        (status = 400, description = "Bad name or scope", body = ErrorBody),
+        (status = 403, description = "Another user's token, or a scope above one's role", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(body): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let owner = body.user.clone().unwrap_or_else(|| actor.login.clone());
+    may_manage(&actor, &owner)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 64 {
+        return Err(ApiError::BadRequest {
+            message: "name must be 1 to 64 characters".into(),
+            field: Some("name".into()),
+        });
+    }
+    if body.scope.is_some_and(|s| s > actor.role) {
+        return Err(ApiError::Forbidden {
+            rule: "tokens.scope".into(),
+            message: "a token cannot have a scope above the role of whoever creates it".into(),
+        });
+    }
+    let (record, token) = state.tokens.create_scoped(&owner, name, body.scope).await?;
+    audit(
+        &state,
+        &actor,
+        "token.create",
+        format!("token {} for {owner}", record.id),
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "record": view(&record) })),
+    ))
+}
+
+/// `DELETE /api/v1/tokens/{id}`: revokes at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    params(("id" = String, Path, description = "Token id (the middle part of the token)")),
+    responses(
+        (status = 200, description = "The revoked record", body = Object),
+        (status = 403, description = "Another user's token", body = ErrorBody),
+        (status = 404, description = "No such token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.tokens.get(&id).await?;
+    may_manage(&actor, &record.user)?;
+    let revoked = state.tokens.revoke(&id).await?;
+    audit(
+        &state,
+        &actor,
+        "token.revoke",
+        format!("token {id} of {}", record.user),
+    )
+    .await;
+    Ok(Json(view(&revoked)))
+}
