@@ -44,6 +44,9 @@ pub enum ApiError {
     /// 422: the inputs break the module's rules (every field error).
     #[error("the config is invalid: {}", summary(.0))]
     Unprocessable(Vec<FieldError>),
+    /// 413: the body is over [`BODY_LIMIT`].
+    #[error("{0}")]
+    TooLarge(String),
     /// 429: too many attempts; try again after `retry_after` seconds.
     #[error("{message}")]
     TooManyRequests {
@@ -79,7 +82,8 @@ pub struct ErrorBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable code: bad_request, unauthorized, forbidden, not_found,
-    /// conflict, unprocessable, too_many_requests, unavailable, internal.
+    /// conflict, too_large, unprocessable, too_many_requests, unavailable,
+    /// internal.
     pub code: &'static str,
     /// A sentence a person can act on.
     pub message: String,
@@ -94,6 +98,9 @@ pub struct ErrorDetail {
     #[schema(value_type = Option<Vec<Object>>)]
     pub fields: Option<Vec<FieldError>>,
 }
+
+/// The largest request body the API reads.
+pub const BODY_LIMIT: usize = 256 * 1024;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -122,6 +129,7 @@ impl IntoResponse for ApiError {
                     Some(errors),
                 )
             }
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None, None, None),
             Self::TooManyRequests { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
@@ -264,6 +272,12 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 
 fn json_error(rejection: JsonRejection) -> ApiError {
     let text = rejection.body_text();
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::TooLarge(format!(
+            "the request body is larger than the {} KiB limit",
+            BODY_LIMIT / 1024
+        ));
+    }
     let field = ["missing field `", "unknown field `", "invalid type: "]
         .iter()
         .find_map(|p| text.split(p).nth(1))

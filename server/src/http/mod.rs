@@ -1,5 +1,6 @@
 //! HTTP: the REST API, the Leptos pages and server functions, static assets.
 
+mod audit;
 mod auth;
 pub mod error;
 mod health;
@@ -127,9 +128,11 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/{action}", post(requests::act))
         .route("/webhooks/github", post(webhooks::github))
         .route("/session", get(session::current))
+        .route("/audit", get(audit::list))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
-        .fallback(api_not_found);
+        .fallback(api_not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {
         let services = state.services.clone();
         move || provide_context(services.clone())

@@ -1,7 +1,7 @@
 //! `GET /api/v1/openapi.json`: the API described from the code.
 
 use super::error::ErrorBody;
-use super::{requests, tokens};
+use super::{audit, requests, tokens};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,6 +29,7 @@ impl Modify for BearerAuth {
         requests::act,
         requests::plan,
         requests::log,
+        audit::list,
         tokens::list,
         tokens::create,
         tokens::revoke,

@@ -1,5 +1,6 @@
 //! The server's integration tests: one binary, one module per concern.
 
+mod access;
 mod cli;
 mod config;
 mod crash;

@@ -226,7 +226,43 @@ impl Flow {
 
     /// Runs `action` for `actor` on request `id`; the result is the stored
     /// document right after the action (follow-up steps run in the background).
+    /// A refusal is audited with the rule that refused.
     pub async fn perform(
+        self: &Arc<Self>,
+        actor: &Actor,
+        id: &RequestId,
+        action: Action,
+    ) -> Result<Versioned, FlowError> {
+        let result = self.perform_unaudited(actor, id, action).await;
+        self.audit_refusal(&result, actor, id, action).await;
+        result
+    }
+
+    async fn audit_refusal<T>(
+        &self,
+        result: &Result<T, FlowError>,
+        actor: &Actor,
+        id: &RequestId,
+        action: Action,
+    ) {
+        let Err(FlowError::Forbidden { rule, reason }) = result else {
+            return;
+        };
+        let record = AuditRecord {
+            at: now(),
+            actor: actor.login.clone(),
+            action: "auth.denied".into(),
+            request: Some(id.to_string()),
+            before_version: None,
+            after_version: None,
+            detail: format!("{} refused by {rule}: {reason}", action.as_str()),
+        };
+        if let Err(e) = self.audit.append(&record).await {
+            tracing::error!(request = %id, "could not append the audit record: {e}");
+        }
+    }
+
+    async fn perform_unaudited(
         self: &Arc<Self>,
         actor: &Actor,
         id: &RequestId,
@@ -393,6 +429,17 @@ impl Flow {
     /// A new revision of the config: the old PR is closed and a new one
     /// supersedes it.
     pub async fn update(
+        self: &Arc<Self>,
+        actor: &Actor,
+        id: &RequestId,
+        raw: &InputConfig,
+    ) -> Result<Versioned, FlowError> {
+        let result = self.update_unaudited(actor, id, raw).await;
+        self.audit_refusal(&result, actor, id, Action::Update).await;
+        result
+    }
+
+    async fn update_unaudited(
         self: &Arc<Self>,
         actor: &Actor,
         id: &RequestId,

@@ -1,0 +1,352 @@
+//! Machine tokens (scoped, listed, revoked at once, over the API and the
+//! CLI), the audit log (every change and every refusal, JSON and NDJSON),
+//! and a full session whose logs never show a secret.
+
+use crate::support::{TestApp, root};
+use app::domain::policy::Role;
+use serde_json::{Value, json};
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+async fn create_request(app: &TestApp, token: &str, name: &str) -> String {
+    let body = json!({"project": "sandbox", "environment": "dev", "module": "sqs-queue", "config": {"name": name}});
+    let res = app.post_as(token, "/api/v1/requests", &body).await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn tokens_are_scoped_listed_and_revoked_at_once() {
+    let app = TestApp::spawn().await;
+    let root_token = app.token("root", Role::Admin).await;
+    let alice = app.token("alice", Role::Requester).await;
+
+    let created = app
+        .post_as(
+            &root_token,
+            "/api/v1/tokens",
+            &json!({"name": "ci", "scope": "requester"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let ci = created["token"].as_str().unwrap().to_owned();
+    let ci_id = created["record"]["id"].as_str().unwrap().to_owned();
+    assert!(ci.starts_with("tfp_") && ci.contains(&ci_id));
+
+    // The scope caps what an admin's token may do.
+    let id = create_request(&app, &alice, "scoped-queue").await;
+    let me: Value = app
+        .get_as(&ci, "/api/v1/session")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "requester");
+    let refused = app
+        .post_as(&ci, &format!("/api/v1/requests/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(refused.status(), 403);
+
+    // Listing: everyone's for an admin, one's own otherwise; never a secret.
+    let all: Value = app
+        .get_as(&root_token, "/api/v1/tokens")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["tokens"].as_array().unwrap().len(), 3);
+    assert!(!all.to_string().contains(ci.rsplit('_').next().unwrap()));
+    let own: Value = app
+        .get_as(&alice, "/api/v1/tokens")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        own["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["user"] == "alice")
+    );
+
+    // Others' tokens and scopes above one's role are refused.
+    let delete = |token: &str, id: &str| {
+        app.client
+            .delete(app.url(&format!("/api/v1/tokens/{id}")))
+            .bearer_auth(token)
+            .send()
+    };
+    let not_hers = delete(&alice, &ci_id).await.unwrap();
+    assert_eq!(not_hers.status(), 403);
+    assert_eq!(
+        not_hers.json::<Value>().await.unwrap()["error"]["rule"],
+        "tokens.owner"
+    );
+    let above = app
+        .post_as(
+            &alice,
+            "/api/v1/tokens",
+            &json!({"name": "x", "scope": "admin"}),
+        )
+        .await;
+    assert_eq!(above.status(), 403);
+    let for_root = app
+        .post_as(
+            &alice,
+            "/api/v1/tokens",
+            &json!({"name": "x", "user": "root"}),
+        )
+        .await;
+    assert_eq!(for_root.status(), 403);
+
+    // Revoked: refused on the very next call.
+    assert_eq!(delete(&root_token, &ci_id).await.unwrap().status(), 200);
+    assert_eq!(app.get_as(&ci, "/api/v1/session").await.status(), 401);
+    assert_eq!(
+        delete(&root_token, "zzzzzzzzzzzz").await.unwrap().status(),
+        404
+    );
+
+    // The CLI sees and revokes the same tokens.
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tfpilot"))
+            .args(args)
+            .env("TFPILOT_DATA_DIR", app.data.path())
+            .env("TFPILOT_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let listed = cli(&["tokens", "list"]);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed.contains(&ci_id) && listed.contains("revoked"),
+        "{listed}"
+    );
+    let alice_id = own["tokens"][0]["id"].as_str().unwrap();
+    assert!(cli(&["tokens", "revoke", alice_id]).status.success());
+    assert_eq!(app.get_as(&alice, "/api/v1/session").await.status(), 401);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_a_clear_error() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    let huge = "x".repeat(300 * 1024);
+    let res = app
+        .post_as(
+            &alice,
+            "/api/v1/requests",
+            &json!({"project": "sandbox", "environment": "dev", "module": "sqs-queue", "config": {"name": huge}}),
+        )
+        .await;
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_large");
+    assert!(body["error"]["message"].as_str().unwrap().contains("KiB"));
+}
+
+#[tokio::test]
+async fn the_audit_log_records_changes_and_refusals() {
+    let app = TestApp::spawn().await;
+    let root_token = app.token("root", Role::Admin).await;
+    let alice = app.token("alice", Role::Requester).await;
+    let id = create_request(&app, &alice, "audited-queue").await;
+    let refused = app
+        .post_as(
+            &alice,
+            &format!("/api/v1/requests/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+    app.post_as(&root_token, "/api/v1/tokens", &json!({"name": "audit"}))
+        .await;
+
+    let records: Value = app
+        .get_as(&alice, &format!("/api/v1/audit?request={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let records = records["records"].as_array().unwrap().clone();
+    assert_eq!(records[0]["action"], "request.create", "{records:#?}");
+    assert_eq!(records[0]["actor"], "alice");
+    let denied = records
+        .iter()
+        .find(|r| r["action"] == "auth.denied")
+        .expect("the refusal is audited");
+    assert!(denied["detail"].as_str().unwrap().contains("role.approver"));
+
+    let ndjson = app
+        .client
+        .get(app.url(&format!("/api/v1/audit?request={id}")))
+        .bearer_auth(&alice)
+        .header("accept", "application/x-ndjson")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ndjson.headers()["content-type"], "application/x-ndjson");
+    let lines: Vec<Value> = ndjson
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), records.len());
+
+    let system = app.get_as(&alice, "/api/v1/audit").await;
+    assert_eq!(system.status(), 403);
+    assert_eq!(
+        system.json::<Value>().await.unwrap()["error"]["rule"],
+        "audit.admin"
+    );
+    let system: Value = app
+        .get_as(&root_token, "/api/v1/audit")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        system["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["action"] == "token.create")
+    );
+    assert_eq!(
+        app.get_as(&alice, "/api/v1/audit?request=nope")
+            .await
+            .status(),
+        400
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_session_never_logs_a_secret() {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = data.path().join("tfpilot.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tfpilot"))
+        .arg("serve")
+        .env("TFPILOT_BIND", format!("127.0.0.1:{port}"))
+        .env("TFPILOT_DATA_DIR", data.path())
+        .env("TFPILOT_REGISTRY", root().join("modules-registry.toml"))
+        .env("TFPILOT_WORKFLOWS_DIR", root().join("infra-workflows"))
+        .env("TFPILOT_SITE_ROOT", data.path().join("site"))
+        .env("TFPILOT_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // The setup link is the one secret tfpilot prints, once, for the operator.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let link = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no setup link: {printed}"
+        );
+        printed.push_str(&line);
+        if let Some(at) = line.find("/setup?token=") {
+            break line[at..].trim().to_owned();
+        }
+    };
+    let setup_token = link.split("token=").nth(1).unwrap().to_owned();
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stdout.read_to_string(&mut rest);
+        rest
+    });
+
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let password = "a very secret passphrase 42";
+    let res = http
+        .post(format!("{base}/auth/setup"))
+        .json(&json!({"token": setup_token, "login": "root", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = res.json::<Value>().await.unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created: Value = http
+        .post(format!("{base}/api/v1/tokens"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"name": "ci"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let res = http
+        .post(format!("{base}/api/v1/requests"))
+        .bearer_auth(&token)
+        .json(&json!({"project": "sandbox", "environment": "dev", "module": "sqs-queue", "config": {"name": "quiet-queue"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let wrong = http
+        .post(format!("{base}/auth/login"))
+        .json(&json!({"login": "root", "password": "wrong password guess"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    http.post(format!("{base}/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let logs = std::fs::read_to_string(&log).unwrap() + &drain.join().unwrap();
+    assert!(
+        logs.contains("auth") || logs.contains("request"),
+        "debug logs were written"
+    );
+    let session_id = cookie.trim_start_matches("tfpilot_session=");
+    let token_secret = token.rsplit('_').next().unwrap();
+    for (what, secret) in [
+        ("password", password),
+        ("wrong password", "wrong password guess"),
+        ("API token", token.as_str()),
+        ("API token secret", token_secret),
+        ("session id", session_id),
+        ("CSRF token", csrf.as_str()),
+        ("spent setup token", setup_token.as_str()),
+    ] {
+        assert!(!logs.contains(secret), "the {what} is in the logs");
+    }
+}
