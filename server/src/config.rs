@@ -126,6 +126,25 @@ pub struct Config {
     pub state_bucket: Option<(String, crate::store::s3::S3Settings)>,
     /// Browser sessions.
     pub sessions: SessionConfig,
+    /// GitHub sign-in (`TFPILOT_GITHUB_OAUTH_*`).
+    pub github_oauth: Option<GitHubOAuth>,
+}
+
+/// A GitHub OAuth app for signing people in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHubOAuth {
+    /// `TFPILOT_GITHUB_OAUTH_CLIENT_ID`.
+    pub client_id: String,
+    /// `TFPILOT_GITHUB_OAUTH_CLIENT_SECRET`.
+    pub client_secret: SecretString,
+    /// Where `/login/oauth/*` lives (`TFPILOT_GITHUB_OAUTH_URL`, default
+    /// `https://github.com`; `https://<host>` for Enterprise).
+    pub oauth_url: String,
+    /// The API that answers `GET /user` (`TFPILOT_GITHUB_OAUTH_API_URL`,
+    /// default `TFPILOT_GITHUB_API_URL` or `https://api.github.com`).
+    pub api_url: String,
+    /// Who may sign in (`TFPILOT_ALLOWED_LOGINS`); empty: anyone GitHub knows.
+    pub allowed_logins: BTreeSet<String>,
 }
 
 /// Browser sessions and their cookie.
@@ -274,7 +293,42 @@ impl Config {
             absolute: seconds("TFPILOT_SESSION_MAX_SECS", 24 * 3600)?,
             public_url,
         };
+        let github_oauth = match env("TFPILOT_GITHUB_OAUTH_CLIENT_ID").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(client_id) => {
+                let client_secret = env("TFPILOT_GITHUB_OAUTH_CLIENT_SECRET")
+                    .filter(|s| !s.is_empty())
+                    .ok_or(ConfigError::Env {
+                        var: "TFPILOT_GITHUB_OAUTH_CLIENT_SECRET",
+                        message: "must be set with TFPILOT_GITHUB_OAUTH_CLIENT_ID".into(),
+                    })?;
+                let url = |var: &'static str, default: String| -> Result<String, ConfigError> {
+                    let v = env(var).filter(|s| !s.is_empty()).unwrap_or(default);
+                    if v.starts_with("http://") || v.starts_with("https://") {
+                        Ok(v.trim_end_matches('/').to_owned())
+                    } else {
+                        Err(ConfigError::Env {
+                            var,
+                            message: format!("`{v}` must be an http:// or https:// URL"),
+                        })
+                    }
+                };
+                Some(GitHubOAuth {
+                    client_id,
+                    client_secret: SecretString::new(client_secret),
+                    oauth_url: url("TFPILOT_GITHUB_OAUTH_URL", "https://github.com".into())?,
+                    api_url: url(
+                        "TFPILOT_GITHUB_OAUTH_API_URL",
+                        github
+                            .as_ref()
+                            .map_or("https://api.github.com".into(), |g| g.api_url.clone()),
+                    )?,
+                    allowed_logins: list("TFPILOT_ALLOWED_LOGINS", None),
+                })
+            }
+        };
         Ok(Config {
+            github_oauth,
             sessions,
             github,
             state_bucket,

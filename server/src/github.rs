@@ -236,6 +236,50 @@ impl GitHubClient {
     }
 }
 
+/// `POST` of JSON to `base` + `path` without credentials, asking for JSON
+/// back (the OAuth token exchange at `https://github.com`).
+pub async fn post_json(base: &str, path: &str, body: &Value) -> Result<Reply, String> {
+    let client = Octocrab::builder()
+        .base_uri(base)
+        .map_err(|e| format!("bad URL `{base}`: {e}"))?
+        .add_header(http::header::ACCEPT, "application/json".into())
+        .set_connect_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let res = client
+        ._post(path, Some(body))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (parts, body) = res.into_parts();
+    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
+}
+
+/// `GET` of `api` + `path` as a signed-in user (their OAuth token).
+pub async fn get_as_user(api: &str, path: &str, token: &str) -> Result<Reply, String> {
+    let client = Octocrab::builder()
+        .base_uri(api)
+        .map_err(|e| format!("bad URL `{api}`: {e}"))?
+        .user_access_token(token.to_owned())
+        .set_connect_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let res = client._get(path).await.map_err(|e| e.to_string())?;
+    let (parts, body) = res.into_parts();
+    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
+}
+
 fn backoff(attempt: u32) -> Duration {
     let base = 200u64 << attempt.min(5);
     Duration::from_millis(base + fastrand::u64(0..base / 2))

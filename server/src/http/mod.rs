@@ -5,6 +5,7 @@ mod auth;
 pub mod error;
 mod health;
 mod modules;
+mod oauth;
 pub mod openapi;
 mod requests;
 mod session;
@@ -148,6 +149,8 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(session::login))
         .route("/auth/logout", post(session::logout))
         .route("/auth/setup", post(session::setup))
+        .route("/auth/github", get(oauth::start))
+        .route("/auth/github/callback", get(oauth::callback))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api)
         .route(

@@ -117,7 +117,7 @@ fn local_path(next: Option<&str>) -> &str {
     }
 }
 
-async fn audit(state: &AppState, actor: &str, action: &str, detail: String) {
+pub(super) async fn audit(state: &AppState, actor: &str, action: &str, detail: String) {
     let record = AuditRecord {
         at: crate::auth::now(),
         actor: actor.to_owned(),
@@ -134,7 +134,7 @@ async fn audit(state: &AppState, actor: &str, action: &str, detail: String) {
 
 /// Starts a signed-in session for `login`: a new id (no fixation), a new
 /// CSRF token.
-async fn sign_in(session: &Session, login: &str) -> Result<String, ApiError> {
+pub(super) async fn sign_in(session: &Session, login: &str) -> Result<String, ApiError> {
     let fail = |e: tower_sessions::session::Error| {
         ApiError::Unavailable(format!("cannot store the session: {e}"))
     };

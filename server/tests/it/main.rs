@@ -10,6 +10,7 @@ mod git;
 mod http;
 mod matrix;
 mod modules;
+mod oauth;
 mod requests_api;
 mod s3_serve;
 mod sessions;

@@ -50,7 +50,12 @@ impl TestApp {
         let registry = root().join("modules-registry.toml");
         let workflows = root().join("infra-workflows");
         let site = data.path().join("site");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let public = format!("http://{}", listener.local_addr().expect("address"));
         let mut vars = vec![
+            ("TFPILOT_PUBLIC_URL", public.as_str()),
             ("TFPILOT_BIND", "127.0.0.1:0"),
             ("TFPILOT_DATA_DIR", data.path().to_str().unwrap()),
             ("TFPILOT_REGISTRY", registry.to_str().unwrap()),
@@ -60,9 +65,6 @@ impl TestApp {
         ];
         vars.extend_from_slice(extra);
         let config = config_from(&vars).expect("config");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let running = server::start(config, listener, async move {
             let _ = stopped.await;

@@ -55,6 +55,11 @@ pub struct FakeState {
     pub app: Option<(u64, u64, String)>,
     /// Installation tokens minted for the app.
     pub minted: Vec<String>,
+    /// OAuth app: (client id, client secret, the login who "consents").
+    pub oauth: Option<(String, String, String)>,
+    /// OAuth codes and user tokens, each to its login.
+    pub codes: HashMap<String, String>,
+    pub user_tokens: HashMap<String, String>,
 }
 
 pub struct RepoState {
@@ -97,9 +102,12 @@ impl Fake {
                 "/app/installations/{id}/access_tokens",
                 post(installation_token),
             )
+            .route("/user", get(current_user))
             .layer(axum::middleware::from_fn_with_state(fake.clone(), gate));
         let app = Router::new()
             .nest("/api/v3", api)
+            .route("/login/oauth/authorize", get(oauth_authorize))
+            .route("/login/oauth/access_token", post(oauth_token))
             .route("/_blobs/{id}", get(actions::blob))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -148,6 +156,17 @@ impl Fake {
     /// public half is `public_pem`.
     pub fn enable_app(&self, app_id: u64, installation: u64, public_pem: String) {
         self.state.lock().unwrap().app = Some((app_id, installation, public_pem));
+    }
+
+    /// An OAuth app whose consent screen signs in `login`.
+    pub fn enable_oauth(&self, client_id: &str, client_secret: &str, login: &str) {
+        self.state.lock().unwrap().oauth =
+            Some((client_id.into(), client_secret.into(), login.into()));
+    }
+
+    /// The OAuth base URL (where `/login/oauth/*` lives).
+    pub fn oauth_url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     /// Installation tokens minted so far.
@@ -255,7 +274,10 @@ async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let minting = path.starts_with("/app/");
     let fault = {
         let mut s = fake.state.lock().unwrap();
-        let authorized = minting || bearer == TOKEN || s.minted.contains(&bearer);
+        let authorized = minting
+            || bearer == TOKEN
+            || s.minted.contains(&bearer)
+            || (path == "/user" && s.user_tokens.contains_key(&bearer));
         if !authorized {
             drop(s);
             return error(StatusCode::UNAUTHORIZED, "Bad credentials");
@@ -328,6 +350,69 @@ async fn installation_token(
         })),
     )
         .into_response()
+}
+
+#[derive(Deserialize)]
+struct Authorize {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+}
+
+/// The consent screen, consented at once: back to tfpilot with a code.
+async fn oauth_authorize(State(fake): State<Fake>, Query(q): Query<Authorize>) -> Response {
+    let mut s = fake.state.lock().unwrap();
+    let Some((client_id, _, login)) = s.oauth.clone() else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    if q.client_id != client_id {
+        return error(StatusCode::NOT_FOUND, "unknown client_id");
+    }
+    let code = format!("code{:016x}", fastrand::u64(..));
+    s.codes.insert(code.clone(), login);
+    let sep = if q.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let location = format!("{}{sep}code={code}&state={}", q.redirect_uri, q.state);
+    (StatusCode::FOUND, [("location", location)]).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    client_id: String,
+    client_secret: String,
+    code: String,
+}
+
+async fn oauth_token(State(fake): State<Fake>, Json(body): Json<TokenRequest>) -> Response {
+    let mut s = fake.state.lock().unwrap();
+    let Some((client_id, secret, _)) = s.oauth.clone() else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    if body.client_id != client_id || body.client_secret != secret {
+        return Json(json!({"error": "incorrect_client_credentials", "error_description": "The client_id and/or client_secret passed are incorrect."})).into_response();
+    }
+    let Some(login) = s.codes.remove(&body.code) else {
+        return Json(json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."})).into_response();
+    };
+    let token = format!("gho_{:016x}", fastrand::u64(..));
+    s.user_tokens.insert(token.clone(), login);
+    Json(json!({"access_token": token, "token_type": "bearer", "scope": "read:user"}))
+        .into_response()
+}
+
+async fn current_user(State(fake): State<Fake>, headers: axum::http::HeaderMap) -> Response {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    match fake.state.lock().unwrap().user_tokens.get(bearer) {
+        Some(login) => Json(json!({"login": login, "id": 1, "type": "User"})).into_response(),
+        None => error(StatusCode::UNAUTHORIZED, "Bad credentials"),
+    }
 }
 
 type RepoPath = Path<(String, String)>;
