@@ -122,7 +122,8 @@ fn run() -> Result<()> {
     let bind = std::env::var("TFPILOT_BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     println!();
     println!("tfpilot is starting on http://{bind}");
-    println!("  - open http://{bind}/ to browse the module catalogue");
+    println!("  - open http://{bind}/ to browse the module catalogue; on a new data dir the");
+    println!("    server prints a one-time link below to create the first admin");
     println!("  - for the API, create a user and a token (in another terminal):");
     println!("      {} users add alice --role requester", bin.display());
     println!("      {} tokens create --user alice", bin.display());
@@ -199,6 +200,9 @@ fn test() -> Result<()> {
         "browser screenshots: {}",
         ws.target.join("e2e-artifacts").display()
     );
+    if let Ok(matrix) = std::fs::read_to_string(ws.target.join("e2e-artifacts/matrix.txt")) {
+        println!("{}", matrix.trim());
+    }
     println!("xtask test: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }

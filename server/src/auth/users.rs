@@ -1,7 +1,7 @@
 //! Local users: login, role, optional argon2id password hash.
 
 use super::valid_login;
-use crate::store::{ObjectStore, Precondition, StoreError};
+use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use app::domain::policy::Role;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -124,5 +124,57 @@ impl Users {
         serde_json::from_slice(&obj.bytes).map_err(|e| {
             StoreError::Invalid(format!("{}: not a user record: {e}", key(login))).into()
         })
+    }
+
+    /// Every user, by login.
+    pub async fn list(&self) -> Result<Vec<User>, UserError> {
+        let mut out = Vec::new();
+        for entry in list_all(self.store.as_ref(), "users/").await? {
+            let Some(login) = entry
+                .key
+                .strip_prefix("users/")
+                .and_then(|k| k.strip_suffix(".json"))
+            else {
+                continue;
+            };
+            match self.get(login).await {
+                Ok(user) => out.push(user),
+                Err(UserError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by(|a, b| a.login.cmp(&b.login));
+        Ok(out)
+    }
+
+    /// Changes a user with compare-and-swap (role, disabled, password).
+    pub async fn update(
+        &self,
+        login: &str,
+        f: impl Fn(&mut User) -> Result<(), UserError>,
+    ) -> Result<User, UserError> {
+        loop {
+            if !valid_login(login) {
+                return Err(UserError::NotFound(login.to_owned()));
+            }
+            let obj = self.store.get(&key(login)).await.map_err(|e| match e {
+                StoreError::NotFound(_) => UserError::NotFound(login.to_owned()),
+                e => e.into(),
+            })?;
+            let mut user: User = serde_json::from_slice(&obj.bytes).map_err(|e| {
+                UserError::Store(StoreError::Invalid(format!("{}: {e}", key(login))))
+            })?;
+            f(&mut user)?;
+            let bytes = serde_json::to_vec_pretty(&user).expect("serializes");
+            match self
+                .store
+                .put(&key(login), bytes.into(), Precondition::IfMatch(obj.etag))
+                .await
+            {
+                Ok(_) => return Ok(user),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 }

@@ -57,10 +57,39 @@ async fn bearer(header: &axum::http::HeaderValue, state: &AppState) -> Result<Ca
             _ => ApiError::Unauthorized("the bearer token is invalid or revoked".into()),
         })?;
     let role = role_of(state, &user.login, user.role);
+    if let Some(id) = token.strip_prefix("tfp_").and_then(|t| t.split('_').next())
+        && first_use_in_a_while(id)
+    {
+        super::session::audit(state, &user.login, "token.used", format!("token {id}")).await;
+    }
     Ok(Caller(Actor {
         role: scope.map_or(role, |s| s.min(role)),
         login: user.login,
     }))
+}
+
+/// Token use is audited once per token every ten minutes per process, not
+/// on every call.
+fn first_use_in_a_while(id: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+    static SEEN: OnceLock<Mutex<HashMap<String, Instant>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let now = Instant::now();
+    if seen.len() > 10_000 {
+        seen.retain(|_, at| now.duration_since(*at) < Duration::from_secs(600));
+    }
+    match seen.get(id) {
+        Some(at) if now.duration_since(*at) < Duration::from_secs(600) => false,
+        _ => {
+            seen.insert(id.to_owned(), now);
+            true
+        }
+    }
 }
 
 const SIGN_IN: &str = "sign in at /login, or send `Authorization: Bearer <token>` (create one with `tfpilot tokens create --user NAME`)";

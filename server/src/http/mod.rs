@@ -10,6 +10,7 @@ pub mod openapi;
 mod requests;
 mod session;
 mod tokens;
+mod users;
 pub mod webhooks;
 
 use crate::auth::Tokens;
@@ -130,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/github", post(webhooks::github))
         .route("/session", get(session::current))
         .route("/audit", get(audit::list))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{login}", axum::routing::patch(users::update))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .fallback(api_not_found)
@@ -157,7 +160,25 @@ pub fn router(state: AppState) -> Router {
             "/sfn/{*fn_name}",
             post({
                 let context = context.clone();
-                move |req| handle_server_fns_with_context(context.clone(), req)
+                let state = state.clone();
+                move |req: axum::extract::Request| {
+                    let context = context.clone();
+                    let state = state.clone();
+                    async move {
+                        // Server functions run with the browser's cookie: same-origin only.
+                        if !auth::origin_allowed(req.headers(), &state) {
+                            return axum::response::IntoResponse::into_response(
+                                ApiError::Forbidden {
+                                    rule: "csrf".into(),
+                                    message: "cross-site call refused".into(),
+                                },
+                            );
+                        }
+                        axum::response::IntoResponse::into_response(
+                            handle_server_fns_with_context(context, req).await,
+                        )
+                    }
+                }
             }),
         )
         .nest_service("/pkg", pkg)

@@ -1,7 +1,7 @@
 //! `GET /api/v1/openapi.json`: the API described from the code.
 
 use super::error::ErrorBody;
-use super::{audit, requests, tokens};
+use super::{audit, requests, tokens, users};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -30,13 +30,16 @@ impl Modify for BearerAuth {
         requests::plan,
         requests::log,
         audit::list,
+        users::list,
+        users::create,
+        users::update,
         tokens::list,
         tokens::create,
         tokens::revoke,
         super::webhooks::github,
         super::modules::list
     ),
-    components(schemas(ErrorBody, tokens::NewToken)),
+    components(schemas(ErrorBody, tokens::NewToken, users::NewUser, users::UserChange)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

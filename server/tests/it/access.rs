@@ -350,3 +350,155 @@ async fn a_full_session_never_logs_a_secret() {
         assert!(!logs.contains(secret), "the {what} is in the logs");
     }
 }
+
+#[tokio::test]
+async fn admins_manage_users_and_a_disabled_user_stops_at_once() {
+    let app = TestApp::spawn().await;
+    let root_token = app.token("root", Role::Admin).await;
+    let alice = app.token("alice", Role::Requester).await;
+    let password = "bob's long passphrase";
+    let created = app
+        .post_as(
+            &root_token,
+            "/api/v1/users",
+            &json!({"login": "bob", "role": "requester", "password": password}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.json::<Value>().await.unwrap()["password"], true);
+    let taken = app
+        .post_as(
+            &root_token,
+            "/api/v1/users",
+            &json!({"login": "bob", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(taken.status(), 409);
+    let refused = app.get_as(&alice, "/api/v1/users").await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["error"]["rule"],
+        "users.admin"
+    );
+    let listed: Value = app
+        .get_as(&root_token, "/api/v1/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !listed.to_string().contains("argon2"),
+        "no hashes: {listed}"
+    );
+
+    let signed_in = app
+        .client
+        .post(app.url("/auth/login"))
+        .json(&json!({"login": "bob", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let whoami = || {
+        app.client
+            .get(app.url("/api/v1/session"))
+            .header("cookie", &cookie)
+            .send()
+    };
+    let patch = |login: &str, token: &str, body: Value| {
+        app.client
+            .patch(app.url(&format!("/api/v1/users/{login}")))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        patch("bob", &root_token, json!({"role": "approver"}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let me: Value = whoami().await.unwrap().json().await.unwrap();
+    assert_eq!(me["role"], "approver", "a role change counts at once");
+    assert_eq!(
+        patch("bob", &root_token, json!({"disabled": true}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        whoami().await.unwrap().status(),
+        401,
+        "disabled: the session stops"
+    );
+
+    assert_eq!(
+        patch(
+            "alice",
+            &alice,
+            json!({"password": "alice's new passphrase"})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200,
+        "one's own password"
+    );
+    assert_eq!(
+        patch("alice", &alice, json!({"role": "admin"}))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        patch("root", &root_token, json!({"disabled": true}))
+            .await
+            .unwrap()
+            .status(),
+        409,
+        "no locking oneself out"
+    );
+    let weak = patch("alice", &root_token, json!({"password": "short"}))
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 400);
+    assert_eq!(
+        weak.json::<Value>().await.unwrap()["error"]["field"],
+        "password"
+    );
+
+    let system: Value = app
+        .get_as(&root_token, "/api/v1/audit")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = system["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    for want in ["user.create", "user.update", "auth.login", "token.used"] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
+
+    let cross = app
+        .client
+        .post(app.url("/sfn/anything"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403, "server functions are same-origin only");
+}

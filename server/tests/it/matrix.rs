@@ -349,9 +349,16 @@ async fn every_action_role_environment_and_allow_list_is_decided_at_the_api() {
         }
         run += 1;
     }
-    println!(
+    let line = format!(
         "authorization matrix: {run} cases run / {expected_count} cases expected ({refused} refused, {} allowed)",
         run - refused
     );
+    println!("{line}");
+    // `cargo xtask test` prints it at the end of the run.
+    if let Some(dir) = std::env::var_os("TFPILOT_E2E_ARTIFACTS") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("matrix.txt"), format!("{line}\n")).unwrap();
+    }
     assert_eq!(run, expected_count);
 }
