@@ -3,14 +3,33 @@
 //! `app` declares it, `server` implements it and provides it as Leptos
 //! context; every server function is a one-line call into it.
 
+use crate::ui::admin::{TokenRow, UserRow};
 use crate::ui::catalog::ModuleCard;
 use leptos::prelude::{ServerFnError, use_context};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-/// What the UI needs from the server.
+/// An answer later; the error is a sentence for the page.
+pub type Later<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
+
+/// What the UI needs from the server. Methods that act find the caller
+/// from the request's session and are decided on the server.
 pub trait Services: Send + Sync + 'static {
     /// The module catalogue, grouped for display.
     fn catalog(&self) -> Vec<ModuleCard>;
+    /// Every user (admins).
+    fn users(&self) -> Later<'_, Vec<UserRow>>;
+    /// Adds a user (admins).
+    fn add_user(&self, login: String, role: String, password: String) -> Later<'_, ()>;
+    /// Sets a user's role and whether they are disabled (admins).
+    fn set_user(&self, login: String, role: String, disabled: bool) -> Later<'_, ()>;
+    /// Tokens (all for admins, one's own otherwise).
+    fn tokens(&self) -> Later<'_, Vec<TokenRow>>;
+    /// A new token for the caller, shown once.
+    fn create_token(&self, name: String, scope: String) -> Later<'_, String>;
+    /// Revokes a token.
+    fn revoke_token(&self, id: String) -> Later<'_, ()>;
 }
 
 /// The shared handle stored in Leptos context.

@@ -1,5 +1,6 @@
 //! The Leptos UI: the HTML shell, the router and the pages.
 
+pub mod admin;
 pub mod catalog;
 mod home;
 mod signin;
@@ -44,6 +45,8 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"tfpilot"</a>
                 <nav aria-label="Main">
                     <a href="/">"Catalogue"</a>
+                    <a href="/admin/users">"Users"</a>
+                    <a href="/admin/tokens">"Tokens"</a>
                 </nav>
                 <form method="post" action="/auth/logout" class="signout">
                     <a href="/login">"Sign in"</a>
@@ -56,6 +59,8 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=home::HomePage/>
                         <Route path=StaticSegment("login") view=signin::LoginPage/>
                         <Route path=StaticSegment("setup") view=signin::SetupPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::UsersPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>
                     </Routes>
                 </main>
             </Router>

@@ -12,6 +12,82 @@ pub mod tokens;
 pub mod users;
 
 pub use tokens::{TokenError, Tokens};
+
+use crate::config::Config;
+use app::domain::policy::{Actor, Role};
+
+/// A login's role: its stored role, raised by `TFPILOT_APPROVERS` and
+/// `TFPILOT_ADMINS`.
+pub fn effective_role(config: &Config, login: &str, stored: Role) -> Role {
+    if config.admins.contains(login) {
+        Role::Admin
+    } else if config.approvers.contains(login) {
+        stored.max(Role::Approver)
+    } else {
+        stored
+    }
+}
+
+/// Session keys.
+pub mod session_keys {
+    /// The signed-in login.
+    pub const LOGIN: &str = "login";
+    /// The CSRF token of the session.
+    pub const CSRF: &str = "csrf";
+    /// When the session signed in (unix seconds), for the absolute expiry.
+    pub const SINCE: &str = "since";
+}
+
+/// Why a session does not name an actor.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// Not signed in, expired, or the account is gone or disabled.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The session store failed.
+    #[error("cannot read the session: {0}")]
+    Unavailable(String),
+}
+
+/// The signed-in actor of a browser session. Re-reads the account every
+/// time, so a disabled user or a changed role counts at once; ends a
+/// session past its absolute lifetime.
+pub async fn session_actor(
+    session: &tower_sessions::Session,
+    users: &Users,
+    config: &Config,
+) -> Result<Actor, SessionError> {
+    use session_keys::{LOGIN, SINCE};
+    let unavailable = |e: tower_sessions::session::Error| SessionError::Unavailable(e.to_string());
+    let Some(login) = session.get::<String>(LOGIN).await.map_err(unavailable)? else {
+        return Err(SessionError::Unauthorized(
+            "sign in at /login, or send `Authorization: Bearer <token>` (create one with `tfpilot tokens create --user NAME`)".into(),
+        ));
+    };
+    let since: u64 = session.get(SINCE).await.map_err(unavailable)?.unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if now.saturating_sub(since) > config.sessions.absolute.as_secs() {
+        let _ = session.flush().await;
+        return Err(SessionError::Unauthorized(
+            "the session has expired; sign in again".into(),
+        ));
+    }
+    let user = users
+        .get(&login)
+        .await
+        .ok()
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| {
+            SessionError::Unauthorized("this account no longer exists or is disabled".into())
+        })?;
+    Ok(Actor {
+        role: effective_role(config, &user.login, user.role),
+        login: user.login,
+    })
+}
 pub use users::{User, UserError, Users};
 
 /// Random bytes from the operating system's CSPRNG.

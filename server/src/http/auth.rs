@@ -6,8 +6,8 @@
 
 use super::AppState;
 use super::error::ApiError;
-use super::session::{CSRF, LOGIN, SINCE, unix_now};
 use crate::auth::TokenError;
+use crate::auth::session_keys::CSRF;
 use app::domain::policy::{Actor, Role};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -18,14 +18,7 @@ use tower_sessions::Session;
 pub struct Caller(pub Actor);
 
 fn role_of(state: &AppState, login: &str, stored: Role) -> Role {
-    let config = &state.config;
-    if config.admins.contains(login) {
-        Role::Admin
-    } else if config.approvers.contains(login) {
-        stored.max(Role::Approver)
-    } else {
-        stored
-    }
+    crate::auth::effective_role(&state.config, login, stored)
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -98,37 +91,20 @@ async fn cookie(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError>
     let session = Session::from_request_parts(parts, state)
         .await
         .map_err(|_| ApiError::Unauthorized(SIGN_IN.into()))?;
-    let unavailable = |e: tower_sessions::session::Error| {
-        ApiError::Unavailable(format!("cannot read the session: {e}"))
-    };
-    let Some(login) = session.get::<String>(LOGIN).await.map_err(unavailable)? else {
-        return Err(ApiError::Unauthorized(SIGN_IN.into()));
-    };
-    let since: u64 = session.get(SINCE).await.map_err(unavailable)?.unwrap_or(0);
-    if unix_now().saturating_sub(since) > state.config.sessions.absolute.as_secs() {
-        let _ = session.flush().await;
-        return Err(ApiError::Unauthorized(
-            "the session has expired; sign in again".into(),
-        ));
-    }
+    let actor = crate::auth::session_actor(&session, &state.users, &state.config)
+        .await
+        .map_err(|e| match e {
+            crate::auth::SessionError::Unauthorized(m) => ApiError::Unauthorized(m),
+            e => ApiError::Unavailable(e.to_string()),
+        })?;
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        let expected: Option<String> = session.get(CSRF).await.map_err(unavailable)?;
+        let expected: Option<String> = session
+            .get(CSRF)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot read the session: {e}")))?;
         check_csrf(parts, state, expected.as_deref())?;
     }
-    // Read the account every time: a disabled user or a changed role counts at once.
-    let user = state
-        .users
-        .get(&login)
-        .await
-        .ok()
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| {
-            ApiError::Unauthorized("this account no longer exists or is disabled".into())
-        })?;
-    Ok(Caller(Actor {
-        role: role_of(state, &user.login, user.role),
-        login: user.login,
-    }))
+    Ok(Caller(actor))
 }
 
 /// The CSRF header of the session, or a same-origin `Origin` (tfpilot's

@@ -63,6 +63,8 @@ pub struct AppState {
     pub limits: Arc<crate::auth::limits::LoginLimits>,
     /// The first-admin setup.
     pub setup: crate::auth::setup::Setup,
+    /// Users and tokens with their rules.
+    pub admin: crate::service::admin::Admin,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -86,7 +88,18 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.bind)
             .build();
-        let services: SharedServices = Arc::new(UiServices::new(registry.clone()));
+        let users = crate::auth::Users::new(stores.requests.clone());
+        let admin = crate::service::admin::Admin::new(
+            users.clone(),
+            Tokens::new(stores.requests.clone()),
+            AuditLog::new(stores.requests.clone()),
+        );
+        let services: SharedServices = Arc::new(UiServices::new(
+            registry.clone(),
+            config.clone(),
+            users.clone(),
+            admin.clone(),
+        ));
         let requests = Arc::new(RequestService::new(
             config.clone(),
             registry.clone(),
@@ -96,7 +109,8 @@ impl AppState {
         ));
         Self {
             leptos,
-            users: crate::auth::Users::new(stores.requests.clone()),
+            users,
+            admin,
             audit: AuditLog::new(stores.requests.clone()),
             limits: Arc::new(crate::auth::limits::LoginLimits::default()),
             setup: crate::auth::setup::Setup::new(stores.requests.clone()),

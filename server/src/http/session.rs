@@ -10,7 +10,6 @@ use super::AppState;
 use super::error::ApiError;
 use crate::auth::users::verify_password;
 use crate::config::SessionConfig;
-use crate::store::journal::AuditRecord;
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -22,12 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-/// Session keys.
-pub const LOGIN: &str = "login";
-/// The CSRF token of the session.
-pub const CSRF: &str = "csrf";
-/// When the session signed in (unix seconds), for the absolute expiry.
-pub const SINCE: &str = "since";
+use crate::auth::session_keys::{CSRF, LOGIN, SINCE};
 /// The cookie's name.
 pub const COOKIE: &str = "tfpilot_session";
 
@@ -47,7 +41,7 @@ pub fn layer(
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
-pub(super) fn unix_now() -> u64 {
+fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -118,18 +112,7 @@ fn local_path(next: Option<&str>) -> &str {
 }
 
 pub(super) async fn audit(state: &AppState, actor: &str, action: &str, detail: String) {
-    let record = AuditRecord {
-        at: crate::auth::now(),
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        request: None,
-        before_version: None,
-        after_version: None,
-        detail,
-    };
-    if let Err(e) = state.audit.append(&record).await {
-        tracing::error!("cannot write the audit record {action}: {e}");
-    }
+    state.admin.audit(actor, action, detail).await;
 }
 
 /// Starts a signed-in session for `login`: a new id (no fixation), a new

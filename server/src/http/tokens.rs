@@ -6,8 +6,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::auth::TokenError;
 use crate::auth::tokens::TokenRecord;
-use crate::store::journal::AuditRecord;
-use app::domain::policy::{Actor, Role};
+use app::domain::policy::Role;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,32 +34,6 @@ fn view(r: &TokenRecord) -> Value {
     })
 }
 
-async fn audit(state: &AppState, actor: &Actor, action: &str, detail: String) {
-    let record = AuditRecord {
-        at: crate::auth::now(),
-        actor: actor.login.clone(),
-        action: action.to_owned(),
-        request: None,
-        before_version: None,
-        after_version: None,
-        detail,
-    };
-    if let Err(e) = state.audit.append(&record).await {
-        tracing::error!("cannot write the audit record {action}: {e}");
-    }
-}
-
-fn may_manage(actor: &Actor, owner: &str) -> Result<(), ApiError> {
-    if actor.role == Role::Admin || actor.login == owner {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden {
-            rule: "tokens.owner".into(),
-            message: "only an admin manages another user's tokens".into(),
-        })
-    }
-}
-
 /// `GET /api/v1/tokens`: every token for an admin, one's own otherwise.
 #[utoipa::path(
     get,
@@ -75,8 +48,7 @@ pub async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let only = (actor.role != Role::Admin).then_some(actor.login.as_str());
-    let records = state.tokens.list(only).await?;
+    let records = state.admin.tokens(&actor).await?;
     Ok(Json(
         json!({ "tokens": records.iter().map(view).collect::<Vec<_>>() }),
     ))
@@ -113,29 +85,10 @@ pub async fn create(
     Caller(actor): Caller,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let owner = body.user.clone().unwrap_or_else(|| actor.login.clone());
-    may_manage(&actor, &owner)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.len() > 64 {
-        return Err(ApiError::BadRequest {
-            message: "name must be 1 to 64 characters".into(),
-            field: Some("name".into()),
-        });
-    }
-    if body.scope.is_some_and(|s| s > actor.role) {
-        return Err(ApiError::Forbidden {
-            rule: "tokens.scope".into(),
-            message: "a token cannot have a scope above the role of whoever creates it".into(),
-        });
-    }
-    let (record, token) = state.tokens.create_scoped(&owner, name, body.scope).await?;
-    audit(
-        &state,
-        &actor,
-        "token.create",
-        format!("token {} for {owner}", record.id),
-    )
-    .await;
+    let (record, token) = state
+        .admin
+        .create_token(&actor, body.user.as_deref(), &body.name, body.scope)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "token": token, "record": view(&record) })),
@@ -159,15 +112,6 @@ pub async fn revoke(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let record = state.tokens.get(&id).await?;
-    may_manage(&actor, &record.user)?;
-    let revoked = state.tokens.revoke(&id).await?;
-    audit(
-        &state,
-        &actor,
-        "token.revoke",
-        format!("token {id} of {}", record.user),
-    )
-    .await;
+    let revoked = state.admin.revoke_token(&actor, &id).await?;
     Ok(Json(view(&revoked)))
 }

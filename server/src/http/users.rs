@@ -4,9 +4,9 @@
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
-use super::session::audit;
 use crate::auth::{User, UserError};
-use app::domain::policy::{Actor, Role};
+use crate::service::admin::{AdminError, UserChange as Change};
+use app::domain::policy::Role;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -41,14 +41,21 @@ fn view(u: &User) -> Value {
     })
 }
 
-fn admin_only(actor: &Actor) -> Result<(), ApiError> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden {
-            rule: "users.admin".into(),
-            message: "only an admin manages users".into(),
-        })
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Forbidden { rule, message } => Self::Forbidden {
+                rule: rule.into(),
+                message,
+            },
+            AdminError::Conflict(m) => Self::Conflict(m),
+            AdminError::Invalid { field, message } => Self::BadRequest {
+                message,
+                field: Some(field.into()),
+            },
+            AdminError::User(u) => u.into(),
+            AdminError::Token(t) => t.into(),
+        }
     }
 }
 
@@ -66,8 +73,7 @@ pub async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    admin_only(&actor)?;
-    let users = state.users.list().await?;
+    let users = state.admin.users(&actor).await?;
     Ok(Json(
         json!({ "users": users.iter().map(view).collect::<Vec<_>>() }),
     ))
@@ -104,18 +110,10 @@ pub async fn create(
     Caller(actor): Caller,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    admin_only(&actor)?;
     let user = state
-        .users
-        .add(body.login.trim(), body.role, body.password.as_deref())
+        .admin
+        .add_user(&actor, &body.login, body.role, body.password.as_deref())
         .await?;
-    audit(
-        &state,
-        &actor.login,
-        "user.create",
-        format!("{} as {}", user.login, user.role.as_str()),
-    )
-    .await;
     Ok((StatusCode::CREATED, Json(view(&user))))
 }
 
@@ -154,53 +152,11 @@ pub async fn update(
     Path(login): Path<String>,
     ApiJson(body): ApiJson<UserChange>,
 ) -> Result<Json<Value>, ApiError> {
-    let own_password_only = body.role.is_none() && body.disabled.is_none() && login == actor.login;
-    if !own_password_only {
-        admin_only(&actor)?;
-    }
-    if login == actor.login
-        && (body.disabled == Some(true) || body.role.is_some_and(|r| r < Role::Admin))
-    {
-        return Err(ApiError::Conflict(
-            "an admin cannot disable or demote themself; ask another admin".into(),
-        ));
-    }
-    let hash = body
-        .password
-        .as_deref()
-        .map(crate::auth::users::hash_password)
-        .transpose()?;
-    let user = state
-        .users
-        .update(&login, |u| {
-            if let Some(role) = body.role {
-                u.role = role;
-            }
-            if let Some(disabled) = body.disabled {
-                u.disabled = disabled;
-            }
-            if let Some(hash) = &hash {
-                u.password_hash = Some(hash.clone());
-            }
-            Ok(())
-        })
-        .await?;
-    let mut changed = Vec::new();
-    if let Some(role) = body.role {
-        changed.push(format!("role {}", role.as_str()));
-    }
-    if let Some(disabled) = body.disabled {
-        changed.push(if disabled { "disabled" } else { "enabled" }.to_owned());
-    }
-    if hash.is_some() {
-        changed.push("password changed".into());
-    }
-    audit(
-        &state,
-        &actor.login,
-        "user.update",
-        format!("{}: {}", user.login, changed.join(", ")),
-    )
-    .await;
+    let change = Change {
+        role: body.role,
+        disabled: body.disabled,
+        password: body.password,
+    };
+    let user = state.admin.update_user(&actor, &login, change).await?;
     Ok(Json(view(&user)))
 }

@@ -1,5 +1,6 @@
 //! Services: the product's behaviour, behind the ports.
 
+pub mod admin;
 pub mod flow;
 pub mod index;
 pub mod requests;

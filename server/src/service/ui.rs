@@ -1,20 +1,55 @@
-//! The implementation of `app::services::Services` the UI calls into.
+//! The implementation of `app::services::Services` the UI calls into. Server
+//! functions act as the browser session's user; every decision is made
+//! here, on the server (`service::admin`, `domain::policy`).
 
+use super::admin::{Admin, AdminError, UserChange};
+use crate::auth::Users;
+use crate::config::Config;
+use app::domain::policy::{Actor, Role};
 use app::domain::registry::{Registry, Risk};
-use app::services::Services;
+use app::services::{Later, Services};
+use app::ui::admin::{TokenRow, UserRow};
 use app::ui::catalog::ModuleCard;
 use std::sync::Arc;
 
-/// Serves the UI from the registry (and, later, the stores).
+/// Serves the UI from the registry and the stores.
 pub struct UiServices {
     registry: Arc<Registry>,
+    config: Arc<Config>,
+    users: Users,
+    admin: Admin,
 }
 
 impl UiServices {
-    /// Over a loaded registry.
-    pub fn new(registry: Arc<Registry>) -> Self {
-        Self { registry }
+    /// Over a loaded registry and the stores.
+    pub fn new(registry: Arc<Registry>, config: Arc<Config>, users: Users, admin: Admin) -> Self {
+        Self {
+            registry,
+            config,
+            users,
+            admin,
+        }
     }
+
+    /// The signed-in user of the request being served.
+    async fn caller(&self) -> Result<Actor, String> {
+        let session: tower_sessions::Session = leptos_axum::extract()
+            .await
+            .map_err(|_| "sign in first".to_owned())?;
+        crate::auth::session_actor(&session, &self.users, &self.config)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| {
+        format!("`{text}` is not a role; choose viewer, requester, approver or admin")
+    })
+}
+
+fn sentence(e: AdminError) -> String {
+    e.to_string()
 }
 
 impl Services for UiServices {
@@ -34,5 +69,94 @@ impl Services for UiServices {
             .collect();
         cards.sort_by(|a, b| (&a.category, &a.title).cmp(&(&b.category, &b.title)));
         cards
+    }
+
+    fn users(&self) -> Later<'_, Vec<UserRow>> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            let users = self.admin.users(&actor).await.map_err(sentence)?;
+            Ok(users
+                .into_iter()
+                .map(|u| UserRow {
+                    role: u.role.as_str().to_owned(),
+                    disabled: u.disabled,
+                    password: u.password_hash.is_some(),
+                    login: u.login,
+                })
+                .collect())
+        })
+    }
+
+    fn add_user(&self, login: String, role_text: String, password: String) -> Later<'_, ()> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            let password = (!password.is_empty()).then_some(password);
+            self.admin
+                .add_user(&actor, &login, role(&role_text)?, password.as_deref())
+                .await
+                .map(drop)
+                .map_err(sentence)
+        })
+    }
+
+    fn set_user(&self, login: String, role_text: String, disabled: bool) -> Later<'_, ()> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            let change = UserChange {
+                role: Some(role(&role_text)?),
+                disabled: Some(disabled),
+                password: None,
+            };
+            self.admin
+                .update_user(&actor, &login, change)
+                .await
+                .map(drop)
+                .map_err(sentence)
+        })
+    }
+
+    fn tokens(&self) -> Later<'_, Vec<TokenRow>> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            let tokens = self.admin.tokens(&actor).await.map_err(sentence)?;
+            Ok(tokens
+                .into_iter()
+                .map(|t| TokenRow {
+                    id: t.id,
+                    user: t.user,
+                    name: t.name,
+                    scope: t.scope.map(|s| s.as_str().to_owned()),
+                    created_at: t.created_at,
+                    revoked_at: t.revoked_at,
+                })
+                .collect())
+        })
+    }
+
+    fn create_token(&self, name: String, scope: String) -> Later<'_, String> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            let scope = if scope.is_empty() {
+                None
+            } else {
+                Some(role(&scope)?)
+            };
+            self.admin
+                .create_token(&actor, None, &name, scope)
+                .await
+                .map(|(_, token)| token)
+                .map_err(sentence)
+        })
+    }
+
+    fn revoke_token(&self, id: String) -> Later<'_, ()> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            self.admin
+                .revoke_token(&actor, &id)
+                .await
+                .map(drop)
+                .map_err(sentence)
+        })
     }
 }

@@ -341,3 +341,113 @@ async fn failed_sign_ins_say_the_same_thing_and_are_limited() {
     assert!(audit.iter().any(|r| r.action == "auth.login_failed"));
     assert!(audit.iter().any(|r| r.action == "auth.login_blocked"));
 }
+
+#[tokio::test]
+async fn the_admin_pages_list_and_change_users_and_tokens() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "root", Role::Admin).await;
+    add_user(&app, "alice", Role::Requester).await;
+    let (root, _) = session_cookie(&sign_in(&app, "root", PASSWORD).await);
+    let (alice, _) = session_cookie(&sign_in(&app, "alice", PASSWORD).await);
+    let origin = format!("http://{}", app.addr);
+    let page =
+        |cookie: &str, path: &str| app.client.get(app.url(path)).header(COOKIE, cookie).send();
+    let sfn = |cookie: &str, name: &str, form: &[(&str, &str)]| {
+        app.client
+            .post(app.url(&format!("/sfn/{name}")))
+            .header(COOKIE, cookie)
+            .header("origin", &origin)
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+    };
+    let html = page(&root, "/admin/users")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Users and roles") && html.contains("data-login=\"alice\""),
+        "server-rendered: {html}"
+    );
+    let added = sfn(
+        &root,
+        "user_add",
+        &[("login", "bob"), ("role", "approver"), ("password", "")],
+    )
+    .await
+    .unwrap();
+    assert!(
+        added.status().is_success(),
+        "{}",
+        added.text().await.unwrap()
+    );
+    let html = page(&root, "/admin/users")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-login=\"bob\""));
+    let refused = sfn(
+        &alice,
+        "user_add",
+        &[("login", "eve"), ("role", "admin"), ("password", "")],
+    )
+    .await
+    .unwrap();
+    assert!(!refused.status().is_success());
+    assert!(refused.text().await.unwrap().contains("only an admin"));
+    let html = page(&alice, "/admin/users")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("only an admin"), "the page says why");
+
+    let token = sfn(
+        &root,
+        "token_add",
+        &[("name", "ci"), ("scope", "requester")],
+    )
+    .await
+    .unwrap();
+    assert!(token.status().is_success());
+    let token = token.text().await.unwrap();
+    let token = token.trim_matches('"');
+    assert!(token.starts_with("tfp_"), "{token}");
+    let id = token.split('_').nth(1).unwrap();
+    let html = page(&root, "/admin/tokens")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("data-token=\"{id}\"")));
+    assert!(!html.contains(token), "the secret is shown only once");
+    let me = app
+        .client
+        .get(app.url("/api/v1/session"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert!(
+        sfn(&root, "token_revoke", &[("id", id)])
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let me = app
+        .client
+        .get(app.url("/api/v1/session"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401, "revoked from the page");
+}

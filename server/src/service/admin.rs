@@ -1,0 +1,242 @@
+//! People and machine tokens: who may manage them, and the audit trail of
+//! every change. The REST API and the admin pages both call this.
+
+use crate::auth::tokens::TokenRecord;
+use crate::auth::{TokenError, Tokens, User, UserError, Users};
+use crate::store::journal::{AuditLog, AuditRecord};
+use app::domain::policy::{Actor, Role};
+
+/// Why an admin operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Not allowed; `rule` names the rule.
+    #[error("{message}")]
+    Forbidden {
+        /// Stable rule id.
+        rule: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The change would lock someone out.
+    #[error("{0}")]
+    Conflict(String),
+    /// A bad field.
+    #[error("{message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A user problem.
+    #[error(transparent)]
+    User(#[from] UserError),
+    /// A token problem.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+}
+
+/// A change to a user.
+#[derive(Debug, Default, Clone)]
+pub struct UserChange {
+    /// New role.
+    pub role: Option<Role>,
+    /// Disable or enable.
+    pub disabled: Option<bool>,
+    /// New password.
+    pub password: Option<String>,
+}
+
+/// Users and tokens with their rules.
+#[derive(Clone)]
+pub struct Admin {
+    users: Users,
+    tokens: Tokens,
+    audit: AuditLog,
+}
+
+fn admin_only(actor: &Actor, what: &str) -> Result<(), AdminError> {
+    if actor.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AdminError::Forbidden {
+            rule: "users.admin",
+            message: format!("only an admin {what}"),
+        })
+    }
+}
+
+impl Admin {
+    /// Over the stores.
+    pub fn new(users: Users, tokens: Tokens, audit: AuditLog) -> Self {
+        Self {
+            users,
+            tokens,
+            audit,
+        }
+    }
+
+    /// Appends a system audit record (failures are logged, never fatal).
+    pub async fn audit(&self, actor: &str, action: &str, detail: String) {
+        let record = AuditRecord {
+            at: crate::auth::now(),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            request: None,
+            before_version: None,
+            after_version: None,
+            detail,
+        };
+        if let Err(e) = self.audit.append(&record).await {
+            tracing::error!("cannot write the audit record {action}: {e}");
+        }
+    }
+
+    /// Every user (admins).
+    pub async fn users(&self, actor: &Actor) -> Result<Vec<User>, AdminError> {
+        admin_only(actor, "lists users")?;
+        Ok(self.users.list().await?)
+    }
+
+    /// Adds a user (admins).
+    pub async fn add_user(
+        &self,
+        actor: &Actor,
+        login: &str,
+        role: Role,
+        password: Option<&str>,
+    ) -> Result<User, AdminError> {
+        admin_only(actor, "adds users")?;
+        let user = self.users.add(login.trim(), role, password).await?;
+        self.audit(
+            &actor.login,
+            "user.create",
+            format!("{} as {}", user.login, user.role.as_str()),
+        )
+        .await;
+        Ok(user)
+    }
+
+    /// Changes a user: admins anything but their own role and access;
+    /// others only their own password.
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        login: &str,
+        change: UserChange,
+    ) -> Result<User, AdminError> {
+        let own_password_only =
+            change.role.is_none() && change.disabled.is_none() && login == actor.login;
+        if !own_password_only {
+            admin_only(actor, "changes other users, roles and access")?;
+        }
+        if login == actor.login
+            && (change.disabled == Some(true) || change.role.is_some_and(|r| r < Role::Admin))
+        {
+            return Err(AdminError::Conflict(
+                "an admin cannot disable or demote themself; ask another admin".into(),
+            ));
+        }
+        let hash = change
+            .password
+            .as_deref()
+            .map(crate::auth::users::hash_password)
+            .transpose()?;
+        let user = self
+            .users
+            .update(login, |u| {
+                if let Some(role) = change.role {
+                    u.role = role;
+                }
+                if let Some(disabled) = change.disabled {
+                    u.disabled = disabled;
+                }
+                if let Some(hash) = &hash {
+                    u.password_hash = Some(hash.clone());
+                }
+                Ok(())
+            })
+            .await?;
+        let mut changed = Vec::new();
+        if let Some(role) = change.role {
+            changed.push(format!("role {}", role.as_str()));
+        }
+        if let Some(disabled) = change.disabled {
+            changed.push(if disabled { "disabled" } else { "enabled" }.to_owned());
+        }
+        if hash.is_some() {
+            changed.push("password changed".into());
+        }
+        self.audit(
+            &actor.login,
+            "user.update",
+            format!("{}: {}", user.login, changed.join(", ")),
+        )
+        .await;
+        Ok(user)
+    }
+
+    /// Tokens: everyone's for an admin, one's own otherwise.
+    pub async fn tokens(&self, actor: &Actor) -> Result<Vec<TokenRecord>, AdminError> {
+        let only = (actor.role != Role::Admin).then_some(actor.login.as_str());
+        Ok(self.tokens.list(only).await?)
+    }
+
+    /// A new token for `owner` (default the caller), returned once.
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        name: &str,
+        scope: Option<Role>,
+    ) -> Result<(TokenRecord, String), AdminError> {
+        let owner = owner.unwrap_or(&actor.login).to_owned();
+        may_manage(actor, &owner)?;
+        let name = name.trim();
+        if name.is_empty() || name.len() > 64 {
+            return Err(AdminError::Invalid {
+                field: "name",
+                message: "name must be 1 to 64 characters".into(),
+            });
+        }
+        if scope.is_some_and(|s| s > actor.role) {
+            return Err(AdminError::Forbidden {
+                rule: "tokens.scope",
+                message: "a token cannot have a scope above the role of whoever creates it".into(),
+            });
+        }
+        let (record, token) = self.tokens.create_scoped(&owner, name, scope).await?;
+        self.audit(
+            &actor.login,
+            "token.create",
+            format!("token {} for {owner}", record.id),
+        )
+        .await;
+        Ok((record, token))
+    }
+
+    /// Revokes a token (its owner or an admin).
+    pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<TokenRecord, AdminError> {
+        let record = self.tokens.get(id).await?;
+        may_manage(actor, &record.user)?;
+        let revoked = self.tokens.revoke(id).await?;
+        self.audit(
+            &actor.login,
+            "token.revoke",
+            format!("token {id} of {}", record.user),
+        )
+        .await;
+        Ok(revoked)
+    }
+}
+
+fn may_manage(actor: &Actor, owner: &str) -> Result<(), AdminError> {
+    if actor.role == Role::Admin || actor.login == owner {
+        Ok(())
+    } else {
+        Err(AdminError::Forbidden {
+            rule: "tokens.owner",
+            message: "only an admin manages another user's tokens".into(),
+        })
+    }
+}
