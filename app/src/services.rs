@@ -5,6 +5,7 @@
 
 use crate::ui::admin::{TokenRow, UserRow};
 use crate::ui::catalog::ModuleCard;
+use crate::ui::timeline::Timeline;
 use leptos::prelude::{ServerFnError, use_context};
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +31,8 @@ pub trait Services: Send + Sync + 'static {
     fn create_token(&self, name: String, scope: String) -> Later<'_, String>;
     /// Revokes a token.
     fn revoke_token(&self, id: String) -> Later<'_, ()>;
+    /// A request's status and timeline from the audit log.
+    fn timeline(&self, id: String) -> Later<'_, Timeline>;
 }
 
 /// The shared handle stored in Leptos context.

@@ -4,11 +4,12 @@ pub mod admin;
 pub mod catalog;
 mod home;
 mod signin;
+pub mod timeline;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -59,6 +60,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=home::HomePage/>
                         <Route path=StaticSegment("login") view=signin::LoginPage/>
                         <Route path=StaticSegment("setup") view=signin::SetupPage/>
+                        <Route path=(StaticSegment("requests"), ParamSegment("id")) view=timeline::RequestPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::UsersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>
                     </Routes>

@@ -88,6 +88,13 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.bind)
             .build();
+        let requests = Arc::new(RequestService::new(
+            config.clone(),
+            registry.clone(),
+            RequestRepo::new(stores.requests.clone()),
+            AuditLog::new(stores.requests.clone()),
+            index,
+        ));
         let users = crate::auth::Users::new(stores.requests.clone());
         let admin = crate::service::admin::Admin::new(
             users.clone(),
@@ -99,13 +106,8 @@ impl AppState {
             config.clone(),
             users.clone(),
             admin.clone(),
-        ));
-        let requests = Arc::new(RequestService::new(
-            config.clone(),
-            registry.clone(),
-            RequestRepo::new(stores.requests.clone()),
+            requests.clone(),
             AuditLog::new(stores.requests.clone()),
-            index,
         ));
         Self {
             leptos,

@@ -10,6 +10,7 @@ use app::domain::registry::{Registry, Risk};
 use app::services::{Later, Services};
 use app::ui::admin::{TokenRow, UserRow};
 use app::ui::catalog::ModuleCard;
+use app::ui::timeline::{Timeline, TimelineEntry};
 use std::sync::Arc;
 
 /// Serves the UI from the registry and the stores.
@@ -18,16 +19,27 @@ pub struct UiServices {
     config: Arc<Config>,
     users: Users,
     admin: Admin,
+    requests: Arc<super::requests::RequestService>,
+    audit: crate::store::journal::AuditLog,
 }
 
 impl UiServices {
     /// Over a loaded registry and the stores.
-    pub fn new(registry: Arc<Registry>, config: Arc<Config>, users: Users, admin: Admin) -> Self {
+    pub fn new(
+        registry: Arc<Registry>,
+        config: Arc<Config>,
+        users: Users,
+        admin: Admin,
+        requests: Arc<super::requests::RequestService>,
+        audit: crate::store::journal::AuditLog,
+    ) -> Self {
         Self {
             registry,
             config,
             users,
             admin,
+            requests,
+            audit,
         }
     }
 
@@ -157,6 +169,41 @@ impl Services for UiServices {
                 .await
                 .map(drop)
                 .map_err(sentence)
+        })
+    }
+
+    fn timeline(&self, id: String) -> Later<'_, Timeline> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            let view = self
+                .requests
+                .get(&actor, &id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let doc = &view.request;
+            let module = self
+                .registry
+                .module(&doc.module)
+                .map_or_else(|| doc.module.to_string(), |m| m.title.clone());
+            let records = self
+                .audit
+                .read(Some(doc.id.as_str()))
+                .await
+                .map_err(|e| format!("cannot read the audit log: {e}"))?;
+            Ok(Timeline {
+                id: doc.id.to_string(),
+                title: format!("{module} in {} ({})", doc.environment, doc.project),
+                status: view.status.clone(),
+                entries: records
+                    .into_iter()
+                    .map(|r| TimelineEntry {
+                        at: r.at,
+                        actor: r.actor,
+                        action: r.action,
+                        detail: r.detail,
+                    })
+                    .collect(),
+            })
         })
     }
 }

@@ -502,3 +502,64 @@ async fn admins_manage_users_and_a_disabled_user_stops_at_once() {
         .unwrap();
     assert_eq!(cross.status(), 403, "server functions are same-origin only");
 }
+
+#[tokio::test]
+async fn the_request_page_shows_its_timeline_from_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    let id = create_request(&app, &alice, "timeline-queue").await;
+    let refused = app
+        .post_as(
+            &alice,
+            &format!("/api/v1/requests/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+    server::auth::Users::new(app.requests_store())
+        .update("alice", |u| {
+            u.password_hash =
+                Some(server::auth::users::hash_password("alice passphrase 1").unwrap());
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let signed_in = app
+        .client
+        .post(app.url("/auth/login"))
+        .json(&json!({"login": "alice", "password": "alice passphrase 1"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = app
+        .client
+        .get(app.url(&format!("/requests/{id}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("SQS queue in dev (sandbox)"), "{html}");
+    assert!(html.contains("data-action=\"request.create\""), "{html}");
+    assert!(
+        html.contains("data-action=\"auth.denied\""),
+        "the refusal is on the timeline"
+    );
+    assert!(html.contains("role.approver"));
+    let anonymous = app
+        .get(&format!("/requests/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(anonymous.contains("sign in"), "{anonymous}");
+}
