@@ -3,5 +3,6 @@
 //! Run through `cargo xtask test`, which builds the wasm bundle, installs
 //! the Playwright driver and Chromium, and sets `TFPILOT_SITE_ROOT`.
 
+mod admin;
 mod home;
 mod support;

@@ -42,6 +42,8 @@ fn site_root() -> Result<PathBuf> {
 /// The server, a browser and a page, torn down on drop.
 pub struct Session {
     pub base: String,
+    /// The token of the one-time first-admin link (a fresh data dir has no admin).
+    pub setup_token: Option<String>,
     pub page: Page,
     browser: Browser,
     playwright: Playwright,
@@ -87,8 +89,14 @@ impl Session {
             .context("launch Chromium")?;
         let page = browser.new_page().await?;
         page.set_default_timeout(20_000.0).await;
+        let setup_token = running
+            .setup_link
+            .as_deref()
+            .and_then(|l| l.split("token=").nth(1))
+            .map(str::to_owned);
         Ok(Session {
             base: format!("http://{}", running.addr),
+            setup_token,
             page,
             browser,
             playwright,

@@ -1,0 +1,97 @@
+//! The first admin from the one-time link, then the admin pages in a real
+//! browser: add a user, create a token (shown once), revoke it.
+
+use crate::support::Session;
+use playwright_rs::protocol::{WaitForOptions, WaitForState};
+
+fn visible(ms: f64) -> WaitForOptions {
+    WaitForOptions::builder()
+        .state(WaitForState::Visible)
+        .timeout(ms)
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> {
+    let s = Session::start().await?;
+    let token = s
+        .setup_token
+        .clone()
+        .expect("a fresh data dir prints a setup link");
+    s.page
+        .goto(&s.url(&format!("/setup?token={token}")), None)
+        .await?;
+    s.page
+        .locator("input[name=login]")
+        .fill("root", None)
+        .await?;
+    s.page
+        .locator("input[name=password]")
+        .fill("root passphrase 2026", None)
+        .await?;
+    s.screenshot("setup").await?;
+    s.page
+        .locator("form.form button[type=submit]")
+        .click(None)
+        .await?;
+    s.page.locator("main").wait_for(visible(20_000.0)).await?;
+
+    s.page.goto(&s.url("/admin/users"), None).await?;
+    s.page
+        .locator("tr[data-login=root]")
+        .wait_for(visible(20_000.0))
+        .await?;
+    s.page
+        .locator(".app[data-hydrated=true]")
+        .wait_for(
+            WaitForOptions::builder()
+                .state(WaitForState::Attached)
+                .timeout(30_000.0)
+                .build(),
+        )
+        .await?;
+    let add = s.page.locator("form.form");
+    add.locator("input[name=login]").fill("bob", None).await?;
+    add.locator("select[name=role]")
+        .select_option("approver", None)
+        .await?;
+    add.locator("input[name=password]")
+        .fill("bob passphrase 2026", None)
+        .await?;
+    add.locator("button[type=submit]").click(None).await?;
+    let bob = s.page.locator("tr[data-login=bob]");
+    bob.wait_for(visible(20_000.0)).await?;
+    let role = bob
+        .locator("select[name=role] option[selected]")
+        .text_content()
+        .await?;
+    assert_eq!(role.as_deref(), Some("approver"));
+    s.screenshot("admin-users").await?;
+
+    s.page.goto(&s.url("/admin/tokens"), None).await?;
+    s.page
+        .locator(".app[data-hydrated=true]")
+        .wait_for(
+            WaitForOptions::builder()
+                .state(WaitForState::Attached)
+                .timeout(30_000.0)
+                .build(),
+        )
+        .await?;
+    s.page.locator("input[name=name]").fill("ci", None).await?;
+    s.page
+        .locator("form.form button[type=submit]")
+        .click(None)
+        .await?;
+    let shown = s.page.locator("[data-testid=new-token]");
+    shown.wait_for(visible(20_000.0)).await?;
+    let secret = shown.text_content().await?.unwrap_or_default();
+    assert!(secret.starts_with("tfp_"), "{secret}");
+    let id = secret.split('_').nth(1).unwrap().to_owned();
+    let row = s.page.locator(format!("tr[data-token='{id}']"));
+    row.wait_for(visible(20_000.0)).await?;
+    s.screenshot("admin-tokens").await?;
+    row.locator("button.danger").click(None).await?;
+    row.locator(".revoked").wait_for(visible(20_000.0)).await?;
+    s.close().await
+}
