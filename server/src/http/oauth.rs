@@ -156,7 +156,7 @@ pub async fn callback(
     }
     sign_in(&session, &login).await?;
     audit(&state, &login, "auth.login", "GitHub".into()).await;
-    Ok(Redirect::to("/requests").into_response())
+    Ok(Redirect::to(super::session::LANDING).into_response())
 }
 
 async fn exchange(state: &AppState, oauth: &GitHubOAuth, code: &str) -> Result<String, ApiError> {

@@ -24,6 +24,8 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use crate::auth::session_keys::{CSRF, LOGIN, SINCE};
 /// The cookie's name.
 pub const COOKIE: &str = "tfpilot_session";
+/// Where a sign-in lands when it names no page (the catalogue).
+pub const LANDING: &str = "/";
 
 /// The session layer: store-backed, `HttpOnly`, `SameSite=Lax`, `Secure`
 /// per config, idle expiry.
@@ -107,7 +109,7 @@ async fn body<T: serde::de::DeserializeOwned + Send + 'static>(
 fn local_path(next: Option<&str>) -> &str {
     match next {
         Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => "/requests",
+        _ => LANDING,
     }
 }
 
@@ -272,7 +274,7 @@ pub async fn setup(
         )
             .into_response())
     } else {
-        Ok(Redirect::to("/requests").into_response())
+        Ok(Redirect::to(LANDING).into_response())
     }
 }
 
