@@ -103,26 +103,46 @@ fn error_text(e: &ServerFnError) -> String {
     }
 }
 
-/// `/admin/users`.
+/// `/admin/users`: the list is read on the server, then handed to an
+/// island whose forms update it in place.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let add = ServerAction::<AddUser>::new();
-    let set = ServerAction::<SetUser>::new();
-    let users = Resource::new(
-        move || (add.version().get(), set.version().get()),
-        |_| list_users(),
-    );
+    let users = Resource::new(|| (), |_| list_users());
     view! {
         <section aria-labelledby="users-title">
             <h1 id="users-title">"Users and roles"</h1>
             <Suspense fallback=|| view! { <p class="loading">"Loading users…"</p> }>
                 {move || Suspend::new(async move {
                     match users.await {
-                        Ok(list) => view! { <UserTable list set/> }.into_any(),
+                        Ok(list) => view! { <UsersAdmin list/> }.into_any(),
                         Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
                     }
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+/// The users table and the add form (an island).
+#[island]
+fn UsersAdmin(list: Vec<UserRow>) -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let set = ServerAction::<SetUser>::new();
+    let users = RwSignal::new(list);
+    Effect::watch(
+        move || (add.version().get(), set.version().get()),
+        move |_, _, _| {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = list_users().await {
+                    users.set(list);
+                }
+            })
+        },
+        false,
+    );
+    view! {
+        <div data-ready=super::ready()>
+            {move || view! { <UserTable list=users.get() set/> }}
             <h2>"Add a user"</h2>
             <ActionForm action=add attr:class="form">
                 <label>"Login" <input name="login" required/></label>
@@ -144,7 +164,7 @@ pub fn UsersPage() -> impl IntoView {
             {move || set.value().get().and_then(|r| r.err()).map(|e| view! {
                 <p class="error" role="alert">{error_text(&e)}</p>
             })}
-        </section>
+        </div>
     }
 }
 
@@ -184,19 +204,46 @@ fn UserTable(list: Vec<UserRow>, set: ServerAction<SetUser>) -> impl IntoView {
     }
 }
 
-/// `/admin/tokens`.
+/// `/admin/tokens`: the list is read on the server, then handed to an
+/// island that shows a new token once, in place.
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_tokens(),
-    );
+    let tokens = Resource::new(|| (), |_| list_tokens());
     view! {
         <section aria-labelledby="tokens-title">
             <h1 id="tokens-title">"Machine tokens"</h1>
             <p>"Scripts, CI and bots send " <code>"Authorization: Bearer <token>"</code> "."</p>
+            <Suspense fallback=|| view! { <p class="loading">"Loading tokens…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) => view! { <TokensAdmin list/> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The create form and the tokens table (an island).
+#[island]
+fn TokensAdmin(list: Vec<TokenRow>) -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = RwSignal::new(list);
+    Effect::watch(
+        move || (create.version().get(), revoke.version().get()),
+        move |_, _, _| {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = list_tokens().await {
+                    tokens.set(list);
+                }
+            })
+        },
+        false,
+    );
+    view! {
+        <div data-ready=super::ready()>
             <ActionForm action=create attr:class="form">
                 <label>"Name" <input name="name" required placeholder="ci"/></label>
                 <label>
@@ -217,42 +264,36 @@ pub fn TokensPage() -> impl IntoView {
                 }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
             })}
-            <Suspense fallback=|| view! { <p class="loading">"Loading tokens…"</p> }>
-                {move || Suspend::new(async move {
-                    match tokens.await {
-                        Ok(list) => view! {
-                            <table class="table" data-testid="tokens">
-                                <thead><tr><th>"Id"</th><th>"User"</th><th>"Name"</th><th>"Scope"</th><th>"Created"</th><th>"Status"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|t| {
-                                        let id = t.id.clone();
-                                        view! {
-                                        <tr data-token=t.id.clone()>
-                                            <td><code>{t.id.clone()}</code></td>
-                                            <td>{t.user}</td>
-                                            <td>{t.name}</td>
-                                            <td>{t.scope.unwrap_or_else(|| "-".into())}</td>
-                                            <td>{t.created_at}</td>
-                                            <td>
-                                                {match t.revoked_at {
-                                                    Some(at) => view! { <span class="revoked">{format!("revoked {at}")}</span> }.into_any(),
-                                                    None => view! {
-                                                        <ActionForm action=revoke attr:class="inline">
-                                                            <input type="hidden" name="id" value=id.clone()/>
-                                                            <button type="submit" class="danger">"Revoke"</button>
-                                                        </ActionForm>
-                                                    }.into_any(),
-                                                }}
-                                            </td>
-                                        </tr>
-                                    }}).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
+            {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! {
+                <p class="error" role="alert">{error_text(&e)}</p>
+            })}
+            <table class="table" data-testid="tokens">
+                <thead><tr><th>"Id"</th><th>"User"</th><th>"Name"</th><th>"Scope"</th><th>"Created"</th><th>"Status"</th></tr></thead>
+                <tbody>
+                    {move || tokens.get().into_iter().map(|t| {
+                        let id = t.id.clone();
+                        view! {
+                        <tr data-token=t.id.clone()>
+                            <td><code>{t.id.clone()}</code></td>
+                            <td>{t.user}</td>
+                            <td>{t.name}</td>
+                            <td>{t.scope.unwrap_or_else(|| "-".into())}</td>
+                            <td>{t.created_at}</td>
+                            <td>
+                                {match t.revoked_at {
+                                    Some(at) => view! { <span class="revoked">{format!("revoked {at}")}</span> }.into_any(),
+                                    None => view! {
+                                        <ActionForm action=revoke attr:class="inline">
+                                            <input type="hidden" name="id" value=id.clone()/>
+                                            <button type="submit" class="danger">"Revoke"</button>
+                                        </ActionForm>
+                                    }.into_any(),
+                                }}
+                            </td>
+                        </tr>
+                    }}).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

@@ -7,7 +7,6 @@ use leptos::prelude::*;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let modules = Resource::new(|| (), |_| catalog());
-    let selected = RwSignal::new(None::<String>);
     view! {
         <section class="hero">
             <h1>"Self-service Terraform"</h1>
@@ -21,27 +20,23 @@ pub fn HomePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading modules…"</p> }>
                 {move || Suspend::new(async move {
                     match modules.await {
-                        Ok(list) => view! { <ModuleGrid list selected/> }.into_any(),
+                        Ok(list) => view! { <ModuleGrid list/> }.into_any(),
                         Err(e) => view! {
                             <p class="error" role="alert">{format!("Could not load the catalogue: {e}")}</p>
                         }.into_any(),
                     }
                 })}
             </Suspense>
-            <p class="selection" data-testid="selection">
-                {move || match selected.get() {
-                    Some(m) => format!("Selected: {m}"),
-                    None => "Select a module to see what it asks for.".to_owned(),
-                }}
-            </p>
         </section>
     }
 }
 
-#[component]
-fn ModuleGrid(list: Vec<ModuleCard>, selected: RwSignal<Option<String>>) -> impl IntoView {
+/// The cards; selecting one says what it asks for (an island).
+#[island]
+fn ModuleGrid(list: Vec<ModuleCard>) -> impl IntoView {
+    let selected = RwSignal::new(None::<String>);
     view! {
-        <ul class="cards">
+        <ul class="cards" data-ready=super::ready()>
             {list.into_iter().map(|m| {
                 let ty = m.module_type.clone();
                 let is_selected = {
@@ -68,5 +63,11 @@ fn ModuleGrid(list: Vec<ModuleCard>, selected: RwSignal<Option<String>>) -> impl
                 }
             }).collect_view()}
         </ul>
+        <p class="selection" data-testid="selection">
+            {move || match selected.get() {
+                Some(m) => format!("Selected: {m}"),
+                None => "Select a module to see what it asks for.".to_owned(),
+            }}
+        </p>
     }
 }

@@ -6,6 +6,14 @@ mod home;
 mod signin;
 pub mod timeline;
 
+/// An island's hydration marker: `data-ready="true"` once its wasm runs,
+/// so tests (and styles) can tell a live island from server HTML.
+pub fn ready() -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    move || if ready.get() { "true" } else { "false" }
+}
+
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
@@ -22,7 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -36,12 +44,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     view! {
         <Stylesheet id="tfpilot" href="/pkg/tfpilot.css"/>
         <Title text="tfpilot"/>
-        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+        <div class="app">
             <header class="topbar">
                 <a class="brand" href="/">"tfpilot"</a>
                 <nav aria-label="Main">

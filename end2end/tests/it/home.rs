@@ -22,7 +22,7 @@ async fn the_home_page_renders_on_the_server_and_hydrates() -> anyhow::Result<()
 
     // The wasm bundle loads and hydrates the page.
     s.page
-        .locator(".app[data-hydrated=true]")
+        .locator("[data-ready=true]")
         .wait_for(
             WaitForOptions::builder()
                 .state(WaitForState::Attached)
