@@ -5,6 +5,7 @@
 
 use crate::ui::admin::{TokenRow, UserRow};
 use crate::ui::catalog::ModuleCard;
+use crate::ui::dashboard::{Filters, Listing};
 use crate::ui::timeline::Timeline;
 use leptos::prelude::{ServerFnError, use_context};
 use std::future::Future;
@@ -31,6 +32,10 @@ pub trait Services: Send + Sync + 'static {
     fn create_token(&self, name: String, scope: String) -> Later<'_, String>;
     /// Revokes a token.
     fn revoke_token(&self, id: String) -> Later<'_, ()>;
+    /// The signed-in user, if any.
+    fn me(&self) -> Later<'_, Option<crate::ui::shell::Me>>;
+    /// A page of the requests dashboard.
+    fn dashboard(&self, filters: Filters) -> Later<'_, Listing>;
     /// A request's status and timeline from the audit log.
     fn timeline(&self, id: String) -> Later<'_, Timeline>;
 }

@@ -96,12 +96,7 @@ pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
 
 const ROLES: [&str; 4] = ["viewer", "requester", "approver", "admin"];
 
-fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
+use super::error_text;
 
 /// `/admin/users`: the list is read on the server, then handed to an
 /// island whose forms update it in place.

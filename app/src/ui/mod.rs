@@ -2,9 +2,19 @@
 
 pub mod admin;
 pub mod catalog;
+pub mod dashboard;
 mod home;
+pub mod shell;
 mod signin;
 pub mod timeline;
+
+/// A server function's error as a sentence for the page.
+pub fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
 
 /// An island's hydration marker: `data-ready="true"` once its wasm runs,
 /// so tests (and styles) can tell a live island from server HTML.
@@ -30,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <script inner_html=shell::THEME_SCRIPT></script>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
@@ -48,24 +59,14 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="tfpilot" href="/pkg/tfpilot.css"/>
         <Title text="tfpilot"/>
         <div class="app">
-            <header class="topbar">
-                <a class="brand" href="/">"tfpilot"</a>
-                <nav aria-label="Main">
-                    <a href="/">"Catalogue"</a>
-                    <a href="/admin/users">"Users"</a>
-                    <a href="/admin/tokens">"Tokens"</a>
-                </nav>
-                <form method="post" action="/auth/logout" class="signout">
-                    <a href="/login">"Sign in"</a>
-                    <button type="submit" class="link">"Sign out"</button>
-                </form>
-            </header>
+            <shell::TopBar/>
             <Router>
                 <main id="main">
                     <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                         <Route path=StaticSegment("") view=home::HomePage/>
                         <Route path=StaticSegment("login") view=signin::LoginPage/>
                         <Route path=StaticSegment("setup") view=signin::SetupPage/>
+                        <Route path=StaticSegment("requests") view=dashboard::DashboardPage/>
                         <Route path=(StaticSegment("requests"), ParamSegment("id")) view=timeline::RequestPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::UsersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 pub mod error;
+mod events;
 mod health;
 mod modules;
 mod oauth;
@@ -147,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/github", post(webhooks::github))
         .route("/session", get(session::current))
         .route("/audit", get(audit::list))
+        .route("/events", get(events::stream))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{login}", axum::routing::patch(users::update))
         .route("/tokens", get(tokens::list).post(tokens::create))
@@ -202,6 +204,7 @@ pub fn router(state: AppState) -> Router {
             shell(leptos.clone())
         })
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(session::sign_in_first))
         .layer(sessions)
         .with_state(state)
 }

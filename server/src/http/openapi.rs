@@ -30,6 +30,7 @@ impl Modify for BearerAuth {
         requests::plan,
         requests::log,
         audit::list,
+        super::events::stream,
         users::list,
         users::create,
         users::update,

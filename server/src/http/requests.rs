@@ -4,10 +4,10 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::exec::RunKind;
-use crate::service::index::{IndexEntry, Query};
+use crate::service::filters::{self, FilterText};
+use crate::service::index::IndexEntry;
 use crate::service::requests::{NewRequest, RequestView};
 use app::domain::ids::RequestId;
-use app::domain::status::Status;
 use axum::Json;
 use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::StatusCode;
@@ -53,10 +53,6 @@ fn bad(field: &str, message: String) -> ApiError {
     }
 }
 
-fn non_empty(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 /// Lists requests.
 #[utoipa::path(
     get,
@@ -74,49 +70,16 @@ pub async fn list(
     _caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<ListResponse>, ApiError> {
-    let limit = match non_empty(params.limit) {
-        None => 50,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => {
-                return Err(bad(
-                    "limit",
-                    format!("`{l}` must be a whole number from 1 to 500"),
-                ));
-            }
-        },
-    };
-    let cursor = non_empty(params.cursor)
-        .map(|c| {
-            RequestId::parse(&c).map_err(|_| {
-                bad(
-                    "cursor",
-                    format!("`{c}` is not a cursor from a previous page"),
-                )
-            })
-        })
-        .transpose()?;
-    let status = non_empty(params.status);
-    if let Some(s) = &status
-        && !Status::NAMES.contains(&s.as_str())
-    {
-        return Err(bad(
-            "status",
-            format!(
-                "`{s}` is not a status; use one of: {}",
-                Status::NAMES.join(", ")
-            ),
-        ));
-    }
-    let query = Query {
-        status,
-        environment: non_empty(params.environment),
-        module: non_empty(params.module),
-        project: non_empty(params.project),
-        text: non_empty(params.q),
-        limit,
-        cursor,
-    };
+    let query = filters::parse(&FilterText {
+        status: params.status.as_deref(),
+        environment: params.environment.as_deref(),
+        module: params.module.as_deref(),
+        project: params.project.as_deref(),
+        q: params.q.as_deref(),
+        limit: params.limit.as_deref(),
+        cursor: params.cursor.as_deref(),
+    })
+    .map_err(|e| bad(e.field, e.message))?;
     let page = state.requests.list(&query);
     Ok(Json(ListResponse {
         items: page.items,

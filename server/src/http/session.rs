@@ -24,8 +24,45 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use crate::auth::session_keys::{CSRF, LOGIN, SINCE};
 /// The cookie's name.
 pub const COOKIE: &str = "tfpilot_session";
-/// Where a sign-in lands when it names no page (the catalogue).
-pub const LANDING: &str = "/";
+/// Where a sign-in lands when it names no page (the dashboard).
+pub const LANDING: &str = "/requests";
+
+/// Pages that need a signed-in user: a visitor without a session is sent
+/// to `/login?next=<page>` instead of seeing an error.
+pub(super) async fn sign_in_first(
+    session: Session,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let private = ["/requests", "/admin"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    if private
+        && req.method() == axum::http::Method::GET
+        && matches!(session.get::<String>(LOGIN).await, Ok(None))
+    {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or(path, |pq| pq.as_str())
+            .to_owned();
+        let query = url_encode(&target);
+        return Redirect::to(&format!("/login?next={query}")).into_response();
+    }
+    next.run(req).await
+}
+
+fn url_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 /// The session layer: store-backed, `HttpOnly`, `SameSite=Lax`, `Secure`
 /// per config, idle expiry.

@@ -77,6 +77,25 @@ pub struct QueryPage {
     pub next_cursor: Option<String>,
 }
 
+/// A change of the index, as the events stream sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    /// A request was filed or changed (its new row).
+    Request {
+        /// The row.
+        row: IndexEntry,
+    },
+    /// A request left the live set (archived after destroy).
+    Removed {
+        /// Its id.
+        id: RequestId,
+    },
+}
+
+/// Changes kept for slow subscribers before they must resync.
+const CHANGE_BUFFER: usize = 1024;
+
 /// Value → ids having it, for one field.
 type Postings = HashMap<Arc<str>, BTreeSet<RequestId>>;
 
@@ -112,8 +131,11 @@ impl State {
         ]
     }
 
-    fn remove(&mut self, id: &RequestId) {
-        if let Some(old) = self.rows.remove(id) {
+    fn remove(&mut self, id: &RequestId) -> bool {
+        let Some(old) = self.rows.remove(id) else {
+            return false;
+        };
+        {
             for (map, value) in self.sets(&old) {
                 if let Some(set) = map.get_mut(&value) {
                     set.remove(id);
@@ -124,9 +146,14 @@ impl State {
             }
             self.dirty = true;
         }
+        true
     }
 
-    fn insert(&mut self, mut e: IndexEntry) {
+    /// Inserts or replaces a row; whether anything a reader sees changed.
+    fn insert(&mut self, mut e: IndexEntry) -> bool {
+        let changed = self.rows.get(&e.id).is_none_or(|old| {
+            (&old.status, &old.title, &old.updated_at) != (&e.status, &e.title, &e.updated_at)
+        });
         self.remove(&e.id);
         e.project = self.intern(&e.project);
         e.environment = self.intern(&e.environment);
@@ -138,6 +165,7 @@ impl State {
         }
         self.rows.insert(e.id, e);
         self.dirty = true;
+        changed
     }
 }
 
@@ -153,6 +181,7 @@ pub struct Index {
     registry: Arc<Registry>,
     state: RwLock<State>,
     snapshot_etag: tokio::sync::Mutex<Option<String>>,
+    changes: tokio::sync::broadcast::Sender<Change>,
 }
 
 /// What a load or refresh did.
@@ -201,6 +230,27 @@ impl Index {
             registry,
             state: RwLock::new(State::default()),
             snapshot_etag: tokio::sync::Mutex::new(None),
+            changes: tokio::sync::broadcast::channel(CHANGE_BUFFER).0,
+        }
+    }
+
+    /// Every change from now on: local writes and what refreshes pick up
+    /// from other replicas. A receiver that falls behind gets `Lagged` and
+    /// should re-read the list.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    fn publish_row(&self, row: &IndexEntry, changed: bool) {
+        if changed {
+            // No subscriber is not an error.
+            let _ = self.changes.send(Change::Request { row: row.clone() });
+        }
+    }
+
+    fn publish_removed(&self, id: RequestId, changed: bool) {
+        if changed {
+            let _ = self.changes.send(Change::Removed { id });
         }
     }
 
@@ -272,7 +322,8 @@ impl Index {
         {
             let mut state = self.write();
             for id in &vanished {
-                state.remove(id);
+                let removed = state.remove(id);
+                self.publish_removed(*id, removed);
             }
             state.problems.retain(|k, _| listed_keys.contains(k));
         }
@@ -288,7 +339,8 @@ impl Index {
                 }
                 Err(StoreError::NotFound(_)) => {
                     if let Some(id) = id_of_key(&key) {
-                        self.write().remove(&id);
+                        let removed = self.write().remove(&id);
+                        self.publish_removed(id, removed);
                     }
                 }
                 Err(e) => return Err(e),
@@ -311,15 +363,19 @@ impl Index {
         match parsed {
             Ok(doc) => {
                 let row = project(&doc, etag, &self.registry);
-                let mut state = self.write();
-                state.problems.remove(key);
-                state.insert(row);
+                let changed = {
+                    let mut state = self.write();
+                    state.problems.remove(key);
+                    state.insert(row.clone())
+                };
+                self.publish_row(&row, changed);
             }
             Err(e) => {
                 tracing::error!(key, "skipping a document that is not a request: {e}");
                 let mut state = self.write();
                 if let Some(id) = id_of_key(key) {
-                    state.remove(&id);
+                    let removed = state.remove(&id);
+                    self.publish_removed(id, removed);
                 }
                 state
                     .problems
@@ -331,12 +387,14 @@ impl Index {
     /// Records a local write.
     pub fn upsert(&self, doc: &Request, etag: &str) {
         let row = project(doc, etag, &self.registry);
-        self.write().insert(row);
+        let changed = self.write().insert(row.clone());
+        self.publish_row(&row, changed);
     }
 
     /// Drops a request (archived).
     pub fn remove(&self, id: &RequestId) {
-        self.write().remove(id);
+        let removed = self.write().remove(id);
+        self.publish_removed(*id, removed);
     }
 
     /// Number of rows.

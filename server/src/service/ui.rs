@@ -3,13 +3,17 @@
 //! here, on the server (`service::admin`, `domain::policy`).
 
 use super::admin::{Admin, AdminError, UserChange};
+use super::filters::{self, FilterText};
 use crate::auth::Users;
 use crate::config::Config;
 use app::domain::policy::{Actor, Role};
 use app::domain::registry::{Registry, Risk};
+use app::domain::status::Status;
 use app::services::{Later, Services};
 use app::ui::admin::{TokenRow, UserRow};
 use app::ui::catalog::ModuleCard;
+use app::ui::dashboard::{Choice, Filters, Listing, Row};
+use app::ui::shell::Me;
 use app::ui::timeline::{Timeline, TimelineEntry};
 use std::sync::Arc;
 
@@ -169,6 +173,85 @@ impl Services for UiServices {
                 .await
                 .map(drop)
                 .map_err(sentence)
+        })
+    }
+
+    fn me(&self) -> Later<'_, Option<Me>> {
+        Box::pin(async move {
+            Ok(self.caller().await.ok().map(|a| Me {
+                login: a.login,
+                role: a.role.as_str().to_owned(),
+            }))
+        })
+    }
+
+    fn dashboard(&self, f: Filters) -> Later<'_, Listing> {
+        Box::pin(async move {
+            self.caller().await?;
+            let query = filters::parse(&FilterText {
+                status: Some(&f.status),
+                environment: Some(&f.environment),
+                module: Some(&f.module),
+                project: Some(&f.project),
+                q: Some(&f.q),
+                limit: None,
+                cursor: Some(&f.cursor),
+            })
+            .map_err(|e| format!("The {} filter cannot be used: {}.", e.field, e.message))?;
+            let page = self.requests.list(&query);
+            let counts = self.requests.index().counts();
+            let mut environments: Vec<String> = Vec::new();
+            for p in self.config.projects.values() {
+                for e in &p.environments {
+                    if !environments.iter().any(|x| x == e.as_str()) {
+                        environments.push(e.to_string());
+                    }
+                }
+            }
+            let same = |v: String| Choice {
+                label: v.clone(),
+                value: v,
+            };
+            Ok(Listing {
+                rows: page
+                    .items
+                    .into_iter()
+                    .map(|e| Row {
+                        id: e.id.to_string(),
+                        title: e.title,
+                        project: e.project.to_string(),
+                        environment: e.environment.to_string(),
+                        module: e.module.to_string(),
+                        status: e.status.to_string(),
+                        requester: e.requester.to_string(),
+                        updated_at: e.updated_at,
+                    })
+                    .collect(),
+                next_cursor: page.next_cursor,
+                counts: Status::NAMES
+                    .iter()
+                    .map(|s| (s.to_string(), counts.get(*s).copied().unwrap_or(0)))
+                    .collect(),
+                projects: self
+                    .config
+                    .projects
+                    .values()
+                    .map(|p| Choice {
+                        value: p.key.to_string(),
+                        label: p.title.clone(),
+                    })
+                    .collect(),
+                environments: environments.into_iter().map(same).collect(),
+                modules: self
+                    .registry
+                    .modules
+                    .values()
+                    .map(|m| Choice {
+                        value: m.module_type.to_string(),
+                        label: m.title.clone(),
+                    })
+                    .collect(),
+            })
         })
     }
 

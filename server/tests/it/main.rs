@@ -4,6 +4,7 @@ mod access;
 mod cli;
 mod config;
 mod crash;
+mod dashboard;
 mod flow;
 mod flow_github;
 mod git;

@@ -5,7 +5,7 @@ mod cases;
 mod faults;
 mod index;
 mod journal;
-mod repo;
+pub mod repo;
 
 use crate::support::s3 as moto;
 use server::store::ObjectStore;

@@ -115,6 +115,44 @@ impl TestApp {
         token
     }
 
+    /// Adds a user with `role` and a password, signs them in, and returns
+    /// the `tfpilot_session=…` cookie pair of their browser session.
+    pub async fn signed_in(&self, login: &str, role: app::domain::policy::Role) -> String {
+        let password = "correct horse battery";
+        server::auth::Users::new(self.requests_store())
+            .add(login, role, Some(password))
+            .await
+            .expect("add user");
+        let res = self
+            .client
+            .post(self.url("/auth/login"))
+            .json(&serde_json::json!({ "login": login, "password": password }))
+            .send()
+            .await
+            .expect("sign in");
+        res.headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("tfpilot_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_owned()
+    }
+
+    /// `GET` of a page with a session cookie; the status and the HTML.
+    pub async fn page_as(&self, cookie: &str, path: &str) -> (u16, String) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("body"))
+    }
+
     /// `GET` with a bearer token.
     pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
