@@ -6,14 +6,45 @@
 use crate::ui::admin::{TokenRow, UserRow};
 use crate::ui::catalog::ModuleCard;
 use crate::ui::dashboard::{Filters, Listing};
-use crate::ui::timeline::Timeline;
+use crate::ui::detail::Detail;
 use leptos::prelude::{ServerFnError, use_context};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// An answer later; the error is a sentence for the page.
-pub type Later<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
+/// Why the server could not answer: an HTTP status (401, 403, 404, 409,
+/// 422, 503…) and a sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// HTTP status of the server function's response.
+    pub status: u16,
+    /// The sentence shown on the page.
+    pub message: String,
+}
+
+impl From<String> for Refusal {
+    /// Bad input (400).
+    fn from(message: String) -> Self {
+        Self {
+            status: 400,
+            message,
+        }
+    }
+}
+
+/// An answer later, or a refusal.
+pub type Later<'a, T> = Pin<Box<dyn Future<Output = Result<T, Refusal>> + Send + 'a>>;
+
+/// The server function error for a refusal; its status goes on the
+/// response (so a client's mistake is never a 500).
+pub fn refuse(r: Refusal) -> ServerFnError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(
+            http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::BAD_REQUEST),
+        );
+    }
+    ServerFnError::new(r.message)
+}
 
 /// What the UI needs from the server. Methods that act find the caller
 /// from the request's session and are decided on the server.
@@ -36,8 +67,10 @@ pub trait Services: Send + Sync + 'static {
     fn me(&self) -> Later<'_, Option<crate::ui::shell::Me>>;
     /// A page of the requests dashboard.
     fn dashboard(&self, filters: Filters) -> Later<'_, Listing>;
-    /// A request's status and timeline from the audit log.
-    fn timeline(&self, id: String) -> Later<'_, Timeline>;
+    /// Everything the request page shows, for the caller.
+    fn detail(&self, id: String) -> Later<'_, Detail>;
+    /// Takes `action` (`approve`, `destroy`…) on request `id` as the caller.
+    fn act(&self, id: String, action: String) -> Later<'_, ()>;
 }
 
 /// The shared handle stored in Leptos context.

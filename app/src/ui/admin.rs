@@ -42,7 +42,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
     crate::services::services()?
         .users()
         .await
-        .map_err(ServerFnError::new)
+        .map_err(crate::services::refuse)
 }
 
 /// Adds a user (admins).
@@ -51,7 +51,7 @@ pub async fn add_user(login: String, role: String, password: String) -> Result<(
     crate::services::services()?
         .add_user(login, role, password)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(crate::services::refuse)
 }
 
 /// Changes a user's role or disables them (admins).
@@ -64,7 +64,7 @@ pub async fn set_user(
     crate::services::services()?
         .set_user(login, role, disabled.is_some())
         .await
-        .map_err(ServerFnError::new)
+        .map_err(crate::services::refuse)
 }
 
 /// Tokens: everyone's for an admin, one's own otherwise.
@@ -73,7 +73,7 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
     crate::services::services()?
         .tokens()
         .await
-        .map_err(ServerFnError::new)
+        .map_err(crate::services::refuse)
 }
 
 /// Creates a token for the caller; returns it (shown once).
@@ -82,7 +82,7 @@ pub async fn create_token(name: String, scope: String) -> Result<String, ServerF
     crate::services::services()?
         .create_token(name, scope)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(crate::services::refuse)
 }
 
 /// Revokes a token.
@@ -91,7 +91,7 @@ pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
     crate::services::services()?
         .revoke_token(id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(crate::services::refuse)
 }
 
 const ROLES: [&str; 4] = ["viewer", "requester", "approver", "admin"];

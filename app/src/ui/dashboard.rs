@@ -136,7 +136,7 @@ pub async fn dashboard(filters: Filters) -> Result<Listing, ServerFnError> {
     crate::services::services()?
         .dashboard(filters)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(crate::services::refuse)
 }
 
 /// `2026-11-22T05:50:01Z` → `2026-11-22 05:50`.
@@ -372,13 +372,11 @@ fn RowView(row: RwSignal<Row>) -> impl IntoView {
 
 #[cfg(feature = "hydrate")]
 mod live {
-    //! The browser side: an `EventSource` on `/api/v1/events`.
+    //! The browser side: rows patched from `/api/v1/events`.
 
     use super::{Filters, Row, Slot};
     use leptos::prelude::*;
     use serde::Deserialize;
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
 
     pub struct Target {
         pub slots: RwSignal<Vec<Slot>>,
@@ -434,33 +432,13 @@ mod live {
     }
 
     pub fn connect(target: Target) {
-        let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
-            return;
-        };
         let live = target.live;
-        let target = std::rc::Rc::new(target);
-        for kind in ["request", "removed"] {
-            let target = target.clone();
-            let on =
-                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                    if let Some(data) = e.data().as_string() {
-                        target.apply(kind, &data);
-                    }
-                });
-            let _ = source.add_event_listener_with_callback(kind, on.as_ref().unchecked_ref());
-            on.forget();
-        }
-        let resync = Closure::<dyn Fn()>::new(|| {
-            let _ = window().location().reload();
-        });
-        let _ = source.add_event_listener_with_callback("resync", resync.as_ref().unchecked_ref());
-        resync.forget();
-        let open = Closure::<dyn Fn()>::new(move || live.set(true));
-        source.set_onopen(Some(open.as_ref().unchecked_ref()));
-        open.forget();
-        let error = Closure::<dyn Fn()>::new(move || live.set(false));
-        source.set_onerror(Some(error.as_ref().unchecked_ref()));
-        error.forget();
-        // The source lives as long as the page: navigation is a page load.
+        super::super::live::subscribe(
+            move |kind, data| match kind {
+                "resync" => super::super::live::reload(),
+                _ => target.apply(kind, &data),
+            },
+            move |on| live.set(on),
+        );
     }
 }

@@ -3,7 +3,10 @@
 pub mod admin;
 pub mod catalog;
 pub mod dashboard;
+pub mod detail;
 mod home;
+#[cfg(feature = "hydrate")]
+mod live;
 pub mod shell;
 mod signin;
 pub mod timeline;
@@ -67,7 +70,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("login") view=signin::LoginPage/>
                         <Route path=StaticSegment("setup") view=signin::SetupPage/>
                         <Route path=StaticSegment("requests") view=dashboard::DashboardPage/>
-                        <Route path=(StaticSegment("requests"), ParamSegment("id")) view=timeline::RequestPage/>
+                        <Route path=(StaticSegment("requests"), ParamSegment("id")) view=detail::RequestPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::UsersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>
                     </Routes>

@@ -19,7 +19,7 @@ pub async fn whoami() -> Result<Option<Me>, ServerFnError> {
     crate::services::services()?
         .me()
         .await
-        .map_err(ServerFnError::new)
+        .map_err(crate::services::refuse)
 }
 
 /// Sets the saved theme before the first paint (no flash).

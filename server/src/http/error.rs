@@ -102,57 +102,48 @@ pub struct ErrorDetail {
 /// The largest request body the API reads.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status();
         let message = self.to_string();
         let retry_after = match &self {
             Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
             _ => None,
         };
-        let (status, code, field, rule, fields) = match self {
-            Self::BadRequest { field, .. } => {
-                (StatusCode::BAD_REQUEST, "bad_request", field, None, None)
-            }
-            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", None, None, None),
-            Self::Forbidden { rule, .. } => {
-                (StatusCode::FORBIDDEN, "forbidden", None, Some(rule), None)
-            }
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, None, None),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", None, None, None),
+        let (code, field, rule, fields) = match self {
+            Self::BadRequest { field, .. } => ("bad_request", field, None, None),
+            Self::Unauthorized(_) => ("unauthorized", None, None, None),
+            Self::Forbidden { rule, .. } => ("forbidden", None, Some(rule), None),
+            Self::NotFound(_) => ("not_found", None, None, None),
+            Self::Conflict(_) => ("conflict", None, None, None),
             Self::Unprocessable(errors) => {
                 let first = errors.first().map(|e| e.field.clone());
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unprocessable",
-                    first,
-                    None,
-                    Some(errors),
-                )
+                ("unprocessable", first, None, Some(errors))
             }
-            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None, None, None),
-            Self::TooManyRequests { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                None,
-                None,
-                None,
-            ),
-            Self::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                None,
-                None,
-                None,
-            ),
+            Self::TooLarge(_) => ("too_large", None, None, None),
+            Self::TooManyRequests { .. } => ("too_many_requests", None, None, None),
+            Self::Unavailable(_) => ("unavailable", None, None, None),
             Self::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    None,
-                    None,
-                    None,
-                )
+                ("internal", None, None, None)
             }
         };
         let body = ErrorBody {

@@ -109,6 +109,7 @@ impl AppState {
             admin.clone(),
             requests.clone(),
             AuditLog::new(stores.requests.clone()),
+            flow.clone(),
         ));
         Self {
             leptos,

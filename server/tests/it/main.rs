@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod crash;
 mod dashboard;
+mod detail;
 mod flow;
 mod flow_github;
 mod git;

@@ -2,19 +2,25 @@
 //! functions act as the browser session's user; every decision is made
 //! here, on the server (`service::admin`, `domain::policy`).
 
-use super::admin::{Admin, AdminError, UserChange};
+mod detail;
+
+use super::admin::{Admin, UserChange};
 use super::filters::{self, FilterText};
+use super::flow::Flow;
 use crate::auth::Users;
 use crate::config::Config;
+use crate::http::error::ApiError;
+use app::domain::ids::RequestId;
+use app::domain::policy::Action;
 use app::domain::policy::{Actor, Role};
 use app::domain::registry::{Registry, Risk};
 use app::domain::status::Status;
-use app::services::{Later, Services};
+use app::services::{Later, Refusal, Services};
 use app::ui::admin::{TokenRow, UserRow};
 use app::ui::catalog::ModuleCard;
 use app::ui::dashboard::{Choice, Filters, Listing, Row};
+use app::ui::detail::Detail;
 use app::ui::shell::Me;
-use app::ui::timeline::{Timeline, TimelineEntry};
 use std::sync::Arc;
 
 /// Serves the UI from the registry and the stores.
@@ -25,6 +31,7 @@ pub struct UiServices {
     admin: Admin,
     requests: Arc<super::requests::RequestService>,
     audit: crate::store::journal::AuditLog,
+    flow: Arc<Flow>,
 }
 
 impl UiServices {
@@ -36,6 +43,7 @@ impl UiServices {
         admin: Admin,
         requests: Arc<super::requests::RequestService>,
         audit: crate::store::journal::AuditLog,
+        flow: Arc<Flow>,
     ) -> Self {
         Self {
             registry,
@@ -44,28 +52,45 @@ impl UiServices {
             admin,
             requests,
             audit,
+            flow,
         }
     }
 
     /// The signed-in user of the request being served.
-    async fn caller(&self) -> Result<Actor, String> {
-        let session: tower_sessions::Session = leptos_axum::extract()
-            .await
-            .map_err(|_| "sign in first".to_owned())?;
+    async fn caller(&self) -> Result<Actor, Refusal> {
+        let session: tower_sessions::Session =
+            leptos_axum::extract().await.map_err(|_| Refusal {
+                status: 401,
+                message: "Sign in first.".to_owned(),
+            })?;
         crate::auth::session_actor(&session, &self.users, &self.config)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e {
+                crate::auth::SessionError::Unauthorized(m) => refusal(ApiError::Unauthorized(m)),
+                other => refusal(ApiError::Unavailable(other.to_string())),
+            })
     }
+}
+
+/// Any service error as the page's refusal: the API's status and sentence.
+fn refusal(e: impl Into<ApiError>) -> Refusal {
+    let e = e.into();
+    let status = e.status().as_u16();
+    let message = match &e {
+        ApiError::Unprocessable(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    Refusal { status, message }
 }
 
 fn role(text: &str) -> Result<Role, String> {
     Role::parse(text).ok_or_else(|| {
         format!("`{text}` is not a role; choose viewer, requester, approver or admin")
     })
-}
-
-fn sentence(e: AdminError) -> String {
-    e.to_string()
 }
 
 impl Services for UiServices {
@@ -90,7 +115,7 @@ impl Services for UiServices {
     fn users(&self) -> Later<'_, Vec<UserRow>> {
         Box::pin(async move {
             let actor = self.caller().await?;
-            let users = self.admin.users(&actor).await.map_err(sentence)?;
+            let users = self.admin.users(&actor).await.map_err(refusal)?;
             Ok(users
                 .into_iter()
                 .map(|u| UserRow {
@@ -111,7 +136,7 @@ impl Services for UiServices {
                 .add_user(&actor, &login, role(&role_text)?, password.as_deref())
                 .await
                 .map(drop)
-                .map_err(sentence)
+                .map_err(refusal)
         })
     }
 
@@ -127,14 +152,14 @@ impl Services for UiServices {
                 .update_user(&actor, &login, change)
                 .await
                 .map(drop)
-                .map_err(sentence)
+                .map_err(refusal)
         })
     }
 
     fn tokens(&self) -> Later<'_, Vec<TokenRow>> {
         Box::pin(async move {
             let actor = self.caller().await?;
-            let tokens = self.admin.tokens(&actor).await.map_err(sentence)?;
+            let tokens = self.admin.tokens(&actor).await.map_err(refusal)?;
             Ok(tokens
                 .into_iter()
                 .map(|t| TokenRow {
@@ -161,7 +186,7 @@ impl Services for UiServices {
                 .create_token(&actor, None, &name, scope)
                 .await
                 .map(|(_, token)| token)
-                .map_err(sentence)
+                .map_err(refusal)
         })
     }
 
@@ -172,7 +197,7 @@ impl Services for UiServices {
                 .revoke_token(&actor, &id)
                 .await
                 .map(drop)
-                .map_err(sentence)
+                .map_err(refusal)
         })
     }
 
@@ -255,38 +280,27 @@ impl Services for UiServices {
         })
     }
 
-    fn timeline(&self, id: String) -> Later<'_, Timeline> {
+    fn detail(&self, id: String) -> Later<'_, Detail> {
         Box::pin(async move {
             let actor = self.caller().await?;
-            let view = self
-                .requests
-                .get(&actor, &id)
+            self.detail_for(&actor, &id).await
+        })
+    }
+
+    fn act(&self, id: String, action: String) -> Later<'_, ()> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            let id = RequestId::parse(&id).map_err(|_| format!("`{id}` is not a request id"))?;
+            let action = Action::parse(&action).ok_or_else(|| {
+                format!(
+                    "`{action}` is not an action; use plan, approve, merge, apply, destroy or retry"
+                )
+            })?;
+            self.flow
+                .perform(&actor, &id, action)
                 .await
-                .map_err(|e| e.to_string())?;
-            let doc = &view.request;
-            let module = self
-                .registry
-                .module(&doc.module)
-                .map_or_else(|| doc.module.to_string(), |m| m.title.clone());
-            let records = self
-                .audit
-                .read(Some(doc.id.as_str()))
-                .await
-                .map_err(|e| format!("cannot read the audit log: {e}"))?;
-            Ok(Timeline {
-                id: doc.id.to_string(),
-                title: format!("{module} in {} ({})", doc.environment, doc.project),
-                status: view.status.clone(),
-                entries: records
-                    .into_iter()
-                    .map(|r| TimelineEntry {
-                        at: r.at,
-                        actor: r.actor,
-                        action: r.action,
-                        detail: r.detail,
-                    })
-                    .collect(),
-            })
+                .map(drop)
+                .map_err(refusal)
         })
     }
 }

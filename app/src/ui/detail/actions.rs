@@ -1,0 +1,161 @@
+//! The action bar (an island). Each allowed action is a form that posts to
+//! the `act` server function, so it works before the wasm loads; once live,
+//! destructive actions ask first, a refused or failed call shows its reason
+//! instead of spinning, and the page refreshes when the request moves on.
+
+use super::{ActionItem, act};
+use leptos::prelude::*;
+
+/// The caller's actions on request `id`, currently in `status`.
+#[island]
+pub fn ActionBar(id: String, status: String, actions: Vec<ActionItem>) -> impl IntoView {
+    let busy = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let asking = RwSignal::new(None::<ActionItem>);
+    #[cfg(feature = "hydrate")]
+    watch(id.clone(), status, busy, asking);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = status;
+    let run = {
+        let id = id.clone();
+        move |action: String| {
+            asking.set(None);
+            error.set(None);
+            busy.set(Some(action.clone()));
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                match act(id, action).await {
+                    Ok(()) => {
+                        #[cfg(feature = "hydrate")]
+                        crate::ui::live::reload();
+                    }
+                    Err(e) => {
+                        error.set(Some(crate::ui::error_text(&e)));
+                        busy.set(None);
+                    }
+                }
+            });
+        }
+    };
+    let (allowed, refused): (Vec<ActionItem>, Vec<ActionItem>) =
+        actions.into_iter().partition(|a| a.reason.is_none());
+    let (forbidden, not_now): (Vec<ActionItem>, Vec<ActionItem>) =
+        refused.into_iter().partition(|a| a.forbidden);
+    let update = allowed.iter().any(|a| a.action == "update");
+    let confirm_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if asking.with(Option::is_some)
+            && let Some(b) = confirm_button.get()
+        {
+            let _ = b.focus();
+        }
+    });
+    view! {
+        <section class="actions panel" aria-labelledby="actions-title" data-ready=crate::ui::ready()>
+            <h2 id="actions-title">"Actions"</h2>
+            <div class="buttons">
+                {allowed.into_iter().filter(|a| a.action != "update").map(|item| {
+                    let run = run.clone();
+                    let action = item.action.clone();
+                    let danger = item.confirm.is_some();
+                    let label = item.label.clone();
+                    let submit = move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        if item.confirm.is_some() {
+                            asking.set(Some(item.clone()));
+                        } else {
+                            run(item.action.clone());
+                        }
+                    };
+                    let pending = {
+                        let action = action.clone();
+                        Signal::derive(move || busy.with(|b| b.as_deref() == Some(action.as_str())))
+                    };
+                    view! {
+                        <form method="post" action="/sfn/act" on:submit=submit>
+                            <input type="hidden" name="id" value=id.clone()/>
+                            <input type="hidden" name="action" value=action.clone()/>
+                            <button
+                                type="submit"
+                                data-action=action
+                                class:danger=danger
+                                disabled=move || busy.with(Option::is_some)
+                                aria-busy=move || pending.get().to_string()
+                            >
+                                {label}
+                                {move || pending.get().then_some("…")}
+                            </button>
+                        </form>
+                    }
+                }).collect_view()}
+                {update.then(|| view! {
+                    <a class="button secondary" href=format!("/requests/new?from={id}")>"Change inputs"</a>
+                })}
+            </div>
+            {move || asking.get().map(|item| {
+                let run = run.clone();
+                let action = item.action.clone();
+                view! {
+                    <div class="confirm" role="alertdialog" aria-labelledby="confirm-text" data-testid="confirm">
+                        <p id="confirm-text">{item.confirm.clone()}</p>
+                        <button type="button" class="danger solid" node_ref=confirm_button on:click=move |_| run(action.clone())>
+                            {format!("Yes, {}", item.label.to_lowercase())}
+                        </button>
+                        <button type="button" class="link" on:click=move |_| asking.set(None)>"Cancel"</button>
+                    </div>
+                }
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="action-error">{e}</p> })}
+            {(!forbidden.is_empty()).then(|| view! {
+                <ul class="forbidden" data-testid="forbidden" aria-label="Not allowed for you">
+                    {forbidden.into_iter().map(|a| view! {
+                        <li data-action=a.action.clone()>
+                            <button type="button" disabled>{a.label}</button>
+                            " "<span class="reason">{a.reason}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(!not_now.is_empty()).then(|| view! {
+                <details class="refused">
+                    <summary>"Why other actions are not available now"</summary>
+                    <ul data-testid="not-now">
+                        {not_now.into_iter().map(|a| view! {
+                            <li data-action=a.action.clone()><strong>{a.label}</strong>": "{a.reason}</li>
+                        }).collect_view()}
+                    </ul>
+                </details>
+            })}
+        </section>
+    }
+}
+
+/// Refreshes the page when this request moves on (unless the user is in
+/// the middle of something).
+#[cfg(feature = "hydrate")]
+fn watch(
+    id: String,
+    status: String,
+    busy: RwSignal<Option<String>>,
+    asking: RwSignal<Option<ActionItem>>,
+) {
+    #[derive(serde::Deserialize)]
+    struct Changed {
+        row: Option<crate::ui::dashboard::Row>,
+    }
+    crate::ui::live::subscribe(
+        move |kind, data| {
+            let moved = kind == "request"
+                && serde_json::from_str::<Changed>(&data)
+                    .ok()
+                    .and_then(|c| c.row)
+                    .is_some_and(|r| r.id == id && r.status != status);
+            let idle =
+                busy.with_untracked(Option::is_none) && asking.with_untracked(Option::is_none);
+            if moved && idle {
+                crate::ui::live::reload();
+            }
+        },
+        |_| {},
+    );
+}

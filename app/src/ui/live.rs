@@ -1,0 +1,45 @@
+//! The browser's end of `/api/v1/events` (hydrate builds only): one
+//! `EventSource`, which reconnects by itself after a network error.
+
+use leptos::prelude::window;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+/// Calls `on_event(kind, data)` for every `request`, `removed` and `resync`
+/// event, and `on_live(connected)` when the stream opens or drops. The
+/// stream lives as long as the page (navigation is a page load).
+pub fn subscribe(
+    on_event: impl Fn(&'static str, String) + 'static,
+    on_live: impl Fn(bool) + 'static,
+) {
+    let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
+        on_live(false);
+        return;
+    };
+    let on_event = std::rc::Rc::new(on_event);
+    for kind in ["request", "removed", "resync"] {
+        let on_event = on_event.clone();
+        let listener =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                on_event(kind, e.data().as_string().unwrap_or_default());
+            });
+        let _ = source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+        listener.forget();
+    }
+    let on_live = std::rc::Rc::new(on_live);
+    let open = {
+        let on_live = on_live.clone();
+        Closure::<dyn Fn()>::new(move || on_live(true))
+    };
+    source.set_onopen(Some(open.as_ref().unchecked_ref()));
+    open.forget();
+    let error = Closure::<dyn Fn()>::new(move || on_live(false));
+    source.set_onerror(Some(error.as_ref().unchecked_ref()));
+    error.forget();
+}
+
+/// Reloads the page (after an action, or when the stream says the page is
+/// too far behind to patch).
+pub fn reload() {
+    let _ = window().location().reload();
+}

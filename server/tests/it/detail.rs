@@ -1,0 +1,172 @@
+//! The request page (`/requests/{id}`): facts, plan view, block, actions
+//! with the caller's reasons, timeline; and the `act` server function the
+//! page's buttons post to.
+
+use crate::flow::wait_for;
+use crate::support::TestApp;
+use app::domain::policy::Role;
+use serde_json::{Value, json};
+
+async fn file(app: &TestApp, token: &str, env: &str, module: &str, config: Value) -> String {
+    let body =
+        json!({"project": "sandbox", "environment": env, "module": module, "config": config});
+    let res = app.post_as(token, "/api/v1/requests", &body).await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The text of the first element carrying `data-testid="<id>"`.
+fn testid<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("data-testid=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id} in {html}"));
+    let rest = &html[start..];
+    let open = rest.find('>').unwrap() + 1;
+    let close = rest[open..].find('<').unwrap();
+    &rest[open..open + close]
+}
+
+/// Posts the `act` server function as the page's form does.
+async fn act_as(app: &TestApp, cookie: &str, id: &str, action: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/sfn/act"))
+        .header("cookie", cookie)
+        .header("origin", app.url(""))
+        .header("accept", "application/json")
+        .form(&[("id", id), ("action", action)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_request_page_shows_plan_block_actions_and_timeline() {
+    let app = TestApp::spawn().await;
+    let ana = app.token("ana", Role::Viewer).await;
+    let requester = app.signed_in("rita", Role::Requester).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/requests"))
+        .header("cookie", &requester)
+        .header("origin", app.url(""))
+        .json(
+            &json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket",
+                      "config": {"name": "page-bucket"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for(&app, &ana, &id, "plan_ready").await;
+    let refused = act_as(&app, &requester, &id, "approve").await;
+    assert_eq!(refused.status(), 403, "a refusal keeps its status");
+    let (status, html) = app.page_as(&requester, &format!("/requests/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("S3 bucket page-bucket"));
+    assert_eq!(testid(&html, "status"), "plan ready");
+    assert_eq!(testid(&html, "environment"), "dev");
+    assert_eq!(testid(&html, "plan-add"), "1");
+    assert_eq!(testid(&html, "plan-destroy"), "0");
+    assert!(
+        html.contains("data-action=\"create\""),
+        "the planned change"
+    );
+    assert!(html.contains("Raw plan output"), "the log is folded away");
+    assert!(
+        html.contains(&format!("# --- tfpilot:begin:{id} ---")),
+        "the rendered block"
+    );
+    // A requester may re-plan but not approve; the page says why.
+    assert!(html.contains("<button type=\"submit\" data-action=\"plan\""));
+    let forbidden = html.split("data-testid=\"forbidden\"").nth(1).unwrap();
+    assert!(forbidden.contains("data-action=\"approve\""), "{forbidden}");
+    assert!(forbidden.contains("approver"), "{forbidden}");
+    // The timeline has the creation and the refused approve.
+    assert!(html.contains("data-action=\"request.create\""));
+    assert!(html.contains("data-action=\"auth.denied\""));
+
+    // A refused action through the page's server function is a sentence.
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("approver"), "{text}");
+
+    // An approver approves from the page.
+    let approver = app.signed_in("amy", Role::Approver).await;
+    let res = act_as(&app, &approver, &id, "approve").await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    wait_for(&app, &ana, &id, "approved").await;
+    let (_, html) = app.page_as(&approver, &format!("/requests/{id}")).await;
+    assert!(testid(&html, "approval").starts_with("Approved by amy"));
+    assert!(html.contains("<button type=\"submit\" data-action=\"merge\""));
+
+    // Unknown actions and ids are sentences, not 500s.
+    let res = act_as(&app, &approver, &id, "launch").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("is not an action"));
+    let res = act_as(&app, &approver, "nope", "approve").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("is not a request id"));
+    let res = act_as(&app, "tfpilot_session=forged", &id, "approve").await;
+    assert_eq!(res.status(), 401, "signed out");
+}
+
+#[tokio::test]
+async fn prod_approval_shows_the_allow_list_reason() {
+    let app = TestApp::spawn_with(
+        tempfile::tempdir().unwrap(),
+        &[("TFPILOT_PROD_ALLOWED_USERS", "pat")],
+    )
+    .await;
+    let ana = app.token("ana", Role::Requester).await;
+    let id = file(
+        &app,
+        &ana,
+        "prod",
+        "s3-bucket",
+        json!({"name": "prod-page"}),
+    )
+    .await;
+    wait_for(&app, &ana, &id, "plan_ready").await;
+    let amy = app.signed_in("amy", Role::Approver).await;
+    let (_, html) = app.page_as(&amy, &format!("/requests/{id}")).await;
+    let forbidden = html.split("data-testid=\"forbidden\"").nth(1).unwrap();
+    let approve = forbidden
+        .split("data-action=\"approve\"")
+        .nth(1)
+        .unwrap()
+        .split("</li>")
+        .next()
+        .unwrap();
+    assert!(approve.contains("allow-list"), "{approve}");
+    let pat = app.signed_in("pat", Role::Approver).await;
+    let (_, html) = app.page_as(&pat, &format!("/requests/{id}")).await;
+    assert!(html.contains("<button type=\"submit\" data-action=\"approve\""));
+}
+
+#[tokio::test]
+async fn sensitive_inputs_never_reach_the_page() {
+    let app = TestApp::spawn().await;
+    let ana = app.token("ana", Role::Requester).await;
+    let secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-HUNTER2";
+    let id = file(
+        &app,
+        &ana,
+        "dev",
+        "ecs-service",
+        json!({"name": "api", "cluster_arn": "arn:aws:ecs:eu-west-1:123456789012:cluster/main",
+               "image": "nginx:1.27", "subnet_ids": ["subnet-0abc1234"], "security_group_ids": ["sg-0abc1234"],
+               "secret_environment": {"DB_PASSWORD": secret}}),
+    )
+    .await;
+    let cookie = app.signed_in("rita", Role::Requester).await;
+    let (status, html) = app.page_as(&cookie, &format!("/requests/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("HUNTER2"), "the secret is not on the page");
+    assert!(html.contains("(sensitive)"));
+}
