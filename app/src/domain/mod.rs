@@ -1,5 +1,6 @@
 //! The pure domain: no I/O, no clocks, no randomness — callers pass them in.
 //!
+//! - [`assistant`]: the deterministic chat that collects a module's inputs;
 //! - [`ids`]: the newtypes that parse (`RequestId`, `ProjectKey`, `EnvName`, `ModuleType`);
 //! - [`registry`]: the module registry, its strict loader and the input schema;
 //! - [`config`]: validation and normalization of a request's inputs;
@@ -9,6 +10,7 @@
 //! - [`hcl`], [`render`], [`blocks`]: the literal encoder, the block renderer
 //!   and the bounded-block editor.
 
+pub mod assistant;
 pub mod blocks;
 pub mod config;
 pub mod hcl;

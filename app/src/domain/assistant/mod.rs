@@ -1,0 +1,270 @@
+//! The deterministic assistant: it asks each input's `question` in
+//! registry order, skips what is known, shows defaults and risk notes,
+//! reads free answers by type, takes several values from a first sentence,
+//! and can go back to any input. No model is involved; a model-backed
+//! assistant can later sit behind the same [`Conversation`] surface.
+
+mod extract;
+mod parse;
+
+pub use extract::extract;
+pub use parse::{Answer, is_yes, parse_answer};
+
+use super::config::{Config, REDACTED};
+use super::registry::{Input, InputType, Module, Risk};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Who said a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    /// tfpilot.
+    Assistant,
+    /// The requester.
+    User,
+}
+
+/// One line of the transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// Who.
+    pub from: Speaker,
+    /// What (a sensitive answer is stored as `(sensitive)`).
+    pub text: String,
+}
+
+/// Where a conversation stands: the answers so far and what is asked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// Answers given, by input name.
+    pub answers: Config,
+    /// Inputs left to their default on purpose.
+    pub defaulted: BTreeSet<String>,
+    /// The input being asked, if any.
+    pub asking: Option<String>,
+    /// A value offered with "did you mean", waiting for yes or no.
+    pub offered: Option<Value>,
+    /// Lines so far.
+    pub transcript: Vec<Line>,
+}
+
+/// A value as people read it (`yes`, `90`, `a, b`, `k=v`); sensitive
+/// inputs read `(sensitive)`.
+pub fn show(input: &Input, value: &Value) -> String {
+    if input.sensitive {
+        REDACTED.to_owned()
+    } else {
+        plain(value)
+    }
+}
+
+fn plain(value: &Value) -> String {
+    match value {
+        Value::Bool(true) => "yes".into(),
+        Value::Bool(false) => "no".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(m) if m.is_empty() => "none".into(),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Null => "none".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The question for an input, with its default and risk note.
+pub fn question(input: &Input) -> String {
+    let mut q = input.question.clone();
+    if let Some(d) = &input.default {
+        q.push_str(&format!(" (default: {})", show(input, d)));
+    } else if !input.required {
+        q.push_str(" (optional)");
+    }
+    match input.risk {
+        Risk::High => q.push_str(" ⚠ High risk: approvers look closely at this one."),
+        Risk::Medium => q.push_str(" Note: approvers review this one."),
+        Risk::Low => {}
+    }
+    q
+}
+
+impl Conversation {
+    /// A new conversation for `module`, opening with a greeting and the
+    /// first question.
+    pub fn start(module: &Module) -> Self {
+        let mut c = Self::default();
+        c.say(format!(
+            "Let's set up your {}. Describe it in a sentence, or answer one question at a time.",
+            module.title
+        ));
+        c.ask_next(module);
+        c
+    }
+
+    fn say(&mut self, text: String) {
+        self.transcript.push(Line {
+            from: Speaker::Assistant,
+            text,
+        });
+    }
+
+    /// The next input without an answer, in registry order.
+    pub fn next_open<'m>(&self, module: &'m Module) -> Option<&'m Input> {
+        module
+            .inputs
+            .iter()
+            .find(|i| !self.answers.contains_key(&i.name) && !self.defaulted.contains(&i.name))
+    }
+
+    /// Whether every input is answered or left to its default.
+    pub fn is_complete(&self, module: &Module) -> bool {
+        self.next_open(module).is_none()
+    }
+
+    fn ask_next(&mut self, module: &Module) {
+        self.offered = None;
+        match self.next_open(module) {
+            Some(input) => {
+                self.asking = Some(input.name.clone());
+                self.say(question(input));
+            }
+            None => {
+                self.asking = None;
+                self.say(
+                    "That's everything. Check the block below, then submit the request.".into(),
+                );
+            }
+        }
+    }
+
+    /// Takes the user's message and answers it.
+    pub fn reply(&mut self, module: &Module, text: &str) {
+        let asking = self.asking.as_ref().and_then(|n| module.input(n));
+        let sensitive = asking.is_some_and(|i| i.sensitive);
+        self.transcript.push(Line {
+            from: Speaker::User,
+            text: if sensitive {
+                REDACTED.into()
+            } else {
+                text.trim().into()
+            },
+        });
+        let first = self.answers.is_empty() && self.defaulted.is_empty();
+        if first {
+            let found = extract(module, text);
+            if found.len() > 1 || (found.len() == 1 && asking.is_none_or(|i| i.name != found[0].0))
+            {
+                let summary = found
+                    .iter()
+                    .filter_map(|(n, v)| module.input(n).map(|i| format!("{n} = {}", show(i, v))))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                for (name, value) in found {
+                    self.answers.insert(name, value);
+                }
+                self.say(format!("Got it: {summary}."));
+                self.ask_next(module);
+                return;
+            }
+        }
+        let Some(input) = asking else {
+            self.say("Everything is answered. Use “change” next to an answer to revise it.".into());
+            return;
+        };
+        if let Some(offer) = self.offered.take() {
+            match is_yes(text) {
+                Some(true) => return self.accept(module, input, offer),
+                Some(false) => {
+                    self.say(question(input));
+                    return;
+                }
+                None => {}
+            }
+        }
+        match parse_answer(input, text) {
+            Answer::Value(v) => self.accept(module, input, v),
+            Answer::Default => {
+                self.defaulted.insert(input.name.clone());
+                self.answers.remove(&input.name);
+                let note = match &input.default {
+                    Some(d) => format!(
+                        "Keeping the default for {}: {}.",
+                        input.name,
+                        show(input, d)
+                    ),
+                    None => format!("Leaving {} empty.", input.name),
+                };
+                self.say(note);
+                self.ask_next(module);
+            }
+            Answer::Suggest(v) => {
+                self.say(format!("Did you mean {}? (yes or no)", show(input, &v)));
+                self.offered = Some(v);
+            }
+            Answer::Invalid(why) => self.say(why),
+        }
+    }
+
+    fn accept(&mut self, module: &Module, input: &Input, value: Value) {
+        self.say(format!("{} = {}.", input.name, show(input, &value)));
+        self.defaulted.remove(&input.name);
+        self.answers.insert(input.name.clone(), value);
+        self.ask_next(module);
+    }
+
+    /// Goes back to an input: forgets its answer and asks it now.
+    pub fn revisit(&mut self, module: &Module, name: &str) {
+        let Some(input) = module.input(name) else {
+            return;
+        };
+        self.answers.remove(name);
+        self.defaulted.remove(name);
+        self.offered = None;
+        self.asking = Some(name.to_owned());
+        self.say(question(input));
+    }
+
+    /// Sets an answer from the form view (already checked by the caller).
+    pub fn set(&mut self, module: &Module, name: &str, value: Option<Value>) {
+        match value {
+            Some(v) => {
+                self.defaulted.remove(name);
+                self.answers.insert(name.to_owned(), v);
+            }
+            None => {
+                self.answers.remove(name);
+                self.defaulted.insert(name.to_owned());
+            }
+        }
+        if self.asking.as_deref() == Some(name) || self.asking.is_none() {
+            self.ask_next(module);
+        }
+    }
+
+    /// The config to submit: the answers (defaults are filled in by
+    /// normalization on the server).
+    pub fn config(&self) -> Config {
+        self.answers.clone()
+    }
+}
+
+/// The form view's text for an input's current value.
+pub fn form_text(input: &Input, value: Option<&Value>) -> String {
+    match (value, input.ty) {
+        (None, _) | (Some(Value::Null), _) => String::new(),
+        (Some(Value::Bool(b)), InputType::Bool) => if *b { "yes" } else { "no" }.into(),
+        (Some(v), _) => plain(v),
+    }
+}
+
+#[cfg(test)]
+mod tests;
