@@ -3,10 +3,12 @@
 //! `app` declares it, `server` implements it and provides it as Leptos
 //! context; every server function is a one-line call into it.
 
+use crate::domain::assistant::Line;
 use crate::ui::admin::{TokenRow, UserRow};
 use crate::ui::catalog::ModuleCard;
 use crate::ui::dashboard::{Filters, Listing};
 use crate::ui::detail::Detail;
+use crate::ui::new_request::{Draft, NewOptions};
 use leptos::prelude::{ServerFnError, use_context};
 use std::future::Future;
 use std::pin::Pin;
@@ -67,6 +69,12 @@ pub trait Services: Send + Sync + 'static {
     fn me(&self) -> Later<'_, Option<crate::ui::shell::Me>>;
     /// A page of the requests dashboard.
     fn dashboard(&self, filters: Filters) -> Later<'_, Listing>;
+    /// The new-request page's choices (and the schema of `module`, if given).
+    fn new_options(&self, module: String) -> Later<'_, NewOptions>;
+    /// The block a draft would commit.
+    fn preview(&self, draft: Draft) -> Later<'_, String>;
+    /// Files a draft and stores its transcript as the chat log; the id.
+    fn file(&self, draft: Draft, transcript: Vec<Line>) -> Later<'_, String>;
     /// Everything the request page shows, for the caller.
     fn detail(&self, id: String) -> Later<'_, Detail>;
     /// Takes `action` (`approve`, `destroy`…) on request `id` as the caller.

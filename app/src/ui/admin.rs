@@ -136,7 +136,7 @@ fn UsersAdmin(list: Vec<UserRow>) -> impl IntoView {
         false,
     );
     view! {
-        <div data-ready=super::ready()>
+        <div class="users-admin" data-ready=super::ready()>
             {move || view! { <UserTable list=users.get() set/> }}
             <h2>"Add a user"</h2>
             <ActionForm action=add attr:class="form">
@@ -238,7 +238,7 @@ fn TokensAdmin(list: Vec<TokenRow>) -> impl IntoView {
         false,
     );
     view! {
-        <div data-ready=super::ready()>
+        <div class="tokens-admin" data-ready=super::ready()>
             <ActionForm action=create attr:class="form">
                 <label>"Name" <input name="name" required placeholder="ci"/></label>
                 <label>

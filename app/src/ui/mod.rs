@@ -7,6 +7,7 @@ pub mod detail;
 mod home;
 #[cfg(feature = "hydrate")]
 mod live;
+pub mod new_request;
 pub mod shell;
 mod signin;
 pub mod timeline;
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("login") view=signin::LoginPage/>
                         <Route path=StaticSegment("setup") view=signin::SetupPage/>
                         <Route path=StaticSegment("requests") view=dashboard::DashboardPage/>
+                        <Route path=(StaticSegment("requests"), StaticSegment("new")) view=new_request::NewRequestPage/>
                         <Route path=(StaticSegment("requests"), ParamSegment("id")) view=detail::RequestPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::UsersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>

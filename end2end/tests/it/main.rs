@@ -4,5 +4,6 @@
 //! the Playwright driver and Chromium, and sets `TFPILOT_SITE_ROOT`.
 
 mod admin;
+mod flow;
 mod home;
 mod support;

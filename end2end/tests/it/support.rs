@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use playwright_rs::Playwright;
 use playwright_rs::api::LaunchOptions;
-use playwright_rs::protocol::{Browser, Page, ScreenshotOptions};
+use playwright_rs::protocol::{Browser, Page, ScreenshotOptions, WaitForOptions, WaitForState};
 use std::path::PathBuf;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -53,15 +53,21 @@ pub struct Session {
 
 impl Session {
     pub async fn start() -> Result<Session> {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts with extra `TFPILOT_*` settings.
+    pub async fn start_with(extra: &[(&str, &str)]) -> Result<Session> {
         let site = site_root()?;
         let data = tempfile::tempdir()?;
         let registry = root().join("modules-registry.toml");
-        let vars = [
+        let mut vars = vec![
             ("TFPILOT_DATA_DIR", data.path().to_path_buf()),
             ("TFPILOT_REGISTRY", registry),
             ("TFPILOT_WORKFLOWS_DIR", root().join("infra-workflows")),
             ("TFPILOT_SITE_ROOT", site),
         ];
+        vars.extend(extra.iter().map(|(k, v)| (*k, PathBuf::from(v))));
         let config = server::config::Config::load(|k| {
             vars.iter()
                 .find(|(name, _)| *name == k)
@@ -107,6 +113,75 @@ impl Session {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Waits until `selector` is visible.
+    pub async fn visible(&self, selector: &str) -> Result<()> {
+        let options = WaitForOptions::builder()
+            .state(WaitForState::Visible)
+            .timeout(30_000.0)
+            .build();
+        self.page
+            .locator(selector)
+            .wait_for(options)
+            .await
+            .with_context(|| format!("waiting for {selector} on {}", self.page.url()))
+    }
+
+    /// Opens `path` and waits for the islands on it to be live.
+    pub async fn open(&self, path: &str, island: &str) -> Result<()> {
+        self.page.goto(&self.url(path), None).await?;
+        self.visible(&format!("{island}[data-ready=true]")).await
+    }
+
+    /// Creates the first admin through the one-time link; signed in after.
+    pub async fn first_admin(&self, login: &str, password: &str) -> Result<()> {
+        let token = self
+            .setup_token
+            .clone()
+            .context("a fresh data dir prints a setup link")?;
+        self.page
+            .goto(&self.url(&format!("/setup?token={token}")), None)
+            .await?;
+        self.page
+            .locator("input[name=login]")
+            .fill(login, None)
+            .await?;
+        self.page
+            .locator("input[name=password]")
+            .fill(password, None)
+            .await?;
+        self.page
+            .locator("form.form button[type=submit]")
+            .click(None)
+            .await?;
+        self.visible("[data-testid=who]").await
+    }
+
+    /// Signs out (if signed in) and in as `login`.
+    pub async fn sign_in(&self, login: &str, password: &str) -> Result<()> {
+        self.page.goto(&self.url("/login"), None).await?;
+        if self.page.locator("[data-testid=who]").count().await? > 0 {
+            self.page
+                .locator(".account button[type=submit]")
+                .click(None)
+                .await?;
+            self.page.goto(&self.url("/login"), None).await?;
+        }
+        self.page
+            .locator("input[name=login]")
+            .fill(login, None)
+            .await?;
+        self.page
+            .locator("input[name=password]")
+            .fill(password, None)
+            .await?;
+        self.page
+            .locator("form.form button[type=submit]")
+            .click(None)
+            .await?;
+        self.visible(&format!("[data-testid=who] strong:text-is('{login}')"))
+            .await
     }
 
     /// Saves a full-page screenshot as a test artifact.

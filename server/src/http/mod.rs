@@ -105,11 +105,10 @@ impl AppState {
         let services: SharedServices = Arc::new(UiServices::new(
             registry.clone(),
             config.clone(),
-            users.clone(),
-            admin.clone(),
+            (users.clone(), admin.clone()),
             requests.clone(),
-            AuditLog::new(stores.requests.clone()),
             flow.clone(),
+            &stores,
         ));
         Self {
             leptos,

@@ -119,12 +119,22 @@ impl RequestService {
         &self.index
     }
 
-    /// Validates and stores a new request.
+    /// Validates and stores a new request under a fresh id.
     pub async fn create(
         &self,
         actor: &Actor,
         new: NewRequest,
     ) -> Result<RequestView, ServiceError> {
+        self.create_with_id(actor, new, new_request_id()).await
+    }
+
+    /// The project, environment and module a new request names, each
+    /// checked against the configuration and the registry.
+    fn resolve(
+        &self,
+        actor: &Actor,
+        new: &NewRequest,
+    ) -> Result<(ProjectKey, EnvName, ModuleType), ServiceError> {
         if actor.role < Role::Requester {
             return Err(ServiceError::Forbidden {
                 rule: "role.viewer".into(),
@@ -157,13 +167,61 @@ impl RequestService {
         }
         let module_type =
             ModuleType::parse(&new.module).map_err(|e| invalid("module", e.to_string()))?;
-        let Some(module) = self.registry.module(&module_type) else {
+        if self.registry.module(&module_type).is_none() {
             return Err(invalid(
                 "module",
                 format!("module `{module_type}` is not in the registry"),
             ));
+        }
+        Ok((project, environment, module_type))
+    }
+
+    /// The block a new request would commit, exactly, for the id it will
+    /// be filed under: the same checks and normalization as filing it.
+    pub fn preview(
+        &self,
+        actor: &Actor,
+        new: &NewRequest,
+        id: &RequestId,
+    ) -> Result<app::domain::render::Block, ServiceError> {
+        let (project, environment, module_type) = self.resolve(actor, new)?;
+        let module = self
+            .registry
+            .module(&module_type)
+            .ok_or_else(|| ServiceError::NotFound(module_type.to_string()))?;
+        let ctx = Context {
+            request_id: id,
+            project: &project,
+            environment: &environment,
         };
-        let id = new_request_id();
+        let config = normalize(module, &new.config, ctx).map_err(ServiceError::Fields)?;
+        let target = app::domain::render::Target {
+            request_id: id,
+            project: &project,
+            environment: &environment,
+        };
+        let config = redact(module, &config);
+        app::domain::render::render_block(module, target, &config).map_err(|e| {
+            ServiceError::Invalid {
+                field: "module".into(),
+                message: format!("the template of {module_type} failed: {e}"),
+            }
+        })
+    }
+
+    /// Validates and stores a new request under `id` (a page allocates the
+    /// id up front, so its preview is exact and a second submit of the same
+    /// page cannot file twice).
+    pub async fn create_with_id(
+        &self,
+        actor: &Actor,
+        new: NewRequest,
+        id: RequestId,
+    ) -> Result<RequestView, ServiceError> {
+        let (project, environment, module_type) = self.resolve(actor, &new)?;
+        let Some(module) = self.registry.module(&module_type) else {
+            return Err(ServiceError::NotFound(module_type.to_string()));
+        };
         let ctx = Context {
             request_id: &id,
             project: &project,

@@ -153,7 +153,10 @@ fn config_items(module: Option<&Module>, config: &Config) -> Vec<ConfigItem> {
             .filter_map(|i| {
                 config.get(&i.name).map(|v| ConfigItem {
                     name: i.name.clone(),
-                    value: text(v),
+                    value: match v {
+                        Value::Null => "—".to_owned(),
+                        v => app::domain::assistant::show(i, v),
+                    },
                 })
             })
             .collect(),

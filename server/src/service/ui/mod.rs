@@ -2,6 +2,7 @@
 //! functions act as the browser session's user; every decision is made
 //! here, on the server (`service::admin`, `domain::policy`).
 
+mod compose;
 mod detail;
 
 use super::admin::{Admin, UserChange};
@@ -10,6 +11,7 @@ use super::flow::Flow;
 use crate::auth::Users;
 use crate::config::Config;
 use crate::http::error::ApiError;
+use app::domain::assistant::Line;
 use app::domain::ids::RequestId;
 use app::domain::policy::Action;
 use app::domain::policy::{Actor, Role};
@@ -20,6 +22,7 @@ use app::ui::admin::{TokenRow, UserRow};
 use app::ui::catalog::ModuleCard;
 use app::ui::dashboard::{Choice, Filters, Listing, Row};
 use app::ui::detail::Detail;
+use app::ui::new_request::{Draft, NewOptions};
 use app::ui::shell::Me;
 use std::sync::Arc;
 
@@ -32,18 +35,18 @@ pub struct UiServices {
     requests: Arc<super::requests::RequestService>,
     audit: crate::store::journal::AuditLog,
     flow: Arc<Flow>,
+    chat_logs: crate::store::journal::ChatLogs,
 }
 
 impl UiServices {
-    /// Over a loaded registry and the stores.
+    /// Over a loaded registry, the services and the stores.
     pub fn new(
         registry: Arc<Registry>,
         config: Arc<Config>,
-        users: Users,
-        admin: Admin,
+        (users, admin): (Users, Admin),
         requests: Arc<super::requests::RequestService>,
-        audit: crate::store::journal::AuditLog,
         flow: Arc<Flow>,
+        stores: &crate::store::open::Stores,
     ) -> Self {
         Self {
             registry,
@@ -51,9 +54,29 @@ impl UiServices {
             users,
             admin,
             requests,
-            audit,
+            audit: crate::store::journal::AuditLog::new(stores.requests.clone()),
             flow,
+            chat_logs: crate::store::journal::ChatLogs::new(stores.chat_logs.clone()),
         }
+    }
+
+    /// The module catalogue, grouped for display.
+    fn catalog_cards(&self) -> Vec<ModuleCard> {
+        let mut cards: Vec<_> = self
+            .registry
+            .modules
+            .values()
+            .map(|m| ModuleCard {
+                module_type: m.module_type.to_string(),
+                title: m.title.clone(),
+                description: m.description.clone(),
+                category: m.category.clone(),
+                inputs: m.inputs.len(),
+                high_risk_inputs: m.inputs.iter().filter(|i| i.risk == Risk::High).count(),
+            })
+            .collect();
+        cards.sort_by(|a, b| (&a.category, &a.title).cmp(&(&b.category, &b.title)));
+        cards
     }
 
     /// The signed-in user of the request being served.
@@ -95,21 +118,7 @@ fn role(text: &str) -> Result<Role, String> {
 
 impl Services for UiServices {
     fn catalog(&self) -> Vec<ModuleCard> {
-        let mut cards: Vec<_> = self
-            .registry
-            .modules
-            .values()
-            .map(|m| ModuleCard {
-                module_type: m.module_type.to_string(),
-                title: m.title.clone(),
-                description: m.description.clone(),
-                category: m.category.clone(),
-                inputs: m.inputs.len(),
-                high_risk_inputs: m.inputs.iter().filter(|i| i.risk == Risk::High).count(),
-            })
-            .collect();
-        cards.sort_by(|a, b| (&a.category, &a.title).cmp(&(&b.category, &b.title)));
-        cards
+        self.catalog_cards()
     }
 
     fn users(&self) -> Later<'_, Vec<UserRow>> {
@@ -277,6 +286,33 @@ impl Services for UiServices {
                     })
                     .collect(),
             })
+        })
+    }
+
+    fn new_options(&self, module: String) -> Later<'_, NewOptions> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            if actor.role < Role::Requester {
+                return Err(Refusal {
+                    status: 403,
+                    message: "Viewers can read requests but not file them; ask an admin for the requester role.".into(),
+                });
+            }
+            Ok(self.options_for(&module))
+        })
+    }
+
+    fn preview(&self, draft: Draft) -> Later<'_, String> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            self.preview_for(&actor, draft)
+        })
+    }
+
+    fn file(&self, draft: Draft, transcript: Vec<Line>) -> Later<'_, String> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            self.file_for(&actor, draft, transcript).await
         })
     }
 

@@ -1,0 +1,194 @@
+//! `/requests/new`: project → environment → module pickers from the
+//! registry (a server-rendered GET form), then the guided chat for the
+//! module's inputs with a form view and a live preview of the block.
+
+mod chat;
+
+use super::catalog::ModuleCard;
+use crate::domain::assistant::Line;
+use crate::domain::config::Config;
+use crate::domain::registry::Module;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+pub use chat::Chat;
+
+/// A project and its environments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectChoice {
+    /// Key.
+    pub key: String,
+    /// Title.
+    pub title: String,
+    /// Environments, in order.
+    pub environments: Vec<String>,
+}
+
+/// What the page offers the caller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewOptions {
+    /// Projects.
+    pub projects: Vec<ProjectChoice>,
+    /// Modules.
+    pub modules: Vec<ModuleCard>,
+    /// The chosen module's schema (its template left out).
+    pub module: Option<Module>,
+    /// The id the request will be filed under.
+    pub id: String,
+}
+
+/// A request being written: where, which module, the answers so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// The id allocated by the page.
+    pub id: String,
+    /// Project key.
+    pub project: String,
+    /// Environment.
+    pub environment: String,
+    /// Module type.
+    pub module: String,
+    /// Answers.
+    pub config: Config,
+}
+
+/// The pickers' choices, and the chosen module's schema.
+#[server(prefix = "/sfn", endpoint = "new_options")]
+pub async fn request_choices(module: String) -> Result<NewOptions, ServerFnError> {
+    crate::services::services()?
+        .new_options(module)
+        .await
+        .map_err(crate::services::refuse)
+}
+
+/// The exact block the draft would commit.
+#[server(prefix = "/sfn", endpoint = "preview", input = Json)]
+pub async fn preview(draft: Draft) -> Result<String, ServerFnError> {
+    crate::services::services()?
+        .preview(draft)
+        .await
+        .map_err(crate::services::refuse)
+}
+
+/// Files the draft with its transcript; returns the request id.
+#[server(prefix = "/sfn", endpoint = "file", input = Json)]
+pub async fn file_request(draft: Draft, transcript: Vec<Line>) -> Result<String, ServerFnError> {
+    crate::services::services()?
+        .file(draft, transcript)
+        .await
+        .map_err(crate::services::refuse)
+}
+
+/// `/requests/new`.
+#[component]
+pub fn NewRequestPage() -> impl IntoView {
+    let query = use_query_map();
+    let pick = |k: &str| query.read_untracked().get(k).unwrap_or_default();
+    let (project, environment, module) = (pick("project"), pick("environment"), pick("module"));
+    let options = Resource::new(
+        {
+            let module = module.clone();
+            move || module.clone()
+        },
+        request_choices,
+    );
+    view! {
+        <section aria-labelledby="new-title" class="new-request">
+            <h1 id="new-title">"New request"</h1>
+            <Suspense fallback=|| view! { <p class="loading">"Loading the catalogue…"</p> }>
+                {move || {
+                    let (project, environment, module) = (project.clone(), environment.clone(), module.clone());
+                    Suspend::new(async move {
+                        match options.await {
+                            Ok(o) => view! { <Steps o project environment module/> }.into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{super::error_text(&e)}</p> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Steps(o: NewOptions, project: String, environment: String, module: String) -> impl IntoView {
+    let NewOptions {
+        projects,
+        modules,
+        module: schema,
+        id,
+    } = o;
+    let chosen = projects
+        .iter()
+        .find(|p| p.key == project)
+        .or(projects.first())
+        .cloned();
+    let envs = chosen
+        .as_ref()
+        .map(|p| p.environments.clone())
+        .unwrap_or_default();
+    let env_ok = envs.contains(&environment);
+    let project_key = chosen.as_ref().map(|p| p.key.clone()).unwrap_or_default();
+    let ready = schema.filter(|_| env_ok);
+    let submit_on_change =
+        "this.form.requestSubmit ? this.form.requestSubmit() : this.form.submit()";
+    let pickers = view! {
+        <form method="get" action="/requests/new" class="pickers" aria-label="Where and what">
+            <fieldset>
+                <legend>"1. Project"</legend>
+                {projects.iter().map(|p| {
+                    let checked = p.key == project_key;
+                    view! {
+                        <label class="pill">
+                            <input type="radio" name="project" value=p.key.clone() checked=checked onchange=submit_on_change/>
+                            {p.title.clone()}
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <fieldset>
+                <legend>"2. Environment"</legend>
+                {envs.iter().map(|e| {
+                    let checked = *e == environment;
+                    view! {
+                        <label class="pill" data-env=e.clone()>
+                            <input type="radio" name="environment" value=e.clone() checked=checked required onchange=submit_on_change/>
+                            {e.clone()}
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <fieldset>
+                <legend>"3. Module"</legend>
+                <div class="cards">
+                    {modules.into_iter().map(|m| {
+                        let checked = m.module_type == module;
+                        view! {
+                            <label class="card pick" data-module=m.module_type.clone()>
+                                <input type="radio" name="module" value=m.module_type.clone() checked=checked required onchange=submit_on_change/>
+                                <span class="category">{m.category}</span>
+                                <span class="title">{m.title}</span>
+                                <span class="description">{m.description}</span>
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <button type="submit">"Continue"</button>
+        </form>
+    }
+    .into_any();
+    view! {
+        {pickers}
+        {match ready {
+            Some(schema) => view! {
+                <Chat id project=project_key environment module=schema/>
+            }.into_any(),
+            None => view! {
+                <p class="muted">"Choose an environment and a module to start."</p>
+            }.into_any(),
+        }}
+    }
+}

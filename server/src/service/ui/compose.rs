@@ -1,0 +1,96 @@
+//! The new-request page: its choices, the preview of a draft, filing it
+//! with its transcript as the request's chat log.
+
+use super::{UiServices, refusal};
+use crate::auth::now;
+use crate::service::requests::{NewRequest, new_request_id};
+use crate::store::journal::ChatMessage;
+use app::domain::assistant::{Line, Speaker};
+use app::domain::ids::{ModuleType, RequestId};
+use app::domain::policy::Actor;
+use app::services::Refusal;
+use app::ui::new_request::{Draft, NewOptions, ProjectChoice};
+
+fn new_request(d: Draft) -> NewRequest {
+    NewRequest {
+        project: d.project,
+        environment: d.environment,
+        module: d.module,
+        config: d.config,
+    }
+}
+
+fn draft_id(d: &Draft) -> Result<RequestId, Refusal> {
+    RequestId::parse(&d.id).map_err(|_| Refusal {
+        status: 400,
+        message: format!("`{}` is not a request id; reload the page", d.id),
+    })
+}
+
+impl UiServices {
+    pub(super) fn options_for(&self, module: &str) -> NewOptions {
+        let schema = ModuleType::parse(module)
+            .ok()
+            .and_then(|ty| self.registry.module(&ty))
+            .map(|m| {
+                let mut m = m.clone();
+                m.template.clear();
+                m
+            });
+        NewOptions {
+            projects: self
+                .config
+                .projects
+                .values()
+                .map(|p| ProjectChoice {
+                    key: p.key.to_string(),
+                    title: p.title.clone(),
+                    environments: p.environments.iter().map(|e| e.to_string()).collect(),
+                })
+                .collect(),
+            modules: self.catalog_cards(),
+            module: schema,
+            id: new_request_id().to_string(),
+        }
+    }
+
+    pub(super) fn preview_for(&self, actor: &Actor, d: Draft) -> Result<String, Refusal> {
+        let id = draft_id(&d)?;
+        self.requests
+            .preview(actor, &new_request(d), &id)
+            .map(|b| b.text)
+            .map_err(refusal)
+    }
+
+    pub(super) async fn file_for(
+        &self,
+        actor: &Actor,
+        d: Draft,
+        transcript: Vec<Line>,
+    ) -> Result<String, Refusal> {
+        let id = draft_id(&d)?;
+        let view = self
+            .requests
+            .create_with_id(actor, new_request(d), id)
+            .await
+            .map_err(refusal)?;
+        self.flow.spawn_advance(id);
+        let at = now();
+        for line in transcript {
+            let message = ChatMessage {
+                role: match line.from {
+                    Speaker::Assistant => "assistant",
+                    Speaker::User => "user",
+                }
+                .into(),
+                text: line.text,
+                at: at.clone(),
+            };
+            if let Err(e) = self.chat_logs.append(id.as_str(), &message).await {
+                tracing::error!(request = %id, "could not store the chat log: {e}");
+                break;
+            }
+        }
+        Ok(view.request.id.to_string())
+    }
+}
