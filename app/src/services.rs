@@ -38,9 +38,12 @@ impl From<String> for Refusal {
 pub type Later<'a, T> = Pin<Box<dyn Future<Output = Result<T, Refusal>> + Send + 'a>>;
 
 /// The server function error for a refusal; its status goes on the
-/// response (so a client's mistake is never a 500).
+/// response of a server function call (so a client's mistake is never a
+/// 500). A page rendering the same call shows the sentence instead.
 pub fn refuse(r: Refusal) -> ServerFnError {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+    let server_fn_call =
+        use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/sfn/"));
+    if server_fn_call && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(
             http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::BAD_REQUEST),
         );

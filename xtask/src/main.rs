@@ -152,6 +152,10 @@ fn bench() -> Result<()> {
     run_step(
         "cargo bench (create → PR opened on the local Git host)",
         ws.cargo(&["bench", "--package", "server", "--bench", "flow"]),
+    )?;
+    run_step(
+        "cargo bench (dashboard SSR with 10,000 requests)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "dashboard"]),
     )
 }
 
@@ -194,8 +198,19 @@ fn test() -> Result<()> {
             .env("TFPILOT_E2E_ARTIFACTS", ws.target.join("e2e-artifacts"))
             .env("TF_CLI_CONFIG_FILE", "/dev/null"),
     )?;
+    let bench_report = ws.target.join("e2e-artifacts/dashboard.txt");
+    run_step(
+        "cargo bench (dashboard SSR with 10,000 requests)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "dashboard"])
+            .env("TFPILOT_BENCH_REPORT", &bench_report),
+    )?;
     println!();
     println!("{report}");
+    for measured in ["dashboard.txt", "paint.txt"] {
+        if let Ok(line) = std::fs::read_to_string(ws.target.join("e2e-artifacts").join(measured)) {
+            println!("{}", line.trim());
+        }
+    }
     println!(
         "browser screenshots: {}",
         ws.target.join("e2e-artifacts").display()

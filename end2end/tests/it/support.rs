@@ -184,13 +184,24 @@ impl Session {
             .await
     }
 
-    /// Saves a full-page screenshot as a test artifact.
-    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+    fn artifacts() -> Result<PathBuf> {
         let dir = std::env::var_os("TFPILOT_E2E_ARTIFACTS")
             .map(PathBuf::from)
             .unwrap_or_else(|| root().join("target/e2e-artifacts"));
         std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!("{name}.png"));
+        Ok(dir)
+    }
+
+    /// Writes a measurement next to the screenshots (`cargo xtask test`
+    /// prints it at the end).
+    pub fn record(&self, name: &str, line: &str) -> Result<()> {
+        std::fs::write(Self::artifacts()?.join(name), format!("{line}\n"))?;
+        Ok(())
+    }
+
+    /// Saves a full-page screenshot as a test artifact.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let path = Self::artifacts()?.join(format!("{name}.png"));
         let options = ScreenshotOptions::builder().full_page(true).build();
         self.page.screenshot_to_file(&path, Some(options)).await?;
         Ok(path)

@@ -68,7 +68,7 @@ async fn github_sign_in_binds_the_state_to_the_session() {
         .await
         .unwrap();
     assert_eq!(done.status(), 303, "{}", done.text().await.unwrap());
-    assert_eq!(done.headers()[LOCATION], "/");
+    assert_eq!(done.headers()[LOCATION], "/requests");
     let signed_in = cookie_of(&done).unwrap();
     assert_ne!(signed_in, cookie, "a new session id at sign-in");
     let me: Value = app

@@ -1,0 +1,151 @@
+//! Bench: server time of the requests dashboard (`GET /requests`, full SSR
+//! response on loopback) with 10,000 requests in the store, for the first
+//! page and for a filtered page. Run with `cargo bench -p server --bench
+//! dashboard`; `cargo xtask test` runs it and prints the summary.
+
+use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
+use app::domain::policy::Role;
+use app::domain::request::{PrState, PullRequest, Request};
+use futures::StreamExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const REQUESTS: u64 = 10_000;
+const SAMPLES: usize = 200;
+
+fn request(i: u64) -> Request {
+    let id = RequestId::generate(1_700_000_000_000 + i * 1000, (i * 7919) as u32);
+    Request {
+        id,
+        version: 1,
+        project: ProjectKey::parse("sandbox").unwrap(),
+        environment: EnvName::parse(if i % 2 == 0 { "prod" } else { "dev" }).unwrap(),
+        module: ModuleType::parse(["s3-bucket", "sqs-queue", "sns-topic"][(i % 3) as usize])
+            .unwrap(),
+        revision: 1,
+        config: serde_json::json!({"name": format!("resource-{i}")})
+            .as_object()
+            .unwrap()
+            .clone(),
+        created_by: format!("user{}", i % 50),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+        // Merged, not applied: nothing for the reconciler to drive.
+        pr: Some(PullRequest {
+            number: i,
+            url: format!("http://git.local/pr/{i}"),
+            branch: format!("request/{id}"),
+            head_sha: format!("{i:040x}"),
+            merged_sha: Some(format!("{:040x}", i + 1)),
+            state: PrState::Merged,
+        }),
+        runs: Default::default(),
+        approval: None,
+        cleanup_pr: None,
+        events: vec![],
+    }
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn measure(http: &reqwest::Client, url: &str, cookie: &str) -> (Duration, Duration, usize) {
+    let mut times = Vec::with_capacity(SAMPLES);
+    let mut size = 0;
+    for _ in 0..SAMPLES {
+        let started = Instant::now();
+        let res = http.get(url).header("cookie", cookie).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{url}");
+        size = res.bytes().await.unwrap().len();
+        times.push(started.elapsed());
+    }
+    (
+        percentile(&mut times, 0.5),
+        percentile(&mut times, 0.99),
+        size,
+    )
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let data = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        server::store::fs::FsStore::open(data.path().join("store/requests")).unwrap(),
+    );
+    let repo = server::store::repo::RequestRepo::new(store.clone());
+    let seeding = Instant::now();
+    futures::stream::iter(0..REQUESTS)
+        .map(|i| {
+            let repo = &repo;
+            async move { repo.create(&request(i)).await.unwrap() }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+    eprintln!("seeded {REQUESTS} requests in {:.1?}", seeding.elapsed());
+    let password = "bench passphrase 2026";
+    server::auth::Users::new(store)
+        .add("viewer", Role::Viewer, Some(password))
+        .await
+        .unwrap();
+
+    let vars = [
+        ("TFPILOT_DATA_DIR", data.path().to_path_buf()),
+        ("TFPILOT_REGISTRY", root.join("modules-registry.toml")),
+        ("TFPILOT_WORKFLOWS_DIR", root.join("infra-workflows")),
+        ("TFPILOT_SITE_ROOT", data.path().join("site")),
+        ("TFPILOT_TERRAFORM", data.path().join("no-terraform")),
+        ("TFPILOT_RECONCILE_SECS", PathBuf::from("3600")),
+    ];
+    let config = server::config::Config::load(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string_lossy().into_owned())
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = server::start(config, listener, std::future::pending())
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.addr);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("{base}/auth/login"))
+        .json(&serde_json::json!({"login": "viewer", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tfpilot_session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+
+    // Warm up, then measure.
+    measure(&http, &format!("{base}/requests"), &cookie).await;
+    let (p50, p99, bytes) = measure(&http, &format!("{base}/requests"), &cookie).await;
+    let filtered = format!("{base}/requests?environment=prod&module=s3-bucket&q=user7");
+    let (f50, f99, _) = measure(&http, &filtered, &cookie).await;
+    let summary = format!(
+        "dashboard SSR, {REQUESTS} requests in the store: first page p50 {:.2} ms, p99 {:.2} ms ({} KB of HTML); filtered page p50 {:.2} ms, p99 {:.2} ms (goal: p50 ≤ 20 ms)",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        bytes / 1024,
+        f50.as_secs_f64() * 1e3,
+        f99.as_secs_f64() * 1e3,
+    );
+    println!("{summary}");
+    if let Some(path) = std::env::var_os("TFPILOT_BENCH_REPORT") {
+        std::fs::write(path, format!("{summary}\n")).unwrap();
+    }
+}
