@@ -19,7 +19,7 @@ fn request(i: u64) -> Request {
         id,
         version: 1,
         project: ProjectKey::parse("sandbox").unwrap(),
-        environment: EnvName::parse(if i % 2 == 0 { "prod" } else { "dev" }).unwrap(),
+        environment: EnvName::parse(if i.is_multiple_of(2) { "prod" } else { "dev" }).unwrap(),
         module: ModuleType::parse(["s3-bucket", "sqs-queue", "sns-topic"][(i % 3) as usize])
             .unwrap(),
         revision: 1,
