@@ -42,7 +42,7 @@ async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> 
         .wait_for(visible(20_000.0))
         .await?;
     s.page
-        .locator("[data-ready=true]")
+        .locator(".users-admin[data-ready=true]")
         .wait_for(
             WaitForOptions::builder()
                 .state(WaitForState::Attached)
@@ -70,7 +70,7 @@ async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> 
 
     s.page.goto(&s.url("/admin/tokens"), None).await?;
     s.page
-        .locator("[data-ready=true]")
+        .locator(".tokens-admin[data-ready=true]")
         .wait_for(
             WaitForOptions::builder()
                 .state(WaitForState::Attached)

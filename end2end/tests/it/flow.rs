@@ -269,5 +269,38 @@ async fn a_bucket_from_chat_to_destroy_in_the_browser() -> Result<()> {
         selected == "prod",
         "the form shows the shared filter: {selected}"
     );
+
+    // Measured, not asserted: click on a row → first paint of its page.
+    let mut paints = Vec::new();
+    for _ in 0..5 {
+        s.open("/requests", ".live-table").await?;
+        s.page
+            .locator(format!("tr[data-id='{prod}'] td a").as_str())
+            .first()
+            .click(None)
+            .await?;
+        s.visible(".detail").await?;
+        let fcp = s
+            .page
+            .evaluate_value(
+                "String(performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1)",
+            )
+            .await?;
+        if let Ok(ms) = fcp.parse::<f64>()
+            && ms >= 0.0
+        {
+            paints.push(ms);
+        }
+    }
+    paints.sort_by(f64::total_cmp);
+    if let Some(median) = paints.get(paints.len() / 2) {
+        s.record(
+            "paint.txt",
+            &format!(
+                "click → first contentful paint of a request page: median {median:.0} ms of {} (headless Chromium, loopback)",
+                paints.len()
+            ),
+        )?;
+    }
     s.close().await
 }

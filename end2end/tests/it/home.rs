@@ -22,7 +22,7 @@ async fn the_home_page_renders_on_the_server_and_hydrates() -> anyhow::Result<()
 
     // The wasm bundle loads and hydrates the page.
     s.page
-        .locator("[data-ready=true]")
+        .locator(".cards[data-ready=true]")
         .wait_for(
             WaitForOptions::builder()
                 .state(WaitForState::Attached)
@@ -48,6 +48,26 @@ async fn the_home_page_renders_on_the_server_and_hydrates() -> anyhow::Result<()
         .get_attribute("aria-pressed")
         .await?;
     assert_eq!(pressed.as_deref(), Some("true"));
+
+    // The theme switch: dark on, remembered across a reload, off again.
+    let theme = s.page.locator("button.theme[data-ready=true]");
+    theme.click(None).await?;
+    let now = |s: &Session| {
+        let page = s.page.clone();
+        async move {
+            page.evaluate_value("document.documentElement.dataset.theme || ''")
+                .await
+        }
+    };
+    let first = now(&s).await?;
+    assert!(first == "dark" || first == "light", "{first}");
+    s.page.reload(None).await?;
+    assert_eq!(now(&s).await?, first, "the choice is remembered");
+    s.page
+        .locator("button.theme[data-ready=true]")
+        .click(None)
+        .await?;
+    assert_ne!(now(&s).await?, first, "and can be switched back");
 
     let shot = s.screenshot("home").await?;
     assert!(
