@@ -159,6 +159,16 @@ fn is_blank(v: &Value) -> bool {
     }
 }
 
+/// A number as people write it (`90`, `0.5`), without the float formatter
+/// (which would double the size of the browser bundle's number code).
+fn num(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        (n as i64).to_string()
+    } else {
+        serde_json::Number::from_f64(n).map_or_else(|| "NaN".to_owned(), |x| x.to_string())
+    }
+}
+
 fn err(text: impl Into<String>) -> ValueError {
     ValueError {
         item: None,
@@ -184,12 +194,12 @@ pub fn check_value(input: &Input, value: &Value) -> Result<Value, ValueError> {
             if let Some(min) = input.min
                 && n < min
             {
-                return Err(err(format!("must be at least {min}")));
+                return Err(err(format!("must be at least {}", num(min))));
             }
             if let Some(max) = input.max
                 && n > max
             {
-                return Err(err(format!("must be at most {max}")));
+                return Err(err(format!("must be at most {}", num(max))));
             }
             Ok(value.clone())
         }
@@ -251,12 +261,12 @@ fn check_len(input: &Input, len: usize, unit: &str) -> Result<(), ValueError> {
     if let Some(min) = input.min
         && len < min
     {
-        return Err(err(format!("must have at least {min} {unit}")));
+        return Err(err(format!("must have at least {} {unit}", num(min))));
     }
     if let Some(max) = input.max
         && len > max
     {
-        return Err(err(format!("must have at most {max} {unit}")));
+        return Err(err(format!("must have at most {} {unit}", num(max))));
     }
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! (`/admin/tokens`). Forms post to server functions, so they work before
 //! the wasm loads; the server decides who may do what.
 
-use leptos::form::ActionForm;
+use super::Fields;
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 /// A user as the admin page lists it.
@@ -37,7 +38,7 @@ pub struct TokenRow {
 }
 
 /// Every user (admins).
-#[server(prefix = "/sfn", endpoint = "users")]
+#[server(prefix = "/sfn", endpoint = "users", input = Json)]
 pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
     crate::services::services()?
         .users()
@@ -46,7 +47,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
 }
 
 /// Adds a user (admins).
-#[server(prefix = "/sfn", endpoint = "user_add")]
+#[server(prefix = "/sfn", endpoint = "user_add", input = Json)]
 pub async fn add_user(login: String, role: String, password: String) -> Result<(), ServerFnError> {
     crate::services::services()?
         .add_user(login, role, password)
@@ -55,20 +56,16 @@ pub async fn add_user(login: String, role: String, password: String) -> Result<(
 }
 
 /// Changes a user's role or disables them (admins).
-#[server(prefix = "/sfn", endpoint = "user_set")]
-pub async fn set_user(
-    login: String,
-    role: String,
-    #[server(default)] disabled: Option<String>,
-) -> Result<(), ServerFnError> {
+#[server(prefix = "/sfn", endpoint = "user_set", input = Json)]
+pub async fn set_user(login: String, role: String, disabled: bool) -> Result<(), ServerFnError> {
     crate::services::services()?
-        .set_user(login, role, disabled.is_some())
+        .set_user(login, role, disabled)
         .await
         .map_err(crate::services::refuse)
 }
 
 /// Tokens: everyone's for an admin, one's own otherwise.
-#[server(prefix = "/sfn", endpoint = "tokens")]
+#[server(prefix = "/sfn", endpoint = "tokens", input = Json)]
 pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
     crate::services::services()?
         .tokens()
@@ -77,7 +74,7 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
 }
 
 /// Creates a token for the caller; returns it (shown once).
-#[server(prefix = "/sfn", endpoint = "token_add")]
+#[server(prefix = "/sfn", endpoint = "token_add", input = Json)]
 pub async fn create_token(name: String, scope: String) -> Result<String, ServerFnError> {
     crate::services::services()?
         .create_token(name, scope)
@@ -86,7 +83,7 @@ pub async fn create_token(name: String, scope: String) -> Result<String, ServerF
 }
 
 /// Revokes a token.
-#[server(prefix = "/sfn", endpoint = "token_revoke")]
+#[server(prefix = "/sfn", endpoint = "token_revoke", input = Json)]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
     crate::services::services()?
         .revoke_token(id)
@@ -139,7 +136,11 @@ fn UsersAdmin(list: Vec<UserRow>) -> impl IntoView {
         <div class="users-admin" data-ready=super::ready()>
             {move || view! { <UserTable list=users.get() set/> }}
             <h2>"Add a user"</h2>
-            <ActionForm action=add attr:class="form">
+            <form class="form" on:submit=move |ev| {
+                if let Some(f) = Fields::of(&ev) {
+                    add.dispatch(AddUser { login: f.get("login"), role: f.get("role"), password: f.get("password") });
+                }
+            }>
                 <label>"Login" <input name="login" required/></label>
                 <label>
                     "Role"
@@ -152,7 +153,7 @@ fn UsersAdmin(list: Vec<UserRow>) -> impl IntoView {
                     <input name="password" type="password" autocomplete="new-password"/>
                 </label>
                 <button type="submit">"Add user"</button>
-            </ActionForm>
+            </form>
             {move || add.value().get().and_then(|r| r.err()).map(|e| view! {
                 <p class="error" role="alert" data-testid="add-user-error">{error_text(&e)}</p>
             })}
@@ -177,7 +178,11 @@ fn UserTable(list: Vec<UserRow>, set: ServerAction<SetUser>) -> impl IntoView {
                         <tr data-login=u.login.clone()>
                             <td>{u.login.clone()}</td>
                             <td colspan="3">
-                                <ActionForm action=set attr:class="inline">
+                                <form class="inline" on:submit=move |ev| {
+                                    if let Some(f) = Fields::of(&ev) {
+                                        set.dispatch(SetUser { login: f.get("login"), role: f.get("role"), disabled: f.get("disabled") == "on" });
+                                    }
+                                }>
                                     <input type="hidden" name="login" value=login.clone()/>
                                     <select name="role" aria-label=label.clone()>
                                         {ROLES.map(|r| view! { <option value=r selected=r == role>{r}</option> })}
@@ -188,7 +193,7 @@ fn UserTable(list: Vec<UserRow>, set: ServerAction<SetUser>) -> impl IntoView {
                                         " disabled"
                                     </label>
                                     <button type="submit">"Save"</button>
-                                </ActionForm>
+                                </form>
                             </td>
                             <td></td>
                         </tr>
@@ -239,7 +244,11 @@ fn TokensAdmin(list: Vec<TokenRow>) -> impl IntoView {
     );
     view! {
         <div class="tokens-admin" data-ready=super::ready()>
-            <ActionForm action=create attr:class="form">
+            <form class="form" on:submit=move |ev| {
+                if let Some(f) = Fields::of(&ev) {
+                    create.dispatch(CreateToken { name: f.get("name"), scope: f.get("scope") });
+                }
+            }>
                 <label>"Name" <input name="name" required placeholder="ci"/></label>
                 <label>
                     "Scope"
@@ -249,7 +258,7 @@ fn TokensAdmin(list: Vec<TokenRow>) -> impl IntoView {
                     </select>
                 </label>
                 <button type="submit">"Create token"</button>
-            </ActionForm>
+            </form>
             {move || create.value().get().map(|r| match r {
                 Ok(token) => view! {
                     <div class="notice" role="status">
@@ -278,10 +287,14 @@ fn TokensAdmin(list: Vec<TokenRow>) -> impl IntoView {
                                 {match t.revoked_at {
                                     Some(at) => view! { <span class="revoked">{format!("revoked {at}")}</span> }.into_any(),
                                     None => view! {
-                                        <ActionForm action=revoke attr:class="inline">
+                                        <form class="inline" on:submit=move |ev| {
+                                            if let Some(f) = Fields::of(&ev) {
+                                                revoke.dispatch(RevokeToken { id: f.get("id") });
+                                            }
+                                        }>
                                             <input type="hidden" name="id" value=id.clone()/>
                                             <button type="submit" class="danger">"Revoke"</button>
-                                        </ActionForm>
+                                        </form>
                                     }.into_any(),
                                 }}
                             </td>

@@ -260,62 +260,75 @@ fn Select(
     }
 }
 
-/// A row held by the live table: its id and its own signal, so a change
-/// repaints that row only.
-#[derive(Clone)]
-struct Slot {
-    id: String,
-    row: RwSignal<Row>,
+/// Escapes text for HTML.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// Counts and rows, kept live over server-sent events (an island).
-#[island]
+/// One table row as HTML: the server renders the page with it and the
+/// browser inserts new rows with it, so both always agree.
+pub fn row_html(r: &Row) -> String {
+    let id = esc(&r.id);
+    let status = esc(&r.status);
+    format!(
+        "<tr data-id=\"{id}\" data-status=\"{status}\">\
+         <td><a href=\"/requests/{id}\"><code>{id}</code></a></td>\
+         <td class=\"title\"><a href=\"/requests/{id}\">{title}</a></td>\
+         <td>{project}</td><td>{env}</td><td>{module}</td>\
+         <td><span class=\"badge\" data-status=\"{status}\">{label}</span></td>\
+         <td>{requester}</td>\
+         <td><time datetime=\"{at}\">{short}</time></td></tr>",
+        title = esc(&r.title),
+        project = esc(&r.project),
+        env = esc(&r.environment),
+        module = esc(&r.module),
+        label = esc(&status_label(&r.status)),
+        requester = esc(&r.requester),
+        at = esc(&r.updated_at),
+        short = esc(&short_time(&r.updated_at)),
+    )
+}
+
+/// Counts and rows, rendered on the server.
+#[component]
 fn LiveTable(
     rows: Vec<Row>,
     counts: Vec<(String, usize)>,
     filters: Filters,
     first_page: bool,
 ) -> impl IntoView {
-    let slots = RwSignal::new(
-        rows.into_iter()
-            .map(|r| Slot {
-                id: r.id.clone(),
-                row: RwSignal::new(r),
-            })
-            .collect::<Vec<_>>(),
-    );
-    let counts = RwSignal::new(counts);
-    let live = RwSignal::new(false);
-    #[cfg(feature = "hydrate")]
-    live::connect(live::Target {
-        slots,
-        counts,
-        live,
-        filters: filters.clone(),
-        first_page,
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = first_page;
-    let chip_filters = filters.clone();
+    let body: String = rows.iter().map(row_html).collect();
+    let empty = rows.is_empty();
     view! {
-        <div class="live-table" data-ready=super::ready()>
+        <div class="live-table">
             <ul class="counts" aria-label="Requests per status">
-                {move || counts.get().into_iter().map(|(status, n)| {
-                    let current = chip_filters.status == status;
-                    let href = chip_filters.href_with("status", if current { "" } else { &status });
+                {counts.into_iter().map(|(status, n)| {
+                    let current = filters.status == status;
+                    let href = filters.href_with("status", if current { "" } else { &status });
+                    let label = status_label(&status);
+                    let key = status.clone();
                     view! {
                         <li>
-                            <a href=href class="chip" data-status=status.clone() aria-current=current.then_some("true")>
-                                <span class="label">{status_label(&status)}</span>
-                                " "<strong data-testid="count">{n}</strong>
+                            <a href=href class="chip" data-status=status aria-current=current.then_some("true")>
+                                <span class="label">{label}</span>
+                                " "<strong data-testid="count" data-count-for=key>{n}</strong>
                             </a>
                         </li>
                     }
                 }).collect_view()}
             </ul>
-            <p class="live-state" data-live=move || live.get().to_string() aria-live="polite">
-                {move || if live.get() { "Live" } else { "Not live: showing the page as loaded" }}
-            </p>
+            <Live filters first_page/>
             <div class="table-wrap">
                 <table class="table requests" data-testid="requests">
                     <thead>
@@ -330,61 +343,37 @@ fn LiveTable(
                             <th scope="col">"Updated"</th>
                         </tr>
                     </thead>
-                    <tbody>
-                        <For each=move || slots.get() key=|s| s.id.clone() let:slot>
-                            <RowView row=slot.row/>
-                        </For>
-                    </tbody>
+                    <tbody inner_html=body></tbody>
                 </table>
-                {move || slots.with(Vec::is_empty).then(|| view! {
-                    <p class="empty">"No requests match these filters."</p>
-                })}
+                <p class="empty" hidden=!empty>"No requests match these filters."</p>
             </div>
         </div>
     }
 }
 
-#[component]
-fn RowView(row: RwSignal<Row>) -> impl IntoView {
-    let r = row.get_untracked();
-    let href = format!("/requests/{}", r.id);
+/// Keeps the table live (an island): each change from `/api/v1/events`
+/// patches its own row and the counts in place; nothing else repaints.
+#[island]
+fn Live(filters: Filters, first_page: bool) -> impl IntoView {
+    let live = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    patch::connect(filters, first_page, live);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (filters, first_page);
     view! {
-        <tr data-id=r.id.clone() data-status=move || row.with(|r| r.status.clone())>
-            <td><a href=href.clone()><code>{r.id.clone()}</code></a></td>
-            <td><a href=href>{move || row.with(|r| r.title.clone())}</a></td>
-            <td>{r.project}</td>
-            <td>{r.environment}</td>
-            <td>{r.module}</td>
-            <td>
-                <span class="badge" data-status=move || row.with(|r| r.status.clone())>
-                    {move || row.with(|r| status_label(&r.status))}
-                </span>
-            </td>
-            <td>{r.requester}</td>
-            <td>
-                <time datetime=move || row.with(|r| r.updated_at.clone())>
-                    {move || row.with(|r| short_time(&r.updated_at))}
-                </time>
-            </td>
-        </tr>
+        <p class="live-state" data-live=move || live.get().to_string() aria-live="polite" data-ready=super::ready()>
+            {move || if live.get() { "Live" } else { "Not live: showing the page as loaded" }}
+        </p>
     }
 }
 
 #[cfg(feature = "hydrate")]
-mod live {
-    //! The browser side: rows patched from `/api/v1/events`.
+mod patch {
+    //! The browser side: rows and counts patched in the DOM.
 
-    use super::{Filters, Row, Slot};
+    use super::{Filters, Row, esc, row_html, short_time, status_label};
     use leptos::prelude::*;
     use serde::Deserialize;
-
-    pub struct Target {
-        pub slots: RwSignal<Vec<Slot>>,
-        pub counts: RwSignal<Vec<(String, usize)>>,
-        pub live: RwSignal<bool>,
-        pub filters: Filters,
-        pub first_page: bool,
-    }
 
     #[derive(Deserialize)]
     struct Payload {
@@ -393,50 +382,95 @@ mod live {
         counts: std::collections::BTreeMap<String, usize>,
     }
 
-    impl Target {
-        fn apply(&self, kind: &str, data: &str) {
-            let Ok(p) = serde_json::from_str::<Payload>(data) else {
-                return;
-            };
-            self.counts.update(|counts| {
-                for (status, n) in counts.iter_mut() {
-                    *n = p.counts.get(status).copied().unwrap_or(0);
-                }
-            });
-            match (kind, p.row, p.id) {
-                ("request", Some(row), _) => {
-                    let existing = self
-                        .slots
-                        .with_untracked(|s| s.iter().find(|s| s.id == row.id).map(|s| s.row));
-                    match existing {
-                        Some(signal) => signal.set(row),
-                        None if self.first_page && self.filters.matches(&row) => {
-                            self.slots.update(|s| {
-                                let at = s.iter().position(|s| s.id < row.id).unwrap_or(s.len());
-                                s.insert(
-                                    at,
-                                    Slot {
-                                        id: row.id.clone(),
-                                        row: RwSignal::new(row),
-                                    },
-                                );
-                            })
-                        }
-                        None => {}
-                    }
-                }
-                ("removed", _, Some(id)) => self.slots.update(|s| s.retain(|s| s.id != id)),
-                _ => {}
+    fn find(selector: &str) -> Option<web_sys::Element> {
+        document().query_selector(selector).ok().flatten()
+    }
+
+    fn apply(filters: &Filters, first_page: bool, kind: &str, data: &str) {
+        let Ok(p) = serde_json::from_str::<Payload>(data) else {
+            return;
+        };
+        if let Ok(list) = document().query_selector_all("[data-count-for]") {
+            for i in 0..list.length() {
+                let Some(el) = list
+                    .item(i)
+                    .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
+                else {
+                    continue;
+                };
+                let status = el.get_attribute("data-count-for").unwrap_or_default();
+                el.set_text_content(Some(
+                    &p.counts.get(&status).copied().unwrap_or(0).to_string(),
+                ));
             }
+        }
+        match (kind, p.row, p.id) {
+            ("request", Some(row), _) => {
+                let selector = format!("tr[data-id=\"{}\"]", esc(&row.id));
+                match find(&selector) {
+                    Some(tr) => update(&tr, &row),
+                    None if first_page && filters.matches(&row) => insert(&row),
+                    None => {}
+                }
+            }
+            ("removed", _, Some(id)) => {
+                if let Some(tr) = find(&format!("tr[data-id=\"{}\"]", esc(&id))) {
+                    tr.remove();
+                }
+            }
+            _ => {}
         }
     }
 
-    pub fn connect(target: Target) {
-        let live = target.live;
-        super::super::live::subscribe(
+    fn update(tr: &web_sys::Element, row: &Row) {
+        let _ = tr.set_attribute("data-status", &row.status);
+        if let Ok(Some(badge)) = tr.query_selector(".badge") {
+            let _ = badge.set_attribute("data-status", &row.status);
+            badge.set_text_content(Some(&status_label(&row.status)));
+        }
+        if let Ok(Some(title)) = tr.query_selector(".title a") {
+            title.set_text_content(Some(&row.title));
+        }
+        if let Ok(Some(time)) = tr.query_selector("time") {
+            let _ = time.set_attribute("datetime", &row.updated_at);
+            time.set_text_content(Some(&short_time(&row.updated_at)));
+        }
+    }
+
+    fn insert(row: &Row) {
+        let Some(body) = find("table.requests tbody") else {
+            return;
+        };
+        let html = row_html(row);
+        let mut before = None;
+        if let Ok(rows) = body.query_selector_all("tr[data-id]") {
+            for i in 0..rows.length() {
+                let Some(tr) = rows
+                    .item(i)
+                    .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
+                else {
+                    continue;
+                };
+                if tr.get_attribute("data-id").unwrap_or_default() < row.id {
+                    before = Some(tr);
+                    break;
+                }
+            }
+        }
+        let _ = match before {
+            Some(tr) => tr.insert_adjacent_html("beforebegin", &html),
+            None => body.insert_adjacent_html("beforeend", &html),
+        };
+        if let Some(empty) = find(".live-table .empty") {
+            let _ = empty.set_attribute("hidden", "");
+        }
+    }
+
+    pub fn connect(filters: Filters, first_page: bool, live: RwSignal<bool>) {
+        crate::ui::live::subscribe(
             move |kind, data| match kind {
-                "resync" => super::super::live::reload(),
-                _ => target.apply(kind, &data),
+                "resync" => crate::ui::live::reload(),
+                _ => apply(&filters, first_page, kind, &data),
             },
             move |on| live.set(on),
         );

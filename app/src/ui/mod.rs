@@ -12,6 +12,26 @@ pub mod shell;
 mod signin;
 pub mod timeline;
 
+/// The fields of a submitted form (islands read their forms with it and
+/// call JSON server functions; the default is prevented).
+pub struct Fields(leptos::web_sys::FormData);
+
+impl Fields {
+    /// The fields of the form `ev` submits.
+    pub fn of(ev: &leptos::ev::SubmitEvent) -> Option<Self> {
+        ev.prevent_default();
+        let form = event_target::<leptos::web_sys::HtmlFormElement>(ev);
+        leptos::web_sys::FormData::new_with_form(&form)
+            .ok()
+            .map(Self)
+    }
+
+    /// A field's value; empty when absent (an unchecked box).
+    pub fn get(&self, name: &str) -> String {
+        self.0.get(name).as_string().unwrap_or_default()
+    }
+}
+
 /// A server function's error as a sentence for the page.
 pub fn error_text(e: &ServerFnError) -> String {
     match e {

@@ -165,7 +165,7 @@ async fn a_bucket_from_chat_to_destroy_in_the_browser() -> Result<()> {
     .await?;
 
     // The dashboard follows it live, without a reload.
-    s.open("/requests", ".live-table").await?;
+    s.open("/requests", ".live-state").await?;
     s.visible(".live-state[data-live=true]").await?;
     s.page
         .evaluate_expression("window.__same_page = 'yes'")
@@ -234,7 +234,7 @@ async fn a_bucket_from_chat_to_destroy_in_the_browser() -> Result<()> {
     wait_status(&s, &id, "destroyed").await?;
 
     // Filters live in the URL and survive back and reload.
-    s.open("/requests", ".live-table").await?;
+    s.open("/requests", ".live-state").await?;
     s.page
         .locator("form.filters select[name=environment]")
         .select_option("prod", None)
@@ -273,7 +273,7 @@ async fn a_bucket_from_chat_to_destroy_in_the_browser() -> Result<()> {
     // Measured, not asserted: click on a row → first paint of its page.
     let mut paints = Vec::new();
     for _ in 0..5 {
-        s.open("/requests", ".live-table").await?;
+        s.open("/requests", ".live-state").await?;
         s.page
             .locator(format!("tr[data-id='{prod}'] td a").as_str())
             .first()

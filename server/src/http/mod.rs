@@ -173,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/github", get(oauth::start))
         .route("/auth/github/callback", get(oauth::callback))
         .route("/readyz", get(health::readyz))
+        .route("/requests/{id}/act", post(requests::act_form))
         .nest("/api/v1", api)
         .route(
             "/sfn/{*fn_name}",

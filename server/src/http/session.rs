@@ -53,7 +53,8 @@ pub(super) async fn sign_in_first(
     next.run(req).await
 }
 
-fn url_encode(v: &str) -> String {
+/// Percent-encodes a query value (slashes kept).
+pub(super) fn url_encode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {

@@ -36,10 +36,25 @@ async fn act_as(app: &TestApp, cookie: &str, id: &str, action: &str) -> reqwest:
         .header("cookie", cookie)
         .header("origin", app.url(""))
         .header("accept", "application/json")
-        .form(&[("id", id), ("action", action)])
+        .json(&json!({"id": id, "action": action}))
         .send()
         .await
         .unwrap()
+}
+
+/// Posts the page's action form as a browser without JavaScript does.
+async fn act_without_js(app: &TestApp, cookie: &str, id: &str, action: &str) -> String {
+    let res = app
+        .client
+        .post(app.url(&format!("/requests/{id}/act")))
+        .header("cookie", cookie)
+        .header("origin", app.url(""))
+        .form(&[("action", action)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    res.headers()["location"].to_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -96,6 +111,18 @@ async fn the_request_page_shows_plan_block_actions_and_timeline() {
     let text = refused.text().await.unwrap();
     assert!(text.contains("approver"), "{text}");
 
+    // Without JavaScript the form comes back to the page, with the reason.
+    let back = act_without_js(&app, &requester, &id, "approve").await;
+    assert!(
+        back.starts_with(&format!("/requests/{id}?error=")) && back.contains("approver"),
+        "{back}"
+    );
+    let (_, html) = app.page_as(&requester, &back).await;
+    assert!(
+        html.contains("data-testid=\"action-error\""),
+        "the reason is shown"
+    );
+
     // An approver approves from the page.
     let approver = app.signed_in("amy", Role::Approver).await;
     let res = act_as(&app, &approver, &id, "approve").await;
@@ -104,6 +131,10 @@ async fn the_request_page_shows_plan_block_actions_and_timeline() {
     let (_, html) = app.page_as(&approver, &format!("/requests/{id}")).await;
     assert!(testid(&html, "approval").starts_with("Approved by amy"));
     assert!(html.contains("<button type=\"submit\" data-action=\"merge\""));
+    // ... and merges without JavaScript.
+    let back = act_without_js(&app, &approver, &id, "merge").await;
+    assert_eq!(back, format!("/requests/{id}"));
+    wait_for(&app, &ana, &id, "merged").await;
 
     // Unknown actions and ids are sentences, not 500s.
     let res = act_as(&app, &approver, &id, "launch").await;

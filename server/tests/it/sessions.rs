@@ -352,13 +352,17 @@ async fn the_admin_pages_list_and_change_users_and_tokens() {
     let origin = format!("http://{}", app.addr);
     let page =
         |cookie: &str, path: &str| app.client.get(app.url(path)).header(COOKIE, cookie).send();
-    let sfn = |cookie: &str, name: &str, form: &[(&str, &str)]| {
+    let sfn = |cookie: &str, name: &str, fields: &[(&str, &str)]| {
+        let body: serde_json::Map<String, Value> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+            .collect();
         app.client
             .post(app.url(&format!("/sfn/{name}")))
             .header(COOKIE, cookie)
             .header("origin", &origin)
             .header("accept", "application/json")
-            .form(form)
+            .json(&body)
             .send()
     };
     let html = page(&root, "/admin/users")

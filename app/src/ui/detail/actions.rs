@@ -1,5 +1,6 @@
 //! The action bar (an island). Each allowed action is a form that posts to
-//! the `act` server function, so it works before the wasm loads; once live,
+//! `/requests/{id}/act`, so it works before the wasm loads; once live, it
+//! calls the `act` server function instead,
 //! destructive actions ask first, a refused or failed call shows its reason
 //! instead of spinning, and the page refreshes when the request moves on.
 
@@ -8,9 +9,14 @@ use leptos::prelude::*;
 
 /// The caller's actions on request `id`, currently in `status`.
 #[island]
-pub fn ActionBar(id: String, status: String, actions: Vec<ActionItem>) -> impl IntoView {
+pub fn ActionBar(
+    id: String,
+    status: String,
+    actions: Vec<ActionItem>,
+    error: Option<String>,
+) -> impl IntoView {
     let busy = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(error);
     let asking = RwSignal::new(None::<ActionItem>);
     #[cfg(feature = "hydrate")]
     watch(id.clone(), status, busy, asking);
@@ -72,8 +78,7 @@ pub fn ActionBar(id: String, status: String, actions: Vec<ActionItem>) -> impl I
                         Signal::derive(move || busy.with(|b| b.as_deref() == Some(action.as_str())))
                     };
                     view! {
-                        <form method="post" action="/sfn/act" on:submit=submit>
-                            <input type="hidden" name="id" value=id.clone()/>
+                        <form method="post" action=format!("/requests/{id}/act") on:submit=submit>
                             <input type="hidden" name="action" value=action.clone()/>
                             <button
                                 type="submit"
@@ -106,28 +111,43 @@ pub fn ActionBar(id: String, status: String, actions: Vec<ActionItem>) -> impl I
                 }
             })}
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="action-error">{e}</p> })}
-            {(!forbidden.is_empty()).then(|| view! {
-                <ul class="forbidden" data-testid="forbidden" aria-label="Not allowed for you">
-                    {forbidden.into_iter().map(|a| view! {
-                        <li data-action=a.action.clone()>
-                            <button type="button" disabled>{a.label}</button>
-                            " "<span class="reason">{a.reason}</span>
-                        </li>
-                    }).collect_view()}
-                </ul>
-            })}
-            {(!not_now.is_empty()).then(|| view! {
-                <details class="refused">
-                    <summary>"Why other actions are not available now"</summary>
-                    <ul data-testid="not-now">
-                        {not_now.into_iter().map(|a| view! {
-                            <li data-action=a.action.clone()><strong>{a.label}</strong>": "{a.reason}</li>
-                        }).collect_view()}
-                    </ul>
-                </details>
-            })}
+            <div inner_html=refusals(&forbidden, &not_now)></div>
         </section>
     }
+}
+
+/// The actions the caller may not take, with the reasons: rules that
+/// refuse this user in plain sight, state conditions folded away.
+fn refusals(forbidden: &[ActionItem], not_now: &[ActionItem]) -> String {
+    use crate::ui::dashboard::esc;
+    let mut html = String::new();
+    if !forbidden.is_empty() {
+        html.push_str(
+            "<ul class=\"forbidden\" data-testid=\"forbidden\" aria-label=\"Not allowed for you\">",
+        );
+        for a in forbidden {
+            html.push_str(&format!(
+                "<li data-action=\"{}\"><button type=\"button\" disabled>{}</button> <span class=\"reason\">{}</span></li>",
+                esc(&a.action),
+                esc(&a.label),
+                esc(a.reason.as_deref().unwrap_or_default())
+            ));
+        }
+        html.push_str("</ul>");
+    }
+    if !not_now.is_empty() {
+        html.push_str("<details class=\"refused\"><summary>Why other actions are not available now</summary><ul data-testid=\"not-now\">");
+        for a in not_now {
+            html.push_str(&format!(
+                "<li data-action=\"{}\"><strong>{}</strong>: {}</li>",
+                esc(&a.action),
+                esc(&a.label),
+                esc(a.reason.as_deref().unwrap_or_default())
+            ));
+        }
+        html.push_str("</ul></details>");
+    }
+    html
 }
 
 /// Refreshes the page when this request moves on (unless the user is in

@@ -111,7 +111,7 @@ pub async fn request_detail(id: String) -> Result<Detail, ServerFnError> {
 }
 
 /// Takes an action on a request as the signed-in user.
-#[server(prefix = "/sfn", endpoint = "act")]
+#[server(prefix = "/sfn", endpoint = "act", input = leptos::server_fn::codec::Json)]
 pub async fn act(id: String, action: String) -> Result<(), ServerFnError> {
     crate::services::services()?
         .act(id, action)
@@ -124,24 +124,30 @@ pub async fn act(id: String, action: String) -> Result<(), ServerFnError> {
 pub fn RequestPage() -> impl IntoView {
     let params = use_params_map();
     let id = params.read_untracked().get("id").unwrap_or_default();
+    // A refusal of a form posted without JavaScript comes back in the URL.
+    let error = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("error");
     let data = Resource::new(move || id.clone(), request_detail);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the request…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Loaded d/> }.into_any(),
+                    Ok(d) => view! { <Loaded d error/> }.into_any(),
                     Err(e) => view! {
                         <p class="error" role="alert">{super::error_text(&e)}</p>
                         <p><a href="/requests">"Back to the requests"</a></p>
                     }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
 
 #[component]
-fn Loaded(d: Detail) -> impl IntoView {
+fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
     let Detail {
         id,
         title,
@@ -249,7 +255,7 @@ fn Loaded(d: Detail) -> impl IntoView {
     view! {
         <article class="detail" aria-labelledby="request-title" data-id=id.clone() data-status=status.clone()>
             {head}
-            <ActionBar id=id.clone() status=status.clone() actions/>
+            <ActionBar id=id.clone() status=status.clone() actions error/>
             <div class="columns">{plan}{inputs}</div>
             {block}
             {timeline}

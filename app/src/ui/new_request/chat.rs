@@ -6,6 +6,7 @@
 use super::{Draft, file_request, preview};
 use crate::domain::assistant::{Answer, Conversation, Speaker, form_text, parse_answer, show};
 use crate::domain::registry::{Input, InputType, Module};
+
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -79,81 +80,125 @@ pub fn Chat(id: String, project: String, environment: String, module: Module) ->
         }
     };
     let complete = move || module.with_value(|m| conv.with(|c| c.is_complete(m)));
+    // Lists are rendered as escaped HTML and clicks are delegated: one
+    // closure per list instead of a typed view per item keeps the island
+    // (and the wasm) small.
+    let transcript = move || {
+        conv.with(|c| {
+            c.transcript
+                .iter()
+                .map(|l| {
+                    let who = match l.from {
+                        Speaker::Assistant => "assistant",
+                        Speaker::User => "user",
+                    };
+                    format!("<li class=\"{who}\">{}</li>", esc(&l.text))
+                })
+                .collect::<String>()
+        })
+    };
+    let answers = move || {
+        module.with_value(|m| {
+            conv.with(|c| {
+                m.inputs
+                    .iter()
+                    .filter_map(|i| {
+                        let v = c.answers.get(&i.name)?;
+                        let n = esc(&i.name);
+                        Some(format!(
+                            "<li data-input=\"{n}\"><code>{n}</code> = <span>{}</span> \
+                             <button type=\"button\" class=\"link\" data-change=\"{n}\" \
+                             aria-label=\"Change {n}\">change</button></li>",
+                            esc(&show(i, v))
+                        ))
+                    })
+                    .collect::<String>()
+            })
+        })
+    };
+    let change = move |ev: leptos::ev::MouseEvent| {
+        let target = event_target::<leptos::web_sys::Element>(&ev);
+        if let Some(name) = target.get_attribute("data-change") {
+            form_view.set(false);
+            module.with_value(|m| conv.update(|c| c.revisit(m, &name)));
+        }
+    };
+    let preview_text = move || match block.get() {
+        Some(Ok(text)) => text,
+        _ => String::new(),
+    };
+    let preview_note = move || match block.get() {
+        None => "The block appears as you answer.".to_owned(),
+        Some(Ok(_)) => String::new(),
+        Some(Err(e)) => e,
+    };
     let inputs = module.with_value(|m| m.inputs.clone());
     let talk = view! {
-            <section class="panel" aria-labelledby="chat-title">
-                <div class="page-head">
-                    <h2 id="chat-title">"Inputs"</h2>
-                    <button type="button" class="link" aria-pressed=move || form_view.get().to_string()
-                        on:click=move |_| form_view.update(|f| *f = !*f)>
-                        {move || if form_view.get() { "Back to the chat" } else { "Show as a form" }}
-                    </button>
-                </div>
-                <Show when=move || !form_view.get() fallback=move || view! {
-                    <FormView inputs=inputs.clone() conv module field_errors/>
-                }>
-                    <ol class="chat" aria-live="polite" data-testid="chat">
-                        {move || conv.with(|c| c.transcript.iter().map(|l| {
-                            let who = match l.from { Speaker::Assistant => "assistant", Speaker::User => "user" };
-                            view! { <li class=who>{l.text.clone()}</li> }
-                        }).collect_view())}
-                    </ol>
-                    {move || conv.with(|c| c.offered.is_some()).then(|| view! {
-                        <div class="buttons">
-                            <button type="button" on:click=quick("yes")>"Yes"</button>
-                            <button type="button" class="link" on:click=quick("no")>"No"</button>
-                        </div>
-                    })}
-                    <form class="say" on:submit=send>
-                        <label for="chat-input" class="sr-only">"Your answer"</label>
-                        <input id="chat-input" autocomplete="off" placeholder="Type an answer, or describe what you need"
-                            bind:value=draft/>
-                        <button type="submit">"Send"</button>
-                    </form>
-                </Show>
-                <h3>"Answers"</h3>
-                <ul class="answers" data-testid="answers">
-                    {move || module.with_value(|m| conv.with(|c| m.inputs.iter().filter_map(|i| {
-                        let value = c.answers.get(&i.name)?;
-                        let name = i.name.clone();
-                        let again = name.clone();
-                        let key = name.clone();
-                        Some(view! {
-                            <li data-input=key>
-                                <code>{name}</code>" = "<span>{show(i, value)}</span>
-                                <button type="button" class="link" aria-label=format!("Change {again}")
-                                    on:click=move |_| module.with_value(|m| conv.update(|c| c.revisit(m, &again)))>
-                                    "change"
-                                </button>
-                            </li>
-                        })
-                    }).collect_view()))}
-                </ul>
-            </section>
-    }
-    .into_any();
-    let side = view! {
-            <section class="panel" aria-labelledby="preview-title">
-                <h2 id="preview-title">"Terraform block"</h2>
-                <p class="muted">{format!("envs/{environment}/")}{move || module.with_value(|m| m.file.clone())}</p>
-                {move || match block.get() {
-                    None => view! { <p class="muted">"The block appears as you answer."</p> }.into_any(),
-                    Some(Ok(text)) => view! { <pre class="code" data-testid="preview">{text}</pre> }.into_any(),
-                    Some(Err(e)) => view! { <p class="muted" data-testid="preview-note">{e}</p> }.into_any(),
-                }}
-                <button type="button" data-testid="submit" on:click=submit
-                    disabled=move || !complete() || sending.get()>
-                    {move || if sending.get() { "Filing…" } else { "Submit request" }}
+        <section class="panel" aria-labelledby="chat-title">
+            <div class="page-head">
+                <h2 id="chat-title">"Inputs"</h2>
+                <button type="button" class="link" aria-pressed=move || form_view.get().to_string()
+                    on:click=move |_| form_view.update(|f| *f = !*f)>
+                    {move || if form_view.get() { "Back to the chat" } else { "Show as a form" }}
                 </button>
-                {move || (!complete()).then(|| view! { <p class="muted">"Answer every question (or keep its default) to submit."</p> })}
-                {move || failure.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            </section>
-    }
-    .into_any();
+            </div>
+            <div hidden=move || form_view.get()>
+                <ol class="chat" aria-live="polite" data-testid="chat" inner_html=transcript></ol>
+                <div class="buttons" hidden=move || conv.with(|c| c.offered.is_none())>
+                    <button type="button" on:click=quick("yes")>"Yes"</button>
+                    <button type="button" class="link" on:click=quick("no")>"No"</button>
+                </div>
+                <form class="say" on:submit=send>
+                    <label for="chat-input" class="sr-only">"Your answer"</label>
+                    <input id="chat-input" autocomplete="off" placeholder="Type an answer, or describe what you need"
+                        bind:value=draft/>
+                    <button type="submit">"Send"</button>
+                </form>
+            </div>
+            <div hidden=move || !form_view.get()>
+                <FormView inputs conv module field_errors/>
+            </div>
+            <h3>"Answers"</h3>
+            <ul class="answers" data-testid="answers" inner_html=answers on:click=change></ul>
+        </section>
+    };
+    let side = view! {
+        <section class="panel" aria-labelledby="preview-title">
+            <h2 id="preview-title">"Terraform block"</h2>
+            <p class="muted">{format!("envs/{environment}/")}{move || module.with_value(|m| m.file.clone())}</p>
+            <p class="muted" data-testid="preview-note" hidden=move || preview_note().is_empty()>{preview_note}</p>
+            <pre class="code" data-testid="preview" hidden=move || preview_text().is_empty()>{preview_text}</pre>
+            <button type="button" data-testid="submit" on:click=submit
+                disabled=move || !complete() || sending.get()>
+                {move || if sending.get() { "Filing…" } else { "Submit request" }}
+            </button>
+            <p class="muted" hidden=complete>"Answer every question (or keep its default) to submit."</p>
+            <p class="error" role="alert" hidden=move || failure.with(Option::is_none)>
+                {move || failure.get().unwrap_or_default()}
+            </p>
+        </section>
+    };
     view! { <div class="composer-grid" data-ready=crate::ui::ready()>{talk}{side}</div> }
 }
 
-/// The same answers as a form; each field is read and checked on change.
+/// Escapes text for HTML.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The same answers as a form: one text field per input (choices offered
+/// as suggestions), read and checked on change, one delegated handler.
 #[component]
 fn FormView(
     inputs: Vec<Input>,
@@ -161,65 +206,68 @@ fn FormView(
     module: StoredValue<Module>,
     field_errors: RwSignal<BTreeMap<String, String>>,
 ) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        let target = event_target::<leptos::web_sys::Element>(&ev);
+        let Some(name) = target.id().strip_prefix("field-").map(str::to_owned) else {
+            return;
+        };
+        let text = event_target_value(&ev);
+        let result = module.with_value(|m| {
+            let input = m.input(&name)?;
+            Some(match parse_answer(input, &text) {
+                Answer::Value(v) => Ok(Some(v)),
+                Answer::Default => Ok(None),
+                Answer::Suggest(v) => Err(format!("Did you mean {}?", show(input, &v))),
+                Answer::Invalid(why) => Err(why),
+            })
+        });
+        match result {
+            Some(Ok(v)) => {
+                field_errors.update(|f| {
+                    f.remove(&name);
+                });
+                module.with_value(|m| conv.update(|c| c.set(m, &name, v)));
+            }
+            Some(Err(why)) => field_errors.update(|f| {
+                f.insert(name, why);
+            }),
+            None => {}
+        }
+    };
     view! {
-        <div class="form-view" data-testid="form-view">
+        <div class="form-view" data-testid="form-view" on:change=on_change>
             {inputs.into_iter().map(|input| {
                 let name = input.name.clone();
                 let id = format!("field-{name}");
+                let list = format!("choices-{name}");
                 let error_id = format!("{id}-error");
-                let current = conv.with_untracked(|c| form_text(&input, c.answers.get(&name)));
+                let choices: Vec<String> = match input.ty {
+                    InputType::Bool => vec!["yes".into(), "no".into()],
+                    InputType::Enum => input.values.clone(),
+                    _ => vec![],
+                };
                 let label = format!("{}{}", input.name, if input.required { " *" } else { "" });
                 let help = crate::domain::assistant::question(&input);
-                let on_change = {
+                let value = {
                     let (input, name) = (input.clone(), name.clone());
-                    move |text: String| {
-                        let result = match parse_answer(&input, &text) {
-                            Answer::Value(v) => Ok(Some(v)),
-                            Answer::Default => Ok(None),
-                            Answer::Suggest(v) => Err(format!("Did you mean {}?", show(&input, &v))),
-                            Answer::Invalid(why) => Err(why),
-                        };
-                        match result {
-                            Ok(v) => {
-                                field_errors.update(|f| { f.remove(&name); });
-                                module.with_value(|m| conv.update(|c| c.set(m, &name, v)));
-                            }
-                            Err(why) => field_errors.update(|f| { f.insert(name.clone(), why); }),
-                        }
-                    }
+                    move || conv.with(|c| form_text(&input, c.answers.get(&name)))
                 };
-                let err_name = name.clone();
-                let error = move || field_errors.with(|f| f.get(&err_name).cloned());
-                let control = match input.ty {
-                    InputType::Bool | InputType::Enum => {
-                        let mut choices: Vec<String> = if input.ty == InputType::Bool {
-                            vec!["yes".into(), "no".into()]
-                        } else {
-                            input.values.clone()
-                        };
-                        choices.insert(0, String::new());
-                        view! {
-                            <select id=id.clone() aria-describedby=error_id.clone()
-                                on:change=move |ev| on_change(event_target_value(&ev))>
-                                {choices.into_iter().map(|c| {
-                                    let selected = c == current;
-                                    let text = if c.is_empty() { "(default)".to_owned() } else { c.clone() };
-                                    view! { <option value=c selected=selected>{text}</option> }
-                                }).collect_view()}
-                            </select>
-                        }.into_any()
-                    }
-                    _ => view! {
-                        <input id=id.clone() value=current aria-describedby=error_id.clone()
-                            type=if input.sensitive { "password" } else { "text" }
-                            on:change=move |ev| on_change(event_target_value(&ev))/>
-                    }.into_any(),
+                let error = {
+                    let name = name.clone();
+                    move || field_errors.with(|f| f.get(&name).cloned().unwrap_or_default())
                 };
+                let options: String = choices
+                    .iter()
+                    .map(|c| format!("<option value=\"{}\"></option>", esc(c)))
+                    .collect();
                 view! {
-                    <div class="field" data-input=name.clone()>
-                        <label for=id>{label}</label>
+                    <div class="field" data-input=name>
+                        <label for=id.clone()>{label}</label>
                         <p class="muted">{help}</p>
-                        {control}
+                        <input id=id list=list.clone() aria-describedby=error_id.clone()
+                            type=if input.sensitive { "password" } else { "text" }
+                            autocomplete="off" prop:value=value/>
+                        <datalist id=list inner_html=options></datalist>
                         <p class="field-error" id=error_id role="alert">{error}</p>
                     </div>
                 }
