@@ -50,7 +50,7 @@ pub struct Filters {
 impl Filters {
     /// Whether a row belongs in the filtered list (the cursor aside).
     pub fn matches(&self, row: &Row) -> bool {
-        let q = self.q.trim().to_lowercase();
+        let q = self.q.trim().to_ascii_lowercase();
         [
             (&self.status, &row.status),
             (&self.environment, &row.environment),
@@ -61,8 +61,8 @@ impl Filters {
         .all(|(want, have)| want.is_empty() || want == have)
             && (q.is_empty()
                 || row.id.contains(&q)
-                || row.title.to_lowercase().contains(&q)
-                || row.requester.to_lowercase().contains(&q))
+                || row.title.to_ascii_lowercase().contains(&q)
+                || row.requester.to_ascii_lowercase().contains(&q))
     }
 
     /// The query string of these filters with one field replaced

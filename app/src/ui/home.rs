@@ -31,26 +31,16 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// The cards; selecting one says what it asks for (an island).
-#[island]
+/// The cards; each starts a request for its module.
+#[component]
 fn ModuleGrid(list: Vec<ModuleCard>) -> impl IntoView {
-    let selected = RwSignal::new(None::<String>);
     view! {
-        <ul class="cards" data-ready=super::ready()>
+        <ul class="cards">
             {list.into_iter().map(|m| {
-                let ty = m.module_type.clone();
-                let is_selected = {
-                    let ty = ty.clone();
-                    move || selected.get().as_deref() == Some(ty.as_str())
-                };
+                let href = format!("/requests/new?module={}", m.module_type);
                 view! {
                     <li class="card" data-module=m.module_type.clone()>
-                        <button
-                            type="button"
-                            class="card-button"
-                            aria-pressed=move || is_selected().to_string()
-                            on:click=move |_| selected.set(Some(ty.clone()))
-                        >
+                        <a class="card-button" href=href>
                             <span class="category">{m.category}</span>
                             <span class="title">{m.title}</span>
                             <span class="description">{m.description}</span>
@@ -58,16 +48,10 @@ fn ModuleGrid(list: Vec<ModuleCard>) -> impl IntoView {
                                 {format!("{} inputs", m.inputs)}
                                 {(m.high_risk_inputs > 0).then(|| format!(" · {} high-risk", m.high_risk_inputs))}
                             </span>
-                        </button>
+                        </a>
                     </li>
                 }
             }).collect_view()}
         </ul>
-        <p class="selection" data-testid="selection">
-            {move || match selected.get() {
-                Some(m) => format!("Selected: {m}"),
-                None => "Select a module to see what it asks for.".to_owned(),
-            }}
-        </p>
     }
 }

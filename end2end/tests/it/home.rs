@@ -16,13 +16,13 @@ async fn the_home_page_renders_on_the_server_and_hydrates() -> anyhow::Result<()
         heading.text_content().await?.as_deref(),
         Some("Self-service Terraform")
     );
-    let s3 = s.page.locator("[data-module=s3-bucket] button");
+    let s3 = s.page.locator("[data-module=s3-bucket] a");
     let s3_title = s3.locator(".title").text_content().await?;
     assert_eq!(s3_title.as_deref(), Some("S3 bucket"));
 
     // The wasm bundle loads and hydrates the page.
     s.page
-        .locator(".cards[data-ready=true]")
+        .locator("button.theme[data-ready=true]")
         .wait_for(
             WaitForOptions::builder()
                 .state(WaitForState::Attached)
@@ -31,23 +31,29 @@ async fn the_home_page_renders_on_the_server_and_hydrates() -> anyhow::Result<()
         )
         .await?;
 
-    // Hydrated event handlers work: selecting a module updates the page.
-    let selection = s.page.locator("[data-testid=selection]");
-    assert_eq!(
-        selection.text_content().await?.as_deref(),
-        Some("Select a module to see what it asks for.")
-    );
+    // Each card starts a request for its module; signed out, that is a
+    // sign-in first, then the page.
     s.page
-        .locator("[data-module=sqs-queue] button")
+        .locator("[data-module=sqs-queue] a")
         .click(None)
         .await?;
-    assert_eq!(selection.inner_text().await?, "Selected: sqs-queue");
-    let pressed = s
-        .page
-        .locator("[data-module=sqs-queue] button")
-        .get_attribute("aria-pressed")
+    s.page
+        .locator("form.form")
+        .wait_for(
+            WaitForOptions::builder()
+                .state(WaitForState::Visible)
+                .timeout(20_000.0)
+                .build(),
+        )
         .await?;
-    assert_eq!(pressed.as_deref(), Some("true"));
+    assert!(
+        s.page
+            .url()
+            .ends_with("/login?next=/requests/new%3Fmodule%3Dsqs-queue"),
+        "{}",
+        s.page.url()
+    );
+    s.page.go_back(None).await?;
 
     // The theme switch: dark on, remembered across a reload, off again.
     let theme = s.page.locator("button.theme[data-ready=true]");

@@ -130,8 +130,22 @@ impl Session {
 
     /// Opens `path` and waits for the islands on it to be live.
     pub async fn open(&self, path: &str, island: &str) -> Result<()> {
-        self.page.goto(&self.url(path), None).await?;
+        self.goto(path).await?;
         self.visible(&format!("{island}[data-ready=true]")).await
+    }
+
+    /// Opens `path`. A page that refreshes itself (a request moving on) can
+    /// abort a navigation that races it; that is tried again.
+    pub async fn goto(&self, path: &str) -> Result<()> {
+        let mut tries = 0;
+        while let Err(e) = self.page.goto(&self.url(path), None).await {
+            tries += 1;
+            if tries == 3 {
+                return Err(e.into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Ok(())
     }
 
     /// Creates the first admin through the one-time link; signed in after.
@@ -160,13 +174,13 @@ impl Session {
 
     /// Signs out (if signed in) and in as `login`.
     pub async fn sign_in(&self, login: &str, password: &str) -> Result<()> {
-        self.page.goto(&self.url("/login"), None).await?;
+        self.goto("/login").await?;
         if self.page.locator("[data-testid=who]").count().await? > 0 {
             self.page
                 .locator(".account button[type=submit]")
                 .click(None)
                 .await?;
-            self.page.goto(&self.url("/login"), None).await?;
+            self.goto("/login").await?;
         }
         self.page
             .locator("input[name=login]")

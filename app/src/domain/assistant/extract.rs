@@ -24,8 +24,8 @@ fn words(text: &str) -> Vec<Word<'_>> {
                 .trim_end_matches('.'),
             low: raw
                 .chars()
-                .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/'))
-                .flat_map(char::to_lowercase)
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/'))
+                .map(|c| c.to_ascii_lowercase())
                 .collect::<String>()
                 .trim_end_matches(['.', ':'])
                 .to_owned(),
@@ -104,7 +104,7 @@ pub fn extract(module: &Module, text: &str) -> Vec<(String, Value)> {
                     input
                         .values
                         .iter()
-                        .find(|v| v.len() >= 3 && v.to_lowercase() == w.low)
+                        .find(|v| v.len() >= 3 && v.to_ascii_lowercase() == w.low)
                         .map(|v| (i, v))
                 });
                 if let Some((i, v)) = hit {

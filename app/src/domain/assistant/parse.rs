@@ -69,7 +69,7 @@ fn clean(text: &str) -> &str {
 
 /// Whether a reply accepts a suggestion or a yes/no question.
 pub fn is_yes(text: &str) -> Option<bool> {
-    let t = clean(text).to_lowercase();
+    let t = clean(text).to_ascii_lowercase();
     if YES.contains(&t.as_str()) || t.starts_with("yes") {
         Some(true)
     } else if NO.contains(&t.as_str()) || t.starts_with("no ") {
@@ -82,7 +82,7 @@ pub fn is_yes(text: &str) -> Option<bool> {
 /// Reads `text` as an answer to `input`.
 pub fn parse_answer(input: &Input, text: &str) -> Answer {
     let t = clean(text);
-    let lower = t.to_lowercase();
+    let lower = t.to_ascii_lowercase();
     if input.ty != InputType::Bool && (t.is_empty() || SKIP.contains(&lower.as_str())) {
         return if input.required {
             Answer::Invalid(format!("{} is required: {}", input.name, input.question))
@@ -146,7 +146,7 @@ pub(super) enum Unit {
 
 pub(super) fn unit_of(input: &Input) -> Unit {
     let name = input.name.as_str();
-    let text = format!("{} {}", input.question, input.description).to_lowercase();
+    let text = format!("{} {}", input.question, input.description).to_ascii_lowercase();
     if name.ends_with("_seconds") {
         Unit::Time(1.0)
     } else if name.ends_with("_minutes") {
@@ -166,7 +166,7 @@ pub(super) fn unit_of(input: &Input) -> Unit {
 
 /// The unit a word names: seconds per time unit, or MiB per size unit.
 pub(super) fn unit_word(word: &str) -> Option<Unit> {
-    let w = word.trim_end_matches(['.', ',', ';']).to_lowercase();
+    let w = word.trim_end_matches(['.', ',', ';']).to_ascii_lowercase();
     Some(match w.as_str() {
         "s" | "sec" | "secs" | "second" | "seconds" => Unit::Time(1.0),
         "m" | "min" | "mins" | "minute" | "minutes" => Unit::Time(60.0),
@@ -259,8 +259,8 @@ fn number(input: &Input, t: &str) -> Result<f64, String> {
 
 fn normalized(s: &str) -> String {
     s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
         .collect()
 }
 
