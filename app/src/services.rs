@@ -78,6 +78,10 @@ pub trait Services: Send + Sync + 'static {
     fn preview(&self, draft: Draft) -> Later<'_, String>;
     /// Files a draft and stores its transcript as the chat log; the id.
     fn file(&self, draft: Draft, transcript: Vec<Line>) -> Later<'_, String>;
+    /// A request's current inputs as a draft (sensitive ones redacted).
+    fn draft_of(&self, id: String) -> Later<'_, Draft>;
+    /// Files a new revision with changed inputs; the request id.
+    fn update(&self, draft: Draft, transcript: Vec<Line>) -> Later<'_, String>;
     /// Everything the request page shows, for the caller.
     fn detail(&self, id: String) -> Later<'_, Detail>;
     /// Takes `action` (`approve`, `destroy`…) on request `id` as the caller.

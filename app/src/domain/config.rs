@@ -126,6 +126,21 @@ pub fn redact(module: &Module, config: &Config) -> Config {
     out
 }
 
+/// A sensitive input sent back as `(sensitive)` (as every reader sees it)
+/// keeps its stored value: an update never has to know a secret to leave it
+/// alone.
+pub fn keep_redacted(module: &Module, current: &Config, raw: &Config) -> Config {
+    let mut out = raw.clone();
+    for input in module.inputs.iter().filter(|i| i.sensitive) {
+        if out.get(&input.name).and_then(Value::as_str) == Some(REDACTED)
+            && let Some(old) = current.get(&input.name)
+        {
+            out.insert(input.name.clone(), old.clone());
+        }
+    }
+    out
+}
+
 /// Why a single value was refused; `item` points into a list or map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueError {

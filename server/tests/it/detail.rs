@@ -201,3 +201,63 @@ async fn sensitive_inputs_never_reach_the_page() {
     assert!(!html.contains("HUNTER2"), "the secret is not on the page");
     assert!(html.contains("(sensitive)"));
 }
+
+#[tokio::test]
+async fn a_request_is_changed_through_the_resumed_chat() {
+    let app = TestApp::spawn().await;
+    let viewer = app.token("vic", Role::Viewer).await;
+    let rita = app.signed_in("rita", Role::Requester).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/requests"))
+        .header("cookie", &rita)
+        .header("origin", app.url(""))
+        .json(
+            &json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket",
+                      "config": {"name": "change-me", "expiration_days": 30}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for(&app, &viewer, &id, "plan_ready").await;
+    // The page resumes the chat with the request's answers.
+    let (status, html) = app
+        .page_as(&rita, &format!("/requests/new?from={id}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("You are changing this S3 bucket"), "{html}");
+    assert!(html.contains("Submit the new revision"));
+    // Its submit files revision 2 (an immutable name change is refused).
+    let sfn = |config: Value| {
+        app.client
+            .post(app.url("/sfn/update"))
+            .header("cookie", &rita)
+            .header("origin", app.url(""))
+            .json(
+                &json!({"draft": {"id": id, "project": "sandbox", "environment": "dev",
+                                    "module": "s3-bucket", "config": config},
+                          "transcript": [{"from": "user", "text": "90 days"}]}),
+            )
+            .send()
+    };
+    let renamed = sfn(json!({"name": "other-name", "expiration_days": 90}))
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 422);
+    assert!(renamed.text().await.unwrap().contains("name"));
+    let changed = sfn(json!({"name": "change-me", "expiration_days": 90}))
+        .await
+        .unwrap();
+    assert!(
+        changed.status().is_success(),
+        "{}",
+        changed.text().await.unwrap()
+    );
+    let doc = wait_for(&app, &viewer, &id, "plan_ready").await;
+    assert_eq!(doc["request"]["revision"], 2);
+    assert_eq!(doc["request"]["config"]["expiration_days"], 90);
+}

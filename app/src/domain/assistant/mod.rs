@@ -110,6 +110,29 @@ impl Conversation {
         c
     }
 
+    /// A conversation about an existing request: every answer is known;
+    /// the user changes what they want ("change" or the form view).
+    pub fn resume(module: &Module, answers: Config) -> Self {
+        let mut c = Self {
+            answers: answers
+                .into_iter()
+                .filter(|(name, v)| !v.is_null() && module.input(name).is_some())
+                .collect(),
+            ..Self::default()
+        };
+        for input in &module.inputs {
+            if !c.answers.contains_key(&input.name) {
+                c.defaulted.insert(input.name.clone());
+            }
+        }
+        c.say(format!(
+            "You are changing this {}. Use “change” next to an answer, or the form view; \
+             the new revision gets a new PR and a new plan.",
+            module.title
+        ));
+        c
+    }
+
     fn say(&mut self, text: String) {
         self.transcript.push(Line {
             from: Speaker::Assistant,

@@ -201,3 +201,35 @@ fn sensitive_values_are_redacted() {
     assert_eq!(shown["name"], "orders");
     assert!(!serde_json::to_string(&shown).unwrap().contains("hunter2"));
 }
+
+#[test]
+fn redacted_sensitive_values_keep_the_stored_ones() {
+    let registry = crate::domain::registry::Registry::from_toml(
+        "modules-registry.toml",
+        include_str!("../../../../modules-registry.toml"),
+    )
+    .expect("the registry loads");
+    let module = registry
+        .module(&crate::domain::ids::ModuleType::parse("ecs-service").expect("a type"))
+        .expect("ecs-service");
+    let current: Config =
+        serde_json::json!({"name": "api", "secret_environment": {"DB": "arn:secret"}})
+            .as_object()
+            .expect("an object")
+            .clone();
+    let sent = redact(module, &current);
+    let kept = keep_redacted(module, &current, &sent);
+    assert_eq!(
+        kept.get("secret_environment"),
+        current.get("secret_environment")
+    );
+    let mut changed = sent.clone();
+    changed.insert(
+        "secret_environment".into(),
+        serde_json::json!({"DB": "arn:new"}),
+    );
+    assert_eq!(
+        keep_redacted(module, &current, &changed).get("secret_environment"),
+        Some(&serde_json::json!({"DB": "arn:new"}))
+    );
+}

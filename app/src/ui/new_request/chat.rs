@@ -3,7 +3,7 @@
 //! the server runs again on submit. A form view edits the same answers; the
 //! preview is the server's rendering of the exact block.
 
-use super::{Draft, file_request, preview};
+use super::{Draft, file_request, preview, update_request};
 use crate::domain::assistant::{Answer, Conversation, Speaker, form_text, parse_answer, show};
 use crate::domain::registry::{Input, InputType, Module};
 
@@ -12,8 +12,18 @@ use std::collections::BTreeMap;
 
 /// The chat, the form view and the preview for one module.
 #[island]
-pub fn Chat(id: String, project: String, environment: String, module: Module) -> impl IntoView {
-    let conv = RwSignal::new(Conversation::start(&module));
+pub fn Chat(
+    id: String,
+    project: String,
+    environment: String,
+    module: Module,
+    prefill: Option<crate::domain::config::Config>,
+) -> impl IntoView {
+    let updating = prefill.is_some();
+    let conv = RwSignal::new(match prefill {
+        Some(answers) => Conversation::resume(&module, answers),
+        None => Conversation::start(&module),
+    });
     let module = StoredValue::new(module);
     let form_view = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
@@ -67,7 +77,12 @@ pub fn Chat(id: String, project: String, environment: String, module: Module) ->
             let d = to_draft();
             let transcript = conv.with_untracked(|c| c.transcript.clone());
             leptos::task::spawn_local(async move {
-                match file_request(d, transcript).await {
+                let filed = if updating {
+                    update_request(d, transcript).await
+                } else {
+                    file_request(d, transcript).await
+                };
+                match filed {
                     Ok(id) => {
                         let _ = window().location().set_href(&format!("/requests/{id}"));
                     }
@@ -170,7 +185,11 @@ pub fn Chat(id: String, project: String, environment: String, module: Module) ->
             <pre class="code" data-testid="preview" hidden=move || preview_text().is_empty()>{preview_text}</pre>
             <button type="button" data-testid="submit" on:click=submit
                 disabled=move || !complete() || sending.get()>
-                {move || if sending.get() { "Filing…" } else { "Submit request" }}
+                {move || match (sending.get(), updating) {
+                    (true, _) => "Filing…",
+                    (false, true) => "Submit the new revision",
+                    (false, false) => "Submit request",
+                }}
             </button>
             <p class="muted" hidden=complete>"Answer every question (or keep its default) to submit."</p>
             <p class="error" role="alert" hidden=move || failure.with(Option::is_none)>

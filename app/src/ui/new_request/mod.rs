@@ -81,12 +81,34 @@ pub async fn file_request(draft: Draft, transcript: Vec<Line>) -> Result<String,
         .map_err(crate::services::refuse)
 }
 
+/// The current inputs of a request, to change them (`?from=<id>`).
+#[server(prefix = "/sfn", endpoint = "draft_of")]
+pub async fn draft_of(id: String) -> Result<Draft, ServerFnError> {
+    crate::services::services()?
+        .draft_of(id)
+        .await
+        .map_err(crate::services::refuse)
+}
+
+/// Files a new revision of a request with the changed answers.
+#[server(prefix = "/sfn", endpoint = "update", input = Json)]
+pub async fn update_request(draft: Draft, transcript: Vec<Line>) -> Result<String, ServerFnError> {
+    crate::services::services()?
+        .update(draft, transcript)
+        .await
+        .map_err(crate::services::refuse)
+}
+
 /// `/requests/new`.
 #[component]
 pub fn NewRequestPage() -> impl IntoView {
     let query = use_query_map();
     let pick = |k: &str| query.read_untracked().get(k).unwrap_or_default();
     let (project, environment, module) = (pick("project"), pick("environment"), pick("module"));
+    let from = pick("from");
+    if !from.is_empty() {
+        return view! { <ChangeRequest id=from/> }.into_any();
+    }
     let options = Resource::new(
         {
             let module = module.clone();
@@ -107,6 +129,40 @@ pub fn NewRequestPage() -> impl IntoView {
                         }
                     })
                 }}
+            </Suspense>
+        </section>
+    }
+    .into_any()
+}
+
+/// `/requests/new?from=<id>`: the same chat, resumed with the request's
+/// answers; submitting files a new revision.
+#[component]
+fn ChangeRequest(id: String) -> impl IntoView {
+    let data = Resource::new(
+        move || id.clone(),
+        |id| async move {
+            let draft = draft_of(id).await?;
+            let options = request_choices(draft.module.clone()).await?;
+            Ok::<_, ServerFnError>((draft, options))
+        },
+    );
+    view! {
+        <section aria-labelledby="new-title" class="new-request">
+            <Suspense fallback=|| view! { <p class="loading">"Loading the request…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok((d, o)) => match o.module {
+                            Some(schema) => view! {
+                                <h1 id="new-title">{format!("Change {} {}", schema.title, d.id)}</h1>
+                                <p class="muted">{format!("{} · {}", d.project, d.environment)}</p>
+                                <Chat id=d.id project=d.project environment=d.environment module=schema prefill=Some(d.config)/>
+                            }.into_any(),
+                            None => view! { <p class="error" role="alert">"This request's module is no longer in the catalogue."</p> }.into_any(),
+                        },
+                        Err(e) => view! { <p class="error" role="alert">{super::error_text(&e)}</p> }.into_any(),
+                    }
+                })}
             </Suspense>
         </section>
     }
@@ -184,7 +240,7 @@ fn Steps(o: NewOptions, project: String, environment: String, module: String) ->
         {pickers}
         {match ready {
             Some(schema) => view! {
-                <Chat id project=project_key environment module=schema/>
+                <Chat id project=project_key environment module=schema prefill=None/>
             }.into_any(),
             None => view! {
                 <p class="muted">"Choose an environment and a module to start."</p>

@@ -458,7 +458,8 @@ impl Flow {
             project: &current.project,
             environment: &current.environment,
         };
-        let config = normalize(module, raw, ctx).map_err(FlowError::Fields)?;
+        let raw = app::domain::config::keep_redacted(module, &current.config, raw);
+        let config = normalize(module, &raw, ctx).map_err(FlowError::Fields)?;
         check_update(module, &current.config, &config).map_err(FlowError::Fields)?;
         if let Some(pr) = current
             .pr

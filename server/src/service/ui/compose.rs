@@ -62,19 +62,35 @@ impl UiServices {
             .map_err(refusal)
     }
 
-    pub(super) async fn file_for(
+    pub(super) async fn draft_for(&self, actor: &Actor, id: &str) -> Result<Draft, Refusal> {
+        let view = self.requests.get(actor, id).await.map_err(refusal)?;
+        let doc = view.request;
+        Ok(Draft {
+            id: doc.id.to_string(),
+            project: doc.project.to_string(),
+            environment: doc.environment.to_string(),
+            module: doc.module.to_string(),
+            config: doc.config,
+        })
+    }
+
+    pub(super) async fn update_for(
         &self,
         actor: &Actor,
         d: Draft,
         transcript: Vec<Line>,
     ) -> Result<String, Refusal> {
         let id = draft_id(&d)?;
-        let view = self
-            .requests
-            .create_with_id(actor, new_request(d), id)
+        self.flow
+            .update(actor, &id, &d.config)
             .await
             .map_err(refusal)?;
-        self.flow.spawn_advance(id);
+        self.keep_transcript(id, transcript).await;
+        Ok(id.to_string())
+    }
+
+    /// Appends the conversation to the request's chat log.
+    async fn keep_transcript(&self, id: RequestId, transcript: Vec<Line>) {
         let at = now();
         for line in transcript {
             let message = ChatMessage {
@@ -91,6 +107,22 @@ impl UiServices {
                 break;
             }
         }
+    }
+
+    pub(super) async fn file_for(
+        &self,
+        actor: &Actor,
+        d: Draft,
+        transcript: Vec<Line>,
+    ) -> Result<String, Refusal> {
+        let id = draft_id(&d)?;
+        let view = self
+            .requests
+            .create_with_id(actor, new_request(d), id)
+            .await
+            .map_err(refusal)?;
+        self.flow.spawn_advance(id);
+        self.keep_transcript(id, transcript).await;
         Ok(view.request.id.to_string())
     }
 }

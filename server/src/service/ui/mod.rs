@@ -316,6 +316,20 @@ impl Services for UiServices {
         })
     }
 
+    fn draft_of(&self, id: String) -> Later<'_, Draft> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            self.draft_for(&actor, &id).await
+        })
+    }
+
+    fn update(&self, draft: Draft, transcript: Vec<Line>) -> Later<'_, String> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            self.update_for(&actor, draft, transcript).await
+        })
+    }
+
     fn detail(&self, id: String) -> Later<'_, Detail> {
         Box::pin(async move {
             let actor = self.caller().await?;
