@@ -12,6 +12,7 @@ pub fn subscribe(
     on_event: impl Fn(&'static str, String) + 'static,
     on_live: impl Fn(bool) + 'static,
 ) {
+    watch_leaving();
     let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
         on_live(false);
         return;
@@ -38,8 +39,22 @@ pub fn subscribe(
     error.forget();
 }
 
+thread_local! {
+    /// Set once the user navigates away: a refresh must not override that.
+    static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn watch_leaving() {
+    let leaving = Closure::<dyn Fn()>::new(|| LEAVING.with(|l| l.set(true)));
+    let _ =
+        window().add_event_listener_with_callback("beforeunload", leaving.as_ref().unchecked_ref());
+    leaving.forget();
+}
+
 /// Reloads the page (after an action, or when the stream says the page is
-/// too far behind to patch).
+/// too far behind to patch) — unless the user is already leaving it.
 pub fn reload() {
-    let _ = window().location().reload();
+    if !LEAVING.with(std::cell::Cell::get) {
+        let _ = window().location().reload();
+    }
 }

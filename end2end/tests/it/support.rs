@@ -137,15 +137,18 @@ impl Session {
     /// Opens `path`. A page that refreshes itself (a request moving on) can
     /// abort a navigation that races it; that is tried again.
     pub async fn goto(&self, path: &str) -> Result<()> {
-        let mut tries = 0;
-        while let Err(e) = self.page.goto(&self.url(path), None).await {
-            tries += 1;
-            if tries == 3 {
-                return Err(e.into());
+        let want = self.url(path.split('?').next().unwrap_or(path));
+        for _ in 0..3 {
+            let went = self.page.goto(&self.url(path), None).await;
+            if went.is_ok() && self.page.url().split('?').next() == Some(want.as_str()) {
+                return Ok(());
             }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
-        Ok(())
+        anyhow::bail!(
+            "could not open {path}: the browser is on {}",
+            self.page.url()
+        )
     }
 
     /// Creates the first admin through the one-time link; signed in after.
