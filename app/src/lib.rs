@@ -4,6 +4,10 @@
 //! (`hydrate`). `domain` does no I/O at all, so the browser validates and
 //! previews with exactly the code the server trusts.
 
+// Leptos views are nested types; the larger islands need more room than the
+// default when release builds compute their layout.
+#![recursion_limit = "256"]
+
 pub mod domain;
 pub mod ui;
 

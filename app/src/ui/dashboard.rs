@@ -5,6 +5,7 @@
 //! wasm loads. The table is an island that listens to `/api/v1/events` and
 //! patches only the rows that changed.
 
+use super::esc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -260,22 +261,6 @@ fn Select(
     }
 }
 
-/// Escapes text for HTML.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// One table row as HTML: the server renders the page with it and the
 /// browser inserts new rows with it, so both always agree.
 pub fn row_html(r: &Row) -> String {
@@ -371,7 +356,8 @@ fn Live(filters: Filters, first_page: bool) -> impl IntoView {
 mod patch {
     //! The browser side: rows and counts patched in the DOM.
 
-    use super::{Filters, Row, esc, row_html, short_time, status_label};
+    use super::{Filters, Row, row_html, short_time, status_label};
+    use crate::ui::esc;
     use leptos::prelude::*;
     use serde::Deserialize;
 
@@ -474,5 +460,56 @@ mod patch {
             },
             move |on| live.set(on),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> Row {
+        Row {
+            id: "01m8abc".into(),
+            title: "S3 bucket <logs> & \"more\"".into(),
+            project: "sandbox".into(),
+            environment: "dev".into(),
+            module: "s3-bucket".into(),
+            status: "plan_ready".into(),
+            requester: "Ana".into(),
+            updated_at: "2026-11-22T05:50:01Z".into(),
+        }
+    }
+
+    #[test]
+    fn rows_render_escaped_with_their_status() {
+        let html = row_html(&row());
+        assert!(html.starts_with("<tr data-id=\"01m8abc\" data-status=\"plan_ready\">"));
+        assert!(html.contains("S3 bucket &lt;logs&gt; &amp; &quot;more&quot;"));
+        assert!(html.contains(">plan ready</span>"));
+        assert!(html.contains(">2026-11-22 05:50</time>"));
+    }
+
+    #[test]
+    fn filters_match_rows_and_keep_the_url() {
+        let f = Filters {
+            environment: "dev".into(),
+            q: "ANA".into(),
+            ..Default::default()
+        };
+        assert!(f.matches(&row()));
+        let prod = Filters {
+            environment: "prod".into(),
+            ..Default::default()
+        };
+        assert!(!prod.matches(&row()));
+        assert_eq!(
+            f.href_with("status", "failed"),
+            "/requests?status=failed&environment=dev&q=ANA"
+        );
+        assert_eq!(
+            f.href_with("q", "a b&c"),
+            "/requests?environment=dev&q=a%20b%26c"
+        );
+        assert_eq!(Filters::default().href_with("cursor", ""), "/requests");
     }
 }

@@ -32,6 +32,22 @@ impl Fields {
     }
 }
 
+/// Escapes text for HTML (lists that islands render as HTML strings).
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A server function's error as a sentence for the page.
 pub fn error_text(e: &ServerFnError) -> String {
     match e {

@@ -119,7 +119,7 @@ pub fn ActionBar(
 /// The actions the caller may not take, with the reasons: rules that
 /// refuse this user in plain sight, state conditions folded away.
 fn refusals(forbidden: &[ActionItem], not_now: &[ActionItem]) -> String {
-    use crate::ui::dashboard::esc;
+    use crate::ui::esc;
     let mut html = String::new();
     if !forbidden.is_empty() {
         html.push_str(

@@ -7,6 +7,7 @@ use super::{Draft, file_request, preview, update_request};
 use crate::domain::assistant::{Answer, Conversation, Speaker, form_text, parse_answer, show};
 use crate::domain::registry::{Input, InputType, Module};
 
+use crate::ui::esc;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -198,22 +199,6 @@ pub fn Chat(
         </section>
     };
     view! { <div class="composer-grid" data-ready=crate::ui::ready()>{talk}{side}</div> }
-}
-
-/// Escapes text for HTML.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The same answers as a form: one text field per input (choices offered
