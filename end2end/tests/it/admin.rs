@@ -36,31 +36,10 @@ async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> 
         .await?;
     s.page.locator("main").wait_for(visible(20_000.0)).await?;
 
-    s.page.goto(&s.url("/admin/users"), None).await?;
-    s.page
-        .locator("tr[data-login=root]")
-        .wait_for(visible(20_000.0))
-        .await?;
-    s.page
-        .locator(".users-admin[data-ready=true]")
-        .wait_for(
-            WaitForOptions::builder()
-                .state(WaitForState::Attached)
-                .timeout(30_000.0)
-                .build(),
-        )
-        .await?;
-    let add = s.page.locator("form.form");
-    add.locator("input[name=login]").fill("bob", None).await?;
-    add.locator("select[name=role]")
-        .select_option("approver", None)
-        .await?;
-    add.locator("input[name=password]")
-        .fill("bob passphrase 2026", None)
-        .await?;
-    add.locator("button[type=submit]").click(None).await?;
+    s.open("/admin/users", ".users-admin").await?;
+    s.visible("tr[data-login=root]").await?;
+    s.add_user("bob", "approver", "bob passphrase 2026").await?;
     let bob = s.page.locator("tr[data-login=bob]");
-    bob.wait_for(visible(20_000.0)).await?;
     let role = bob
         .locator("select[name=role] option[selected]")
         .text_content()
@@ -68,16 +47,7 @@ async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> 
     assert_eq!(role.as_deref(), Some("approver"));
     s.screenshot("admin-users").await?;
 
-    s.page.goto(&s.url("/admin/tokens"), None).await?;
-    s.page
-        .locator(".tokens-admin[data-ready=true]")
-        .wait_for(
-            WaitForOptions::builder()
-                .state(WaitForState::Attached)
-                .timeout(30_000.0)
-                .build(),
-        )
-        .await?;
+    s.open("/admin/tokens", ".tokens-admin").await?;
     s.page.locator("input[name=name]").fill("ci", None).await?;
     s.page
         .locator("form.form button[type=submit]")

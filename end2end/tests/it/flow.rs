@@ -11,20 +11,6 @@ const ROOT_PW: &str = "root passphrase 2026";
 const RITA_PW: &str = "rita passphrase 2026";
 const AMY_PW: &str = "amy passphrase 2026";
 
-async fn add_user(s: &Session, login: &str, role: &str, password: &str) -> Result<()> {
-    s.open("/admin/users", ".users-admin").await?;
-    let add = s.page.locator("form.form");
-    add.locator("input[name=login]").fill(login, None).await?;
-    add.locator("select[name=role]")
-        .select_option(role, None)
-        .await?;
-    add.locator("input[name=password]")
-        .fill(password, None)
-        .await?;
-    add.locator("button[type=submit]").click(None).await?;
-    s.visible(&format!("tr[data-login={login}]")).await
-}
-
 /// Sends one chat message and waits for the assistant's answer.
 async fn say(s: &Session, text: &str) -> Result<()> {
     let lines = s.page.locator("[data-testid=chat] li").count().await?;
@@ -151,8 +137,8 @@ async fn outcome(s: &Session, action: &str) -> Result<()> {
 async fn a_bucket_from_chat_to_destroy_in_the_browser() -> Result<()> {
     let s = Session::start_with(&[("TFPILOT_PROD_ALLOWED_USERS", "pat")]).await?;
     s.first_admin("root", ROOT_PW).await?;
-    add_user(&s, "rita", "requester", RITA_PW).await?;
-    add_user(&s, "amy", "approver", AMY_PW).await?;
+    s.add_user("rita", "requester", RITA_PW).await?;
+    s.add_user("amy", "approver", AMY_PW).await?;
 
     // The requester files a dev bucket through the chat.
     s.sign_in("rita", RITA_PW).await?;

@@ -175,6 +175,21 @@ impl Session {
         self.visible("[data-testid=who]").await
     }
 
+    /// Adds a user on `/admin/users` (as a signed-in admin).
+    pub async fn add_user(&self, login: &str, role: &str, password: &str) -> Result<()> {
+        self.open("/admin/users", ".users-admin").await?;
+        let add = self.page.locator("form.form");
+        add.locator("input[name=login]").fill(login, None).await?;
+        add.locator("select[name=role]")
+            .select_option(role, None)
+            .await?;
+        add.locator("input[name=password]")
+            .fill(password, None)
+            .await?;
+        add.locator("button[type=submit]").click(None).await?;
+        self.visible(&format!("tr[data-login={login}]")).await
+    }
+
     /// Signs out (if signed in) and in as `login`.
     pub async fn sign_in(&self, login: &str, password: &str) -> Result<()> {
         self.goto("/login").await?;

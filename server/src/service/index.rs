@@ -195,15 +195,21 @@ pub struct RefreshStats {
     pub dropped: usize,
 }
 
-/// The row of a request.
-pub fn project(doc: &Request, etag: &str, registry: &Registry) -> IndexEntry {
+/// A request as people name it: the module's title and the request's
+/// `name` input (`S3 bucket logs-archive`).
+pub fn title(doc: &Request, registry: &Registry) -> String {
     let module_title = registry
         .module(&doc.module)
         .map_or(doc.module.as_str(), |m| m.title.as_str());
-    let title = match doc.config.get("name").and_then(|v| v.as_str()) {
+    match doc.config.get("name").and_then(|v| v.as_str()) {
         Some(name) => format!("{module_title} {name}"),
         None => module_title.to_owned(),
-    };
+    }
+}
+
+/// The row of a request.
+pub fn project(doc: &Request, etag: &str, registry: &Registry) -> IndexEntry {
+    let title = title(doc, registry);
     IndexEntry {
         id: doc.id,
         project: doc.project.as_str().into(),

@@ -21,10 +21,7 @@ impl UiServices {
         let doc = &view.request;
         let module = self.registry.module(&doc.module);
         let module_title = module.map_or_else(|| doc.module.to_string(), |m| m.title.clone());
-        let title = match doc.config.get("name").and_then(Value::as_str) {
-            Some(name) => format!("{module_title} {name}"),
-            None => module_title.clone(),
-        };
+        let title = crate::service::index::title(doc, &self.registry);
         let records = self
             .audit
             .read(Some(doc.id.as_str()))
