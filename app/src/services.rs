@@ -58,16 +58,8 @@ pub trait Services: Send + Sync + 'static {
     fn catalog(&self) -> Vec<ModuleCard>;
     /// Every user (admins).
     fn users(&self) -> Later<'_, Vec<UserRow>>;
-    /// Adds a user (admins).
-    fn add_user(&self, login: String, role: String, password: String) -> Later<'_, ()>;
-    /// Sets a user's role and whether they are disabled (admins).
-    fn set_user(&self, login: String, role: String, disabled: bool) -> Later<'_, ()>;
     /// Tokens (all for admins, one's own otherwise).
     fn tokens(&self) -> Later<'_, Vec<TokenRow>>;
-    /// A new token for the caller, shown once.
-    fn create_token(&self, name: String, scope: String) -> Later<'_, String>;
-    /// Revokes a token.
-    fn revoke_token(&self, id: String) -> Later<'_, ()>;
     /// The signed-in user, if any.
     fn me(&self) -> Later<'_, Option<crate::ui::shell::Me>>;
     /// A page of the requests dashboard.

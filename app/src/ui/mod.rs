@@ -12,26 +12,6 @@ pub mod shell;
 mod signin;
 pub mod timeline;
 
-/// The fields of a submitted form (islands read their forms with it and
-/// call JSON server functions; the default is prevented).
-pub struct Fields(leptos::web_sys::FormData);
-
-impl Fields {
-    /// The fields of the form `ev` submits.
-    pub fn of(ev: &leptos::ev::SubmitEvent) -> Option<Self> {
-        ev.prevent_default();
-        let form = event_target::<leptos::web_sys::HtmlFormElement>(ev);
-        leptos::web_sys::FormData::new_with_form(&form)
-            .ok()
-            .map(Self)
-    }
-
-    /// A field's value; empty when absent (an unchecked box).
-    pub fn get(&self, name: &str) -> String {
-        self.0.get(name).as_string().unwrap_or_default()
-    }
-}
-
 /// Escapes text for HTML (lists that islands render as HTML strings).
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -46,6 +26,19 @@ pub fn esc(text: &str) -> String {
         }
     }
     out
+}
+
+/// Percent-encodes a query value or a path segment (slashes kept: logins
+/// and ids never hold one).
+pub fn url_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A server function's error as a sentence for the page.

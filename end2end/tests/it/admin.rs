@@ -1,5 +1,6 @@
 //! The first admin from the one-time link, then the admin pages in a real
-//! browser: add a user, create a token (shown once), revoke it.
+//! browser: add a user, disable them, create a token (shown once), revoke
+//! it — plain forms, no script needed.
 
 use crate::support::Session;
 use playwright_rs::protocol::{WaitForOptions, WaitForState};
@@ -36,7 +37,7 @@ async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> 
         .await?;
     s.page.locator("main").wait_for(visible(20_000.0)).await?;
 
-    s.open("/admin/users", ".users-admin").await?;
+    s.goto("/admin/users").await?;
     s.visible("tr[data-login=root]").await?;
     s.add_user("bob", "approver", "bob passphrase 2026").await?;
     let bob = s.page.locator("tr[data-login=bob]");
@@ -47,12 +48,18 @@ async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> 
     assert_eq!(role.as_deref(), Some("approver"));
     s.screenshot("admin-users").await?;
 
-    s.open("/admin/tokens", ".tokens-admin").await?;
-    s.page.locator("input[name=name]").fill("ci", None).await?;
-    s.page
-        .locator("form.form button[type=submit]")
-        .click(None)
+    s.visible("[data-testid=done]:has-text('Added bob as approver.')")
         .await?;
+    // Disable bob from his row: the page comes back saying so.
+    bob.locator("input[name=disabled]").check(None).await?;
+    bob.locator("button[type=submit]").click(None).await?;
+    s.visible("[data-testid=done]:has-text('Saved bob: approver, disabled.')")
+        .await?;
+
+    s.goto("/admin/tokens").await?;
+    let create = s.page.locator("form[data-testid=create-token]");
+    create.locator("input[name=name]").fill("ci", None).await?;
+    create.locator("button[type=submit]").click(None).await?;
     let shown = s.page.locator("[data-testid=new-token]");
     shown.wait_for(visible(20_000.0)).await?;
     let secret = shown.text_content().await?.unwrap_or_default();
@@ -63,5 +70,12 @@ async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> 
     s.screenshot("admin-tokens").await?;
     row.locator("button.danger").click(None).await?;
     row.locator(".revoked").wait_for(visible(20_000.0)).await?;
+    s.visible("[data-testid=done]:has-text('no longer works')")
+        .await?;
+    assert_eq!(
+        s.page.locator("[data-testid=new-token]").count().await?,
+        0,
+        "the secret is not shown again"
+    );
     s.close().await
 }

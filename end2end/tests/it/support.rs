@@ -177,8 +177,8 @@ impl Session {
 
     /// Adds a user on `/admin/users` (as a signed-in admin).
     pub async fn add_user(&self, login: &str, role: &str, password: &str) -> Result<()> {
-        self.open("/admin/users", ".users-admin").await?;
-        let add = self.page.locator("form.form");
+        self.goto("/admin/users").await?;
+        let add = self.page.locator("form[data-testid=add-user]");
         add.locator("input[name=login]").fill(login, None).await?;
         add.locator("select[name=role]")
             .select_option(role, None)

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 pub mod error;
 mod events;
+mod forms;
 mod health;
 mod modules;
 mod oauth;
@@ -173,7 +174,11 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/github", get(oauth::start))
         .route("/auth/github/callback", get(oauth::callback))
         .route("/readyz", get(health::readyz))
-        .route("/requests/{id}/act", post(requests::act_form))
+        .route("/requests/{id}/act", post(forms::act))
+        .route("/admin/users", post(forms::add_user))
+        .route("/admin/users/{login}", post(forms::set_user))
+        .route("/admin/tokens", post(forms::create_token))
+        .route("/admin/tokens/{id}/revoke", post(forms::revoke_token))
         .nest("/api/v1", api)
         .route(
             "/sfn/{*fn_name}",

@@ -184,35 +184,6 @@ pub async fn act(
     ))
 }
 
-/// What the request page's action forms post.
-#[derive(Debug, Deserialize)]
-pub struct ActForm {
-    /// `approve`, `merge`…
-    pub action: String,
-}
-
-/// `POST /requests/{id}/act`: the request page's buttons before (or
-/// without) the wasm — take the action as the signed-in user, then back to
-/// the page, with the refusal in the URL when there is one.
-pub async fn act_form(
-    state: State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    axum::Form(form): axum::Form<ActForm>,
-) -> axum::response::Redirect {
-    let Ok(rid) = RequestId::parse(&id) else {
-        return axum::response::Redirect::to("/requests");
-    };
-    let back = format!("/requests/{rid}");
-    match act(state, caller, Path((id, form.action))).await {
-        Ok(_) => axum::response::Redirect::to(&back),
-        Err(e) => axum::response::Redirect::to(&format!(
-            "{back}?error={}",
-            super::session::url_encode(&e.to_string())
-        )),
-    }
-}
-
 /// `POST /requests/{id}/plan` (its path is shared with `GET …/plan`, the
 /// plan view, so it needs its own route).
 pub async fn replan(

@@ -53,17 +53,7 @@ pub(super) async fn sign_in_first(
     next.run(req).await
 }
 
-/// Percent-encodes a query value (slashes kept).
-pub(super) fn url_encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub(super) use app::ui::url_encode;
 
 /// The session layer: store-backed, `HttpOnly`, `SameSite=Lax`, `Secure`
 /// per config, idle expiry.

@@ -350,106 +350,150 @@ async fn the_admin_pages_list_and_change_users_and_tokens() {
     let (root, _) = session_cookie(&sign_in(&app, "root", PASSWORD).await);
     let (alice, _) = session_cookie(&sign_in(&app, "alice", PASSWORD).await);
     let origin = format!("http://{}", app.addr);
-    let page =
-        |cookie: &str, path: &str| app.client.get(app.url(path)).header(COOKIE, cookie).send();
-    let sfn = |cookie: &str, name: &str, fields: &[(&str, &str)]| {
-        let body: serde_json::Map<String, Value> = fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
-            .collect();
+    let page = |cookie: &str, path: &str| {
+        let request = app.client.get(app.url(path)).header(COOKIE, cookie);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    // A form as the browser posts it: urlencoded, same origin, no redirect followed.
+    let post = |cookie: &str, path: &str, fields: &[(&str, &str)]| {
         app.client
-            .post(app.url(&format!("/sfn/{name}")))
+            .post(app.url(path))
             .header(COOKIE, cookie)
             .header("origin", &origin)
-            .header("accept", "application/json")
-            .json(&body)
+            .form(fields)
             .send()
     };
-    let html = page(&root, "/admin/users")
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let location = |r: &reqwest::Response| {
+        assert_eq!(r.status(), 303, "a form post goes back to its page");
+        r.headers()["location"].to_str().unwrap().to_owned()
+    };
+    let html = page(&root, "/admin/users").await;
     assert!(
         html.contains("Users and roles") && html.contains("data-login=\"alice\""),
         "server-rendered: {html}"
     );
-    let added = sfn(
+    assert!(
+        !html.contains("UsersAdmin"),
+        "plain forms, no island: {html}"
+    );
+    let added = post(
         &root,
-        "user_add",
+        "/admin/users",
         &[("login", "bob"), ("role", "approver"), ("password", "")],
     )
     .await
     .unwrap();
+    let back = location(&added);
+    assert!(back.starts_with("/admin/users?done="), "{back}");
+    let html = page(&root, &back).await;
+    assert!(html.contains("data-login=\"bob\"") && html.contains("Added bob as approver."));
+
+    let bad = post(
+        &root,
+        "/admin/users",
+        &[("login", "bad login"), ("role", "admin")],
+    )
+    .await
+    .unwrap();
+    let back = location(&bad);
+    assert!(back.starts_with("/admin/users?error="), "{back}");
+    let bad_role = post(
+        &root,
+        "/admin/users",
+        &[("login", "carol"), ("role", "boss")],
+    )
+    .await
+    .unwrap();
+    let html = page(&root, &location(&bad_role)).await;
     assert!(
-        added.status().is_success(),
-        "{}",
-        added.text().await.unwrap()
+        html.contains("`boss` is not a role"),
+        "the page names the rule: {html}"
     );
-    let html = page(&root, "/admin/users")
-        .await
-        .unwrap()
-        .text()
+
+    let disabled = post(
+        &root,
+        "/admin/users/bob",
+        &[("role", "requester"), ("disabled", "on")],
+    )
+    .await
+    .unwrap();
+    assert!(location(&disabled).contains("done="));
+    let bob = server::auth::Users::new(app.requests_store())
+        .get("bob")
         .await
         .unwrap();
-    assert!(html.contains("data-login=\"bob\""));
-    let refused = sfn(
+    assert!(bob.disabled && bob.role == Role::Requester);
+
+    let refused = post(
         &alice,
-        "user_add",
+        "/admin/users",
         &[("login", "eve"), ("role", "admin"), ("password", "")],
     )
     .await
     .unwrap();
-    assert!(!refused.status().is_success());
-    assert!(refused.text().await.unwrap().contains("only an admin"));
-    let html = page(&alice, "/admin/users")
-        .await
-        .unwrap()
-        .text()
+    let html = page(&alice, &location(&refused)).await;
+    assert!(html.contains("only an admin"), "the page says why: {html}");
+    let forged = app
+        .client
+        .post(app.url("/admin/users"))
+        .header(COOKIE, &root)
+        .header("origin", "https://evil.example")
+        .form(&[("login", "mallory"), ("role", "admin")])
+        .send()
         .await
         .unwrap();
-    assert!(html.contains("only an admin"), "the page says why");
+    assert!(location(&forged).contains("error="), "cross-site refused");
+    let anonymous = app
+        .client
+        .post(app.url("/admin/users"))
+        .form(&[("login", "mallory"), ("role", "admin")])
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&anonymous).starts_with("/login?next="));
+    assert!(!page(&root, "/admin/users").await.contains("mallory"));
 
-    let token = sfn(
+    let created = post(
         &root,
-        "token_add",
+        "/admin/tokens",
         &[("name", "ci"), ("scope", "requester")],
     )
     .await
     .unwrap();
-    assert!(token.status().is_success());
-    let token = token.text().await.unwrap();
-    let token = token.trim_matches('"');
+    assert_eq!(created.status(), 200, "the page with the new token");
+    assert_eq!(created.headers()["cache-control"], "no-store");
+    let html = created.text().await.unwrap();
+    let token = html
+        .split("data-testid=\"new-token\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("the token is shown: {html}"))
+        .to_owned();
     assert!(token.starts_with("tfp_"), "{token}");
     let id = token.split('_').nth(1).unwrap();
-    let html = page(&root, "/admin/tokens")
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page(&root, "/admin/tokens").await;
     assert!(html.contains(&format!("data-token=\"{id}\"")));
-    assert!(!html.contains(token), "the secret is shown only once");
+    assert!(!html.contains(&token), "the secret is shown only once");
     let me = app
         .client
         .get(app.url("/api/v1/session"))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     assert_eq!(me.status(), 200);
+    let revoked = post(&root, &format!("/admin/tokens/{id}/revoke"), &[])
+        .await
+        .unwrap();
+    let html = page(&root, &location(&revoked)).await;
     assert!(
-        sfn(&root, "token_revoke", &[("id", id)])
-            .await
-            .unwrap()
-            .status()
-            .is_success()
+        html.contains("Revoked") && html.contains("class=\"revoked\""),
+        "{html}"
     );
     let me = app
         .client
         .get(app.url("/api/v1/session"))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();

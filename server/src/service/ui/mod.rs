@@ -5,7 +5,7 @@
 mod compose;
 mod detail;
 
-use super::admin::{Admin, UserChange};
+use super::admin::Admin;
 use super::filters::{self, FilterText};
 use super::flow::Flow;
 use crate::auth::Users;
@@ -110,12 +110,6 @@ fn refusal(e: impl Into<ApiError>) -> Refusal {
     Refusal { status, message }
 }
 
-fn role(text: &str) -> Result<Role, String> {
-    Role::parse(text).ok_or_else(|| {
-        format!("`{text}` is not a role; choose viewer, requester, approver or admin")
-    })
-}
-
 impl Services for UiServices {
     fn catalog(&self) -> Vec<ModuleCard> {
         self.catalog_cards()
@@ -137,34 +131,6 @@ impl Services for UiServices {
         })
     }
 
-    fn add_user(&self, login: String, role_text: String, password: String) -> Later<'_, ()> {
-        Box::pin(async move {
-            let actor = self.caller().await?;
-            let password = (!password.is_empty()).then_some(password);
-            self.admin
-                .add_user(&actor, &login, role(&role_text)?, password.as_deref())
-                .await
-                .map(drop)
-                .map_err(refusal)
-        })
-    }
-
-    fn set_user(&self, login: String, role_text: String, disabled: bool) -> Later<'_, ()> {
-        Box::pin(async move {
-            let actor = self.caller().await?;
-            let change = UserChange {
-                role: Some(role(&role_text)?),
-                disabled: Some(disabled),
-                password: None,
-            };
-            self.admin
-                .update_user(&actor, &login, change)
-                .await
-                .map(drop)
-                .map_err(refusal)
-        })
-    }
-
     fn tokens(&self) -> Later<'_, Vec<TokenRow>> {
         Box::pin(async move {
             let actor = self.caller().await?;
@@ -180,33 +146,6 @@ impl Services for UiServices {
                     revoked_at: t.revoked_at,
                 })
                 .collect())
-        })
-    }
-
-    fn create_token(&self, name: String, scope: String) -> Later<'_, String> {
-        Box::pin(async move {
-            let actor = self.caller().await?;
-            let scope = if scope.is_empty() {
-                None
-            } else {
-                Some(role(&scope)?)
-            };
-            self.admin
-                .create_token(&actor, None, &name, scope)
-                .await
-                .map(|(_, token)| token)
-                .map_err(refusal)
-        })
-    }
-
-    fn revoke_token(&self, id: String) -> Later<'_, ()> {
-        Box::pin(async move {
-            let actor = self.caller().await?;
-            self.admin
-                .revoke_token(&actor, &id)
-                .await
-                .map(drop)
-                .map_err(refusal)
         })
     }
 

@@ -1,0 +1,232 @@
+//! The pages' plain form posts, which work without any script: the request
+//! page's action buttons and the admin pages. Each acts as the signed-in
+//! user (the session cookie, same-origin only) through the same services
+//! as the API, then goes back to its page with the outcome in the URL
+//! (`?done=` or `?error=`, Post/Redirect/Get). A new token is the one
+//! exception: it is rendered into the page the post returns, once, and is
+//! never put in a URL or a session.
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::session::url_encode;
+use crate::service::admin::UserChange;
+use app::domain::ids::RequestId;
+use app::domain::policy::Role;
+use app::ui::admin::FreshToken;
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use leptos::prelude::provide_context;
+use serde::Deserialize;
+
+/// Back to `page` with `key` (`done` or `error`) saying `text`.
+fn back(page: &str, key: &str, text: &str) -> Response {
+    Redirect::to(&format!("{page}?{key}={}", url_encode(text))).into_response()
+}
+
+/// Back to `page` with the outcome; a caller who is not signed in is sent
+/// to sign in first.
+fn outcome(page: &str, done: Result<String, ApiError>) -> Response {
+    match done {
+        Ok(text) => back(page, "done", &text),
+        Err(ApiError::Unauthorized(_)) => {
+            Redirect::to(&format!("/login?next={}", url_encode(page))).into_response()
+        }
+        Err(e) => back(page, "error", &sentence(&e)),
+    }
+}
+
+/// The error as one sentence (field errors joined).
+fn sentence(e: &ApiError) -> String {
+    match e {
+        ApiError::Unprocessable(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// A role chosen in a form; empty is `None`.
+fn role(field: &str, text: &str) -> Result<Option<Role>, ApiError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Role::parse(text)
+        .map(Some)
+        .ok_or_else(|| ApiError::BadRequest {
+            message: format!("`{text}` is not a role; choose viewer, requester, approver or admin"),
+            field: Some(field.to_owned()),
+        })
+}
+
+/// What the request page's action forms post.
+#[derive(Debug, Deserialize)]
+pub struct ActForm {
+    /// `approve`, `merge`…
+    #[serde(default)]
+    pub action: String,
+}
+
+/// `POST /requests/{id}/act`: the request page's buttons before (or
+/// without) the wasm.
+pub async fn act(
+    state: State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ActForm>,
+) -> Response {
+    let Ok(rid) = RequestId::parse(&id) else {
+        return Redirect::to("/requests").into_response();
+    };
+    let page = format!("/requests/{rid}");
+    let done = async {
+        let caller = caller?;
+        super::requests::act(state, caller, Path((id, form.action))).await
+    }
+    .await;
+    match done {
+        // The page shows the new state; nothing to add.
+        Ok(_) => Redirect::to(&page).into_response(),
+        Err(e) => outcome(&page, Err(e)),
+    }
+}
+
+/// The add-user form.
+#[derive(Debug, Deserialize)]
+pub struct AddUserForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /admin/users`: adds a user (admins).
+pub async fn add_user(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    axum::Form(form): axum::Form<AddUserForm>,
+) -> Response {
+    let done = async {
+        let Caller(actor) = caller?;
+        let role = role("role", &form.role)?.unwrap_or(Role::Requester);
+        let password = Some(form.password.as_str()).filter(|p| !p.is_empty());
+        let user = state
+            .admin
+            .add_user(&actor, &form.login, role, password)
+            .await?;
+        Ok(format!("Added {} as {}.", user.login, user.role.as_str()))
+    }
+    .await;
+    outcome("/admin/users", done)
+}
+
+/// A user row's form.
+#[derive(Debug, Deserialize)]
+pub struct SetUserForm {
+    #[serde(default)]
+    role: String,
+    /// `on` when the box is ticked (absent otherwise).
+    #[serde(default)]
+    disabled: String,
+}
+
+/// `POST /admin/users/{login}`: role and disabled (admins).
+pub async fn set_user(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Path(login): Path<String>,
+    axum::Form(form): axum::Form<SetUserForm>,
+) -> Response {
+    let done = async {
+        let Caller(actor) = caller?;
+        let change = UserChange {
+            role: role("role", &form.role)?,
+            disabled: Some(form.disabled == "on"),
+            password: None,
+        };
+        let user = state.admin.update_user(&actor, &login, change).await?;
+        Ok(format!(
+            "Saved {}: {}{}.",
+            user.login,
+            user.role.as_str(),
+            if user.disabled { ", disabled" } else { "" }
+        ))
+    }
+    .await;
+    outcome("/admin/users", done)
+}
+
+/// The create-token form.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scope: String,
+}
+
+/// `POST /admin/tokens`: a token for the caller, shown on the page this
+/// returns and never again (the response is not cached).
+pub async fn create_token(State(state): State<AppState>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let caller = Caller::from_request_parts(&mut parts, &state).await;
+    let form =
+        axum::Form::<TokenForm>::from_request(Request::from_parts(parts.clone(), body), &state)
+            .await;
+    let created = async {
+        let Caller(actor) = caller?;
+        let axum::Form(form) = form.map_err(|e| ApiError::BadRequest {
+            message: e.body_text(),
+            field: None,
+        })?;
+        let scope = role("scope", &form.scope)?;
+        let (_, token) = state
+            .admin
+            .create_token(&actor, None, &form.name, scope)
+            .await?;
+        Ok(token)
+    }
+    .await;
+    let token = match created {
+        Ok(token) => token,
+        Err(e) => return outcome("/admin/tokens", Err(e)),
+    };
+    let services = state.services.clone();
+    let leptos = state.leptos.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || {
+            provide_context(services.clone());
+            provide_context(FreshToken(token.clone()));
+        },
+        move || app::ui::shell(leptos.clone()),
+    );
+    parts.method = Method::GET;
+    let mut page = render(Request::from_parts(parts, Body::empty())).await;
+    page.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    page
+}
+
+/// `POST /admin/tokens/{id}/revoke`.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    let done = async {
+        let Caller(actor) = caller?;
+        let revoked = state.admin.revoke_token(&actor, &id).await?;
+        Ok(format!(
+            "Revoked {} ({}); it no longer works.",
+            revoked.id, revoked.name
+        ))
+    }
+    .await;
+    outcome("/admin/tokens", done)
+}
