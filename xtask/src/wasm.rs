@@ -1,10 +1,10 @@
 //! The browser bundle: `frontend` → wasm32 → wasm-bindgen (as a library) →
-//! wasm-opt → `<target>/site/pkg`, with gzip copies served as-is.
+//! wasm-opt → `<target>/site/pkg`, with gzip copies served as-is (made with
+//! zopfli: ordinary gzip that any browser inflates, about 5% smaller than
+//! `gzip -9`).
 
 use crate::{Workspace, run_step, tools};
 use anyhow::{Context, Result};
-use flate2::{Compression, write::GzEncoder};
-use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -107,10 +107,16 @@ fn optimise_wasm(ws: &Workspace, wasm: &Path) -> Result<bool> {
 
 fn gzip(path: &Path) -> Result<()> {
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(&data)?;
+    let mut out = Vec::with_capacity(data.len() / 2);
+    zopfli::compress(
+        zopfli::Options::default(),
+        zopfli::Format::Gzip,
+        &data[..],
+        &mut out,
+    )
+    .with_context(|| format!("cannot compress {}", path.display()))?;
     let mut gz = path.as_os_str().to_owned();
     gz.push(".gz");
-    std::fs::write(&gz, enc.finish()?)?;
+    std::fs::write(&gz, out)?;
     Ok(())
 }

@@ -212,7 +212,7 @@ fn TokenTable(list: Vec<TokenRow>) -> impl IntoView {
                             <td>{t.user}</td>
                             <td>{t.name}</td>
                             <td>{t.scope.unwrap_or_else(|| "-".into())}</td>
-                            <td>{t.created_at}</td>
+                            <td><time datetime=t.created_at.clone()>{super::dashboard::short_time(&t.created_at)}</time></td>
                             <td>
                                 {match t.revoked_at {
                                     Some(at) => view! { <span class="revoked">{format!("revoked {at}")}</span> }.into_any(),
