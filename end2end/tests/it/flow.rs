@@ -1,7 +1,8 @@
 //! The whole embedded flow in Chromium: the first admin adds a requester
 //! and an approver; the requester files an S3 bucket through the chat; the
 //! dashboard follows it live to plan_ready; the plan view shows 1 to add;
-//! the approver approves, merges and applies; a prod approval is refused
+//! the requester changes an input through the resumed chat (revision 2,
+//! planned again); the approver approves, merges and applies; a prod approval is refused
 //! with its reason; destroy; dashboard filters round-trip through the URL.
 
 use crate::support::Session;
@@ -133,6 +134,67 @@ async fn outcome(s: &Session, action: &str) -> Result<()> {
     Ok(())
 }
 
+/// "Change inputs" on the request page: the chat resumes with the stored
+/// answers; one is changed in the chat, a bad value in the form view is
+/// refused next to its field, and the new revision is planned again.
+async fn change_retention(s: &Session, id: &str) -> Result<()> {
+    s.open(&format!("/requests/{id}"), ".actions").await?;
+    s.page
+        .locator(".actions a:text-is('Change inputs')")
+        .click(None)
+        .await?;
+    s.visible(".composer-grid[data-ready=true]").await?;
+    let retention = s.page.locator("[data-input=expiration_days] span");
+    ensure!(
+        retention.text_content().await?.as_deref() == Some("90"),
+        "the stored answer is shown"
+    );
+    s.page
+        .locator("[data-change=expiration_days]")
+        .click(None)
+        .await?;
+    say(s, "2 months").await?;
+    for _ in 0..50 {
+        if retention.text_content().await?.as_deref() == Some("60") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let now = retention.text_content().await?.unwrap_or_default();
+    ensure!(now == "60", "2 months is 60 days, got {now}");
+
+    // The form view: a word where a number belongs is refused at the field.
+    s.page
+        .locator("button:text-is('Show as a form')")
+        .click(None)
+        .await?;
+    let field = s.page.locator("#field-expiration_days");
+    field.fill("soon", None).await?;
+    field.press("Tab", None).await?;
+    s.visible("#field-expiration_days-error:not(:empty)")
+        .await?;
+    s.screenshot("change-request").await?;
+    field.fill("60", None).await?;
+    field.press("Tab", None).await?;
+    s.visible("[data-testid=preview]:has-text('expiration_days = 60')")
+        .await
+        .context("the preview follows the change")?;
+    s.page.locator("[data-testid=submit]").click(None).await?;
+    s.page
+        .wait_for_url(&format!("**/requests/{id}"), None)
+        .await?;
+    let revision = s
+        .page
+        .locator("[data-testid=revision]")
+        .text_content()
+        .await?;
+    ensure!(
+        revision.as_deref() == Some("2"),
+        "revision 2, got {revision:?}"
+    );
+    wait_status(s, id, "plan ready").await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bucket_from_chat_to_destroy_in_the_browser() -> Result<()> {
     let s = Session::start_with(&[("TFPILOT_PROD_ALLOWED_USERS", "pat")]).await?;
@@ -175,6 +237,9 @@ async fn a_bucket_from_chat_to_destroy_in_the_browser() -> Result<()> {
         .await?;
     ensure!(add.as_deref() == Some("1"), "1 to add, got {add:?}");
     s.screenshot("request-plan").await?;
+
+    // The requester changes an input: the chat resumes with her answers.
+    change_retention(&s, &id).await?;
 
     // The approver approves, merges and applies.
     s.sign_in("amy", AMY_PW).await?;

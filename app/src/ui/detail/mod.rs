@@ -184,7 +184,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
             <div><dt>"Environment"</dt><dd data-testid="environment">{environment}</dd></div>
             <div><dt>"Module"</dt><dd>{module}</dd></div>
             <div><dt>"Requester"</dt><dd>{requester}</dd></div>
-            <div><dt>"Revision"</dt><dd>{revision}</dd></div>
+            <div><dt>"Revision"</dt><dd data-testid="revision">{revision}</dd></div>
             <div><dt>"Filed"</dt><dd><time datetime=created_at.clone()>{super::dashboard::short_time(&created_at)}</time></dd></div>
             <div><dt>"Updated"</dt><dd><time datetime=updated_at.clone()>{super::dashboard::short_time(&updated_at)}</time></dd></div>
         </dl>
