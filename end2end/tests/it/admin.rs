@@ -22,20 +22,9 @@ async fn the_first_admin_adds_a_user_and_manages_tokens() -> anyhow::Result<()> 
     s.page
         .goto(&s.url(&format!("/setup?token={token}")), None)
         .await?;
-    s.page
-        .locator("input[name=login]")
-        .fill("root", None)
-        .await?;
-    s.page
-        .locator("input[name=password]")
-        .fill("root passphrase 2026", None)
-        .await?;
     s.screenshot("setup").await?;
-    s.page
-        .locator("form.form button[type=submit]")
-        .click(None)
-        .await?;
-    s.page.locator("main").wait_for(visible(20_000.0)).await?;
+    s.submit_credentials("root", "root passphrase 2026").await?;
+    s.visible("[data-testid=who]").await?;
 
     s.goto("/admin/users").await?;
     s.visible("tr[data-login=root]").await?;

@@ -151,15 +151,9 @@ impl Session {
         )
     }
 
-    /// Creates the first admin through the one-time link; signed in after.
-    pub async fn first_admin(&self, login: &str, password: &str) -> Result<()> {
-        let token = self
-            .setup_token
-            .clone()
-            .context("a fresh data dir prints a setup link")?;
-        self.page
-            .goto(&self.url(&format!("/setup?token={token}")), None)
-            .await?;
+    /// Fills the login and password of the page's form and submits it
+    /// (sign-in and first-admin setup).
+    pub async fn submit_credentials(&self, login: &str, password: &str) -> Result<()> {
         self.page
             .locator("input[name=login]")
             .fill(login, None)
@@ -171,7 +165,20 @@ impl Session {
         self.page
             .locator("form.form button[type=submit]")
             .click(None)
+            .await
+            .context("submitting the sign-in form")
+    }
+
+    /// Creates the first admin through the one-time link; signed in after.
+    pub async fn first_admin(&self, login: &str, password: &str) -> Result<()> {
+        let token = self
+            .setup_token
+            .clone()
+            .context("a fresh data dir prints a setup link")?;
+        self.page
+            .goto(&self.url(&format!("/setup?token={token}")), None)
             .await?;
+        self.submit_credentials(login, password).await?;
         self.visible("[data-testid=who]").await
     }
 
@@ -200,18 +207,7 @@ impl Session {
                 .await?;
             self.goto("/login").await?;
         }
-        self.page
-            .locator("input[name=login]")
-            .fill(login, None)
-            .await?;
-        self.page
-            .locator("input[name=password]")
-            .fill(password, None)
-            .await?;
-        self.page
-            .locator("form.form button[type=submit]")
-            .click(None)
-            .await?;
+        self.submit_credentials(login, password).await?;
         self.visible(&format!("[data-testid=who] strong:text-is('{login}')"))
             .await
     }

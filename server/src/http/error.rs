@@ -118,6 +118,18 @@ impl ApiError {
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+
+    /// The error as one sentence for a page (every field error, joined).
+    pub fn sentence(&self) -> String {
+        match self {
+            Self::Unprocessable(fields) => fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {

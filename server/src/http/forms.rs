@@ -34,19 +34,7 @@ fn outcome(page: &str, done: Result<String, ApiError>) -> Response {
         Err(ApiError::Unauthorized(_)) => {
             Redirect::to(&format!("/login?next={}", url_encode(page))).into_response()
         }
-        Err(e) => back(page, "error", &sentence(&e)),
-    }
-}
-
-/// The error as one sentence (field errors joined).
-fn sentence(e: &ApiError) -> String {
-    match e {
-        ApiError::Unprocessable(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
+        Err(e) => back(page, "error", &e.sentence()),
     }
 }
 

@@ -99,14 +99,7 @@ impl UiServices {
 fn refusal(e: impl Into<ApiError>) -> Refusal {
     let e = e.into();
     let status = e.status().as_u16();
-    let message = match &e {
-        ApiError::Unprocessable(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
+    let message = e.sentence();
     Refusal { status, message }
 }
 
