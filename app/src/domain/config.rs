@@ -78,12 +78,12 @@ pub fn normalize(
             _ => Map::new(),
         };
         let computed = [
-            ("ManagedBy", "tfpilot"),
-            ("TfPilotRequestId", ctx.request_id.as_str()),
-            ("Project", ctx.project.as_str()),
-            ("Environment", ctx.environment.as_str()),
+            "tfpilot",
+            ctx.request_id.as_str(),
+            ctx.project.as_str(),
+            ctx.environment.as_str(),
         ];
-        for (k, v) in computed {
+        for (k, v) in COMPUTED_TAGS.into_iter().zip(computed) {
             merged.insert(k.to_owned(), Value::String(v.to_owned()));
         }
         out.insert(tags.name.clone(), Value::Object(merged));
@@ -93,6 +93,25 @@ pub fn normalize(
     } else {
         Err(errors)
     }
+}
+
+/// The tags tfpilot computes and merges into [`TAGS_INPUT`] (they win over
+/// a user's tag of the same key).
+pub const COMPUTED_TAGS: [&str; 4] = ["ManagedBy", "TfPilotRequestId", "Project", "Environment"];
+
+/// A normalized config as the user's answers: the computed tags taken out
+/// of [`TAGS_INPUT`] (normalizing again puts them back), so changing a
+/// request shows and edits only what its requester chose.
+pub fn user_answers(module: &Module, config: &Config) -> Config {
+    let mut out = config.clone();
+    if module.input(TAGS_INPUT).is_some()
+        && let Some(Value::Object(tags)) = out.get_mut(TAGS_INPUT)
+    {
+        for key in COMPUTED_TAGS {
+            tags.remove(key);
+        }
+    }
+    out
 }
 
 /// Refuses changes of immutable inputs between two normalized configs.

@@ -231,6 +231,10 @@ async fn a_request_is_changed_through_the_resumed_chat() {
     assert_eq!(status, 200);
     assert!(html.contains("You are changing this S3 bucket"), "{html}");
     assert!(html.contains("Submit the new revision"));
+    assert!(
+        !html.contains("ManagedBy=tfpilot"),
+        "computed tags are not offered as the requester's answers: {html}"
+    );
     // Its submit files revision 2 (an immutable name change is refused).
     let sfn = |config: Value| {
         app.client

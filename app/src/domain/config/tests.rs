@@ -233,3 +233,12 @@ fn redacted_sensitive_values_keep_the_stored_ones() {
         Some(&serde_json::json!({"DB": "arn:new"}))
     );
 }
+
+#[test]
+fn the_users_answers_leave_out_computed_tags_and_normalize_back() {
+    let out = run(json!({"name": "orders", "tags": {"team": "pay"}})).unwrap();
+    let answers = user_answers(&module(), &out);
+    assert_eq!(answers["tags"], json!({"team": "pay"}));
+    assert_eq!(answers["name"], "orders");
+    assert_eq!(run(serde_json::Value::Object(answers)).unwrap(), out);
+}

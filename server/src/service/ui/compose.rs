@@ -65,12 +65,17 @@ impl UiServices {
     pub(super) async fn draft_for(&self, actor: &Actor, id: &str) -> Result<Draft, Refusal> {
         let view = self.requests.get(actor, id).await.map_err(refusal)?;
         let doc = view.request;
+        // The requester's own answers: computed tags come back on submit.
+        let config = match self.registry.module(&doc.module) {
+            Some(module) => app::domain::config::user_answers(module, &doc.config),
+            None => doc.config,
+        };
         Ok(Draft {
             id: doc.id.to_string(),
             project: doc.project.to_string(),
             environment: doc.environment.to_string(),
             module: doc.module.to_string(),
-            config: doc.config,
+            config,
         })
     }
 
