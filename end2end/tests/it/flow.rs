@@ -12,14 +12,13 @@ const ROOT_PW: &str = "root passphrase 2026";
 const RITA_PW: &str = "rita passphrase 2026";
 const AMY_PW: &str = "amy passphrase 2026";
 
-/// Sends one chat message and waits for the assistant's answer.
+/// Sends one chat message from the keyboard (Enter) and waits for the
+/// assistant's answer.
 async fn say(s: &Session, text: &str) -> Result<()> {
     let lines = s.page.locator("[data-testid=chat] li").count().await?;
-    s.page.locator("#chat-input").fill(text, None).await?;
-    s.page
-        .locator("form.say button[type=submit]")
-        .click(None)
-        .await?;
+    let input = s.page.locator("#chat-input");
+    input.fill(text, None).await?;
+    input.press("Enter", None).await?;
     s.visible(&format!("[data-testid=chat] li:nth-child({})", lines + 2))
         .await
 }

@@ -80,5 +80,18 @@ async fn the_home_page_renders_on_the_server_and_hydrates() -> anyhow::Result<()
         std::fs::metadata(&shot)?.len() > 1_000,
         "screenshot written"
     );
+    // The label check behind every screenshot does catch a nameless control.
+    s.page
+        .evaluate_expression(
+            "document.querySelector('main').append(document.createElement('select'))",
+        )
+        .await?;
+    let caught = s.controls_are_labelled().await;
+    assert!(
+        caught
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("<select>")),
+        "{caught:?}"
+    );
     s.close().await
 }

@@ -228,11 +228,30 @@ impl Session {
     }
 
     /// Saves a full-page screenshot as a test artifact.
+    /// Saves a full-page screenshot under the artifacts, after checking
+    /// that every control on the page has an accessible name (so each page
+    /// the tests show is also checked for labels).
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        self.controls_are_labelled()
+            .await
+            .with_context(|| format!("on the page of screenshot {name}"))?;
         let path = Self::artifacts()?.join(format!("{name}.png"));
         let options = ScreenshotOptions::builder().full_page(true).build();
         self.page.screenshot_to_file(&path, Some(options)).await?;
         Ok(path)
+    }
+
+    /// Every visible input, select, textarea, button and link has a name a
+    /// screen reader can announce: a `<label>`, `aria-label`,
+    /// `aria-labelledby`, or (buttons and links) its text.
+    pub async fn controls_are_labelled(&self) -> Result<()> {
+        let unnamed = self.page.evaluate_value(UNLABELLED).await?;
+        anyhow::ensure!(
+            unnamed.is_empty(),
+            "controls without an accessible name on {}:\n{unnamed}",
+            self.page.url()
+        );
+        Ok(())
     }
 
     pub async fn close(self) -> Result<()> {
@@ -242,3 +261,18 @@ impl Session {
         Ok(())
     }
 }
+
+/// The controls of the page without an accessible name, one per line.
+const UNLABELLED: &str = r#"(() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+    if (el.type === 'hidden' || el.closest('[hidden]')) continue;
+    const text = (s) => (s || '').trim();
+    const named = text(el.getAttribute('aria-label'))
+      || el.getAttribute('aria-labelledby')
+      || Array.from(el.labels || []).some((l) => text(l.textContent))
+      || ((el.tagName === 'BUTTON' || el.tagName === 'A') && text(el.textContent));
+    if (!named) bad.push(el.outerHTML.slice(0, 160));
+  }
+  return bad.join('\n');
+})()"#;
