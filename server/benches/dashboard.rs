@@ -3,6 +3,9 @@
 //! page and for a filtered page. Run with `cargo bench -p server --bench
 //! dashboard`; `cargo xtask test` runs it and prints the summary.
 
+mod common;
+use common::percentile;
+
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
 use app::domain::policy::Role;
 use app::domain::request::{PrState, PullRequest, Request};
@@ -46,11 +49,6 @@ fn request(i: u64) -> Request {
     }
 }
 
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
-
 async fn measure(http: &reqwest::Client, url: &str, cookie: &str) -> (Duration, Duration, usize) {
     let mut times = Vec::with_capacity(SAMPLES);
     let mut size = 0;
@@ -70,7 +68,6 @@ async fn measure(http: &reqwest::Client, url: &str, cookie: &str) -> (Duration, 
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let data = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(
         server::store::fs::FsStore::open(data.path().join("store/requests")).unwrap(),
@@ -92,25 +89,11 @@ async fn main() {
         .await
         .unwrap();
 
-    let vars = [
-        ("TFPILOT_DATA_DIR", data.path().to_path_buf()),
-        ("TFPILOT_REGISTRY", root.join("modules-registry.toml")),
-        ("TFPILOT_WORKFLOWS_DIR", root.join("infra-workflows")),
-        ("TFPILOT_SITE_ROOT", data.path().join("site")),
-        ("TFPILOT_TERRAFORM", data.path().join("no-terraform")),
-        ("TFPILOT_RECONCILE_SECS", PathBuf::from("3600")),
-    ];
-    let config = server::config::Config::load(|k| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string_lossy().into_owned())
-    })
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = server::start(config, listener, std::future::pending())
-        .await
-        .unwrap();
-    let base = format!("http://{}", running.addr);
+    let base = common::serve(
+        data.path(),
+        &[("TFPILOT_RECONCILE_SECS", PathBuf::from("3600"))],
+    )
+    .await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -3,40 +3,19 @@
 //! plans fail at once instead of competing for the CPU.
 //! Run with `cargo bench -p server --bench flow`.
 
+mod common;
+use common::percentile;
+
 use app::domain::policy::Role;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const REQUESTS: usize = 200;
 
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let data = tempfile::tempdir().unwrap();
-    let vars = [
-        ("TFPILOT_DATA_DIR", data.path().to_path_buf()),
-        ("TFPILOT_REGISTRY", root.join("modules-registry.toml")),
-        ("TFPILOT_WORKFLOWS_DIR", root.join("infra-workflows")),
-        ("TFPILOT_SITE_ROOT", data.path().join("site")),
-        ("TFPILOT_TERRAFORM", data.path().join("no-terraform")),
-    ];
-    let config = server::config::Config::load(|k| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string_lossy().into_owned())
-    })
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = server::start(config, listener, std::future::pending())
-        .await
-        .unwrap();
-    let base = format!("http://{}", running.addr);
+    let base = common::serve(data.path(), &[]).await;
 
     let store = std::sync::Arc::new(
         server::store::fs::FsStore::open(data.path().join("store/requests")).unwrap(),

@@ -7,6 +7,9 @@
 //! their medians and ratio; cold start with 10k documents with and without a
 //! snapshot; query p50/p99 and RSS with 100k entries in memory.
 
+mod common;
+use common::percentile;
+
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
 use app::domain::request::{
     Attempt, Conclusion, PrState, PullRequest, Request, RunHistory, RunStatus,
@@ -81,11 +84,6 @@ fn request(i: u64) -> Request {
         };
     }
     doc
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn rss_kib() -> u64 {

@@ -81,7 +81,7 @@ impl Filters {
             .iter()
             .map(|(k, v)| (*k, if *k == field { value } else { v.as_str() }))
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| format!("{k}={}", super::url_encode(v)))
             .collect();
         if query.is_empty() {
             "/requests".to_owned()
@@ -89,20 +89,6 @@ impl Filters {
             format!("/requests?{}", query.join("&"))
         }
     }
-}
-
-/// Percent-encodes a query value.
-fn encode(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// A choice in a filter.

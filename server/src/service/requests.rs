@@ -9,7 +9,7 @@ use crate::store::repo::{RepoError, RequestRepo, Versioned};
 use app::domain::config::{Context, FieldError, normalize, redact};
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
 use app::domain::policy::{Action, Actor, Decision, Role, allowed_actions};
-use app::domain::registry::Registry;
+use app::domain::registry::{Module, Registry};
 use app::domain::request::{Event, Request};
 use app::domain::status::derive_status;
 use serde::{Deserialize, Serialize};
@@ -129,12 +129,14 @@ impl RequestService {
     }
 
     /// The project, environment and module a new request names, each
-    /// checked against the configuration and the registry.
+    /// checked against the configuration and the registry, and its config
+    /// normalized for request `id`.
     fn resolve(
         &self,
         actor: &Actor,
         new: &NewRequest,
-    ) -> Result<(ProjectKey, EnvName, ModuleType), ServiceError> {
+        id: &RequestId,
+    ) -> Result<(ProjectKey, EnvName, &Module, app::domain::config::Config), ServiceError> {
         if actor.role < Role::Requester {
             return Err(ServiceError::Forbidden {
                 rule: "role.viewer".into(),
@@ -167,13 +169,19 @@ impl RequestService {
         }
         let module_type =
             ModuleType::parse(&new.module).map_err(|e| invalid("module", e.to_string()))?;
-        if self.registry.module(&module_type).is_none() {
+        let Some(module) = self.registry.module(&module_type) else {
             return Err(invalid(
                 "module",
                 format!("module `{module_type}` is not in the registry"),
             ));
-        }
-        Ok((project, environment, module_type))
+        };
+        let ctx = Context {
+            request_id: id,
+            project: &project,
+            environment: &environment,
+        };
+        let config = normalize(module, &new.config, ctx).map_err(ServiceError::Fields)?;
+        Ok((project, environment, module, config))
     }
 
     /// The block a new request would commit, exactly, for the id it will
@@ -184,17 +192,7 @@ impl RequestService {
         new: &NewRequest,
         id: &RequestId,
     ) -> Result<app::domain::render::Block, ServiceError> {
-        let (project, environment, module_type) = self.resolve(actor, new)?;
-        let module = self
-            .registry
-            .module(&module_type)
-            .ok_or_else(|| ServiceError::NotFound(module_type.to_string()))?;
-        let ctx = Context {
-            request_id: id,
-            project: &project,
-            environment: &environment,
-        };
-        let config = normalize(module, &new.config, ctx).map_err(ServiceError::Fields)?;
+        let (project, environment, module, config) = self.resolve(actor, new, id)?;
         let target = app::domain::render::Target {
             request_id: id,
             project: &project,
@@ -204,7 +202,7 @@ impl RequestService {
         app::domain::render::render_block(module, target, &config).map_err(|e| {
             ServiceError::Invalid {
                 field: "module".into(),
-                message: format!("the template of {module_type} failed: {e}"),
+                message: format!("the template of {} failed: {e}", module.module_type),
             }
         })
     }
@@ -218,23 +216,14 @@ impl RequestService {
         new: NewRequest,
         id: RequestId,
     ) -> Result<RequestView, ServiceError> {
-        let (project, environment, module_type) = self.resolve(actor, &new)?;
-        let Some(module) = self.registry.module(&module_type) else {
-            return Err(ServiceError::NotFound(module_type.to_string()));
-        };
-        let ctx = Context {
-            request_id: &id,
-            project: &project,
-            environment: &environment,
-        };
-        let config = normalize(module, &new.config, ctx).map_err(ServiceError::Fields)?;
+        let (project, environment, module, config) = self.resolve(actor, &new, &id)?;
         let at = now();
         let doc = Request {
             id,
             version: 1,
             project,
             environment,
-            module: module_type,
+            module: module.module_type.clone(),
             revision: 1,
             config,
             created_by: actor.login.clone(),

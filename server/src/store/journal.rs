@@ -15,7 +15,22 @@ pub async fn append_numbered(
     prefix: &str,
     bytes: Bytes,
 ) -> Result<u64, StoreError> {
-    let mut seq = list_all(store, &format!("{prefix}/")).await?.len() as u64 + 1;
+    let next = next_number(store, prefix).await?;
+    append_from(store, prefix, bytes, next).await
+}
+
+/// The number the next record under `<prefix>/` will probably get.
+async fn next_number(store: &dyn ObjectStore, prefix: &str) -> Result<u64, StoreError> {
+    Ok(list_all(store, &format!("{prefix}/")).await?.len() as u64 + 1)
+}
+
+/// Writes the record at number `seq`, or the first free one after it.
+async fn append_from(
+    store: &dyn ObjectStore,
+    prefix: &str,
+    bytes: Bytes,
+    mut seq: u64,
+) -> Result<u64, StoreError> {
     loop {
         let key = format!("{prefix}/{seq:06}.json");
         match store.put(&key, bytes.clone(), Precondition::IfAbsent).await {
@@ -59,6 +74,22 @@ impl ChatLogs {
     pub async fn append(&self, request_id: &str, message: &ChatMessage) -> Result<u64, StoreError> {
         let bytes = serde_json::to_vec(message).expect("serializes");
         append_numbered(self.store.as_ref(), request_id, bytes.into()).await
+    }
+
+    /// Appends messages in order with one listing of the log (not one per
+    /// message); returns the number of the last one written.
+    pub async fn append_all(
+        &self,
+        request_id: &str,
+        messages: &[ChatMessage],
+    ) -> Result<u64, StoreError> {
+        let store = self.store.as_ref();
+        let mut seq = next_number(store, request_id).await?;
+        for message in messages {
+            let bytes = serde_json::to_vec(message).expect("serializes");
+            seq = append_from(store, request_id, bytes.into(), seq).await? + 1;
+        }
+        Ok(seq - 1)
     }
 
     /// The whole transcript, in order.

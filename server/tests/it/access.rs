@@ -10,13 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 async fn create_request(app: &TestApp, token: &str, name: &str) -> String {
-    let body = json!({"project": "sandbox", "environment": "dev", "module": "sqs-queue", "config": {"name": name}});
-    let res = app.post_as(token, "/api/v1/requests", &body).await;
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["request"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.file(token, "dev", "sqs-queue", json!({"name": name}))
+        .await
 }
 
 #[tokio::test]

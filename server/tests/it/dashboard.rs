@@ -9,17 +9,8 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 async fn file(app: &TestApp, token: &str, env: &str, name: &str) -> String {
-    let res = app
-        .post_as(
-            token,
-            "/api/v1/requests",
-            &json!({"project": "sandbox", "environment": env, "module": "s3-bucket",
-                    "config": {"name": name}}),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let doc: Value = res.json().await.unwrap();
-    doc["request"]["id"].as_str().unwrap().to_owned()
+    app.file(token, env, "s3-bucket", json!({"name": name}))
+        .await
 }
 
 /// The ids of the table rows, in page order.

@@ -7,10 +7,20 @@ use crate::support::TestApp;
 use app::domain::policy::Role;
 use serde_json::{Value, json};
 
-async fn file(app: &TestApp, token: &str, env: &str, module: &str, config: Value) -> String {
-    let body =
-        json!({"project": "sandbox", "environment": env, "module": module, "config": config});
-    let res = app.post_as(token, "/api/v1/requests", &body).await;
+/// Files a dev s3-bucket as a browser does: with the session cookie.
+async fn file_in_browser(app: &TestApp, cookie: &str, config: Value) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/v1/requests"))
+        .header("cookie", cookie)
+        .header("origin", app.url(""))
+        .json(
+            &json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket",
+                       "config": config}),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     res.json::<Value>().await.unwrap()["request"]["id"]
         .as_str()
@@ -62,23 +72,7 @@ async fn the_request_page_shows_plan_block_actions_and_timeline() {
     let app = TestApp::spawn().await;
     let ana = app.token("ana", Role::Viewer).await;
     let requester = app.signed_in("rita", Role::Requester).await;
-    let res = app
-        .client
-        .post(app.url("/api/v1/requests"))
-        .header("cookie", &requester)
-        .header("origin", app.url(""))
-        .json(
-            &json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket",
-                      "config": {"name": "page-bucket"}}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let id = res.json::<Value>().await.unwrap()["request"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = file_in_browser(&app, &requester, json!({"name": "page-bucket"})).await;
     wait_for(&app, &ana, &id, "plan_ready").await;
     let refused = act_as(&app, &requester, &id, "approve").await;
     assert_eq!(refused.status(), 403, "a refusal keeps its status");
@@ -155,14 +149,9 @@ async fn prod_approval_shows_the_allow_list_reason() {
     )
     .await;
     let ana = app.token("ana", Role::Requester).await;
-    let id = file(
-        &app,
-        &ana,
-        "prod",
-        "s3-bucket",
-        json!({"name": "prod-page"}),
-    )
-    .await;
+    let id = app
+        .file(&ana, "prod", "s3-bucket", json!({"name": "prod-page"}))
+        .await;
     wait_for(&app, &ana, &id, "plan_ready").await;
     let amy = app.signed_in("amy", Role::Approver).await;
     let (_, html) = app.page_as(&amy, &format!("/requests/{id}")).await;
@@ -185,8 +174,8 @@ async fn sensitive_inputs_never_reach_the_page() {
     let app = TestApp::spawn().await;
     let ana = app.token("ana", Role::Requester).await;
     let secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-HUNTER2";
-    let id = file(
-        &app,
+    let id = app
+        .file(
         &ana,
         "dev",
         "ecs-service",
@@ -207,22 +196,12 @@ async fn a_request_is_changed_through_the_resumed_chat() {
     let app = TestApp::spawn().await;
     let viewer = app.token("vic", Role::Viewer).await;
     let rita = app.signed_in("rita", Role::Requester).await;
-    let res = app
-        .client
-        .post(app.url("/api/v1/requests"))
-        .header("cookie", &rita)
-        .header("origin", app.url(""))
-        .json(
-            &json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket",
-                      "config": {"name": "change-me", "expiration_days": 30}}),
-        )
-        .send()
-        .await
-        .unwrap();
-    let id = res.json::<Value>().await.unwrap()["request"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = file_in_browser(
+        &app,
+        &rita,
+        json!({"name": "change-me", "expiration_days": 30}),
+    )
+    .await;
     wait_for(&app, &viewer, &id, "plan_ready").await;
     // The page resumes the chat with the request's answers.
     let (status, html) = app

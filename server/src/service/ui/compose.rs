@@ -97,8 +97,9 @@ impl UiServices {
     /// Appends the conversation to the request's chat log.
     async fn keep_transcript(&self, id: RequestId, transcript: Vec<Line>) {
         let at = now();
-        for line in transcript {
-            let message = ChatMessage {
+        let messages: Vec<ChatMessage> = transcript
+            .into_iter()
+            .map(|line| ChatMessage {
                 role: match line.from {
                     Speaker::Assistant => "assistant",
                     Speaker::User => "user",
@@ -106,11 +107,10 @@ impl UiServices {
                 .into(),
                 text: line.text,
                 at: at.clone(),
-            };
-            if let Err(e) = self.chat_logs.append(id.as_str(), &message).await {
-                tracing::error!(request = %id, "could not store the chat log: {e}");
-                break;
-            }
+            })
+            .collect();
+        if let Err(e) = self.chat_logs.append_all(id.as_str(), &messages).await {
+            tracing::error!(request = %id, "could not store the chat log: {e}");
         }
     }
 

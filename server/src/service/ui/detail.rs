@@ -6,7 +6,7 @@ use crate::exec::RunKind;
 use crate::service::flow::short;
 use app::domain::config::Config;
 use app::domain::policy::{Action, Actor, Decision};
-use app::domain::registry::Module;
+use app::domain::registry::{Input, Module};
 use app::domain::render::{Target, render_block};
 use app::domain::request::{Attempt, PrState, PullRequest, Request, RunStatus};
 use app::services::Refusal;
@@ -138,32 +138,22 @@ impl UiServices {
 }
 
 fn config_items(module: Option<&Module>, config: &Config) -> Vec<ConfigItem> {
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "—".to_owned(),
-        other => other.to_string(),
+    let item = |name: &str, input: Option<&Input>, v: &Value| ConfigItem {
+        name: name.to_owned(),
+        value: match (input, v) {
+            (_, Value::Null) => "—".to_owned(),
+            (Some(i), v) => app::domain::assistant::show(i, v),
+            (None, Value::String(s)) => s.clone(),
+            (None, other) => other.to_string(),
+        },
     };
     match module {
         Some(m) => m
             .inputs
             .iter()
-            .filter_map(|i| {
-                config.get(&i.name).map(|v| ConfigItem {
-                    name: i.name.clone(),
-                    value: match v {
-                        Value::Null => "—".to_owned(),
-                        v => app::domain::assistant::show(i, v),
-                    },
-                })
-            })
+            .filter_map(|i| config.get(&i.name).map(|v| item(&i.name, Some(i), v)))
             .collect(),
-        None => config
-            .iter()
-            .map(|(k, v)| ConfigItem {
-                name: k.clone(),
-                value: text(v),
-            })
-            .collect(),
+        None => config.iter().map(|(k, v)| item(k, None, v)).collect(),
     }
 }
 

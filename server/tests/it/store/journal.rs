@@ -26,8 +26,14 @@ async fn chat_logs_append_in_order(store: Arc<dyn ObjectStore>) {
             n as u64 + 1
         );
     }
+    let more: Vec<_> = (5..8).map(message).collect();
+    assert_eq!(
+        logs.append_all("0123456789abcdef", &more).await.unwrap(),
+        8,
+        "a batch continues the numbering"
+    );
     let read = logs.read("0123456789abcdef").await.unwrap();
-    assert_eq!(read, (0..5).map(message).collect::<Vec<_>>());
+    assert_eq!(read, (0..8).map(message).collect::<Vec<_>>());
     let keys: Vec<_> = list_all(store.as_ref(), "0123456789abcdef/")
         .await
         .unwrap()

@@ -182,6 +182,25 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Files a request over the API as the token's user (201 expected);
+    /// its id.
+    pub async fn file(
+        &self,
+        token: &str,
+        env: &str,
+        module: &str,
+        config: serde_json::Value,
+    ) -> String {
+        let body = serde_json::json!({"project": "sandbox", "environment": env,
+                                      "module": module, "config": config});
+        let res = self.post_as(token, "/api/v1/requests", &body).await;
+        assert_eq!(res.status(), 201);
+        res.json::<serde_json::Value>().await.unwrap()["request"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// `POST` of JSON with a bearer token.
     pub async fn post_as(
         &self,
