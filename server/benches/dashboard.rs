@@ -6,9 +6,8 @@
 mod common;
 use common::percentile;
 
-use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
 use app::domain::policy::Role;
-use app::domain::request::{PrState, PullRequest, Request};
+use app::domain::request::Request;
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -17,36 +16,12 @@ const REQUESTS: u64 = 10_000;
 const SAMPLES: usize = 200;
 
 fn request(i: u64) -> Request {
-    let id = RequestId::generate(1_700_000_000_000 + i * 1000, (i * 7919) as u32);
-    Request {
-        id,
-        version: 1,
-        project: ProjectKey::parse("sandbox").unwrap(),
-        environment: EnvName::parse(if i.is_multiple_of(2) { "prod" } else { "dev" }).unwrap(),
-        module: ModuleType::parse(["s3-bucket", "sqs-queue", "sns-topic"][(i % 3) as usize])
-            .unwrap(),
-        revision: 1,
-        config: serde_json::json!({"name": format!("resource-{i}")})
-            .as_object()
-            .unwrap()
-            .clone(),
-        created_by: format!("user{}", i % 50),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        updated_at: "2026-01-01T00:00:00Z".into(),
-        // Merged, not applied: nothing for the reconciler to drive.
-        pr: Some(PullRequest {
-            number: i,
-            url: format!("http://git.local/pr/{i}"),
-            branch: format!("request/{id}"),
-            head_sha: format!("{i:040x}"),
-            merged_sha: Some(format!("{:040x}", i + 1)),
-            state: PrState::Merged,
-        }),
-        runs: Default::default(),
-        approval: None,
-        cleanup_pr: None,
-        events: vec![],
-    }
+    let env = if i.is_multiple_of(2) { "prod" } else { "dev" };
+    let module = ["s3-bucket", "sqs-queue", "sns-topic"][(i % 3) as usize];
+    let mut doc = common::request(i, "sandbox", env, module);
+    // Merged, not applied: nothing for the reconciler to drive.
+    doc.pr = Some(common::pull_request(i, &doc, true));
+    doc
 }
 
 async fn measure(http: &reqwest::Client, url: &str, cookie: &str) -> (Duration, Duration, usize) {

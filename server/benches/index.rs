@@ -10,10 +10,7 @@
 mod common;
 use common::percentile;
 
-use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
-use app::domain::request::{
-    Attempt, Conclusion, PrState, PullRequest, Request, RunHistory, RunStatus,
-};
+use app::domain::request::{Attempt, Conclusion, Request, RunHistory, RunStatus};
 use app::domain::status::{Status, derive_status};
 use futures::StreamExt;
 use server::service::index::{Index, Query};
@@ -34,35 +31,12 @@ fn request(i: u64) -> Request {
         "sns-topic",
         "cloudwatch-log-group",
     ][(i % 5) as usize];
-    let mut doc = Request {
-        id: RequestId::generate(1_700_000_000_000 + i * 1000, (i * 7919) as u32),
-        version: 1,
-        project: ProjectKey::parse(["sandbox", "payments", "search"][(i % 3) as usize]).unwrap(),
-        environment: EnvName::parse(env).unwrap(),
-        module: ModuleType::parse(module).unwrap(),
-        revision: 1,
-        config: serde_json::json!({"name": format!("resource-{i}"), "tags": {"team": "bench"}})
-            .as_object()
-            .unwrap()
-            .clone(),
-        created_by: format!("user{}", i % 50),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        updated_at: "2026-01-01T00:00:00Z".into(),
-        pr: None,
-        runs: Default::default(),
-        approval: None,
-        cleanup_pr: None,
-        events: vec![],
-    };
+    let project = ["sandbox", "payments", "search"][(i % 3) as usize];
+    let mut doc = common::request(i, project, env, module);
+    doc.config
+        .insert("tags".into(), serde_json::json!({"team": "bench"}));
     if !i.is_multiple_of(7) {
-        doc.pr = Some(PullRequest {
-            number: i,
-            url: format!("http://git.local/pr/{i}"),
-            branch: format!("request/{}", doc.id),
-            head_sha: format!("{i:040x}"),
-            merged_sha: None,
-            state: PrState::Open,
-        });
+        doc.pr = Some(common::pull_request(i, &doc, false));
         let status = if i.is_multiple_of(3) {
             RunStatus::Running
         } else {

@@ -4,8 +4,51 @@
 
 #![allow(dead_code)] // each bench uses its own part
 
+use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
+use app::domain::request::{PrState, PullRequest, Request};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Stored request number `i` (ids sort by `i`): `resource-<i>` by one of 50
+/// users, with no PR yet.
+pub fn request(i: u64, project: &str, env: &str, module: &str) -> Request {
+    Request {
+        id: RequestId::generate(1_700_000_000_000 + i * 1000, (i * 7919) as u32),
+        version: 1,
+        project: ProjectKey::parse(project).unwrap(),
+        environment: EnvName::parse(env).unwrap(),
+        module: ModuleType::parse(module).unwrap(),
+        revision: 1,
+        config: serde_json::json!({"name": format!("resource-{i}")})
+            .as_object()
+            .unwrap()
+            .clone(),
+        created_by: format!("user{}", i % 50),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+        pr: None,
+        runs: Default::default(),
+        approval: None,
+        cleanup_pr: None,
+        events: vec![],
+    }
+}
+
+/// The PR of request `doc` (number `i`), open or merged.
+pub fn pull_request(i: u64, doc: &Request, merged: bool) -> PullRequest {
+    PullRequest {
+        number: i,
+        url: format!("http://git.local/pr/{i}"),
+        branch: format!("request/{}", doc.id),
+        head_sha: format!("{i:040x}"),
+        merged_sha: merged.then(|| format!("{:040x}", i + 1)),
+        state: if merged {
+            PrState::Merged
+        } else {
+            PrState::Open
+        },
+    }
+}
 
 /// The `p` quantile (0.0–1.0) of `samples`.
 pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
