@@ -107,6 +107,9 @@ pub struct Listing {
     pub rows: Vec<Row>,
     /// Cursor of the next page.
     pub next_cursor: Option<String>,
+    /// The number of the server's last change when this page was read: the
+    /// live stream replays what came after it.
+    pub since: u64,
     /// Requests per status, in lifecycle order.
     pub counts: Vec<(String, usize)>,
     /// Projects to filter by.
@@ -190,6 +193,7 @@ fn Loaded(page: Listing, filters: Filters) -> impl IntoView {
     let Listing {
         rows,
         next_cursor,
+        since,
         counts,
         projects,
         environments,
@@ -218,7 +222,7 @@ fn Loaded(page: Listing, filters: Filters) -> impl IntoView {
             <button type="submit">"Filter"</button>
             <a href="/requests" class="reset">"Clear"</a>
         </form>
-        <LiveTable rows counts filters first_page/>
+        <LiveTable rows counts filters first_page since/>
         <nav class="pager" aria-label="Pages">
             {first.map(|href| view! { <a href=href>"← Newest"</a> })}
             {next.map(|href| view! { <a href=href rel="next" data-testid="next-page">"Older →"</a> })}
@@ -278,6 +282,7 @@ fn LiveTable(
     counts: Vec<(String, usize)>,
     filters: Filters,
     first_page: bool,
+    since: u64,
 ) -> impl IntoView {
     let body: String = rows.iter().map(row_html).collect();
     let empty = rows.is_empty();
@@ -299,7 +304,7 @@ fn LiveTable(
                     }
                 }).collect_view()}
             </ul>
-            <Live filters first_page/>
+            <Live filters first_page since/>
             <div class="table-wrap">
                 <table class="table requests" data-testid="requests">
                     <thead>
@@ -325,12 +330,12 @@ fn LiveTable(
 /// Keeps the table live (an island): each change from `/api/v1/events`
 /// patches its own row and the counts in place; nothing else repaints.
 #[island]
-fn Live(filters: Filters, first_page: bool) -> impl IntoView {
+fn Live(filters: Filters, first_page: bool, since: u64) -> impl IntoView {
     let live = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
-    patch::connect(filters, first_page, live);
+    patch::connect(filters, first_page, since, live);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (filters, first_page);
+    let _ = (filters, first_page, since);
     view! {
         <p class="live-state" data-live=move || live.get().to_string() aria-live="polite" data-ready=super::ready()>
             {move || if live.get() { "Live" } else { "Not live: showing the page as loaded" }}
@@ -438,8 +443,9 @@ mod patch {
         }
     }
 
-    pub fn connect(filters: Filters, first_page: bool, live: RwSignal<bool>) {
+    pub fn connect(filters: Filters, first_page: bool, since: u64, live: RwSignal<bool>) {
         crate::ui::live::subscribe(
+            since,
             move |kind, data| match kind {
                 "resync" => crate::ui::live::reload(),
                 _ => apply(&filters, first_page, kind, &data),

@@ -6,14 +6,17 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 /// Calls `on_event(kind, data)` for every `request`, `removed` and `resync`
-/// event, and `on_live(connected)` when the stream opens or drops. The
-/// stream lives as long as the page (navigation is a page load).
+/// event after change number `since` (the page's, so nothing between its
+/// render and the stream opening is missed), and `on_live(connected)` when
+/// the stream opens or drops. The stream lives as long as the page
+/// (navigation is a page load); a reconnect resumes from the last event.
 pub fn subscribe(
+    since: u64,
     on_event: impl Fn(&'static str, String) + 'static,
     on_live: impl Fn(bool) + 'static,
 ) {
     watch_leaving();
-    let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
+    let Ok(source) = web_sys::EventSource::new(&format!("/api/v1/events?after={since}")) else {
         on_live(false);
         return;
     };

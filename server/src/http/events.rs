@@ -2,15 +2,20 @@
 //! dashboards patch the rows that changed instead of re-reading the list.
 //!
 //! Each event is `request` (a new or changed row) or `removed` (archived),
-//! with the per-status counts after the change. A client that falls behind
-//! gets `resync` and should re-read the list.
+//! with the per-status counts, and carries its change number as its `id`.
+//! `?after=<n>` (a page passes the number it was rendered at) or a
+//! reconnect's `Last-Event-ID` replays the changes after `n` first, so none
+//! is missed. A client that falls behind, or whose number cannot be
+//! replayed, gets `resync` and should re-read the list.
 
 use super::AppState;
 use super::auth::Caller;
+use super::error::ApiError;
+use crate::service::feed::Follow;
 use crate::service::index::Change;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -23,14 +28,17 @@ struct Payload<'a> {
     counts: BTreeMap<String, usize>,
 }
 
-fn event(change: &Change, counts: BTreeMap<String, usize>) -> Event {
+fn event(number: u64, change: &Change, counts: BTreeMap<String, usize>) -> Event {
     let name = match change {
         Change::Request { .. } => "request",
         Change::Removed { .. } => "removed",
     };
     let data = serde_json::to_string(&Payload { change, counts })
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    Event::default().event(name).data(data)
+    Event::default()
+        .event(name)
+        .id(number.to_string())
+        .data(data)
 }
 
 /// The stream of request changes (any signed-in user or token).
@@ -39,25 +47,73 @@ fn event(change: &Change, counts: BTreeMap<String, usize>) -> Event {
     path = "/api/v1/events",
     responses(
         (status = 200, description = "`text/event-stream` of `request`, `removed` and `resync` events", content_type = "text/event-stream"),
+        (status = 400, description = "`after` is not a change number", body = super::error::ErrorBody),
         (status = 401, description = "Not signed in", body = super::error::ErrorBody),
     ),
+    params(After),
     security(("bearer" = []))
 )]
 pub async fn stream(
     State(state): State<AppState>,
     _caller: Caller,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    Query(query): Query<After>,
+    headers: axum::http::HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let index = state.requests.index().clone();
-    let changes = index.subscribe();
-    let stream = futures::stream::unfold((changes, index), |(mut changes, index)| async move {
-        let event = match changes.recv().await {
-            Ok(change) => event(&change, index.counts()),
-            Err(RecvError::Lagged(missed)) => Event::default()
-                .event("resync")
-                .data(format!("{{\"missed\":{missed}}}")),
+    let number = |text: &str| {
+        text.trim()
+            .parse::<u64>()
+            .map_err(|_| ApiError::BadRequest {
+                message: format!(
+                    "`{text}` is not a change number (a whole number from an event's id)"
+                ),
+                field: Some("after".into()),
+            })
+    };
+    // A reconnecting EventSource says where it stopped; it wins over the
+    // number the page was rendered at.
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty());
+    let after = match resumed.or(query.after.as_deref()) {
+        Some(text) => Some(number(text)?),
+        None => None,
+    };
+    let Follow { missed, live } = index.changes().follow(after);
+    let first: Vec<Event> = match missed {
+        Some(missed) => missed
+            .iter()
+            .map(|(n, change)| event(*n, change, index.counts()))
+            .collect(),
+        None => vec![resync(
+            "the changes since this page was loaded are no longer kept",
+        )],
+    };
+    let live = futures::stream::unfold((live, index), |(mut live, index)| async move {
+        let event = match live.recv().await {
+            Ok((n, change)) => event(n, &change, index.counts()),
+            Err(RecvError::Lagged(missed)) => resync(&format!("{missed} changes were missed")),
             Err(RecvError::Closed) => return None,
         };
-        Some((Ok(event), (changes, index)))
+        Some((event, (live, index)))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    let stream = futures::stream::iter(first).chain(live).map(Ok);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Where to start: after change `after`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct After {
+    /// A change number: the page's, when it was rendered (see
+    /// `Listing.since`), or an event's `id`.
+    #[serde(default)]
+    after: Option<String>,
+}
+
+fn resync(why: &str) -> Event {
+    Event::default()
+        .event("resync")
+        .data(serde_json::json!({ "reason": why }).to_string())
 }

@@ -93,9 +93,6 @@ pub enum Change {
     },
 }
 
-/// Changes kept for slow subscribers before they must resync.
-const CHANGE_BUFFER: usize = 1024;
-
 /// Value → ids having it, for one field.
 type Postings = HashMap<Arc<str>, BTreeSet<RequestId>>;
 
@@ -181,7 +178,7 @@ pub struct Index {
     registry: Arc<Registry>,
     state: RwLock<State>,
     snapshot_etag: tokio::sync::Mutex<Option<String>>,
-    changes: tokio::sync::broadcast::Sender<Change>,
+    changes: super::feed::Feed,
 }
 
 /// What a load or refresh did.
@@ -236,27 +233,25 @@ impl Index {
             registry,
             state: RwLock::new(State::default()),
             snapshot_etag: tokio::sync::Mutex::new(None),
-            changes: tokio::sync::broadcast::channel(CHANGE_BUFFER).0,
+            changes: super::feed::Feed::default(),
         }
     }
 
-    /// Every change from now on: local writes and what refreshes pick up
-    /// from other replicas. A receiver that falls behind gets `Lagged` and
-    /// should re-read the list.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
-        self.changes.subscribe()
+    /// The numbered changes (local writes and what refreshes pick up from
+    /// other replicas), to follow from a number.
+    pub fn changes(&self) -> &super::feed::Feed {
+        &self.changes
     }
 
     fn publish_row(&self, row: &IndexEntry, changed: bool) {
         if changed {
-            // No subscriber is not an error.
-            let _ = self.changes.send(Change::Request { row: row.clone() });
+            self.changes.publish(Change::Request { row: row.clone() });
         }
     }
 
     fn publish_removed(&self, id: RequestId, changed: bool) {
         if changed {
-            let _ = self.changes.send(Change::Removed { id });
+            self.changes.publish(Change::Removed { id });
         }
     }
 

@@ -170,3 +170,57 @@ async fn the_event_stream_sends_each_changed_row_with_counts() {
     assert_eq!(ready["row"]["id"], id.as_str());
     assert_eq!(ready["counts"]["plan_ready"], 1);
 }
+
+/// The change number a rendered page passes to its live island.
+fn since_of(html: &str) -> u64 {
+    let at = html
+        .find("since&quot;:")
+        .unwrap_or_else(|| panic!("the page carries its change number: {html}"));
+    html[at + "since&quot;:".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_page_misses_no_change_between_its_render_and_its_stream() {
+    let app = TestApp::spawn().await;
+    let token = app.token("ana", Role::Requester).await;
+    let cookie = app.signed_in("vic", Role::Viewer).await;
+    let (_, html) = app.page_as(&cookie, "/requests").await;
+    let since = since_of(&html);
+    // A change lands after the render, before the page's stream opens.
+    let id = file(&app, &token, "dev", "between-bucket").await;
+    let mut late = app
+        .get_as(&token, &format!("/api/v1/events?after={since}"))
+        .await;
+    let replayed = wait_for_event(&mut late, "request", &id).await;
+    assert_eq!(replayed["row"]["title"], "S3 bucket between-bucket");
+
+    // A reconnect resumes from its last event id.
+    let mut resumed = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .bearer_auth(&token)
+        .header("last-event-id", since.to_string())
+        .send()
+        .await
+        .unwrap();
+    wait_for_event(&mut resumed, "request", &id).await;
+
+    // A number this server never gave out (a restart, another replica):
+    // re-read the page.
+    let mut foreign = app
+        .get_as(
+            &token,
+            &format!("/api/v1/events?after={}", since + 1_000_000),
+        )
+        .await;
+    wait_for_event(&mut foreign, "resync", "no longer kept").await;
+
+    let bad = app.get_as(&token, "/api/v1/events?after=soon").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("change number"));
+}

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 pub fn ActionBar(
     id: String,
     status: String,
+    since: u64,
     actions: Vec<ActionItem>,
     error: Option<String>,
 ) -> impl IntoView {
@@ -19,9 +20,9 @@ pub fn ActionBar(
     let error = RwSignal::new(error);
     let asking = RwSignal::new(None::<ActionItem>);
     #[cfg(feature = "hydrate")]
-    watch(id.clone(), status, busy, asking);
+    watch(id.clone(), status, since, busy, asking);
     #[cfg(not(feature = "hydrate"))]
-    let _ = status;
+    let _ = (status, since);
     let run = {
         let id = id.clone();
         move |action: String| {
@@ -156,6 +157,7 @@ fn refusals(forbidden: &[ActionItem], not_now: &[ActionItem]) -> String {
 fn watch(
     id: String,
     status: String,
+    since: u64,
     busy: RwSignal<Option<String>>,
     asking: RwSignal<Option<ActionItem>>,
 ) {
@@ -164,12 +166,15 @@ fn watch(
         row: Option<crate::ui::dashboard::Row>,
     }
     crate::ui::live::subscribe(
+        since,
         move |kind, data| {
-            let moved = kind == "request"
-                && serde_json::from_str::<Changed>(&data)
-                    .ok()
-                    .and_then(|c| c.row)
-                    .is_some_and(|r| r.id == id && r.status != status);
+            // `resync`: the page's change number cannot be followed.
+            let moved = kind == "resync"
+                || kind == "request"
+                    && serde_json::from_str::<Changed>(&data)
+                        .ok()
+                        .and_then(|c| c.row)
+                        .is_some_and(|r| r.id == id && r.status != status);
             let idle =
                 busy.with_untracked(Option::is_none) && asking.with_untracked(Option::is_none);
             if moved && idle {

@@ -97,6 +97,9 @@ pub struct Detail {
     pub plan: Option<PlanView>,
     /// Why there is no plan to show.
     pub plan_note: Option<String>,
+    /// The server's last change number when this was read (see
+    /// `Listing::since`).
+    pub since: u64,
     /// The audit log of the request, oldest first.
     pub timeline: Vec<TimelineEntry>,
 }
@@ -167,6 +170,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         block,
         plan,
         plan_note,
+        since,
         timeline,
     } = d;
     let status_text = match &failed_step {
@@ -255,7 +259,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
     view! {
         <article class="detail" aria-labelledby="request-title" data-id=id.clone() data-status=status.clone()>
             {head}
-            <ActionBar id=id.clone() status=status.clone() actions error/>
+            <ActionBar id=id.clone() status=status.clone() since actions error/>
             <div class="columns">{plan}{inputs}</div>
             {block}
             {timeline}

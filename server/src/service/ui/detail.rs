@@ -17,6 +17,8 @@ use serde_json::Value;
 
 impl UiServices {
     pub(super) async fn detail_for(&self, actor: &Actor, id: &str) -> Result<Detail, Refusal> {
+        // Read before the request: a change after it is replayed to the page.
+        let since = self.requests.index().changes().last();
         let view = self.requests.get(actor, id).await.map_err(refusal)?;
         let doc = &view.request;
         let module = self.registry.module(&doc.module);
@@ -63,6 +65,7 @@ impl UiServices {
             block: module.and_then(|m| block(m, doc)),
             plan,
             plan_note,
+            since,
             timeline: records
                 .into_iter()
                 .map(|r| TimelineEntry {

@@ -164,6 +164,8 @@ impl Services for UiServices {
                 cursor: Some(&f.cursor),
             })
             .map_err(|e| format!("The {} filter cannot be used: {}.", e.field, e.message))?;
+            // Read before the rows: any change after it is replayed to the page.
+            let since = self.requests.index().changes().last();
             let page = self.requests.list(&query);
             let counts = self.requests.index().counts();
             let mut environments: Vec<String> = Vec::new();
@@ -194,6 +196,7 @@ impl Services for UiServices {
                     })
                     .collect(),
                 next_cursor: page.next_cursor,
+                since,
                 counts: Status::NAMES
                     .iter()
                     .map(|s| (s.to_string(), counts.get(*s).copied().unwrap_or(0)))
