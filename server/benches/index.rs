@@ -54,6 +54,7 @@ fn request(i: u64) -> Request {
                 dispatched_at: "2026-01-01T00:00:00Z".into(),
                 completed_at: None,
                 summary: None,
+                ..Default::default()
             }],
         };
     }

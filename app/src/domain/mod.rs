@@ -7,6 +7,7 @@
 //! - [`request`]: the stored request document;
 //! - [`status`]: the status derived from a request's facts;
 //! - [`policy`]: who may do what, and why not;
+//! - [`scope`]: what an apply may change, and the check of its saved plan;
 //! - [`hcl`], [`render`], [`blocks`]: the literal encoder, the block renderer
 //!   and the bounded-block editor.
 
@@ -19,4 +20,5 @@ pub mod policy;
 pub mod registry;
 pub mod render;
 pub mod request;
+pub mod scope;
 pub mod status;

@@ -1,7 +1,7 @@
 //! Who may do what: one pure function decides every action, for the REST
 //! API, the UI, server functions and webhooks alike. The UI only mirrors it.
 
-use super::request::{PrState, Request};
+use super::request::{Attempt, PrState, Request, RunStatus};
 use super::status::{Status, Step, derive_status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -90,11 +90,13 @@ pub enum Action {
     Destroy,
     /// Retry the failed step.
     Retry,
+    /// Let a blocked apply or destroy make exactly the changes it listed.
+    Confirm,
 }
 
 impl Action {
     /// Every action, in the order the UI lists them.
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Self::Plan,
         Self::Approve,
         Self::Merge,
@@ -102,6 +104,7 @@ impl Action {
         Self::Update,
         Self::Destroy,
         Self::Retry,
+        Self::Confirm,
     ];
 
     /// Lowercase name (also the REST path segment).
@@ -114,6 +117,7 @@ impl Action {
             Self::Update => "update",
             Self::Destroy => "destroy",
             Self::Retry => "retry",
+            Self::Confirm => "confirm",
         }
     }
 
@@ -140,6 +144,9 @@ pub enum Decision {
     Conflict {
         /// The reason in words.
         reason: String,
+        /// Stable rule id when a named rule refused (`approval.stale`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
     },
 }
 
@@ -160,7 +167,36 @@ fn forbidden(rule: &str, reason: impl Into<String>) -> Decision {
 fn conflict(reason: impl Into<String>) -> Decision {
     Decision::Conflict {
         reason: reason.into(),
+        rule: None,
     }
+}
+
+fn conflict_rule(rule: &str, reason: impl Into<String>) -> Decision {
+    Decision::Conflict {
+        reason: reason.into(),
+        rule: Some(rule.to_owned()),
+    }
+}
+
+/// Whether the request's approval still covers its PR: the approved head is
+/// the PR's head (after a merge: the merged head) and no plan came after
+/// the approved one.
+pub fn approval_holds(req: &Request) -> bool {
+    let (Some(pr), Some(approval), Some(plan)) = (&req.pr, &req.approval, req.runs.plan.latest())
+    else {
+        return false;
+    };
+    approval.head_sha == pr.head_sha && approval.plan_attempt == plan.attempt
+}
+
+/// The newest apply or destroy attempt, if it was blocked by the change check.
+pub fn blocked_attempt(req: &Request) -> Option<&Attempt> {
+    let history = if req.cleanup_pr.is_some() {
+        &req.runs.destroy
+    } else {
+        &req.runs.apply
+    };
+    history.latest().filter(|a| a.is_blocked())
 }
 
 /// The right an action needs, after resolving `Retry` to its failed step.
@@ -174,7 +210,7 @@ enum Right {
 fn right_for(action: Action, status: Status) -> Right {
     match action {
         Action::Plan | Action::Update => Right::Edit,
-        Action::Approve | Action::Merge | Action::Apply => Right::Ship,
+        Action::Approve | Action::Merge | Action::Apply | Action::Confirm => Right::Ship,
         Action::Destroy => Right::Destroy,
         Action::Retry => match status.failed_step() {
             Some(Step::Apply) => Right::Ship,
@@ -246,38 +282,113 @@ fn cleanup_waiting(req: &Request) -> bool {
         .is_some_and(|pr| pr.state == PrState::Open)
 }
 
+/// A merged request waiting for an approval of its merged head (merged
+/// on the host outside tfpilot, or its approval was voided).
+fn merged_unapproved(status: Status, req: &Request) -> bool {
+    status == Status::Merged && !approval_holds(req)
+}
+
+fn plan_in_flight(req: &Request) -> bool {
+    req.runs
+        .plan
+        .latest()
+        .is_some_and(|a| a.status != RunStatus::Completed)
+}
+
 fn check_state(action: Action, status: Status, req: &Request) -> Decision {
     use Status as S;
     let ok = match action {
-        Action::Plan => matches!(
-            status,
-            S::Created | S::PlanReady | S::Approved | S::Failed(Step::Plan)
-        ),
-        Action::Approve => status == S::PlanReady,
+        Action::Plan => {
+            matches!(
+                status,
+                S::Created | S::PlanReady | S::Approved | S::Failed(Step::Plan)
+            ) || (merged_unapproved(status, req) && !plan_in_flight(req))
+        }
+        Action::Approve => {
+            status == S::PlanReady
+                || (merged_unapproved(status, req)
+                    && req.pr.as_ref().is_some_and(|pr| {
+                        req.runs
+                            .plan
+                            .latest()
+                            .is_some_and(|a| a.head_sha == pr.head_sha && a.succeeded())
+                    }))
+        }
         Action::Merge => status == S::Approved || (status == S::Destroying && cleanup_waiting(req)),
-        Action::Apply => status == S::Merged,
+        Action::Apply => status == S::Merged && approval_holds(req),
         Action::Update => !matches!(status, S::Applying | S::Destroying | S::Destroyed),
         Action::Destroy => !matches!(
             status,
             S::Planning | S::Applying | S::Destroying | S::Destroyed
         ),
-        Action::Retry => matches!(status, S::Failed(_)),
+        Action::Retry => {
+            matches!(status, S::Failed(_))
+                && (status != S::Failed(Step::Apply) || approval_holds(req))
+        }
+        Action::Confirm => {
+            matches!(status, S::Failed(Step::Apply | Step::Destroy))
+                && blocked_attempt(req).is_some()
+        }
     };
     if ok {
         return Decision::Allowed;
     }
-    conflict(match (action, status) {
-        (_, S::Destroyed) => "the request is destroyed".to_owned(),
-        (Action::Approve, S::Approved) => "the current plan is already approved".to_owned(),
-        (Action::Approve, _) => format!("only a ready plan can be approved (status: {status})"),
-        (Action::Merge, _) => format!("only an approved plan can be merged (status: {status})"),
-        (Action::Apply, _) => format!("only a merged change can be applied (status: {status})"),
-        (Action::Retry, _) => format!("nothing has failed (status: {status})"),
-        (_, S::Planning | S::Applying | S::Destroying) => {
-            format!("wait until the request is no longer {status}")
+    let unapproved_merge = || {
+        let pr = req.pr.as_ref();
+        conflict_rule(
+            "approval.missing",
+            format!(
+                "PR #{} was merged at {}, which is not an approved plan's head: plan it and approve it again before it is applied",
+                pr.map_or(0, |p| p.number),
+                pr.map_or("", |p| short(&p.head_sha))
+            ),
+        )
+    };
+    match (action, status) {
+        (_, S::Destroyed) => conflict("the request is destroyed"),
+        (Action::Approve, S::Approved) => conflict("the current plan is already approved"),
+        (Action::Approve, S::Merged) => {
+            conflict("the merged change needs a new plan before it can be approved: plan it first")
         }
-        _ => format!("not possible while the request is {status}"),
-    })
+        (Action::Approve, _) => conflict(format!(
+            "only a ready plan can be approved (status: {status})"
+        )),
+        (Action::Merge, _) => conflict(format!(
+            "only an approved plan can be merged (status: {status})"
+        )),
+        (Action::Apply | Action::Retry, S::Merged | S::Failed(Step::Apply))
+            if !approval_holds(req) =>
+        {
+            unapproved_merge()
+        }
+        (Action::Apply, S::Applied) => conflict(format!(
+            "already applied by run {}",
+            applied_by(req).unwrap_or("(unknown)")
+        )),
+        (Action::Apply, _) => conflict(format!(
+            "only a merged change can be applied (status: {status})"
+        )),
+        (Action::Confirm, _) => conflict(format!(
+            "only a blocked apply or destroy can be confirmed (status: {status})"
+        )),
+        (Action::Retry, _) => conflict(format!("nothing has failed (status: {status})")),
+        (_, S::Planning | S::Applying | S::Destroying) => {
+            conflict(format!("wait until the request is no longer {status}"))
+        }
+        _ => conflict(format!("not possible while the request is {status}")),
+    }
+}
+
+/// The run that applied the request's merge (its own, or another
+/// request's run that swept it in).
+fn applied_by(req: &Request) -> Option<&str> {
+    let sha = req.pr.as_ref()?.merged_sha.as_deref()?;
+    let a = req.runs.apply.latest_at(sha)?;
+    Some(a.via.as_deref().unwrap_or(&a.run_id))
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
 }
 
 /// Every action with its decision for this actor: the UI shows the allowed

@@ -5,6 +5,7 @@
 
 use super::config::Config;
 use super::ids::{EnvName, ModuleType, ProjectKey, RequestId};
+use super::scope::{PlannedChange, Scope, Unexpected};
 use serde::{Deserialize, Serialize};
 
 /// An RFC 3339 UTC timestamp, as written by the server's clock.
@@ -45,13 +46,31 @@ pub struct Request {
     /// The PR removing the block, once destroy was asked for.
     #[serde(default)]
     pub cleanup_pr: Option<PullRequest>,
+    /// Changes an approver confirmed after a blocked apply or destroy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
     /// Timeline.
     #[serde(default)]
     pub events: Vec<Event>,
 }
 
-/// A pull request in the project's infra repo.
+/// An approver's explicit yes to the changes a blocked run listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// Approver's login.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// The blocked run (`apply` or `destroy`) and its attempt.
+    pub kind: String,
+    /// The attempt that was blocked.
+    pub attempt: u32,
+    /// Exactly the changes it listed.
+    pub changes: Vec<PlannedChange>,
+}
+
+/// A pull request in the project's infra repo.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequest {
     /// PR number.
     pub number: u64,
@@ -61,6 +80,11 @@ pub struct PullRequest {
     pub branch: String,
     /// Current head commit.
     pub head_sha: String,
+    /// The tip of main the head is known to contain: plans of the head are
+    /// plans of the change merged with that main. When main moves past it,
+    /// tfpilot brings the branch up to date and plans again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sha: Option<String>,
     /// Merge commit, once merged.
     #[serde(default)]
     pub merged_sha: Option<String>,
@@ -69,10 +93,11 @@ pub struct PullRequest {
 }
 
 /// A PR's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrState {
     /// Open for review.
+    #[default]
     Open,
     /// Closed without merge.
     Closed,
@@ -120,7 +145,7 @@ impl RunHistory {
 }
 
 /// One run of plan, apply or destroy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     /// 1-based attempt number.
     pub attempt: u32,
@@ -129,8 +154,27 @@ pub struct Attempt {
     /// Link to the run, when there is one.
     #[serde(default)]
     pub url: Option<String>,
-    /// Commit the run used.
+    /// The commit the run is for: the PR head for a plan, the request's
+    /// merge commit for an apply, the cleanup merge for a destroy.
     pub head_sha: String,
+    /// Plans: the tip of main the head contained when it was planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sha: Option<String>,
+    /// Applies and destroys: the tip of main the run actually used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_at: Option<String>,
+    /// Why this attempt was queued, when not by a person (`main moved to …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A request applied by another request's run: that run's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// The changes that stopped a blocked run before anything was applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<Unexpected>,
+    /// Applies and destroys: what the run was allowed to change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
     /// Queued, running or completed.
     pub status: RunStatus,
     /// Outcome once completed.
@@ -156,13 +200,19 @@ impl Attempt {
     pub fn failed(&self) -> bool {
         self.status == RunStatus::Completed && self.conclusion != Some(Conclusion::Success)
     }
+
+    /// Stopped by the change check before anything was applied.
+    pub fn is_blocked(&self) -> bool {
+        self.status == RunStatus::Completed && self.conclusion == Some(Conclusion::Blocked)
+    }
 }
 
 /// Where a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Dispatched, not started.
+    #[default]
     Queued,
     /// Running.
     Running,
@@ -182,6 +232,9 @@ pub enum Conclusion {
     Cancelled,
     /// It ran out of time.
     TimedOut,
+    /// Stopped before applying: the saved plan changed something outside
+    /// its scope (see the attempt's `blocked`).
+    Blocked,
 }
 
 /// Resource counts of a plan.
@@ -196,7 +249,7 @@ pub struct PlanSummary {
 }
 
 /// An approval, valid only for one plan attempt at one head sha.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     /// Approver's login.
     pub by: String,
@@ -206,6 +259,9 @@ pub struct Approval {
     pub plan_attempt: u32,
     /// The PR head it was planned at.
     pub head_sha: String,
+    /// The tip of main that plan was made against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sha: Option<String>,
 }
 
 /// A timeline entry.

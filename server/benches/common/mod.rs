@@ -30,6 +30,7 @@ pub fn request(i: u64, project: &str, env: &str, module: &str) -> Request {
         runs: Default::default(),
         approval: None,
         cleanup_pr: None,
+        confirmation: None,
         events: vec![],
     }
 }
@@ -41,6 +42,7 @@ pub fn pull_request(i: u64, doc: &Request, merged: bool) -> PullRequest {
         url: format!("http://git.local/pr/{i}"),
         branch: format!("request/{}", doc.id),
         head_sha: format!("{i:040x}"),
+        base_sha: None,
         merged_sha: merged.then(|| format!("{:040x}", i + 1)),
         state: if merged {
             PrState::Merged

@@ -4,20 +4,26 @@
 //! workflows build from their inputs. Nothing is remembered between calls
 //! but a short list of dispatches not yet visible, so any replica (or a
 //! restarted process) sees the same runs.
+//!
+//! Plans are dispatched with the commit to plan (`ref`). Applies and
+//! destroys carry no commit: their workflows check out `main` when the job
+//! starts and get the run's scope (`scope`, JSON), which the workflow's
+//! check step holds the saved plan to before applying. A blocked run fails
+//! on GitHub; its `check.json` says why, and it is reported `Blocked`.
 
-use super::plan::{PlanOutput, parse_show_json};
+use super::artifact::{self, RunArtifact};
+use super::plan::PlanOutput;
 use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
 use crate::git::local::MAIN;
 use crate::github::{GitHubClient, Reply, Retry};
 use app::domain::ids::ProjectKey;
-use app::domain::request::{Conclusion, PlanSummary, RunStatus};
+use app::domain::request::{Conclusion, RunStatus};
 use async_trait::async_trait;
 use http::{Method, StatusCode};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::Read as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a dispatched run may stay invisible in the runs list before a
@@ -29,7 +35,8 @@ pub struct ActionsExecutor {
     client: GitHubClient,
     repos: HashMap<ProjectKey, String>,
     dispatched: Mutex<HashMap<String, Instant>>,
-    plans: Mutex<HashMap<String, PlanOutput>>,
+    /// Artifacts of completed runs, by repo and GitHub run id (bounded).
+    artifacts: artifact::Cache,
     poll: Duration,
 }
 
@@ -80,7 +87,8 @@ pub fn run_name(spec: &RunSpec) -> String {
     )
 }
 
-/// The name of the artifact holding `plan.txt` and `plan.json`.
+/// The name of the artifact holding `plan.txt` and `plan.json` (and, for
+/// applies and destroys, `check.json` and `ran_at.txt`).
 pub fn artifact_name(spec: &RunSpec) -> String {
     format!(
         "tfpilot-{}-{}-{}",
@@ -115,7 +123,7 @@ impl ActionsExecutor {
             client,
             repos: repos.into_iter().collect(),
             dispatched: Mutex::new(HashMap::new()),
-            plans: Mutex::new(HashMap::new()),
+            artifacts: artifact::Cache::default(),
             poll,
         }
     }
@@ -166,7 +174,7 @@ impl ActionsExecutor {
         Ok(None)
     }
 
-    fn info(&self, spec: &RunSpec, run: Option<&GhRun>, summary: Option<PlanSummary>) -> RunInfo {
+    fn info(&self, spec: &RunSpec, run: Option<&GhRun>) -> RunInfo {
         let (status, conclusion) = match run {
             None => (RunStatus::Queued, None),
             Some(r) => match r.status.as_deref() {
@@ -196,17 +204,24 @@ impl ActionsExecutor {
             url: run.map(|r| r.html_url.clone()),
             status,
             conclusion,
-            summary,
+            summary: None,
             error,
+            ran_at: None,
+            blocked: Vec::new(),
         }
     }
 
-    /// Downloads and reads the run's plan artifact.
-    async fn fetch_plan(&self, spec: &RunSpec, run: &GhRun) -> Result<PlanOutput, ExecError> {
-        if let Some(plan) = self.cached(spec) {
-            return Ok(plan);
-        }
+    /// Downloads and reads the artifact of the completed `run` (once).
+    async fn fetch_artifact(
+        &self,
+        spec: &RunSpec,
+        run: &GhRun,
+    ) -> Result<Arc<RunArtifact>, ExecError> {
         let repo = self.repo(&spec.project)?;
+        let key = format!("{repo}#{}", run.id);
+        if let Some(cached) = self.artifacts.get(&key) {
+            return Ok(cached);
+        }
         let reply = self
             .get(format!("/repos/{repo}/actions/runs/{}/artifacts", run.id))
             .await?;
@@ -244,20 +259,20 @@ impl ActionsExecutor {
             }
             _ => return Err(failure(&reply, "artifact")),
         };
-        let plan = read_artifact(&zip)?;
-        self.plans
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(spec.run_id(), plan.clone());
-        Ok(plan)
+        let read = Arc::new(artifact::read(&zip)?);
+        self.artifacts.put(key, read.clone());
+        Ok(read)
     }
 
-    fn cached(&self, spec: &RunSpec) -> Option<PlanOutput> {
-        self.plans
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&spec.run_id())
-            .cloned()
+    /// The plan in the artifact of the completed `run`.
+    async fn fetch_plan(&self, spec: &RunSpec, run: &GhRun) -> Result<PlanOutput, ExecError> {
+        self.fetch_artifact(spec, run)
+            .await?
+            .plan
+            .clone()
+            .ok_or_else(|| {
+                ExecError::NotFound(format!("the artifact of run {} has no plan.json", run.id))
+            })
     }
 
     fn recently_dispatched(&self, spec: &RunSpec) -> bool {
@@ -269,50 +284,43 @@ impl ActionsExecutor {
     }
 }
 
-/// Reads `plan.json` (and `plan.txt`) out of an artifact zip.
-fn read_artifact(zip: &[u8]) -> Result<PlanOutput, ExecError> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))
-        .map_err(|e| unavailable(format!("the plan artifact is not a zip: {e}")))?;
-    let mut read = |name: &str| -> Option<Vec<u8>> {
-        let mut file = archive.by_name(name).ok()?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).ok()?;
-        Some(bytes)
-    };
-    let json = read("plan.json")
-        .ok_or_else(|| ExecError::NotFound("the plan artifact has no plan.json".into()))?;
-    let log = read("plan.txt")
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    let (summary, changes) = parse_show_json(&json)
-        .map_err(|e| unavailable(format!("plan.json of the artifact: {e}")))?;
-    Ok(PlanOutput {
-        summary,
-        changes,
-        log,
-    })
+/// The `inputs` of the dispatch of `spec`: plans get the commit to plan,
+/// applies and destroys their scope (they always check out main).
+fn dispatch_inputs(spec: &RunSpec) -> Result<Value, ExecError> {
+    let mut inputs = json!({
+        "project": spec.project.as_str(),
+        "environment": spec.environment.as_str(),
+        "request_id": spec.request.to_string(),
+        "attempt": spec.attempt.to_string(),
+    });
+    match spec.kind {
+        RunKind::Plan => inputs["ref"] = json!(spec.sha),
+        RunKind::Apply | RunKind::Destroy => {
+            let scope = spec
+                .scope
+                .as_ref()
+                .ok_or_else(|| ExecError::Invalid(format!("run {} has no scope", spec.run_id())))?;
+            let scope = serde_json::to_string(scope)
+                .map_err(|e| ExecError::Invalid(format!("scope of {}: {e}", spec.run_id())))?;
+            inputs["scope"] = json!(scope);
+        }
+    }
+    Ok(inputs)
 }
 
 #[async_trait]
 impl Executor for ActionsExecutor {
     async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
+        let inputs = dispatch_inputs(spec)?;
         if self.find(spec).await?.is_some() {
             return self.status(spec).await;
         }
         if self.recently_dispatched(spec) {
-            return Ok(self.info(spec, None, None));
+            return Ok(self.info(spec, None));
         }
         let repo = self.repo(&spec.project)?;
-        let body = json!({
-            "ref": MAIN,
-            "inputs": {
-                "project": spec.project.as_str(),
-                "environment": spec.environment.as_str(),
-                "request_id": spec.request.to_string(),
-                "attempt": spec.attempt.to_string(),
-                "ref": spec.sha,
-            }
-        });
+        // The workflow file is always main's; so is what an apply runs.
+        let body = json!({ "ref": MAIN, "inputs": inputs });
         let reply = self
             .client
             .send(
@@ -332,42 +340,49 @@ impl Executor for ActionsExecutor {
                 &format!("dispatch of {}", workflow_file(spec.kind)),
             ));
         }
-        self.dispatched
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(spec.run_id(), Instant::now());
+        {
+            let mut dispatched = self.dispatched.lock().unwrap_or_else(|p| p.into_inner());
+            dispatched.retain(|_, at| at.elapsed() < VISIBLE_WITHIN);
+            dispatched.insert(spec.run_id(), Instant::now());
+        }
         tracing::info!(run = %spec.run_id(), repo, "workflow dispatched");
         // The run shows up in the list a moment later.
         for _ in 0..10 {
             if let Some(run) = self.find(spec).await? {
-                return Ok(self.info(spec, Some(&run), None));
+                return Ok(self.info(spec, Some(&run)));
             }
             tokio::time::sleep(self.poll).await;
         }
-        Ok(self.info(spec, None, None))
+        Ok(self.info(spec, None))
     }
 
     async fn status(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
         let Some(run) = self.find(spec).await? else {
             if self.recently_dispatched(spec) {
-                return Ok(self.info(spec, None, None));
+                return Ok(self.info(spec, None));
             }
             return Err(ExecError::NotFound(format!("run {}", run_name(spec))));
         };
-        let done = run.status.as_deref() == Some("completed");
-        let summary = if done && run.conclusion.as_deref() == Some("success") {
-            match self.fetch_plan(spec, &run).await {
-                Ok(plan) => Some(plan.summary),
-                Err(ExecError::NotFound(e)) => {
-                    tracing::warn!(run = %spec.run_id(), "no plan summary: {e}");
-                    None
-                }
-                Err(e) => return Err(e),
+        let mut info = self.info(spec, Some(&run));
+        if info.status != RunStatus::Completed {
+            return Ok(info);
+        }
+        // A plan's artifact matters once it succeeded; an apply's or a
+        // destroy's whatever the outcome (a blocked run fails on GitHub).
+        if spec.kind == RunKind::Plan && info.conclusion != Some(Conclusion::Success) {
+            return Ok(info);
+        }
+        match self.fetch_artifact(spec, &run).await {
+            Ok(artifact) if spec.kind == RunKind::Plan => {
+                info.summary = artifact.plan.as_ref().map(|p| p.summary);
             }
-        } else {
-            None
-        };
-        Ok(self.info(spec, Some(&run), summary))
+            Ok(artifact) => info = artifact::report(info, &artifact),
+            Err(ExecError::NotFound(e)) => {
+                tracing::warn!(run = %spec.run_id(), "no artifact: {e}");
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(info)
     }
 
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {
@@ -377,9 +392,20 @@ impl Executor for ActionsExecutor {
             .ok_or_else(|| ExecError::NotFound(format!("run {}", run_name(spec))))?;
         let status = run.status.as_deref().unwrap_or("queued");
         if status == "completed"
-            && let Ok(plan) = self.fetch_plan(spec, &run).await
+            && let Ok(artifact) = self.fetch_artifact(spec, &run).await
+            && let Some(plan) = &artifact.plan
         {
-            return Ok(plan.log);
+            let mut log = plan.log.clone();
+            if !artifact.blocked.is_empty() {
+                log.push_str(&format!(
+                    "\n# {}\n# Nothing was applied.\n",
+                    app::domain::scope::describe(&artifact.blocked)
+                ));
+            }
+            if let Some(apply) = &artifact.apply_log {
+                log.push_str(apply);
+            }
+            return Ok(log);
         }
         Ok(format!(
             "The run is {status} on GitHub Actions; its full log is at {}\n",
@@ -405,6 +431,7 @@ impl Executor for ActionsExecutor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::{Scope, ScopeKind};
     use app::domain::ids::{EnvName, RequestId};
 
     #[test]
@@ -416,6 +443,7 @@ mod tests {
             kind: RunKind::Apply,
             sha: "abc".into(),
             attempt: 2,
+            scope: None,
         };
         let name = run_name(&spec);
         assert_eq!(name, format!("tfpilot apply {} attempt 2", spec.request));
@@ -435,5 +463,47 @@ mod tests {
         assert!(
             workflow.contains("name: tfpilot-apply-${{ inputs.request_id }}-${{ inputs.attempt }}")
         );
+        // Applies always run main; the scope is their only extra input.
+        assert!(workflow.contains("          ref: main\n"));
+        assert!(!workflow.contains("\n      ref:\n"));
+        assert!(workflow.contains("\n      scope:\n"));
+    }
+
+    fn spec(kind: RunKind, scope: Option<Scope>) -> RunSpec {
+        RunSpec {
+            project: ProjectKey::parse("sandbox").unwrap(),
+            environment: EnvName::parse("dev").unwrap(),
+            request: RequestId::generate(1_700_000_000_000, 7),
+            kind,
+            sha: "abc".into(),
+            attempt: 1,
+            scope,
+        }
+    }
+
+    #[test]
+    fn plans_send_their_commit_and_applies_their_scope() {
+        let plan = dispatch_inputs(&spec(RunKind::Plan, None)).unwrap();
+        assert_eq!(plan["ref"], "abc");
+        assert!(plan.get("scope").is_none());
+
+        let request = RequestId::generate(1_700_000_000_000, 7);
+        let scope = Scope {
+            kind: ScopeKind::Apply,
+            apply: vec![request],
+            destroy: vec![],
+            confirmed: vec![],
+            target: None,
+        };
+        let apply = dispatch_inputs(&spec(RunKind::Apply, Some(scope.clone()))).unwrap();
+        assert!(apply.get("ref").is_none(), "{apply}");
+        let sent: Scope = serde_json::from_str(apply["scope"].as_str().unwrap()).unwrap();
+        assert_eq!(sent, scope);
+        for kind in [RunKind::Apply, RunKind::Destroy] {
+            assert!(matches!(
+                dispatch_inputs(&spec(kind, None)),
+                Err(ExecError::Invalid(_))
+            ));
+        }
     }
 }

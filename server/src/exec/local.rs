@@ -1,17 +1,26 @@
 //! The local executor (embedded default): real `terraform` on a fresh
-//! checkout of the commit, state in a local backend under the data dir.
+//! checkout, state in a local backend under the data dir.
 //!
-//! Applies and destroys are serialized per project + environment, plans per
-//! request. Run records live in the object store (`runs/<id>.json`), logs
-//! and plans under `<data>/runs/<id>/`. Runs a previous process left
-//! unfinished are marked failed at start, so they can be retried.
+//! Plans run at their commit. Applies and destroys run on the tip of main
+//! at the moment they start: `plan -out`, the saved plan's changes checked
+//! against the run's scope (`domain::scope::check`), then `apply <planfile>`
+//! — or the run ends `blocked` with nothing applied. They are serialized
+//! per project + environment, in this process by a lock and across
+//! processes sharing the store by a lease (`locks/apply/<project>/<env>`);
+//! plans per request. Run records live in the object store
+//! (`runs/<id>.json`), logs and plans under `<data>/runs/<id>/`; every
+//! checkout is removed when its run ends. Runs a previous process left
+//! unfinished are started again at start, through the same checked path.
 
 use super::plan::{PlanOutput, parse_show_json};
 use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
-use crate::git::local::LocalGit;
+use crate::git::GitHost as _;
+use crate::git::local::{LocalGit, MAIN};
+use crate::store::lease::Lease;
 use crate::store::s3::S3Settings;
 use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use app::domain::request::{Conclusion, RunStatus};
+use app::domain::scope::PlannedChange;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +40,12 @@ pub struct LocalExecutor {
     completed: Option<UnboundedSender<RunInfo>>,
     terraform: PathBuf,
     s3_state: Option<(String, S3Settings)>,
+    /// This process, as a lease holder.
+    holder: String,
 }
+
+/// How long an environment's apply lease lives without renewal.
+const LEASE_TTL: Duration = Duration::from_secs(30);
 
 fn record_key(run_id: &str) -> String {
     format!("runs/{run_id}.json")
@@ -60,6 +74,7 @@ impl LocalExecutor {
             completed,
             terraform: PathBuf::from("terraform"),
             s3_state: None,
+            holder: format!("{}-{:08x}", std::process::id(), fastrand::u32(..)),
         }
     }
 
@@ -176,7 +191,27 @@ impl LocalExecutor {
                     .await;
                 vec![Box::new(own), Box::new(state.read_owned().await)]
             }
-            RunKind::Apply | RunKind::Destroy => vec![Box::new(state.write_owned().await)],
+            RunKind::Apply | RunKind::Destroy => {
+                let local = state.write_owned().await;
+                let key = format!("locks/apply/{}/{}.json", spec.project, spec.environment);
+                let lease = loop {
+                    match Lease::acquire(
+                        self.records.clone(),
+                        key.clone(),
+                        self.holder.clone(),
+                        LEASE_TTL,
+                    )
+                    .await
+                    {
+                        Ok(lease) => break lease,
+                        Err(e) => {
+                            tracing::warn!(lease = %key, "cannot take the environment lease (retrying): {e}");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                };
+                vec![Box::new(local), Box::new(lease)]
+            }
         }
     }
 
@@ -210,9 +245,16 @@ impl LocalExecutor {
         let outcome = self.terraform(&info.spec).await;
         info.status = RunStatus::Completed;
         match outcome {
-            Ok(summary) => {
-                info.conclusion = Some(Conclusion::Success);
-                info.summary = summary;
+            Ok(done) => {
+                info.ran_at = done.ran_at;
+                info.summary = done.summary;
+                if done.blocked.is_empty() {
+                    info.conclusion = Some(Conclusion::Success);
+                } else {
+                    info.conclusion = Some(Conclusion::Blocked);
+                    info.error = Some(app::domain::scope::describe(&done.blocked));
+                    info.blocked = done.blocked;
+                }
             }
             Err(e) => {
                 info.conclusion = Some(Conclusion::Failure);
@@ -228,80 +270,146 @@ impl LocalExecutor {
         }
     }
 
-    /// Checks out the commit and runs terraform; the error is one line for people.
-    async fn terraform(
-        &self,
-        spec: &RunSpec,
-    ) -> Result<Option<app::domain::request::PlanSummary>, String> {
+    /// Runs terraform on a fresh checkout, removed afterwards whatever
+    /// happened; the error is one line for people.
+    async fn terraform(&self, spec: &RunSpec) -> Result<Done, String> {
         let run_dir = self.run_dir(&spec.run_id());
         // A fresh directory per execution: a run started again after a crash
         // never shares files with what the dead process left behind.
         let checkout = run_dir.join(format!("checkout-{:08x}", fastrand::u32(..)));
-        tokio::fs::create_dir_all(&checkout)
+        let outcome = self.terraform_in(spec, &run_dir, &checkout).await;
+        if let Err(e) = tokio::fs::remove_dir_all(&checkout).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(run = %spec.run_id(), "cannot remove the checkout {}: {e}", checkout.display());
+        }
+        outcome
+    }
+
+    async fn terraform_in(
+        &self,
+        spec: &RunSpec,
+        run_dir: &Path,
+        checkout: &Path,
+    ) -> Result<Done, String> {
+        tokio::fs::create_dir_all(checkout)
             .await
             .map_err(|e| format!("cannot create {}: {e}", checkout.display()))?;
+        // Plans run at their commit; applies and destroys on main's tip.
+        let sha = match spec.kind {
+            RunKind::Plan => spec.sha.clone(),
+            RunKind::Apply | RunKind::Destroy => self
+                .git
+                .branch_head(&spec.project, MAIN)
+                .await
+                .map_err(|e| format!("cannot read main: {e}"))?
+                .ok_or("the infra repo has no main branch")?,
+        };
         self.git
-            .export(&spec.project, &spec.sha, &checkout)
+            .export(&spec.project, &sha, checkout)
             .await
-            .map_err(|e| format!("cannot check out {}: {e}", spec.sha))?;
+            .map_err(|e| format!("cannot check out {sha}: {e}"))?;
         let env_dir = checkout.join("envs").join(spec.environment.as_str());
         let backend = self.backend(spec, &env_dir).await?;
         let log = run_dir.join("log.txt");
+        if spec.kind != RunKind::Plan {
+            append(
+                &log,
+                &format!("# {} on the tip of main, {sha}\n", spec.kind.as_str()),
+            )
+            .await;
+        }
         self.tf(
             &env_dir,
             &log,
             &["init", "-input=false", "-no-color", &backend],
         )
         .await?;
-        let summary = match spec.kind {
-            RunKind::Plan => {
-                self.tf(
-                    &env_dir,
-                    &log,
-                    &[
-                        "plan",
-                        "-input=false",
-                        "-no-color",
-                        // A local state is guarded by `turn` (plans only read
-                        // it); a shared S3 state by its lock file.
-                        if self.s3_state.is_some() {
-                            "-lock-timeout=120s"
-                        } else {
-                            "-lock=false"
-                        },
-                        "-out=tfplan",
-                    ],
-                )
-                .await?;
-                let json = self
-                    .tf_output(&env_dir, &["show", "-json", "tfplan"])
-                    .await?;
-                let (summary, changes) =
-                    parse_show_json(&json).map_err(|e| format!("cannot read the plan: {e}"))?;
-                let plan = serde_json::json!({ "summary": summary, "changes": changes });
-                tokio::fs::write(run_dir.join("plan.json"), plan.to_string())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Some(summary)
-            }
-            RunKind::Apply | RunKind::Destroy => {
-                self.tf(
-                    &env_dir,
-                    &log,
-                    &[
-                        "apply",
-                        "-input=false",
-                        "-no-color",
-                        "-lock-timeout=120s",
-                        "-auto-approve",
-                    ],
-                )
-                .await?;
-                None
-            }
-        };
-        let _ = tokio::fs::remove_dir_all(&checkout).await;
-        Ok(summary)
+        let mut plan_args = vec![
+            "plan".to_owned(),
+            "-input=false".into(),
+            "-no-color".into(),
+            // A local state is guarded by `turn` (plans only read it, applies
+            // hold the environment); a shared S3 state by its lock file.
+            if self.s3_state.is_some() || spec.kind != RunKind::Plan {
+                "-lock-timeout=120s".into()
+            } else {
+                "-lock=false".into()
+            },
+            "-out=tfplan".into(),
+        ];
+        let scope = spec.scope.as_ref();
+        if spec.kind == RunKind::Destroy {
+            let target = scope
+                .and_then(|s| s.target.as_deref())
+                .ok_or("a destroy needs the block it targets")?;
+            plan_args.push(format!("-target={target}"));
+        }
+        let plan_args: Vec<&str> = plan_args.iter().map(String::as_str).collect();
+        self.tf(&env_dir, &log, &plan_args).await?;
+        let json = self
+            .tf_output(&env_dir, &["show", "-json", "tfplan"])
+            .await?;
+        let (summary, changes) =
+            parse_show_json(&json).map_err(|e| format!("cannot read the plan: {e}"))?;
+        let plan = serde_json::json!({ "summary": summary, "changes": changes });
+        tokio::fs::write(run_dir.join("plan.json"), plan.to_string())
+            .await
+            .map_err(|e| e.to_string())?;
+        if spec.kind == RunKind::Plan {
+            return Ok(Done {
+                summary: Some(summary),
+                ran_at: None,
+                blocked: Vec::new(),
+            });
+        }
+        let scope = scope.ok_or("an apply needs its scope")?;
+        let planned: Vec<PlannedChange> = changes
+            .iter()
+            .map(|c| PlannedChange {
+                address: c.address.clone(),
+                action: c.action.clone(),
+            })
+            .collect();
+        let blocked = app::domain::scope::check(scope, &planned);
+        if !blocked.is_empty() {
+            append(
+                &log,
+                &format!(
+                    "\n# {}\n# Nothing was applied.\n",
+                    app::domain::scope::describe(&blocked)
+                ),
+            )
+            .await;
+            return Ok(Done {
+                summary: Some(summary),
+                ran_at: Some(sha),
+                blocked,
+            });
+        }
+        append(
+            &log,
+            "\n# Every planned change is within the run's scope; applying the saved plan.\n",
+        )
+        .await;
+        crate::crash::point(&format!("run.{}.planned", spec.kind.as_str()));
+        self.tf(
+            &env_dir,
+            &log,
+            &[
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-lock-timeout=120s",
+                "tfplan",
+            ],
+        )
+        .await?;
+        Ok(Done {
+            summary: Some(summary),
+            ran_at: Some(sha),
+            blocked: Vec::new(),
+        })
     }
 
     async fn command(&self, dir: &Path, args: &[&str]) -> Command {
@@ -430,6 +538,13 @@ impl LocalExecutor {
     }
 }
 
+/// What a finished terraform run reports.
+struct Done {
+    summary: Option<app::domain::request::PlanSummary>,
+    ran_at: Option<String>,
+    blocked: Vec<app::domain::scope::Unexpected>,
+}
+
 async fn append(log: &Path, text: &str) {
     use tokio::io::AsyncWriteExt;
     if let Some(parent) = log.parent() {
@@ -461,6 +576,8 @@ impl Executor for SharedLocalExecutor {
             conclusion: None,
             summary: None,
             error: None,
+            ran_at: None,
+            blocked: Vec::new(),
         };
         let bytes = serde_json::to_vec(&info).expect("serializes");
         match self

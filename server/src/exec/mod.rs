@@ -1,16 +1,25 @@
 //! The `Executor` port: where Terraform runs. Adapters: `local` (real
-//! `terraform` on a checkout of the ref, the embedded default) and, with
-//! production, GitHub Actions.
+//! `terraform` on a checkout, the embedded default) and, with production,
+//! GitHub Actions.
+//!
+//! Plans run at the PR head (which tfpilot keeps merged with the current
+//! main). Applies and destroys always run on the **tip of main** at the
+//! moment they start, one at a time per project + environment, as a saved
+//! plan whose resource changes are checked against the run's [`Scope`]
+//! before anything is applied; a change outside it ends the run
+//! `Blocked`, with nothing applied.
 //!
 //! Run ids are deterministic (`<request>-<kind>-<attempt>`): dispatching an
 //! attempt that already exists returns it instead of starting another.
 
 pub mod actions;
+mod artifact;
 pub mod local;
 pub mod plan;
 
 use app::domain::ids::{EnvName, ProjectKey, RequestId};
 use app::domain::request::{Conclusion, PlanSummary, RunStatus};
+pub use app::domain::scope::{Scope, ScopeKind, Unexpected};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -64,10 +73,14 @@ pub struct RunSpec {
     pub request: RequestId,
     /// Plan, apply or destroy.
     pub kind: RunKind,
-    /// Commit to run at.
+    /// Plans: the commit to plan. Applies and destroys: the commit the run
+    /// is for (the request's merge); the run itself uses main's tip.
     pub sha: String,
     /// Attempt number (1-based).
     pub attempt: u32,
+    /// Applies and destroys: what the saved plan may change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
 }
 
 impl RunSpec {
@@ -99,6 +112,12 @@ pub struct RunInfo {
     pub summary: Option<PlanSummary>,
     /// A line on why it failed.
     pub error: Option<String>,
+    /// Applies and destroys: the tip of main the run used.
+    #[serde(default)]
+    pub ran_at: Option<String>,
+    /// A blocked run: the changes outside its scope (nothing was applied).
+    #[serde(default)]
+    pub blocked: Vec<Unexpected>,
 }
 
 /// Runs Terraform somewhere.

@@ -332,6 +332,39 @@ impl GitHost for GitHubHost {
         }
     }
 
+    async fn is_ancestor(
+        &self,
+        project: &ProjectKey,
+        ancestor: &str,
+        descendant: &str,
+    ) -> Result<bool, GitError> {
+        let repo = self.repo(project)?;
+        let (a, d) = (encode_path(ancestor), encode_path(descendant));
+        let reply = self
+            .call(
+                Method::GET,
+                format!("/repos/{repo}/compare/{a}...{d}"),
+                None,
+            )
+            .await?;
+        #[derive(serde::Deserialize)]
+        struct Compare {
+            status: String,
+        }
+        match reply.status {
+            StatusCode::OK => Ok(matches!(
+                reply
+                    .json::<Compare>()
+                    .map_err(GitError::Unavailable)?
+                    .status
+                    .as_str(),
+                "ahead" | "identical"
+            )),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(failure(&reply, &format!("compare {a}...{d} of {repo}"))),
+        }
+    }
+
     async fn ensure_branch(
         &self,
         project: &ProjectKey,

@@ -523,6 +523,23 @@ impl GitHost for LocalGit {
         self.resolve(project, &format!("refs/heads/{branch}")).await
     }
 
+    async fn is_ancestor(
+        &self,
+        project: &ProjectKey,
+        ancestor: &str,
+        descendant: &str,
+    ) -> Result<bool, GitError> {
+        let out = self
+            .git(
+                project,
+                &["merge-base", "--is-ancestor", ancestor, descendant],
+                None,
+                None,
+            )
+            .await?;
+        Ok(out.ok)
+    }
+
     async fn ensure_branch(
         &self,
         project: &ProjectKey,

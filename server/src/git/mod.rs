@@ -77,6 +77,14 @@ pub trait GitHost: Send + Sync + 'static {
         branch: &str,
     ) -> Result<Option<String>, GitError>;
 
+    /// Whether commit `ancestor` is `descendant` or one of its ancestors.
+    async fn is_ancestor(
+        &self,
+        project: &ProjectKey,
+        ancestor: &str,
+        descendant: &str,
+    ) -> Result<bool, GitError>;
+
     /// Creates `branch` at `base`'s head unless it exists; returns its head.
     async fn ensure_branch(
         &self,

@@ -41,6 +41,14 @@ pub enum ApiError {
     /// 409: the state forbids it.
     #[error("{0}")]
     Conflict(String),
+    /// 409 by a named rule (`approval.stale`, `approval.missing`, …).
+    #[error("{message}")]
+    ConflictRule {
+        /// Stable rule id.
+        rule: String,
+        /// Why.
+        message: String,
+    },
     /// 422: the inputs break the module's rules (every field error).
     #[error("the config is invalid: {}", summary(.0))]
     Unprocessable(Vec<FieldError>),
@@ -110,7 +118,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::ConflictRule { .. } => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -146,6 +154,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden { rule, .. } => ("forbidden", None, Some(rule), None),
             Self::NotFound(_) => ("not_found", None, None, None),
             Self::Conflict(_) => ("conflict", None, None, None),
+            Self::ConflictRule { rule, .. } => ("conflict", None, Some(rule), None),
             Self::Unprocessable(errors) => {
                 let first = errors.first().map(|e| e.field.clone());
                 ("unprocessable", first, None, Some(errors))
@@ -237,6 +246,10 @@ impl From<crate::service::flow::FlowError> for ApiError {
                 message: reason,
             },
             F::Conflict(m) => Self::Conflict(m),
+            F::Refused { rule, reason } => Self::ConflictRule {
+                rule,
+                message: reason,
+            },
             F::Fields(errors) => Self::Unprocessable(errors),
             F::Git(GitError::Conflict(m) | GitError::MergeConflict(m)) => Self::Conflict(m),
             F::Git(GitError::NotFound(m)) => {

@@ -145,6 +145,7 @@ pub fn router(state: AppState) -> Router {
             get(requests::plan).post(requests::replan),
         )
         .route("/requests/{id}/log", get(requests::log))
+        .route("/requests/{id}/confirm", post(requests::confirm))
         .route("/requests/{id}/{action}", post(requests::act))
         .route("/webhooks/github", post(webhooks::github))
         .route("/session", get(session::current))

@@ -27,6 +27,7 @@ impl Modify for BearerAuth {
         requests::get,
         requests::update,
         requests::act,
+        requests::confirm,
         requests::plan,
         requests::log,
         audit::list,
@@ -40,7 +41,13 @@ impl Modify for BearerAuth {
         super::webhooks::github,
         super::modules::list
     ),
-    components(schemas(ErrorBody, tokens::NewToken, users::NewUser, users::UserChange)),
+    components(schemas(
+        ErrorBody,
+        tokens::NewToken,
+        users::NewUser,
+        users::UserChange,
+        requests::ConfirmBody
+    )),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -159,7 +159,7 @@ fn parse_id(id: &str) -> Result<RequestId, ApiError> {
         (status = 401, description = "No or bad bearer token", body = ErrorBody),
         (status = 403, description = "Not allowed; `rule` names the rule", body = ErrorBody),
         (status = 404, description = "No such request or action", body = ErrorBody),
-        (status = 409, description = "The request's state forbids it", body = ErrorBody),
+        (status = 409, description = "The request's state forbids it; `rule` names a rule when one refused (`approval.stale`: the plan saw an older main; `approval.missing`: merged without an approval of its head)", body = ErrorBody),
         (status = 503, description = "Git, the executor or the store is unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -171,13 +171,68 @@ pub async fn act(
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let id = parse_id(&id)?;
     let action = app::domain::policy::Action::parse(&action)
-        .filter(|a| *a != app::domain::policy::Action::Update)
+        .filter(|a| {
+            !matches!(
+                a,
+                app::domain::policy::Action::Update | app::domain::policy::Action::Confirm
+            )
+        })
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "`{action}` is not an action; use plan, approve, merge, apply, destroy or retry"
             ))
         })?;
     let stored = state.flow.perform(&actor, &id, action).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.requests.view(&actor, stored)),
+    ))
+}
+
+/// The changes an approver confirms after a blocked apply or destroy.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    /// Exactly the resource addresses the blocked run listed.
+    #[schema(min_items = 1)]
+    pub addresses: Vec<String>,
+}
+
+/// Confirms a blocked run's listed changes: the run is queued again and may
+/// make exactly those changes (audited; production needs the allow-list).
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/confirm",
+    params(("id" = String, Path, description = "Request id")),
+    request_body = ConfirmBody,
+    responses(
+        (status = 202, description = "Confirmed; the run is queued again", body = RequestView),
+        (status = 400, description = "The body is not `{addresses: [...]}`", body = ErrorBody),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 403, description = "Not allowed; `rule` names the rule (`role.approver`, `prod.allow_list`)", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "No blocked run, or the addresses are not exactly its list (`confirm.mismatch`)", body = ErrorBody),
+        (status = 503, description = "Git, the executor or the store is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn confirm(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConfirmBody>,
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    let id = parse_id(&id)?;
+    if body.addresses.is_empty() {
+        return Err(ApiError::BadRequest {
+            message: "addresses must list the blocked run's resource addresses".into(),
+            field: Some("addresses".into()),
+        });
+    }
+    let stored = state
+        .flow
+        .confirm(&actor, &id, Some(body.addresses))
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(state.requests.view(&actor, stored)),

@@ -233,6 +233,7 @@ impl RequestService {
             runs: Default::default(),
             approval: None,
             cleanup_pr: None,
+            confirmation: None,
             events: vec![Event {
                 at: at.clone(),
                 actor: actor.login.clone(),

@@ -5,6 +5,7 @@
 
 pub mod fs;
 pub mod journal;
+pub mod lease;
 pub mod open;
 pub mod repo;
 pub mod s3;

@@ -239,6 +239,12 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
     assert_eq!(server.act(&bob, &id, "apply").await, Some(202));
     server.crashed_at("run.apply.dispatched");
     points.push("run.apply.dispatched");
+    // Between the saved plan and its apply: the restart runs it again
+    // through the same checked path, on the tip of main.
+    Server::start(data, Some("run.apply.planned"))
+        .await
+        .crashed_at("run.apply.planned");
+    points.push("run.apply.planned");
     Server::start(data, Some("run.apply.finished"))
         .await
         .crashed_at("run.apply.finished");
@@ -265,7 +271,7 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
     // A last start without a crash finishes: destroyed and archived.
     let server = Server::start(data, None).await;
     let done = server.wait_for(&alice, &id, "destroyed").await;
-    assert_eq!(points.len(), 14, "every crash point was hit: {points:?}");
+    assert_eq!(points.len(), 15, "every crash point was hit: {points:?}");
     let request = &done["request"];
     for kind in ["plan", "apply", "destroy"] {
         assert_eq!(
@@ -274,6 +280,23 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
             "one {kind} attempt: {request:#}"
         );
     }
+    let apply = &request["runs"]["apply"]["attempts"][0];
+    let merge = request["pr"]["merged_sha"].as_str().unwrap();
+    assert_eq!(
+        apply["ran_at"], merge,
+        "applied at the tip of main (its merge): {apply:#}"
+    );
+    let apply_log = std::fs::read_to_string(
+        data.join("exec/runs")
+            .join(apply["run_id"].as_str().unwrap())
+            .join("log.txt"),
+    )
+    .unwrap();
+    assert_eq!(
+        apply_log.matches("Apply complete!").count(),
+        1,
+        "applied once: {apply_log}"
+    );
     crate::flow::wait_archived(store.as_ref(), &id).await;
 
     // Nothing twice: one run record per attempt, two PRs, and main holds

@@ -179,3 +179,145 @@ async fn lost_webhooks_are_repaired_by_polling() {
         "polling found the run, no second dispatch"
     );
 }
+
+/// Creates a bucket request and takes it to `merged` (planned, approved).
+async fn merged(app: &TestApp, alice: &str, bob: &str, name: &str) -> String {
+    let id = create(app, alice, name).await;
+    wait_for(app, alice, &id, "plan_ready").await;
+    assert_eq!(act(app, bob, &id, "approve").await.status(), 202);
+    assert_eq!(act(app, bob, &id, "merge").await.status(), 202);
+    wait_for(app, bob, &id, "merged").await;
+    id
+}
+
+/// The request's newest apply attempt once it completed.
+async fn completed_apply(app: &TestApp, token: &str, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let view = status_of(app, token, id).await;
+        let latest = view["request"]["runs"]["apply"]["attempts"]
+            .as_array()
+            .and_then(|a| a.iter().max_by_key(|a| a["attempt"].as_u64()))
+            .cloned();
+        if let Some(a) = latest.filter(|a| a["status"] == "completed") {
+            return a;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never completed: {view:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn state_of(fake: &Fake) -> String {
+    std::fs::read_to_string(fake.dir.path().join("state/acme/infra/dev.tfstate"))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn actions_applies_run_the_tip_of_main_with_their_scope() {
+    let (fake, app) = production("3600").await;
+    let git = fake.repo(REPO);
+    let alice = app.token("alice", Role::Requester).await;
+    let bob = app.token("bob", Role::Approver).await;
+    let id = merged(&app, &alice, &bob, "gh-scoped-apply").await;
+    let merge_sha = status_of(&app, &bob, &id).await["request"]["pr"]["merged_sha"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Main moves on after the merge (no resource in it): the apply runs
+    // the new tip, not the merge commit.
+    let tip = git
+        .push_file(
+            "main",
+            "envs/dev/hand.tf",
+            HAND_WRITTEN,
+            "hand-written locals",
+        )
+        .await;
+    assert_ne!(tip, merge_sha);
+
+    assert_eq!(act(&app, &bob, &id, "apply").await.status(), 202);
+    wait_for(&app, &bob, &id, "applied").await;
+    let attempt = completed_apply(&app, &bob, &id).await;
+    assert_eq!(attempt["conclusion"], "success", "{attempt:#}");
+    assert_eq!(attempt["ran_at"], tip.as_str(), "{attempt:#}");
+    assert!(state_of(&fake).contains(&format!("module.s3-bucket_{id}")));
+
+    let runs = fake.runs(REPO);
+    let apply = runs
+        .iter()
+        .find(|r| r.workflow == "tfpilot-apply.yml")
+        .expect("an apply was dispatched");
+    assert_eq!(apply.dispatch_ref, "main");
+    assert!(
+        !apply.inputs.contains_key("ref"),
+        "an apply names no commit: {:?}",
+        apply.inputs
+    );
+    let scope: Value = serde_json::from_str(apply.inputs["scope"].as_str().unwrap()).unwrap();
+    assert_eq!(scope["kind"], "apply", "{scope:#}");
+    assert!(
+        scope["apply"].as_array().unwrap().contains(&json!(id)),
+        "{scope:#}"
+    );
+    // Plans still run their commit (the PR head).
+    let plan = runs
+        .iter()
+        .find(|r| r.workflow == "tfpilot-plan.yml")
+        .unwrap();
+    assert_eq!(plan.dispatch_ref, "main");
+    let head =
+        status_of(&app, &bob, &id).await["request"]["runs"]["plan"]["attempts"][0]["head_sha"]
+            .clone();
+    assert_eq!(plan.inputs["ref"], head);
+    assert!(!plan.inputs.contains_key("scope"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hand_written_resource_on_main_blocks_the_actions_apply() {
+    let (fake, app) = production("3600").await;
+    let git = fake.repo(REPO);
+    let alice = app.token("alice", Role::Requester).await;
+    let bob = app.token("bob", Role::Approver).await;
+    let id = merged(&app, &alice, &bob, "gh-blocked-apply").await;
+    // Someone pushes a resource outside any tfpilot block straight to main.
+    let tip = git
+        .push_file(
+            "main",
+            "envs/dev/hand.tf",
+            "resource \"terraform_data\" \"hand\" {\n  input = \"by hand\"\n}\n",
+            "hand-written resource",
+        )
+        .await;
+
+    assert_eq!(act(&app, &bob, &id, "apply").await.status(), 202);
+    let attempt = completed_apply(&app, &bob, &id).await;
+    assert_eq!(attempt["conclusion"], "blocked", "{attempt:#}");
+    assert_eq!(
+        attempt["blocked"],
+        json!([{"address": "terraform_data.hand", "action": "create", "owner": null}]),
+        "{attempt:#}"
+    );
+    assert_eq!(attempt["ran_at"], tip.as_str(), "{attempt:#}");
+    let state = state_of(&fake);
+    assert!(
+        !state.contains(&format!("module.s3-bucket_{id}")) && !state.contains("terraform_data"),
+        "nothing was applied: {state}"
+    );
+    // GitHub saw a failed run; its check ran from the repo's own script.
+    let runs = fake.runs(REPO);
+    let apply = runs
+        .iter()
+        .find(|r| r.workflow == "tfpilot-apply.yml")
+        .unwrap();
+    assert_eq!(apply.conclusion.as_deref(), Some("failure"));
+    assert_eq!(apply.dispatch_ref, "main");
+    assert!(
+        git.blob_bytes(&format!("{tip}:.github/tfpilot/check_plan.py"))
+            .await
+            .is_some(),
+        "the seeded repo carries the check script"
+    );
+}

@@ -1,6 +1,7 @@
 //! The server's integration tests: one binary, one module per concern.
 
 mod access;
+mod apply;
 mod cli;
 mod config;
 mod crash;
@@ -13,6 +14,7 @@ mod http;
 mod matrix;
 mod modules;
 mod oauth;
+mod plan_check;
 mod requests_api;
 mod s3_serve;
 mod sessions;

@@ -49,7 +49,7 @@ fn every_status_allows_exactly_its_actions() {
             .collect();
         assert_eq!(got.join(" "), allowed_in(status), "status {status}");
         for (action, decision) in allowed_actions(&req, &admin, &policy()) {
-            if let Decision::Conflict { reason } = decision {
+            if let Decision::Conflict { reason, .. } = decision {
                 assert!(!reason.is_empty(), "{status} {action:?}");
             } else {
                 assert!(
@@ -74,7 +74,7 @@ fn rule(action: Action, env: &str, who: &Actor) -> String {
     match decide(action, &req, who, &policy()) {
         Decision::Allowed => "ok".into(),
         Decision::Forbidden { rule, .. } => rule,
-        Decision::Conflict { reason } => panic!("state should allow {action:?}: {reason}"),
+        Decision::Conflict { reason, .. } => panic!("state should allow {action:?}: {reason}"),
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) fn request(env: &str) -> Request {
         runs: Default::default(),
         approval: None,
         cleanup_pr: None,
+        confirmation: None,
         events: vec![],
     }
 }
@@ -36,6 +37,7 @@ fn pr(state: PrState, merged: bool) -> PullRequest {
         head_sha: HEAD.into(),
         merged_sha: merged.then(|| MERGE.into()),
         state,
+        ..Default::default()
     }
 }
 
@@ -50,6 +52,7 @@ fn attempt(n: u32, sha: &str, status: RunStatus, conclusion: Option<Conclusion>)
         dispatched_at: "2026-01-01T00:00:00Z".into(),
         completed_at: None,
         summary: None,
+        ..Default::default()
     }
 }
 
@@ -75,7 +78,9 @@ pub(crate) fn in_status(env: &str, status: Status) -> Request {
         at: "t".into(),
         plan_attempt: 1,
         head_sha: HEAD.into(),
+        ..Default::default()
     });
+    let (approved_plan, approved) = (plan_ok.clone(), approval.clone());
     match status {
         Status::Created => {}
         Status::Planning => {
@@ -127,6 +132,11 @@ pub(crate) fn in_status(env: &str, status: Status) -> Request {
             r.cleanup_pr = Some(pr(PrState::Merged, true));
             r.runs.destroy = history(vec![attempt(1, MERGE, Done, Some(Conclusion::TimedOut))]);
         }
+    }
+    // A merged change went through tfpilot: its plan was approved.
+    if r.pr.as_ref().is_some_and(|p| p.state == PrState::Merged) {
+        r.runs.plan = approved_plan;
+        r.approval = approved;
     }
     r
 }

@@ -12,12 +12,13 @@ use app::domain::blocks;
 use app::domain::ids::RequestId;
 use app::domain::render::{Target, render_block};
 use app::domain::request::{PrState, PullRequest, Request, RunStatus};
+use std::sync::Arc;
 
 const SYSTEM: &str = "tfpilot";
 
 impl Flow {
     /// Drives request `id` as far as it can go without a person.
-    pub async fn advance(&self, id: &RequestId) -> Result<(), FlowError> {
+    pub async fn advance(self: &Arc<Self>, id: &RequestId) -> Result<(), FlowError> {
         let _one_at_a_time = self.advance_lock(id).lock().await;
         for _ in 0..12 {
             let doc = match self.repo.get(id).await {
@@ -33,7 +34,7 @@ impl Flow {
     }
 
     /// One step; `true` if something changed and another may follow.
-    async fn step(&self, doc: &Request) -> Result<bool, FlowError> {
+    async fn step(self: &Arc<Self>, doc: &Request) -> Result<bool, FlowError> {
         if let Some(cleanup) = &doc.cleanup_pr {
             return match cleanup.state {
                 PrState::Open if !self.policy.is_prod(doc.environment.as_str()) => {
@@ -57,6 +58,9 @@ impl Flow {
                             p.head_sha = live.head_sha.clone();
                             p.merged_sha = live.merged_sha.clone();
                         }
+                        if live.head_sha != pr.head_sha {
+                            super::void_approval(next, SYSTEM, "the PR has a new commit");
+                        }
                         next.events.push(event(
                             SYSTEM,
                             "pr_changed",
@@ -71,12 +75,31 @@ impl Flow {
                     .await?;
                     return Ok(true);
                 }
+                let plan_busy = doc
+                    .runs
+                    .plan
+                    .latest()
+                    .is_some_and(|a| a.status != RunStatus::Completed);
+                if !plan_busy {
+                    // Plans are of the change merged with the current main:
+                    // when main moved past the head's base, bring it up to date.
+                    let tip = self.main_tip(&doc.project).await?;
+                    if pr.base_sha.as_deref() != Some(tip.as_str()) {
+                        self.refresh_branch(doc, false).await?;
+                        return Ok(true);
+                    }
+                }
                 if doc.runs.plan.latest_at(&pr.head_sha).is_none() {
                     let head = pr.head_sha.clone();
+                    let reason = doc
+                        .events
+                        .last()
+                        .filter(|e| e.kind == "branch_refreshed")
+                        .map(|_| "main moved; the plan before it is stale".to_owned());
                     self.record(&doc.id, |next| {
                         // A PR head exists, so queueing cannot fail.
                         if next.runs.plan.latest_at(&head).is_none() {
-                            let _ = queue_attempt(next, RunKind::Plan, SYSTEM);
+                            let _ = queue_attempt(next, RunKind::Plan, SYSTEM, reason.clone());
                         }
                     })
                     .await?;
@@ -84,13 +107,24 @@ impl Flow {
                 }
                 self.drive_run(doc, RunKind::Plan).await
             }
-            PrState::Merged => self.drive_run(doc, RunKind::Apply).await,
+            PrState::Merged => {
+                let plan_busy = doc
+                    .runs
+                    .plan
+                    .latest()
+                    .is_some_and(|a| a.status != RunStatus::Completed);
+                if plan_busy {
+                    self.drive_run(doc, RunKind::Plan).await
+                } else {
+                    self.drive_run(doc, RunKind::Apply).await
+                }
+            }
             PrState::Closed => Ok(false),
         }
     }
 
     /// Applies a system change with CAS and indexes it.
-    async fn record(
+    pub(super) async fn record(
         &self,
         id: &RequestId,
         mut f: impl FnMut(&mut Request),
@@ -123,6 +157,7 @@ impl Flow {
         let path = format!("envs/{}/{}", doc.environment, block.file);
         let branch = request_branch(&doc.id, doc.revision);
         self.git.ensure_repo(&doc.project).await?;
+        let tip = self.main_tip(&doc.project).await?;
         let head = self
             .commit_until_done(doc, &branch, &path, |text| {
                 blocks::upsert(text, doc.id.as_str(), &block.body)
@@ -142,6 +177,13 @@ impl Flow {
             .open_pr(&doc.project, &branch, MAIN, &title, &body)
             .await?;
         crate::crash::point("request.pr");
+        // The head's base: main's tip, if the head contains it (it does
+        // unless main moved meanwhile; then the step driver brings it up to date).
+        let base_sha = self
+            .git
+            .is_ancestor(&doc.project, &tip, &pr.head_sha)
+            .await?
+            .then_some(tip);
         let number = pr.number;
         self.record(&doc.id, |next| {
             next.pr = Some(PullRequest {
@@ -149,6 +191,7 @@ impl Flow {
                 url: pr.url.clone(),
                 branch: branch.clone(),
                 head_sha: pr.head_sha.clone(),
+                base_sha: base_sha.clone(),
                 merged_sha: None,
                 state: PrState::Open,
             });
@@ -252,6 +295,7 @@ impl Flow {
             url: pr.url,
             branch,
             head_sha: pr.head_sha,
+            base_sha: None,
             merged_sha: pr.merged_sha,
             state: pr.state,
         })
@@ -329,14 +373,18 @@ impl Flow {
             };
             if let Some(p) = target.filter(|p| p.number == pr.number) {
                 p.head_sha = sha.clone();
+                p.base_sha = Some(main.clone());
+            }
+            if !cleanup {
+                super::void_approval(next, SYSTEM, "main moved; the approved plan is stale");
             }
             next.events.push(event(
                 SYSTEM,
                 "branch_refreshed",
                 format!(
-                    "PR #{} no longer merged cleanly; its branch now builds on main at {} ({})",
-                    pr.number,
+                    "main moved to {}: PR #{} now builds on it ({}) and is planned again",
                     short(&main),
+                    pr.number,
                     short(&sha)
                 ),
             ));
@@ -345,7 +393,11 @@ impl Flow {
         Ok(sha)
     }
 
-    async fn merge_cleanup(&self, doc: &Request, cleanup: &PullRequest) -> Result<bool, FlowError> {
+    async fn merge_cleanup(
+        self: &Arc<Self>,
+        doc: &Request,
+        cleanup: &PullRequest,
+    ) -> Result<bool, FlowError> {
         let merged = match self
             .git
             .merge_pr(&doc.project, cleanup.number, &cleanup.head_sha)
@@ -372,6 +424,7 @@ impl Flow {
             ));
         })
         .await?;
+        self.main_moved(&doc.project);
         Ok(true)
     }
 
@@ -384,7 +437,7 @@ impl Flow {
                 self.record(&doc.id, |next| {
                     // The cleanup PR is merged, so queueing cannot fail.
                     if next.runs.destroy.latest().is_none() {
-                        let _ = queue_attempt(next, RunKind::Destroy, SYSTEM);
+                        let _ = queue_attempt(next, RunKind::Destroy, SYSTEM, None);
                     }
                 })
                 .await?;
@@ -400,10 +453,27 @@ impl Flow {
             }
             return Ok(false);
         }
-        let spec = Self::spec(doc, kind, &latest);
+        let mut spec = Self::spec(doc, kind, &latest);
         let info = match self.exec.status(&spec).await {
             Ok(info) => info,
             Err(ExecError::NotFound(_)) => {
+                if kind != RunKind::Plan {
+                    // What the run may change, decided now and kept with the attempt.
+                    let scope = self.scope_for(doc, kind, latest.attempt).await?;
+                    let n = latest.attempt;
+                    let kept = scope.clone();
+                    self.record(&doc.id, |next| {
+                        if let Some(a) = history_mut(next, kind)
+                            .attempts
+                            .iter_mut()
+                            .find(|a| a.attempt == n)
+                        {
+                            a.scope = Some(kept.clone());
+                        }
+                    })
+                    .await?;
+                    spec.scope = Some(scope);
+                }
                 let info = self.exec.dispatch(&spec).await?;
                 crate::crash::point(&format!("run.{}.dispatched", kind.as_str()));
                 info
@@ -432,10 +502,21 @@ impl Flow {
             a.status = info.status;
             a.conclusion = info.conclusion;
             a.summary = info.summary.or(a.summary);
+            a.url = info.url.clone().or(a.url.take());
             if info.status == RunStatus::Completed {
                 a.completed_at = Some(crate::auth::now());
+                a.ran_at = info.ran_at.clone();
+                a.blocked = info.blocked.clone();
+                let at = info
+                    .ran_at
+                    .as_deref()
+                    .map(|t| format!(" on main at {}", short(t)))
+                    .unwrap_or_default();
                 let outcome = match (&info.conclusion, &info.error) {
-                    (Some(app::domain::request::Conclusion::Success), _) => "succeeded".to_owned(),
+                    (Some(app::domain::request::Conclusion::Success), _) => {
+                        format!("succeeded{at}")
+                    }
+                    (Some(app::domain::request::Conclusion::Blocked), Some(err)) => err.clone(),
                     (_, Some(err)) => format!("failed: {err}"),
                     _ => "failed".to_owned(),
                 };
@@ -447,6 +528,17 @@ impl Flow {
             }
         })
         .await?;
+        if info.status == RunStatus::Completed && kind == RunKind::Apply {
+            match info.conclusion {
+                Some(app::domain::request::Conclusion::Success) => {
+                    self.sweep(doc, &latest, &info).await;
+                }
+                Some(app::domain::request::Conclusion::Blocked) => {
+                    self.requeue_if_scope_grew(doc, &latest, &info).await?;
+                }
+                _ => {}
+            }
+        }
         Ok(true)
     }
 }

@@ -9,6 +9,9 @@
 //! reconciler), so a crash at any point is repaired, never duplicated.
 
 mod advance;
+mod scope;
+
+pub use scope::waiting_for_apply;
 
 use super::index::Index;
 use crate::auth::now;
@@ -37,6 +40,15 @@ pub enum FlowError {
     /// The state forbids it (409).
     #[error("{0}")]
     Conflict(String),
+    /// The state forbids it by a named rule (409 with the rule, e.g.
+    /// `approval.stale`).
+    #[error("{reason}")]
+    Refused {
+        /// Rule id.
+        rule: String,
+        /// Why.
+        reason: String,
+    },
     /// The new config is invalid (422).
     #[error("the config is invalid")]
     Fields(Vec<FieldError>),
@@ -85,7 +97,11 @@ fn refuse(decision: Decision) -> Result<(), FlowError> {
     match decision {
         Decision::Allowed => Ok(()),
         Decision::Forbidden { rule, reason } => Err(FlowError::Forbidden { rule, reason }),
-        Decision::Conflict { reason } => Err(FlowError::Conflict(reason)),
+        Decision::Conflict { reason, rule: None } => Err(FlowError::Conflict(reason)),
+        Decision::Conflict {
+            reason,
+            rule: Some(rule),
+        } => Err(FlowError::Refused { rule, reason }),
     }
 }
 
@@ -98,8 +114,9 @@ fn event(actor: &str, kind: &str, detail: impl Into<String>) -> Event {
     }
 }
 
-/// The commit a run of `kind` works on: the PR head for plans, the merge
-/// commit for applies, the cleanup merge for destroys.
+/// The commit a run of `kind` is for: the PR head for plans, the merge
+/// commit for applies, the cleanup merge for destroys (applies and
+/// destroys themselves run on the tip of main).
 fn run_sha(doc: &Request, kind: RunKind) -> Option<String> {
     match kind {
         RunKind::Plan => doc.pr.as_ref().map(|p| p.head_sha.clone()),
@@ -109,11 +126,22 @@ fn run_sha(doc: &Request, kind: RunKind) -> Option<String> {
 }
 
 /// Records a queued attempt of `kind` (the intent, before dispatch) and the
-/// event saying so; returns the attempt number.
-fn queue_attempt(doc: &mut Request, kind: RunKind, actor: &str) -> Result<u32, FlowError> {
+/// event saying so; returns the attempt number. A plan records the tip of
+/// main its head contains (`pr.base_sha`); `reason` says why tfpilot
+/// queued it when no person did.
+fn queue_attempt(
+    doc: &mut Request,
+    kind: RunKind,
+    actor: &str,
+    reason: Option<String>,
+) -> Result<u32, FlowError> {
     let sha = run_sha(doc, kind).ok_or_else(|| {
         FlowError::Conflict(format!("there is no commit to {} yet", kind.as_str()))
     })?;
+    let base_sha = match kind {
+        RunKind::Plan => doc.pr.as_ref().and_then(|p| p.base_sha.clone()),
+        _ => None,
+    };
     let id = doc.id;
     let history = history_mut(doc, kind);
     let attempt = history.current_attempt + 1;
@@ -121,15 +149,17 @@ fn queue_attempt(doc: &mut Request, kind: RunKind, actor: &str) -> Result<u32, F
     history.attempts.push(Attempt {
         attempt,
         run_id: run_id(&id, kind, attempt),
-        url: None,
         head_sha: sha.clone(),
+        base_sha,
         status: RunStatus::Queued,
-        conclusion: None,
         dispatched_at: now(),
-        completed_at: None,
-        summary: None,
+        reason: reason.clone(),
+        ..Default::default()
     });
-    let detail = format!("{} attempt {attempt} at {}", kind.as_str(), short(&sha));
+    let mut detail = format!("{} attempt {attempt} at {}", kind.as_str(), short(&sha));
+    if let Some(reason) = reason {
+        detail.push_str(&format!(" ({reason})"));
+    }
     doc.events
         .push(event(actor, &format!("{}_queued", kind.as_str()), detail));
     Ok(attempt)
@@ -235,7 +265,48 @@ impl Flow {
     ) -> Result<Versioned, FlowError> {
         let result = self.perform_unaudited(actor, id, action).await;
         self.audit_refusal(&result, actor, id, action).await;
+        if let Err(FlowError::Refused { rule, .. }) = &result
+            && rule == "approval.stale"
+        {
+            // The step driver brings the branch up to date and plans again.
+            self.spawn_advance(*id);
+        }
         result
+    }
+
+    /// The tip of the project's main branch.
+    pub(super) async fn main_tip(
+        &self,
+        project: &app::domain::ids::ProjectKey,
+    ) -> Result<String, FlowError> {
+        // Seeds the repo on first use, like every step that needs it.
+        Ok(self.git.ensure_repo(project).await?)
+    }
+
+    /// Main moved (a merge): every open PR of the project is brought up to
+    /// date and planned again by its step driver.
+    pub(super) fn main_moved(self: &Arc<Self>, project: &app::domain::ids::ProjectKey) {
+        let mut cursor = None;
+        loop {
+            let page = self.index.query(&super::index::Query {
+                project: Some(project.to_string()),
+                limit: 500,
+                cursor,
+                ..Default::default()
+            });
+            for row in &page.items {
+                if matches!(
+                    &*row.status,
+                    "created" | "planning" | "plan_ready" | "approved"
+                ) {
+                    self.spawn_advance(row.id);
+                }
+            }
+            match page.next_cursor.and_then(|c| RequestId::parse(&c).ok()) {
+                Some(c) => cursor = Some(c),
+                None => return,
+            }
+        }
     }
 
     async fn audit_refusal<T>(
@@ -270,20 +341,36 @@ impl Flow {
     ) -> Result<Versioned, FlowError> {
         let login = actor.login.clone();
         let stored = match action {
-            Action::Plan | Action::Apply => {
-                let kind = if action == Action::Plan {
-                    RunKind::Plan
-                } else {
-                    RunKind::Apply
-                };
+            Action::Plan => {
+                let doc = self.repo.get(id).await?.doc;
+                refuse(decide(action, &doc, actor, &self.policy))?;
+                let tip = self.main_tip(&doc.project).await?;
                 self.act(actor, id, Some(action), |doc| {
                     let mut next = doc.clone();
-                    queue_attempt(&mut next, kind, &login)?;
+                    void_approval(&mut next, &login, "a new plan was asked for");
+                    let merged = doc.pr.as_ref().is_some_and(|p| p.merged_sha.is_some());
+                    queue_attempt(&mut next, RunKind::Plan, &login, None)?;
+                    if merged && let Some(a) = next.runs.plan.attempts.last_mut() {
+                        // A merged change is planned as main's tip.
+                        a.base_sha = Some(tip.clone());
+                    }
                     Ok(next)
                 })
                 .await?
             }
+            Action::Apply => {
+                self.act(actor, id, Some(action), |doc| {
+                    let mut next = doc.clone();
+                    queue_attempt(&mut next, RunKind::Apply, &login, None)?;
+                    Ok(next)
+                })
+                .await?
+            }
+            Action::Confirm => self.confirm(actor, id, None).await?,
             Action::Approve => {
+                let doc = self.repo.get(id).await?.doc;
+                refuse(decide(action, &doc, actor, &self.policy))?;
+                let tip = self.main_tip(&doc.project).await?;
                 self.act(actor, id, Some(action), |doc| {
                     let mut next = doc.clone();
                     let pr = doc
@@ -295,16 +382,28 @@ impl Flow {
                         .plan
                         .latest_at(&pr.head_sha)
                         .ok_or_else(|| FlowError::Conflict("no plan to approve".into()))?;
+                    let open = pr.merged_sha.is_none();
+                    if open
+                        && (pr.base_sha.as_deref() != Some(&tip) || plan.base_sha != pr.base_sha)
+                    {
+                        return Err(stale(&tip, plan.base_sha.as_deref()));
+                    }
                     next.approval = Some(Approval {
                         by: login.clone(),
                         at: now(),
                         plan_attempt: plan.attempt,
                         head_sha: pr.head_sha.clone(),
+                        base_sha: plan.base_sha.clone(),
                     });
                     next.events.push(event(
                         &login,
                         "approved",
-                        format!("plan attempt {} at {}", plan.attempt, short(&pr.head_sha)),
+                        format!(
+                            "plan attempt {} of {} on main at {}",
+                            plan.attempt,
+                            short(&pr.head_sha),
+                            short(plan.base_sha.as_deref().unwrap_or("?"))
+                        ),
                     ));
                     Ok(next)
                 })
@@ -337,6 +436,13 @@ impl Flow {
             doc.pr.clone()
         }
         .ok_or_else(|| FlowError::Conflict("no PR to merge".into()))?;
+        if !cleanup {
+            let tip = self.main_tip(&doc.project).await?;
+            let seen = doc.approval.as_ref().and_then(|a| a.base_sha.as_deref());
+            if seen != Some(tip.as_str()) {
+                return Err(stale(&tip, seen));
+            }
+        }
         let merged = match self
             .git
             .merge_pr(&doc.project, pr.number, &pr.head_sha)
@@ -365,26 +471,29 @@ impl Flow {
             "merge.merged"
         });
         let login = actor.login.clone();
-        self.act(actor, id, None, |doc| {
-            let mut next = doc.clone();
-            let target = if cleanup {
-                next.cleanup_pr.as_mut()
-            } else {
-                next.pr.as_mut()
-            };
-            if let Some(p) = target.filter(|p| p.number == merged.number) {
-                p.state = merged.state;
-                p.merged_sha = merged.merged_sha.clone();
-                p.head_sha = merged.head_sha.clone();
-            }
-            next.events.push(event(
-                &login,
-                "merged",
-                format!("PR #{} into main", merged.number),
-            ));
-            Ok(next)
-        })
-        .await
+        let stored = self
+            .act(actor, id, None, |doc| {
+                let mut next = doc.clone();
+                let target = if cleanup {
+                    next.cleanup_pr.as_mut()
+                } else {
+                    next.pr.as_mut()
+                };
+                if let Some(p) = target.filter(|p| p.number == merged.number) {
+                    p.state = merged.state;
+                    p.merged_sha = merged.merged_sha.clone();
+                    p.head_sha = merged.head_sha.clone();
+                }
+                next.events.push(event(
+                    &login,
+                    "merged",
+                    format!("PR #{} into main", merged.number),
+                ));
+                Ok(next)
+            })
+            .await?;
+        self.main_moved(&doc.project);
+        Ok(stored)
     }
 
     async fn destroy(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
@@ -406,6 +515,85 @@ impl Flow {
         .await
     }
 
+    /// An approver's yes to exactly the changes a blocked apply or destroy
+    /// listed; the run is queued again with those changes allowed. From the
+    /// API, `addresses` must name exactly the blocked run's addresses.
+    pub async fn confirm(
+        self: &Arc<Self>,
+        actor: &Actor,
+        id: &RequestId,
+        addresses: Option<Vec<String>>,
+    ) -> Result<Versioned, FlowError> {
+        let login = actor.login.clone();
+        let result = self
+            .act(actor, id, Some(Action::Confirm), |doc| {
+                let blocked = app::domain::policy::blocked_attempt(doc)
+                    .ok_or_else(|| FlowError::Conflict("no blocked run to confirm".into()))?;
+                let listed: std::collections::BTreeSet<&str> =
+                    blocked.blocked.iter().map(|u| u.address.as_str()).collect();
+                if let Some(given) = &addresses {
+                    let given: std::collections::BTreeSet<&str> =
+                        given.iter().map(String::as_str).collect();
+                    if given != listed {
+                        return Err(FlowError::Refused {
+                            rule: "confirm.mismatch".into(),
+                            reason: format!(
+                                "addresses must be exactly the blocked run's: {}",
+                                listed.iter().copied().collect::<Vec<_>>().join(", ")
+                            ),
+                        });
+                    }
+                }
+                let kind = if doc.cleanup_pr.is_some() {
+                    RunKind::Destroy
+                } else {
+                    RunKind::Apply
+                };
+                let mut next = doc.clone();
+                next.confirmation = Some(app::domain::request::Confirmation {
+                    by: login.clone(),
+                    at: now(),
+                    kind: kind.as_str().to_owned(),
+                    attempt: blocked.attempt,
+                    changes: blocked
+                        .blocked
+                        .iter()
+                        .map(|u| app::domain::scope::PlannedChange {
+                            address: u.address.clone(),
+                            action: u.action.clone(),
+                        })
+                        .collect(),
+                });
+                next.events.push(event(
+                    &login,
+                    "changes_confirmed",
+                    format!(
+                        "{} attempt {}: {}",
+                        kind.as_str(),
+                        blocked.attempt,
+                        blocked
+                            .blocked
+                            .iter()
+                            .map(|u| format!("{} {}", u.action, u.address))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+                queue_attempt(
+                    &mut next,
+                    kind,
+                    &login,
+                    Some(format!("changes confirmed by {login}")),
+                )?;
+                Ok(next)
+            })
+            .await;
+        if result.is_ok() {
+            self.spawn_advance(*id);
+        }
+        result
+    }
+
     async fn retry(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
         let login = actor.login.clone();
         self.act(actor, id, Some(Action::Retry), |doc| {
@@ -413,9 +601,11 @@ impl Flow {
             let status = app::domain::status::derive_status(doc);
             use app::domain::status::Step;
             match status.failed_step() {
-                Some(Step::Plan) => _ = queue_attempt(&mut next, RunKind::Plan, &login)?,
-                Some(Step::Apply) => _ = queue_attempt(&mut next, RunKind::Apply, &login)?,
-                Some(Step::Destroy) => _ = queue_attempt(&mut next, RunKind::Destroy, &login)?,
+                Some(Step::Plan) => _ = queue_attempt(&mut next, RunKind::Plan, &login, None)?,
+                Some(Step::Apply) => _ = queue_attempt(&mut next, RunKind::Apply, &login, None)?,
+                Some(Step::Destroy) => {
+                    _ = queue_attempt(&mut next, RunKind::Destroy, &login, None)?
+                }
                 Some(Step::Pr) => next.pr = None,
                 Some(Step::Cleanup) => next.cleanup_pr = None,
                 None => return Err(FlowError::Conflict("nothing has failed".into())),
@@ -475,7 +665,11 @@ impl Flow {
                 next.revision += 1;
                 next.config = config.clone();
                 next.pr = None;
-                next.approval = None;
+                void_approval(
+                    &mut next,
+                    &login,
+                    "a new revision replaces the approved one",
+                );
                 next.events.push(event(
                     &login,
                     "updated",
@@ -569,14 +763,47 @@ impl Flow {
     }
 
     fn spec(doc: &Request, kind: RunKind, attempt: &Attempt) -> RunSpec {
+        let merged = doc.pr.as_ref().is_some_and(|p| p.merged_sha.is_some());
+        let sha = match (kind, &attempt.base_sha) {
+            // A merged change is planned as the tip of main it was merged into.
+            (RunKind::Plan, Some(base)) if merged && doc.cleanup_pr.is_none() => base.clone(),
+            _ => attempt.head_sha.clone(),
+        };
         RunSpec {
             project: doc.project.clone(),
             environment: doc.environment.clone(),
             request: doc.id,
             kind,
-            sha: attempt.head_sha.clone(),
+            sha,
             attempt: attempt.attempt,
+            scope: attempt.scope.clone(),
         }
+    }
+}
+
+/// Drops the approval, saying why on the timeline.
+fn void_approval(doc: &mut Request, actor: &str, why: &str) {
+    if let Some(a) = doc.approval.take() {
+        doc.events.push(event(
+            actor,
+            "approval_voided",
+            format!(
+                "the approval by {} of plan attempt {} no longer holds: {why}",
+                a.by, a.plan_attempt
+            ),
+        ));
+    }
+}
+
+/// The refusal of an approval or merge whose plan saw an older main.
+fn stale(tip: &str, seen: Option<&str>) -> FlowError {
+    FlowError::Refused {
+        rule: "approval.stale".into(),
+        reason: format!(
+            "the plan was made against main at {}, but main is now at {}: tfpilot brings the PR up to date and plans it again; approve that plan",
+            seen.map_or("an older commit", short),
+            short(tip)
+        ),
     }
 }
 

@@ -235,6 +235,7 @@ fn action_item(
         Action::Update => "Change inputs",
         Action::Destroy => "Destroy",
         Action::Retry => "Retry",
+        Action::Confirm => "Confirm the listed changes",
     };
     let confirm = match action {
         Action::Destroy => Some(format!(
@@ -245,12 +246,23 @@ fn action_item(
             "The plan destroys {destroys} resource(s). Apply it to {}?",
             doc.environment
         )),
+        Action::Confirm => app::domain::policy::blocked_attempt(doc).map(|a| {
+            format!(
+                "Let the next run make exactly these changes in {}: {}?",
+                doc.environment,
+                a.blocked
+                    .iter()
+                    .map(|u| format!("{} {}", u.action, u.address))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }),
         _ => None,
     };
     let (reason, forbidden) = match decision {
         Decision::Allowed => (None, false),
         Decision::Forbidden { reason, .. } => (Some(reason.clone()), true),
-        Decision::Conflict { reason } => (Some(reason.clone()), false),
+        Decision::Conflict { reason, .. } => (Some(reason.clone()), false),
     };
     ActionItem {
         action: action.as_str().to_owned(),

@@ -286,3 +286,21 @@ pub async fn a_conflicting_branch_is_brought_up_to_date_with_a_merge_commit(git:
         Some("# a\n# b\n")
     );
 }
+
+pub async fn ancestry_says_which_commit_contains_which(git: Arc<dyn GitHost>) {
+    let main = git.ensure_repo(&project()).await.unwrap();
+    git.ensure_branch(&project(), "request/anc", MAIN)
+        .await
+        .unwrap();
+    let change = FileChange {
+        path: "envs/dev/anc.tf".into(),
+        content: Some("# ancestry\n".into()),
+    };
+    let child = git
+        .commit(&project(), "request/anc", &main, &[change], "child")
+        .await
+        .unwrap();
+    assert!(git.is_ancestor(&project(), &main, &child).await.unwrap());
+    assert!(git.is_ancestor(&project(), &main, &main).await.unwrap());
+    assert!(!git.is_ancestor(&project(), &child, &main).await.unwrap());
+}

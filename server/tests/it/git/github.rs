@@ -175,6 +175,7 @@ fn spec(kind: RunKind, sha: &str, attempt: u32) -> RunSpec {
         kind,
         sha: sha.into(),
         attempt,
+        scope: None,
     }
 }
 

@@ -67,7 +67,8 @@ macro_rules! git_contract {
                 the_repo_is_seeded_from_the_template_with_the_sandbox_overlay,
                 commits_never_clobber_a_concurrent_commit,
                 pull_requests_are_found_before_they_are_opened_and_merge_for_real,
-                a_conflicting_branch_is_brought_up_to_date_with_a_merge_commit
+                a_conflicting_branch_is_brought_up_to_date_with_a_merge_commit,
+                ancestry_says_which_commit_contains_which
             );
         }
     };

@@ -29,6 +29,7 @@ pub fn sample_request(id: RequestId, env: &str, module: &str, by: &str) -> Reque
         runs: Default::default(),
         approval: None,
         cleanup_pr: None,
+        confirmation: None,
         events: vec![],
     }
 }

@@ -1,8 +1,13 @@
 //! Actions: `workflow_dispatch` reads the workflow from the repo, checks
-//! its inputs, names the run from its `run-name`, and runs what the
-//! tfpilot workflows run (real terraform on the sandbox modules, state
-//! kept by the fake per repo + environment), then uploads `plan.txt` and
-//! `plan.json` as a zip artifact and sends `workflow_run` webhooks.
+//! its inputs (no unknown ones, every required one), names the run from its
+//! `run-name`, and runs what the tfpilot workflows run (real terraform on
+//! the sandbox modules, state kept by the fake per repo + environment),
+//! then uploads the run's files as a zip artifact and sends `workflow_run`
+//! webhooks. Plans check out their `ref` input; applies and destroys check
+//! out `main` when the job starts, save the plan (destroys `-target` the
+//! scope's block), run the checked-out repo's own
+//! `.github/tfpilot/check_plan.py` with `TFPILOT_SCOPE`, and apply the saved
+//! plan only when it exits 0 (3: the run fails with `check.json`).
 
 use super::{Fake, error};
 use axum::Json;
@@ -26,6 +31,8 @@ pub struct Run {
     pub status: String,
     pub conclusion: Option<String>,
     pub head_sha: String,
+    /// The `ref` of the dispatch body (the branch the workflow was read from).
+    pub dispatch_ref: String,
     pub inputs: Map<String, Value>,
     /// (artifact id, name)
     pub artifacts: Vec<(u64, String)>,
@@ -82,6 +89,28 @@ fn evaluate(template: &str, inputs: &Map<String, Value>) -> String {
     out
 }
 
+/// The names of the `workflow_dispatch` inputs marked `required: true`.
+fn required_inputs(workflow: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in workflow.lines() {
+        if let Some(name) = line
+            .strip_prefix("      ")
+            .filter(|l| !l.starts_with(' '))
+            .and_then(|l| l.strip_suffix(':'))
+        {
+            current = Some(name.to_owned());
+        } else if line.trim() == "required: true"
+            && let Some(name) = current.take()
+        {
+            out.push(name);
+        } else if !line.starts_with("      ") {
+            current = None;
+        }
+    }
+    out
+}
+
 #[derive(Deserialize)]
 struct DispatchBody {
     #[serde(rename = "ref")]
@@ -129,6 +158,16 @@ async fn dispatch(
             &format!("Unexpected inputs provided: {unexpected:?}"),
         );
     }
+    let missing: Vec<String> = required_inputs(&workflow)
+        .into_iter()
+        .filter(|k| !body.inputs.contains_key(k))
+        .collect();
+    if !missing.is_empty() {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("Required input {missing:?} not provided"),
+        );
+    }
     let name = top_level(&workflow, "name").unwrap_or_else(|| file.clone());
     let display_title = top_level(&workflow, "run-name")
         .map(|t| evaluate(&t, &body.inputs))
@@ -144,6 +183,7 @@ async fn dispatch(
             status: "queued".into(),
             conclusion: None,
             head_sha: head,
+            dispatch_ref: body.rev,
             inputs: body.inputs,
             artifacts: Vec::new(),
         };
@@ -191,7 +231,8 @@ async fn execute(fake: Fake, owner: String, repo: String, run: Run) {
     notify(&fake, &owner, &repo, &run, "in_progress").await;
     let outcome = job(&fake, &owner, &repo, &run).await;
     let (conclusion, artifact) = match outcome {
-        Ok(zip) => ("success", zip),
+        Ok((true, zip)) => ("success", Some(zip)),
+        Ok((false, zip)) => ("failure", Some(zip)),
         Err(e) => {
             eprintln!("fake GitHub: run {} failed: {e}", run.display_title);
             ("failure", None)
@@ -224,8 +265,28 @@ async fn execute(fake: Fake, owner: String, repo: String, run: Run) {
     notify(&fake, &owner, &repo, &run, "completed").await;
 }
 
-/// Checkout → init → plan → show (→ apply); the zipped plan files.
-async fn job(fake: &Fake, owner: &str, repo: &str, run: &Run) -> Result<Option<Vec<u8>>, String> {
+/// `module.<module>_<16 chars of 0-9a-z>`, the destroy workflow's check
+/// of its target.
+fn is_block_address(target: &str) -> bool {
+    let Some((module, id)) = target
+        .strip_prefix("module.")
+        .and_then(|n| n.rsplit_once('_'))
+    else {
+        return false;
+    };
+    !module.is_empty()
+        && module
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id.len() == 16
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Checkout → init → plan → show (→ check → apply): whether the job
+/// succeeded, and the zip of the files the workflow uploads.
+async fn job(fake: &Fake, owner: &str, repo: &str, run: &Run) -> Result<(bool, Vec<u8>), String> {
     let input = |k: &str| {
         run.inputs
             .get(k)
@@ -233,7 +294,18 @@ async fn job(fake: &Fake, owner: &str, repo: &str, run: &Run) -> Result<Option<V
             .unwrap_or_default()
             .to_owned()
     };
-    let (env, rev) = (input("environment"), input("ref"));
+    let env = input("environment");
+    let converge = matches!(
+        run.workflow.as_str(),
+        "tfpilot-apply.yml" | "tfpilot-destroy.yml"
+    );
+    // Applies and destroys check out main as the job starts, whatever main
+    // was at dispatch; plans their `ref` input.
+    let rev = if converge {
+        "main".to_owned()
+    } else {
+        input("ref")
+    };
     let git = fake.repo(&format!("{owner}/{repo}"));
     let checkout = tempfile::tempdir().map_err(|e| e.to_string())?;
     let sha = git
@@ -250,40 +322,81 @@ async fn job(fake: &Fake, owner: &str, repo: &str, run: &Run) -> Result<Option<V
     std::fs::create_dir_all(state.parent().unwrap()).map_err(|e| e.to_string())?;
     let backend = format!("-backend-config=path={}", state.display());
     tf(&dir, &["init", "-input=false", "-no-color", &backend]).await?;
-    let plan_txt = tf(
+    let mut plan_args = vec![
+        "plan".to_owned(),
+        "-input=false".into(),
+        "-no-color".into(),
+        "-lock-timeout=60s".into(),
+        "-out=tfplan".into(),
+    ];
+    let scope = input("scope");
+    if run.workflow == "tfpilot-destroy.yml" {
+        let target = serde_json::from_str::<Value>(&scope)
+            .ok()
+            .and_then(|s| s["target"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if !is_block_address(&target) {
+            return Err(format!(
+                "the scope's target is not a tfpilot block: {target:?}"
+            ));
+        }
+        plan_args.push(format!("-target={target}"));
+    }
+    let plan_args: Vec<&str> = plan_args.iter().map(String::as_str).collect();
+    let mut files = vec![("plan.txt", tf(&dir, &plan_args).await?)];
+    let plan_json = tf(&dir, &["show", "-json", "tfplan"]).await?;
+    files.push(("plan.json", plan_json.clone()));
+    if !converge {
+        return Ok((true, zip_of(&files)?));
+    }
+    files.push(("ran_at.txt", format!("{sha}\n").into_bytes()));
+    std::fs::write(dir.join("plan.json"), &plan_json).map_err(|e| e.to_string())?;
+    let check = Command::new("python3")
+        .arg(checkout.path().join(".github/tfpilot/check_plan.py"))
+        .args(["plan.json", "check.json"])
+        .current_dir(&dir)
+        .env("TFPILOT_SCOPE", &scope)
+        .output()
+        .await
+        .map_err(|e| format!("python3: {e}"))?;
+    if let Ok(written) = std::fs::read(dir.join("check.json")) {
+        files.push(("check.json", written));
+    }
+    match check.status.code() {
+        Some(0) => {}
+        Some(3) => return Ok((false, zip_of(&files)?)),
+        _ => {
+            return Err(format!(
+                "check_plan.py: {}{}",
+                String::from_utf8_lossy(&check.stdout),
+                String::from_utf8_lossy(&check.stderr)
+            ));
+        }
+    }
+    let apply = tf(
         &dir,
         &[
-            "plan",
+            "apply",
             "-input=false",
             "-no-color",
             "-lock-timeout=60s",
-            "-out=tfplan",
+            "tfplan",
         ],
     )
     .await?;
-    let plan_json = tf(&dir, &["show", "-json", "tfplan"]).await?;
-    if run.workflow != "tfpilot-plan.yml" && run.workflow != "tfpilot-cleanup.yml" {
-        tf(
-            &dir,
-            &[
-                "apply",
-                "-input=false",
-                "-no-color",
-                "-lock-timeout=60s",
-                "-auto-approve",
-                "tfplan",
-            ],
-        )
-        .await?;
-    }
+    files.push(("apply.txt", apply));
+    Ok((true, zip_of(&files)?))
+}
+
+fn zip_of(files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>, String> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in [("plan.txt", plan_txt), ("plan.json", plan_json)] {
-        zip.start_file(name, options).map_err(|e| e.to_string())?;
-        zip.write_all(&bytes).map_err(|e| e.to_string())?;
+    for (name, bytes) in files {
+        zip.start_file(*name, options).map_err(|e| e.to_string())?;
+        zip.write_all(bytes).map_err(|e| e.to_string())?;
     }
-    Ok(Some(zip.finish().map_err(|e| e.to_string())?.into_inner()))
+    Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
 }
 
 async fn tf(dir: &FsPath, args: &[&str]) -> Result<Vec<u8>, String> {

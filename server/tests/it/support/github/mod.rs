@@ -94,6 +94,7 @@ impl Fake {
             .route("/repos/{owner}/{repo}/git/refs", post(create_ref))
             .route("/repos/{owner}/{repo}/git/refs/{*name}", patch(update_ref))
             .route("/repos/{owner}/{repo}/git/commits/{sha}", get(get_commit))
+            .route("/repos/{owner}/{repo}/compare/{range}", get(compare))
             .route("/repos/{owner}/{repo}/git/commits", post(create_commit))
             .route("/repos/{owner}/{repo}/git/trees", post(create_tree))
             .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(get_blob))
@@ -542,6 +543,35 @@ async fn get_commit(
     }
     let tree = git.tree_of(&sha).await.unwrap_or_default();
     Json(json!({ "sha": sha, "tree": { "sha": tree } })).into_response()
+}
+
+/// `GET /compare/{base}...{head}`: the status of head relative to base.
+async fn compare(
+    State(fake): State<Fake>,
+    Path((owner, repo, range)): Path<(String, String, String)>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return *e,
+    };
+    let Some((base, head)) = range.split_once("...") else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let (Some(base), Some(head)) = (git.resolve(base).await, git.resolve(head).await) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let status = match (
+        base == head,
+        git.is_ancestor(&base, &head).await,
+        git.is_ancestor(&head, &base).await,
+    ) {
+        (true, _, _) => "identical",
+        (_, true, _) => "ahead",
+        (_, _, true) => "behind",
+        _ => "diverged",
+    };
+    Json(json!({ "status": status, "base_commit": { "sha": base }, "merge_base_commit": {} }))
+        .into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,123 @@
+//! Leases in the object store: at most one holder at a time across every
+//! process sharing the store, taken by compare-and-swap and given up when
+//! the holder stops renewing (a crashed process blocks nobody for longer
+//! than the lease's time to live).
+
+use super::{ObjectStore, Precondition, StoreError};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    holder: String,
+    /// Unix milliseconds after which anyone may take the lease.
+    expires_at: u64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn record(holder: &str, ttl: Duration) -> bytes::Bytes {
+    let r = Record {
+        holder: holder.to_owned(),
+        expires_at: now_ms() + ttl.as_millis() as u64,
+    };
+    serde_json::to_vec(&r).expect("serializes").into()
+}
+
+/// What releasing a lease needs: the store, the key and its current etag.
+type Release = (Arc<dyn ObjectStore>, String, Arc<std::sync::Mutex<String>>);
+
+/// A held lease; renewed in the background until dropped, then released.
+pub struct Lease {
+    renew: tokio::task::JoinHandle<()>,
+    release: Option<Release>,
+}
+
+impl Lease {
+    /// Waits until `key` is free (absent, released or expired) and takes it
+    /// for `holder`, renewing it every third of `ttl`.
+    pub async fn acquire(
+        store: Arc<dyn ObjectStore>,
+        key: String,
+        holder: String,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError> {
+        let etag = loop {
+            match store
+                .put(&key, record(&holder, ttl), Precondition::IfAbsent)
+                .await
+            {
+                Ok(etag) => break etag,
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+            match store.get(&key).await {
+                Ok(obj) => {
+                    let free = serde_json::from_slice::<Record>(&obj.bytes)
+                        .map_or(true, |r| r.expires_at <= now_ms());
+                    if free {
+                        match store
+                            .put(&key, record(&holder, ttl), Precondition::IfMatch(obj.etag))
+                            .await
+                        {
+                            Ok(etag) => break etag,
+                            Err(StoreError::Conflict(_)) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                Err(StoreError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            }
+            tokio::time::sleep(Duration::from_millis(200 + fastrand::u64(..200))).await;
+        };
+        let current = Arc::new(std::sync::Mutex::new(etag));
+        let renew = {
+            let (store, key, holder, current) =
+                (store.clone(), key.clone(), holder.clone(), current.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(ttl / 3).await;
+                    let etag = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    match store
+                        .put(&key, record(&holder, ttl), Precondition::IfMatch(etag))
+                        .await
+                    {
+                        Ok(next) => *current.lock().unwrap_or_else(|p| p.into_inner()) = next,
+                        Err(e) => tracing::warn!(lease = %key, "cannot renew the lease: {e}"),
+                    }
+                }
+            })
+        };
+        Ok(Lease {
+            renew,
+            release: Some((store, key, current)),
+        })
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.renew.abort();
+        if let Some((store, key, current)) = self.release.take() {
+            let etag = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            // Released by expiring it, only if it is still ours.
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    let _ = store
+                        .put(
+                            &key,
+                            record("released", Duration::ZERO),
+                            Precondition::IfMatch(etag),
+                        )
+                        .await;
+                });
+            }
+        }
+    }
+}

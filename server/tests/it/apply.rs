@@ -1,0 +1,436 @@
+//! The apply model with real terraform and real git (embedded mode): an
+//! apply runs on the tip of main as a checked saved plan, never rolls main
+//! back and never touches what was not approved; plans go stale when main
+//! moves.
+
+use crate::flow::{act, status_of, wait_for};
+use crate::support::{TestApp, root};
+use app::domain::ids::ProjectKey;
+use app::domain::policy::Role;
+use serde_json::{Value, json};
+use server::git::local::{LocalGit, MAIN};
+use server::git::{FileChange, GitHost};
+use std::time::{Duration, Instant};
+
+struct World {
+    app: TestApp,
+    alice: String,
+    bob: String,
+    git: LocalGit,
+}
+
+impl World {
+    async fn new() -> World {
+        let app = TestApp::spawn().await;
+        let alice = app.token("alice", Role::Requester).await;
+        let bob = app.token("bob", Role::Approver).await;
+        let git = LocalGit::new(
+            app.data.path().join("git"),
+            root().join("infra-workflows/template"),
+            Some(root().join("infra-workflows/sandbox")),
+            app.requests_store(),
+        );
+        git.ensure_repo(&sandbox()).await.unwrap();
+        World {
+            app,
+            alice,
+            bob,
+            git,
+        }
+    }
+
+    async fn file(&self, name: &str) -> String {
+        self.app
+            .file(&self.alice, "dev", "s3-bucket", json!({ "name": name }))
+            .await
+    }
+
+    async fn ok(&self, id: &str, action: &str) {
+        let res = act(&self.app, &self.bob, id, action).await;
+        let status = res.status();
+        assert_eq!(status, 202, "{action}: {}", res.text().await.unwrap());
+    }
+
+    /// Waits until plan attempt `n` of the request is ready.
+    async fn planned(&self, id: &str, n: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let view = status_of(&self.app, &self.bob, id).await;
+            if view["status"] == "plan_ready"
+                && view["request"]["runs"]["plan"]["current_attempt"] == n
+            {
+                return view;
+            }
+            assert!(Instant::now() < deadline, "plan {n} never ready: {view:#}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Approves the request's current plan and merges it.
+    async fn approve_and_merge(&self, id: &str) {
+        wait_for(&self.app, &self.bob, id, "plan_ready").await;
+        self.ok(id, "approve").await;
+        self.ok(id, "merge").await;
+    }
+
+    fn state(&self) -> String {
+        std::fs::read_to_string(self.app.data.path().join("exec/state/sandbox/dev.tfstate"))
+            .unwrap_or_default()
+    }
+
+    async fn main_file(&self, path: &str) -> String {
+        self.git
+            .read_file(&sandbox(), MAIN, path)
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// Commits `content` to `path` on main by hand, outside tfpilot.
+    async fn commit_on_main(&self, path: &str, content: &str) {
+        let tip = self
+            .git
+            .branch_head(&sandbox(), MAIN)
+            .await
+            .unwrap()
+            .unwrap();
+        let change = FileChange {
+            path: path.into(),
+            content: Some(content.into()),
+        };
+        self.git
+            .commit(&sandbox(), MAIN, &tip, &[change], "by hand")
+            .await
+            .unwrap();
+    }
+
+    async fn log(&self, id: &str, kind: &str) -> String {
+        self.app
+            .get_as(&self.bob, &format!("/api/v1/requests/{id}/log?kind={kind}"))
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the newest attempt of `kind` has completed; returns it.
+    async fn completed(&self, id: &str, kind: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let view = status_of(&self.app, &self.bob, id).await;
+            let attempts = view["request"]["runs"][kind]["attempts"].clone();
+            if let Some(last) = attempts.as_array().and_then(|a| a.last())
+                && last["status"] == "completed"
+            {
+                return last.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{kind} never completed: {view:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn sandbox() -> ProjectKey {
+    ProjectKey::parse("sandbox").unwrap()
+}
+
+fn resource(id: &str) -> String {
+    format!("module.s3-bucket_{id}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn applying_after_a_newer_merge_keeps_both_changes() {
+    let w = World::new().await;
+    let a = w.file("apply-order-a").await;
+    let b = w.file("apply-order-b").await;
+    // A: plan → approve → merge, not applied.
+    w.approve_and_merge(&a).await;
+    // Main moved: B's plan was of an older main; it is planned again on the
+    // new main (its branch brought up to date) before it can be approved.
+    let b_view = w.planned(&b, 2).await;
+    let plans = b_view["request"]["runs"]["plan"]["attempts"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        plans.len(),
+        2,
+        "B was planned again after A merged: {b_view:#}"
+    );
+    assert!(
+        plans[1]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("main moved"),
+        "{b_view:#}"
+    );
+    w.approve_and_merge(&b).await;
+    // B applies the tip of main, which holds A's approved block too.
+    w.ok(&b, "apply").await;
+    wait_for(&w.app, &w.bob, &b, "applied").await;
+    let state = w.state();
+    assert!(state.contains(&resource(&a)), "A's resource was added");
+    assert!(state.contains(&resource(&b)), "B's resource was added");
+    let b_log = w.log(&b, "apply").await;
+    assert!(
+        b_log.contains("Resources: 2 added, 0 changed, 0 destroyed")
+            && !b_log.contains("will be destroyed"),
+        "{b_log}"
+    );
+    // A is marked applied by B's run; applying it again is refused.
+    let a_view = wait_for(&w.app, &w.bob, &a, "applied").await;
+    let b_run =
+        status_of(&w.app, &w.bob, &b).await["request"]["runs"]["apply"]["attempts"][0]["run_id"]
+            .clone();
+    assert_eq!(
+        a_view["request"]["runs"]["apply"]["attempts"][0]["via"],
+        b_run
+    );
+    let again = act(&w.app, &w.bob, &a, "apply").await;
+    assert_eq!(again.status(), 409);
+    let message = again.json::<Value>().await.unwrap()["error"]["message"].clone();
+    assert!(
+        message.as_str().unwrap().contains(&format!(
+            "already applied by run {}",
+            b_run.as_str().unwrap()
+        )),
+        "{message}"
+    );
+    // Nothing of B was ever destroyed.
+    assert!(w.state().contains(&resource(&b)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_older_merge_applied_later_runs_on_the_tip_of_main() {
+    let w = World::new().await;
+    let a = w.file("older-merge-a").await;
+    let b = w.file("older-merge-b").await;
+    w.approve_and_merge(&a).await;
+    w.planned(&b, 2).await;
+    w.approve_and_merge(&b).await;
+    let tip = w.git.branch_head(&sandbox(), MAIN).await.unwrap().unwrap();
+    // A's own merge is older than main's tip; its apply uses the tip.
+    w.ok(&a, "apply").await;
+    wait_for(&w.app, &w.bob, &a, "applied").await;
+    let run = w.completed(&a, "apply").await;
+    assert_eq!(run["ran_at"], tip.as_str(), "{run:#}");
+    assert_ne!(run["head_sha"], tip.as_str(), "A's merge is not the tip");
+    let state = w.state();
+    assert!(state.contains(&resource(&a)) && state.contains(&resource(&b)));
+    let b_view = wait_for(&w.app, &w.bob, &b, "applied").await;
+    assert_eq!(
+        b_view["request"]["runs"]["apply"]["attempts"][0]["via"], run["run_id"],
+        "B was applied by A's run"
+    );
+    let log = w.log(&a, "apply").await;
+    assert!(log.contains(&format!("on the tip of main, {tip}")), "{log}");
+    assert!(
+        log.contains("-out=tfplan") && log.contains("within the run's scope"),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unexpected_destroy_blocks_the_apply_until_the_cause_is_fixed() {
+    let w = World::new().await;
+    let a = w.file("removed-by-hand").await;
+    w.approve_and_merge(&a).await;
+    w.ok(&a, "apply").await;
+    wait_for(&w.app, &w.bob, &a, "applied").await;
+    // Someone removes A's block from main by hand.
+    let path = "envs/dev/tfpilot.s3.tf";
+    let with_a = w.main_file(path).await;
+    let without = app::domain::blocks::remove(&with_a, &a).expect("A's block is on main");
+    w.commit_on_main(path, &without).await;
+    let before = w.state();
+
+    let c = w.file("blocked-by-hand").await;
+    w.approve_and_merge(&c).await;
+    w.ok(&c, "apply").await;
+    let run = w.completed(&c, "apply").await;
+    assert_eq!(run["conclusion"], "blocked", "{run:#}");
+    assert_eq!(
+        run["blocked"][0]["address"],
+        format!("{}.terraform_data.this", resource(&a))
+    );
+    assert_eq!(run["blocked"][0]["action"], "delete");
+    assert_eq!(run["blocked"][0]["owner"], a.as_str());
+    assert_eq!(w.state(), before, "nothing was applied");
+    let view = status_of(&w.app, &w.bob, &c).await;
+    assert_eq!(view["status"], "failed");
+    let events = view["request"]["events"].to_string();
+    assert!(
+        events.contains("blocked before anything was applied") && events.contains(&a),
+        "{events}"
+    );
+
+    // Confirming anything but exactly the listed changes is refused.
+    let wrong = w
+        .app
+        .post_as(
+            &w.bob,
+            &format!("/api/v1/requests/{c}/confirm"),
+            &json!({"addresses": ["x.y"]}),
+        )
+        .await;
+    assert_eq!(wrong.status(), 409);
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap()["error"]["rule"],
+        "confirm.mismatch"
+    );
+    let requester = w
+        .app
+        .post_as(
+            &w.alice,
+            &format!("/api/v1/requests/{c}/confirm"),
+            &json!({"addresses": ["x.y"]}),
+        )
+        .await;
+    assert_eq!(requester.status(), 403, "only approvers confirm");
+
+    // The block is put back on main; a retry then goes through.
+    w.commit_on_main(path, &with_a_plus(&w, path, &with_a, &a).await)
+        .await;
+    w.ok(&c, "retry").await;
+    wait_for(&w.app, &w.bob, &c, "applied").await;
+    let state = w.state();
+    assert!(
+        state.contains(&resource(&a)),
+        "A's resource was never destroyed"
+    );
+    assert!(state.contains(&resource(&c)));
+}
+
+/// Main's file now, with A's block (as it was in `with_a`) put back.
+async fn with_a_plus(w: &World, path: &str, with_a: &str, a: &str) -> String {
+    let now = w.main_file(path).await;
+    let span = app::domain::blocks::scan(with_a)
+        .unwrap()
+        .into_iter()
+        .find(|b| b.id == a)
+        .expect("A's block");
+    format!("{now}{}", &with_a[span.start..span.end])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
+    let w = World::new().await;
+    let hand = "resource \"terraform_data\" \"hand_written\" {\n  input = \"by hand\"\n}\n";
+    w.commit_on_main("envs/dev/hand.tf", hand).await;
+    let a = w.file("confirm-me").await;
+    w.approve_and_merge(&a).await;
+    w.ok(&a, "apply").await;
+    let run = w.completed(&a, "apply").await;
+    assert_eq!(run["conclusion"], "blocked", "{run:#}");
+    assert_eq!(run["blocked"][0]["address"], "terraform_data.hand_written");
+    assert_eq!(run["blocked"][0]["owner"], Value::Null);
+    assert!(!w.state().contains("hand_written"));
+    let view = status_of(&w.app, &w.bob, &a).await;
+    let allowed: Vec<&str> = view["allowed_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["decision"] == "allowed")
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        allowed.contains(&"confirm") && allowed.contains(&"retry"),
+        "{allowed:?}"
+    );
+    let ok = w
+        .app
+        .post_as(
+            &w.bob,
+            &format!("/api/v1/requests/{a}/confirm"),
+            &json!({"addresses": ["terraform_data.hand_written"]}),
+        )
+        .await;
+    assert_eq!(ok.status(), 202, "{}", ok.text().await.unwrap());
+    let done = wait_for(&w.app, &w.bob, &a, "applied").await;
+    assert_eq!(done["request"]["confirmation"]["by"], "bob");
+    assert!(w.state().contains("hand_written") && w.state().contains(&resource(&a)));
+    let audit: Value = w
+        .app
+        .get_as(&w.bob, &format!("/api/v1/audit?request={a}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(audit.to_string().contains("request.confirm"), "{audit:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stale_plan_cannot_be_approved_until_it_is_planned_again() {
+    let w = World::new().await;
+    let a = w.file("stale-plan").await;
+    wait_for(&w.app, &w.bob, &a, "plan_ready").await;
+    // Main moves outside tfpilot: A's plan no longer shows what apply will do.
+    w.commit_on_main("README.md", "moved by hand\n").await;
+    let refused = act(&w.app, &w.bob, &a, "approve").await;
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["rule"], "approval.stale", "{body:#}");
+    // tfpilot brings the branch up to date and plans it again.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let view = loop {
+        let view = status_of(&w.app, &w.bob, &a).await;
+        if view["status"] == "plan_ready" && view["request"]["runs"]["plan"]["current_attempt"] == 2
+        {
+            break view;
+        }
+        assert!(Instant::now() < deadline, "never planned again: {view:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let tip = w.git.branch_head(&sandbox(), MAIN).await.unwrap().unwrap();
+    assert_eq!(view["request"]["pr"]["base_sha"], tip.as_str());
+    assert_eq!(
+        view["request"]["runs"]["plan"]["attempts"][1]["base_sha"],
+        tip.as_str()
+    );
+    w.ok(&a, "approve").await;
+    let approved = status_of(&w.app, &w.bob, &a).await;
+    assert_eq!(approved["request"]["approval"]["plan_attempt"], 2);
+    assert_eq!(approved["request"]["approval"]["base_sha"], tip.as_str());
+    // The approval of a plan goes with a re-plan, and the timeline says so.
+    w.ok(&a, "plan").await;
+    let view = status_of(&w.app, &w.bob, &a).await;
+    assert!(view["request"]["approval"].is_null());
+    assert!(
+        view["request"]["events"]
+            .to_string()
+            .contains("approval_voided")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pr_merged_outside_tfpilot_needs_a_fresh_approval() {
+    let w = World::new().await;
+    let a = w.file("merged-outside").await;
+    let ready = wait_for(&w.app, &w.bob, &a, "plan_ready").await;
+    let pr = ready["request"]["pr"]["number"].as_u64().unwrap();
+    let head = ready["request"]["pr"]["head_sha"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Someone merges the unapproved PR on the host.
+    w.git.merge_pr(&sandbox(), pr, &head).await.unwrap();
+    // The reconciler notices the merge.
+    let view = wait_for(&w.app, &w.bob, &a, "merged").await;
+    assert!(view["request"]["approval"].is_null());
+    let apply = act(&w.app, &w.bob, &a, "apply").await;
+    assert_eq!(apply.status(), 409);
+    assert_eq!(
+        apply.json::<Value>().await.unwrap()["error"]["rule"],
+        "approval.missing"
+    );
+    // A plan of the merged change on main's tip, an approval, then the apply.
+    w.ok(&a, "plan").await;
+    let plan = w.completed(&a, "plan").await;
+    assert_eq!(plan["conclusion"], "success", "{plan:#}");
+    w.ok(&a, "approve").await;
+    w.ok(&a, "apply").await;
+    wait_for(&w.app, &w.bob, &a, "applied").await;
+    assert!(w.state().contains(&resource(&a)));
+}
