@@ -112,6 +112,8 @@ pub struct Config {
     pub workflows_dir: PathBuf,
     /// Longest a terraform command may run (`TFPILOT_RUN_TIMEOUT_SECS`).
     pub run_timeout: Duration,
+    /// Most terraform runs at once on this server (`TFPILOT_MAX_RUNS`, default 2).
+    pub max_runs: usize,
     /// How often the reconciler drives unfinished requests (`TFPILOT_RECONCILE_SECS`).
     pub reconcile: Duration,
     /// The `terraform` binary the local executor runs (`TFPILOT_TERRAFORM`).
@@ -337,6 +339,18 @@ impl Config {
             index_snapshot: seconds("TFPILOT_INDEX_SNAPSHOT_SECS", 60)?,
             workflows_dir: path("TFPILOT_WORKFLOWS_DIR", None, "./infra-workflows"),
             run_timeout: seconds("TFPILOT_RUN_TIMEOUT_SECS", 1800)?,
+            max_runs: match env("TFPILOT_MAX_RUNS") {
+                None => 2,
+                Some(v) => match v.trim().parse::<usize>() {
+                    Ok(n) if (1..=64).contains(&n) => n,
+                    _ => {
+                        return Err(ConfigError::Env {
+                            var: "TFPILOT_MAX_RUNS",
+                            message: format!("`{v}` is not a number of runs from 1 to 64"),
+                        });
+                    }
+                },
+            },
             reconcile: seconds("TFPILOT_RECONCILE_SECS", 15)?,
             terraform: path("TFPILOT_TERRAFORM", None, "terraform"),
             github_webhook_secret: env("TFPILOT_GITHUB_WEBHOOK_SECRET")

@@ -186,6 +186,7 @@ async fn local_ports(
             Some(done_tx.clone()),
         )
         .with_terraform(&config.terraform)
+        .with_max_runs(config.max_runs)
         .with_s3_state(config.state_bucket.clone()),
     );
     let resumed = local

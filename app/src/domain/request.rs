@@ -85,6 +85,10 @@ pub struct PullRequest {
     /// tfpilot brings the branch up to date and plans again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_sha: Option<String>,
+    /// A newer tip of main seen since `base_sha`: the plan is stale until
+    /// the branch is brought up to date and planned again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main_sha: Option<String>,
     /// Merge commit, once merged.
     #[serde(default)]
     pub merged_sha: Option<String>,

@@ -152,5 +152,45 @@ pub fn derive_status(req: &Request) -> Status {
     }
 }
 
+/// A short note that qualifies the status, for the dashboard and the
+/// request page: a plan made stale by main moving, a blocked run, a merged
+/// change waiting for a fresh approval.
+pub fn note(req: &Request) -> Option<String> {
+    let blocked = |a: &Attempt| {
+        a.is_blocked().then(|| {
+            format!(
+                "blocked: {} change{} outside what was approved",
+                a.blocked.len(),
+                if a.blocked.len() == 1 { "" } else { "s" }
+            )
+        })
+    };
+    if req.cleanup_pr.is_some() {
+        return req.runs.destroy.latest().and_then(blocked);
+    }
+    let pr = req.pr.as_ref()?;
+    if pr.state == PrState::Merged {
+        if let Some(b) = req.runs.apply.latest().and_then(blocked) {
+            return Some(b);
+        }
+        let approved = req.approval.as_ref().is_some_and(|a| {
+            a.head_sha == pr.head_sha
+                && req
+                    .runs
+                    .plan
+                    .latest()
+                    .is_some_and(|p| p.attempt == a.plan_attempt)
+        });
+        return (!approved && derive_status(req) == Status::Merged)
+            .then(|| "merged without an approval of its head: plan and approve again".to_owned());
+    }
+    let plan = req.runs.plan.latest()?;
+    if in_flight(plan) && plan.reason.is_some() {
+        return Some("main moved: planning again".to_owned());
+    }
+    (pr.main_sha.is_some() && pr.main_sha != pr.base_sha)
+        .then(|| "main moved: the plan is stale and will be made again".to_owned())
+}
+
 #[cfg(test)]
 pub(crate) mod tests;

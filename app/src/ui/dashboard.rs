@@ -29,6 +29,9 @@ pub struct Row {
     pub requester: String,
     /// Last change (RFC 3339).
     pub updated_at: String,
+    /// What qualifies the status (stale plan, blocked run).
+    #[serde(default)]
+    pub note: String,
 }
 
 /// The dashboard's filters, as in the URL.
@@ -261,7 +264,7 @@ pub fn row_html(r: &Row) -> String {
          <td><a href=\"/requests/{id}\"><code>{id}</code></a></td>\
          <td class=\"title\"><a href=\"/requests/{id}\">{title}</a></td>\
          <td>{project}</td><td>{env}</td><td>{module}</td>\
-         <td><span class=\"badge\" data-status=\"{status}\">{label}</span></td>\
+         <td><span class=\"badge\" data-status=\"{status}\">{label}</span>{note}</td>\
          <td>{requester}</td>\
          <td><time datetime=\"{at}\">{short}</time></td></tr>",
         title = esc(&r.title),
@@ -269,6 +272,11 @@ pub fn row_html(r: &Row) -> String {
         env = esc(&r.environment),
         module = esc(&r.module),
         label = esc(&status_label(&r.status)),
+        note = if r.note.is_empty() {
+            String::new()
+        } else {
+            format!(" <small class=\"note\">{}</small>", esc(&r.note))
+        },
         requester = esc(&r.requester),
         at = esc(&r.updated_at),
         short = esc(&short_time(&r.updated_at)),
@@ -469,6 +477,7 @@ mod tests {
             status: "plan_ready".into(),
             requester: "Ana".into(),
             updated_at: "2026-11-22T05:50:01Z".into(),
+            note: String::new(),
         }
     }
 

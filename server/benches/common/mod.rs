@@ -43,6 +43,7 @@ pub fn pull_request(i: u64, doc: &Request, merged: bool) -> PullRequest {
         branch: format!("request/{}", doc.id),
         head_sha: format!("{i:040x}"),
         base_sha: None,
+        main_sha: None,
         merged_sha: merged.then(|| format!("{:040x}", i + 1)),
         state: if merged {
             PrState::Merged

@@ -42,6 +42,8 @@ pub struct LocalExecutor {
     s3_state: Option<(String, S3Settings)>,
     /// This process, as a lease holder.
     holder: String,
+    /// At most this many terraform runs at once.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// How long an environment's apply lease lives without renewal.
@@ -75,7 +77,14 @@ impl LocalExecutor {
             terraform: PathBuf::from("terraform"),
             s3_state: None,
             holder: format!("{}-{:08x}", std::process::id(), fastrand::u32(..)),
+            slots: Arc::new(tokio::sync::Semaphore::new(2)),
         }
+    }
+
+    /// Runs at most `n` terraform runs at once (`TFPILOT_MAX_RUNS`).
+    pub fn with_max_runs(mut self, n: usize) -> Self {
+        self.slots = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
+        self
     }
 
     /// Keeps the state in S3 (`<bucket>/<project>/<env>/terraform.tfstate`,
@@ -238,6 +247,8 @@ impl LocalExecutor {
 
     async fn execute(self: Arc<Self>, mut info: RunInfo) {
         let _turn = self.turn(&info.spec).await;
+        // Its locks first, then a slot: a slot is never held while waiting.
+        let _slot = self.slots.clone().acquire_owned().await;
         info.status = RunStatus::Running;
         if let Err(e) = self.save(&info).await {
             tracing::error!(run = %info.run_id, "cannot record the run: {e}");

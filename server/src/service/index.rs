@@ -45,6 +45,9 @@ pub struct IndexEntry {
     pub requester: Arc<str>,
     /// Last write.
     pub updated_at: String,
+    /// What qualifies the status (`main moved: planning again`, `blocked: …`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
     /// Etag of the indexed version.
     pub etag: String,
 }
@@ -216,6 +219,7 @@ pub fn project(doc: &Request, etag: &str, registry: &Registry) -> IndexEntry {
         title,
         requester: doc.created_by.as_str().into(),
         updated_at: doc.updated_at.clone(),
+        note: app::domain::status::note(doc).unwrap_or_default(),
         etag: etag.to_owned(),
     }
 }

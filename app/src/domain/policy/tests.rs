@@ -163,3 +163,88 @@ fn actions_and_roles_round_trip_by_name() {
     }
     assert_eq!(Action::parse("nuke"), None);
 }
+
+fn conflict_of(d: Decision) -> (String, Option<String>) {
+    match d {
+        Decision::Conflict { reason, rule } => (reason, rule),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_merge_without_an_approval_of_its_head_is_not_applied() {
+    let pat = actor("pat", Role::Approver);
+    let mut req = in_status("dev", Status::Merged);
+    assert!(approval_holds(&req));
+    // Merged on the host at another head than the approved one.
+    req.pr.as_mut().unwrap().head_sha = "other".into();
+    assert_eq!(derive_status(&req), Status::Merged);
+    let (_, rule) = conflict_of(decide(Action::Apply, &req, &pat, &policy()));
+    assert_eq!(rule.as_deref(), Some("approval.missing"));
+    // It may be planned again; once planned at its head, approved.
+    assert!(decide(Action::Plan, &req, &pat, &policy()).is_allowed());
+    assert!(!decide(Action::Approve, &req, &pat, &policy()).is_allowed());
+    let mut planned = req.runs.plan.attempts[0].clone();
+    planned.attempt = 2;
+    planned.head_sha = "other".into();
+    req.runs.plan.attempts.push(planned);
+    req.runs.plan.current_attempt = 2;
+    assert!(decide(Action::Approve, &req, &pat, &policy()).is_allowed());
+}
+
+#[test]
+fn an_applied_request_names_the_run_that_applied_it() {
+    let pat = actor("pat", Role::Approver);
+    let mut req = in_status("dev", Status::Applied);
+    req.runs.apply.attempts[0].via = Some("someone-else-apply-1".into());
+    let (reason, _) = conflict_of(decide(Action::Apply, &req, &pat, &policy()));
+    assert!(
+        reason.contains("already applied by run someone-else-apply-1"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn only_a_blocked_run_is_confirmed_and_only_by_who_may_ship() {
+    let mut req = in_status("prod", Status::Failed(Step::Apply));
+    let (reason, _) = conflict_of(decide(
+        Action::Confirm,
+        &req,
+        &actor("pat", Role::Approver),
+        &policy(),
+    ));
+    assert!(reason.contains("blocked"), "{reason}");
+    let a = &mut req.runs.apply.attempts[0];
+    a.conclusion = Some(crate::domain::request::Conclusion::Blocked);
+    assert!(blocked_attempt(&req).is_some());
+    assert!(
+        decide(
+            Action::Confirm,
+            &req,
+            &actor("pat", Role::Approver),
+            &policy()
+        )
+        .is_allowed()
+    );
+    assert_eq!(
+        decide(
+            Action::Confirm,
+            &req,
+            &actor("ann", Role::Approver),
+            &policy()
+        ),
+        Decision::Forbidden {
+            rule: "prod.allow_list".into(),
+            reason: "confirm in production needs a user on the prod allow-list".into()
+        }
+    );
+    assert!(
+        !decide(
+            Action::Confirm,
+            &req,
+            &actor("alice", Role::Requester),
+            &policy()
+        )
+        .is_allowed()
+    );
+}

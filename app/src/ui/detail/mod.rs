@@ -87,6 +87,10 @@ pub struct Detail {
     pub config: Vec<ConfigItem>,
     /// Approval, in words.
     pub approval: Option<String>,
+    /// What qualifies the status (stale plan, blocked run, missing approval).
+    pub note: Option<String>,
+    /// A blocked run's changes outside its scope, one line each.
+    pub blocked: Vec<String>,
     /// PRs and runs, newest last.
     pub links: Vec<LinkItem>,
     /// The caller's actions.
@@ -165,6 +169,8 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         updated_at,
         config,
         approval,
+        note,
+        blocked,
         links,
         actions,
         block,
@@ -193,6 +199,14 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
             <div><dt>"Updated"</dt><dd><time datetime=updated_at.clone()>{super::dashboard::short_time(&updated_at)}</time></dd></div>
         </dl>
         {approval.map(|a| view! { <p class="notice" data-testid="approval">{a}</p> })}
+        {note.map(|n| view! { <p class="notice warn" data-testid="status-note">{n}</p> })}
+        {(!blocked.is_empty()).then(|| view! {
+            <section class="panel wide" aria-labelledby="blocked-title" data-testid="blocked">
+                <h2 id="blocked-title">"Blocked before anything was applied"</h2>
+                <p>"The saved plan on the tip of main changes resources outside what was approved. Fix the cause and retry, or an approver may confirm exactly these changes:"</p>
+                <ul>{blocked.into_iter().map(|b| view! { <li><code>{b}</code></li> }).collect_view()}</ul>
+            </section>
+        })}
     }
     .into_any();
     let plan = view! {

@@ -16,6 +16,9 @@ use std::sync::Arc;
 
 const SYSTEM: &str = "tfpilot";
 
+/// A `record_if` closure that had nothing to change.
+struct Unchanged;
+
 impl Flow {
     /// Drives request `id` as far as it can go without a person.
     pub async fn advance(self: &Arc<Self>, id: &RequestId) -> Result<(), FlowError> {
@@ -123,6 +126,33 @@ impl Flow {
         }
     }
 
+    /// Applies a system change with CAS and indexes it, only when `f`
+    /// changes something (`Some`); nothing is written otherwise.
+    pub(super) async fn record_if(
+        &self,
+        id: &RequestId,
+        mut f: impl FnMut(&mut Request) -> Option<()>,
+    ) -> Result<(), FlowError> {
+        let result = self
+            .repo
+            .update(id, crate::auth::now, |doc| {
+                let mut next = doc.clone();
+                match f(&mut next) {
+                    Some(()) => Ok(next),
+                    None => Err(Unchanged),
+                }
+            })
+            .await;
+        match result {
+            Ok(Ok(stored)) => {
+                self.index.upsert(&stored.doc, &stored.etag);
+                Ok(())
+            }
+            Ok(Err(Unchanged)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Applies a system change with CAS and indexes it.
     pub(super) async fn record(
         &self,
@@ -192,6 +222,7 @@ impl Flow {
                 branch: branch.clone(),
                 head_sha: pr.head_sha.clone(),
                 base_sha: base_sha.clone(),
+                main_sha: None,
                 merged_sha: None,
                 state: PrState::Open,
             });
@@ -296,6 +327,7 @@ impl Flow {
             branch,
             head_sha: pr.head_sha,
             base_sha: None,
+            main_sha: None,
             merged_sha: pr.merged_sha,
             state: pr.state,
         })
@@ -374,6 +406,7 @@ impl Flow {
             if let Some(p) = target.filter(|p| p.number == pr.number) {
                 p.head_sha = sha.clone();
                 p.base_sha = Some(main.clone());
+                p.main_sha = None;
             }
             if !cleanup {
                 super::void_approval(next, SYSTEM, "main moved; the approved plan is stale");

@@ -212,6 +212,52 @@ impl Flow {
         &self.advancing[stripe % ADVANCE_STRIPES]
     }
 
+    /// Main moved (a merge): every open PR of the project is marked stale
+    /// at once (its page and row say so, approve and merge refuse it); the
+    /// reconciler's next pass over waiting PRs — or an approve or merge
+    /// refused as stale — brings each branch up to date and plans it
+    /// again, so a burst of merges costs one new plan per PR, not one per
+    /// merge.
+    pub(super) fn main_moved(self: &Arc<Self>, project: &app::domain::ids::ProjectKey) {
+        let flow = self.clone();
+        let project = project.clone();
+        tokio::spawn(async move {
+            let tip = match flow.main_tip(&project).await {
+                Ok(tip) => tip,
+                Err(e) => return tracing::warn!(%project, "cannot read main: {e}"),
+            };
+            let mut cursor = None;
+            loop {
+                let page = flow.index.query(&super::index::Query {
+                    project: Some(project.to_string()),
+                    limit: 500,
+                    cursor,
+                    ..Default::default()
+                });
+                for row in &page.items {
+                    if !matches!(&*row.status, "planning" | "plan_ready" | "approved") {
+                        continue;
+                    }
+                    let marked = flow
+                        .record_if(&row.id, |next| {
+                            let pr = next.pr.as_mut().filter(|p| p.merged_sha.is_none())?;
+                            (pr.base_sha.as_deref() != Some(&tip)
+                                && pr.main_sha.as_deref() != Some(&tip))
+                            .then(|| pr.main_sha = Some(tip.clone()))
+                        })
+                        .await;
+                    if let Err(e) = marked {
+                        tracing::warn!(request = %row.id, "cannot mark the plan stale: {e}");
+                    }
+                }
+                match page.next_cursor.and_then(|c| RequestId::parse(&c).ok()) {
+                    Some(c) => cursor = Some(c),
+                    None => return,
+                }
+            }
+        });
+    }
+
     /// Applies `f` with CAS after re-checking `action` on the fresh
     /// document; records the event, indexes and audits the write.
     async fn act(
@@ -281,32 +327,6 @@ impl Flow {
     ) -> Result<String, FlowError> {
         // Seeds the repo on first use, like every step that needs it.
         Ok(self.git.ensure_repo(project).await?)
-    }
-
-    /// Main moved (a merge): every open PR of the project is brought up to
-    /// date and planned again by its step driver.
-    pub(super) fn main_moved(self: &Arc<Self>, project: &app::domain::ids::ProjectKey) {
-        let mut cursor = None;
-        loop {
-            let page = self.index.query(&super::index::Query {
-                project: Some(project.to_string()),
-                limit: 500,
-                cursor,
-                ..Default::default()
-            });
-            for row in &page.items {
-                if matches!(
-                    &*row.status,
-                    "created" | "planning" | "plan_ready" | "approved"
-                ) {
-                    self.spawn_advance(row.id);
-                }
-            }
-            match page.next_cursor.and_then(|c| RequestId::parse(&c).ok()) {
-                Some(c) => cursor = Some(c),
-                None => return,
-            }
-        }
     }
 
     async fn audit_refusal<T>(

@@ -56,6 +56,25 @@ impl UiServices {
                     short(&a.head_sha)
                 )
             }),
+            note: app::domain::status::note(doc),
+            blocked: app::domain::policy::blocked_attempt(doc)
+                .map(|a| {
+                    a.blocked
+                        .iter()
+                        .map(|u| {
+                            format!(
+                                "{} {} ({})",
+                                u.action,
+                                u.address,
+                                u.owner
+                                    .map_or("not a tfpilot block".to_owned(), |o| format!(
+                                        "request {o}"
+                                    ))
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             links: links(doc),
             actions: view
                 .allowed_actions

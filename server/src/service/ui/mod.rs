@@ -193,6 +193,7 @@ impl Services for UiServices {
                         status: e.status.to_string(),
                         requester: e.requester.to_string(),
                         updated_at: e.updated_at,
+                        note: e.note,
                     })
                     .collect(),
                 next_cursor: page.next_cursor,

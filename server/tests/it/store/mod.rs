@@ -5,6 +5,7 @@ mod cases;
 mod faults;
 mod index;
 mod journal;
+mod lease;
 pub mod repo;
 
 use crate::support::s3 as moto;
