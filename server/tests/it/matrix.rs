@@ -68,8 +68,6 @@ struct World {
     app: TestApp,
     tokens: std::collections::HashMap<String, String>,
     helper: String,
-    /// Merges one at a time: each may have to bring its branch up to date.
-    merging: tokio::sync::Mutex<()>,
 }
 
 impl World {
@@ -95,84 +93,30 @@ impl World {
         }
     }
 
-    /// Moves request `id` to `state` as the helper. Merges of other cases
-    /// move main meanwhile, which makes plans stale and voids approvals:
-    /// each step is taken again until the state holds.
-    async fn reach(&self, id: &str, state: &str) {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let view = self.view(id).await;
-            let now = view["status"].as_str().unwrap_or_default().to_owned();
-            if now == state {
-                return;
-            }
-            assert!(now != "failed", "{view:#}");
-            assert!(Instant::now() < deadline, "reaching {state}: {view:#}");
-            match now.as_str() {
-                "plan_ready" => _ = self.retry_stale(&self.helper, id, "approve").await,
-                "approved" => {
-                    let res = self.merge_as(&self.helper, id).await;
-                    assert_eq!(res.0, 202, "setup merge: {}", res.1);
-                }
-                "merged" if state == "applied" => {
-                    let (status, body) = self.retry_stale(&self.helper, id, "apply").await;
-                    assert_eq!(status, 202, "setup apply: {body}");
-                }
-                _ => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
+    async fn helper_does(&self, id: &str, action: &str, then: &str) {
+        let res = self
+            .app
+            .post_as(
+                &self.helper,
+                &format!("/api/v1/requests/{id}/{action}"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            202,
+            "setup {action}: {}",
+            res.text().await.unwrap()
+        );
+        self.wait(id, then).await;
     }
 
-    /// Posts `action`; while it is refused because main moved since the
-    /// plan (`approval.stale`), waits for the new plan and posts again.
-    async fn retry_stale(&self, token: &str, id: &str, action: &str) -> (u16, Value) {
-        for _ in 0..100 {
-            let res = self
-                .app
-                .post_as(
-                    token,
-                    &format!("/api/v1/requests/{id}/{action}"),
-                    &json!({}),
-                )
-                .await;
-            let status = res.status().as_u16();
-            let body: Value = res.json().await.unwrap_or_default();
-            if status != 409 || !moved_on(&body) {
-                return (status, body);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            self.wait(id, "plan_ready").await;
-        }
-        panic!("{action} of {id} stayed stale");
-    }
-
-    /// Merges as `token`; when the PR had to be brought up to date first
-    /// (409), waits for the new plan, has the helper approve it, and tries
-    /// again. Returns the final status and body.
-    async fn merge_as(&self, token: &str, id: &str) -> (u16, Value) {
-        let _one = self.merging.lock().await;
-        for _ in 0..20 {
-            let res = self
-                .app
-                .post_as(token, &format!("/api/v1/requests/{id}/merge"), &json!({}))
-                .await;
-            let status = res.status().as_u16();
-            let body: Value = res.json().await.unwrap_or_default();
-            if status != 409 || !moved_on(&body) {
-                return (status, body);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            self.wait(id, "plan_ready").await;
-            let (again, body) = self.retry_stale(&self.helper, id, "approve").await;
-            assert_eq!(again, 202, "{body}");
-        }
-        panic!("request {id} never merged");
-    }
-
-    /// A request of `owner` in `env`, driven to `state`.
-    async fn request(&self, owner: &str, env: &str, state: &str, n: usize) -> String {
-        let body = json!({"project": "sandbox", "environment": env, "module": "sqs-queue",
-            "config": {"name": format!("matrix-{n}")}});
+    /// A request of `owner` in `project`/`env`, driven to `state`. Each
+    /// allowed case has a project of its own: nothing else moves its main
+    /// (which would make its plan stale) or sweeps it into another apply.
+    async fn request(&self, owner: &str, project: &str, env: &str, state: &str) -> String {
+        let body = json!({"project": project, "environment": env, "module": "sqs-queue",
+            "config": {"name": format!("matrix-{project}")}});
         let res = self
             .app
             .post_as(&self.tokens[owner], "/api/v1/requests", &body)
@@ -183,7 +127,19 @@ impl World {
             .unwrap()
             .to_owned();
         self.wait(&id, "plan_ready").await;
-        self.reach(&id, state).await;
+        let steps: &[(&str, &str)] = match state {
+            "plan_ready" => &[],
+            "approved" => &[("approve", "approved")],
+            "merged" => &[("approve", "approved"), ("merge", "merged")],
+            _ => &[
+                ("approve", "approved"),
+                ("merge", "merged"),
+                ("apply", "applied"),
+            ],
+        };
+        for (action, reached) in steps {
+            self.helper_does(&id, action, reached).await;
+        }
         id
     }
 
@@ -191,9 +147,7 @@ impl World {
     async fn act(&self, actor: &str, id: &str, action: &str) -> (u16, Value) {
         let token = &self.tokens[actor];
         let name = self.view(id).await["request"]["config"]["name"].clone();
-        let res = if action == "merge" {
-            return self.merge_as(token, id).await;
-        } else if action == "update" {
+        let res = if action == "update" {
             self.app
                 .client
                 .patch(self.app.url(&format!("/api/v1/requests/{id}")))
@@ -202,8 +156,6 @@ impl World {
                 .send()
                 .await
                 .unwrap()
-        } else if action == "approve" {
-            return self.retry_stale(token, id, action).await;
         } else {
             self.app
                 .post_as(
@@ -216,18 +168,6 @@ impl World {
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or_default())
     }
-}
-
-/// Whether a 409 came from main moving under the request (another case
-/// merged): its branch was brought up to date, its approval voided, and a
-/// new plan is on its way.
-fn moved_on(body: &Value) -> bool {
-    let message = body["error"]["message"].as_str().unwrap_or_default();
-    body["error"]["rule"] == "approval.stale"
-        || message.contains("brought its branch up to date")
-        || ["created", "planning", "plan_ready"]
-            .iter()
-            .any(|s| message.contains(&format!("(status: {s})")))
 }
 
 /// A copy of `id`'s document filed under a new id by `owner` (viewers
@@ -248,11 +188,39 @@ async fn clone_for(app: &TestApp, id: &str, owner: &str, n: u32) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_action_role_environment_and_allow_list_is_decided_at_the_api() {
+    let mut cases = Vec::new();
+    for action in ACTIONS {
+        for role in ROLES {
+            for env in ENVS {
+                for on_list in [true, false] {
+                    for own in [true, false] {
+                        cases.push((action, role, env, on_list, own));
+                    }
+                }
+            }
+        }
+    }
+    let expected_count = ACTIONS.len() * ROLES.len() * ENVS.len() * 2 * 2;
+    assert_eq!(cases.len(), expected_count);
+
+    // One project for the shared requests, and one per allowed case.
+    let data = tempfile::tempdir().unwrap();
+    let mut projects = String::from("[projects.sandbox]\nenvironments = [\"dev\", \"prod\"]\n");
+    for (n, &(action, role, env, on_list, own)) in cases.iter().enumerate() {
+        if expected(action, role, env == "prod", on_list, own) == Want::Allowed {
+            projects.push_str(&format!(
+                "[projects.case-{n}]\nenvironments = [\"dev\", \"prod\"]\n"
+            ));
+        }
+    }
+    let config = data.path().join("tfpilot.toml");
+    std::fs::write(&config, projects).unwrap();
     let listed: Vec<String> = ROLES.iter().map(|r| login(*r, true)).collect();
     let lists = format!("{},helper", listed.join(","));
     let app = TestApp::spawn_with(
-        tempfile::tempdir().unwrap(),
+        data,
         &[
+            ("TFPILOT_CONFIG", config.to_str().unwrap()),
             ("TFPILOT_PROD_ALLOWED_USERS", &lists),
             ("TFPILOT_DESTROY_PROD_ALLOWED_USERS", &lists),
         ],
@@ -271,16 +239,13 @@ async fn every_action_role_environment_and_allow_list_is_decided_at_the_api() {
         app,
         tokens,
         helper,
-        merging: tokio::sync::Mutex::new(()),
     });
 
     // Refused cases act on one shared request per environment and owner:
     // authorization is decided before the state.
     let mut shared = std::collections::HashMap::new();
     for env in ENVS {
-        let base = world
-            .request("owner", env, "plan_ready", shared.len())
-            .await;
+        let base = world.request("owner", "sandbox", env, "plan_ready").await;
         let mut n = 0;
         for role in ROLES {
             for on_list in [true, false] {
@@ -300,21 +265,6 @@ async fn every_action_role_environment_and_allow_list_is_decided_at_the_api() {
         }
         shared.insert((env, "owner".into()), base);
     }
-
-    let mut cases = Vec::new();
-    for action in ACTIONS {
-        for role in ROLES {
-            for env in ENVS {
-                for on_list in [true, false] {
-                    for own in [true, false] {
-                        cases.push((action, role, env, on_list, own));
-                    }
-                }
-            }
-        }
-    }
-    let expected_count = ACTIONS.len() * ROLES.len() * ENVS.len() * 2 * 2;
-    assert_eq!(cases.len(), expected_count);
 
     let gate = Arc::new(tokio::sync::Semaphore::new(6));
     let mut tasks = Vec::new();
@@ -342,7 +292,9 @@ async fn every_action_role_environment_and_allow_list_is_decided_at_the_api() {
                     } else {
                         "owner".to_owned()
                     };
-                    world.request(&owner, env, needs(action), 1000 + n).await
+                    world
+                        .request(&owner, &format!("case-{n}"), env, needs(action))
+                        .await
                 }
             };
             let (status, body) = world.act(&actor, &id, action).await;

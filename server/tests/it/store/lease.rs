@@ -3,7 +3,7 @@
 
 use server::store::fs::FsStore;
 use server::store::lease::Lease;
-use server::store::{ObjectStore, Precondition};
+use server::store::{ObjectStore, Precondition, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -40,12 +40,24 @@ async fn one_holder_at_a_time_and_an_expired_lease_is_taken_over() {
     assert_eq!(most.load(Ordering::SeqCst), 1, "never two holders at once");
 
     // A holder that died leaves a lease that expires; the next one takes it.
+    // (The last holder's release is written in the background: written
+    // over by compare-and-swap, retried if the release lands in between.)
     let dead = br#"{"holder":"crashed","expires_at":1}"#.to_vec();
-    let current = stores[0].get(&key).await.unwrap();
-    stores[0]
-        .put(&key, dead.into(), Precondition::IfMatch(current.etag))
-        .await
-        .unwrap();
+    loop {
+        let current = stores[0].get(&key).await.unwrap();
+        match stores[0]
+            .put(
+                &key,
+                dead.clone().into(),
+                Precondition::IfMatch(current.etag),
+            )
+            .await
+        {
+            Ok(_) => break,
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
     let taken = tokio::time::timeout(
         Duration::from_secs(5),
         Lease::acquire(
