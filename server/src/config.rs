@@ -145,8 +145,13 @@ pub struct GitHubOAuth {
     /// The API that answers `GET /user` (`TFPILOT_GITHUB_OAUTH_API_URL`,
     /// default `TFPILOT_GITHUB_API_URL` or `https://api.github.com`).
     pub api_url: String,
-    /// Who may sign in (`TFPILOT_ALLOWED_LOGINS`); empty: anyone GitHub knows.
+    /// GitHub logins that may sign in (`TFPILOT_ALLOWED_LOGINS`).
     pub allowed_logins: BTreeSet<String>,
+    /// GitHub organizations (`acme`) or teams (`acme/platform`) whose
+    /// active members may sign in (`TFPILOT_ALLOWED_ORGS`), checked through
+    /// the API with the person's own token. With both lists empty nobody
+    /// may sign in with GitHub.
+    pub allowed_orgs: BTreeSet<String>,
 }
 
 /// Browser sessions and their cookie.
@@ -326,6 +331,7 @@ impl Config {
                             .map_or("https://api.github.com".into(), |g| g.api_url.clone()),
                     )?,
                     allowed_logins: list("TFPILOT_ALLOWED_LOGINS", None),
+                    allowed_orgs: list("TFPILOT_ALLOWED_ORGS", None),
                 })
             }
         };

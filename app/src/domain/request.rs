@@ -11,6 +11,20 @@ use serde::{Deserialize, Serialize};
 /// An RFC 3339 UTC timestamp, as written by the server's clock.
 pub type Timestamp = String;
 
+impl Request {
+    /// Whether `login` authored any revision of the request.
+    pub fn authored_by(&self, login: &str) -> bool {
+        self.created_by == login || self.authors.iter().any(|a| a == login)
+    }
+
+    /// Records `login` as an author of a new revision.
+    pub fn add_author(&mut self, login: &str) {
+        if !self.authored_by(login) {
+            self.authors.push(login.to_owned());
+        }
+    }
+}
+
 /// The stored request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
@@ -30,6 +44,11 @@ pub struct Request {
     pub config: Config,
     /// Login of the requester.
     pub created_by: String,
+    /// Everyone else who authored a revision (changed the config), in the
+    /// order they first did: with `created_by`, the request's authors, none
+    /// of whom may approve it in production.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last write time.

@@ -24,6 +24,7 @@ pub fn request(i: u64, project: &str, env: &str, module: &str) -> Request {
             .unwrap()
             .clone(),
         created_by: format!("user{}", i % 50),
+        authors: Vec::new(),
         created_at: "2026-01-01T00:00:00Z".into(),
         updated_at: "2026-01-01T00:00:00Z".into(),
         pr: None,

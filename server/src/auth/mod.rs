@@ -16,15 +16,28 @@ pub use tokens::{TokenError, Tokens};
 use crate::config::Config;
 use app::domain::policy::{Actor, Role};
 
-/// A login's role: its stored role, raised by `TFPILOT_APPROVERS` and
-/// `TFPILOT_ADMINS`.
-pub fn effective_role(config: &Config, login: &str, stored: Role) -> Role {
-    if config.admins.contains(login) {
-        Role::Admin
-    } else if config.approvers.contains(login) {
-        stored.max(Role::Approver)
+/// A user's role: its stored role, raised by `TFPILOT_APPROVERS` and
+/// `TFPILOT_ADMINS`. An entry names an identity kind — `github:octocat`,
+/// `local:root` — or is a bare login, which means a GitHub identity when
+/// GitHub sign-in is configured and a local one otherwise. A local account
+/// is never raised by a GitHub login of the same name, nor the reverse.
+pub fn effective_role(config: &Config, user: &User) -> Role {
+    let kind = user.identity.kind();
+    let default_kind = if config.github_oauth.is_some() {
+        "github"
     } else {
-        stored
+        "local"
+    };
+    let names = |list: &std::collections::BTreeSet<String>| {
+        list.contains(&format!("{kind}:{}", user.login))
+            || (kind == default_kind && list.contains(&user.login))
+    };
+    if names(&config.admins) {
+        Role::Admin
+    } else if names(&config.approvers) {
+        user.role.max(Role::Approver)
+    } else {
+        user.role
     }
 }
 
@@ -36,6 +49,9 @@ pub mod session_keys {
     pub const CSRF: &str = "csrf";
     /// When the session signed in (unix seconds), for the absolute expiry.
     pub const SINCE: &str = "since";
+    /// The user's sessions epoch at sign-in: a password change raises the
+    /// user's, which ends every session signed in before it.
+    pub const EPOCH: &str = "epoch";
 }
 
 /// Why a session does not name an actor.
@@ -57,7 +73,7 @@ pub async fn session_actor(
     users: &Users,
     config: &Config,
 ) -> Result<Actor, SessionError> {
-    use session_keys::{LOGIN, SINCE};
+    use session_keys::{EPOCH, LOGIN, SINCE};
     let unavailable = |e: tower_sessions::session::Error| SessionError::Unavailable(e.to_string());
     let Some(login) = session.get::<String>(LOGIN).await.map_err(unavailable)? else {
         return Err(SessionError::Unauthorized(
@@ -83,10 +99,17 @@ pub async fn session_actor(
         .ok_or_else(|| {
             SessionError::Unauthorized("this account no longer exists or is disabled".into())
         })?;
-    Ok(Actor {
-        role: effective_role(config, &user.login, user.role),
-        login: user.login,
-    })
+    let epoch: u32 = session.get(EPOCH).await.map_err(unavailable)?.unwrap_or(0);
+    if epoch != user.sessions_epoch {
+        let _ = session.flush().await;
+        return Err(SessionError::Unauthorized(
+            "the password of this account was changed; sign in again".into(),
+        ));
+    }
+    Ok(Actor::person(
+        user.login.clone(),
+        effective_role(config, &user),
+    ))
 }
 pub use users::{User, UserError, Users};
 

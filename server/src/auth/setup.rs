@@ -148,7 +148,7 @@ impl Setup {
         }
         // Refuse a bad login or password before the token is spent.
         if !valid_login(login) {
-            return Err(UserError::InvalidLogin(login.to_owned()).into());
+            return Err(UserError::InvalidLogin(login.chars().take(64).collect()).into());
         }
         super::users::hash_password(password)?;
         // Claim the token first: of two simultaneous uses, one wins.

@@ -23,6 +23,42 @@ pub struct User {
     /// A disabled user cannot sign in or use tokens.
     #[serde(default)]
     pub disabled: bool,
+    /// How the user signs in.
+    #[serde(default)]
+    pub identity: Identity,
+    /// Raised by a password change: sessions signed in at an older epoch
+    /// end.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sessions_epoch: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// How a user proves who they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Identity {
+    /// A local account: a password (or none yet), tokens.
+    #[default]
+    Local,
+    /// A GitHub account, matched by its numeric user id (a login can be
+    /// renamed and reused on GitHub; the id cannot).
+    Github {
+        /// GitHub's user id.
+        id: u64,
+    },
+}
+
+impl Identity {
+    /// `local` or `github`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Github { .. } => "github",
+        }
+    }
 }
 
 /// Why a user operation failed.
@@ -83,15 +119,26 @@ impl Users {
         Self { store }
     }
 
-    /// Creates a user; refuses an existing login.
+    /// Creates a local user; refuses an existing login.
     pub async fn add(
         &self,
         login: &str,
         role: Role,
         password: Option<&str>,
     ) -> Result<User, UserError> {
+        self.add_as(login, role, password, Identity::Local).await
+    }
+
+    /// Creates a user who signs in as `identity`; refuses an existing login.
+    pub async fn add_as(
+        &self,
+        login: &str,
+        role: Role,
+        password: Option<&str>,
+        identity: Identity,
+    ) -> Result<User, UserError> {
         if !valid_login(login) {
-            return Err(UserError::InvalidLogin(login.to_owned()));
+            return Err(UserError::InvalidLogin(login.chars().take(64).collect()));
         }
         let user = User {
             login: login.to_owned(),
@@ -99,6 +146,8 @@ impl Users {
             password_hash: password.map(hash_password).transpose()?,
             created_at: super::now(),
             disabled: false,
+            identity,
+            sessions_epoch: 0,
         };
         let bytes = serde_json::to_vec_pretty(&user).expect("serializes");
         match self

@@ -6,7 +6,7 @@
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use app::domain::policy::Role;
+use app::domain::policy::{Decision, Operation, decide_operation};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
@@ -40,6 +40,17 @@ pub async fn list(
     Query(query): Query<AuditQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if let Decision::Forbidden { rule, reason } = decide_operation(
+        Operation::ReadAudit {
+            request: query.request.is_some(),
+        },
+        &actor,
+    ) {
+        return Err(ApiError::Forbidden {
+            rule,
+            message: reason,
+        });
+    }
     let request = match &query.request {
         Some(id) => {
             let id = app::domain::ids::RequestId::parse(id).map_err(|e| ApiError::BadRequest {
@@ -48,13 +59,7 @@ pub async fn list(
             })?;
             Some(id.to_string())
         }
-        None if actor.role == Role::Admin => None,
-        None => {
-            return Err(ApiError::Forbidden {
-                rule: "audit.admin".into(),
-                message: "the system audit log (sign-ins, tokens) is for admins; pass ?request=<id> for a request's records".into(),
-            });
-        }
+        None => None,
     };
     let records = state.audit.read(request.as_deref()).await?;
     let ndjson = headers

@@ -8,7 +8,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::auth::TokenError;
 use crate::auth::session_keys::CSRF;
-use app::domain::policy::{Actor, Role};
+use app::domain::policy::Actor;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
@@ -16,10 +16,6 @@ use tower_sessions::Session;
 
 /// The authenticated caller of an API request.
 pub struct Caller(pub Actor);
-
-fn role_of(state: &AppState, login: &str, stored: Role) -> Role {
-    crate::auth::effective_role(&state.config, login, stored)
-}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -49,7 +45,7 @@ async fn bearer(header: &axum::http::HeaderValue, state: &AppState) -> Result<Ca
             TokenError::Store(e) => ApiError::Unavailable(format!("cannot check the token: {e}")),
             _ => ApiError::Unauthorized("the bearer token is invalid or revoked".into()),
         })?;
-    let role = role_of(state, &user.login, user.role);
+    let role = crate::auth::effective_role(&state.config, &user);
     if let Some(id) = token.strip_prefix("tfp_").and_then(|t| t.split('_').next())
         && first_use_in_a_while(id)
     {
@@ -58,6 +54,7 @@ async fn bearer(header: &axum::http::HeaderValue, state: &AppState) -> Result<Ca
     Ok(Caller(Actor {
         role: scope.map_or(role, |s| s.min(role)),
         login: user.login,
+        credential: app::domain::policy::Credential::Token { scope },
     }))
 }
 

@@ -110,6 +110,32 @@ pub struct ErrorDetail {
 /// The largest request body the API reads.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+/// The 413 every over-long body gets.
+pub fn too_large() -> ApiError {
+    ApiError::TooLarge(format!(
+        "the request body is larger than the {} KiB limit",
+        BODY_LIMIT / 1024
+    ))
+}
+
+/// Bounds every request body, whatever route or extractor reads it (the
+/// API, the forms, `/auth/*`, server functions): a declared length over
+/// [`BODY_LIMIT`] is refused before anything is read, and a body without
+/// one stops being read at the limit.
+pub async fn bounded_body(req: Request, next: axum::middleware::Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return too_large().into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, BODY_LIMIT));
+    next.run(Request::from_parts(parts, body)).await
+}
+
 impl ApiError {
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
@@ -289,10 +315,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 fn json_error(rejection: JsonRejection) -> ApiError {
     let text = rejection.body_text();
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::TooLarge(format!(
-            "the request body is larger than the {} KiB limit",
-            BODY_LIMIT / 1024
-        ));
+        return too_large();
     }
     let field = ["missing field `", "unknown field `", "invalid type: "]
         .iter()

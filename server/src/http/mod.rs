@@ -116,7 +116,9 @@ impl AppState {
             users,
             admin,
             audit: AuditLog::new(stores.requests.clone()),
-            limits: Arc::new(crate::auth::limits::LoginLimits::default()),
+            limits: Arc::new(crate::auth::limits::LoginLimits::new(
+                stores.requests.clone(),
+            )),
             setup: crate::auth::setup::Setup::new(stores.requests.clone()),
             tokens: Tokens::new(stores.requests.clone()),
             config,
@@ -213,5 +215,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(session::sign_in_first))
         .layer(sessions)
+        .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::bounded_body))
         .with_state(state)
 }

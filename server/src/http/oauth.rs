@@ -1,22 +1,28 @@
 //! GitHub sign-in (production): the OAuth authorization-code flow.
-//! `GET /auth/github` stores a random `state` in the session and sends the
-//! browser to GitHub; `GET /auth/github/callback` checks the `state`,
-//! exchanges the code for a user token, reads the login from `GET /user`,
-//! and signs the person in if `TFPILOT_ALLOWED_LOGINS` (when set) names
-//! them. The first sign-in creates the user record (role requester unless
-//! `TFPILOT_ADMINS` / `TFPILOT_APPROVERS` say more; an admin can change it).
+//! `GET /auth/github` puts a random `state` in a short-lived cookie (no
+//! session is stored for an anonymous visitor) and sends the browser to
+//! GitHub; `GET /auth/github/callback` checks the `state` against that
+//! cookie, exchanges the code for a user token, reads the person from
+//! `GET /user` and signs them in.
+//!
+//! Who: a user record is matched by GitHub's numeric user id, never by a
+//! local account of the same login. A person without a record is admitted
+//! only if `TFPILOT_ALLOWED_LOGINS` names them or they are an active member
+//! of an organization or team in `TFPILOT_ALLOWED_ORGS` (asked of the API
+//! with their own token); with both empty, nobody is. Their record is
+//! created as a requester unless `TFPILOT_ADMINS` / `TFPILOT_APPROVERS` say
+//! more.
 
 use super::AppState;
 use super::error::ApiError;
 use super::session::{audit, sign_in};
+use crate::auth::users::Identity;
 use crate::config::GitHubOAuth;
 use app::domain::policy::Role;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
-
-const STATE: &str = "oauth_state";
 
 fn config(state: &AppState) -> Result<&GitHubOAuth, ApiError> {
     state.config.github_oauth.as_ref().ok_or_else(|| {
@@ -43,25 +49,52 @@ fn enc(s: &str) -> String {
         .collect()
 }
 
+/// The cookie holding the `state` between the start and the callback.
+const STATE_COOKIE: &str = "tfpilot_oauth_state";
+
 /// `GET /auth/github`: off to GitHub with a fresh `state`.
-pub async fn start(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {
+pub async fn start(State(state): State<AppState>) -> Result<Response, ApiError> {
     let oauth = config(&state)?;
     let nonce: String = crate::auth::random_bytes::<24>()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    session
-        .insert(STATE, &nonce)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("cannot store the session: {e}")))?;
+    let scope = if oauth.allowed_orgs.is_empty() {
+        "read%3Auser"
+    } else {
+        "read%3Auser%20read%3Aorg"
+    };
     let url = format!(
-        "{}/login/oauth/authorize?client_id={}&redirect_uri={}&state={}&scope=read%3Auser&allow_signup=false",
+        "{}/login/oauth/authorize?client_id={}&redirect_uri={}&state={}&scope={scope}&allow_signup=false",
         oauth.oauth_url,
         enc(&oauth.client_id),
         enc(&redirect_uri(&state)),
         nonce
     );
-    Ok(Redirect::to(&url).into_response())
+    let cookie = format!(
+        "{STATE_COOKIE}={nonce}; Path=/auth/github; Max-Age=600; HttpOnly; SameSite=Lax{}",
+        if state.config.sessions.secure {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    Ok((
+        [(axum::http::header::SET_COOKIE, cookie)],
+        Redirect::to(&url),
+    )
+        .into_response())
+}
+
+fn state_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == STATE_COOKIE)
+        .map(|(_, v)| v.to_owned())
 }
 
 /// GitHub's answer.
@@ -81,16 +114,18 @@ struct TokenReply {
 #[derive(Deserialize)]
 struct GhUser {
     login: String,
+    id: u64,
 }
 
 /// `GET /auth/github/callback`.
 pub async fn callback(
     State(state): State<AppState>,
     session: Session,
+    headers: axum::http::HeaderMap,
     Query(reply): Query<Callback>,
 ) -> Result<Response, ApiError> {
     let oauth = config(&state)?;
-    let expected: Option<String> = session.remove(STATE).await.ok().flatten();
+    let expected = state_cookie(&headers);
     let same = match (&expected, &reply.state) {
         (Some(a), Some(b)) => {
             a.len() == b.len()
@@ -116,7 +151,8 @@ pub async fn callback(
     }
     if let Some(error) = reply.error {
         return Err(ApiError::Unauthorized(format!(
-            "GitHub refused the sign-in: {error}"
+            "GitHub refused the sign-in: {}",
+            error.chars().take(200).collect::<String>()
         )));
     }
     let code = reply.code.ok_or_else(|| ApiError::BadRequest {
@@ -124,39 +160,126 @@ pub async fn callback(
         field: Some("code".into()),
     })?;
     let token = exchange(&state, oauth, &code).await?;
-    let login = github_login(&state, &token).await?;
-    if !oauth.allowed_logins.is_empty() && !oauth.allowed_logins.contains(&login) {
-        audit(
-            &state,
-            &login,
-            "auth.login_failed",
-            "not in TFPILOT_ALLOWED_LOGINS".into(),
-        )
-        .await;
-        return Err(ApiError::Forbidden {
-            rule: "auth.allowed_logins".into(),
-            message: format!("`{login}` may not sign in to this tfpilot; ask an admin"),
-        });
-    }
-    match state.users.get(&login).await {
-        Ok(user) if user.disabled => {
-            return Err(ApiError::Forbidden {
-                rule: "auth.disabled".into(),
-                message: format!("the account `{login}` is disabled"),
-            });
-        }
-        Ok(_) => {}
+    let gh = github_user(&state, &token).await?;
+    let login = gh.login.clone();
+    let refuse = |rule: &str, message: String| ApiError::Forbidden {
+        rule: rule.into(),
+        message,
+    };
+    let user = match state.users.get(&login).await {
+        Ok(user) => match user.identity {
+            Identity::Github { id } if id == gh.id => user,
+            Identity::Github { .. } => {
+                audit(
+                    &state,
+                    &login,
+                    "auth.login_failed",
+                    "GitHub: another account with this login".into(),
+                )
+                .await;
+                return Err(refuse(
+                    "auth.identity",
+                    format!(
+                        "the tfpilot user `{login}` belongs to another GitHub account (the login was renamed or reused); ask an admin"
+                    ),
+                ));
+            }
+            Identity::Local => {
+                audit(
+                    &state,
+                    &login,
+                    "auth.login_failed",
+                    "GitHub: a local account has this login".into(),
+                )
+                .await;
+                return Err(refuse(
+                    "auth.identity",
+                    format!(
+                        "`{login}` is a local tfpilot account, which GitHub sign-in never uses; sign in with its password, or ask an admin"
+                    ),
+                ));
+            }
+        },
         Err(crate::auth::UserError::NotFound(_)) => {
-            match state.users.add(&login, Role::Requester, None).await {
-                Ok(_) | Err(crate::auth::UserError::Exists(_)) => {}
+            if !admitted(oauth, &gh, &token).await? {
+                audit(
+                    &state,
+                    &login,
+                    "auth.login_failed",
+                    "GitHub: not on the allow-list".into(),
+                )
+                .await;
+                return Err(refuse(
+                    "auth.allowed_logins",
+                    format!(
+                        "`{login}` may not sign in to this tfpilot: an admin adds GitHub logins (TFPILOT_ALLOWED_LOGINS) or organizations and teams (TFPILOT_ALLOWED_ORGS)"
+                    ),
+                ));
+            }
+            match state
+                .users
+                .add_as(&login, Role::Requester, None, Identity::Github { id: gh.id })
+                .await
+            {
+                Ok(user) => user,
+                Err(crate::auth::UserError::Exists(_)) => state
+                    .users
+                    .get(&login)
+                    .await
+                    .ok()
+                    .filter(|u| u.identity == Identity::Github { id: gh.id })
+                    .ok_or_else(|| refuse("auth.identity", format!("the tfpilot user `{login}` was just created for another account; ask an admin")))?,
                 Err(e) => return Err(ApiError::Unavailable(format!("cannot add the user: {e}"))),
             }
         }
         Err(e) => return Err(ApiError::Unavailable(format!("cannot read the user: {e}"))),
+    };
+    if user.disabled {
+        return Err(refuse(
+            "auth.disabled",
+            format!("the account `{login}` is disabled"),
+        ));
     }
-    sign_in(&session, &login).await?;
+    sign_in(&session, &user).await?;
     audit(&state, &login, "auth.login", "GitHub".into()).await;
-    Ok(Redirect::to(super::session::LANDING).into_response())
+    let clear = format!("{STATE_COOKIE}=; Path=/auth/github; Max-Age=0; HttpOnly; SameSite=Lax");
+    Ok((
+        [(axum::http::header::SET_COOKIE, clear)],
+        Redirect::to(super::session::LANDING),
+    )
+        .into_response())
+}
+
+/// Whether a person GitHub vouched for may get a tfpilot account: named in
+/// `TFPILOT_ALLOWED_LOGINS`, or an active member of an organization or
+/// team in `TFPILOT_ALLOWED_ORGS`.
+async fn admitted(oauth: &GitHubOAuth, gh: &GhUser, token: &str) -> Result<bool, ApiError> {
+    if oauth.allowed_logins.contains(&gh.login) {
+        return Ok(true);
+    }
+    for entry in &oauth.allowed_orgs {
+        let path = match entry.split_once('/') {
+            Some((org, team)) => format!(
+                "/orgs/{}/teams/{}/memberships/{}",
+                enc(org),
+                enc(team),
+                enc(&gh.login)
+            ),
+            None => format!("/user/memberships/orgs/{}", enc(entry)),
+        };
+        let reply = crate::github::get_as_user(&oauth.api_url, &path, token)
+            .await
+            .map_err(|e| {
+                ApiError::Unavailable(format!("cannot check the membership of {entry}: {e}"))
+            })?;
+        if reply.status.is_success() {
+            let body: serde_json::Value = reply.json().map_err(ApiError::Unavailable)?;
+            if body["state"] == "active" {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 async fn exchange(state: &AppState, oauth: &GitHubOAuth, code: &str) -> Result<String, ApiError> {
@@ -180,7 +303,7 @@ async fn exchange(state: &AppState, oauth: &GitHubOAuth, code: &str) -> Result<S
     })
 }
 
-async fn github_login(state: &AppState, token: &str) -> Result<String, ApiError> {
+async fn github_user(state: &AppState, token: &str) -> Result<GhUser, ApiError> {
     let api = state
         .config
         .github_oauth
@@ -200,8 +323,8 @@ async fn github_login(state: &AppState, token: &str) -> Result<String, ApiError>
     if !crate::auth::valid_login(&user.login) {
         return Err(ApiError::Unauthorized(format!(
             "the GitHub login `{}` cannot be used",
-            user.login
+            user.login.chars().take(64).collect::<String>()
         )));
     }
-    Ok(user.login)
+    Ok(user)
 }

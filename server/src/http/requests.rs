@@ -170,18 +170,7 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let id = parse_id(&id)?;
-    let action = app::domain::policy::Action::parse(&action)
-        .filter(|a| {
-            !matches!(
-                a,
-                app::domain::policy::Action::Update | app::domain::policy::Action::Confirm
-            )
-        })
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "`{action}` is not an action; use plan, approve, merge, apply, destroy or retry"
-            ))
-        })?;
+    let action = app::domain::policy::Action::from_path(&action).map_err(ApiError::NotFound)?;
     let stored = state.flow.perform(&actor, &id, action).await?;
     Ok((
         StatusCode::ACCEPTED,

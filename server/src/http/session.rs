@@ -8,7 +8,7 @@
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::users::verify_password;
+use crate::auth::limits::{AttemptKeys, LimitError};
 use crate::config::SessionConfig;
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-use crate::auth::session_keys::{CSRF, LOGIN, SINCE};
+use crate::auth::session_keys::{CSRF, EPOCH, LOGIN, SINCE};
 /// The cookie's name.
 pub const COOKIE: &str = "tfpilot_session";
 /// Where a sign-in lands when it names no page (the dashboard).
@@ -116,29 +116,51 @@ async fn body<T: serde::de::DeserializeOwned + Send + 'static>(
         });
     }
     let json = wants_json(req.headers());
-    let bad = |e: String| ApiError::BadRequest {
-        message: e,
-        field: None,
+    let bad = |status: axum::http::StatusCode, e: String| {
+        if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            super::error::too_large()
+        } else {
+            ApiError::BadRequest {
+                message: e,
+                field: None,
+            }
+        }
     };
     if json {
         let Json(v) = Json::<T>::from_request(req, state)
             .await
-            .map_err(|e| bad(e.body_text()))?;
+            .map_err(|e| bad(e.status(), e.body_text()))?;
         Ok((true, v))
     } else {
         let axum::Form(v) = axum::Form::<T>::from_request(req, state)
             .await
-            .map_err(|e| bad(e.body_text()))?;
+            .map_err(|e| bad(e.status(), e.body_text()))?;
         Ok((false, v))
     }
 }
 
-/// A safe place to go after login: a local absolute path only.
+/// Where a sign-in goes: the landing page without `next`, `next` when it
+/// is a local path, and `/` for anything else.
 fn local_path(next: Option<&str>) -> &str {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => LANDING,
+        None | Some("") => LANDING,
+        Some(p) if is_local_path(p) => p,
+        Some(_) => "/",
     }
+}
+
+/// The grammar of a local path: a leading `/`, then printable ASCII only
+/// (no control characters, spaces or raw non-ASCII: those travel
+/// percent-encoded), no `//` anywhere, no backslash, no `:` before the
+/// query (no scheme), at most 2,048 bytes.
+pub fn is_local_path(p: &str) -> bool {
+    let path = p.split(['?', '#']).next().unwrap_or("");
+    p.len() <= 2048
+        && p.starts_with('/')
+        && p.bytes().all(|b| b.is_ascii_graphic())
+        && !p.contains("//")
+        && !p.contains('\\')
+        && !path.contains(':')
 }
 
 pub(super) async fn audit(state: &AppState, actor: &str, action: &str, detail: String) {
@@ -147,7 +169,10 @@ pub(super) async fn audit(state: &AppState, actor: &str, action: &str, detail: S
 
 /// Starts a signed-in session for `login`: a new id (no fixation), a new
 /// CSRF token.
-pub(super) async fn sign_in(session: &Session, login: &str) -> Result<String, ApiError> {
+pub(super) async fn sign_in(
+    session: &Session,
+    user: &crate::auth::User,
+) -> Result<String, ApiError> {
     let fail = |e: tower_sessions::session::Error| {
         ApiError::Unavailable(format!("cannot store the session: {e}"))
     };
@@ -156,13 +181,20 @@ pub(super) async fn sign_in(session: &Session, login: &str) -> Result<String, Ap
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    session.insert(LOGIN, login).await.map_err(fail)?;
+    session.insert(LOGIN, &user.login).await.map_err(fail)?;
     session.insert(CSRF, &csrf).await.map_err(fail)?;
     session.insert(SINCE, unix_now()).await.map_err(fail)?;
+    session
+        .insert(EPOCH, user.sessions_epoch)
+        .await
+        .map_err(fail)?;
     Ok(csrf)
 }
 
 const WRONG: &str = "the login or the password is wrong";
+
+/// The longest password checked (argon2 reads all of it).
+const MAX_PASSWORD: usize = 1024;
 
 /// `POST /auth/login`.
 pub async fn login(
@@ -173,45 +205,66 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let (json, form) = body::<Credentials>(req, &state).await?;
     let login = form.login.trim().to_owned();
-    let keys = [format!("ip:{}", peer.ip()), format!("login:{login}")];
-    if let Some(wait) = state.limits.blocked(&keys) {
-        audit(
-            &state,
-            &login,
-            "auth.login_blocked",
-            format!("from {}", peer.ip()),
-        )
-        .await;
-        return Err(ApiError::TooManyRequests {
-            message: format!("too many failed sign-ins; try again in {wait} seconds"),
-            retry_after: wait,
+    // Checked before the login reaches a store, a log or a limiter.
+    if !crate::auth::valid_login(&login) {
+        return Err(ApiError::BadRequest {
+            message: "login must be 1-64 letters, digits, `-`, `_` or `.`, not starting with `.`"
+                .into(),
+            field: Some("login".into()),
         });
     }
+    if form.password.len() > MAX_PASSWORD {
+        return Err(ApiError::BadRequest {
+            message: format!("password must be at most {MAX_PASSWORD} bytes"),
+            field: Some("password".into()),
+        });
+    }
+    let keys = AttemptKeys::new(&login, &peer.ip().to_string());
+    match state.limits.reserve(&keys).await {
+        Ok(()) => {}
+        Err(LimitError::Wait(wait)) => {
+            audit(
+                &state,
+                &login,
+                "auth.login_blocked",
+                format!("from {}", peer.ip()),
+            )
+            .await;
+            return Err(ApiError::TooManyRequests {
+                message: format!(
+                    "too many sign-in attempts for this account; try again in {wait} seconds"
+                ),
+                retry_after: wait,
+            });
+        }
+        Err(LimitError::Store(e)) => return Err(e.into()),
+    }
     let user = state.users.get(&login).await.ok().filter(|u| !u.disabled);
-    let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-        Some(hash) => verify_password(&form.password, hash),
-        None => {
-            // Same work for an unknown login as for a wrong password.
-            verify_password(&form.password, dummy_hash());
-            false
+    // Same work for an unknown login as for a wrong password.
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let ok = state.limits.verify(form.password, hash).await
+        && user.as_ref().is_some_and(|u| u.password_hash.is_some());
+    let user = match user {
+        Some(user) if ok => user,
+        _ => {
+            audit(
+                &state,
+                &login,
+                "auth.login_failed",
+                format!("from {}", peer.ip()),
+            )
+            .await;
+            if json {
+                return Err(ApiError::Unauthorized(WRONG.into()));
+            }
+            return Ok(Redirect::to("/login?error=1").into_response());
         }
     };
-    if !ok {
-        state.limits.failed(&keys);
-        audit(
-            &state,
-            &login,
-            "auth.login_failed",
-            format!("from {}", peer.ip()),
-        )
-        .await;
-        if json {
-            return Err(ApiError::Unauthorized(WRONG.into()));
-        }
-        return Ok(Redirect::to("/login?error=1").into_response());
-    }
-    state.limits.succeeded(&keys[1]);
-    let csrf = sign_in(&session, &login).await?;
+    state.limits.succeeded(&keys).await;
+    let csrf = sign_in(&session, &user).await?;
     audit(&state, &login, "auth.login", format!("from {}", peer.ip())).await;
     if json {
         Ok(Json(json!({ "login": login, "csrf": csrf })).into_response())
@@ -287,7 +340,7 @@ pub async fn setup(
             },
             crate::auth::setup::SetupError::Store(s) => s.into(),
         })?;
-    let csrf = sign_in(&session, &user.login).await?;
+    let csrf = sign_in(&session, &user).await?;
     audit(
         &state,
         &user.login,
@@ -318,4 +371,38 @@ pub async fn current(
         "role": actor.role,
         "csrf": csrf,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_a_strict_local_path() {
+        for ok in [
+            "/",
+            "/requests",
+            "/requests/01abc?status=failed&q=a:b",
+            "/admin/users#x",
+        ] {
+            assert_eq!(local_path(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "/\nx",
+            "/a\rb",
+            "https://evil.example",
+            "/https://evil.example",
+            "evil.example",
+            "/a b",
+            "/é",
+            "/a//b",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_path(None), LANDING);
+        assert!(!is_local_path(&format!("/{}", "a".repeat(3000))));
+    }
 }

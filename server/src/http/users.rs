@@ -45,7 +45,7 @@ impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Forbidden { rule, message } => Self::Forbidden {
-                rule: rule.into(),
+                rule,
                 message,
             },
             AdminError::Conflict(m) => Self::Conflict(m),
@@ -148,6 +148,7 @@ pub struct UserChange {
 )]
 pub async fn update(
     State(state): State<AppState>,
+    session: tower_sessions::Session,
     Caller(actor): Caller,
     Path(login): Path<String>,
     ApiJson(body): ApiJson<UserChange>,
@@ -157,6 +158,14 @@ pub async fn update(
         disabled: body.disabled,
         password: body.password,
     };
+    let password = change.password.is_some();
     let user = state.admin.update_user(&actor, &login, change).await?;
+    if password && user.login == actor.login {
+        // The user's other sessions end; this one carries on.
+        session
+            .insert(crate::auth::session_keys::EPOCH, user.sessions_epoch)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot store the session: {e}")))?;
+    }
     Ok(Json(view(&user)))
 }

@@ -4,7 +4,7 @@
 use crate::auth::tokens::TokenRecord;
 use crate::auth::{TokenError, Tokens, User, UserError, Users};
 use crate::store::journal::{AuditLog, AuditRecord};
-use app::domain::policy::{Actor, Role};
+use app::domain::policy::{Actor, Decision, Operation, Role, decide_operation, token_scope};
 
 /// Why an admin operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +13,7 @@ pub enum AdminError {
     #[error("{message}")]
     Forbidden {
         /// Stable rule id.
-        rule: &'static str,
+        rule: String,
         /// Why.
         message: String,
     },
@@ -55,14 +55,15 @@ pub struct Admin {
     audit: AuditLog,
 }
 
-fn admin_only(actor: &Actor, what: &str) -> Result<(), AdminError> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AdminError::Forbidden {
-            rule: "users.admin",
-            message: format!("only an admin {what}"),
-        })
+/// Asks the one policy; its refusal as an [`AdminError`].
+fn decide(op: Operation<'_>, actor: &Actor) -> Result<(), AdminError> {
+    match decide_operation(op, actor) {
+        Decision::Allowed => Ok(()),
+        Decision::Forbidden { rule, reason } => Err(AdminError::Forbidden {
+            rule,
+            message: reason,
+        }),
+        Decision::Conflict { reason, .. } => Err(AdminError::Conflict(reason)),
     }
 }
 
@@ -94,7 +95,7 @@ impl Admin {
 
     /// Every user (admins).
     pub async fn users(&self, actor: &Actor) -> Result<Vec<User>, AdminError> {
-        admin_only(actor, "lists users")?;
+        decide(Operation::ListUsers, actor)?;
         Ok(self.users.list().await?)
     }
 
@@ -106,7 +107,7 @@ impl Admin {
         role: Role,
         password: Option<&str>,
     ) -> Result<User, AdminError> {
-        admin_only(actor, "adds users")?;
+        decide(Operation::AddUser, actor)?;
         let user = self.users.add(login.trim(), role, password).await?;
         self.audit(
             &actor.login,
@@ -125,18 +126,15 @@ impl Admin {
         login: &str,
         change: UserChange,
     ) -> Result<User, AdminError> {
-        let own_password_only =
-            change.role.is_none() && change.disabled.is_none() && login == actor.login;
-        if !own_password_only {
-            admin_only(actor, "changes other users, roles and access")?;
-        }
-        if login == actor.login
-            && (change.disabled == Some(true) || change.role.is_some_and(|r| r < Role::Admin))
-        {
-            return Err(AdminError::Conflict(
-                "an admin cannot disable or demote themself; ask another admin".into(),
-            ));
-        }
+        decide(
+            Operation::ChangeUser {
+                login,
+                role: change.role,
+                disabled: change.disabled,
+                password: change.password.is_some(),
+            },
+            actor,
+        )?;
         let hash = change
             .password
             .as_deref()
@@ -153,6 +151,8 @@ impl Admin {
                 }
                 if let Some(hash) = &hash {
                     u.password_hash = Some(hash.clone());
+                    // Every session signed in before the change ends.
+                    u.sessions_epoch += 1;
                 }
                 Ok(())
             })
@@ -179,6 +179,7 @@ impl Admin {
     /// Tokens: everyone's for an admin, one's own otherwise.
     pub async fn tokens(&self, actor: &Actor) -> Result<Vec<TokenRecord>, AdminError> {
         let only = (actor.role != Role::Admin).then_some(actor.login.as_str());
+        decide(Operation::ListTokens { owner: only }, actor)?;
         Ok(self.tokens.list(only).await?)
     }
 
@@ -191,18 +192,19 @@ impl Admin {
         scope: Option<Role>,
     ) -> Result<(TokenRecord, String), AdminError> {
         let owner = owner.unwrap_or(&actor.login).to_owned();
-        may_manage(actor, &owner)?;
+        decide(
+            Operation::CreateToken {
+                owner: &owner,
+                scope,
+            },
+            actor,
+        )?;
+        let scope = token_scope(actor, scope);
         let name = name.trim();
         if name.is_empty() || name.len() > 64 {
             return Err(AdminError::Invalid {
                 field: "name",
                 message: "name must be 1 to 64 characters".into(),
-            });
-        }
-        if scope.is_some_and(|s| s > actor.role) {
-            return Err(AdminError::Forbidden {
-                rule: "tokens.scope",
-                message: "a token cannot have a scope above the role of whoever creates it".into(),
             });
         }
         let (record, token) = self.tokens.create_scoped(&owner, name, scope).await?;
@@ -218,7 +220,12 @@ impl Admin {
     /// Revokes a token (its owner or an admin).
     pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<TokenRecord, AdminError> {
         let record = self.tokens.get(id).await?;
-        may_manage(actor, &record.user)?;
+        decide(
+            Operation::RevokeToken {
+                owner: &record.user,
+            },
+            actor,
+        )?;
         let revoked = self.tokens.revoke(id).await?;
         self.audit(
             &actor.login,
@@ -227,16 +234,5 @@ impl Admin {
         )
         .await;
         Ok(revoked)
-    }
-}
-
-fn may_manage(actor: &Actor, owner: &str) -> Result<(), AdminError> {
-    if actor.role == Role::Admin || actor.login == owner {
-        Ok(())
-    } else {
-        Err(AdminError::Forbidden {
-            rule: "tokens.owner",
-            message: "only an admin manages another user's tokens".into(),
-        })
     }
 }

@@ -8,7 +8,7 @@ use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
 use app::domain::config::{Context, FieldError, normalize, redact};
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
-use app::domain::policy::{Action, Actor, Decision, Role, allowed_actions};
+use app::domain::policy::{Action, Actor, Decision, Operation, allowed_actions, decide_operation};
 use app::domain::registry::{Module, Registry};
 use app::domain::request::{Event, Request};
 use app::domain::status::derive_status;
@@ -137,11 +137,8 @@ impl RequestService {
         new: &NewRequest,
         id: &RequestId,
     ) -> Result<(ProjectKey, EnvName, &Module, app::domain::config::Config), ServiceError> {
-        if actor.role < Role::Requester {
-            return Err(ServiceError::Forbidden {
-                rule: "role.viewer".into(),
-                reason: "viewers can read requests but not file them".into(),
-            });
+        if let Decision::Forbidden { rule, reason } = decide_operation(Operation::File, actor) {
+            return Err(ServiceError::Forbidden { rule, reason });
         }
         let invalid = |field: &str, message: String| ServiceError::Invalid {
             field: field.into(),
@@ -227,6 +224,7 @@ impl RequestService {
             revision: 1,
             config,
             created_by: actor.login.clone(),
+            authors: Vec::new(),
             created_at: at.clone(),
             updated_at: at.clone(),
             pr: None,

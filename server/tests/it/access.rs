@@ -436,17 +436,17 @@ async fn admins_manage_users_and_a_disabled_user_stops_at_once() {
         "disabled: the session stops"
     );
 
+    let by_token = patch(
+        "alice",
+        &alice,
+        json!({"password": "alice's new passphrase"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_token.status(), 403, "passwords change in a session only");
     assert_eq!(
-        patch(
-            "alice",
-            &alice,
-            json!({"password": "alice's new passphrase"})
-        )
-        .await
-        .unwrap()
-        .status(),
-        200,
-        "one's own password"
+        by_token.json::<Value>().await.unwrap()["error"]["rule"],
+        "password.session"
     );
     assert_eq!(
         patch("alice", &alice, json!({"role": "admin"}))
@@ -463,7 +463,14 @@ async fn admins_manage_users_and_a_disabled_user_stops_at_once() {
         409,
         "no locking oneself out"
     );
-    let weak = patch("alice", &root_token, json!({"password": "short"}))
+    let admin_session = app.signed_in("root2", Role::Admin).await;
+    let weak = app
+        .client
+        .patch(app.url("/api/v1/users/alice"))
+        .header("cookie", &admin_session)
+        .header("origin", app.url(""))
+        .json(&json!({"password": "short"}))
+        .send()
         .await
         .unwrap();
     assert_eq!(weak.status(), 400);

@@ -10,6 +10,7 @@ mod detail;
 mod flow;
 mod flow_github;
 mod git;
+mod guardrails;
 mod http;
 mod matrix;
 mod modules;

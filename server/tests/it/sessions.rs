@@ -202,7 +202,11 @@ async fn sign_in_sets_a_safe_cookie_rotates_the_id_and_sign_out_ends_it() {
         .await
         .unwrap();
     assert_eq!(form.status(), 303);
-    assert_eq!(form.headers()["location"], "/requests");
+    assert_eq!(
+        form.headers()["location"],
+        "/",
+        "anything else goes to the root"
+    );
 }
 
 #[tokio::test]

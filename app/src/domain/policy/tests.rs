@@ -13,10 +13,7 @@ fn policy() -> Policy {
 }
 
 fn actor(login: &str, role: Role) -> Actor {
-    Actor {
-        login: login.into(),
-        role,
-    }
+    Actor::person(login, role)
 }
 
 /// The actions the state allows, for an actor every rule lets through.
@@ -247,4 +244,141 @@ fn only_a_blocked_run_is_confirmed_and_only_by_who_may_ship() {
         )
         .is_allowed()
     );
+}
+
+#[test]
+fn whoever_changed_the_config_may_not_approve_it_in_production() {
+    let pat = actor("pat", Role::Approver); // on the prod allow-list
+    let mut req = in_status("prod", Status::PlanReady);
+    assert!(decide(Action::Approve, &req, &pat, &policy()).is_allowed());
+    req.add_author("pat");
+    req.add_author("pat");
+    assert_eq!(req.authors, ["pat"], "an author is listed once");
+    let d = decide(Action::Approve, &req, &pat, &policy());
+    assert!(
+        matches!(&d, Decision::Forbidden { rule, reason } if rule == "prod.four_eyes" && reason.contains("changed its config")),
+        "{d:?}"
+    );
+    // Merging and applying what someone else approved stays allowed, and
+    // in dev an author may approve.
+    assert!(
+        decide(
+            Action::Approve,
+            &in_status_by("dev", &["pat"]),
+            &pat,
+            &policy()
+        )
+        .is_allowed()
+    );
+    let mut approved = in_status("prod", Status::Approved);
+    approved.add_author("pat");
+    assert!(decide(Action::Merge, &approved, &pat, &policy()).is_allowed());
+}
+
+fn in_status_by(env: &str, authors: &[&str]) -> Request {
+    let mut req = in_status(env, Status::PlanReady);
+    for a in authors {
+        req.add_author(a);
+    }
+    req
+}
+
+fn token(login: &str, role: Role, scope: Option<Role>) -> Actor {
+    Actor {
+        credential: Credential::Token { scope },
+        ..actor(login, role)
+    }
+}
+
+fn op_rule(op: Operation<'_>, who: &Actor) -> String {
+    match decide_operation(op, who) {
+        Decision::Allowed => "ok".into(),
+        Decision::Forbidden { rule, .. } => rule,
+        Decision::Conflict { .. } => "conflict".into(),
+    }
+}
+
+#[test]
+fn filing_people_tokens_and_audit_are_one_table() {
+    let root = actor("root", Role::Admin);
+    let root_token = token("root", Role::Admin, None);
+    let ann = actor("ann", Role::Requester);
+    let ann_token = token("ann", Role::Requester, None);
+    let vic = actor("vic", Role::Viewer);
+    let scoped = token("root", Role::Viewer, Some(Role::Viewer)); // an admin's viewer token
+    let change = |login, role, disabled, password| Operation::ChangeUser {
+        login,
+        role,
+        disabled,
+        password,
+    };
+    #[rustfmt::skip]
+    let table: &[(&Actor, Operation<'_>, &str)] = &[
+        (&vic, Operation::File, "role.viewer"),
+        (&scoped, Operation::File, "role.viewer"),
+        (&ann, Operation::File, "ok"),
+        (&ann, Operation::ListUsers, "users.admin"),
+        (&scoped, Operation::ListUsers, "users.admin"),
+        (&root_token, Operation::ListUsers, "ok"),
+        (&ann, Operation::AddUser, "users.admin"),
+        (&root, Operation::AddUser, "ok"),
+        (&ann, change("ann", None, None, true), "ok"),
+        (&ann_token, change("ann", None, None, true), "password.session"),
+        (&root_token, change("ann", None, None, true), "password.session"),
+        (&scoped, change("root", None, None, true), "password.session"),
+        (&ann, change("bob", None, None, true), "users.admin"),
+        (&ann, change("ann", Some(Role::Admin), None, false), "users.admin"),
+        (&root, change("ann", Some(Role::Admin), None, false), "ok"),
+        (&root, change("root", Some(Role::Viewer), None, false), "conflict"),
+        (&root, change("root", None, Some(true), false), "conflict"),
+        (&ann, Operation::ListTokens { owner: Some("ann") }, "ok"),
+        (&ann, Operation::ListTokens { owner: None }, "users.admin"),
+        (&ann, Operation::CreateToken { owner: "ann", scope: None }, "ok"),
+        (&ann, Operation::CreateToken { owner: "ann", scope: Some(Role::Admin) }, "tokens.scope"),
+        (&ann, Operation::CreateToken { owner: "bob", scope: None }, "tokens.owner"),
+        (&scoped, Operation::CreateToken { owner: "root", scope: Some(Role::Admin) }, "tokens.scope"),
+        (&scoped, Operation::CreateToken { owner: "root", scope: Some(Role::Viewer) }, "ok"),
+        (&scoped, Operation::CreateToken { owner: "bob", scope: None }, "tokens.owner"),
+        (&root, Operation::CreateToken { owner: "bob", scope: None }, "ok"),
+        (&ann, Operation::RevokeToken { owner: "ann" }, "ok"),
+        (&ann, Operation::RevokeToken { owner: "bob" }, "tokens.owner"),
+        (&vic, Operation::ReadAudit { request: true }, "ok"),
+        (&ann, Operation::ReadAudit { request: false }, "audit.admin"),
+        (&scoped, Operation::ReadAudit { request: false }, "audit.admin"),
+        (&root, Operation::ReadAudit { request: false }, "ok"),
+    ];
+    for (who, op, expected) in table {
+        assert_eq!(
+            &op_rule(*op, who),
+            expected,
+            "{} {:?}: {op:?}",
+            who.login,
+            who.credential
+        );
+    }
+}
+
+#[test]
+fn a_scoped_caller_passes_its_scope_on() {
+    let scoped = token("root", Role::Viewer, Some(Role::Viewer));
+    assert_eq!(token_scope(&scoped, None), Some(Role::Viewer));
+    assert_eq!(token_scope(&scoped, Some(Role::Admin)), Some(Role::Viewer));
+    let unscoped = token("root", Role::Admin, None);
+    assert_eq!(token_scope(&unscoped, None), None);
+    assert_eq!(
+        token_scope(&unscoped, Some(Role::Approver)),
+        Some(Role::Approver)
+    );
+    assert_eq!(token_scope(&actor("ann", Role::Requester), None), None);
+}
+
+#[test]
+fn action_names_from_outside_are_parsed_once() {
+    for a in ["plan", "approve", "merge", "apply", "destroy", "retry"] {
+        assert_eq!(Action::from_path(a).map(Action::as_str), Ok(a));
+    }
+    for bad in ["update", "confirm", "nuke", ""] {
+        let e = Action::from_path(bad).unwrap_err();
+        assert!(e.contains("is not an action"), "{bad}: {e}");
+    }
 }

@@ -18,6 +18,7 @@ pub(crate) fn request(env: &str) -> Request {
         revision: 1,
         config: Default::default(),
         created_by: "alice".into(),
+        authors: Vec::new(),
         created_at: "2026-01-01T00:00:00Z".into(),
         updated_at: "2026-01-01T00:00:00Z".into(),
         pr: None,

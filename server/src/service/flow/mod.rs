@@ -684,6 +684,7 @@ impl Flow {
                 let mut next = doc.clone();
                 next.revision += 1;
                 next.config = config.clone();
+                next.add_author(&login);
                 next.pr = None;
                 void_approval(
                     &mut next,

@@ -14,7 +14,7 @@ use crate::http::error::ApiError;
 use app::domain::assistant::Line;
 use app::domain::ids::RequestId;
 use app::domain::policy::Action;
-use app::domain::policy::{Actor, Role};
+use app::domain::policy::{Actor, Decision, Operation, decide_operation};
 use app::domain::registry::{Registry, Risk};
 use app::domain::status::Status;
 use app::services::{Later, Refusal, Services};
@@ -228,10 +228,10 @@ impl Services for UiServices {
     fn new_options(&self, module: String) -> Later<'_, NewOptions> {
         Box::pin(async move {
             let actor = self.caller().await?;
-            if actor.role < Role::Requester {
+            if let Decision::Forbidden { reason, .. } = decide_operation(Operation::File, &actor) {
                 return Err(Refusal {
                     status: 403,
-                    message: "Viewers can read requests but not file them; ask an admin for the requester role.".into(),
+                    message: reason,
                 });
             }
             Ok(self.options_for(&module))
@@ -277,10 +277,10 @@ impl Services for UiServices {
         Box::pin(async move {
             let actor = self.caller().await?;
             let id = RequestId::parse(&id).map_err(|_| format!("`{id}` is not a request id"))?;
-            let action = Action::parse(&action).ok_or_else(|| {
-                format!(
-                    "`{action}` is not an action; use plan, approve, merge, apply, destroy or retry"
-                )
+            // The action is a field of the call here (a 404 on the REST path).
+            let action = Action::from_path(&action).map_err(|message| Refusal {
+                status: 400,
+                message,
             })?;
             self.flow
                 .perform(&actor, &id, action)

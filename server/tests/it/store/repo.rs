@@ -23,6 +23,7 @@ pub fn sample_request(id: RequestId, env: &str, module: &str, by: &str) -> Reque
             .unwrap()
             .clone(),
         created_by: by.into(),
+        authors: Vec::new(),
         created_at: "2026-01-01T00:00:00Z".into(),
         updated_at: "2026-01-01T00:00:00Z".into(),
         pr: None,

@@ -60,6 +60,11 @@ pub struct FakeState {
     /// OAuth codes and user tokens, each to its login.
     pub codes: HashMap<String, String>,
     pub user_tokens: HashMap<String, String>,
+    /// GitHub's numeric user ids, by login (a stable one is made up for
+    /// a login not listed).
+    pub user_ids: HashMap<String, u64>,
+    /// Active members of organizations (`org`) and teams (`org/team`).
+    pub members: HashMap<String, Vec<String>>,
 }
 
 pub struct RepoState {
@@ -104,6 +109,11 @@ impl Fake {
                 post(installation_token),
             )
             .route("/user", get(current_user))
+            .route("/user/memberships/orgs/{org}", get(org_membership))
+            .route(
+                "/orgs/{org}/teams/{team}/memberships/{username}",
+                get(team_membership),
+            )
             .layer(axum::middleware::from_fn_with_state(fake.clone(), gate));
         let app = Router::new()
             .nest("/api/v3", api)
@@ -163,6 +173,22 @@ impl Fake {
     pub fn enable_oauth(&self, client_id: &str, client_secret: &str, login: &str) {
         self.state.lock().unwrap().oauth =
             Some((client_id.into(), client_secret.into(), login.into()));
+    }
+
+    /// Gives `login` this GitHub user id (as after a rename and reuse).
+    pub fn set_user_id(&self, login: &str, id: u64) {
+        self.state.lock().unwrap().user_ids.insert(login.into(), id);
+    }
+
+    /// Makes `login` an active member of `group` (`org` or `org/team`).
+    pub fn add_member(&self, group: &str, login: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .members
+            .entry(group.into())
+            .or_default()
+            .push(login.into());
     }
 
     /// The OAuth base URL (where `/login/oauth/*` lives).
@@ -278,7 +304,8 @@ async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         let authorized = minting
             || bearer == TOKEN
             || s.minted.contains(&bearer)
-            || (path == "/user" && s.user_tokens.contains_key(&bearer));
+            || ((path == "/user" || path.starts_with("/user/") || path.starts_with("/orgs/"))
+                && s.user_tokens.contains_key(&bearer));
         if !authorized {
             drop(s);
             return error(StatusCode::UNAUTHORIZED, "Bad credentials");
@@ -410,10 +437,67 @@ async fn current_user(State(fake): State<Fake>, headers: axum::http::HeaderMap) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    match fake.state.lock().unwrap().user_tokens.get(bearer) {
-        Some(login) => Json(json!({"login": login, "id": 1, "type": "User"})).into_response(),
+    let s = fake.state.lock().unwrap();
+    match s.user_tokens.get(bearer) {
+        Some(login) => {
+            let id = s.user_ids.get(login).copied().unwrap_or_else(|| {
+                login
+                    .bytes()
+                    .fold(1000u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
+            });
+            Json(json!({"login": login, "id": id, "type": "User"})).into_response()
+        }
         None => error(StatusCode::UNAUTHORIZED, "Bad credentials"),
     }
+}
+
+fn token_login(fake: &Fake, headers: &axum::http::HeaderMap) -> Option<String> {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))?;
+    fake.state.lock().unwrap().user_tokens.get(bearer).cloned()
+}
+
+fn is_member(fake: &Fake, group: &str, login: &str) -> bool {
+    fake.state
+        .lock()
+        .unwrap()
+        .members
+        .get(group)
+        .is_some_and(|m| m.iter().any(|l| l == login))
+}
+
+/// `GET /user/memberships/orgs/{org}`: the caller's own membership.
+async fn org_membership(
+    State(fake): State<Fake>,
+    Path(org): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some(login) = token_login(&fake, &headers) else {
+        return error(StatusCode::UNAUTHORIZED, "Bad credentials");
+    };
+    if !is_member(&fake, &org, &login) {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    Json(json!({
+        "state": "active",
+        "role": "member",
+        "organization": {"login": org},
+        "user": {"login": login},
+    }))
+    .into_response()
+}
+
+/// `GET /orgs/{org}/teams/{team}/memberships/{username}`.
+async fn team_membership(
+    State(fake): State<Fake>,
+    Path((org, team, username)): Path<(String, String, String)>,
+) -> Response {
+    if !is_member(&fake, &format!("{org}/{team}"), &username) {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    Json(json!({"state": "active", "role": "member"})).into_response()
 }
 
 type RepoPath = Path<(String, String)>;

@@ -1,0 +1,400 @@
+//! The guardrails of the security review, each at the HTTP level:
+//! four-eyes over every revision, token scopes that hold, password changes
+//! that end other sessions, sign-in limits that reserve before argon2, one
+//! body limit on every route, and `next` redirects that stay local.
+
+use crate::support::TestApp;
+use app::domain::policy::Role;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use server::store::ObjectStore as _;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn rule(res: reqwest::Response) -> String {
+    res.json::<Value>().await.unwrap()["error"]["rule"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let view: Value = app
+            .get_as(token, &format!("/api/v1/requests/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if view["status"] == want {
+            return view;
+        }
+        assert!(view["status"] != "failed", "{view:#}");
+        assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_approver_who_changed_a_prod_request_cannot_approve_it() {
+    let app = TestApp::spawn_with(
+        tempfile::tempdir().unwrap(),
+        &[("TFPILOT_PROD_ALLOWED_USERS", "anna,ben")],
+    )
+    .await;
+    let bob = app.token("bob", Role::Requester).await;
+    let anna = app.token("anna", Role::Approver).await;
+    let ben = app.token("ben", Role::Approver).await;
+    let id = app
+        .file(&bob, "prod", "sqs-queue", json!({"name": "four-eyes"}))
+        .await;
+    wait_for(&app, &anna, &id, "plan_ready").await;
+
+    // Anna rewrites Bob's request, then tries to approve her own config.
+    let patched = app
+        .client
+        .patch(app.url(&format!("/api/v1/requests/{id}")))
+        .bearer_auth(&anna)
+        .json(&json!({"config": {"name": "four-eyes", "visibility_timeout_seconds": 90}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
+    wait_for(&app, &anna, &id, "plan_ready").await;
+    let refused = app
+        .post_as(&anna, &format!("/api/v1/requests/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(rule(refused).await, "prod.four_eyes");
+
+    // Ben, who wrote no revision, may.
+    let approved = app
+        .post_as(&ben, &format!("/api/v1/requests/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(approved.status(), 202, "{}", approved.text().await.unwrap());
+    wait_for(&app, &ben, &id, "approved").await;
+
+    // A new revision (by the requester) voids Ben's approval.
+    let revised = app
+        .client
+        .patch(app.url(&format!("/api/v1/requests/{id}")))
+        .bearer_auth(&bob)
+        .json(&json!({"config": {"name": "four-eyes", "visibility_timeout_seconds": 120}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revised.status(), 200);
+    let view = wait_for(&app, &ben, &id, "plan_ready").await;
+    assert!(view["request"]["approval"].is_null(), "{view:#}");
+}
+
+#[tokio::test]
+async fn a_token_made_by_a_scoped_token_is_still_scoped() {
+    let app = TestApp::spawn().await;
+    let root = app.token("root", Role::Admin).await;
+    let scoped: Value = app
+        .post_as(
+            &root,
+            "/api/v1/tokens",
+            &json!({"name": "ro", "scope": "viewer"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let viewer = scoped["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_as(&viewer, "/api/v1/users").await.status(), 403);
+
+    // Omitting the scope inherits it.
+    let child = app
+        .post_as(&viewer, "/api/v1/tokens", &json!({"name": "x"}))
+        .await;
+    assert_eq!(child.status(), 201);
+    let child: Value = child.json().await.unwrap();
+    assert_eq!(child["record"]["scope"], "viewer");
+    let child = child["token"].as_str().unwrap();
+    let users = app.get_as(child, "/api/v1/users").await;
+    assert_eq!(users.status(), 403);
+    assert_eq!(rule(users).await, "users.admin");
+
+    // Asking for more than the caller's scope is refused.
+    let above = app
+        .post_as(
+            &viewer,
+            "/api/v1/tokens",
+            &json!({"name": "y", "scope": "admin"}),
+        )
+        .await;
+    assert_eq!(above.status(), 403);
+    assert_eq!(rule(above).await, "tokens.scope");
+
+    // No token changes a password: the sign-in would give the full role.
+    let patch = |token: &str, login: &str| {
+        app.client
+            .patch(app.url(&format!("/api/v1/users/{login}")))
+            .bearer_auth(token)
+            .json(&json!({"password": "a brand new password"}))
+            .send()
+    };
+    let own = patch(&viewer, "root").await.unwrap();
+    assert_eq!(own.status(), 403);
+    assert_eq!(rule(own).await, "password.session");
+    let full = patch(&root, "root").await.unwrap();
+    assert_eq!(full.status(), 403, "not even an unscoped admin token");
+    assert_eq!(rule(full).await, "password.session");
+}
+
+fn session_of(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tfpilot_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .expect("a session cookie")
+}
+
+async fn sign_in(app: &TestApp, login: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/auth/login"))
+        .json(&json!({ "login": login, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_other_sessions() {
+    let app = TestApp::spawn().await;
+    server::auth::Users::new(app.requests_store())
+        .add("alice", Role::Requester, Some(PASSWORD))
+        .await
+        .unwrap();
+    let laptop = session_of(&sign_in(&app, "alice", PASSWORD).await);
+    let phone = session_of(&sign_in(&app, "alice", PASSWORD).await);
+    let whoami = |cookie: &str| {
+        app.client
+            .get(app.url("/api/v1/session"))
+            .header(COOKIE, cookie)
+            .send()
+    };
+    assert_eq!(whoami(&phone).await.unwrap().status(), 200);
+
+    let changed = app
+        .client
+        .patch(app.url("/api/v1/users/alice"))
+        .header(COOKIE, &laptop)
+        .header("origin", format!("http://{}", app.addr))
+        .json(&json!({"password": "a brand new password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200, "{}", changed.text().await.unwrap());
+    assert_eq!(
+        whoami(&laptop).await.unwrap().status(),
+        200,
+        "the session that changed it stays"
+    );
+    let ended = whoami(&phone).await.unwrap();
+    assert_eq!(ended.status(), 401);
+    let message = ended.json::<Value>().await.unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("sign in again"), "{message}");
+    assert_eq!(
+        sign_in(&app, "alice", "a brand new password")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_reserve_their_slot_before_argon2() {
+    let app = TestApp::spawn().await;
+    server::auth::Users::new(app.requests_store())
+        .add("alice", Role::Requester, Some(PASSWORD))
+        .await
+        .unwrap();
+    let tries = (0..50).map(|n| {
+        let client = app.client.clone();
+        let url = app.url("/auth/login");
+        async move {
+            client
+                .post(url)
+                .json(&json!({"login": "alice", "password": format!("guess {n}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(tries).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + limited, 50, "{statuses:?}");
+    assert!(
+        checked <= 5,
+        "{checked} passwords were checked: {statuses:?}"
+    );
+    let audit = server::store::journal::AuditLog::new(app.requests_store())
+        .read(None)
+        .await
+        .unwrap();
+    let failed = audit
+        .iter()
+        .filter(|r| r.action == "auth.login_failed")
+        .count();
+    assert_eq!(failed, checked);
+
+    // The answer says when to come back.
+    let res = sign_in(&app, "alice", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let message = res.json::<Value>().await.unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains(&format!("{wait} seconds")), "{message}");
+}
+
+/// Bytes under the data dir, outside the site assets.
+fn data_size(app: &TestApp) -> u64 {
+    fn walk(p: &std::path::Path) -> u64 {
+        std::fs::read_dir(p)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| {
+                        let m = e.metadata().unwrap();
+                        if m.is_dir() { walk(&e.path()) } else { m.len() }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(&app.data.path().join("store"))
+}
+
+#[tokio::test]
+async fn every_route_refuses_an_oversized_body_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let origin = format!("http://{}", app.addr);
+    let before = data_size(&app);
+    let two_mb = "a".repeat(2 * 1024 * 1024);
+
+    // A 2 MB login as JSON and as a form.
+    let json_login = app
+        .client
+        .post(app.url("/auth/login"))
+        .json(&json!({"login": two_mb, "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_login.status(), 413);
+    assert_eq!(
+        json_login.json::<Value>().await.unwrap()["error"]["code"],
+        "too_large"
+    );
+    for path in [
+        "/auth/login",
+        "/auth/setup",
+        "/requests/x/act",
+        "/admin/users",
+        "/sfn/file",
+        "/api/v1/webhooks/github",
+    ] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .header("origin", &origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("login={two_mb}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413, "{path}");
+    }
+    // Without a declared length the body is cut at the limit while read.
+    let stream = futures::stream::iter((0..64).map(|_| {
+        Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes::Bytes::from(vec![
+            b'a';
+            32 * 1024
+        ])))
+    }));
+    let chunked = app
+        .client
+        .post(app.url("/auth/login"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(reqwest::Body::wrap(http_body_util::StreamBody::new(stream)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chunked.status(), 413);
+
+    // A login that is merely invalid is a 400 naming the field.
+    let long = app
+        .client
+        .post(app.url("/auth/login"))
+        .json(&json!({"login": "b".repeat(65), "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long.status(), 400);
+    assert_eq!(
+        long.json::<Value>().await.unwrap()["error"]["field"],
+        "login"
+    );
+    assert!(
+        data_size(&app) < before + 4096,
+        "nothing of the bodies was stored ({before} → {})",
+        data_size(&app)
+    );
+    let audit = server::store::journal::AuditLog::new(app.requests_store())
+        .read(None)
+        .await
+        .unwrap();
+    assert!(audit.iter().all(|r| r.actor.len() <= 64));
+}
+
+#[tokio::test]
+async fn next_after_sign_in_is_a_local_path_or_the_root() {
+    let app = TestApp::spawn().await;
+    server::auth::Users::new(app.requests_store())
+        .add("alice", Role::Requester, Some(PASSWORD))
+        .await
+        .unwrap();
+    let origin = format!("http://{}", app.addr);
+    let form = |next: &str| {
+        app.client
+            .post(app.url("/auth/login"))
+            .header("origin", &origin)
+            .form(&[("login", "alice"), ("password", PASSWORD), ("next", next)])
+            .send()
+    };
+    for (next, want) in [
+        ("/requests/abc?tab=plan", "/requests/abc?tab=plan"),
+        ("/\t/evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/%0d%0aSet-Cookie:x", "/"),
+    ] {
+        let res = form(next).await.unwrap();
+        assert_eq!(res.status(), 303, "{next:?}");
+        assert_eq!(res.headers()[LOCATION], want, "{next:?}");
+    }
+    let lf = form("/\nx").await.unwrap();
+    assert!(lf.status().as_u16() < 500, "{}", lf.status());
+    assert_eq!(lf.headers()[LOCATION], "/");
+    // Nothing here needed the store to hold a huge key.
+    assert!(app.requests_store().get("users/alice.json").await.is_ok());
+}
