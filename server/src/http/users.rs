@@ -44,10 +44,7 @@ fn view(u: &User) -> Value {
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
         match e {
-            AdminError::Forbidden { rule, message } => Self::Forbidden {
-                rule,
-                message,
-            },
+            AdminError::Forbidden { rule, message } => Self::Forbidden { rule, message },
             AdminError::Conflict(m) => Self::Conflict(m),
             AdminError::Invalid { field, message } => Self::BadRequest {
                 message,
