@@ -120,6 +120,14 @@ impl RequestId {
         Self(out)
     }
 
+    /// The Unix time in milliseconds the id was made at.
+    pub fn unix_millis(&self) -> u64 {
+        self.0[..TIME_CHARS].iter().fold(0u64, |acc, c| {
+            let digit = ALPHABET.iter().position(|a| a == c).unwrap_or(0) as u64;
+            (acc << 5) | digit
+        })
+    }
+
     /// Parses an id, or says why it is not one.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         match <[u8; Self::LEN]>::try_from(s.as_bytes()) {

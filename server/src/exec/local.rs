@@ -44,6 +44,8 @@ pub struct LocalExecutor {
     holder: String,
     /// At most this many terraform runs at once.
     slots: Arc<tokio::sync::Semaphore>,
+    /// Runs not started yet, oldest first (`queued (n ahead)`).
+    waiting: Mutex<std::collections::VecDeque<String>>,
 }
 
 /// How long an environment's apply lease lives without renewal.
@@ -78,7 +80,26 @@ impl LocalExecutor {
             s3_state: None,
             holder: format!("{}-{:08x}", std::process::id(), fastrand::u32(..)),
             slots: Arc::new(tokio::sync::Semaphore::new(2)),
+            waiting: Mutex::new(Default::default()),
         }
+    }
+
+    fn enqueue(&self, run_id: &str) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if !waiting.iter().any(|r| r == run_id) {
+            waiting.push_back(run_id.to_owned());
+        }
+    }
+
+    fn started(&self, run_id: &str) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        waiting.retain(|r| r != run_id);
+    }
+
+    /// How many runs wait ahead of `run_id`, while it waits.
+    pub fn ahead(&self, run_id: &str) -> Option<usize> {
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        waiting.iter().position(|r| r == run_id)
     }
 
     /// Runs at most `n` terraform runs at once (`TFPILOT_MAX_RUNS`).
@@ -175,6 +196,7 @@ impl LocalExecutor {
                     "\n# tfpilot restarted while this run was in progress; running it again\n",
                 )
                 .await;
+                self.enqueue(&info.run_id);
                 tokio::spawn(self.clone().execute(info));
                 n += 1;
             }
@@ -249,6 +271,7 @@ impl LocalExecutor {
         let _turn = self.turn(&info.spec).await;
         // Its locks first, then a slot: a slot is never held while waiting.
         let _slot = self.slots.clone().acquire_owned().await;
+        self.started(&info.run_id);
         info.status = RunStatus::Running;
         if let Err(e) = self.save(&info).await {
             tracing::error!(run = %info.run_id, "cannot record the run: {e}");
@@ -598,6 +621,7 @@ impl Executor for SharedLocalExecutor {
             .await
         {
             Ok(_) => {
+                self.0.enqueue(&run_id);
                 tokio::spawn(self.0.clone().execute(info.clone()));
                 Ok(info)
             }
@@ -619,6 +643,10 @@ impl Executor for SharedLocalExecutor {
             })?;
         serde_json::from_slice(&obj.bytes)
             .map_err(|e| unavailable(format!("run record {run_id} is unreadable: {e}")))
+    }
+
+    fn queued_ahead(&self, run_id: &str) -> Option<usize> {
+        self.0.ahead(run_id)
     }
 
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {

@@ -134,4 +134,11 @@ pub trait Executor: Send + Sync + 'static {
 
     /// The run's log so far (complete once the run is).
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError>;
+
+    /// For a run waiting for a terraform slot here: how many runs wait
+    /// ahead of it. `None` when it is not waiting here (started, done, or
+    /// queued somewhere else, such as GitHub Actions).
+    fn queued_ahead(&self, _run_id: &str) -> Option<usize> {
+        None
+    }
 }

@@ -1,7 +1,9 @@
-//! `GET /api/v1/audit?request=<id>`: the append-only audit records of a
-//! request (anyone signed in who can read requests), or without `request`
-//! the system's (sign-ins, tokens; admins only). JSON, or JSON lines with
-//! `Accept: application/x-ndjson` for export.
+//! `GET /api/v1/audit?request=<id>&limit=&cursor=`: the append-only audit
+//! records of a request (anyone signed in who can read requests), or
+//! without `request` the system's (sign-ins, tokens; admins only), a page
+//! at a time, oldest first. JSON (`{records, next_cursor}`), or JSON lines
+//! with `Accept: application/x-ndjson` for export (the next cursor in the
+//! `X-Next-Cursor` header).
 
 use super::AppState;
 use super::auth::Caller;
@@ -18,8 +20,18 @@ use serde_json::json;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {
     /// A request id; without it, the system records (admins only).
+    #[param(pattern = "^[0-9a-hjkmnp-tv-z]{16}$")]
     pub request: Option<String>,
+    /// Records per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9a-z.-]{1,64}$")]
+    pub cursor: Option<String>,
 }
+
+/// Records per page unless `limit` says otherwise.
+pub const DEFAULT_LIMIT: u32 = 100;
 
 /// The audit records, oldest first.
 #[utoipa::path(
@@ -27,8 +39,8 @@ pub struct AuditQuery {
     path = "/api/v1/audit",
     params(AuditQuery),
     responses(
-        (status = 200, description = "`{records: [...]}`, or JSON lines with Accept: application/x-ndjson", body = Object),
-        (status = 400, description = "Malformed request id", body = ErrorBody),
+        (status = 200, description = "`{records: [...], next_cursor}`, or JSON lines with Accept: application/x-ndjson and the next cursor in `X-Next-Cursor`", body = Object),
+        (status = 400, description = "Malformed request id, limit or cursor", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "System records need an admin", body = ErrorBody),
     ),
@@ -61,7 +73,29 @@ pub async fn list(
         }
         None => None,
     };
-    let records = state.audit.read(request.as_deref()).await?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::BadRequest {
+            message: "limit must be between 1 and 1000".into(),
+            field: Some("limit".into()),
+        });
+    }
+    if let Some(c) = &query.cursor
+        && (c.is_empty()
+            || c.len() > 64
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'.' || b == b'-'))
+    {
+        return Err(ApiError::BadRequest {
+            message: "cursor must be the `next_cursor` of an earlier page".into(),
+            field: Some("cursor".into()),
+        });
+    }
+    let (records, next) = state
+        .audit
+        .read_page(request.as_deref(), limit as usize, query.cursor.as_deref())
+        .await?;
     let ndjson = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -72,7 +106,11 @@ pub async fn list(
             body.push_str(&serde_json::to_string(r).unwrap_or_default());
             body.push('\n');
         }
-        return Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response());
+        let mut res = ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
+        if let Some(next) = next.as_deref().and_then(|n| n.parse().ok()) {
+            res.headers_mut().insert("x-next-cursor", next);
+        }
+        return Ok(res);
     }
-    Ok(Json(json!({ "records": records })).into_response())
+    Ok(Json(json!({ "records": records, "next_cursor": next })).into_response())
 }

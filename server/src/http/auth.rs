@@ -82,6 +82,28 @@ fn first_use_in_a_while(id: &str) -> bool {
     }
 }
 
+/// Whether the caller of a long-lived response (an event stream) may still
+/// be served: `false` once its token is revoked, its user disabled or its
+/// session's password changed. A store that cannot be reached is not a
+/// reason to drop the caller.
+pub(super) async fn still_allowed(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    session: &Session,
+) -> bool {
+    let outcome = match headers.get(header::AUTHORIZATION) {
+        Some(h) => bearer(h, state).await.map(drop),
+        None => crate::auth::session_actor(session, &state.users, &state.config)
+            .await
+            .map(drop)
+            .map_err(|e| match e {
+                crate::auth::SessionError::Unauthorized(m) => ApiError::Unauthorized(m),
+                e => ApiError::Unavailable(e.to_string()),
+            }),
+    };
+    !matches!(outcome, Err(ApiError::Unauthorized(_)))
+}
+
 const SIGN_IN: &str = "sign in at /login, or send `Authorization: Bearer <token>` (create one with `tfpilot tokens create --user NAME`)";
 
 async fn cookie(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {

@@ -56,6 +56,7 @@ fn event(number: u64, change: &Change, counts: BTreeMap<String, usize>) -> Event
 pub async fn stream(
     State(state): State<AppState>,
     _caller: Caller,
+    session: tower_sessions::Session,
     Query(query): Query<After>,
     headers: axum::http::HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -90,17 +91,41 @@ pub async fn stream(
             "the changes since this page was loaded are no longer kept",
         )],
     };
-    let live = futures::stream::unfold((live, index), |(mut live, index)| async move {
-        let event = match live.recv().await {
-            Ok((n, change)) => event(n, &change, index.counts()),
-            Err(RecvError::Lagged(missed)) => resync(&format!("{missed} changes were missed")),
-            Err(RecvError::Closed) => return None,
-        };
-        Some((event, (live, index)))
-    });
+    // The caller is checked again every few seconds: a revoked token, a
+    // disabled user or a changed password ends the stream.
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let who = (state, headers, session);
+    let live = futures::stream::unfold(
+        (live, index, recheck, who),
+        |(mut live, index, mut recheck, who)| async move {
+            loop {
+                tokio::select! {
+                    got = live.recv() => {
+                        let event = match got {
+                            Ok((n, change)) => event(n, &change, index.counts()),
+                            Err(RecvError::Lagged(missed)) => {
+                                resync(&format!("{missed} changes were missed"))
+                            }
+                            Err(RecvError::Closed) => return None,
+                        };
+                        return Some((event, (live, index, recheck, who)));
+                    }
+                    _ = recheck.tick() => {
+                        if !super::auth::still_allowed(&who.0, &who.1, &who.2).await {
+                            return None;
+                        }
+                    }
+                }
+            }
+        },
+    );
     let stream = futures::stream::iter(first).chain(live).map(Ok);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
+
+/// How often a stream's caller is checked again.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Where to start: after change `after`.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]

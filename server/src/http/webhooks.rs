@@ -67,7 +67,8 @@ pub fn request_of_run_name(name: &str) -> Option<RequestId> {
         (status = 202, description = "Accepted: the request it names is driven forward, or the event is ignored"),
         (status = 400, description = "The body is not JSON", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong X-Hub-Signature-256", body = super::error::ErrorBody),
-        (status = 503, description = "Webhooks are not configured", body = super::error::ErrorBody),
+        (status = 404, description = "Webhooks are not configured (no TFPILOT_GITHUB_WEBHOOK_SECRET)", body = super::error::ErrorBody),
+        (status = 413, description = "The body is over 256 KiB", body = super::error::ErrorBody),
     )
 )]
 pub async fn github(
@@ -76,8 +77,8 @@ pub async fn github(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Some(secret) = &state.config.github_webhook_secret else {
-        return Err(ApiError::Unavailable(
-            "GitHub webhooks are not configured: set TFPILOT_GITHUB_WEBHOOK_SECRET".into(),
+        return Err(ApiError::NotFound(
+            "GitHub webhooks are not configured here: set TFPILOT_GITHUB_WEBHOOK_SECRET to receive them".into(),
         ));
     };
     let signature = headers

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod feed;
 pub mod filters;
 pub mod flow;
+pub mod ids;
 pub mod index;
 pub mod requests;
 mod ui;

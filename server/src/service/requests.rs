@@ -94,6 +94,7 @@ pub struct RequestService {
     repo: RequestRepo,
     audit: AuditLog,
     index: Arc<Index>,
+    ids: crate::service::ids::IdIssuer,
 }
 
 impl RequestService {
@@ -106,6 +107,7 @@ impl RequestService {
         index: Arc<Index>,
     ) -> Self {
         Self {
+            ids: crate::service::ids::IdIssuer::new(repo.store().clone()),
             config,
             registry,
             repo,
@@ -204,10 +206,49 @@ impl RequestService {
         })
     }
 
-    /// Validates and stores a new request under `id` (a page allocates the
-    /// id up front, so its preview is exact and a second submit of the same
-    /// page cannot file twice).
-    pub async fn create_with_id(
+    /// An id for a page to file under later, with its ticket (see
+    /// [`crate::service::ids`]).
+    pub async fn issue_id(&self, actor: &Actor) -> Result<(RequestId, String), ServiceError> {
+        Ok(self
+            .ids
+            .issue(&actor.login)
+            .await
+            .map_err(RepoError::from)?)
+    }
+
+    /// Files a request under an id issued earlier with [`Self::issue_id`]:
+    /// refused (400, field `id`) unless the ticket is the one issued to
+    /// `actor`, the id is near the server clock and it was never used.
+    pub async fn create_issued(
+        &self,
+        actor: &Actor,
+        new: NewRequest,
+        id: RequestId,
+        ticket: &str,
+    ) -> Result<RequestView, ServiceError> {
+        let invalid = |message: String| ServiceError::Invalid {
+            field: "id".into(),
+            message,
+        };
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        self.ids
+            .check(&actor.login, &id, ticket, now_ms)
+            .await
+            .map_err(RepoError::from)?
+            .map_err(|e| invalid(e.0))?;
+        match self.create_with_id(actor, new, id).await {
+            Err(ServiceError::Repo(RepoError::Exists(_))) => Err(invalid(format!(
+                "request id `{id}` is already used (a request was filed under it); reload the page to get a new one"
+            ))),
+            other => other,
+        }
+    }
+
+    /// Validates and stores a new request under `id`.
+    async fn create_with_id(
         &self,
         actor: &Actor,
         new: NewRequest,

@@ -108,6 +108,25 @@ impl ChatLogs {
     }
 }
 
+/// The wall clock in milliseconds, strictly increasing within this process,
+/// so records appended one after another sort in that order.
+fn next_millis() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
+}
+
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -147,11 +166,68 @@ impl AuditLog {
         format!("audit/{}", record.request.as_deref().unwrap_or("_system"))
     }
 
-    /// Appends a record, never overwriting one.
+    /// Appends a record, never overwriting one, in O(1): one create-only
+    /// write under a key that sorts by time (`<unix ms, 13 digits>-<nonce>`),
+    /// no listing. Records written before this layout (`000001.json`…)
+    /// sort before every time key, so the order is kept.
     pub async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(record).expect("serializes");
-        append_numbered(self.store.as_ref(), &Self::scope(record), bytes.into()).await?;
-        Ok(())
+        let bytes = Bytes::from(serde_json::to_vec(record).expect("serializes"));
+        let millis = next_millis();
+        loop {
+            let nonce: String = crate::auth::random_bytes::<5>()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let key = format!("{}/{millis:013}-{nonce}.json", Self::scope(record));
+            match self
+                .store
+                .put(&key, bytes.clone(), Precondition::IfAbsent)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                // A lost response of our own write, or (once in 2^40) a twin.
+                Err(StoreError::Conflict(_)) => {
+                    if self.store.get(&key).await?.bytes == bytes {
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One page of the records of a request (or of the system), oldest
+    /// first: at most `limit` after `cursor` (the `next` of the previous
+    /// page), and the cursor of the next page when there is one.
+    pub async fn read_page(
+        &self,
+        request: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<AuditRecord>, Option<String>), StoreError> {
+        let prefix = format!("audit/{}/", request.unwrap_or("_system"));
+        let page = self
+            .store
+            .list(&prefix, cursor.map(|c| format!("{prefix}{c}")), limit)
+            .await?;
+        let mut out = Vec::with_capacity(page.entries.len());
+        for entry in &page.entries {
+            match self.store.get(&entry.key).await {
+                Ok(obj) => match serde_json::from_slice(&obj.bytes) {
+                    Ok(r) => out.push(r),
+                    Err(e) => {
+                        tracing::error!(key = %entry.key, "skipping an unreadable audit record: {e}")
+                    }
+                },
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let next = page
+            .next
+            .and(page.entries.last())
+            .map(|e| e.key[prefix.len()..].to_owned());
+        Ok((out, next))
     }
 
     /// The records of one request (or of the system with `None`), in order.

@@ -66,7 +66,8 @@ pub struct Entry {
 pub struct Page {
     /// Entries of this page.
     pub entries: Vec<Entry>,
-    /// Continuation token for the next page, if any.
+    /// The last key of this page when more follow: passed back as the
+    /// token, the listing goes on after it.
     pub next: Option<String>,
 }
 

@@ -133,19 +133,39 @@ impl RequestRepo {
         &self.store
     }
 
-    /// Stores a new request (`version` must be 1); refuses an existing id.
+    /// Whether `id` was archived (a destroyed request's id is never used again).
+    async fn archived(&self, id: &str) -> Result<bool, RepoError> {
+        match self.store.get(&history_key(id)).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stores a new request (`version` must be 1); refuses an id in use,
+    /// live or archived.
     pub async fn create(&self, doc: &Request) -> Result<Versioned, RepoError> {
         let key = live_key(doc.id.as_str());
+        if self.archived(doc.id.as_str()).await? {
+            return Err(RepoError::Exists(doc.id.to_string()));
+        }
         let bytes = encode(doc);
         match self
             .store
             .put(&key, bytes.clone(), Precondition::IfAbsent)
             .await
         {
-            Ok(etag) => Ok(Versioned {
-                doc: doc.clone(),
-                etag,
-            }),
+            Ok(etag) => {
+                // Archived between the check and the write: not ours to reuse.
+                if self.archived(doc.id.as_str()).await? {
+                    self.store.delete(&key).await?;
+                    return Err(RepoError::Exists(doc.id.to_string()));
+                }
+                Ok(Versioned {
+                    doc: doc.clone(),
+                    etag,
+                })
+            }
             Err(StoreError::Conflict(_)) => {
                 // Our own earlier attempt may have landed before its response was lost.
                 let current = self.store.get(&key).await?;

@@ -200,11 +200,13 @@ impl ObjectStore for S3Store {
             .bucket(&self.bucket)
             .prefix(prefix)
             .max_keys(limit.clamp(1, 1000) as i32)
-            .set_continuation_token(token)
+            // The token is the last key of the previous page, as with the
+            // file store: a cursor a caller can hand back later.
+            .set_start_after(token)
             .send()
             .await
             .map_err(|e| map_err(prefix, e))?;
-        let entries = out
+        let entries: Vec<Entry> = out
             .contents()
             .iter()
             .filter_map(|o| {
@@ -218,7 +220,7 @@ impl ObjectStore for S3Store {
         let next = out
             .is_truncated()
             .unwrap_or(false)
-            .then(|| out.next_continuation_token().map(str::to_owned))
+            .then(|| entries.last().map(|e: &Entry| e.key.clone()))
             .flatten();
         Ok(Page { entries, next })
     }

@@ -196,6 +196,44 @@ async fn the_audit_log_records_changes_and_refusals() {
         .collect();
     assert_eq!(lines.len(), records.len());
 
+    // A page at a time, in JSON and in JSON lines, the cursor carried over.
+    let first: Value = app
+        .get_as(&alice, &format!("/api/v1/audit?request={id}&limit=1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["records"].as_array().unwrap().len(), 1);
+    assert_eq!(first["records"][0], records[0]);
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("more pages")
+        .to_owned();
+    let second = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/audit?request={id}&limit=1&cursor={cursor}"
+        )))
+        .bearer_auth(&alice)
+        .header("accept", "application/x-ndjson")
+        .send()
+        .await
+        .unwrap();
+    assert!(second.headers().contains_key("x-next-cursor") || records.len() == 2);
+    let line: Value = serde_json::from_str(second.text().await.unwrap().trim()).unwrap();
+    assert_eq!(line, records[1]);
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=5000", "limit"),
+        ("cursor=..%2Fx", "cursor"),
+    ] {
+        let bad = app
+            .get_as(&alice, &format!("/api/v1/audit?request={id}&{query}"))
+            .await;
+        assert_eq!(bad.status(), 400, "{query}");
+        assert_eq!(bad.json::<Value>().await.unwrap()["error"]["field"], field);
+    }
+
     let system = app.get_as(&alice, "/api/v1/audit").await;
     assert_eq!(system.status(), 403);
     assert_eq!(

@@ -398,3 +398,271 @@ async fn next_after_sign_in_is_a_local_path_or_the_root() {
     // Nothing here needed the store to hold a huge key.
     assert!(app.requests_store().get("users/alice.json").await.is_ok());
 }
+
+/// `POST /sfn/<name>` as the page's JavaScript sends it.
+async fn server_fn(app: &TestApp, cookie: &str, name: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/sfn/{name}")))
+        .header(COOKIE, cookie)
+        .header("origin", app.url(""))
+        .header("accept", "application/json")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn issued(app: &TestApp, cookie: &str) -> (String, String) {
+    let res = app
+        .client
+        .post(app.url("/sfn/new_options"))
+        .header(COOKIE, cookie)
+        .header("origin", app.url(""))
+        .form(&[("module", "sqs-queue")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let options: Value = res.json().await.unwrap();
+    (
+        options["id"].as_str().unwrap().to_owned(),
+        options["ticket"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn draft(id: &str, ticket: &str) -> Value {
+    json!({
+        "draft": {"id": id, "ticket": ticket, "project": "sandbox", "environment": "dev",
+                  "module": "sqs-queue", "config": {"name": "issued-queue"}},
+        "transcript": [],
+    })
+}
+
+/// The ticket the server would issue, computed from its stored key (as an
+/// operator with bucket access could), to reach the clock rule.
+async fn ticket_for(app: &TestApp, id: &str, login: &str) -> String {
+    use hmac::Mac as _;
+    let stored = app
+        .requests_store()
+        .get("keys/request-ids.json")
+        .await
+        .unwrap();
+    let hex = serde_json::from_slice::<Value>(&stored.bytes).unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(id.as_bytes());
+    mac.update(b"\n");
+    mac.update(login.as_bytes());
+    mac.finalize().into_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn requests_are_filed_only_under_fresh_unused_ids_the_server_issued() {
+    use app::domain::ids::RequestId;
+    let app = TestApp::spawn().await;
+    let alice = app.signed_in("alice", Role::Requester).await;
+    let bob = app.signed_in("bob", Role::Requester).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let refused = |res: reqwest::Response| async move {
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, 400, "{text}");
+        text
+    };
+
+    // An id of the client's choosing.
+    let chosen = RequestId::generate(now, 7).to_string();
+    let text = refused(server_fn(&app, &alice, "file", draft(&chosen, "")).await).await;
+    assert!(text.contains("not issued"), "{text}");
+
+    // An id issued to somebody else.
+    let (id, ticket) = issued(&app, &alice).await;
+    let text = refused(server_fn(&app, &bob, "file", draft(&id, &ticket)).await).await;
+    assert!(text.contains("not issued"), "{text}");
+
+    // Far from the server clock, even with a genuine ticket.
+    let future = RequestId::generate(now + 400 * 24 * 3_600_000, 9).to_string();
+    let ticket_f = ticket_for(&app, &future, "alice").await;
+    let text = refused(server_fn(&app, &alice, "file", draft(&future, &ticket_f)).await).await;
+    assert!(text.contains("future"), "{text}");
+    let old = RequestId::generate(now - 2 * 24 * 3_600_000, 9).to_string();
+    let ticket_o = ticket_for(&app, &old, "alice").await;
+    let text = refused(server_fn(&app, &alice, "file", draft(&old, &ticket_o)).await).await;
+    assert!(text.contains("hours ago"), "{text}");
+
+    // The issued one files once.
+    let filed = server_fn(&app, &alice, "file", draft(&id, &ticket)).await;
+    assert_eq!(filed.status(), 200, "{}", filed.text().await.unwrap());
+    let text = refused(server_fn(&app, &alice, "file", draft(&id, &ticket)).await).await;
+    assert!(text.contains("already used"), "{text}");
+
+    // An archived (destroyed) request's id is never filed again.
+    let (id2, ticket2) = issued(&app, &alice).await;
+    let repo = server::store::repo::RequestRepo::new(app.requests_store());
+    let mut doc = repo.get(&RequestId::parse(&id).unwrap()).await.unwrap().doc;
+    doc.id = RequestId::parse(&id2).unwrap();
+    app.requests_store()
+        .put(
+            &format!("history/{id2}.json"),
+            bytes::Bytes::from(serde_json::to_vec(&doc).unwrap()),
+            server::store::Precondition::IfAbsent,
+        )
+        .await
+        .unwrap();
+    let text = refused(server_fn(&app, &alice, "file", draft(&id2, &ticket2)).await).await;
+    assert!(text.contains("already used"), "{text}");
+    assert!(
+        repo.get(&RequestId::parse(&id2).unwrap()).await.is_err(),
+        "nothing live under the archived id"
+    );
+}
+
+#[tokio::test]
+async fn repeated_refusals_are_one_timeline_row_with_a_count() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    let mallory = app.token("mallory", Role::Requester).await;
+    let id = app
+        .file(&alice, "dev", "sqs-queue", json!({"name": "folded"}))
+        .await;
+    for _ in 0..5 {
+        let res = app
+            .post_as(
+                &mallory,
+                &format!("/api/v1/requests/{id}/approve"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 403);
+    }
+    let viewer = app.signed_in("vera", Role::Viewer).await;
+    let (status, html) = app.page_as(&viewer, &format!("/requests/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        html.matches("data-action=\"auth.denied\"").count(),
+        1,
+        "one row for the five refusals"
+    );
+    assert!(html.contains("data-count=\"5\""), "the row counts them");
+    assert!(html.contains("×5"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn runs_beyond_the_cap_wait_and_say_how_many_are_ahead() {
+    let app = TestApp::spawn_with(tempfile::tempdir().unwrap(), &[("TFPILOT_MAX_RUNS", "1")]).await;
+    let alice = app.token("alice", Role::Requester).await;
+    let viewer = app.signed_in("vera", Role::Viewer).await;
+    let filing = (0..4).map(|n| {
+        app.file(
+            &alice,
+            "dev",
+            "sqs-queue",
+            json!({"name": format!("capped-{n}")}),
+        )
+    });
+    let ids = futures::future::join_all(filing).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut most_ahead = 0;
+    'watch: loop {
+        for id in &ids {
+            let (_, html) = app.page_as(&viewer, &format!("/requests/{id}")).await;
+            if let Some(rest) = html.split("queued (").nth(1) {
+                let n: usize = rest
+                    .split(" ahead)")
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("a count in {rest:.40}"));
+                most_ahead = most_ahead.max(n);
+                if n >= 1 {
+                    break 'watch;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no run was seen waiting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(most_ahead >= 1);
+    // All of them get their turn.
+    for id in &ids {
+        wait_for(&app, &alice, id, "plan_ready").await;
+    }
+}
+
+/// Reads an event stream until it ends; how long that took.
+async fn until_closed(mut res: reqwest::Response, within: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    tokio::time::timeout(within, async move {
+        while let Ok(Some(_)) = res.chunk().await {}
+    })
+    .await
+    .ok()
+    .map(|()| started.elapsed())
+}
+
+#[tokio::test]
+async fn event_streams_end_soon_after_a_revoke_or_a_disable() {
+    let app = TestApp::spawn().await;
+    let root = app.token("root", Role::Admin).await;
+    let created: Value = app
+        .post_as(
+            &root,
+            "/api/v1/tokens",
+            &json!({"name": "dash", "user": "root"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let token_id = created["record"]["id"].as_str().unwrap().to_owned();
+    let stream = app.get_as(&token, "/api/v1/events").await;
+    assert_eq!(stream.status(), 200);
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/tokens/{token_id}")))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let took = until_closed(stream, Duration::from_secs(10))
+        .await
+        .expect("the stream of a revoked token ends");
+    assert!(took < Duration::from_secs(6), "{took:?}");
+
+    // A signed-in user's stream ends when an admin disables them.
+    let cookie = app.signed_in("dora", Role::Viewer).await;
+    let stream = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let disabled = app
+        .client
+        .patch(app.url("/api/v1/users/dora"))
+        .bearer_auth(&root)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200);
+    let took = until_closed(stream, Duration::from_secs(10))
+        .await
+        .expect("the stream of a disabled user ends");
+    assert!(took < Duration::from_secs(6), "{took:?}");
+}

@@ -110,7 +110,7 @@ async fn deliveries_need_a_valid_signature() {
 async fn without_a_secret_webhooks_are_refused() {
     let app = TestApp::spawn().await;
     let res = deliver(&app, "ping", &json!({}), Some("sha256=00".into())).await;
-    assert_eq!(res.status(), 503);
+    assert_eq!(res.status(), 404, "nothing listens here");
     let body: Value = res.json().await.unwrap();
     assert!(
         body["error"]["message"]

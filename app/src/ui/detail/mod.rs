@@ -255,14 +255,19 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
             <h2 id="timeline-title">"Timeline"</h2>
             <ol class="timeline" data-testid="timeline">
                 {timeline.into_iter().map(|e| {
-                    let TimelineEntry { at, actor, action, detail } = e;
+                    let TimelineEntry { at, actor, action, detail, count, until } = e;
                     let (kind, when) = (action.clone(), at.clone());
+                    let repeated = (count > 1).then(|| {
+                        let last = until.as_deref().map(super::dashboard::short_time).unwrap_or_default();
+                        view! { <span class="repeat" data-testid="repeat">{format!(" ×{count}, last at {last}")}</span> }
+                    });
                     view! {
-                        <li data-action=kind>
+                        <li data-action=kind data-count=count>
                             <time datetime=when>{super::dashboard::short_time(&at)}</time>
                             " · "<strong>{actor}</strong>
                             " · "<span class="action">{action}</span>
                             " — "{detail}
+                            {repeated}
                         </li>
                     }
                 }).collect_view()}

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 #[island]
 pub fn Chat(
     id: String,
+    ticket: String,
     project: String,
     environment: String,
     module: Module,
@@ -36,6 +37,7 @@ pub fn Chat(
         let (id, project, environment) = (id.clone(), project.clone(), environment.clone());
         move || Draft {
             id: id.clone(),
+            ticket: ticket.clone(),
             project: project.clone(),
             environment: environment.clone(),
             module: module.with_value(|m| m.module_type.to_string()),

@@ -35,15 +35,21 @@ pub struct NewOptions {
     pub modules: Vec<ModuleCard>,
     /// The chosen module's schema (its template left out).
     pub module: Option<Module>,
-    /// The id the request will be filed under.
+    /// The id the request will be filed under, issued by the server.
     pub id: String,
+    /// The server's proof that it issued `id` to this caller.
+    #[serde(default)]
+    pub ticket: String,
 }
 
 /// A request being written: where, which module, the answers so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
-    /// The id allocated by the page.
+    /// The id the server issued to the page (or the request's, when changing it).
     pub id: String,
+    /// The ticket issued with a new id (empty when changing a request).
+    #[serde(default)]
+    pub ticket: String,
     /// Project key.
     pub project: String,
     /// Environment.
@@ -156,7 +162,7 @@ fn ChangeRequest(id: String) -> impl IntoView {
                             Some(schema) => view! {
                                 <h1 id="new-title">{format!("Change {} {}", schema.title, d.id)}</h1>
                                 <p class="muted">{format!("{} · {}", d.project, d.environment)}</p>
-                                <Chat id=d.id project=d.project environment=d.environment module=schema prefill=Some(d.config)/>
+                                <Chat id=d.id ticket=String::new() project=d.project environment=d.environment module=schema prefill=Some(d.config)/>
                             }.into_any(),
                             None => view! { <p class="error" role="alert">"This request's module is no longer in the catalogue."</p> }.into_any(),
                         },
@@ -175,6 +181,7 @@ fn Steps(o: NewOptions, project: String, environment: String, module: String) ->
         modules,
         module: schema,
         id,
+        ticket,
     } = o;
     let chosen = projects
         .iter()
@@ -240,7 +247,7 @@ fn Steps(o: NewOptions, project: String, environment: String, module: String) ->
         {pickers}
         {match ready {
             Some(schema) => view! {
-                <Chat id project=project_key environment module=schema prefill=None/>
+                <Chat id ticket project=project_key environment module=schema prefill=None/>
             }.into_any(),
             None => view! {
                 <p class="muted">"Choose an environment and a module to start."</p>

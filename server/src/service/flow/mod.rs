@@ -703,6 +703,14 @@ impl Flow {
         Ok(stored)
     }
 
+    /// How many runs wait ahead of this attempt for a terraform slot, while
+    /// it waits (`queued (n ahead)`).
+    pub fn queued_ahead(&self, attempt: &Attempt) -> Option<usize> {
+        (attempt.status == RunStatus::Queued)
+            .then(|| self.exec.queued_ahead(&attempt.run_id))
+            .flatten()
+    }
+
     /// Runs [`Flow::advance`] in the background, logging failures.
     pub fn spawn_advance(self: &Arc<Self>, id: RequestId) {
         let flow = self.clone();

@@ -3,7 +3,7 @@
 
 use super::{UiServices, refusal};
 use crate::auth::now;
-use crate::service::requests::{NewRequest, new_request_id};
+use crate::service::requests::NewRequest;
 use crate::store::journal::ChatMessage;
 use app::domain::assistant::{Line, Speaker};
 use app::domain::ids::{ModuleType, RequestId};
@@ -28,7 +28,12 @@ fn draft_id(d: &Draft) -> Result<RequestId, Refusal> {
 }
 
 impl UiServices {
-    pub(super) fn options_for(&self, module: &str) -> NewOptions {
+    pub(super) async fn options_for(
+        &self,
+        actor: &Actor,
+        module: &str,
+    ) -> Result<NewOptions, Refusal> {
+        let (id, ticket) = self.requests.issue_id(actor).await.map_err(refusal)?;
         let schema = ModuleType::parse(module)
             .ok()
             .and_then(|ty| self.registry.module(&ty))
@@ -37,7 +42,7 @@ impl UiServices {
                 m.template.clear();
                 m
             });
-        NewOptions {
+        Ok(NewOptions {
             projects: self
                 .config
                 .projects
@@ -50,8 +55,9 @@ impl UiServices {
                 .collect(),
             modules: self.catalog_cards(),
             module: schema,
-            id: new_request_id().to_string(),
-        }
+            id: id.to_string(),
+            ticket,
+        })
     }
 
     pub(super) fn preview_for(&self, actor: &Actor, d: Draft) -> Result<String, Refusal> {
@@ -72,6 +78,7 @@ impl UiServices {
         };
         Ok(Draft {
             id: doc.id.to_string(),
+            ticket: String::new(),
             project: doc.project.to_string(),
             environment: doc.environment.to_string(),
             module: doc.module.to_string(),
@@ -121,9 +128,10 @@ impl UiServices {
         transcript: Vec<Line>,
     ) -> Result<String, Refusal> {
         let id = draft_id(&d)?;
+        let ticket = d.ticket.clone();
         let view = self
             .requests
-            .create_with_id(actor, new_request(d), id)
+            .create_issued(actor, new_request(d), id, &ticket)
             .await
             .map_err(refusal)?;
         self.flow.spawn_advance(id);

@@ -75,7 +75,7 @@ impl UiServices {
                         .collect()
                 })
                 .unwrap_or_default(),
-            links: links(doc),
+            links: links(doc, |a| self.flow.queued_ahead(a)),
             actions: view
                 .allowed_actions
                 .iter()
@@ -85,15 +85,11 @@ impl UiServices {
             plan,
             plan_note,
             since,
-            timeline: records
-                .into_iter()
-                .map(|r| TimelineEntry {
-                    at: r.at,
-                    actor: r.actor,
-                    action: r.action,
-                    detail: r.detail,
-                })
-                .collect(),
+            timeline: app::ui::timeline::collapse(
+                records
+                    .into_iter()
+                    .map(|r| TimelineEntry::new(r.at, r.actor, r.action, r.detail)),
+            ),
         })
     }
 
@@ -110,7 +106,7 @@ impl UiServices {
         if attempt.status != RunStatus::Completed {
             let note = format!(
                 "{label} is {}; this page refreshes when it finishes.",
-                run_state(attempt)
+                run_state(attempt, self.flow.queued_ahead(attempt))
             );
             return (None, Some(note));
         }
@@ -183,9 +179,12 @@ fn web(url: &str) -> Option<String> {
     (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_owned())
 }
 
-fn run_state(a: &Attempt) -> String {
+fn run_state(a: &Attempt, ahead: Option<usize>) -> String {
     match (a.status, a.conclusion) {
-        (RunStatus::Queued, _) => "queued".into(),
+        (RunStatus::Queued, _) => match ahead {
+            Some(n) => format!("queued ({n} ahead)"),
+            None => "queued".into(),
+        },
         (RunStatus::Running, _) => "running".into(),
         (RunStatus::Completed, Some(c)) => serde_json::to_value(c)
             .ok()
@@ -208,7 +207,7 @@ fn pr_link(label: &str, pr: &PullRequest) -> LinkItem {
     }
 }
 
-fn links(doc: &Request) -> Vec<LinkItem> {
+fn links(doc: &Request, ahead: impl Fn(&Attempt) -> Option<usize>) -> Vec<LinkItem> {
     let mut out = Vec::new();
     if let Some(pr) = &doc.pr {
         out.push(pr_link("PR", pr));
@@ -219,7 +218,7 @@ fn links(doc: &Request) -> Vec<LinkItem> {
         ("Destroy", &doc.runs.destroy),
     ] {
         for a in &history.attempts {
-            let mut state = run_state(a);
+            let mut state = run_state(a, ahead(a));
             if let Some(s) = a.summary {
                 state.push_str(&format!(
                     ": {} to add, {} to change, {} to destroy",

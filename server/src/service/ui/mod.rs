@@ -234,7 +234,7 @@ impl Services for UiServices {
                     message: reason,
                 });
             }
-            Ok(self.options_for(&module))
+            self.options_for(&actor, &module).await
         })
     }
 
