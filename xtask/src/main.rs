@@ -5,6 +5,7 @@
 //! - `cargo xtask test` — install what the tests need, then fmt, clippy, every
 //!   unit, integration and browser test.
 
+mod contract;
 mod moto;
 mod tools;
 mod wasm;
@@ -198,6 +199,7 @@ fn test() -> Result<()> {
             .env("TFPILOT_E2E_ARTIFACTS", ws.target.join("e2e-artifacts"))
             .env("TF_CLI_CONFIG_FILE", "/dev/null"),
     )?;
+    let contract = contract::run(&ws)?;
     let bench_report = ws.target.join("e2e-artifacts/dashboard.txt");
     run_step(
         "cargo bench (dashboard SSR with 10,000 requests)",
@@ -218,6 +220,7 @@ fn test() -> Result<()> {
     if let Ok(matrix) = std::fs::read_to_string(ws.target.join("e2e-artifacts/matrix.txt")) {
         println!("{}", matrix.trim());
     }
+    println!("{contract}");
     println!("xtask test: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }

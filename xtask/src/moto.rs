@@ -28,7 +28,7 @@ fn install() -> Result<PathBuf> {
     crate::tools::pip_tool("moto-5.2.5-venv", MOTO, "python")
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

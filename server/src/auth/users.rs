@@ -73,8 +73,8 @@ pub enum UserError {
     /// No such user.
     #[error("user `{0}` does not exist")]
     NotFound(String),
-    /// The password is too short.
-    #[error("the password must be at least 12 characters")]
+    /// The password is too short or too long.
+    #[error("the password must be 12 to 1024 characters")]
     WeakPassword,
     /// The store failed.
     #[error(transparent)]
@@ -93,7 +93,7 @@ fn key(login: &str) -> String {
 
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, UserError> {
-    if password.chars().count() < 12 {
+    if !(12..=1024).contains(&password.chars().count()) {
         return Err(UserError::WeakPassword);
     }
     let salt =

@@ -10,7 +10,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use app::domain::policy::{Decision, Operation, decide_operation};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use serde_json::json;
 
 /// Which records.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// A request id; without it, the system records (admins only).
     #[param(pattern = "^[0-9a-hjkmnp-tv-z]{16}$")]
@@ -49,7 +50,7 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(query): Query<AuditQuery>,
+    super::error::ApiQuery(query): super::error::ApiQuery<AuditQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Decision::Forbidden { rule, reason } = decide_operation(

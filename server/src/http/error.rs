@@ -298,6 +298,38 @@ impl From<crate::exec::ExecError> for ApiError {
     }
 }
 
+/// `Query<T>` whose rejections are [`ApiError`]s naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                // serde_urlencoded names the parameter as `field`: …
+                let field = text
+                    .split("Failed to deserialize query string: ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(':').next())
+                    .filter(|f| !f.contains(' '))
+                    .map(str::to_owned);
+                Err(ApiError::BadRequest {
+                    message: format!("the query string is not valid: {text}"),
+                    field,
+                })
+            }
+        }
+    }
+}
+
 /// `Json<T>` whose rejections are [`ApiError`]s naming the field.
 pub struct ApiJson<T>(pub T);
 
@@ -305,8 +337,24 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
+        match Json::<serde_json::Value>::from_request(req, state).await {
+            // Every body is an object (serde would take `[..]` for a struct).
+            Ok(Json(v)) if !v.is_object() => Err(ApiError::BadRequest {
+                message: "the request body must be a JSON object".into(),
+                field: None,
+            }),
+            Ok(Json(v)) => serde_json::from_value(v).map(Self).map_err(|e| {
+                let text = e.to_string();
+                let field = ["missing field `", "unknown field `"]
+                    .iter()
+                    .find_map(|p| text.split(p).nth(1))
+                    .and_then(|rest| rest.split('`').next())
+                    .map(str::to_owned);
+                ApiError::BadRequest {
+                    message: format!("the request body is not valid: {text}"),
+                    field,
+                }
+            }),
             Err(rejection) => Err(json_error(rejection)),
         }
     }

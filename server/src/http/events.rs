@@ -13,7 +13,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use crate::service::feed::Follow;
 use crate::service::index::Change;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
@@ -57,25 +57,22 @@ pub async fn stream(
     State(state): State<AppState>,
     _caller: Caller,
     session: tower_sessions::Session,
-    Query(query): Query<After>,
+    super::error::ApiQuery(query): super::error::ApiQuery<After>,
     headers: axum::http::HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let index = state.requests.index().clone();
     let number = |text: &str| {
-        text.trim()
-            .parse::<u64>()
-            .map_err(|_| ApiError::BadRequest {
-                message: format!(
-                    "`{text}` is not a change number (a whole number from an event's id)"
-                ),
-                field: Some("after".into()),
-            })
+        text.parse::<u64>().map_err(|_| ApiError::BadRequest {
+            message: format!("`{text}` is not a change number (a whole number from an event's id)"),
+            field: Some("after".into()),
+        })
     };
     // A reconnecting EventSource says where it stopped; it wins over the
     // number the page was rendered at.
     let resumed = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
+        .map(str::trim)
         .filter(|v| !v.is_empty());
     let after = match resumed.or(query.after.as_deref()) {
         Some(text) => Some(number(text)?),

@@ -1,8 +1,16 @@
-//! `GET /api/v1/openapi.json`: the API described from the code.
+//! `GET /api/v1/openapi.json`: the API described from the code, then made
+//! exact by [`contract`]: every status each operation can answer, every
+//! rule the server enforces on its inputs (patterns, lengths, enums,
+//! ranges; the configured projects, environments and modules), unique
+//! operation ids, and links from the operations that create things to the
+//! operations that use them.
 
+use super::AppState;
 use super::error::ErrorBody;
 use super::{audit, requests, tokens, users};
 use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -29,6 +37,7 @@ impl Modify for BearerAuth {
         requests::act,
         requests::confirm,
         requests::plan,
+        requests::replan,
         requests::log,
         audit::list,
         super::events::stream,
@@ -52,12 +61,283 @@ impl Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-/// The OpenAPI document.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// What the document enumerates from the running configuration.
+pub struct Choices {
+    /// Configured project keys.
+    pub projects: Vec<String>,
+    /// Every environment of any project.
+    pub environments: Vec<String>,
+    /// Registry module types.
+    pub modules: Vec<String>,
+}
+
+impl Choices {
+    fn of(state: &AppState) -> Self {
+        let mut environments: Vec<String> = state
+            .config
+            .projects
+            .values()
+            .flat_map(|p| p.environments.iter().map(|e| e.to_string()))
+            .collect();
+        environments.sort();
+        environments.dedup();
+        Self {
+            projects: state
+                .config
+                .projects
+                .keys()
+                .map(|k| k.to_string())
+                .collect(),
+            environments,
+            modules: state
+                .registry
+                .modules
+                .keys()
+                .map(|m| m.to_string())
+                .collect(),
+        }
+    }
+}
+
+/// The OpenAPI document for this configuration.
+pub fn document(choices: &Choices) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    contract(&mut doc, choices);
+    doc
 }
 
 /// Serves the document.
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+pub async fn serve(State(state): State<AppState>) -> Json<Value> {
+    Json(document(&Choices::of(&state)))
+}
+
+/// A login: `^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$` (see `auth::valid_login`).
+pub const LOGIN: &str = "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$";
+/// A request id (16 Crockford base32 characters).
+pub const REQUEST_ID: &str = "^[0-9a-hjkmnp-tv-z]{16}$";
+/// A token id (12 Crockford base32 characters).
+pub const TOKEN_ID: &str = "^[0-9a-hjkmnp-tv-z]{12}$";
+/// A token name (see `service::admin::valid_token_name`).
+pub const TOKEN_NAME: &str = "^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$";
+const ROLES: [&str; 4] = ["viewer", "requester", "approver", "admin"];
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    })
+}
+
+fn password() -> Value {
+    json!({"type": ["string", "null"], "minLength": 12, "maxLength": 1024})
+}
+
+/// Makes the generated document exact (see the module docs).
+fn contract(doc: &mut Value, choices: &Choices) {
+    let methods = ["get", "put", "post", "delete", "patch"];
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        for method in methods {
+            let Some(op) = item.get_mut(method) else {
+                continue;
+            };
+            let secured = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty());
+            let has_body = op.get("requestBody").is_some();
+            let has_query = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let has_path = path.contains('{');
+            let mut add = |code: &str, why: &str| {
+                let responses = &mut op["responses"];
+                if responses.get(code).is_none() {
+                    responses[code] = error_response(why);
+                }
+            };
+            if has_body || has_query {
+                add(
+                    "400",
+                    "A malformed body or query parameter; `field` names it",
+                );
+            }
+            if has_body {
+                add("413", "The body is over 256 KiB");
+            }
+            if secured {
+                add(
+                    "401",
+                    "No credentials, or a bad, revoked or expired token or session",
+                );
+                if method != "get" {
+                    add(
+                        "403",
+                        "Not allowed (`rule` names the rule), or a cookie request without the CSRF token (`csrf`)",
+                    );
+                }
+                add("503", "The store (or git, or the executor) is unavailable");
+            }
+            if has_path {
+                add("404", "No such resource");
+            }
+            // Unique operation ids, for links and generated clients.
+            let id = format!(
+                "{method}{}",
+                path.trim_start_matches("/api/v1")
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        let s = s.trim_matches(|c| c == '{' || c == '}');
+                        let mut c = s.chars();
+                        c.next()
+                            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                            .unwrap_or_default()
+                            .replace('-', "")
+                    })
+                    .collect::<String>()
+            );
+            op["operationId"] = json!(id);
+            // Path parameters and their rules.
+            if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                for p in params.iter_mut() {
+                    let name = p["name"].as_str().unwrap_or_default().to_owned();
+                    // A query parameter is given or not: never `null`.
+                    if p["in"] == "query" {
+                        p["required"] = json!(false);
+                        if let Some(types) = p["schema"]["type"].as_array() {
+                            let first = types.iter().find(|t| *t != "null").cloned();
+                            if let Some(t) = first {
+                                p["schema"]["type"] = t;
+                            }
+                        }
+                    }
+                    let schema = match (p["in"].as_str(), name.as_str()) {
+                        (Some("path"), "id") if path.starts_with("/api/v1/tokens") => {
+                            json!({"type": "string", "pattern": TOKEN_ID})
+                        }
+                        (Some("path"), "id") => json!({"type": "string", "pattern": REQUEST_ID}),
+                        (Some("path"), "login") => json!({"type": "string", "pattern": LOGIN}),
+                        (Some("path"), "action") => json!({"type": "string",
+                            "enum": ["approve", "merge", "apply", "destroy", "retry"],
+                            "description": "`plan` has its own operation, POST /api/v1/requests/{id}/plan"}),
+                        (Some("query"), "kind") => {
+                            json!({"type": "string", "enum": ["plan", "apply", "destroy"]})
+                        }
+                        (Some("query"), "status") if path == "/api/v1/requests" => {
+                            let mut names: Vec<&str> = vec![""];
+                            names.extend(app::domain::status::Status::NAMES);
+                            json!({"type": "string", "enum": names})
+                        }
+                        (Some("query"), "limit") if path == "/api/v1/requests" => {
+                            json!({"type": "integer", "minimum": 1, "maximum": 500})
+                        }
+                        (Some("query"), "cursor") if path == "/api/v1/requests" => {
+                            json!({"type": "string", "pattern": REQUEST_ID})
+                        }
+                        (Some("query"), "after") => json!({"type": "integer", "minimum": 0}),
+                        (Some("query"), "request") => {
+                            json!({"type": "string", "pattern": REQUEST_ID})
+                        }
+                        (Some("query"), "limit") => {
+                            json!({"type": "integer", "minimum": 1, "maximum": 1000})
+                        }
+                        (Some("query"), "cursor") => {
+                            json!({"type": "string", "pattern": "^[0-9a-z.-]{1,64}$"})
+                        }
+                        _ => continue,
+                    };
+                    p["schema"] = schema;
+                }
+            }
+        }
+    }
+    // Links: from what creates a thing to what uses it.
+    let request_ops = [
+        ("GetRequest", "getRequestsId"),
+        ("UpdateRequest", "patchRequestsId"),
+        ("ActOnRequest", "postRequestsIdAction"),
+        ("PlanOfRequest", "getRequestsIdPlan"),
+        ("ReplanRequest", "postRequestsIdPlan"),
+        ("LogOfRequest", "getRequestsIdLog"),
+        ("ConfirmRequest", "postRequestsIdConfirm"),
+        ("AuditOfRequest", "getAudit"),
+    ];
+    let links: serde_json::Map<String, Value> = request_ops
+        .iter()
+        .map(|(name, op)| {
+            let param = if *op == "getAudit" { "request" } else { "id" };
+            (
+                (*name).to_owned(),
+                json!({"operationId": op, "parameters": {param: "$response.body#/request/id"}}),
+            )
+        })
+        .collect();
+    doc["paths"]["/api/v1/requests"]["post"]["responses"]["201"]["links"] = Value::Object(links);
+    doc["paths"]["/api/v1/tokens"]["post"]["responses"]["201"]["links"] = json!({
+        "RevokeToken": {"operationId": "deleteTokensId", "parameters": {"id": "$response.body#/record/id"}}
+    });
+    doc["paths"]["/api/v1/users"]["post"]["responses"]["201"]["links"] = json!({
+        "ChangeUser": {"operationId": "patchUsersLogin", "parameters": {"login": "$response.body#/login"}}
+    });
+    // Bodies and their rules.
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["NewRequest"] = json!({
+        "type": "object",
+        "description": "A request to file; `config` is checked against the module's inputs (422 naming each field).",
+        "required": ["project", "environment", "module", "config"],
+        "additionalProperties": false,
+        "properties": {
+            "project": {"type": "string", "enum": choices.projects, "description": "A configured project"},
+            "environment": {"type": "string", "enum": choices.environments, "description": "One of the project's environments"},
+            "module": {"type": "string", "enum": choices.modules, "description": "A registry module type"},
+            "config": {"type": "object", "description": "Inputs by name"},
+        }
+    });
+    schemas["UpdateBody"] = json!({
+        "type": "object",
+        "required": ["config"],
+        "additionalProperties": false,
+        "properties": {"config": {"type": "object", "description": "The complete new config"}}
+    });
+    schemas["ConfirmBody"] = json!({
+        "type": "object",
+        "required": ["addresses"],
+        "additionalProperties": false,
+        "properties": {"addresses": {"type": "array", "minItems": 1,
+            "items": {"type": "string"}, "description": "Exactly the addresses the blocked run listed"}}
+    });
+    schemas["NewToken"] = json!({
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": false,
+        "properties": {
+            "name": {"type": "string", "pattern": TOKEN_NAME, "description": "A label (`ci`, `slack-bot`)"},
+            "user": {"type": ["string", "null"], "pattern": LOGIN, "description": "Owner; default the caller (admins may name anyone)"},
+            "scope": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], null],
+                "description": "The most the token may do; default the caller's own scope"},
+        }
+    });
+    schemas["NewUser"] = json!({
+        "type": "object",
+        "required": ["login", "role"],
+        "additionalProperties": false,
+        "properties": {
+            "login": {"type": "string", "pattern": LOGIN},
+            "role": {"type": "string", "enum": ROLES},
+            "password": password(),
+        }
+    });
+    schemas["UserChange"] = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "role": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], null]},
+            "disabled": {"type": ["boolean", "null"]},
+            "password": password(),
+        }
+    });
 }

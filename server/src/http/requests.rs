@@ -2,6 +2,7 @@
 
 use super::AppState;
 use super::auth::Caller;
+use super::error::ApiQuery as QueryParams;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::exec::RunKind;
 use crate::service::filters::{self, FilterText};
@@ -9,7 +10,7 @@ use crate::service::index::IndexEntry;
 use crate::service::requests::{NewRequest, RequestView};
 use app::domain::ids::RequestId;
 use axum::Json;
-use axum::extract::{Path, Query as QueryParams, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -70,6 +71,22 @@ pub async fn list(
     _caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<ListResponse>, ApiError> {
+    // Over the API a given page size or cursor must be one (the dashboard
+    // form sends empty fields for "any").
+    if let Some(l) = params.limit.as_deref()
+        && (l.is_empty() || !l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(bad(
+            "limit",
+            format!("`{l}` must be a whole number from 1 to 500"),
+        ));
+    }
+    if params.cursor.as_deref() == Some("") {
+        return Err(bad(
+            "cursor",
+            "cursor must be a `next_cursor` of a previous page".into(),
+        ));
+    }
     let query = filters::parse(&FilterText {
         status: params.status.as_deref(),
         environment: params.environment.as_deref(),
@@ -228,8 +245,22 @@ pub async fn confirm(
     ))
 }
 
-/// `POST /requests/{id}/plan` (its path is shared with `GET …/plan`, the
-/// plan view, so it needs its own route).
+/// `POST /requests/{id}/plan`: the same as the `plan` action (its path is
+/// shared with `GET …/plan`, the plan view, so it needs its own route).
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/plan",
+    params(("id" = String, Path, description = "Request id")),
+    responses(
+        (status = 202, description = "Accepted; the plan runs in the background", body = RequestView),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 403, description = "Not allowed; `rule` names the rule", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "The request's state forbids a plan", body = ErrorBody),
+        (status = 503, description = "Git, the executor or the store is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn replan(
     state: State<AppState>,
     caller: Caller,
@@ -268,6 +299,7 @@ pub async fn update(
 
 /// Which run's log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// `plan` (default), `apply` or `destroy`.
     pub kind: Option<String>,

@@ -213,9 +213,9 @@ pub async fn login(
             field: Some("login".into()),
         });
     }
-    if form.password.len() > MAX_PASSWORD {
+    if form.password.chars().count() > MAX_PASSWORD {
         return Err(ApiError::BadRequest {
-            message: format!("password must be at most {MAX_PASSWORD} bytes"),
+            message: format!("password must be at most {MAX_PASSWORD} characters"),
             field: Some("password".into()),
         });
     }

@@ -56,6 +56,7 @@ pub async fn list(
 
 /// A new token.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// A label (`ci`, `slack-bot`).
     pub name: String,
@@ -76,6 +77,7 @@ pub struct NewToken {
     responses(
         (status = 201, description = "The token (shown once) and its record", body = Object),
         (status = 400, description = "Bad name or scope", body = ErrorBody),
+        (status = 404, description = "The named user does not exist", body = ErrorBody),
         (status = 403, description = "Another user's token, or a scope above one's role", body = ErrorBody),
     ),
     security(("bearer" = []))

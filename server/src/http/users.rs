@@ -78,6 +78,7 @@ pub async fn list(
 
 /// A new user.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Login.
     pub login: String,
@@ -116,6 +117,7 @@ pub async fn create(
 
 /// Changes to a user.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserChange {
     /// New role (admins).
     #[serde(default)]

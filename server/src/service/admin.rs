@@ -192,6 +192,12 @@ impl Admin {
         scope: Option<Role>,
     ) -> Result<(TokenRecord, String), AdminError> {
         let owner = owner.unwrap_or(&actor.login).to_owned();
+        if !crate::auth::valid_login(&owner) {
+            return Err(AdminError::Invalid {
+                field: "user",
+                message: "user must be a login: 1-64 letters, digits, `-`, `_` or `.`, not starting with `.`".into(),
+            });
+        }
         decide(
             Operation::CreateToken {
                 owner: &owner,
@@ -200,11 +206,10 @@ impl Admin {
             actor,
         )?;
         let scope = token_scope(actor, scope);
-        let name = name.trim();
-        if name.is_empty() || name.len() > 64 {
+        if !valid_token_name(name) {
             return Err(AdminError::Invalid {
                 field: "name",
-                message: "name must be 1 to 64 characters".into(),
+                message: "name must be 1 to 64 letters, digits, spaces, `.`, `_` or `-`, starting with a letter or digit".into(),
             });
         }
         let (record, token) = self.tokens.create_scoped(&owner, name, scope).await?;
@@ -235,4 +240,15 @@ impl Admin {
         .await;
         Ok(revoked)
     }
+}
+
+/// A token's label: 1-64 ASCII letters, digits, spaces, `.`, `_`, `-`,
+/// starting with a letter or digit (`^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$`).
+pub fn valid_token_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b' ' | b'.' | b'_' | b'-'))
 }

@@ -230,6 +230,49 @@ async fn the_openapi_document_describes_the_api() {
         assert!(post.get(code).is_some(), "POST documents {code}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    // Exact: every status, the configured choices, links, unique ids.
+    for code in ["409", "413", "503"] {
+        let statuses = &doc["paths"]["/api/v1/requests/{id}/{action}"]["post"]["responses"];
+        if code != "413" {
+            assert!(statuses.get(code).is_some(), "actions document {code}");
+        }
+    }
+    assert!(post.get("413").is_some() && post.get("503").is_some());
+    let new = &doc["components"]["schemas"]["NewRequest"];
+    assert_eq!(new["additionalProperties"], false);
+    assert_eq!(
+        new["properties"]["project"]["enum"],
+        serde_json::json!(["sandbox"])
+    );
+    assert!(
+        new["properties"]["module"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("sqs-queue"))
+    );
+    let links = &post["201"]["links"];
+    assert_eq!(links["GetRequest"]["operationId"], "getRequestsId");
+    assert_eq!(
+        links["GetRequest"]["parameters"]["id"],
+        "$response.body#/request/id"
+    );
+    let mut ids = std::collections::BTreeSet::new();
+    for item in paths.values() {
+        for (_, op) in item.as_object().unwrap() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                assert!(ids.insert(id.to_owned()), "operationId {id} is unique");
+            }
+        }
+    }
+    assert!(
+        doc["paths"]["/api/v1/requests/{id}/plan"]["post"].is_object(),
+        "POST …/plan is documented"
+    );
+    assert_eq!(
+        doc["paths"]["/api/v1/audit"]["get"]["parameters"][1]["in"],
+        "query"
+    );
 }
 
 #[tokio::test]
