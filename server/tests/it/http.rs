@@ -17,15 +17,9 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn the_home_page_is_rendered_on_the_server() {
     let app = TestApp::spawn().await;
-    let res = app.get("/").await;
-    assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let html = res.text().await.unwrap();
+    let (status, kind, html) = app.page("/").await;
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/html"), "{kind}");
     assert!(html.contains("<h1>Self-service Terraform</h1>"), "{html}");
     assert!(
         html.contains("S3 bucket"),

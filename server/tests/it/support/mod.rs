@@ -149,16 +149,31 @@ impl TestApp {
     /// investigation. Such a page is asked for again once, loudly, rather
     /// than hanging the suite.
     pub async fn page_as(&self, cookie: &str, path: &str) -> (u16, String) {
+        let (status, _, html) = self.page_with(Some(cookie), path).await;
+        (status, html)
+    }
+
+    /// `GET` of a page without a session: status, content type, HTML
+    /// (asked for again once, loudly, like [`Self::page_as`]).
+    pub async fn page(&self, path: &str) -> (u16, String, String) {
+        self.page_with(None, path).await
+    }
+
+    async fn page_with(&self, cookie: Option<&str>, path: &str) -> (u16, String, String) {
         let fetch = || async {
-            let res = self
-                .client
-                .get(self.url(path))
-                .header(reqwest::header::COOKIE, cookie)
-                .send()
-                .await
-                .expect("request");
+            let mut req = self.client.get(self.url(path));
+            if let Some(cookie) = cookie {
+                req = req.header(reqwest::header::COOKIE, cookie);
+            }
+            let res = req.send().await.expect("request");
             let status = res.status().as_u16();
-            (status, res.text().await.expect("body"))
+            let kind = res
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            (status, kind, res.text().await.expect("body"))
         };
         let limit = std::time::Duration::from_secs(30);
         match tokio::time::timeout(limit, fetch()).await {
