@@ -113,6 +113,13 @@ pub fn run(ws: &Workspace) -> Result<String> {
         .find(|l| l.contains(" in ") && l.starts_with('='))
         .map(|l| l.trim_matches(|c| c == '=' || c == ' ').to_owned())
         .unwrap_or_else(|| "no summary".into());
+    let cases = text
+        .lines()
+        .skip_while(|l| l.trim() != "Test cases:")
+        .nth(1)
+        .map(str::trim)
+        .unwrap_or("no test cases");
+    let summary = format!("{cases}; {summary}");
     if !output.status.success() {
         println!("{text}");
         eprintln!("{}", String::from_utf8_lossy(&output.stderr));

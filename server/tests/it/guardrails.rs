@@ -666,3 +666,46 @@ async fn event_streams_end_soon_after_a_revoke_or_a_disable() {
         .expect("the stream of a disabled user ends");
     assert!(took < Duration::from_secs(6), "{took:?}");
 }
+
+/// Every `checkout-*` directory left under the runner's run dirs.
+fn checkouts_left(app: &TestApp) -> Vec<std::path::PathBuf> {
+    let runs = app.data.path().join("exec/runs");
+    let mut left = Vec::new();
+    for run in std::fs::read_dir(&runs).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(run.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if entry.file_name().to_string_lossy().starts_with("checkout-") {
+                left.push(entry.path());
+            }
+        }
+    }
+    left
+}
+
+#[tokio::test]
+async fn failed_and_successful_runs_leave_no_checkout_behind() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    // Valid for the registry, refused by the module: its plan fails.
+    let failing = app
+        .file(
+            &alice,
+            "dev",
+            "sns-topic",
+            json!({"name": "alerts", "fifo": true, "email_subscriptions": ["ops@example.com"]}),
+        )
+        .await;
+    let fine = app
+        .file(&alice, "dev", "sqs-queue", json!({"name": "no-leak"}))
+        .await;
+    wait_for(&app, &alice, &fine, "plan_ready").await;
+    wait_for(&app, &alice, &failing, "failed").await;
+    assert!(
+        app.data.path().join("exec/runs").is_dir(),
+        "the runner kept its run logs"
+    );
+    assert_eq!(checkouts_left(&app), Vec::<std::path::PathBuf>::new());
+}
