@@ -19,7 +19,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Attempts allowed per window for one login from one address.
 pub const MAX_FAILURES: u32 = 5;
@@ -77,17 +77,9 @@ pub struct LoginLimits {
     checks: tokio::sync::Semaphore,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 fn object_key(key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("limits/{hex}.json")
+    format!("limits/{}.json", super::hex(&digest))
 }
 
 const WINDOW_MS: u64 = WINDOW.as_millis() as u64;
@@ -110,7 +102,7 @@ impl LoginLimits {
     ) -> Result<(), LimitError> {
         let object = object_key(key);
         for attempt in 0..16u32 {
-            let now = now_ms();
+            let now = super::unix_millis();
             let (mut slot, cond) = match self.store.get(&object).await {
                 Ok(o) => (
                     serde_json::from_slice::<Slot>(&o.bytes).unwrap_or_default(),

@@ -96,12 +96,16 @@ pub(super) async fn still_allowed(
         None => crate::auth::session_actor(session, &state.users, &state.config)
             .await
             .map(drop)
-            .map_err(|e| match e {
-                crate::auth::SessionError::Unauthorized(m) => ApiError::Unauthorized(m),
-                e => ApiError::Unavailable(e.to_string()),
-            }),
+            .map_err(session_error),
     };
     !matches!(outcome, Err(ApiError::Unauthorized(_)))
+}
+
+fn session_error(e: crate::auth::SessionError) -> ApiError {
+    match e {
+        crate::auth::SessionError::Unauthorized(m) => ApiError::Unauthorized(m),
+        e => ApiError::Unavailable(e.to_string()),
+    }
 }
 
 const SIGN_IN: &str = "sign in at /login, or send `Authorization: Bearer <token>` (create one with `tfpilot tokens create --user NAME`)";
@@ -112,10 +116,7 @@ async fn cookie(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError>
         .map_err(|_| ApiError::Unauthorized(SIGN_IN.into()))?;
     let actor = crate::auth::session_actor(&session, &state.users, &state.config)
         .await
-        .map_err(|e| match e {
-            crate::auth::SessionError::Unauthorized(m) => ApiError::Unauthorized(m),
-            e => ApiError::Unavailable(e.to_string()),
-        })?;
+        .map_err(session_error)?;
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         let expected: Option<String> = session
             .get(CSRF)
@@ -131,7 +132,7 @@ async fn cookie(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError>
 fn check_csrf(parts: &Parts, state: &AppState, expected: Option<&str>) -> Result<(), ApiError> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     if let (Some(sent), Some(expected)) = (header("x-csrf-token"), expected)
-        && constant_time_eq(sent.as_bytes(), expected.as_bytes())
+        && crate::auth::constant_time_eq(sent.as_bytes(), expected.as_bytes())
     {
         return Ok(());
     }
@@ -167,8 +168,4 @@ pub(super) fn origin_allowed(headers: &axum::http::HeaderMap, state: &AppState) 
                 })
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -345,14 +345,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
             }),
             Ok(Json(v)) => serde_json::from_value(v).map(Self).map_err(|e| {
                 let text = e.to_string();
-                let field = ["missing field `", "unknown field `"]
-                    .iter()
-                    .find_map(|p| text.split(p).nth(1))
-                    .and_then(|rest| rest.split('`').next())
-                    .map(str::to_owned);
                 ApiError::BadRequest {
+                    field: field_named(&text),
                     message: format!("the request body is not valid: {text}"),
-                    field,
                 }
             }),
             Err(rejection) => Err(json_error(rejection)),
@@ -360,17 +355,22 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
+/// The field a serde error names (`missing field `x``, `unknown field `x``).
+fn field_named(text: &str) -> Option<String> {
+    ["missing field `", "unknown field `", "invalid type: "]
+        .iter()
+        .find_map(|p| text.split(p).nth(1))
+        .and_then(|rest| rest.split('`').next())
+        .filter(|f| !f.contains(' '))
+        .map(str::to_owned)
+}
+
 fn json_error(rejection: JsonRejection) -> ApiError {
     let text = rejection.body_text();
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return too_large();
     }
-    let field = ["missing field `", "unknown field `", "invalid type: "]
-        .iter()
-        .find_map(|p| text.split(p).nth(1))
-        .and_then(|rest| rest.split('`').next())
-        .filter(|f| !f.contains(' '))
-        .map(str::to_owned);
+    let field = field_named(&text);
     let message = match rejection {
         JsonRejection::MissingJsonContentType(_) => {
             "send the body as JSON with `Content-Type: application/json`".into()

@@ -55,10 +55,7 @@ const STATE_COOKIE: &str = "tfpilot_oauth_state";
 /// `GET /auth/github`: off to GitHub with a fresh `state`.
 pub async fn start(State(state): State<AppState>) -> Result<Response, ApiError> {
     let oauth = config(&state)?;
-    let nonce: String = crate::auth::random_bytes::<24>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let nonce = crate::auth::hex(&crate::auth::random_bytes::<24>());
     let scope = if oauth.allowed_orgs.is_empty() {
         "read%3Auser"
     } else {
@@ -127,13 +124,7 @@ pub async fn callback(
     let oauth = config(&state)?;
     let expected = state_cookie(&headers);
     let same = match (&expected, &reply.state) {
-        (Some(a), Some(b)) => {
-            a.len() == b.len()
-                && a.bytes()
-                    .zip(b.bytes())
-                    .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                    == 0
-        }
+        (Some(a), Some(b)) => crate::auth::constant_time_eq(a.as_bytes(), b.as_bytes()),
         _ => false,
     };
     if !same {

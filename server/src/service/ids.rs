@@ -32,10 +32,6 @@ struct StoredKey {
     key: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(s: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     if s.len() != 64 {
@@ -75,8 +71,10 @@ impl IdIssuer {
                         }
                         Err(StoreError::NotFound(_)) => {
                             let key = crate::auth::random_bytes::<32>();
-                            let body = serde_json::to_vec(&StoredKey { key: hex(&key) })
-                                .unwrap_or_default();
+                            let body = serde_json::to_vec(&StoredKey {
+                                key: crate::auth::hex(&key),
+                            })
+                            .unwrap_or_default();
                             match self
                                 .store
                                 .put(KEY, Bytes::from(body), Precondition::IfAbsent)
@@ -100,7 +98,7 @@ impl IdIssuer {
         mac.update(id.as_str().as_bytes());
         mac.update(b"\n");
         mac.update(login.as_bytes());
-        hex(&mac.finalize().into_bytes()[..16])
+        crate::auth::hex(&mac.finalize().into_bytes()[..16])
     }
 
     /// A fresh id for `login`, and its ticket.
@@ -121,13 +119,7 @@ impl IdIssuer {
     ) -> Result<Result<(), IdRefused>, StoreError> {
         let key = self.key().await?;
         let want = Self::mac(key, id, login);
-        let same = want.len() == ticket.len()
-            && want
-                .bytes()
-                .zip(ticket.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
+        if !crate::auth::constant_time_eq(want.as_bytes(), ticket.as_bytes()) {
             return Ok(Err(IdRefused(format!(
                 "request id `{id}` was not issued by this tfpilot to you; reload the page to get one"
             ))));

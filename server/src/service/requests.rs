@@ -230,12 +230,8 @@ impl RequestService {
             field: "id".into(),
             message,
         };
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or_default();
         self.ids
-            .check(&actor.login, &id, ticket, now_ms)
+            .check(&actor.login, &id, ticket, crate::auth::unix_millis())
             .await
             .map_err(RepoError::from)?
             .map_err(|e| invalid(e.0))?;
@@ -349,10 +345,6 @@ impl RequestService {
 
 /// A fresh request id from the clock and the OS random source.
 pub fn new_request_id() -> RequestId {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default();
     let entropy = u32::from_le_bytes(crate::auth::random_bytes::<4>());
-    RequestId::generate(millis, entropy)
+    RequestId::generate(crate::auth::unix_millis(), entropy)
 }

@@ -113,10 +113,7 @@ impl ChatLogs {
 fn next_millis() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static LAST: AtomicU64 = AtomicU64::new(0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default();
+    let now = crate::auth::unix_millis();
     let mut last = LAST.load(Ordering::Relaxed);
     loop {
         let next = now.max(last + 1);
@@ -174,10 +171,7 @@ impl AuditLog {
         let bytes = Bytes::from(serde_json::to_vec(record).expect("serializes"));
         let millis = next_millis();
         loop {
-            let nonce: String = crate::auth::random_bytes::<5>()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let nonce = crate::auth::hex(&crate::auth::random_bytes::<5>());
             let key = format!("{}/{millis:013}-{nonce}.json", Self::scope(record));
             match self
                 .store
