@@ -397,17 +397,21 @@ impl Flow {
                 &message,
             )
             .await?;
-        self.record(&doc.id, |next| {
+        // Only the PR this commit was built on moves: when it was merged
+        // (or got another commit) meanwhile, the stored request stays as
+        // it is, and its approval with it.
+        self.record_if(&doc.id, |next| {
             let target = if cleanup {
                 next.cleanup_pr.as_mut()
             } else {
                 next.pr.as_mut()
             };
-            if let Some(p) = target.filter(|p| p.number == pr.number) {
-                p.head_sha = sha.clone();
-                p.base_sha = Some(main.clone());
-                p.main_sha = None;
-            }
+            let p = target.filter(|p| {
+                p.number == pr.number && p.state == PrState::Open && p.head_sha == pr.head_sha
+            })?;
+            p.head_sha = sha.clone();
+            p.base_sha = Some(main.clone());
+            p.main_sha = None;
             if !cleanup {
                 super::void_approval(next, SYSTEM, "main moved; the approved plan is stale");
             }
@@ -421,6 +425,7 @@ impl Flow {
                     short(&sha)
                 ),
             ));
+            Some(())
         })
         .await?;
         Ok(sha)
