@@ -558,9 +558,70 @@ async fn repeated_refusals_are_one_timeline_row_with_a_count() {
     assert!(html.contains("×5"));
 }
 
+/// A `terraform` that waits for `gate` to exist before running the real
+/// one, and logs when each invocation starts and ends in which checkout.
+fn gated_terraform(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let gate = dir.join("gate");
+    let log = dir.join("calls.log");
+    let script = dir.join("terraform");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nwhile [ ! -e '{gate}' ]; do sleep 0.05; done\n\
+             echo \"start $(date +%s%N) $(pwd)\" >> '{log}'\n\
+             terraform \"$@\"; rc=$?\n\
+             echo \"end $(date +%s%N) $(pwd)\" >> '{log}'\nexit $rc\n",
+            gate = gate.display(),
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, gate, log)
+}
+
+/// The most checkouts that had terraform running at one moment, from the
+/// wrapper's log (a run's span is its first start to its last end).
+fn most_at_once(log: &str) -> usize {
+    let mut spans: std::collections::HashMap<String, (u128, u128)> = Default::default();
+    for line in log.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let (Some(kind), Some(at), Some(dir)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let at: u128 = at.parse().unwrap();
+        // The checkout is `…/checkout-<n>/envs/<env>`: one per run.
+        let run = dir.split("/envs/").next().unwrap().to_owned();
+        let span = spans.entry(run).or_insert((u128::MAX, 0));
+        if kind == "start" {
+            span.0 = span.0.min(at);
+        } else {
+            span.1 = span.1.max(at);
+        }
+    }
+    let spans: Vec<_> = spans.into_values().collect();
+    spans
+        .iter()
+        .map(|(from, _)| spans.iter().filter(|(a, b)| a <= from && from < b).count())
+        .max()
+        .unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn runs_beyond_the_cap_wait_and_say_how_many_are_ahead() {
-    let app = TestApp::spawn_with(tempfile::tempdir().unwrap(), &[("TFPILOT_MAX_RUNS", "1")]).await;
+    let tools = tempfile::tempdir().unwrap();
+    let (terraform, gate, log) = gated_terraform(tools.path());
+    let app = TestApp::spawn_with(
+        tempfile::tempdir().unwrap(),
+        &[
+            ("TFPILOT_MAX_RUNS", "1"),
+            ("TFPILOT_TERRAFORM", terraform.to_str().unwrap()),
+        ],
+    )
+    .await;
     let alice = app.token("alice", Role::Requester).await;
     let viewer = app.signed_in("vera", Role::Viewer).await;
     let filing = (0..4).map(|n| {
@@ -572,9 +633,15 @@ async fn runs_beyond_the_cap_wait_and_say_how_many_are_ahead() {
         )
     });
     let ids = futures::future::join_all(filing).await;
+    // Nothing runs past the gate: one run holds the only slot, the other
+    // three wait, and their pages say how many are ahead of each.
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut most_ahead = 0;
-    'watch: loop {
+    let mut seen = std::collections::BTreeSet::new();
+    while seen != std::collections::BTreeSet::from([0, 1, 2]) {
+        assert!(
+            Instant::now() < deadline,
+            "the waiting runs were not all shown: saw {seen:?}"
+        );
         for id in &ids {
             let (_, html) = app.page_as(&viewer, &format!("/requests/{id}")).await;
             if let Some(rest) = html.split("queued (").nth(1) {
@@ -584,20 +651,18 @@ async fn runs_beyond_the_cap_wait_and_say_how_many_are_ahead() {
                     .unwrap()
                     .parse()
                     .unwrap_or_else(|_| panic!("a count in {rest:.40}"));
-                most_ahead = most_ahead.max(n);
-                if n >= 1 {
-                    break 'watch;
-                }
+                seen.insert(n);
             }
         }
-        assert!(Instant::now() < deadline, "no run was seen waiting");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(most_ahead >= 1);
-    // All of them get their turn.
+    std::fs::write(&gate, "").unwrap();
+    // All of them get their turn, one at a time.
     for id in &ids {
         wait_for(&app, &alice, id, "plan_ready").await;
     }
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(most_at_once(&calls), 1, "one run at a time:\n{calls}");
 }
 
 /// Reads an event stream until it ends; how long that took.
