@@ -76,8 +76,9 @@ pub trait Services: Send + Sync + 'static {
     fn update(&self, draft: Draft, transcript: Vec<Line>) -> Later<'_, String>;
     /// Everything the request page shows, for the caller.
     fn detail(&self, id: String) -> Later<'_, Detail>;
-    /// Takes `action` (`approve`, `destroy`…) on request `id` as the caller.
-    fn act(&self, id: String, action: String) -> Later<'_, ()>;
+    /// Takes `action` (`approve`, `destroy`…) on request `id` as the
+    /// caller; `confirm` names exactly the blocked addresses it confirms.
+    fn act(&self, id: String, action: String, addresses: Vec<String>) -> Later<'_, ()>;
 }
 
 /// The shared handle stored in Leptos context.

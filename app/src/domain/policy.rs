@@ -385,6 +385,19 @@ fn check_state(action: Action, status: Status, req: &Request) -> Decision {
     }
     let unapproved_merge = || {
         let pr = req.pr.as_ref();
+        // Merged onto a main that no plan of its head saw (outside tfpilot).
+        if let Some(main) =
+            pr.and_then(|p| p.main_sha.as_deref().filter(|_| p.merged_sha.is_some()))
+        {
+            return conflict_rule(
+                "approval.stale",
+                format!(
+                    "PR #{} was merged onto main at {}, which its approved plan did not include: plan the merged change and approve it again before it is applied",
+                    pr.map_or(0, |p| p.number),
+                    short(main)
+                ),
+            );
+        }
         conflict_rule(
             "approval.missing",
             format!(

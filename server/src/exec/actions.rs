@@ -463,10 +463,35 @@ mod tests {
         assert!(
             workflow.contains("name: tfpilot-apply-${{ inputs.request_id }}-${{ inputs.attempt }}")
         );
-        // Applies always run main; the scope is their only extra input.
-        assert!(workflow.contains("          ref: main\n"));
-        assert!(!workflow.contains("\n      ref:\n"));
-        assert!(workflow.contains("\n      scope:\n"));
+    }
+
+    #[test]
+    fn applies_and_destroys_run_main_in_the_environment_they_change() {
+        for kind in [RunKind::Apply, RunKind::Destroy] {
+            let workflow = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../infra-workflows/template/.github/workflows")
+                    .join(workflow_file(kind)),
+            )
+            .unwrap();
+            let kind = kind.as_str();
+            // main only, never a ref chosen by whoever dispatches it …
+            assert!(workflow.contains("          ref: main\n"), "{kind}");
+            assert!(!workflow.contains("\n      ref:\n"), "{kind}");
+            // … the scope as the one extra input, in the deployment
+            // environment named after tfpilot's, one at a time per env.
+            assert!(workflow.contains("\n      scope:\n"), "{kind}");
+            assert!(
+                workflow.contains("    environment: ${{ inputs.environment }}\n"),
+                "{kind}"
+            );
+            assert!(
+                workflow.contains(
+                    "group: tfpilot-state-${{ inputs.project }}-${{ inputs.environment }}"
+                ),
+                "{kind}: {workflow}"
+            );
+        }
     }
 
     fn spec(kind: RunKind, scope: Option<Scope>) -> RunSpec {

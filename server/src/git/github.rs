@@ -365,6 +365,36 @@ impl GitHost for GitHubHost {
         }
     }
 
+    async fn parents(&self, project: &ProjectKey, sha: &str) -> Result<Vec<String>, GitError> {
+        let repo = self.repo(project)?;
+        let reply = self
+            .call(
+                Method::GET,
+                format!("/repos/{repo}/git/commits/{}", encode_path(sha)),
+                None,
+            )
+            .await?;
+        #[derive(serde::Deserialize)]
+        struct Parent {
+            sha: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Commit {
+            parents: Vec<Parent>,
+        }
+        match reply.status {
+            StatusCode::OK => Ok(reply
+                .json::<Commit>()
+                .map_err(GitError::Unavailable)?
+                .parents
+                .into_iter()
+                .map(|p| p.sha)
+                .collect()),
+            StatusCode::NOT_FOUND => Err(GitError::NotFound(format!("commit {sha} of {repo}"))),
+            _ => Err(failure(&reply, &format!("commit {sha} of {repo}"))),
+        }
+    }
+
     async fn ensure_branch(
         &self,
         project: &ProjectKey,

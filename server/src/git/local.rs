@@ -540,6 +540,26 @@ impl GitHost for LocalGit {
         Ok(out.ok)
     }
 
+    async fn parents(&self, project: &ProjectKey, sha: &str) -> Result<Vec<String>, GitError> {
+        let out = self
+            .git(
+                project,
+                &["rev-list", "--parents", "-n", "1", sha, "--"],
+                None,
+                None,
+            )
+            .await?;
+        if !out.ok {
+            return Err(GitError::NotFound(format!("commit {sha}")));
+        }
+        Ok(out
+            .stdout
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_owned)
+            .collect())
+    }
+
     async fn ensure_branch(
         &self,
         project: &ProjectKey,

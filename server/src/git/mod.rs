@@ -85,6 +85,10 @@ pub trait GitHost: Send + Sync + 'static {
         descendant: &str,
     ) -> Result<bool, GitError>;
 
+    /// The parents of commit `sha`, first parent first (for a merge commit
+    /// made onto a branch, the branch's head before the merge).
+    async fn parents(&self, project: &ProjectKey, sha: &str) -> Result<Vec<String>, GitError>;
+
     /// Creates `branch` at `base`'s head unless it exists; returns its head.
     async fn ensure_branch(
         &self,

@@ -57,6 +57,9 @@ pub struct ActForm {
     /// `approve`, `merge`…
     #[serde(default)]
     pub action: String,
+    /// For `confirm`: the blocked addresses the page showed, one per line.
+    #[serde(default)]
+    pub addresses: String,
 }
 
 /// `POST /requests/{id}/act`: the request page's buttons before (or
@@ -73,12 +76,19 @@ pub async fn act(
     let page = format!("/requests/{rid}");
     let done = async {
         let caller = caller?;
-        super::requests::act(state, caller, Path((id, form.action))).await
+        if form.action == app::domain::policy::Action::Confirm.as_str() {
+            let addresses = form.addresses.lines().map(str::to_owned).collect();
+            state.flow.confirm(&caller.0, &rid, Some(addresses)).await?;
+            return Ok(());
+        }
+        super::requests::act(state, caller, Path((id, form.action)))
+            .await
+            .map(drop)
     }
     .await;
     match done {
         // The page shows the new state; nothing to add.
-        Ok(_) => Redirect::to(&page).into_response(),
+        Ok(()) => Redirect::to(&page).into_response(),
         Err(e) => outcome(&page, Err(e)),
     }
 }

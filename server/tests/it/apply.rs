@@ -339,17 +339,64 @@ async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
         allowed.contains(&"confirm") && allowed.contains(&"retry"),
         "{allowed:?}"
     );
-    let ok = w
+    // Through the API, only the exact list is accepted.
+    let wrong = w
         .app
         .post_as(
             &w.bob,
             &format!("/api/v1/requests/{a}/confirm"),
-            &json!({"addresses": ["terraform_data.hand_written"]}),
+            &json!({"addresses": ["terraform_data.other"]}),
         )
         .await;
-    assert_eq!(ok.status(), 202, "{}", ok.text().await.unwrap());
+    assert_eq!(wrong.status(), 409);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(body["error"]["rule"], "confirm.mismatch", "{body:#}");
+    // The request page offers it with the addresses it shows …
+    let carol = w.app.signed_in("carol", Role::Approver).await;
+    let (_, html) = w.app.page_as(&carol, &format!("/requests/{a}")).await;
+    assert!(html.contains("data-action=\"confirm\""), "{html}");
+    let note = "blocked: 1 change outside what was approved";
+    assert!(html.contains(note), "the request page says why");
+    let (_, dashboard) = w.app.page_as(&carol, "/requests").await;
+    assert!(dashboard.contains(note), "and so does its dashboard row");
+    assert!(
+        html.contains("name=\"addresses\" value=\"terraform_data.hand_written\""),
+        "the form carries the listed addresses"
+    );
+    // … and its server function refuses a list that is not the run's …
+    let sfn = w
+        .app
+        .client
+        .post(w.app.url("/sfn/act"))
+        .header("cookie", &carol)
+        .header("origin", w.app.url(""))
+        .header("accept", "application/json")
+        .json(&json!({"id": a, "action": "confirm", "addresses": ["terraform_data.x"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sfn.status(), 409, "{}", sfn.text().await.unwrap());
+    // … while the page's form, posted without JavaScript, confirms it.
+    let posted = w
+        .app
+        .client
+        .post(w.app.url(&format!("/requests/{a}/act")))
+        .header("cookie", &carol)
+        .header("origin", w.app.url(""))
+        .form(&[
+            ("action", "confirm"),
+            ("addresses", "terraform_data.hand_written"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 303);
+    assert_eq!(
+        posted.headers()["location"],
+        format!("/requests/{a}").as_str()
+    );
     let done = wait_for(&w.app, &w.bob, &a, "applied").await;
-    assert_eq!(done["request"]["confirmation"]["by"], "bob");
+    assert_eq!(done["request"]["confirmation"]["by"], "carol");
     assert!(w.state().contains("hand_written") && w.state().contains(&resource(&a)));
     let audit: Value = w
         .app
@@ -433,4 +480,114 @@ async fn a_pr_merged_outside_tfpilot_needs_a_fresh_approval() {
     w.ok(&a, "apply").await;
     wait_for(&w.app, &w.bob, &a, "applied").await;
     assert!(w.state().contains(&resource(&a)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_approved_pr_merged_outside_onto_a_newer_main_is_stale_at_apply() {
+    let w = World::new().await;
+    let a = w.file("merged-onto-newer").await;
+    wait_for(&w.app, &w.bob, &a, "plan_ready").await;
+    w.ok(&a, "approve").await;
+    let approved = status_of(&w.app, &w.bob, &a).await;
+    let pr = approved["request"]["pr"]["number"].as_u64().unwrap();
+    let head = approved["request"]["pr"]["head_sha"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Main moves, and someone merges the approved PR on the host right away:
+    // the merge ships a main that the approved plan never saw.
+    w.commit_on_main("envs/dev/moved.tf", "# moved by hand\n")
+        .await;
+    let onto = w.git.branch_head(&sandbox(), MAIN).await.unwrap().unwrap();
+    w.git.merge_pr(&sandbox(), pr, &head).await.unwrap();
+    let view = wait_for(&w.app, &w.bob, &a, "merged").await;
+    assert!(view["request"]["approval"].is_null(), "{view:#}");
+    assert_eq!(view["request"]["pr"]["main_sha"], onto.as_str());
+    assert!(
+        view["request"]["events"]
+            .to_string()
+            .contains("which its plan did not include"),
+        "the timeline says why the approval went"
+    );
+    let apply = act(&w.app, &w.bob, &a, "apply").await;
+    assert_eq!(apply.status(), 409);
+    let body: Value = apply.json().await.unwrap();
+    assert_eq!(body["error"]["rule"], "approval.stale", "{body:#}");
+    // A plan of the merged change on the tip, a fresh approval, the apply.
+    w.ok(&a, "plan").await;
+    let plan = w.completed(&a, "plan").await;
+    assert_eq!(plan["conclusion"], "success", "{plan:#}");
+    w.ok(&a, "approve").await;
+    w.ok(&a, "apply").await;
+    wait_for(&w.app, &w.bob, &a, "applied").await;
+    assert!(w.state().contains(&resource(&a)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_commit_or_a_new_revision_voids_the_approval() {
+    let w = World::new().await;
+    let a = w.file("voided").await;
+    let ready = wait_for(&w.app, &w.bob, &a, "plan_ready").await;
+    w.ok(&a, "approve").await;
+    // A commit pushed to the PR's branch by hand.
+    let branch = ready["request"]["pr"]["branch"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let head = ready["request"]["pr"]["head_sha"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let change = FileChange {
+        path: "envs/dev/extra.tf".into(),
+        content: Some("# pushed by hand\n".into()),
+    };
+    w.git
+        .commit(&sandbox(), &branch, &head, &[change], "by hand")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let view = status_of(&w.app, &w.bob, &a).await;
+        if view["request"]["approval"].is_null() {
+            assert!(
+                view["request"]["events"]
+                    .to_string()
+                    .contains("the PR has a new commit"),
+                "{view:#}"
+            );
+            assert_ne!(view["status"], "approved");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the approval outlived a new commit"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The new head is planned; approved again; then a new revision.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while status_of(&w.app, &w.bob, &a).await["status"] != "plan_ready"
+        || act(&w.app, &w.bob, &a, "approve").await.status() != 202
+    {
+        assert!(Instant::now() < deadline, "never approvable again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let res = w
+        .app
+        .client
+        .patch(w.app.url(&format!("/api/v1/requests/{a}")))
+        .bearer_auth(&w.alice)
+        .json(&json!({"config": {"name": "voided", "versioning": false}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let view = status_of(&w.app, &w.bob, &a).await;
+    assert!(view["request"]["approval"].is_null(), "{view:#}");
+    assert!(
+        view["request"]["events"]
+            .to_string()
+            .contains("a new revision replaces the approved one")
+    );
 }

@@ -157,6 +157,27 @@ async fn token(store: &Arc<FsStore>, login: &str, role: Role) -> String {
         .1
 }
 
+/// Commits one file onto main by hand (while no server runs); the new tip.
+async fn commit_on_main(data: &Path, store: &Arc<FsStore>, path: &str, content: &str) -> String {
+    use server::git::GitHost as _;
+    let git_host = server::git::local::LocalGit::new(
+        data.join("git"),
+        root().join("infra-workflows/template"),
+        Some(root().join("infra-workflows/sandbox")),
+        store.clone(),
+    );
+    let project = app::domain::ids::ProjectKey::parse("sandbox").unwrap();
+    let main = git_host.ensure_repo(&project).await.unwrap();
+    let change = server::git::FileChange {
+        path: path.into(),
+        content: Some(content.into()),
+    };
+    git_host
+        .commit(&project, "main", &main, &[change], "by hand")
+        .await
+        .unwrap()
+}
+
 fn git(data: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("--git-dir")
@@ -181,23 +202,7 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
     let server = Server::start(data, Some("request.branch")).await;
     let main = {
         // A hand-written file shares the block's file.
-        let git_host = server::git::local::LocalGit::new(
-            data.join("git"),
-            root().join("infra-workflows/template"),
-            Some(root().join("infra-workflows/sandbox")),
-            store.clone(),
-        );
-        use server::git::GitHost as _;
-        let project = app::domain::ids::ProjectKey::parse("sandbox").unwrap();
-        let main = git_host.ensure_repo(&project).await.unwrap();
-        let change = server::git::FileChange {
-            path: "envs/dev/tfpilot.s3.tf".into(),
-            content: Some(HAND_WRITTEN.into()),
-        };
-        git_host
-            .commit(&project, "main", &main, &[change], "hand-written")
-            .await
-            .unwrap()
+        commit_on_main(data, &store, "envs/dev/tfpilot.s3.tf", HAND_WRITTEN).await
     };
     let created: Value = server
         .client
@@ -245,6 +250,9 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
         .await
         .crashed_at("run.apply.planned");
     points.push("run.apply.planned");
+    // Main moves while the server is down: the run started again plans
+    // and applies the new tip, not the tip its first try saw.
+    let moved = commit_on_main(data, &store, "envs/dev/moved.tf", "# moved by hand\n").await;
     Server::start(data, Some("run.apply.finished"))
         .await
         .crashed_at("run.apply.finished");
@@ -281,10 +289,11 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
         );
     }
     let apply = &request["runs"]["apply"]["attempts"][0];
-    let merge = request["pr"]["merged_sha"].as_str().unwrap();
+    assert_ne!(request["pr"]["merged_sha"], moved.as_str());
     assert_eq!(
-        apply["ran_at"], merge,
-        "applied at the tip of main (its merge): {apply:#}"
+        apply["ran_at"],
+        moved.as_str(),
+        "applied at the tip of main when it ran again: {apply:#}"
     );
     let apply_log = std::fs::read_to_string(
         data.join("exec/runs")
@@ -300,7 +309,8 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
     crate::flow::wait_archived(store.as_ref(), &id).await;
 
     // Nothing twice: one run record per attempt, two PRs, and main holds
-    // exactly the request commit, its merge, the cleanup commit and its merge.
+    // exactly the request commit, its merge, the commit by hand, the
+    // cleanup commit and its merge.
     let runs = server::store::list_all(store.as_ref(), "runs/")
         .await
         .unwrap();
@@ -311,7 +321,7 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
     assert_eq!(prs.len(), 2, "{prs:?}");
     let log = git(data, &["log", "--format=%s", &format!("{main}..main")]);
     let subjects: Vec<&str> = log.lines().collect();
-    assert_eq!(subjects.len(), 4, "{subjects:#?}");
+    assert_eq!(subjects.len(), 5, "{subjects:#?}");
     assert_eq!(
         subjects
             .iter()

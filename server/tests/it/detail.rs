@@ -46,7 +46,7 @@ async fn act_as(app: &TestApp, cookie: &str, id: &str, action: &str) -> reqwest:
         .header("cookie", cookie)
         .header("origin", app.url(""))
         .header("accept", "application/json")
-        .json(&json!({"id": id, "action": action}))
+        .json(&json!({"id": id, "action": action, "addresses": []}))
         .send()
         .await
         .unwrap()

@@ -190,6 +190,29 @@ fn a_merge_without_an_approval_of_its_head_is_not_applied() {
 }
 
 #[test]
+fn a_merge_onto_a_main_its_plan_did_not_see_is_stale_until_planned_again() {
+    let pat = actor("pat", Role::Approver);
+    let mut req = in_status("dev", Status::Merged);
+    // Merged on the host at the approved head, but onto a newer main: the
+    // driver recorded that main and voided the approval.
+    req.pr.as_mut().unwrap().main_sha = Some("newer-main".into());
+    let approval = req.approval.take();
+    let (reason, rule) = conflict_of(decide(Action::Apply, &req, &pat, &policy()));
+    assert_eq!(rule.as_deref(), Some("approval.stale"));
+    assert!(reason.contains("newer-main"), "{reason}");
+    // A plan of the merged change and its approval make it shippable.
+    assert!(decide(Action::Plan, &req, &pat, &policy()).is_allowed());
+    let mut planned = req.runs.plan.attempts[0].clone();
+    planned.attempt = 2;
+    req.runs.plan.attempts.push(planned);
+    req.runs.plan.current_attempt = 2;
+    let mut approval = approval.unwrap();
+    approval.plan_attempt = 2;
+    req.approval = Some(approval);
+    assert!(decide(Action::Apply, &req, &pat, &policy()).is_allowed());
+}
+
+#[test]
 fn an_applied_request_names_the_run_that_applied_it() {
     let pat = actor("pat", Role::Approver);
     let mut req = in_status("dev", Status::Applied);

@@ -218,3 +218,45 @@ fn status_names_are_stable() {
     assert_eq!(Status::Failed(Step::Apply).to_string(), "failed (apply)");
     assert_eq!(Status::Failed(Step::Apply).failed_step(), Some(Step::Apply));
 }
+
+#[test]
+fn the_note_names_a_stale_plan_a_replan_a_block_and_a_merge_without_approval() {
+    use crate::domain::scope::Unexpected;
+    let plain = |status| note(&in_status("dev", status));
+    for status in ALL {
+        if status != Status::Failed(Step::Apply) {
+            assert_eq!(plain(status), None, "{status} needs no note");
+        }
+    }
+    // Main moved past the plan's base: stale until planned again.
+    let mut r = in_status("dev", Status::Approved);
+    r.pr.as_mut().unwrap().base_sha = Some("old-main".into());
+    r.pr.as_mut().unwrap().main_sha = Some("new-main".into());
+    assert_eq!(
+        note(&r).as_deref(),
+        Some("main moved: the plan is stale and will be made again")
+    );
+    // The new plan of the refreshed branch is running.
+    let mut r = in_status("dev", Status::Planning);
+    r.runs.plan.attempts[0].reason = Some("main moved; the plan before it is stale".into());
+    assert_eq!(note(&r).as_deref(), Some("main moved: planning again"));
+    // An apply stopped by the change check.
+    let mut r = in_status("dev", Status::Failed(Step::Apply));
+    r.runs.apply.attempts[0].conclusion = Some(Conclusion::Blocked);
+    r.runs.apply.attempts[0].blocked = vec![Unexpected {
+        address: "terraform_data.by_hand".into(),
+        action: "delete".into(),
+        owner: None,
+    }];
+    assert_eq!(
+        note(&r).as_deref(),
+        Some("blocked: 1 change outside what was approved")
+    );
+    // Merged on the host without an approval of its head.
+    let mut r = in_status("dev", Status::Merged);
+    r.approval = None;
+    assert_eq!(
+        note(&r).as_deref(),
+        Some("merged without an approval of its head: plan and approve again")
+    );
+}

@@ -25,13 +25,13 @@ pub fn ActionBar(
     let _ = (status, since);
     let run = {
         let id = id.clone();
-        move |action: String| {
+        move |action: String, addresses: Vec<String>| {
             asking.set(None);
             error.set(None);
             busy.set(Some(action.clone()));
             let id = id.clone();
             leptos::task::spawn_local(async move {
-                match act(id, action).await {
+                match act(id, action, addresses).await {
                     Ok(()) => {
                         #[cfg(feature = "hydrate")]
                         crate::ui::live::reload();
@@ -66,12 +66,13 @@ pub fn ActionBar(
                     let action = item.action.clone();
                     let danger = item.confirm.is_some();
                     let label = item.label.clone();
+                    let addresses = item.addresses.join("\n");
                     let submit = move |ev: leptos::ev::SubmitEvent| {
                         ev.prevent_default();
                         if item.confirm.is_some() {
                             asking.set(Some(item.clone()));
                         } else {
-                            run(item.action.clone());
+                            run(item.action.clone(), item.addresses.clone());
                         }
                     };
                     let pending = {
@@ -81,6 +82,7 @@ pub fn ActionBar(
                     view! {
                         <form method="post" action=format!("/requests/{id}/act") on:submit=submit>
                             <input type="hidden" name="action" value=action.clone()/>
+                            {(!addresses.is_empty()).then(|| view! { <input type="hidden" name="addresses" value=addresses/> })}
                             <button
                                 type="submit"
                                 data-action=action
@@ -101,10 +103,11 @@ pub fn ActionBar(
             {move || asking.get().map(|item| {
                 let run = run.clone();
                 let action = item.action.clone();
+                let addresses = item.addresses.clone();
                 view! {
                     <div class="confirm" role="alertdialog" aria-labelledby="confirm-text" data-testid="confirm">
                         <p id="confirm-text">{item.confirm.clone()}</p>
-                        <button type="button" class="danger solid" node_ref=confirm_button on:click=move |_| run(action.clone())>
+                        <button type="button" class="danger solid" node_ref=confirm_button on:click=move |_| run(action.clone(), addresses.clone())>
                             {format!("Yes, {}", item.label.to_lowercase())}
                         </button>
                         <button type="button" class="link" on:click=move |_| asking.set(None)>"Cancel"</button>

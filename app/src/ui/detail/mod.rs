@@ -47,6 +47,10 @@ pub struct ActionItem {
     pub forbidden: bool,
     /// The question to confirm before a destructive action.
     pub confirm: Option<String>,
+    /// For `confirm`: exactly the blocked run's addresses the page shows
+    /// (sent back, so a newer blocked list is never confirmed unseen).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
 }
 
 /// The rendered Terraform block.
@@ -119,9 +123,9 @@ pub async fn request_detail(id: String) -> Result<Detail, ServerFnError> {
 
 /// Takes an action on a request as the signed-in user.
 #[server(prefix = "/sfn", endpoint = "act", input = leptos::server_fn::codec::Json)]
-pub async fn act(id: String, action: String) -> Result<(), ServerFnError> {
+pub async fn act(id: String, action: String, addresses: Vec<String>) -> Result<(), ServerFnError> {
     crate::services::services()?
-        .act(id, action)
+        .act(id, action, addresses)
         .await
         .map_err(crate::services::refuse)
 }

@@ -55,14 +55,28 @@ impl Flow {
             PrState::Open => {
                 let live = self.git.get_pr(&doc.project, pr.number).await?;
                 if live.state != pr.state || live.head_sha != pr.head_sha {
+                    let onto = self.merged_onto_unseen_main(doc, &live).await?;
                     self.record(&doc.id, |next| {
                         if let Some(p) = next.pr.as_mut().filter(|p| p.number == live.number) {
                             p.state = live.state;
                             p.head_sha = live.head_sha.clone();
                             p.merged_sha = live.merged_sha.clone();
+                            if let Some(main) = &onto {
+                                p.main_sha = Some(main.clone());
+                            }
                         }
                         if live.head_sha != pr.head_sha {
                             super::void_approval(next, SYSTEM, "the PR has a new commit");
+                        }
+                        if let Some(main) = &onto {
+                            super::void_approval(
+                                next,
+                                SYSTEM,
+                                &format!(
+                                    "the PR was merged outside tfpilot onto main at {}, which its plan did not include",
+                                    short(main)
+                                ),
+                            );
                         }
                         next.events.push(event(
                             SYSTEM,
@@ -124,6 +138,35 @@ impl Flow {
             }
             PrState::Closed => Ok(false),
         }
+    }
+
+    /// For a PR merged on the host outside tfpilot: the main it was merged
+    /// onto, when the head did not contain it (so no plan of the head saw
+    /// what the merge ships).
+    async fn merged_onto_unseen_main(
+        &self,
+        doc: &Request,
+        live: &crate::git::PullRequestInfo,
+    ) -> Result<Option<String>, FlowError> {
+        let Some(merged) = live
+            .merged_sha
+            .as_deref()
+            .filter(|_| live.state == PrState::Merged)
+        else {
+            return Ok(None);
+        };
+        if merged == live.head_sha {
+            return Ok(None); // a fast-forward: main was the head's base
+        }
+        let parents = self.git.parents(&doc.project, merged).await?;
+        let Some(onto) = parents.into_iter().find(|p| p != &live.head_sha) else {
+            return Ok(None);
+        };
+        let seen = self
+            .git
+            .is_ancestor(&doc.project, &onto, &live.head_sha)
+            .await?;
+        Ok((!seen).then_some(onto))
     }
 
     /// Applies a system change with CAS and indexes it, only when `f`

@@ -686,6 +686,7 @@ impl Flow {
                 next.config = config.clone();
                 next.add_author(&login);
                 next.pr = None;
+                next.confirmation = None;
                 void_approval(
                     &mut next,
                     &login,

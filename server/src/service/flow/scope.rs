@@ -36,10 +36,11 @@ impl Flow {
         kind: RunKind,
         attempt: u32,
     ) -> Result<Scope, FlowError> {
+        // A confirmation covers the one attempt queued by it, never later ones.
         let confirmed = doc
             .confirmation
             .as_ref()
-            .filter(|c| c.kind == kind.as_str() && c.attempt < attempt)
+            .filter(|c| c.kind == kind.as_str() && c.attempt + 1 == attempt)
             .map(|c| c.changes.clone())
             .unwrap_or_default();
         if kind == RunKind::Destroy {

@@ -282,12 +282,19 @@ fn action_item(
         Decision::Forbidden { reason, .. } => (Some(reason.clone()), true),
         Decision::Conflict { reason, .. } => (Some(reason.clone()), false),
     };
+    let addresses = match action {
+        Action::Confirm => app::domain::policy::blocked_attempt(doc)
+            .map(|a| a.blocked.iter().map(|u| u.address.clone()).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     ActionItem {
         action: action.as_str().to_owned(),
         label: label.to_owned(),
         reason,
         forbidden,
         confirm,
+        addresses,
     }
 }
 

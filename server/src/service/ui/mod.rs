@@ -273,10 +273,18 @@ impl Services for UiServices {
         })
     }
 
-    fn act(&self, id: String, action: String) -> Later<'_, ()> {
+    fn act(&self, id: String, action: String, addresses: Vec<String>) -> Later<'_, ()> {
         Box::pin(async move {
             let actor = self.caller().await?;
             let id = RequestId::parse(&id).map_err(|_| format!("`{id}` is not a request id"))?;
+            if action == Action::Confirm.as_str() {
+                return self
+                    .flow
+                    .confirm(&actor, &id, Some(addresses))
+                    .await
+                    .map(drop)
+                    .map_err(refusal);
+            }
             // The action is a field of the call here (a 404 on the REST path).
             let action = Action::from_path(&action).map_err(|message| Refusal {
                 status: 400,

@@ -161,9 +161,17 @@ pub async fn pull_requests_are_found_before_they_are_opened_and_merge_for_real(
         ),
         "stale head"
     );
+    let before = git.branch_head(&p, MAIN).await.unwrap().unwrap();
     let merged = git.merge_pr(&p, pr.number, &head).await.unwrap();
     assert_eq!(merged.state, PrState::Merged);
     let merge_sha = merged.merged_sha.clone().unwrap();
+    let parents = git.parents(&p, &merge_sha).await.unwrap();
+    assert_eq!(
+        parents.first(),
+        Some(&before),
+        "a merge's first parent is main before it"
+    );
+    assert!(parents.contains(&head) || merge_sha == head, "{parents:?}");
     assert_eq!(
         git.branch_head(&p, MAIN).await.unwrap().as_deref(),
         Some(merge_sha.as_str())

@@ -144,6 +144,18 @@ impl BareRepo {
         out.ok.then_some(out.stdout)
     }
 
+    /// The parents of a commit, first parent first.
+    pub async fn parents_of(&self, commit: &str) -> Vec<String> {
+        let out = self
+            .git(&["rev-list", "--parents", "-n", "1", commit, "--"])
+            .await;
+        out.stdout
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_owned)
+            .collect()
+    }
+
     pub async fn blob_sha(&self, spec: &str) -> Option<String> {
         let out = self.git(&["rev-parse", "--verify", "-q", spec]).await;
         out.ok.then_some(out.stdout)

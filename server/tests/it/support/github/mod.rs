@@ -626,7 +626,13 @@ async fn get_commit(
         return error(StatusCode::NOT_FOUND, "Not Found");
     }
     let tree = git.tree_of(&sha).await.unwrap_or_default();
-    Json(json!({ "sha": sha, "tree": { "sha": tree } })).into_response()
+    let parents: Vec<_> = git
+        .parents_of(&sha)
+        .await
+        .into_iter()
+        .map(|p| json!({ "sha": p }))
+        .collect();
+    Json(json!({ "sha": sha, "tree": { "sha": tree }, "parents": parents })).into_response()
 }
 
 /// `GET /compare/{base}...{head}`: the status of head relative to base.
