@@ -345,3 +345,81 @@ async fn every_action_role_environment_and_allow_list_is_decided_at_the_api() {
     }
     assert_eq!(run, expected_count);
 }
+
+/// Four-eyes over every revision: an approver or admin who changed a
+/// request's config (a revision of their own) may not approve it in
+/// production, on or off the allow-list; in dev they may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn whoever_authored_a_revision_may_not_approve_it_in_production() {
+    let mut cases = Vec::new();
+    for role in [Role::Approver, Role::Admin] {
+        for env in ENVS {
+            for on_list in [true, false] {
+                cases.push((role, env, on_list));
+            }
+        }
+    }
+    let data = tempfile::tempdir().unwrap();
+    let mut projects = String::new();
+    for n in 0..cases.len() {
+        projects.push_str(&format!(
+            "[projects.authored-{n}]\nenvironments = [\"dev\", \"prod\"]\n"
+        ));
+    }
+    let config = data.path().join("tfpilot.toml");
+    std::fs::write(&config, projects).unwrap();
+    let listed: Vec<String> = ROLES.iter().map(|r| login(*r, true)).collect();
+    let lists = format!("{},helper", listed.join(","));
+    let app = TestApp::spawn_with(
+        data,
+        &[
+            ("TFPILOT_CONFIG", config.to_str().unwrap()),
+            ("TFPILOT_PROD_ALLOWED_USERS", &lists),
+        ],
+    )
+    .await;
+    let mut tokens = std::collections::HashMap::new();
+    for &(role, _, on_list) in &cases {
+        let name = login(role, on_list);
+        if !tokens.contains_key(&name) {
+            tokens.insert(name.clone(), app.token(&name, role).await);
+        }
+    }
+    tokens.insert("owner".into(), app.token("owner", Role::Requester).await);
+    let helper = app.token("helper", Role::Approver).await;
+    let world = Arc::new(World {
+        app,
+        tokens,
+        helper,
+    });
+    let mut tasks = Vec::new();
+    for (n, (role, env, on_list)) in cases.into_iter().enumerate() {
+        let world = world.clone();
+        tasks.push(tokio::spawn(async move {
+            let actor = login(role, on_list);
+            let case = format!("approve after an update by {actor} in {env}");
+            let id = world
+                .request("owner", &format!("authored-{n}"), env, "plan_ready")
+                .await;
+            let (status, body) = world.act(&actor, &id, "update").await;
+            assert_eq!(status, 200, "{case}: the update: {body}");
+            world.wait(&id, "plan_ready").await;
+            let (status, body) = world.act(&actor, &id, "approve").await;
+            let want = match (env, on_list) {
+                ("prod", false) => Some("prod.allow_list"),
+                ("prod", true) => Some("prod.four_eyes"),
+                _ => None,
+            };
+            match want {
+                Some(rule) => {
+                    assert_eq!(status, 403, "{case}: {body}");
+                    assert_eq!(body["error"]["rule"], rule, "{case}: {body}");
+                }
+                None => assert_eq!(status, 202, "{case}: {body}"),
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
