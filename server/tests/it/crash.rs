@@ -6,73 +6,23 @@
 //! per step, one run per attempt.
 
 use crate::flow::HAND_WRITTEN;
+use crate::support::binary::Binary as Server;
 use crate::support::root;
 use app::domain::policy::Role;
 use serde_json::{Value, json};
 use server::store::fs::FsStore;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    url: String,
-    client: reqwest::Client,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The binary on `data`, aborting at `crash_at` if given.
+async fn start(data: &Path, crash_at: Option<&str>) -> Server {
+    Server::start(data, &[("TFPILOT_CRASH_AT", crash_at.unwrap_or(""))]).await
 }
 
 impl Server {
-    /// Starts the binary on `data`, crashing at `crash_at` if given.
-    async fn start(data: &Path, crash_at: Option<&str>) -> Server {
-        let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tfpilot"));
-        cmd.arg("serve")
-            .env("TFPILOT_BIND", format!("127.0.0.1:{port}"))
-            .env("TFPILOT_DATA_DIR", data)
-            .env("TFPILOT_REGISTRY", root().join("modules-registry.toml"))
-            .env("TFPILOT_WORKFLOWS_DIR", root().join("infra-workflows"))
-            .env("TFPILOT_SITE_ROOT", data.join("site"))
-            .env("TFPILOT_RECONCILE_SECS", "1")
-            .env("TFPILOT_CRASH_AT", crash_at.unwrap_or(""))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let child = cmd.spawn().expect("tfpilot starts");
-        let mut server = Server {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = server
-                .client
-                .get(format!("{}/healthz", server.url))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                return server;
-            }
-            // A crash point met by the reconciler's first pass may stop it
-            // before it answers: `crashed_at` checks that.
-            if server.child.try_wait().unwrap().is_some() {
-                return server;
-            }
-            assert!(Instant::now() < deadline, "tfpilot did not come up");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
     /// Waits for the process to abort at `point`.
     fn crashed_at(mut self, point: &str) {
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -99,49 +49,6 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-    }
-
-    async fn view(&self, token: &str, id: &str) -> Value {
-        self.client
-            .get(format!("{}/api/v1/requests/{id}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn wait_for(&self, token: &str, id: &str, want: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let view = self.view(token, id).await;
-            if view["status"] == want {
-                return view;
-            }
-            assert!(view["status"] != "failed", "failed: {view:#}");
-            assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Posts an action; the process may die while answering.
-    async fn act(&self, token: &str, id: &str, action: &str) -> Option<u16> {
-        self.client
-            .post(format!("{}/api/v1/requests/{id}/{action}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .ok()
-            .map(|r| r.status().as_u16())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -199,7 +106,7 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
 
     // Create: crash after the branch, after the commit, after the PR,
     // after the plan's dispatch and after the plan finished.
-    let server = Server::start(data, Some("request.branch")).await;
+    let server = start(data, Some("request.branch")).await;
     let main = {
         // A hand-written file shares the block's file.
         commit_on_main(data, &store, "envs/dev/tfpilot.s3.tf", HAND_WRITTEN).await
@@ -225,12 +132,12 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
         ("run.plan.finished", "run.plan.dispatched"),
     ] {
         points.push(point);
-        Server::start(data, Some(next)).await.crashed_at(next);
+        start(data, Some(next)).await.crashed_at(next);
     }
     points.push("run.plan.finished");
 
     // Approve, then crash right after the merge.
-    let server = Server::start(data, Some("merge.merged")).await;
+    let server = start(data, Some("merge.merged")).await;
     server.wait_for(&alice, &id, "plan_ready").await;
     assert_eq!(server.act(&bob, &id, "approve").await, Some(202));
     server.act(&bob, &id, "merge").await;
@@ -239,21 +146,21 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
 
     // The reconciler sees the merged PR; apply crashes after its dispatch
     // and after it finished.
-    let server = Server::start(data, Some("run.apply.dispatched")).await;
+    let server = start(data, Some("run.apply.dispatched")).await;
     server.wait_for(&bob, &id, "merged").await;
     assert_eq!(server.act(&bob, &id, "apply").await, Some(202));
     server.crashed_at("run.apply.dispatched");
     points.push("run.apply.dispatched");
     // Between the saved plan and its apply: the restart runs it again
     // through the same checked path, on the tip of main.
-    Server::start(data, Some("run.apply.planned"))
+    start(data, Some("run.apply.planned"))
         .await
         .crashed_at("run.apply.planned");
     points.push("run.apply.planned");
     // Main moves while the server is down: the run started again plans
     // and applies the new tip, not the tip its first try saw.
     let moved = commit_on_main(data, &store, "envs/dev/moved.tf", "# moved by hand\n").await;
-    Server::start(data, Some("run.apply.finished"))
+    start(data, Some("run.apply.finished"))
         .await
         .crashed_at("run.apply.finished");
     points.push("run.apply.finished");
@@ -261,23 +168,23 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
     // Destroy: crashes inside the action are repaired by repeating it,
     // which finds the branch, commit and PR already made.
     for point in ["cleanup.branch", "cleanup.commit", "cleanup.pr"] {
-        let server = Server::start(data, Some(point)).await;
+        let server = start(data, Some(point)).await;
         server.wait_for(&alice, &id, "applied").await;
         server.act(&alice, &id, "destroy").await;
         server.crashed_at(point);
         points.push(point);
     }
-    let server = Server::start(data, Some("cleanup.merged")).await;
+    let server = start(data, Some("cleanup.merged")).await;
     server.act(&alice, &id, "destroy").await;
     server.crashed_at("cleanup.merged");
     points.push("cleanup.merged");
     for point in ["run.destroy.dispatched", "run.destroy.finished"] {
-        Server::start(data, Some(point)).await.crashed_at(point);
+        start(data, Some(point)).await.crashed_at(point);
         points.push(point);
     }
 
     // A last start without a crash finishes: destroyed and archived.
-    let server = Server::start(data, None).await;
+    let server = start(data, None).await;
     let done = server.wait_for(&alice, &id, "destroyed").await;
     assert_eq!(points.len(), 15, "every crash point was hit: {points:?}");
     let request = &done["request"];

@@ -16,6 +16,7 @@ mod matrix;
 mod modules;
 mod oauth;
 mod plan_check;
+mod probes;
 mod requests_api;
 mod s3_serve;
 mod sessions;
