@@ -5,6 +5,8 @@
 //! replica sees the same accounts. Passwords are argon2id hashes; tokens
 //! are random and stored only as SHA-256 hashes.
 
+pub mod device;
+pub mod keys;
 pub mod limits;
 pub mod sessions;
 pub mod setup;
@@ -151,3 +153,4 @@ pub fn valid_login(login: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !login.starts_with('.')
 }
+

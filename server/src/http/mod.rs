@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+pub mod client_addr;
 pub mod error;
 mod events;
 mod forms;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Failed sign-in counts.
     pub limits: Arc<crate::auth::limits::LoginLimits>,
+    /// Device cookies of browsers that signed in before.
+    pub devices: crate::auth::device::DeviceCookies,
     /// The first-admin setup.
     pub setup: crate::auth::setup::Setup,
     /// Users and tokens with their rules.
@@ -119,6 +122,7 @@ impl AppState {
             limits: Arc::new(crate::auth::limits::LoginLimits::new(
                 stores.requests.clone(),
             )),
+            devices: crate::auth::device::DeviceCookies::new(stores.requests.clone()),
             setup: crate::auth::setup::Setup::new(stores.requests.clone()),
             tokens: Tokens::new(stores.requests.clone()),
             config,

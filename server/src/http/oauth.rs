@@ -83,17 +83,6 @@ pub async fn start(State(state): State<AppState>) -> Result<Response, ApiError> 
         .into_response())
 }
 
-fn state_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == STATE_COOKIE)
-        .map(|(_, v)| v.to_owned())
-}
-
 /// GitHub's answer.
 #[derive(Deserialize)]
 pub struct Callback {
@@ -122,7 +111,7 @@ pub async fn callback(
     Query(reply): Query<Callback>,
 ) -> Result<Response, ApiError> {
     let oauth = config(&state)?;
-    let expected = state_cookie(&headers);
+    let expected = super::session::cookie(&headers, STATE_COOKIE);
     let same = match (&expected, &reply.state) {
         (Some(a), Some(b)) => crate::auth::constant_time_eq(a.as_bytes(), b.as_bytes()),
         _ => false,

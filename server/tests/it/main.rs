@@ -19,6 +19,7 @@ mod plan_check;
 mod requests_api;
 mod s3_serve;
 mod sessions;
+mod signin_limits;
 mod store;
 mod support;
 mod webhooks;
