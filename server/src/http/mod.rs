@@ -66,6 +66,8 @@ pub struct AppState {
     pub limits: Arc<crate::auth::limits::LoginLimits>,
     /// Device cookies of browsers that signed in before.
     pub devices: crate::auth::device::DeviceCookies,
+    /// Which user a GitHub account signs in as.
+    pub identities: crate::auth::identities::GithubIdentities,
     /// The first-admin setup.
     pub setup: crate::auth::setup::Setup,
     /// Users and tokens with their rules.
@@ -123,6 +125,7 @@ impl AppState {
                 stores.requests.clone(),
             )),
             devices: crate::auth::device::DeviceCookies::new(stores.requests.clone()),
+            identities: crate::auth::identities::GithubIdentities::new(stores.requests.clone()),
             setup: crate::auth::setup::Setup::new(stores.requests.clone()),
             tokens: Tokens::new(stores.requests.clone()),
             config,

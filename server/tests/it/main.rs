@@ -15,6 +15,7 @@ mod http;
 mod matrix;
 mod modules;
 mod oauth;
+mod oauth_identities;
 mod plan_check;
 mod requests_api;
 mod s3_serve;
