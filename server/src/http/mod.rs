@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 mod forms;
 mod health;
+mod login;
 mod modules;
 mod oauth;
 pub mod openapi;
@@ -178,7 +179,7 @@ pub fn router(state: AppState) -> Router {
     );
     Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/auth/login", post(session::login))
+        .route("/auth/login", post(login::login))
         .route("/auth/logout", post(session::logout))
         .route("/auth/setup", post(session::setup))
         .route("/auth/github", get(oauth::start))
