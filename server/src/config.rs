@@ -130,6 +130,9 @@ pub struct Config {
     pub sessions: SessionConfig,
     /// GitHub sign-in (`TFPILOT_GITHUB_OAUTH_*`).
     pub github_oauth: Option<GitHubOAuth>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`TFPILOT_TRUSTED_PROXIES`: addresses and CIDR blocks; default none).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A GitHub OAuth app for signing people in.
@@ -336,6 +339,7 @@ impl Config {
             }
         };
         Ok(Config {
+            trusted_proxies: trusted_proxies(env("TFPILOT_TRUSTED_PROXIES"))?,
             github_oauth,
             sessions,
             github,
@@ -380,6 +384,28 @@ impl Config {
             approvers: list("TFPILOT_APPROVERS", file.approvers),
         })
     }
+}
+
+/// `10.0.0.0/8, 192.0.2.7, 2001:db8::/32`: addresses and CIDR blocks.
+fn trusted_proxies(value: Option<String>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let value = value.unwrap_or_default();
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| ConfigError::Env {
+                    var: "TFPILOT_TRUSTED_PROXIES",
+                    message: format!(
+                        "`{entry}` is not an IP address or a CIDR block such as 10.0.0.0/8"
+                    ),
+                })
+        })
+        .collect()
 }
 
 fn store_config(env: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, ConfigError> {

@@ -80,6 +80,7 @@ pub async fn start(
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
     let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
     let state = http::AppState::new(config, registry, stores, index.clone(), flow);
+    let sweeper = tokio::spawn(state.limits.clone().sweep_forever());
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.
     let listener = listener.tap_io(|tcp| {
@@ -96,6 +97,7 @@ pub async fn start(
         .await;
         background.abort();
         reconciler.abort();
+        sweeper.abort();
         if let Err(e) = index.save_snapshot().await {
             tracing::warn!("could not write the index snapshot at shutdown: {e}");
         }

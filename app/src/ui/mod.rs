@@ -9,7 +9,7 @@ mod home;
 mod live;
 pub mod new_request;
 pub mod shell;
-mod signin;
+pub mod signin;
 pub mod timeline;
 
 /// Escapes text for HTML (lists that islands render as HTML strings).

@@ -4,15 +4,29 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// A sentence the server shows above the sign-in form when it refused an
+/// attempt for another reason than a wrong password (too many failures:
+/// when to try again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInNotice(pub String);
+
 /// `/login`.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let failed = move || query.read().get("error").is_some();
     let next = move || query.read().get("next").unwrap_or_default();
+    let notice = use_context::<SignInNotice>().map(|n| {
+        let mut text = n.0;
+        if let Some(first) = text.get(..1) {
+            text.replace_range(..1, &first.to_uppercase());
+        }
+        view! { <p class="error" role="alert" data-testid="signin-notice">{text}"."</p> }
+    });
     view! {
         <section class="signin" aria-labelledby="signin-title">
             <h1 id="signin-title">"Sign in"</h1>
+            {notice}
             <Show when=failed>
                 <p class="error" role="alert">"The login or the password is wrong."</p>
             </Show>

@@ -5,6 +5,9 @@
 //! replica sees the same accounts. Passwords are argon2id hashes; tokens
 //! are random and stored only as SHA-256 hashes.
 
+pub mod device;
+pub mod identities;
+pub mod keys;
 pub mod limits;
 pub mod sessions;
 pub mod setup;
@@ -150,4 +153,69 @@ pub fn valid_login(login: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !login.starts_with('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use users::Identity;
+
+    fn config(oauth: bool) -> Config {
+        let vars = [
+            ("TFPILOT_ADMINS", "ann,github:gus,local:lou"),
+            ("TFPILOT_APPROVERS", "pat,local:ann,github:lou"),
+            ("TFPILOT_GITHUB_OAUTH_CLIENT_ID", "id"),
+            ("TFPILOT_GITHUB_OAUTH_CLIENT_SECRET", "secret"),
+        ];
+        let n = if oauth { vars.len() } else { 2 };
+        Config::load(|k| {
+            vars[..n]
+                .iter()
+                .find(|(v, _)| *v == k)
+                .map(|(_, x)| x.to_string())
+        })
+        .unwrap()
+    }
+
+    fn user(login: &str, identity: Identity) -> User {
+        User {
+            login: login.into(),
+            role: Role::Requester,
+            password_hash: None,
+            created_at: String::new(),
+            disabled: false,
+            identity,
+            sessions_epoch: 0,
+        }
+    }
+
+    #[test]
+    fn role_lists_raise_only_the_identity_kind_they_name() {
+        let local = Identity::Local;
+        let github = Identity::Github { id: 1 };
+        let table = [
+            // (GitHub sign-in on, login, kind, role)
+            (false, "ann", local, Role::Admin),
+            (false, "ann", github, Role::Requester),
+            (true, "ann", local, Role::Approver),
+            (true, "ann", github, Role::Admin),
+            (false, "gus", local, Role::Requester),
+            (true, "gus", local, Role::Requester),
+            (false, "gus", github, Role::Admin),
+            (true, "lou", local, Role::Admin),
+            (true, "lou", github, Role::Approver),
+            (false, "pat", local, Role::Approver),
+            (false, "pat", github, Role::Requester),
+            (true, "pat", local, Role::Requester),
+            (true, "pat", github, Role::Approver),
+            (true, "nobody", github, Role::Requester),
+        ];
+        for (oauth, login, identity, want) in table {
+            assert_eq!(
+                effective_role(&config(oauth), &user(login, identity)),
+                want,
+                "{oauth} {login} {identity:?}"
+            );
+        }
+    }
 }

@@ -150,7 +150,7 @@ impl Setup {
         if !valid_login(login) {
             return Err(UserError::InvalidLogin(login.chars().take(64).collect()).into());
         }
-        super::users::hash_password(password)?;
+        super::users::check_password(password)?;
         // Claim the token first: of two simultaneous uses, one wins.
         match self
             .store

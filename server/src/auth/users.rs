@@ -91,17 +91,48 @@ fn key(login: &str) -> String {
     format!("users/{login}.json")
 }
 
-/// Hashes a password with argon2id and a random salt.
-pub fn hash_password(password: &str) -> Result<String, UserError> {
-    if !(12..=1024).contains(&password.chars().count()) {
-        return Err(UserError::WeakPassword);
+/// Whether a password may be set: 12 to 1024 characters.
+pub fn check_password(password: &str) -> Result<(), UserError> {
+    if (12..=1024).contains(&password.chars().count()) {
+        Ok(())
+    } else {
+        Err(UserError::WeakPassword)
     }
+}
+
+/// Hashes a password with argon2id and a random salt. It keeps a CPU busy
+/// for tens of milliseconds: async code calls [`hash_password_blocking`].
+pub fn hash_password(password: &str) -> Result<String, UserError> {
+    check_password(password)?;
     let salt =
         SaltString::encode_b64(&super::random_bytes::<16>()).expect("16 bytes is a valid salt");
     Ok(Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .expect("argon2 hashing with default parameters succeeds")
         .to_string())
+}
+
+/// [`hash_password`] on the blocking pool, off the async workers.
+pub async fn hash_password_blocking(password: String) -> Result<String, UserError> {
+    check_password(&password)?;
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .unwrap_or_else(|e| {
+            Err(UserError::Store(StoreError::Unavailable(format!(
+                "password hashing stopped: {e}"
+            ))))
+        })
+}
+
+/// An argon2id hash of a random password, checked when a login has none,
+/// so an unknown login costs what a wrong password does. Made on first use:
+/// call it on the blocking pool.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let random = super::hex(&super::random_bytes::<16>());
+        hash_password(&random).unwrap_or_default()
+    })
 }
 
 /// Checks a password against a stored hash.
@@ -140,10 +171,14 @@ impl Users {
         if !valid_login(login) {
             return Err(UserError::InvalidLogin(login.chars().take(64).collect()));
         }
+        let password_hash = match password {
+            Some(p) => Some(hash_password_blocking(p.to_owned()).await?),
+            None => None,
+        };
         let user = User {
             login: login.to_owned(),
             role,
-            password_hash: password.map(hash_password).transpose()?,
+            password_hash,
             created_at: super::now(),
             disabled: false,
             identity,

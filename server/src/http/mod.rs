@@ -2,10 +2,12 @@
 
 mod audit;
 mod auth;
+pub mod client_addr;
 pub mod error;
 mod events;
 mod forms;
 mod health;
+mod login;
 mod modules;
 mod oauth;
 pub mod openapi;
@@ -63,6 +65,10 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Failed sign-in counts.
     pub limits: Arc<crate::auth::limits::LoginLimits>,
+    /// Device cookies of browsers that signed in before.
+    pub devices: crate::auth::device::DeviceCookies,
+    /// Which user a GitHub account signs in as.
+    pub identities: crate::auth::identities::GithubIdentities,
     /// The first-admin setup.
     pub setup: crate::auth::setup::Setup,
     /// Users and tokens with their rules.
@@ -119,6 +125,8 @@ impl AppState {
             limits: Arc::new(crate::auth::limits::LoginLimits::new(
                 stores.requests.clone(),
             )),
+            devices: crate::auth::device::DeviceCookies::new(stores.requests.clone()),
+            identities: crate::auth::identities::GithubIdentities::new(stores.requests.clone()),
             setup: crate::auth::setup::Setup::new(stores.requests.clone()),
             tokens: Tokens::new(stores.requests.clone()),
             config,
@@ -171,7 +179,7 @@ pub fn router(state: AppState) -> Router {
     );
     Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/auth/login", post(session::login))
+        .route("/auth/login", post(login::login))
         .route("/auth/logout", post(session::logout))
         .route("/auth/setup", post(session::setup))
         .route("/auth/github", get(oauth::start))

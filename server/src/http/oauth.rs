@@ -5,20 +5,20 @@
 //! cookie, exchanges the code for a user token, reads the person from
 //! `GET /user` and signs them in.
 //!
-//! Who: a user record is matched by GitHub's numeric user id, never by a
-//! local account of the same login. A person without a record is admitted
-//! only if `TFPILOT_ALLOWED_LOGINS` names them or they are an active member
-//! of an organization or team in `TFPILOT_ALLOWED_ORGS` (asked of the API
-//! with their own token); with both empty, nobody is. Their record is
-//! created as a requester unless `TFPILOT_ADMINS` / `TFPILOT_APPROVERS` say
-//! more.
+//! Who: the user is found by GitHub's numeric user id
+//! (`auth::identities`), so a renamed GitHub account keeps its user and a
+//! local account or a reused login is never taken over. At every sign-in
+//! the person must be named in `TFPILOT_ALLOWED_LOGINS` or be an active
+//! member of an organization or team in `TFPILOT_ALLOWED_ORGS` (asked of
+//! the API with their own token); with both empty, nobody is. A first
+//! sign-in makes the user a requester; `TFPILOT_ADMINS` /
+//! `TFPILOT_APPROVERS` may raise the role.
 
 use super::AppState;
 use super::error::ApiError;
 use super::session::{audit, sign_in};
-use crate::auth::users::Identity;
+use crate::auth::identities::Found;
 use crate::config::GitHubOAuth;
-use app::domain::policy::Role;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -83,17 +83,6 @@ pub async fn start(State(state): State<AppState>) -> Result<Response, ApiError> 
         .into_response())
 }
 
-fn state_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == STATE_COOKIE)
-        .map(|(_, v)| v.to_owned())
-}
-
 /// GitHub's answer.
 #[derive(Deserialize)]
 pub struct Callback {
@@ -122,7 +111,7 @@ pub async fn callback(
     Query(reply): Query<Callback>,
 ) -> Result<Response, ApiError> {
     let oauth = config(&state)?;
-    let expected = state_cookie(&headers);
+    let expected = super::session::cookie(&headers, STATE_COOKIE);
     let same = match (&expected, &reply.state) {
         (Some(a), Some(b)) => crate::auth::constant_time_eq(a.as_bytes(), b.as_bytes()),
         _ => false,
@@ -157,82 +146,81 @@ pub async fn callback(
         rule: rule.into(),
         message,
     };
-    let user = match state.users.get(&login).await {
-        Ok(user) => match user.identity {
-            Identity::Github { id } if id == gh.id => user,
-            Identity::Github { .. } => {
-                audit(
-                    &state,
-                    &login,
-                    "auth.login_failed",
-                    "GitHub: another account with this login".into(),
-                )
-                .await;
-                return Err(refuse(
-                    "auth.identity",
-                    format!(
-                        "the tfpilot user `{login}` belongs to another GitHub account (the login was renamed or reused); ask an admin"
-                    ),
-                ));
+    let find = || async {
+        state
+            .identities
+            .find(gh.id, &login)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot read the user: {e}")))
+    };
+    // The allow-lists are asked at every sign-in: someone removed from
+    // them no longer gets in, whatever record they have.
+    if !admitted(oauth, &gh, &token).await? {
+        let known = matches!(find().await?, Found::User(_));
+        audit(
+            &state,
+            &login,
+            "auth.login_failed",
+            if known {
+                "GitHub: no longer on the allow-list or in an allowed organization or team"
+            } else {
+                "GitHub: not on the allow-list"
             }
-            Identity::Local => {
-                audit(
-                    &state,
-                    &login,
-                    "auth.login_failed",
-                    "GitHub: a local account has this login".into(),
-                )
-                .await;
-                return Err(refuse(
-                    "auth.identity",
-                    format!(
-                        "`{login}` is a local tfpilot account, which GitHub sign-in never uses; sign in with its password, or ask an admin"
-                    ),
-                ));
-            }
-        },
-        Err(crate::auth::UserError::NotFound(_)) => {
-            if !admitted(oauth, &gh, &token).await? {
-                audit(
-                    &state,
-                    &login,
-                    "auth.login_failed",
-                    "GitHub: not on the allow-list".into(),
-                )
-                .await;
-                return Err(refuse(
-                    "auth.allowed_logins",
-                    format!(
-                        "`{login}` may not sign in to this tfpilot: an admin adds GitHub logins (TFPILOT_ALLOWED_LOGINS) or organizations and teams (TFPILOT_ALLOWED_ORGS)"
-                    ),
-                ));
-            }
-            match state
-                .users
-                .add_as(&login, Role::Requester, None, Identity::Github { id: gh.id })
-                .await
-            {
-                Ok(user) => user,
-                Err(crate::auth::UserError::Exists(_)) => state
-                    .users
-                    .get(&login)
-                    .await
-                    .ok()
-                    .filter(|u| u.identity == Identity::Github { id: gh.id })
-                    .ok_or_else(|| refuse("auth.identity", format!("the tfpilot user `{login}` was just created for another account; ask an admin")))?,
-                Err(e) => return Err(ApiError::Unavailable(format!("cannot add the user: {e}"))),
-            }
+            .into(),
+        )
+        .await;
+        let message = if known {
+            format!(
+                "`{login}` may no longer sign in to this tfpilot: the GitHub login is not in TFPILOT_ALLOWED_LOGINS and not an active member of an organization or team in TFPILOT_ALLOWED_ORGS any more; ask an admin"
+            )
+        } else {
+            format!(
+                "`{login}` may not sign in to this tfpilot: an admin adds GitHub logins (TFPILOT_ALLOWED_LOGINS) or organizations and teams (TFPILOT_ALLOWED_ORGS)"
+            )
+        };
+        return Err(refuse("auth.allowed_logins", message));
+    }
+    let found = find().await?;
+    if let Found::Taken(message) = &found {
+        audit(
+            &state,
+            &login,
+            "auth.login_failed",
+            format!("GitHub account {}: {message}", gh.id),
+        )
+        .await;
+        return Err(refuse("auth.identity", message.clone()));
+    }
+    let found = match found {
+        Found::Nobody => state
+            .identities
+            .sign_up(gh.id, &login)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot add the user: {e}")))?,
+        found => found,
+    };
+    let user = match found {
+        Found::User(user) => user,
+        Found::Taken(message) => return Err(refuse("auth.identity", message)),
+        Found::Nobody => {
+            return Err(ApiError::Unavailable(
+                "the new user vanished as it was made; try again".into(),
+            ));
         }
-        Err(e) => return Err(ApiError::Unavailable(format!("cannot read the user: {e}"))),
     };
     if user.disabled {
         return Err(refuse(
             "auth.disabled",
-            format!("the account `{login}` is disabled"),
+            format!("the account `{}` is disabled", user.login),
         ));
     }
     sign_in(&session, &user).await?;
-    audit(&state, &login, "auth.login", "GitHub".into()).await;
+    let detail = if user.login == login {
+        "GitHub".to_owned()
+    } else {
+        format!("GitHub, now called `{login}` there")
+    };
+    audit(&state, &user.login, "auth.login", detail).await;
     let clear = format!("{STATE_COOKIE}=; Path=/auth/github; Max-Age=0; HttpOnly; SameSite=Lax");
     Ok((
         [(axum::http::header::SET_COOKIE, clear)],

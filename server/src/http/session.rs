@@ -1,22 +1,19 @@
-//! Browser sign-in: `POST /auth/login` (local users), `POST /auth/logout`,
-//! `POST /auth/setup` (the first admin, from the one-time link) and
-//! `GET /api/v1/session` (who is signed in, and the CSRF token).
+//! Browser sessions: the session layer, `POST /auth/logout`,
+//! `POST /auth/setup` (the first admin, from the one-time link),
+//! `GET /api/v1/session` (who is signed in, and the CSRF token), and what
+//! sign-in (`super::login`) and GitHub sign-in share.
 //!
-//! Forms get redirects, JSON callers get JSON. Failures say the same thing
-//! for an unknown login and a wrong password, and are rate-limited per
-//! client address and per login.
+//! Forms get redirects, JSON callers get JSON.
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::limits::{AttemptKeys, LimitError};
 use crate::config::SessionConfig;
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
-use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -78,16 +75,6 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Login form or JSON.
-#[derive(Deserialize)]
-pub struct Credentials {
-    login: String,
-    password: String,
-    /// Where to go after a form login (a local path).
-    #[serde(default)]
-    next: Option<String>,
-}
-
 /// First-admin form or JSON.
 #[derive(Deserialize)]
 pub struct SetupForm {
@@ -97,7 +84,7 @@ pub struct SetupForm {
 }
 
 /// Whether the caller sent JSON (and wants JSON back).
-fn wants_json(headers: &HeaderMap) -> bool {
+pub(super) fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -105,7 +92,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads a form or a JSON body.
-async fn body<T: serde::de::DeserializeOwned + Send + 'static>(
+pub(super) async fn body<T: serde::de::DeserializeOwned + Send + 'static>(
     req: Request,
     state: &AppState,
 ) -> Result<(bool, T), ApiError> {
@@ -141,7 +128,7 @@ async fn body<T: serde::de::DeserializeOwned + Send + 'static>(
 
 /// Where a sign-in goes: the landing page without `next`, `next` when it
 /// is a local path, and `/` for anything else.
-fn local_path(next: Option<&str>) -> &str {
+pub(super) fn local_path(next: Option<&str>) -> &str {
     match next {
         None | Some("") => LANDING,
         Some(p) if is_local_path(p) => p,
@@ -191,98 +178,16 @@ pub(super) async fn sign_in(
     Ok(csrf)
 }
 
-const WRONG: &str = "the login or the password is wrong";
-
-/// The longest password checked (argon2 reads all of it).
-const MAX_PASSWORD: usize = 1024;
-
-/// `POST /auth/login`.
-pub async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    session: Session,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let (json, form) = body::<Credentials>(req, &state).await?;
-    let login = form.login.trim().to_owned();
-    // Checked before the login reaches a store, a log or a limiter.
-    if !crate::auth::valid_login(&login) {
-        return Err(ApiError::BadRequest {
-            message: "login must be 1-64 letters, digits, `-`, `_` or `.`, not starting with `.`"
-                .into(),
-            field: Some("login".into()),
-        });
-    }
-    if form.password.chars().count() > MAX_PASSWORD {
-        return Err(ApiError::BadRequest {
-            message: format!("password must be at most {MAX_PASSWORD} characters"),
-            field: Some("password".into()),
-        });
-    }
-    let keys = AttemptKeys::new(&login, &peer.ip().to_string());
-    match state.limits.reserve(&keys).await {
-        Ok(()) => {}
-        Err(LimitError::Wait(wait)) => {
-            audit(
-                &state,
-                &login,
-                "auth.login_blocked",
-                format!("from {}", peer.ip()),
-            )
-            .await;
-            return Err(ApiError::TooManyRequests {
-                message: format!(
-                    "too many sign-in attempts for this account; try again in {wait} seconds"
-                ),
-                retry_after: wait,
-            });
-        }
-        Err(LimitError::Store(e)) => return Err(e.into()),
-    }
-    let user = state.users.get(&login).await.ok().filter(|u| !u.disabled);
-    // Same work for an unknown login as for a wrong password.
-    let hash = user
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_owned());
-    let ok = state.limits.verify(form.password, hash).await
-        && user.as_ref().is_some_and(|u| u.password_hash.is_some());
-    let user = match user {
-        Some(user) if ok => user,
-        _ => {
-            audit(
-                &state,
-                &login,
-                "auth.login_failed",
-                format!("from {}", peer.ip()),
-            )
-            .await;
-            if json {
-                return Err(ApiError::Unauthorized(WRONG.into()));
-            }
-            return Ok(Redirect::to("/login?error=1").into_response());
-        }
-    };
-    state.limits.succeeded(&keys).await;
-    let csrf = sign_in(&session, &user).await?;
-    audit(&state, &login, "auth.login", format!("from {}", peer.ip())).await;
-    if json {
-        Ok(Json(json!({ "login": login, "csrf": csrf })).into_response())
-    } else {
-        Ok(Redirect::to(local_path(form.next.as_deref())).into_response())
-    }
-}
-
-/// An argon2id hash of a random password, checked when the login is unknown.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        let random: String = crate::auth::random_bytes::<16>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        crate::auth::users::hash_password(&random).unwrap_or_default()
-    })
+/// The value of cookie `name` in the request, if any.
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
 }
 
 /// `POST /auth/logout`: the server-side session is deleted.

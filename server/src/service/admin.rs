@@ -135,11 +135,10 @@ impl Admin {
             },
             actor,
         )?;
-        let hash = change
-            .password
-            .as_deref()
-            .map(crate::auth::users::hash_password)
-            .transpose()?;
+        let hash = match &change.password {
+            Some(p) => Some(crate::auth::users::hash_password_blocking(p.clone()).await?),
+            None => None,
+        };
         let user = self
             .users
             .update(login, |u| {

@@ -6,13 +6,10 @@
 //! ticket, an id time near the server clock, and an id never used before,
 //! live or archived.
 
-use crate::store::{ObjectStore, Precondition, StoreError};
+use crate::auth::keys::StoredKey;
+use crate::store::{ObjectStore, StoreError};
 use app::domain::ids::RequestId;
-use bytes::Bytes;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::sync::Arc;
-use tokio::sync::OnceCell;
 
 const KEY: &str = "keys/request-ids.json";
 /// How long a page may sit before its id is refused.
@@ -23,24 +20,7 @@ pub const MAX_AHEAD_MS: u64 = 5 * 60 * 1000;
 /// Issues ids with tickets and checks them.
 #[derive(Clone)]
 pub struct IdIssuer {
-    store: Arc<dyn ObjectStore>,
-    key: Arc<OnceCell<[u8; 32]>>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredKey {
-    key: String,
-}
-
-fn unhex(s: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if s.len() != 64 {
-        return None;
-    }
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    key: StoredKey,
 }
 
 /// Why an id cannot be filed under.
@@ -52,60 +32,15 @@ impl IdIssuer {
     /// An issuer over the store holding its key.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
         Self {
-            store,
-            key: Arc::new(OnceCell::new()),
+            key: StoredKey::new(store, KEY),
         }
-    }
-
-    async fn key(&self) -> Result<&[u8; 32], StoreError> {
-        self.key
-            .get_or_try_init(|| async {
-                loop {
-                    match self.store.get(KEY).await {
-                        Ok(obj) => {
-                            let stored: StoredKey = serde_json::from_slice(&obj.bytes)
-                                .map_err(|e| StoreError::Invalid(format!("{KEY}: {e}")))?;
-                            return unhex(&stored.key).ok_or_else(|| {
-                                StoreError::Invalid(format!("{KEY}: not a 32-byte hex key"))
-                            });
-                        }
-                        Err(StoreError::NotFound(_)) => {
-                            let key = crate::auth::random_bytes::<32>();
-                            let body = serde_json::to_vec(&StoredKey {
-                                key: crate::auth::hex(&key),
-                            })
-                            .unwrap_or_default();
-                            match self
-                                .store
-                                .put(KEY, Bytes::from(body), Precondition::IfAbsent)
-                                .await
-                            {
-                                Ok(_) => return Ok(key),
-                                // Another replica made it first: read theirs.
-                                Err(StoreError::Conflict(_)) => continue,
-                                Err(e) => return Err(e),
-                            }
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-            })
-            .await
-    }
-
-    fn mac(key: &[u8; 32], id: &RequestId, login: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
-        mac.update(id.as_str().as_bytes());
-        mac.update(b"\n");
-        mac.update(login.as_bytes());
-        crate::auth::hex(&mac.finalize().into_bytes()[..16])
     }
 
     /// A fresh id for `login`, and its ticket.
     pub async fn issue(&self, login: &str) -> Result<(RequestId, String), StoreError> {
-        let key = self.key().await?;
         let id = crate::service::requests::new_request_id();
-        Ok((id, Self::mac(key, &id, login)))
+        let ticket = self.key.mac(&[id.as_str(), login]).await?;
+        Ok((id, ticket))
     }
 
     /// Whether `ticket` is the one issued with `id` to `login`, and the
@@ -117,8 +52,7 @@ impl IdIssuer {
         ticket: &str,
         now_ms: u64,
     ) -> Result<Result<(), IdRefused>, StoreError> {
-        let key = self.key().await?;
-        let want = Self::mac(key, id, login);
+        let want = self.key.mac(&[id.as_str(), login]).await?;
         if !crate::auth::constant_time_eq(want.as_bytes(), ticket.as_bytes()) {
             return Ok(Err(IdRefused(format!(
                 "request id `{id}` was not issued by this tfpilot to you; reload the page to get one"

@@ -356,6 +356,22 @@ async fn a_full_session_never_logs_a_secret() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
+    let right = http
+        .post(format!("{base}/auth/login"))
+        .json(&json!({"login": "root", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    let device = right
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("tfpilot_device="))
+        .and_then(|v| v.split(';').next())
+        .expect("a device cookie")
+        .to_owned();
     http.post(format!("{base}/auth/logout"))
         .header("cookie", &cookie)
         .send()
@@ -378,6 +394,7 @@ async fn a_full_session_never_logs_a_secret() {
         ("API token secret", token_secret),
         ("session id", session_id),
         ("CSRF token", csrf.as_str()),
+        ("device cookie", device.as_str()),
         ("spent setup token", setup_token.as_str()),
     ] {
         assert!(!logs.contains(secret), "the {what} is in the logs");
@@ -432,12 +449,14 @@ async fn admins_manage_users_and_a_disabled_user_stops_at_once() {
         .await
         .unwrap();
     assert_eq!(signed_in.status(), 200);
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tfpilot_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
         .to_owned();
     let whoami = || {
         app.client

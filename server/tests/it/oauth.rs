@@ -11,7 +11,7 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 use server::store::ObjectStore;
 
-async fn app_for(fake: &Fake, vars: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn app_for(fake: &Fake, vars: &[(&str, &str)]) -> TestApp {
     let oauth = fake.oauth_url();
     let api = fake.api_url();
     let mut all = vec![
@@ -25,7 +25,7 @@ async fn app_for(fake: &Fake, vars: &[(&str, &str)]) -> TestApp {
     TestApp::spawn_with(tempfile::tempdir().unwrap(), &all).await
 }
 
-fn cookie_named(res: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn cookie_named(res: &reqwest::Response, name: &str) -> Option<String> {
     res.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -65,7 +65,7 @@ async fn consent(app: &TestApp) -> (String, String) {
 }
 
 /// The whole dance for whoever the fake says consents.
-async fn sign_in(app: &TestApp) -> reqwest::Response {
+pub(crate) async fn sign_in(app: &TestApp) -> reqwest::Response {
     let (callback, cookie) = consent(app).await;
     app.client
         .get(&callback)
@@ -75,7 +75,7 @@ async fn sign_in(app: &TestApp) -> reqwest::Response {
         .unwrap()
 }
 
-async fn rule_of(res: reqwest::Response) -> String {
+pub(crate) async fn rule_of(res: reqwest::Response) -> String {
     res.json::<Value>().await.unwrap()["error"]["rule"]
         .as_str()
         .unwrap_or_default()

@@ -191,6 +191,13 @@ impl Fake {
             .push(login.into());
     }
 
+    /// Ends `login`'s membership of `group`.
+    pub fn remove_member(&self, group: &str, login: &str) {
+        if let Some(members) = self.state.lock().unwrap().members.get_mut(group) {
+            members.retain(|m| m != login);
+        }
+    }
+
     /// The OAuth base URL (where `/login/oauth/*` lives).
     pub fn oauth_url(&self) -> String {
         format!("http://{}", self.addr)
