@@ -1,7 +1,8 @@
 //! Append-only logs over the object store: request chat logs
-//! (`<request id>/<seq>.json` in the chat-logs bucket) and the audit log
-//! (`audit/<scope>/<time>-<nonce>.json`). Every record is created with
-//! `If-None-Match: *`, so nothing is ever overwritten.
+//! (`<request id>/<seq>.json` in the chat-logs bucket, one record per
+//! transcript) and the audit log (`audit/<scope>/<time>-<nonce>.json`).
+//! Every record is created with `If-None-Match: *`, so nothing is ever
+//! overwritten.
 
 use super::{ObjectStore, Precondition, StoreError, list_all};
 use bytes::Bytes;
@@ -76,29 +77,39 @@ impl ChatLogs {
         append_numbered(self.store.as_ref(), request_id, bytes.into()).await
     }
 
-    /// Appends messages in order with one listing of the log (not one per
-    /// message); returns the number of the last one written.
+    /// Appends a transcript as one record (a JSON array of its messages):
+    /// one listing and one create-only write, however many messages.
+    /// Returns the record's number; an empty transcript writes nothing.
     pub async fn append_all(
         &self,
         request_id: &str,
         messages: &[ChatMessage],
-    ) -> Result<u64, StoreError> {
-        let store = self.store.as_ref();
-        let mut seq = next_number(store, request_id).await?;
-        for message in messages {
-            let bytes = serde_json::to_vec(message).expect("serializes");
-            seq = append_from(store, request_id, bytes.into(), seq).await? + 1;
+    ) -> Result<Option<u64>, StoreError> {
+        if messages.is_empty() {
+            return Ok(None);
         }
-        Ok(seq - 1)
+        let bytes = serde_json::to_vec(messages).expect("serializes");
+        append_numbered(self.store.as_ref(), request_id, bytes.into())
+            .await
+            .map(Some)
     }
 
-    /// The whole transcript, in order.
+    /// The whole transcript, in order: records of one message (as written
+    /// before transcripts were batched) and of a batch alike.
     pub async fn read(&self, request_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
+        /// A stored chat record.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Batch(Vec<ChatMessage>),
+            One(ChatMessage),
+        }
         let mut out = Vec::new();
         for entry in list_all(self.store.as_ref(), &format!("{request_id}/")).await? {
             let obj = self.store.get(&entry.key).await?;
             match serde_json::from_slice(&obj.bytes) {
-                Ok(m) => out.push(m),
+                Ok(Stored::Batch(batch)) => out.extend(batch),
+                Ok(Stored::One(m)) => out.push(m),
                 Err(e) => {
                     tracing::error!(key = %entry.key, "skipping an unreadable chat record: {e}")
                 }
