@@ -1,12 +1,14 @@
 //! Bounded input and bounded growth: transcripts within limits and stored
-//! as one record.
+//! as one record, repeated refusals folded on write, and the request page
+//! reading a bounded page of the audit.
 
 use crate::support::TestApp;
 use app::domain::policy::Role;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
-use server::store::journal::ChatLogs;
+use server::store::journal::{AuditLog, AuditRecord, ChatLogs};
 use server::store::list_all;
+use std::time::{Duration, Instant};
 
 async fn server_fn(app: &TestApp, cookie: &str, name: &str, body: Value) -> reqwest::Response {
     app.client
@@ -54,6 +56,24 @@ fn line(n: usize, text: &str) -> Value {
         "user"
     };
     json!({"from": from, "text": text})
+}
+
+async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let view: Value = app
+            .get_as(token, &format!("/api/v1/requests/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if view["status"] == want {
+            return;
+        }
+        assert!(view["status"] != "failed", "{view:#}");
+        assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -109,4 +129,146 @@ async fn transcripts_are_bounded_and_kept_as_one_record() {
     assert_eq!(read.len(), 500);
     assert_eq!(read[499].text, "line 499");
     assert_eq!(read[0].role, "assistant");
+}
+
+/// The `data-count` of each timeline row of `action` on a page.
+fn row_counts(html: &str, action: &str) -> Vec<u64> {
+    html.split(&format!("data-action=\"{action}\""))
+        .skip(1)
+        .map(|rest| {
+            rest.split("data-count=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn hammered_refusals_are_a_bounded_number_of_records_and_one_row() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    let mallory = app.token("mallory", Role::Requester).await;
+    let id = app
+        .file(&alice, "dev", "sqs-queue", json!({"name": "hammered"}))
+        .await;
+    // Settled first, so nothing else is written in between.
+    wait_for(&app, &alice, &id, "plan_ready").await;
+    let refuse = |action: &'static str| {
+        let (app, mallory, id) = (&app, &mallory, &id);
+        async move {
+            let res = app
+                .post_as(
+                    mallory,
+                    &format!("/api/v1/requests/{id}/{action}"),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(res.status(), 403, "{action}");
+        }
+    };
+    for _ in 0..500 {
+        refuse("approve").await;
+    }
+    let audit = AuditLog::new(app.requests_store());
+    let denied = |records: Vec<AuditRecord>| -> Vec<AuditRecord> {
+        records
+            .into_iter()
+            .filter(|r| r.action == "auth.denied")
+            .collect()
+    };
+    let stored = denied(audit.read(Some(&id)).await.unwrap());
+    assert_eq!(stored.iter().map(|r| r.count).sum::<u64>(), 500);
+    // One per hour of the clock: two only if the run straddled an hour.
+    assert!(
+        stored.len() <= 2,
+        "{} records for 500 refusals",
+        stored.len()
+    );
+    let viewer = app.signed_in("vera", Role::Viewer).await;
+    let (status, html) = app.page_as(&viewer, &format!("/requests/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        row_counts(&html, "auth.denied"),
+        [500],
+        "one row counting 500"
+    );
+    assert!(html.contains("×500"));
+
+    // Alternating refusals of two kinds fold too, each into its own record.
+    for _ in 0..50 {
+        refuse("merge").await;
+        refuse("approve").await;
+    }
+    let stored = denied(audit.read(Some(&id)).await.unwrap());
+    assert!(
+        stored.len() <= 4,
+        "{} records for 600 refusals",
+        stored.len()
+    );
+    let approvals: u64 = stored
+        .iter()
+        .filter(|r| r.detail.starts_with("approve "))
+        .map(|r| r.count)
+        .sum();
+    assert_eq!(approvals, 550);
+    let (_, html) = app.page_as(&viewer, &format!("/requests/{id}")).await;
+    let rows = row_counts(&html, "auth.denied");
+    assert_eq!(rows.iter().sum::<u64>(), 600, "{rows:?}");
+    assert!(rows.len() <= 3, "{rows:?}");
+}
+
+#[tokio::test]
+async fn the_request_page_shows_the_newest_records_and_says_how_many_are_older() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    let id = app
+        .file(&alice, "dev", "sqs-queue", json!({"name": "long-history"}))
+        .await;
+    wait_for(&app, &alice, &id, "plan_ready").await;
+    let audit = AuditLog::new(app.requests_store());
+    for n in 0..260 {
+        audit
+            .append(&AuditRecord {
+                at: "2026-01-01T00:00:00Z".into(),
+                actor: "ops".into(),
+                action: "note.added".into(),
+                request: Some(id.clone()),
+                before_version: None,
+                after_version: None,
+                detail: format!("note {n:03}"),
+                count: 1,
+                until: None,
+            })
+            .await
+            .unwrap();
+    }
+    let total = audit.read(Some(&id)).await.unwrap().len();
+    assert!(total > 260);
+    let viewer = app.signed_in("vera", Role::Viewer).await;
+    let (status, html) = app.page_as(&viewer, &format!("/requests/{id}")).await;
+    assert_eq!(status, 200);
+    let timeline = html
+        .split("data-testid=\"timeline\"")
+        .nth(1)
+        .and_then(|t| t.split("</ol>").next())
+        .unwrap();
+    assert_eq!(timeline.matches("<li ").count(), 200, "the newest 200");
+    assert!(timeline.contains("note 259"), "the newest is shown");
+    assert!(
+        !timeline.contains("note 000"),
+        "older notes stay in the log"
+    );
+    assert!(!timeline.contains("request.create"));
+    assert!(
+        html.contains(&format!(
+            "{} older entries are in the audit log",
+            total - 200
+        )),
+        "the page says so"
+    );
 }

@@ -293,6 +293,8 @@ impl Flow {
                 .last()
                 .map(|e| e.kind.clone())
                 .unwrap_or_default(),
+            count: 1,
+            until: None,
         };
         if let Err(e) = self.audit.append(&record).await {
             tracing::error!(request = %id, "could not append the audit record: {e}");
@@ -347,8 +349,12 @@ impl Flow {
             before_version: None,
             after_version: None,
             detail: format!("{} refused by {rule}: {reason}", action.as_str()),
+            count: 1,
+            until: None,
         };
-        if let Err(e) = self.audit.append(&record).await {
+        // Identical refusals fold into one record with a count.
+        let kind = format!("{}:{rule}", action.as_str());
+        if let Err(e) = self.audit.append_refusal(&record, &kind).await {
             tracing::error!(request = %id, "could not append the audit record: {e}");
         }
     }

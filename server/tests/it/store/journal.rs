@@ -104,6 +104,8 @@ async fn audit_records_are_kept_per_request_in_order() {
         before_version: None,
         after_version: Some(1),
         detail: String::new(),
+        count: 1,
+        until: None,
     };
     audit
         .append(&record("request.create", Some("r1")))
@@ -180,6 +182,8 @@ async fn audit_appends_list_nothing_and_read_in_pages(store: Arc<dyn ObjectStore
                 before_version: None,
                 after_version: None,
                 detail: String::new(),
+                count: 1,
+                until: None,
             })
             .await
             .unwrap();
