@@ -1,6 +1,7 @@
 //! Bounded input and bounded growth: transcripts within limits and stored
-//! as one record, repeated refusals folded on write, and the request page
-//! reading a bounded page of the audit.
+//! as one record, repeated refusals folded on write, the request page
+//! reading a bounded page of the audit, and 413 for chunked bodies over the
+//! limit on every kind of route.
 
 use crate::support::TestApp;
 use app::domain::policy::Role;
@@ -270,5 +271,100 @@ async fn the_request_page_shows_the_newest_records_and_says_how_many_are_older()
             total - 200
         )),
         "the page says so"
+    );
+}
+
+fn data_size(app: &TestApp) -> u64 {
+    fn walk(p: &std::path::Path) -> u64 {
+        std::fs::read_dir(p)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| {
+                        let m = e.metadata().unwrap();
+                        if m.is_dir() { walk(&e.path()) } else { m.len() }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(&app.data.path().join("store"))
+}
+
+/// Two MiB in 32 KiB chunks, with no declared length.
+fn chunked() -> reqwest::Body {
+    let chunks = futures::stream::iter((0..64).map(|_| {
+        Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes::Bytes::from(
+            b"login=".repeat(32 * 1024 / 6),
+        )))
+    }));
+    reqwest::Body::wrap(http_body_util::StreamBody::new(chunks))
+}
+
+#[tokio::test]
+async fn chunked_bodies_over_the_limit_are_413_on_every_route_and_store_nothing() {
+    let app = TestApp::spawn_with(
+        tempfile::tempdir().unwrap(),
+        &[("TFPILOT_GITHUB_WEBHOOK_SECRET", "webhook-secret")],
+    )
+    .await;
+    let admin = app.signed_in("root", Role::Admin).await;
+    let alice = app.token("alice", Role::Requester).await;
+    let id = app
+        .file(&alice, "dev", "sqs-queue", json!({"name": "chunked"}))
+        .await;
+    wait_for(&app, &alice, &id, "plan_ready").await;
+    let before = data_size(&app);
+    let origin = app.url("");
+    let act = format!("/requests/{id}/act");
+    // Browsers posting forms get a page that says why.
+    for path in [act.as_str(), "/admin/users", "/auth/login"] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .header(COOKIE, &admin)
+            .header("origin", &origin)
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(chunked())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413, "{path}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("larger than the 256 KiB limit") && page.contains("<html"),
+            "{path}: {page}"
+        );
+    }
+    // Everything else gets the JSON error.
+    for (path, kind) in [
+        ("/sfn/file", "application/json"),
+        ("/sfn/new_options", "application/x-www-form-urlencoded"),
+        (act.as_str(), "application/x-www-form-urlencoded"),
+        ("/admin/users", "application/x-www-form-urlencoded"),
+        ("/auth/login", "application/json"),
+        ("/api/v1/webhooks/github", "application/json"),
+        ("/api/v1/requests", "application/json"),
+    ] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .header(COOKIE, &admin)
+            .header("origin", &origin)
+            .header("accept", "application/json")
+            .header("content-type", kind)
+            .header("x-github-event", "ping")
+            .body(chunked())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413, "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "too_large", "{path}: {body}");
+    }
+    assert!(
+        data_size(&app) < before + 4096,
+        "nothing of the bodies was stored ({before} → {})",
+        data_size(&app)
     );
 }
