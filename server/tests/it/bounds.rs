@@ -1,7 +1,7 @@
 //! Bounded input and bounded growth: transcripts within limits and stored
 //! as one record, repeated refusals folded on write, the request page
-//! reading a bounded page of the audit, and 413 for chunked bodies over the
-//! limit on every kind of route.
+//! reading a bounded page of the audit, 413 for chunked bodies over the
+//! limit on every kind of route, and checkouts a crash left swept at start.
 
 use crate::support::TestApp;
 use app::domain::policy::Role;
@@ -367,4 +367,22 @@ async fn chunked_bodies_over_the_limit_are_413_on_every_route_and_store_nothing(
         "nothing of the bodies was stored ({before} → {})",
         data_size(&app)
     );
+}
+
+#[tokio::test]
+async fn checkouts_a_crash_left_are_swept_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    let runs = data.path().join("exec/runs");
+    let dead = runs.join("0123456789abcdef-plan-1/checkout-0badc0de");
+    std::fs::create_dir_all(dead.join("envs/dev/.terraform")).unwrap();
+    std::fs::write(dead.join("envs/dev/main.tf"), "# left behind").unwrap();
+    std::fs::write(runs.join("0123456789abcdef-plan-1/log.txt"), "the log").unwrap();
+    let app = TestApp::spawn_in(data).await;
+    assert!(!dead.exists(), "the dead run's checkout is gone");
+    assert_eq!(
+        std::fs::read_to_string(runs.join("0123456789abcdef-plan-1/log.txt")).unwrap(),
+        "the log",
+        "its log is kept"
+    );
+    drop(app);
 }
