@@ -687,22 +687,7 @@ impl Flow {
         let login = actor.login.clone();
         let stored = self
             .act(actor, id, Some(Action::Update), |doc| {
-                let mut next = doc.clone();
-                next.revision += 1;
-                next.config = config.clone();
-                next.add_author(&login);
-                next.pr = None;
-                void_approval(
-                    &mut next,
-                    &login,
-                    "a new revision replaces the approved one",
-                );
-                next.events.push(event(
-                    &login,
-                    "updated",
-                    format!("revision {}", next.revision),
-                ));
-                Ok(next)
+                Ok(new_revision(doc, &config, &login))
             })
             .await?;
         self.spawn_advance(*id);
@@ -816,6 +801,25 @@ impl Flow {
     }
 }
 
+/// The next revision of `doc` with `config`, by `login`: a new PR comes
+/// for it and any approval is void. The run history is kept, so attempt
+/// numbers (and with them run ids) go on rising and a run of the new
+/// revision never has the id of an earlier one.
+fn new_revision(doc: &Request, config: &InputConfig, login: &str) -> Request {
+    let mut next = doc.clone();
+    next.revision += 1;
+    next.config = config.clone();
+    next.add_author(login);
+    next.pr = None;
+    void_approval(&mut next, login, "a new revision replaces the approved one");
+    next.events.push(event(
+        login,
+        "updated",
+        format!("revision {}", next.revision),
+    ));
+    next
+}
+
 /// Drops the approval, saying why on the timeline.
 fn void_approval(doc: &mut Request, actor: &str, why: &str) {
     if let Some(a) = doc.approval.take() {
@@ -846,3 +850,6 @@ fn stale(tip: &str, seen: Option<&str>) -> FlowError {
 pub fn short(sha: &str) -> &str {
     &sha[..sha.len().min(10)]
 }
+
+#[cfg(test)]
+mod tests;
