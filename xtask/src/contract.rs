@@ -89,6 +89,8 @@ pub fn run(ws: &Workspace) -> Result<String> {
         "==> schemathesis --checks all --seed {SEED} --max-examples {EXAMPLES} ({url}/api/v1/openapi.json)"
     );
     let output = Command::new(&st)
+        // Its cache (`.schemathesis/`) goes with the artifacts, not the checkout.
+        .current_dir(&artifacts)
         .arg("--config-file")
         .arg(ws.root.join("xtask/schemathesis/schemathesis.toml"))
         .args(["run", &format!("{url}/api/v1/openapi.json"), "--url", &url])

@@ -3,7 +3,8 @@
 //! - `cargo xtask run`  — build the browser bundle and the server, then serve
 //!   the embedded mode on http://127.0.0.1:3000;
 //! - `cargo xtask test` — install what the tests need, then fmt, clippy, every
-//!   unit, integration and browser test.
+//!   unit, integration and browser test;
+//! - `cargo xtask contract` — only the API contract run (schemathesis).
 
 mod contract;
 mod moto;
@@ -14,11 +15,13 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const USAGE: &str = "usage: cargo xtask <run | test | build-site>
+const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | build-site>
 
   run         build the wasm bundle and the server (release), then serve the
               embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
   test        install test tools, then fmt --check, actionlint, clippy -D warnings, all tests
+  contract    only the API contract: schemathesis (--checks all, fixed seed) against a
+              live debug tfpilot
   bench       start moto and run the benches (request index; create → PR)
   build-site  only build the browser bundle into <target>/site/pkg";
 
@@ -28,6 +31,7 @@ fn main() {
         Some("run") => run(),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("contract") => contract_only(),
         Some("build-site") => Workspace::locate().and_then(|ws| wasm::build_site(&ws).map(drop)),
         _ => {
             eprintln!("{USAGE}");
@@ -139,6 +143,14 @@ fn run() -> Result<()> {
     if !status.success() {
         bail!("tfpilot exited with {status}");
     }
+    Ok(())
+}
+
+/// The contract step alone: the debug binary against schemathesis.
+fn contract_only() -> Result<()> {
+    let ws = Workspace::locate()?;
+    let summary = contract::run(&ws)?;
+    println!("{summary}");
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! A request's timeline: its records in the append-only audit log (every
-//! change, every refusal, who and when), with runs of the same refusal
-//! folded into one row that counts them.
+//! change, every refusal, who and when). The server folds repeated
+//! refusals into one record with a count as it writes them; runs of the
+//! same refusal that are still separate records (logs written before, or
+//! a fold lost to a race) fold here into one row that counts them.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +17,7 @@ pub struct TimelineEntry {
     pub action: String,
     /// Details.
     pub detail: String,
-    /// How many identical records in a row this entry stands for.
+    /// How many identical refusals this entry stands for.
     #[serde(default = "one")]
     pub count: u32,
     /// When the last of them happened, if more than one.

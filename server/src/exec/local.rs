@@ -9,9 +9,13 @@
 //! processes sharing the store by a lease (`locks/apply/<project>/<env>`);
 //! plans per request. Run records live in the object store
 //! (`runs/<id>.json`), logs and plans under `<data>/runs/<id>/`; every
-//! checkout is removed when its run ends. Runs a previous process left
-//! unfinished are started again at start, through the same checked path.
+//! checkout is removed when its run ends, and the checkouts of runs a
+//! crash killed are swept at start (`checkouts.rs`). Runs a previous
+//! process left unfinished are then started again, through the same
+//! checked path.
 
+use super::checkouts::Checkout;
+use super::locks::KeyedLocks;
 use super::plan::{PlanOutput, parse_show_json};
 use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
 use crate::git::GitHost as _;
@@ -22,7 +26,6 @@ use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use app::domain::request::{Conclusion, RunStatus};
 use app::domain::scope::PlannedChange;
 use async_trait::async_trait;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -36,7 +39,7 @@ pub struct LocalExecutor {
     records: Arc<dyn ObjectStore>,
     dir: PathBuf,
     timeout: Duration,
-    locks: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
+    locks: KeyedLocks,
     completed: Option<UnboundedSender<RunInfo>>,
     terraform: PathBuf,
     s3_state: Option<(String, S3Settings)>,
@@ -74,7 +77,7 @@ impl LocalExecutor {
             records,
             dir: dir.into(),
             timeout,
-            locks: Mutex::new(HashMap::new()),
+            locks: KeyedLocks::default(),
             completed,
             terraform: PathBuf::from("terraform"),
             s3_state: None,
@@ -165,10 +168,18 @@ impl LocalExecutor {
         self
     }
 
-    /// Starts again the runs a previous process left queued or running
-    /// (same run id, fresh checkout): terraform converges, so a repeated
-    /// plan or apply is safe, and the request is not left waiting.
+    /// Sweeps the checkouts of runs a crash killed, then starts again the
+    /// runs a previous process left queued or running (same run id, fresh
+    /// checkout): terraform converges, so a repeated plan or apply is
+    /// safe, and the request is not left waiting.
     pub async fn recover(self: &Arc<Self>) -> Result<usize, ExecError> {
+        let dir = self.dir.clone();
+        let swept = tokio::task::spawn_blocking(move || super::checkouts::sweep(&dir))
+            .await
+            .unwrap_or_default();
+        if swept > 0 {
+            tracing::info!(swept, "removed the checkouts of runs a crash interrupted");
+        }
         let mut n = 0;
         for entry in list_all(self.records.as_ref(), "runs/")
             .await
@@ -205,8 +216,7 @@ impl LocalExecutor {
     }
 
     fn lock(&self, key: String) -> Arc<tokio::sync::RwLock<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(key).or_default().clone()
+        self.locks.get(key)
     }
 
     /// Waits for the run's turn: one plan at a time per request; plans of an
@@ -268,9 +278,9 @@ impl LocalExecutor {
     }
 
     async fn execute(self: Arc<Self>, mut info: RunInfo) {
-        let _turn = self.turn(&info.spec).await;
+        let turn = self.turn(&info.spec).await;
         // Its locks first, then a slot: a slot is never held while waiting.
-        let _slot = self.slots.clone().acquire_owned().await;
+        let slot = self.slots.clone().acquire_owned().await;
         self.started(&info.run_id);
         info.status = RunStatus::Running;
         if let Err(e) = self.save(&info).await {
@@ -299,6 +309,9 @@ impl LocalExecutor {
         if let Err(e) = self.save(&info).await {
             tracing::error!(run = %info.run_id, "cannot record the run's completion: {e}");
         }
+        drop(slot);
+        drop(turn);
+        self.locks.prune();
         if let Some(tx) = &self.completed {
             let _ = tx.send(info);
         }
@@ -310,12 +323,12 @@ impl LocalExecutor {
         let run_dir = self.run_dir(&spec.run_id());
         // A fresh directory per execution: a run started again after a crash
         // never shares files with what the dead process left behind.
-        let checkout = run_dir.join(format!("checkout-{:08x}", fastrand::u32(..)));
-        let outcome = self.terraform_in(spec, &run_dir, &checkout).await;
-        if let Err(e) = tokio::fs::remove_dir_all(&checkout).await
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(run = %spec.run_id(), "cannot remove the checkout {}: {e}", checkout.display());
+        let checkout = Checkout::reserve(&run_dir)
+            .map_err(|e| format!("cannot prepare a checkout in {}: {e}", run_dir.display()))?;
+        let outcome = self.terraform_in(spec, &run_dir, &checkout.dir).await;
+        let dir = checkout.dir.clone();
+        if let Err(e) = checkout.remove().await {
+            tracing::warn!(run = %spec.run_id(), "cannot remove the checkout {}: {e}", dir.display());
         }
         outcome
     }

@@ -14,7 +14,9 @@
 
 pub mod actions;
 mod artifact;
+mod checkouts;
 pub mod local;
+mod locks;
 pub mod plan;
 
 use app::domain::ids::{EnvName, ProjectKey, RequestId};

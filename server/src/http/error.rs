@@ -118,24 +118,6 @@ pub fn too_large() -> ApiError {
     ))
 }
 
-/// Bounds every request body, whatever route or extractor reads it (the
-/// API, the forms, `/auth/*`, server functions): a declared length over
-/// [`BODY_LIMIT`] is refused before anything is read, and a body without
-/// one stops being read at the limit.
-pub async fn bounded_body(req: Request, next: axum::middleware::Next) -> Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return too_large().into_response();
-    }
-    let (parts, body) = req.into_parts();
-    let body = axum::body::Body::new(http_body_util::Limited::new(body, BODY_LIMIT));
-    next.run(Request::from_parts(parts, body)).await
-}
-
 impl ApiError {
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {

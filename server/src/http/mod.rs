@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 mod forms;
 mod health;
+mod limit;
 mod login;
 mod modules;
 mod oauth;
@@ -224,6 +225,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(session::sign_in_first))
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT))
-        .layer(axum::middleware::from_fn(error::bounded_body))
+        .layer(axum::middleware::from_fn(limit::bounded_body))
         .with_state(state)
 }

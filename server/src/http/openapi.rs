@@ -3,7 +3,10 @@
 //! rule the server enforces on its inputs (patterns, lengths, enums,
 //! ranges; the configured projects, environments and modules), unique
 //! operation ids, and links from the operations that create things to the
-//! operations that use them.
+//! operations that use them. A request's `config` is described per
+//! module from the registry (`inputs.rs`).
+
+mod inputs;
 
 use super::AppState;
 use super::error::ErrorBody;
@@ -69,6 +72,8 @@ pub struct Choices {
     pub environments: Vec<String>,
     /// Registry module types.
     pub modules: Vec<String>,
+    /// The schema of each module's config, by module type.
+    pub configs: Vec<(String, Value)>,
 }
 
 impl Choices {
@@ -94,6 +99,12 @@ impl Choices {
                 .modules
                 .keys()
                 .map(|m| m.to_string())
+                .collect(),
+            configs: state
+                .registry
+                .modules
+                .iter()
+                .map(|(ty, m)| (ty.to_string(), inputs::config_schema(m)))
                 .collect(),
         }
     }
@@ -285,9 +296,17 @@ fn contract(doc: &mut Value, choices: &Choices) {
     });
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];
+    // One alternative per module: its config follows its inputs.
+    let per_module: Vec<Value> = choices
+        .configs
+        .iter()
+        .map(|(module, config)| {
+            json!({"properties": {"module": {"const": module}, "config": config}})
+        })
+        .collect();
     schemas["NewRequest"] = json!({
         "type": "object",
-        "description": "A request to file; `config` is checked against the module's inputs (422 naming each field).",
+        "description": "A request to file; `config` follows the inputs of `module` (rules across inputs are a 422 naming each field).",
         "required": ["project", "environment", "module", "config"],
         "additionalProperties": false,
         "properties": {
@@ -295,13 +314,18 @@ fn contract(doc: &mut Value, choices: &Choices) {
             "environment": {"type": "string", "enum": choices.environments, "description": "One of the project's environments"},
             "module": {"type": "string", "enum": choices.modules, "description": "A registry module type"},
             "config": {"type": "object", "description": "Inputs by name"},
-        }
+        },
+        "oneOf": per_module,
     });
+    let configs: Vec<&Value> = choices.configs.iter().map(|(_, c)| c).collect();
     schemas["UpdateBody"] = json!({
         "type": "object",
         "required": ["config"],
         "additionalProperties": false,
-        "properties": {"config": {"type": "object", "description": "The complete new config"}}
+        "properties": {"config": {
+            "description": "The complete new config, following the inputs of the request's module",
+            "anyOf": configs,
+        }}
     });
     schemas["ConfirmBody"] = json!({
         "type": "object",

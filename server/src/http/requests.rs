@@ -315,7 +315,8 @@ pub struct LogQuery {
         (status = 200, description = "The log (text/plain)", body = String),
         (status = 400, description = "Unknown kind", body = ErrorBody),
         (status = 401, description = "No or bad bearer token", body = ErrorBody),
-        (status = 404, description = "No such request, or no run of that kind yet", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "The request has no run of that kind yet (`log.not_ready`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -341,8 +342,13 @@ pub async fn log(
         .flow
         .run_log(&view.request, kind)
         .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("request {id} has no {} run yet", kind.as_str()))
+        .ok_or_else(|| ApiError::ConflictRule {
+            rule: "log.not_ready".into(),
+            message: format!(
+                "request {id} ({}) has no {} run yet; ask again once one has started",
+                view.status,
+                kind.as_str()
+            ),
         })?;
     Ok((
         [(
@@ -361,7 +367,8 @@ pub async fn log(
     responses(
         (status = 200, description = "Counts, changes (destructive first) and the log", body = Object),
         (status = 401, description = "No or bad bearer token", body = ErrorBody),
-        (status = 404, description = "No such request, or no completed plan yet", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "The request has no completed plan yet (`plan.not_ready`): queued, running or failed", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -371,10 +378,16 @@ pub async fn plan(
     Path(id): Path<String>,
 ) -> Result<Json<crate::exec::PlanOutput>, ApiError> {
     let view = state.requests.get(&actor, &id).await?;
-    state
-        .flow
-        .plan_output(&view.request)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("request {id} has no plan yet")))
+    match state.flow.plan_output(&view.request).await {
+        Ok(Some(plan)) => Ok(Json(plan)),
+        // The request is there; its plan is not (yet): queued, running or failed.
+        Ok(None) | Err(crate::exec::ExecError::NotFound(_)) => Err(ApiError::ConflictRule {
+            rule: "plan.not_ready".into(),
+            message: format!(
+                "request {id} ({}) has no completed plan yet; ask again once its plan has run",
+                view.status
+            ),
+        }),
+        Err(e) => Err(e.into()),
+    }
 }

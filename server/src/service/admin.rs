@@ -87,6 +87,8 @@ impl Admin {
             before_version: None,
             after_version: None,
             detail,
+            count: 1,
+            until: None,
         };
         if let Err(e) = self.audit.append(&record).await {
             tracing::error!("cannot write the audit record {action}: {e}");

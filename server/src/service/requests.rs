@@ -336,6 +336,8 @@ impl RequestService {
             before_version: before,
             after_version: Some(stored.doc.version),
             detail: String::new(),
+            count: 1,
+            until: None,
         };
         if let Err(e) = self.audit.append(&record).await {
             tracing::error!(request = %stored.doc.id, "could not append the audit record: {e}");

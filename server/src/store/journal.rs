@@ -1,7 +1,13 @@
 //! Append-only logs over the object store: request chat logs
-//! (`<request id>/<seq>.json` in the chat-logs bucket) and the audit log
-//! (`audit/<scope>/<time>-<nonce>.json`). Every record is created with
-//! `If-None-Match: *`, so nothing is ever overwritten.
+//! (`<request id>/<seq>.json` in the chat-logs bucket, one record per
+//! transcript) and the audit log (`audit/<scope>/<time>-<nonce>.json`).
+//! Every record is created with `If-None-Match: *`, so nothing is ever
+//! overwritten — with one exception, a folded refusal's count (see
+//! [`fold`]), which only ever grows.
+
+mod fold;
+
+pub use fold::FOLD_WINDOW;
 
 use super::{ObjectStore, Precondition, StoreError, list_all};
 use bytes::Bytes;
@@ -76,29 +82,39 @@ impl ChatLogs {
         append_numbered(self.store.as_ref(), request_id, bytes.into()).await
     }
 
-    /// Appends messages in order with one listing of the log (not one per
-    /// message); returns the number of the last one written.
+    /// Appends a transcript as one record (a JSON array of its messages):
+    /// one listing and one create-only write, however many messages.
+    /// Returns the record's number; an empty transcript writes nothing.
     pub async fn append_all(
         &self,
         request_id: &str,
         messages: &[ChatMessage],
-    ) -> Result<u64, StoreError> {
-        let store = self.store.as_ref();
-        let mut seq = next_number(store, request_id).await?;
-        for message in messages {
-            let bytes = serde_json::to_vec(message).expect("serializes");
-            seq = append_from(store, request_id, bytes.into(), seq).await? + 1;
+    ) -> Result<Option<u64>, StoreError> {
+        if messages.is_empty() {
+            return Ok(None);
         }
-        Ok(seq - 1)
+        let bytes = serde_json::to_vec(messages).expect("serializes");
+        append_numbered(self.store.as_ref(), request_id, bytes.into())
+            .await
+            .map(Some)
     }
 
-    /// The whole transcript, in order.
+    /// The whole transcript, in order: records of one message (as written
+    /// before transcripts were batched) and of a batch alike.
     pub async fn read(&self, request_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
+        /// A stored chat record.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Batch(Vec<ChatMessage>),
+            One(ChatMessage),
+        }
         let mut out = Vec::new();
         for entry in list_all(self.store.as_ref(), &format!("{request_id}/")).await? {
             let obj = self.store.get(&entry.key).await?;
             match serde_json::from_slice(&obj.bytes) {
-                Ok(m) => out.push(m),
+                Ok(Stored::Batch(batch)) => out.extend(batch),
+                Ok(Stored::One(m)) => out.push(m),
                 Err(e) => {
                     tracing::error!(key = %entry.key, "skipping an unreadable chat record: {e}")
                 }
@@ -145,6 +161,22 @@ pub struct AuditRecord {
     /// Free text (never a secret).
     #[serde(default)]
     pub detail: String,
+    /// How many identical refusals this record stands for: repeats are
+    /// folded on write (see [`AuditLog::append_refusal`]); 1 otherwise.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    /// When the last of the folded refusals happened, when there are more
+    /// than one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 /// The append-only audit log.
@@ -169,24 +201,47 @@ impl AuditLog {
     /// sort before every time key, so the order is kept.
     pub async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
         let bytes = Bytes::from(serde_json::to_vec(record).expect("serializes"));
-        let millis = next_millis();
-        loop {
-            let nonce = crate::auth::hex(&crate::auth::random_bytes::<5>());
-            let key = format!("{}/{millis:013}-{nonce}.json", Self::scope(record));
-            match self
-                .store
-                .put(&key, bytes.clone(), Precondition::IfAbsent)
-                .await
-            {
-                Ok(_) => return Ok(()),
-                // A lost response of our own write, or (once in 2^40) a twin.
-                Err(StoreError::Conflict(_)) => {
-                    if self.store.get(&key).await?.bytes == bytes {
-                        return Ok(());
-                    }
+        while !self
+            .create_at(&Self::new_key(record), bytes.clone())
+            .await?
+        {}
+        Ok(())
+    }
+
+    /// A fresh key for `record`: `<scope>/<unix ms, 13 digits>-<nonce>.json`.
+    fn new_key(record: &AuditRecord) -> String {
+        let nonce = crate::auth::hex(&crate::auth::random_bytes::<5>());
+        format!("{}/{:013}-{nonce}.json", Self::scope(record), next_millis())
+    }
+
+    /// Creates the record `bytes` under `key`; `false` when another record
+    /// holds the key (a twin nonce, once in 2^40).
+    async fn create_at(&self, key: &str, bytes: Bytes) -> Result<bool, StoreError> {
+        match self
+            .store
+            .put(key, bytes.clone(), Precondition::IfAbsent)
+            .await
+        {
+            Ok(_) => Ok(true),
+            // A lost response of our own write, or a twin.
+            Err(StoreError::Conflict(_)) => Ok(self.store.get(key).await?.bytes == bytes),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The record under `key`; `None` when it is gone or unreadable (the
+    /// latter logged).
+    async fn fetch(&self, key: &str) -> Result<Option<AuditRecord>, StoreError> {
+        match self.store.get(key).await {
+            Ok(obj) => match serde_json::from_slice(&obj.bytes) {
+                Ok(r) => Ok(Some(r)),
+                Err(e) => {
+                    tracing::error!(key, "skipping an unreadable audit record: {e}");
+                    Ok(None)
                 }
-                Err(e) => return Err(e),
-            }
+            },
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -206,16 +261,7 @@ impl AuditLog {
             .await?;
         let mut out = Vec::with_capacity(page.entries.len());
         for entry in &page.entries {
-            match self.store.get(&entry.key).await {
-                Ok(obj) => match serde_json::from_slice(&obj.bytes) {
-                    Ok(r) => out.push(r),
-                    Err(e) => {
-                        tracing::error!(key = %entry.key, "skipping an unreadable audit record: {e}")
-                    }
-                },
-                Err(StoreError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
+            out.extend(self.fetch(&entry.key).await?);
         }
         let next = page
             .next
@@ -224,18 +270,45 @@ impl AuditLog {
         Ok((out, next))
     }
 
-    /// The records of one request (or of the system with `None`), in order.
+    /// The newest `n` records of a request (or of the system), oldest
+    /// first, and how many older ones there are. The keys are listed (a
+    /// thousand a call); only the `n` records are read.
+    pub async fn read_newest(
+        &self,
+        request: Option<&str>,
+        n: usize,
+    ) -> Result<(Vec<AuditRecord>, usize), StoreError> {
+        let prefix = format!("audit/{}/", request.unwrap_or("_system"));
+        let mut newest = std::collections::VecDeque::with_capacity(n + 1);
+        let (mut total, mut token) = (0usize, None);
+        loop {
+            let page = self.store.list(&prefix, token, 1000).await?;
+            for entry in page.entries {
+                total += 1;
+                newest.push_back(entry.key);
+                if newest.len() > n {
+                    newest.pop_front();
+                }
+            }
+            match page.next {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        let mut out = Vec::with_capacity(newest.len());
+        for key in &newest {
+            out.extend(self.fetch(key).await?);
+        }
+        Ok((out, total - newest.len()))
+    }
+
+    /// Every record of one request (or of the system with `None`), in
+    /// order: exports and tests; pages read [`Self::read_newest`].
     pub async fn read(&self, request: Option<&str>) -> Result<Vec<AuditRecord>, StoreError> {
         let prefix = format!("audit/{}/", request.unwrap_or("_system"));
         let mut out = Vec::new();
         for entry in list_all(self.store.as_ref(), &prefix).await? {
-            let obj = self.store.get(&entry.key).await?;
-            match serde_json::from_slice(&obj.bytes) {
-                Ok(r) => out.push(r),
-                Err(e) => {
-                    tracing::error!(key = %entry.key, "skipping an unreadable audit record: {e}")
-                }
-            }
+            out.extend(self.fetch(&entry.key).await?);
         }
         Ok(out)
     }

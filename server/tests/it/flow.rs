@@ -143,8 +143,8 @@ async fn a_bucket_goes_from_request_to_destroyed() {
         app.get_as(&alice, &format!("/api/v1/requests/{id}/log?kind=destroy"))
             .await
             .status(),
-        404,
-        "no destroy run yet"
+        409,
+        "no destroy run yet (the request is there: not a 404)"
     );
 
     let refused = act(&app, &alice, &id, "approve").await;

@@ -2,6 +2,7 @@
 
 mod access;
 mod apply;
+mod bounds;
 mod cli;
 mod config;
 mod crash;

@@ -273,6 +273,51 @@ async fn the_openapi_document_describes_the_api() {
         doc["paths"]["/api/v1/audit"]["get"]["parameters"][1]["in"],
         "query"
     );
+    // A request's config is described per module, from its inputs.
+    let sqs = new["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["properties"]["module"]["const"] == "sqs-queue")
+        .expect("an alternative per module");
+    assert_eq!(sqs["properties"]["config"]["required"], json!(["name"]));
+    assert_eq!(
+        sqs["properties"]["config"]["properties"]["name"]["pattern"],
+        "^[a-zA-Z0-9_-]{1,70}$"
+    );
+    let update = &doc["components"]["schemas"]["UpdateBody"]["properties"]["config"];
+    assert!(update["anyOf"].as_array().unwrap().len() >= 3);
+}
+
+#[tokio::test]
+async fn a_plan_or_log_not_there_yet_is_a_409_and_an_unknown_request_a_404() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    let res = app.post_as(&alice, "/api/v1/requests", &bucket()).await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Just filed: its plan has not run (terraform takes seconds to start).
+    let plan = app
+        .get_as(&alice, &format!("/api/v1/requests/{id}/plan"))
+        .await;
+    assert_eq!(plan.status(), 409);
+    let body: Value = plan.json().await.unwrap();
+    assert_eq!(body["error"]["rule"], "plan.not_ready", "{body}");
+    let log = app
+        .get_as(&alice, &format!("/api/v1/requests/{id}/log?kind=destroy"))
+        .await;
+    assert_eq!(log.status(), 409);
+    let body: Value = log.json().await.unwrap();
+    assert_eq!(body["error"]["rule"], "log.not_ready", "{body}");
+    for path in ["plan", "log"] {
+        let res = app
+            .get_as(&alice, &format!("/api/v1/requests/0000000000000000/{path}"))
+            .await;
+        assert_eq!(res.status(), 404, "{path} of an unknown request");
+    }
 }
 
 #[tokio::test]

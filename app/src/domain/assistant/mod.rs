@@ -6,6 +6,7 @@
 
 mod extract;
 mod parse;
+pub mod transcript;
 
 pub use extract::extract;
 pub use parse::{Answer, is_yes, parse_answer};

@@ -108,8 +108,11 @@ pub struct Detail {
     /// The server's last change number when this was read (see
     /// `Listing::since`).
     pub since: u64,
-    /// The audit log of the request, oldest first.
+    /// The newest records of the request's audit log, oldest first.
     pub timeline: Vec<TimelineEntry>,
+    /// How many older records the audit log holds beyond `timeline`.
+    #[serde(default)]
+    pub older: usize,
 }
 
 /// A request's page data (signed-in users).
@@ -182,6 +185,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         plan_note,
         since,
         timeline,
+        older,
     } = d;
     let status_text = match &failed_step {
         Some(step) => format!("failed at {step}"),
@@ -257,6 +261,12 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
     let timeline = view! {
         <section aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
+            {(older > 0).then(|| view! {
+                <p class="muted" data-testid="timeline-older">
+                    {format!("{older} older entries are in the audit log (")}
+                    <code>{format!("GET /api/v1/audit?request={id}")}</code>")."
+                </p>
+            })}
             <ol class="timeline" data-testid="timeline">
                 {timeline.into_iter().map(|e| {
                     let TimelineEntry { at, actor, action, detail, count, until } = e;

@@ -293,6 +293,8 @@ impl Flow {
                 .last()
                 .map(|e| e.kind.clone())
                 .unwrap_or_default(),
+            count: 1,
+            until: None,
         };
         if let Err(e) = self.audit.append(&record).await {
             tracing::error!(request = %id, "could not append the audit record: {e}");
@@ -347,8 +349,12 @@ impl Flow {
             before_version: None,
             after_version: None,
             detail: format!("{} refused by {rule}: {reason}", action.as_str()),
+            count: 1,
+            until: None,
         };
-        if let Err(e) = self.audit.append(&record).await {
+        // Identical refusals fold into one record with a count.
+        let kind = format!("{}:{rule}", action.as_str());
+        if let Err(e) = self.audit.append_refusal(&record, &kind).await {
             tracing::error!(request = %id, "could not append the audit record: {e}");
         }
     }
@@ -681,23 +687,7 @@ impl Flow {
         let login = actor.login.clone();
         let stored = self
             .act(actor, id, Some(Action::Update), |doc| {
-                let mut next = doc.clone();
-                next.revision += 1;
-                next.config = config.clone();
-                next.add_author(&login);
-                next.pr = None;
-                next.confirmation = None;
-                void_approval(
-                    &mut next,
-                    &login,
-                    "a new revision replaces the approved one",
-                );
-                next.events.push(event(
-                    &login,
-                    "updated",
-                    format!("revision {}", next.revision),
-                ));
-                Ok(next)
+                Ok(new_revision(doc, &config, &login))
             })
             .await?;
         self.spawn_advance(*id);
@@ -811,6 +801,26 @@ impl Flow {
     }
 }
 
+/// The next revision of `doc` with `config`, by `login`: a new PR comes
+/// for it and any approval is void. The run history is kept, so attempt
+/// numbers (and with them run ids) go on rising and a run of the new
+/// revision never has the id of an earlier one.
+fn new_revision(doc: &Request, config: &InputConfig, login: &str) -> Request {
+    let mut next = doc.clone();
+    next.revision += 1;
+    next.config = config.clone();
+    next.add_author(login);
+    next.pr = None;
+    next.confirmation = None;
+    void_approval(&mut next, login, "a new revision replaces the approved one");
+    next.events.push(event(
+        login,
+        "updated",
+        format!("revision {}", next.revision),
+    ));
+    next
+}
+
 /// Drops the approval, saying why on the timeline.
 fn void_approval(doc: &mut Request, actor: &str, why: &str) {
     if let Some(a) = doc.approval.take() {
@@ -841,3 +851,6 @@ fn stale(tip: &str, seen: Option<&str>) -> FlowError {
 pub fn short(sha: &str) -> &str {
     &sha[..sha.len().min(10)]
 }
+
+#[cfg(test)]
+mod tests;

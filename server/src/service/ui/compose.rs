@@ -20,6 +20,15 @@ fn new_request(d: Draft) -> NewRequest {
     }
 }
 
+/// A transcript within its bounds, or a 400 naming the line and the rule
+/// (checked before anything is filed, so a refusal stores nothing).
+fn bounded(transcript: &[Line]) -> Result<(), Refusal> {
+    app::domain::assistant::transcript::check(transcript).map_err(|e| Refusal {
+        status: 400,
+        message: e.to_string(),
+    })
+}
+
 fn draft_id(d: &Draft) -> Result<RequestId, Refusal> {
     RequestId::parse(&d.id).map_err(|_| Refusal {
         status: 400,
@@ -93,6 +102,7 @@ impl UiServices {
         transcript: Vec<Line>,
     ) -> Result<String, Refusal> {
         let id = draft_id(&d)?;
+        bounded(&transcript)?;
         self.flow
             .update(actor, &id, &d.config)
             .await
@@ -101,7 +111,8 @@ impl UiServices {
         Ok(id.to_string())
     }
 
-    /// Appends the conversation to the request's chat log.
+    /// Appends the conversation to the request's chat log: one record for
+    /// the whole transcript.
     async fn keep_transcript(&self, id: RequestId, transcript: Vec<Line>) {
         let at = now();
         let messages: Vec<ChatMessage> = transcript
@@ -128,6 +139,7 @@ impl UiServices {
         transcript: Vec<Line>,
     ) -> Result<String, Refusal> {
         let id = draft_id(&d)?;
+        bounded(&transcript)?;
         let ticket = d.ticket.clone();
         let view = self
             .requests

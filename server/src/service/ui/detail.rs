@@ -1,5 +1,5 @@
 //! The request page's data: one read of the request (redacted, with the
-//! caller's decisions), its plan, its block and its audit records.
+//! caller's decisions), its plan, its block and its newest audit records.
 
 use super::{UiServices, refusal};
 use crate::exec::RunKind;
@@ -15,6 +15,10 @@ use app::ui::detail::{ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanV
 use app::ui::timeline::TimelineEntry;
 use serde_json::Value;
 
+/// The newest audit records the request page shows; older ones stay in
+/// the audit log (`GET /api/v1/audit?request=<id>`).
+pub const TIMELINE_ROWS: usize = 200;
+
 impl UiServices {
     pub(super) async fn detail_for(&self, actor: &Actor, id: &str) -> Result<Detail, Refusal> {
         // Read before the request: a change after it is replayed to the page.
@@ -24,9 +28,9 @@ impl UiServices {
         let module = self.registry.module(&doc.module);
         let module_title = module.map_or_else(|| doc.module.to_string(), |m| m.title.clone());
         let title = crate::service::index::title(doc, &self.registry);
-        let records = self
+        let (records, older) = self
             .audit
-            .read(Some(doc.id.as_str()))
+            .read_newest(Some(doc.id.as_str()), TIMELINE_ROWS)
             .await
             .map_err(|e| Refusal {
                 status: 503,
@@ -85,11 +89,13 @@ impl UiServices {
             plan,
             plan_note,
             since,
-            timeline: app::ui::timeline::collapse(
-                records
-                    .into_iter()
-                    .map(|r| TimelineEntry::new(r.at, r.actor, r.action, r.detail)),
-            ),
+            timeline: app::ui::timeline::collapse(records.into_iter().map(|r| {
+                let mut entry = TimelineEntry::new(r.at, r.actor, r.action, r.detail);
+                entry.count = u32::try_from(r.count).unwrap_or(u32::MAX);
+                entry.until = r.until;
+                entry
+            })),
+            older,
         })
     }
 

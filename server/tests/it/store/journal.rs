@@ -20,26 +20,33 @@ fn message(n: usize) -> ChatMessage {
 
 async fn chat_logs_append_in_order(store: Arc<dyn ObjectStore>) {
     let logs = ChatLogs::new(store.clone());
+    // Logs written before transcripts were batched: a record per message.
     for n in 0..5 {
         assert_eq!(
             logs.append("0123456789abcdef", &message(n)).await.unwrap(),
             n as u64 + 1
         );
     }
-    let more: Vec<_> = (5..8).map(message).collect();
+    let more: Vec<_> = (5..300).map(message).collect();
     assert_eq!(
         logs.append_all("0123456789abcdef", &more).await.unwrap(),
-        8,
-        "a batch continues the numbering"
+        Some(6),
+        "a transcript is one record that continues the numbering"
+    );
+    assert_eq!(
+        logs.append_all("0123456789abcdef", &[]).await.unwrap(),
+        None,
+        "an empty transcript writes nothing"
     );
     let read = logs.read("0123456789abcdef").await.unwrap();
-    assert_eq!(read, (0..8).map(message).collect::<Vec<_>>());
+    assert_eq!(read, (0..300).map(message).collect::<Vec<_>>());
     let keys: Vec<_> = list_all(store.as_ref(), "0123456789abcdef/")
         .await
         .unwrap()
         .into_iter()
         .map(|e| e.key)
         .collect();
+    assert_eq!(keys.len(), 6, "five old records and one batch");
     assert_eq!(keys[0], "0123456789abcdef/000001.json");
 }
 
@@ -97,6 +104,8 @@ async fn audit_records_are_kept_per_request_in_order() {
         before_version: None,
         after_version: Some(1),
         detail: String::new(),
+        count: 1,
+        until: None,
     };
     audit
         .append(&record("request.create", Some("r1")))
@@ -173,6 +182,8 @@ async fn audit_appends_list_nothing_and_read_in_pages(store: Arc<dyn ObjectStore
                 before_version: None,
                 after_version: None,
                 detail: String::new(),
+                count: 1,
+                until: None,
             })
             .await
             .unwrap();

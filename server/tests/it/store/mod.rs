@@ -3,6 +3,7 @@
 
 mod cases;
 mod faults;
+mod fold;
 mod index;
 mod journal;
 mod lease;
