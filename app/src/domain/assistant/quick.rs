@@ -38,7 +38,7 @@ pub fn wants_defaults(text: &str) -> bool {
         .trim_end_matches(['.', '!', ','])
         .trim()
         .replace('’', "'")
-        .to_lowercase();
+        .to_ascii_lowercase();
     ALL_DEFAULTS.contains(&t.as_str())
 }
 
@@ -89,13 +89,17 @@ impl Conversation {
     /// The inputs neither answered nor left to their default, high-risk
     /// first, then medium, then the rest, each group in registry order.
     pub fn rest<'m>(&self, module: &'m Module) -> Vec<&'m Input> {
-        let mut open: Vec<&Input> = module
-            .inputs
-            .iter()
-            .filter(|i| !self.answers.contains_key(&i.name) && !self.defaulted.contains(&i.name))
-            .collect();
-        open.sort_by_key(|i| std::cmp::Reverse(i.risk));
-        open
+        let open = |risk: Risk| {
+            module.inputs.iter().filter(move |i| {
+                i.risk == risk
+                    && !self.answers.contains_key(&i.name)
+                    && !self.defaulted.contains(&i.name)
+            })
+        };
+        open(Risk::High)
+            .chain(open(Risk::Medium))
+            .chain(open(Risk::Low))
+            .collect()
     }
 
     /// Whether "Use the defaults for the rest" is offered: every required
@@ -208,23 +212,22 @@ impl Conversation {
                 (None, true) => Vec::new(),
             };
         }
-        let mut out: Vec<QuickReply> = choices
-            .into_iter()
-            .map(|(value, label, reply)| {
-                let default = input.default.as_ref() == Some(&value);
-                QuickReply {
-                    label: if default {
-                        format!("{label} (default)")
-                    } else {
-                        label
-                    },
-                    reply: if default { String::new() } else { reply },
-                    primary: default,
-                    risky: high && !default,
-                }
-            })
-            .collect();
-        out.sort_by_key(|q| !q.primary);
+        let replies = choices.into_iter().map(|(value, label, reply)| {
+            let default = input.default.as_ref() == Some(&value);
+            QuickReply {
+                label: if default {
+                    format!("{label} (default)")
+                } else {
+                    label
+                },
+                reply: if default { String::new() } else { reply },
+                primary: default,
+                risky: high && !default,
+            }
+        });
+        // The default first.
+        let (mut out, rest): (Vec<_>, Vec<_>) = replies.partition(|q| q.primary);
+        out.extend(rest);
         out
     }
 
