@@ -69,6 +69,20 @@ impl Filters {
                 || row.requester.to_ascii_lowercase().contains(&q))
     }
 
+    /// How many filters are set (the cursor aside).
+    pub fn active(&self) -> usize {
+        [
+            &self.status,
+            &self.environment,
+            &self.module,
+            &self.project,
+            &self.q,
+        ]
+        .iter()
+        .filter(|v| !v.is_empty())
+        .count()
+    }
+
     /// The query string of these filters with one field replaced
     /// (`status`, `cursor`); empty values are left out.
     pub fn href_with(&self, field: &str, value: &str) -> String {
@@ -212,19 +226,26 @@ fn Loaded(page: Listing, filters: Filters) -> impl IntoView {
     let first_page = filters.cursor.is_empty();
     let next = next_cursor.map(|c| filters.href_with("cursor", &c));
     let first = (!first_page).then(|| filters.href_with("cursor", ""));
+    let active = filters.active();
+    let active_note = (active > 0).then(|| format!(" · {active} active"));
     view! {
-        <form method="get" action="/requests" class="filters" role="search" aria-label="Filter requests">
-            <Select name="status" label="Status" choices=statuses selected=filters.status.clone()/>
-            <Select name="environment" label="Environment" choices=environments selected=filters.environment.clone()/>
-            <Select name="module" label="Module" choices=modules selected=filters.module.clone()/>
-            <Select name="project" label="Project" choices=projects selected=filters.project.clone()/>
-            <label class="grow">
-                "Search"
-                <input type="search" name="q" value=filters.q.clone() placeholder="id, title or requester"/>
-            </label>
-            <button type="submit">"Filter"</button>
-            <a href="/requests" class="reset">"Clear"</a>
-        </form>
+        // Folded under "Filters" on narrow screens (a plain `<details>`, so
+        // it works before the wasm loads); always open on wide ones (CSS).
+        <details class="filter-box">
+            <summary>"Filters"{active_note}</summary>
+            <form method="get" action="/requests" class="filters" role="search" aria-label="Filter requests">
+                <Select name="status" label="Status" choices=statuses selected=filters.status.clone()/>
+                <Select name="environment" label="Environment" choices=environments selected=filters.environment.clone()/>
+                <Select name="module" label="Module" choices=modules selected=filters.module.clone()/>
+                <Select name="project" label="Project" choices=projects selected=filters.project.clone()/>
+                <label class="grow">
+                    "Search"
+                    <input type="search" name="q" value=filters.q.clone() placeholder="id, title or requester"/>
+                </label>
+                <button type="submit">"Filter"</button>
+                <a href="/requests" class="reset">"Clear"</a>
+            </form>
+        </details>
         <LiveTable rows counts filters first_page since/>
         <nav class="pager" aria-label="Pages">
             {first.map(|href| view! { <a href=href>"← Newest"</a> })}
@@ -255,18 +276,22 @@ fn Select(
 }
 
 /// One table row as HTML: the server renders the page with it and the
-/// browser inserts new rows with it, so both always agree.
+/// browser inserts new rows with it, so both always agree. Cells carry
+/// their column as a class and a label, so a narrow screen shows each row
+/// as a card (CSS only).
 pub fn row_html(r: &Row) -> String {
     let id = esc(&r.id);
     let status = esc(&r.status);
     format!(
         "<tr data-id=\"{id}\" data-status=\"{status}\">\
-         <td><a href=\"/requests/{id}\"><code>{id}</code></a></td>\
+         <td class=\"id\"><a href=\"/requests/{id}\"><code>{id}</code></a></td>\
          <td class=\"title\"><a href=\"/requests/{id}\">{title}</a></td>\
-         <td>{project}</td><td>{env}</td><td>{module}</td>\
-         <td><span class=\"badge\" data-status=\"{status}\">{label}</span>{note}</td>\
-         <td>{requester}</td>\
-         <td><time datetime=\"{at}\">{short}</time></td></tr>",
+         <td class=\"project\" data-label=\"Project\">{project}</td>\
+         <td class=\"env\" data-label=\"Env\">{env}</td>\
+         <td class=\"module\" data-label=\"Module\">{module}</td>\
+         <td class=\"status\"><span class=\"badge\" data-status=\"{status}\">{label}</span>{note}</td>\
+         <td class=\"requester\" data-label=\"By\">{requester}</td>\
+         <td class=\"updated\"><time datetime=\"{at}\">{short}</time></td></tr>",
         title = esc(&r.title),
         project = esc(&r.project),
         env = esc(&r.environment),
