@@ -124,6 +124,16 @@ async fn a_sentence_then_the_defaults_for_the_rest_then_submit() -> Result<()> {
         .context("a kept default is listed, with its change button")?;
     s.visible("[data-testid=preview]:has-text('hurry-logs')")
         .await?;
+    let newest_in_view: bool = s
+        .page
+        .evaluate(
+            "() => { const c = document.querySelector('[data-testid=chat]'); \
+             return c.scrollTop + c.clientHeight >= c.scrollHeight - 2 \
+               && c.lastElementChild.textContent.startsWith(\"That's everything\"); }",
+            None::<&()>,
+        )
+        .await?;
+    ensure!(newest_in_view, "the chat shows its newest line");
     s.page.locator("[data-testid=submit]").click(None).await?;
     for _ in 0..100 {
         if !s.page.url().contains("/requests/new") {

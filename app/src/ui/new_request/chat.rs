@@ -219,6 +219,14 @@ pub fn Chat(
         Some(Ok(_)) => String::new(),
         Some(Err(e)) => e,
     };
+    // The newest line stays in view.
+    let chat_list = NodeRef::<leptos::html::Ol>::new();
+    Effect::new(move |_| {
+        conv.with(|c| c.transcript.len());
+        if let Some(list) = chat_list.get() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    });
     let inputs = module.with_value(|m| m.inputs.clone());
     let talk = view! {
         <section class="panel" aria-labelledby="chat-title" on:click=click>
@@ -230,7 +238,7 @@ pub fn Chat(
                 </button>
             </div>
             <div hidden=move || form_view.get()>
-                <ol class="chat" aria-live="polite" data-testid="chat" inner_html=transcript></ol>
+                <ol class="chat" node_ref=chat_list aria-live="polite" data-testid="chat" inner_html=transcript></ol>
                 <div class="buttons quick" data-testid="quick-replies" inner_html=replies></div>
                 <div class="defaults" data-testid="defaults" hidden=move || !offers_defaults()>
                     <p>"Everything required is known. The rest can keep their defaults:"</p>
