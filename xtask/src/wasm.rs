@@ -66,10 +66,17 @@ pub fn build_site_with(ws: &Workspace, optimise: bool) -> Result<SiteReport> {
         .context("wasm-bindgen failed")?;
     let wasm = pkg.join("tfpilot_bg.wasm");
     let optimised = optimise && optimise_wasm(ws, &wasm)?;
-    let css = ws.root.join("style/main.css");
-    std::fs::copy(&css, pkg.join("tfpilot.css"))
-        .with_context(|| format!("cannot copy {}", css.display()))?;
-    for name in ["tfpilot_bg.wasm", "tfpilot.js", "tfpilot.css"] {
+    for (from, to) in [("main.css", "tfpilot.css"), ("favicon.svg", "favicon.svg")] {
+        let from = ws.root.join("style").join(from);
+        std::fs::copy(&from, pkg.join(to))
+            .with_context(|| format!("cannot copy {}", from.display()))?;
+    }
+    for name in [
+        "tfpilot_bg.wasm",
+        "tfpilot.js",
+        "tfpilot.css",
+        "favicon.svg",
+    ] {
         gzip(&pkg.join(name))?;
     }
     Ok(SiteReport {

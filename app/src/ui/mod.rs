@@ -73,6 +73,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/pkg/favicon.svg" type="image/svg+xml"/>
                 <script inner_html=shell::THEME_SCRIPT></script>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>

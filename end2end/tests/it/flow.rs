@@ -12,17 +12,6 @@ const ROOT_PW: &str = "root passphrase 2026";
 const RITA_PW: &str = "rita passphrase 2026";
 const AMY_PW: &str = "amy passphrase 2026";
 
-/// Sends one chat message from the keyboard (Enter) and waits for the
-/// assistant's answer.
-async fn say(s: &Session, text: &str) -> Result<()> {
-    let lines = s.page.locator("[data-testid=chat] li").count().await?;
-    let input = s.page.locator("#chat-input");
-    input.fill(text, None).await?;
-    input.press("Enter", None).await?;
-    s.visible(&format!("[data-testid=chat] li:nth-child({})", lines + 2))
-        .await
-}
-
 /// Files an s3-bucket in `env` through the chat; returns the request id.
 async fn file_bucket(s: &Session, env: &str, sentence: &str, shot: Option<&str>) -> Result<String> {
     s.open(
@@ -30,9 +19,9 @@ async fn file_bucket(s: &Session, env: &str, sentence: &str, shot: Option<&str>)
         ".composer-grid",
     )
     .await?;
-    say(s, sentence).await?;
+    s.say(sentence).await?;
     for answer in ["no", "aes256", "skip", "team=e2e"] {
-        say(s, answer).await?;
+        s.say(answer).await?;
     }
     let preview = s.page.locator("[data-testid=preview]");
     s.visible("[data-testid=preview]").await?;
@@ -152,7 +141,7 @@ async fn change_retention(s: &Session, id: &str) -> Result<()> {
         .locator("[data-change=expiration_days]")
         .click(None)
         .await?;
-    say(s, "2 months").await?;
+    s.say("2 months").await?;
     for _ in 0..50 {
         if retention.text_content().await?.as_deref() == Some("60") {
             break;

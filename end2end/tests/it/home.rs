@@ -20,6 +20,25 @@ async fn the_home_page_renders_on_the_server_and_hydrates() -> anyhow::Result<()
     let s3_title = s3.locator(".title").text_content().await?;
     assert_eq!(s3_title.as_deref(), Some("S3 bucket"));
 
+    // The icon the page links (and the one browsers ask for by default).
+    for from in [
+        "document.querySelector('link[rel=icon]').href",
+        "'/favicon.ico'",
+    ] {
+        let (status, kind): (u16, String) = s
+            .page
+            .evaluate(
+                &format!(
+                    "async () => {{ const r = await fetch({from}); \
+                     return [r.status, r.headers.get('content-type') || '']; }}"
+                ),
+                None::<&()>,
+            )
+            .await?;
+        assert_eq!(status, 200, "{from}");
+        assert!(kind.starts_with("image/svg+xml"), "{from}: {kind}");
+    }
+
     // The wasm bundle loads and hydrates the page.
     s.page
         .locator("button.theme[data-ready=true]")

@@ -6,4 +6,5 @@
 mod admin;
 mod flow;
 mod home;
+mod hurry;
 mod support;

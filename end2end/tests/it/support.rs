@@ -5,6 +5,7 @@ use playwright_rs::Playwright;
 use playwright_rs::api::LaunchOptions;
 use playwright_rs::protocol::{Browser, Page, ScreenshotOptions, WaitForOptions, WaitForState};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMIUM_ARGS: [&str; 7] = [
@@ -45,6 +46,8 @@ pub struct Session {
     /// The token of the one-time first-admin link (a fresh data dir has no admin).
     pub setup_token: Option<String>,
     pub page: Page,
+    /// Console errors and uncaught exceptions of the pages shown so far.
+    console: Arc<Mutex<Vec<String>>>,
     browser: Browser,
     playwright: Playwright,
     _data: tempfile::TempDir,
@@ -95,6 +98,25 @@ impl Session {
             .context("launch Chromium")?;
         let page = browser.new_page().await?;
         page.set_default_timeout(20_000.0).await;
+        let console = Arc::new(Mutex::new(Vec::new()));
+        let errors = console.clone();
+        page.on_console(move |message| {
+            if message.type_() == "error" {
+                let line = format!("{} (at {})", message.text(), message.location().url);
+                errors.lock().expect("the console list").push(line);
+            }
+            async { Ok(()) }
+        })
+        .await?;
+        let errors = console.clone();
+        page.on_pageerror(move |error| {
+            errors
+                .lock()
+                .expect("the console list")
+                .push(format!("uncaught: {error}"));
+            async { Ok(()) }
+        })
+        .await?;
         let setup_token = running
             .setup_link
             .as_deref()
@@ -104,6 +126,7 @@ impl Session {
             base: format!("http://{}", running.addr),
             setup_token,
             page,
+            console,
             browser,
             playwright,
             _data: data,
@@ -149,6 +172,30 @@ impl Session {
             "could not open {path}: the browser is on {}",
             self.page.url()
         )
+    }
+
+    /// Sends one chat message from the keyboard (Enter) and waits for the
+    /// assistant's answer.
+    pub async fn say(&self, text: &str) -> Result<()> {
+        let lines = self.page.locator("[data-testid=chat] li").count().await?;
+        let input = self.page.locator("#chat-input");
+        input.fill(text, None).await?;
+        input.press("Enter", None).await?;
+        self.visible(&format!("[data-testid=chat] li:nth-child({})", lines + 2))
+            .await
+    }
+
+    /// Fails when any page shown so far logged an error to the console
+    /// (a failed resource load, an uncaught exception, a hydration panic).
+    pub fn no_console_errors(&self) -> Result<()> {
+        let errors = std::mem::take(&mut *self.console.lock().expect("the console list"));
+        anyhow::ensure!(
+            errors.is_empty(),
+            "console errors up to {}:\n{}",
+            self.page.url(),
+            errors.join("\n")
+        );
+        Ok(())
     }
 
     /// Fills the login and password of the page's form and submits it
@@ -227,14 +274,16 @@ impl Session {
         Ok(())
     }
 
-    /// Saves a full-page screenshot as a test artifact.
     /// Saves a full-page screenshot under the artifacts, after checking
-    /// that every control on the page has an accessible name (so each page
-    /// the tests show is also checked for labels).
+    /// that every control on the page has an accessible name and that no
+    /// page so far logged a console error (so each page the tests show is
+    /// also checked for both).
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         self.controls_are_labelled()
             .await
             .with_context(|| format!("on the page of screenshot {name}"))?;
+        self.no_console_errors()
+            .with_context(|| format!("on the way to screenshot {name}"))?;
         let path = Self::artifacts()?.join(format!("{name}.png"));
         let options = ScreenshotOptions::builder().full_page(true).build();
         self.page.screenshot_to_file(&path, Some(options)).await?;
@@ -254,7 +303,9 @@ impl Session {
         Ok(())
     }
 
+    /// Closes everything, after checking that no page logged an error.
     pub async fn close(self) -> Result<()> {
+        self.no_console_errors()?;
         self.page.close().await?;
         self.browser.close().await?;
         self.playwright.shutdown().await?;

@@ -180,6 +180,11 @@ pub fn router(state: AppState) -> Router {
     );
     Router::new()
         .route("/healthz", get(health::healthz))
+        // Pages link their icon; this answers browsers that ask the old way.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/pkg/favicon.svg") }),
+        )
         .route("/auth/login", post(login::login))
         .route("/auth/logout", post(session::logout))
         .route("/auth/setup", post(session::setup))

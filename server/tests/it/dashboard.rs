@@ -35,10 +35,25 @@ async fn the_dashboard_renders_filters_and_pages_on_the_server() {
     assert_eq!(row_ids(&html), [prod.clone(), dev.clone()], "newest first");
     assert!(html.contains("S3 bucket logs-one"), "titles are shown");
     assert!(html.contains("<form method=\"get\" action=\"/requests\""));
+    assert!(
+        html.contains("<details class=\"filter-box\"><summary>Filters"),
+        "the filters fold on narrow screens, without script"
+    );
+    assert!(!html.contains(" active</summary>"), "no filter in use");
+    assert_eq!(
+        html.matches("<td class=\"status\"><span class=\"badge\"")
+            .count(),
+        2,
+        "every row's status, in a cell a card can place"
+    );
     assert!(html.contains("data-testid=\"who\""), "the signed-in user");
 
     let (_, html) = app.page_as(&cookie, "/requests?environment=prod").await;
     assert_eq!(row_ids(&html), [prod.as_str()]);
+    assert!(
+        html.contains(" · 1 active</summary>"),
+        "the folded filters say one is in use"
+    );
     assert!(
         html.contains("<option value=\"prod\" selected"),
         "the form shows the filter in use"

@@ -34,6 +34,13 @@ async fn the_home_page_is_rendered_on_the_server() {
         "hydration script is referenced"
     );
     assert!(html.contains("/pkg/tfpilot_bg.wasm"), "wasm is preloaded");
+    assert!(
+        html.contains("<link rel=\"icon\" href=\"/pkg/favicon.svg\" type=\"image/svg+xml\">"),
+        "every page links its icon"
+    );
+    let res = app.get("/favicon.ico").await;
+    assert_eq!(res.status(), 308, "the default icon path points to it");
+    assert_eq!(res.headers()["location"], "/pkg/favicon.svg");
 }
 
 #[tokio::test]

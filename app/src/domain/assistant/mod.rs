@@ -6,10 +6,12 @@
 
 mod extract;
 mod parse;
+mod quick;
 pub mod transcript;
 
 pub use extract::extract;
 pub use parse::{Answer, is_yes, parse_answer};
+pub use quick::{QuickReply, Shown, USE_DEFAULTS, default_text, wants_defaults};
 
 use super::config::{Config, REDACTED};
 use super::registry::{Input, InputType, Module, Risk};
@@ -170,10 +172,16 @@ impl Conversation {
         }
     }
 
-    /// Takes the user's message and answers it.
+    /// Takes the user's message and answers it. An empty message does
+    /// what the primary quick reply does (keeps the default); "defaults"
+    /// or "that's all" leaves every remaining input to its default.
     pub fn reply(&mut self, module: &Module, text: &str) {
         let asking = self.asking.as_ref().and_then(|n| module.input(n));
         let sensitive = asking.is_some_and(|i| i.sensitive);
+        let empty = text.trim().is_empty();
+        if empty {
+            return self.enter(module);
+        }
         self.transcript.push(Line {
             from: Speaker::User,
             text: if sensitive {
@@ -182,6 +190,9 @@ impl Conversation {
                 text.trim().into()
             },
         });
+        if wants_defaults(text) {
+            return self.use_defaults(module);
+        }
         let first = self.answers.is_empty() && self.defaulted.is_empty();
         if first {
             let found = extract(module, text);
@@ -216,26 +227,55 @@ impl Conversation {
         }
         match parse_answer(input, text) {
             Answer::Value(v) => self.accept(module, input, v),
-            Answer::Default => {
-                self.defaulted.insert(input.name.clone());
-                self.answers.remove(&input.name);
-                let note = match &input.default {
-                    Some(d) => format!(
-                        "Keeping the default for {}: {}.",
-                        input.name,
-                        show(input, d)
-                    ),
-                    None => format!("Leaving {} empty.", input.name),
-                };
-                self.say(note);
-                self.ask_next(module);
-            }
+            Answer::Default => self.keep_default(module, input),
             Answer::Suggest(v) => {
                 self.say(format!("Did you mean {}? (yes or no)", show(input, &v)));
                 self.offered = Some(v);
             }
             Answer::Invalid(why) => self.say(why),
         }
+    }
+
+    /// An empty Enter: the primary quick reply, if there is one.
+    fn enter(&mut self, module: &Module) {
+        let Some(input) = self.asking.as_ref().and_then(|n| module.input(n)) else {
+            return;
+        };
+        let primary = self.quick_replies(module).into_iter().find(|q| q.primary);
+        match primary {
+            Some(q) if !q.reply.is_empty() => self.reply(module, &q.reply),
+            Some(_) => {
+                self.transcript.push(Line {
+                    from: Speaker::User,
+                    text: match input.default {
+                        Some(_) => "(keep the default)".into(),
+                        None => "(leave it empty)".into(),
+                    },
+                });
+                self.keep_default(module, input);
+            }
+            None if self.offered.is_some() => self.say("Please answer yes or no.".into()),
+            None if input.default.is_none() && input.required => self.say(format!(
+                "{} has no default, so it needs an answer: {}",
+                input.name, input.question
+            )),
+            None => self.say(question(input)),
+        }
+    }
+
+    fn keep_default(&mut self, module: &Module, input: &Input) {
+        self.defaulted.insert(input.name.clone());
+        self.answers.remove(&input.name);
+        let note = match &input.default {
+            Some(d) => format!(
+                "Keeping the default for {}: {}.",
+                input.name,
+                show(input, d)
+            ),
+            None => format!("Leaving {} empty.", input.name),
+        };
+        self.say(note);
+        self.ask_next(module);
     }
 
     fn accept(&mut self, module: &Module, input: &Input, value: Value) {
@@ -292,3 +332,5 @@ pub fn form_text(input: &Input, value: Option<&Value>) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_quick;

@@ -3,7 +3,7 @@ use crate::domain::ids::ModuleType;
 use crate::domain::registry::Registry;
 use serde_json::json;
 
-fn module(ty: &str) -> Module {
+pub(super) fn module(ty: &str) -> Module {
     let text = include_str!("../../../../modules-registry.toml");
     let registry = Registry::from_toml("modules-registry.toml", text).expect("the registry loads");
     registry

@@ -4,7 +4,10 @@
 //! preview is the server's rendering of the exact block.
 
 use super::{Draft, file_request, preview, update_request};
-use crate::domain::assistant::{Answer, Conversation, Speaker, form_text, parse_answer, show};
+use crate::domain::assistant::{
+    Answer, Conversation, Speaker, USE_DEFAULTS, default_text, form_text, parse_answer, show,
+};
+use crate::domain::registry::Risk;
 use crate::domain::registry::{Input, InputType, Module};
 
 use crate::ui::esc;
@@ -44,14 +47,23 @@ pub fn Chat(
             config: conv.with_untracked(Conversation::config),
         }
     };
-    // The preview follows the answers; a stale answer never overwrites a newer one.
+    // The preview follows the answers once every required one is known (a
+    // draft without them cannot render); a stale answer never overwrites a
+    // newer one.
+    let answered = Memo::new(move |_| {
+        module.with_value(|m| conv.with(|c| c.required_known(m).then(|| c.config())))
+    });
     let generation = StoredValue::new(0u64);
     Effect::new({
         let to_draft = to_draft.clone();
         move |_| {
-            conv.track();
-            let d = to_draft();
+            let known = answered.with(Option::is_some);
             generation.update_value(|g| *g += 1);
+            if !known {
+                block.set(None);
+                return;
+            }
+            let d = to_draft();
             let mine = generation.get_value();
             leptos::task::spawn_local(async move {
                 let result = preview(d).await.map_err(|e| crate::ui::error_text(&e));
@@ -63,15 +75,11 @@ pub fn Chat(
     });
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // An empty Enter is an answer too: it keeps the default.
         let text = draft.get_untracked();
-        if text.trim().is_empty() {
-            return;
-        }
         module.with_value(|m| conv.update(|c| c.reply(m, &text)));
         draft.set(String::new());
     };
-    let quick =
-        move |text: &'static str| move |_| module.with_value(|m| conv.update(|c| c.reply(m, text)));
     let submit = {
         let to_draft = to_draft.clone();
         move |_| {
@@ -118,27 +126,88 @@ pub fn Chat(
     let answers = move || {
         module.with_value(|m| {
             conv.with(|c| {
-                m.inputs
-                    .iter()
-                    .filter_map(|i| {
-                        let v = c.answers.get(&i.name)?;
-                        let n = esc(&i.name);
-                        Some(format!(
-                            "<li data-input=\"{n}\"><code>{n}</code> = <span>{}</span> \
+                c.shown(m)
+                    .into_iter()
+                    .map(|s| {
+                        let n = esc(&s.input.name);
+                        let note = if s.default {
+                            " <small class=\"muted\">default</small>"
+                        } else {
+                            ""
+                        };
+                        format!(
+                            "<li data-input=\"{n}\"><code>{n}</code> = <span>{}</span>{note} \
                              <button type=\"button\" class=\"link\" data-change=\"{n}\" \
                              aria-label=\"Change {n}\">change</button></li>",
-                            esc(&show(i, v))
-                        ))
+                            esc(&s.value)
+                        )
                     })
                     .collect::<String>()
             })
         })
     };
-    let change = move |ev: leptos::ev::MouseEvent| {
+    // The buttons under the question: the default is the filled one.
+    let replies = move || {
+        module.with_value(|m| {
+            conv.with(|c| {
+                c.quick_replies(m)
+                    .into_iter()
+                    .map(|q| {
+                        let class = match (q.primary, q.risky) {
+                            (true, _) => "primary",
+                            (false, true) => "secondary risky",
+                            (false, false) => "secondary",
+                        };
+                        format!(
+                            "<button type=\"button\" class=\"{class}\" data-reply=\"{}\">{}</button>",
+                            esc(&q.reply),
+                            esc(&q.label)
+                        )
+                    })
+                    .collect::<String>()
+            })
+        })
+    };
+    // "Use the defaults for the rest", with what those are, high-risk first.
+    let rest = move || {
+        module.with_value(|m| {
+            conv.with(|c| {
+                if !c.offers_defaults(m) {
+                    return String::new();
+                }
+                c.rest(m)
+                    .into_iter()
+                    .map(|i| {
+                        let n = esc(&i.name);
+                        let risk = if i.risk == Risk::High {
+                            " <strong class=\"risk\">high risk</strong>"
+                        } else {
+                            ""
+                        };
+                        format!(
+                            "<li data-input=\"{n}\"><code>{n}</code> = {}{risk} \
+                             <button type=\"button\" class=\"link\" data-change=\"{n}\" \
+                             aria-label=\"Answer {n}\">answer</button></li>",
+                            esc(&default_text(i))
+                        )
+                    })
+                    .collect::<String>()
+            })
+        })
+    };
+    let offers_defaults = move || module.with_value(|m| conv.with(|c| c.offers_defaults(m)));
+    let placeholder = move || module.with_value(|m| conv.with(|c| c.placeholder(m)));
+    // One delegated handler for every button rendered as HTML.
+    let click = move |ev: leptos::ev::MouseEvent| {
         let target = event_target::<leptos::web_sys::Element>(&ev);
-        if let Some(name) = target.get_attribute("data-change") {
+        let Ok(Some(button)) = target.closest("button") else {
+            return;
+        };
+        if let Some(name) = button.get_attribute("data-change") {
             form_view.set(false);
             module.with_value(|m| conv.update(|c| c.revisit(m, &name)));
+        } else if let Some(text) = button.get_attribute("data-reply") {
+            module.with_value(|m| conv.update(|c| c.reply(m, &text)));
         }
     };
     let preview_text = move || match block.get() {
@@ -146,13 +215,21 @@ pub fn Chat(
         _ => String::new(),
     };
     let preview_note = move || match block.get() {
-        None => "The block appears as you answer.".to_owned(),
+        None => "The block appears once every required input is known.".to_owned(),
         Some(Ok(_)) => String::new(),
         Some(Err(e)) => e,
     };
+    // The newest line stays in view.
+    let chat_list = NodeRef::<leptos::html::Ol>::new();
+    Effect::new(move |_| {
+        conv.with(|c| c.transcript.len());
+        if let Some(list) = chat_list.get() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    });
     let inputs = module.with_value(|m| m.inputs.clone());
     let talk = view! {
-        <section class="panel" aria-labelledby="chat-title">
+        <section class="panel" aria-labelledby="chat-title" on:click=click>
             <div class="page-head">
                 <h2 id="chat-title">"Inputs"</h2>
                 <button type="button" class="link" aria-pressed=move || form_view.get().to_string()
@@ -161,14 +238,16 @@ pub fn Chat(
                 </button>
             </div>
             <div hidden=move || form_view.get()>
-                <ol class="chat" aria-live="polite" data-testid="chat" inner_html=transcript></ol>
-                <div class="buttons" hidden=move || conv.with(|c| c.offered.is_none())>
-                    <button type="button" on:click=quick("yes")>"Yes"</button>
-                    <button type="button" class="link" on:click=quick("no")>"No"</button>
+                <ol class="chat" node_ref=chat_list aria-live="polite" data-testid="chat" inner_html=transcript></ol>
+                <div class="buttons quick" data-testid="quick-replies" inner_html=replies></div>
+                <div class="defaults" data-testid="defaults" hidden=move || !offers_defaults()>
+                    <p>"Everything required is known. The rest can keep their defaults:"</p>
+                    <ul inner_html=rest></ul>
+                    <button type="button" data-reply=USE_DEFAULTS data-testid="use-defaults">{USE_DEFAULTS}</button>
                 </div>
                 <form class="say" on:submit=send>
                     <label for="chat-input" class="sr-only">"Your answer"</label>
-                    <input id="chat-input" autocomplete="off" placeholder="Type an answer, or describe what you need"
+                    <input id="chat-input" autocomplete="off" placeholder=placeholder
                         bind:value=draft/>
                     <button type="submit">"Send"</button>
                 </form>
@@ -177,7 +256,7 @@ pub fn Chat(
                 <FormView inputs conv module field_errors/>
             </div>
             <h3>"Answers"</h3>
-            <ul class="answers" data-testid="answers" inner_html=answers on:click=change></ul>
+            <ul class="answers" data-testid="answers" inner_html=answers></ul>
         </section>
     };
     let side = view! {
@@ -194,7 +273,13 @@ pub fn Chat(
                     (false, false) => "Submit request",
                 }}
             </button>
-            <p class="muted" hidden=complete>"Answer every question (or keep its default) to submit."</p>
+            <p class="muted" hidden=complete>
+                {move || if offers_defaults() {
+                    "Answer the remaining questions, or use the defaults for the rest, to submit."
+                } else {
+                    "Answer every required question to submit."
+                }}
+            </p>
             <p class="error" role="alert" hidden=move || failure.with(Option::is_none)>
                 {move || failure.get().unwrap_or_default()}
             </p>

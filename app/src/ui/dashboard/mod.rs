@@ -5,9 +5,12 @@
 //! wasm loads. The table is an island that listens to `/api/v1/events` and
 //! patches only the rows that changed.
 
+mod live;
+
 use super::esc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use live::Live;
 use serde::{Deserialize, Serialize};
 
 /// One row of the dashboard.
@@ -67,6 +70,20 @@ impl Filters {
                 || row.id.contains(&q)
                 || row.title.to_ascii_lowercase().contains(&q)
                 || row.requester.to_ascii_lowercase().contains(&q))
+    }
+
+    /// How many filters are set (the cursor aside).
+    pub fn active(&self) -> usize {
+        [
+            &self.status,
+            &self.environment,
+            &self.module,
+            &self.project,
+            &self.q,
+        ]
+        .iter()
+        .filter(|v| !v.is_empty())
+        .count()
     }
 
     /// The query string of these filters with one field replaced
@@ -212,19 +229,26 @@ fn Loaded(page: Listing, filters: Filters) -> impl IntoView {
     let first_page = filters.cursor.is_empty();
     let next = next_cursor.map(|c| filters.href_with("cursor", &c));
     let first = (!first_page).then(|| filters.href_with("cursor", ""));
+    let active = filters.active();
+    let active_note = (active > 0).then(|| format!(" · {active} active"));
     view! {
-        <form method="get" action="/requests" class="filters" role="search" aria-label="Filter requests">
-            <Select name="status" label="Status" choices=statuses selected=filters.status.clone()/>
-            <Select name="environment" label="Environment" choices=environments selected=filters.environment.clone()/>
-            <Select name="module" label="Module" choices=modules selected=filters.module.clone()/>
-            <Select name="project" label="Project" choices=projects selected=filters.project.clone()/>
-            <label class="grow">
-                "Search"
-                <input type="search" name="q" value=filters.q.clone() placeholder="id, title or requester"/>
-            </label>
-            <button type="submit">"Filter"</button>
-            <a href="/requests" class="reset">"Clear"</a>
-        </form>
+        // Folded under "Filters" on narrow screens (a plain `<details>`, so
+        // it works before the wasm loads); always open on wide ones (CSS).
+        <details class="filter-box">
+            <summary>"Filters"{active_note}</summary>
+            <form method="get" action="/requests" class="filters" role="search" aria-label="Filter requests">
+                <Select name="status" label="Status" choices=statuses selected=filters.status.clone()/>
+                <Select name="environment" label="Environment" choices=environments selected=filters.environment.clone()/>
+                <Select name="module" label="Module" choices=modules selected=filters.module.clone()/>
+                <Select name="project" label="Project" choices=projects selected=filters.project.clone()/>
+                <label class="grow">
+                    "Search"
+                    <input type="search" name="q" value=filters.q.clone() placeholder="id, title or requester"/>
+                </label>
+                <button type="submit">"Filter"</button>
+                <a href="/requests" class="reset">"Clear"</a>
+            </form>
+        </details>
         <LiveTable rows counts filters first_page since/>
         <nav class="pager" aria-label="Pages">
             {first.map(|href| view! { <a href=href>"← Newest"</a> })}
@@ -255,18 +279,22 @@ fn Select(
 }
 
 /// One table row as HTML: the server renders the page with it and the
-/// browser inserts new rows with it, so both always agree.
+/// browser inserts new rows with it, so both always agree. Cells carry
+/// their column as a class and a label, so a narrow screen shows each row
+/// as a card (CSS only).
 pub fn row_html(r: &Row) -> String {
     let id = esc(&r.id);
     let status = esc(&r.status);
     format!(
         "<tr data-id=\"{id}\" data-status=\"{status}\">\
-         <td><a href=\"/requests/{id}\"><code>{id}</code></a></td>\
+         <td class=\"id\"><a href=\"/requests/{id}\"><code>{id}</code></a></td>\
          <td class=\"title\"><a href=\"/requests/{id}\">{title}</a></td>\
-         <td>{project}</td><td>{env}</td><td>{module}</td>\
-         <td><span class=\"badge\" data-status=\"{status}\">{label}</span>{note}</td>\
-         <td>{requester}</td>\
-         <td><time datetime=\"{at}\">{short}</time></td></tr>",
+         <td class=\"project\" data-label=\"Project\">{project}</td>\
+         <td class=\"env\" data-label=\"Env\">{env}</td>\
+         <td class=\"module\" data-label=\"Module\">{module}</td>\
+         <td class=\"status\"><span class=\"badge\" data-status=\"{status}\">{label}</span>{note}</td>\
+         <td class=\"requester\" data-label=\"By\">{requester}</td>\
+         <td class=\"updated\"><time datetime=\"{at}\">{short}</time></td></tr>",
         title = esc(&r.title),
         project = esc(&r.project),
         env = esc(&r.environment),
@@ -332,134 +360,6 @@ fn LiveTable(
                 <p class="empty" hidden=!empty>"No requests match these filters."</p>
             </div>
         </div>
-    }
-}
-
-/// Keeps the table live (an island): each change from `/api/v1/events`
-/// patches its own row and the counts in place; nothing else repaints.
-#[island]
-fn Live(filters: Filters, first_page: bool, since: u64) -> impl IntoView {
-    let live = RwSignal::new(false);
-    #[cfg(feature = "hydrate")]
-    patch::connect(filters, first_page, since, live);
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (filters, first_page, since);
-    view! {
-        <p class="live-state" data-live=move || live.get().to_string() aria-live="polite" data-ready=super::ready()>
-            {move || if live.get() { "Live" } else { "Not live: showing the page as loaded" }}
-        </p>
-    }
-}
-
-#[cfg(feature = "hydrate")]
-mod patch {
-    //! The browser side: rows and counts patched in the DOM.
-
-    use super::{Filters, Row, row_html, short_time, status_label};
-    use crate::ui::esc;
-    use leptos::prelude::*;
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    struct Payload {
-        row: Option<Row>,
-        id: Option<String>,
-        counts: std::collections::BTreeMap<String, usize>,
-    }
-
-    fn find(selector: &str) -> Option<web_sys::Element> {
-        document().query_selector(selector).ok().flatten()
-    }
-
-    fn apply(filters: &Filters, first_page: bool, kind: &str, data: &str) {
-        let Ok(p) = serde_json::from_str::<Payload>(data) else {
-            return;
-        };
-        if let Ok(list) = document().query_selector_all("[data-count-for]") {
-            for i in 0..list.length() {
-                let Some(el) = list
-                    .item(i)
-                    .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
-                else {
-                    continue;
-                };
-                let status = el.get_attribute("data-count-for").unwrap_or_default();
-                el.set_text_content(Some(
-                    &p.counts.get(&status).copied().unwrap_or(0).to_string(),
-                ));
-            }
-        }
-        match (kind, p.row, p.id) {
-            ("request", Some(row), _) => {
-                let selector = format!("tr[data-id=\"{}\"]", esc(&row.id));
-                match find(&selector) {
-                    Some(tr) => update(&tr, &row),
-                    None if first_page && filters.matches(&row) => insert(&row),
-                    None => {}
-                }
-            }
-            ("removed", _, Some(id)) => {
-                if let Some(tr) = find(&format!("tr[data-id=\"{}\"]", esc(&id))) {
-                    tr.remove();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn update(tr: &web_sys::Element, row: &Row) {
-        let _ = tr.set_attribute("data-status", &row.status);
-        if let Ok(Some(badge)) = tr.query_selector(".badge") {
-            let _ = badge.set_attribute("data-status", &row.status);
-            badge.set_text_content(Some(&status_label(&row.status)));
-        }
-        if let Ok(Some(title)) = tr.query_selector(".title a") {
-            title.set_text_content(Some(&row.title));
-        }
-        if let Ok(Some(time)) = tr.query_selector("time") {
-            let _ = time.set_attribute("datetime", &row.updated_at);
-            time.set_text_content(Some(&short_time(&row.updated_at)));
-        }
-    }
-
-    fn insert(row: &Row) {
-        let Some(body) = find("table.requests tbody") else {
-            return;
-        };
-        let html = row_html(row);
-        let mut before = None;
-        if let Ok(rows) = body.query_selector_all("tr[data-id]") {
-            for i in 0..rows.length() {
-                let Some(tr) = rows
-                    .item(i)
-                    .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
-                else {
-                    continue;
-                };
-                if tr.get_attribute("data-id").unwrap_or_default() < row.id {
-                    before = Some(tr);
-                    break;
-                }
-            }
-        }
-        let _ = match before {
-            Some(tr) => tr.insert_adjacent_html("beforebegin", &html),
-            None => body.insert_adjacent_html("beforeend", &html),
-        };
-        if let Some(empty) = find(".live-table .empty") {
-            let _ = empty.set_attribute("hidden", "");
-        }
-    }
-
-    pub fn connect(filters: Filters, first_page: bool, since: u64, live: RwSignal<bool>) {
-        crate::ui::live::subscribe(
-            since,
-            move |kind, data| match kind {
-                "resync" => crate::ui::live::reload(),
-                _ => apply(&filters, first_page, kind, &data),
-            },
-            move |on| live.set(on),
-        );
     }
 }
 
