@@ -27,8 +27,12 @@ impl Checkout {
             let name = format!("checkout-{:08x}", fastrand::u32(..));
             let lock = run_dir.join(format!("{name}.lock"));
             let held = open(&lock)?;
-            if held.try_lock().is_err() {
-                continue;
+            match held.try_lock() {
+                Ok(()) => {}
+                // Taken by another run a moment ago: pick another name.
+                Err(std::fs::TryLockError::WouldBlock) => continue,
+                // A filesystem without locks: say so instead of spinning.
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
             }
             // A sweep may have removed the file between its opening and its
             // locking: the lock counts only on the file still at the path.

@@ -30,7 +30,7 @@ pub fn client_addr(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAd
     for hop in hops.iter().rev() {
         // Something that is not an address was not written by a proxy we
         // trust: the hop that handed it on is the client.
-        let Ok(address) = hop.parse::<IpAddr>() else {
+        let Some(address) = hop_address(hop) else {
             return client;
         };
         client = address.to_canonical();
@@ -39,6 +39,15 @@ pub fn client_addr(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAd
         }
     }
     client
+}
+
+/// The address of one `X-Forwarded-For` hop: a bare address, or one with
+/// a port as some proxies write it (`192.0.2.1:4711`, `[2001:db8::1]:4711`).
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    if let Ok(address) = hop.parse::<IpAddr>() {
+        return Some(address);
+    }
+    hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip())
 }
 
 #[cfg(test)]
@@ -86,6 +95,9 @@ mod tests {
             ("10.1.1.1", &["198.51.100.1, nonsense"], "10.1.1.1"),
             ("10.1.1.1", &["nonsense, 10.2.2.2"], "10.2.2.2"),
             ("::ffff:10.1.1.1", &["2001:db8::5"], "2001:db8::5"),
+            // Hops written with a port.
+            ("10.1.1.1", &["198.51.100.1:4711"], "198.51.100.1"),
+            ("10.1.1.1", &["[2001:db8::7]:4711, 10.2.2.2"], "2001:db8::7"),
         ];
         for (peer, xff, want) in table {
             assert_eq!(

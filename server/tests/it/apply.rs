@@ -339,6 +339,16 @@ async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
         allowed.contains(&"confirm") && allowed.contains(&"retry"),
         "{allowed:?}"
     );
+    // A requester may not confirm; the refusal is audited.
+    let denied = w
+        .app
+        .post_as(
+            &w.alice,
+            &format!("/api/v1/requests/{a}/confirm"),
+            &json!({"addresses": ["terraform_data.hand_written"]}),
+        )
+        .await;
+    assert_eq!(denied.status(), 403);
     // Through the API, only the exact list is accepted.
     let wrong = w
         .app
@@ -406,6 +416,10 @@ async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
         .await
         .unwrap();
     assert!(audit.to_string().contains("request.confirm"), "{audit:#}");
+    assert!(
+        audit.to_string().contains("confirm refused by"),
+        "the refused confirm is audited: {audit:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -614,6 +614,8 @@ impl Flow {
                 Ok(next)
             })
             .await;
+        self.audit_refusal(&result, actor, id, Action::Confirm)
+            .await;
         if result.is_ok() {
             self.spawn_advance(*id);
         }
