@@ -57,7 +57,8 @@ pub struct ActForm {
     /// `approve`, `merge`…
     #[serde(default)]
     pub action: String,
-    /// For `confirm`: the blocked addresses the page showed, one per line.
+    /// For `confirm`: the blocked changes the page showed, one
+    /// `<action> <address>` per line.
     #[serde(default)]
     pub addresses: String,
 }

@@ -370,8 +370,8 @@ async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
     let (_, dashboard) = w.app.page_as(&carol, "/requests").await;
     assert!(dashboard.contains(note), "and so does its dashboard row");
     assert!(
-        html.contains("name=\"addresses\" value=\"terraform_data.hand_written\""),
-        "the form carries the listed addresses"
+        html.contains("name=\"addresses\" value=\"create terraform_data.hand_written\""),
+        "the form carries the listed changes"
     );
     // … and its server function refuses a list that is not the run's …
     let sfn = w
@@ -386,6 +386,28 @@ async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
         .await
         .unwrap();
     assert_eq!(sfn.status(), 409, "{}", sfn.text().await.unwrap());
+    // … and so does its form for the same address with another action …
+    let other = w
+        .app
+        .client
+        .post(w.app.url(&format!("/requests/{a}/act")))
+        .header("cookie", &carol)
+        .header("origin", w.app.url(""))
+        .form(&[
+            ("action", "confirm"),
+            ("addresses", "delete terraform_data.hand_written"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 303);
+    assert!(
+        other.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error="),
+        "another action is not what was shown"
+    );
     // … while the page's form, posted without JavaScript, confirms it.
     let posted = w
         .app
@@ -395,7 +417,7 @@ async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
         .header("origin", w.app.url(""))
         .form(&[
             ("action", "confirm"),
-            ("addresses", "terraform_data.hand_written"),
+            ("addresses", "create terraform_data.hand_written"),
         ])
         .send()
         .await

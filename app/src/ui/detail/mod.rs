@@ -47,8 +47,9 @@ pub struct ActionItem {
     pub forbidden: bool,
     /// The question to confirm before a destructive action.
     pub confirm: Option<String>,
-    /// For `confirm`: exactly the blocked run's addresses the page shows
-    /// (sent back, so a newer blocked list is never confirmed unseen).
+    /// For `confirm`: exactly the blocked run's changes the page shows, as
+    /// `<action> <address>` (sent back, so a newer blocked list is never
+    /// confirmed unseen).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<String>,
 }

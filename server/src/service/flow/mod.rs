@@ -560,7 +560,18 @@ impl Flow {
                 if let Some(given) = &addresses {
                     let given: std::collections::BTreeSet<&str> =
                         given.iter().map(String::as_str).collect();
-                    if given != listed {
+                    // The request page sends the changes it showed as
+                    // "<action> <address>" (no address starts with an
+                    // action and a space), so a newer list with the same
+                    // addresses but other actions is never confirmed unseen.
+                    let shown: std::collections::BTreeSet<String> = blocked
+                        .blocked
+                        .iter()
+                        .map(|u| format!("{} {}", u.action, u.address))
+                        .collect();
+                    let as_shown =
+                        given.len() == shown.len() && given.iter().all(|g| shown.contains(*g));
+                    if given != listed && !as_shown {
                         return Err(FlowError::Refused {
                             rule: "confirm.mismatch".into(),
                             reason: format!(

@@ -290,7 +290,12 @@ fn action_item(
     };
     let addresses = match action {
         Action::Confirm => app::domain::policy::blocked_attempt(doc)
-            .map(|a| a.blocked.iter().map(|u| u.address.clone()).collect())
+            .map(|a| {
+                a.blocked
+                    .iter()
+                    .map(|u| format!("{} {}", u.action, u.address))
+                    .collect()
+            })
             .unwrap_or_default(),
         _ => Vec::new(),
     };
