@@ -249,7 +249,9 @@ fn contract(doc: &mut Value, choices: &Choices) {
                         (Some("query"), "cursor") if path == "/api/v1/requests" => {
                             json!({"type": "string", "pattern": REQUEST_ID})
                         }
-                        (Some("query"), "after") => json!({"type": "integer", "minimum": 0}),
+                        (Some("query"), "after") => {
+                            json!({"type": "integer", "minimum": 0, "maximum": u64::MAX})
+                        }
                         (Some("query"), "request") => {
                             json!({"type": "string", "pattern": REQUEST_ID})
                         }
