@@ -1,6 +1,6 @@
 //! The `Executor` port: where Terraform runs. Adapters: `local` (real
 //! `terraform` on a checkout, the embedded default) and, with production,
-//! GitHub Actions.
+//! GitHub Actions; `fake` is the in-memory one for tests.
 //!
 //! Plans run at the PR head (which tfpilot keeps merged with the current
 //! main). Applies and destroys always run on the **tip of main** at the
@@ -15,6 +15,7 @@
 pub mod actions;
 mod artifact;
 mod checkouts;
+pub mod fake;
 pub mod local;
 mod locks;
 pub mod plan;
