@@ -8,6 +8,7 @@ mod config;
 mod crash;
 mod dashboard;
 mod detail;
+mod exec;
 mod flow;
 mod flow_github;
 mod git;

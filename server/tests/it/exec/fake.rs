@@ -1,0 +1,219 @@
+//! The contract on the in-memory `FakeExecutor`, driven step by step by a
+//! model of main and the state (each block one resource), and what only
+//! the fake does: auto-complete and completions sent like the local
+//! executor's.
+
+use super::{Harness, World, block, resource};
+use app::domain::ids::RequestId;
+use app::domain::request::{Conclusion, PlanSummary, RunStatus};
+use app::domain::scope::PlannedChange;
+use async_trait::async_trait;
+use server::exec::fake::{FakeExecutor, Outcome};
+use server::exec::{Executor, PlanOutput, ResourceChange, RunKind, RunSpec};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Main's commits (the blocks each holds) and what was applied.
+#[derive(Default)]
+struct Model {
+    commits: HashMap<String, BTreeSet<RequestId>>,
+    main: String,
+    applied: BTreeSet<RequestId>,
+}
+
+struct Modelled {
+    fake: FakeExecutor,
+    model: Mutex<Model>,
+}
+
+/// A fake executor whose runs the model finishes.
+async fn harness() -> Harness {
+    let fake = FakeExecutor::new();
+    Harness {
+        exec: Arc::new(fake.clone()),
+        world: Box::new(Modelled {
+            fake,
+            model: Mutex::new(Model::default()),
+        }),
+    }
+}
+
+/// The plan of `blocks` not applied yet: one create each.
+fn plan_of(blocks: &BTreeSet<RequestId>, applied: &BTreeSet<RequestId>) -> PlanOutput {
+    let changes: Vec<_> = blocks
+        .difference(applied)
+        .map(|r| ResourceChange {
+            address: resource(r),
+            module: Some(block(r)),
+            action: "create".into(),
+        })
+        .collect();
+    let add = changes.len() as u32;
+    let log = if add == 0 {
+        "No changes. Your infrastructure matches the configuration.\n".to_owned()
+    } else {
+        format!("Plan: {add} to add, 0 to change, 0 to destroy.\n")
+    };
+    PlanOutput {
+        summary: PlanSummary {
+            add,
+            ..PlanSummary::default()
+        },
+        changes,
+        log,
+    }
+}
+
+impl Model {
+    /// What the run of `spec` does, as terraform on this repo would.
+    fn outcome(&mut self, spec: &RunSpec) -> Outcome {
+        let sha = match spec.kind {
+            RunKind::Plan => spec.sha.clone(),
+            RunKind::Apply | RunKind::Destroy => self.main.clone(),
+        };
+        let blocks = self.commits.get(&sha).cloned().unwrap_or_default();
+        let plan = plan_of(&blocks, &self.applied);
+        let Some(scope) = &spec.scope else {
+            return Outcome::success().with_plan(plan);
+        };
+        let planned: Vec<_> = plan
+            .changes
+            .iter()
+            .map(|c| PlannedChange {
+                address: c.address.clone(),
+                action: c.action.clone(),
+            })
+            .collect();
+        let blocked = app::domain::scope::check(scope, &planned);
+        if !blocked.is_empty() {
+            return Outcome::blocked(blocked).with_plan(plan).ran_at(sha);
+        }
+        self.applied.extend(blocks);
+        Outcome::success().with_plan(plan).ran_at(sha)
+    }
+}
+
+#[async_trait]
+impl World for Modelled {
+    async fn merge_block(&self, request: &RequestId) -> String {
+        let mut model = self.model.lock().unwrap();
+        let mut blocks = model.commits.get(&model.main).cloned().unwrap_or_default();
+        blocks.insert(*request);
+        let sha = format!("{:040x}", model.commits.len() + 1);
+        model.commits.insert(sha.clone(), blocks);
+        model.main = sha.clone();
+        sha
+    }
+
+    /// Queued → running → completed, one step per call.
+    async fn advance(&self, spec: &RunSpec) {
+        let run_id = spec.run_id();
+        let info = self.fake.run(&run_id).unwrap();
+        match info.status {
+            RunStatus::Queued => {
+                self.fake.start(&run_id).unwrap();
+            }
+            RunStatus::Running => {
+                let outcome = self.model.lock().unwrap().outcome(spec);
+                self.fake.complete(&run_id, outcome).unwrap();
+            }
+            RunStatus::Completed => {}
+        }
+    }
+
+    async fn executions(&self, spec: &RunSpec) -> usize {
+        let run_id = spec.run_id();
+        self.fake
+            .runs()
+            .iter()
+            .filter(|r| r.run_id == run_id)
+            .count()
+    }
+}
+
+exec_contract!(harness);
+
+fn plan_spec(attempt: u32) -> RunSpec {
+    RunSpec {
+        project: super::sandbox(),
+        environment: app::domain::ids::EnvName::parse("dev").unwrap(),
+        request: RequestId::generate(1_760_000_000_000, 9),
+        kind: RunKind::Plan,
+        sha: "a".repeat(40),
+        attempt,
+        scope: None,
+    }
+}
+
+#[tokio::test]
+async fn completed_runs_are_reported_like_the_local_executors() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let fake = FakeExecutor::new().with_completions(tx);
+    let spec = plan_spec(1);
+    let run_id = fake.dispatch(&spec).await.unwrap().run_id;
+    assert!(rx.try_recv().is_err(), "nothing before it completes");
+    fake.start(&run_id).unwrap();
+    let done = fake
+        .complete(&run_id, Outcome::failure("terraform plan failed"))
+        .unwrap();
+    assert_eq!(rx.recv().await.unwrap(), done);
+    assert_eq!(done.conclusion, Some(Conclusion::Failure));
+    assert_eq!(done.error.as_deref(), Some("terraform plan failed"));
+    assert!(
+        matches!(
+            fake.plan_output(&spec).await,
+            Err(server::exec::ExecError::NotFound(_))
+        ),
+        "a failed plan has no plan output"
+    );
+    assert!(
+        fake.log(&spec)
+            .await
+            .unwrap()
+            .contains("terraform plan failed")
+    );
+    // A run completes once and never goes back.
+    assert!(fake.complete(&run_id, Outcome::success()).is_err());
+    assert!(fake.start(&run_id).is_err());
+    assert_eq!(fake.status(&spec).await.unwrap(), done);
+}
+
+#[tokio::test]
+async fn in_auto_complete_mode_runs_end_with_the_chosen_outcome() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let plan = plan_of(
+        &BTreeSet::from([RequestId::generate(1_760_000_000_000, 9)]),
+        &BTreeSet::new(),
+    );
+    let fake = FakeExecutor::new()
+        .with_plan(plan.clone())
+        .with_completions(tx)
+        .with_auto_complete(|spec| match spec.attempt {
+            1 => Outcome::success(),
+            _ => Outcome::failure("no"),
+        });
+    let first = fake.dispatch(&plan_spec(1)).await.unwrap();
+    assert_eq!(first.status, RunStatus::Queued);
+    let done = rx.recv().await.unwrap();
+    assert_eq!(done.run_id, first.run_id);
+    assert_eq!(done.conclusion, Some(Conclusion::Success));
+    assert_eq!(done.summary, Some(plan.summary));
+    let output = fake.plan_output(&plan_spec(1)).await.unwrap();
+    assert_eq!(output.changes, plan.changes);
+
+    fake.dispatch(&plan_spec(2)).await.unwrap();
+    assert_eq!(
+        rx.recv().await.unwrap().conclusion,
+        Some(Conclusion::Failure)
+    );
+
+    fake.manual();
+    let third = fake.dispatch(&plan_spec(3)).await.unwrap();
+    tokio::task::yield_now().await;
+    assert_eq!(
+        fake.status(&plan_spec(3)).await.unwrap().status,
+        RunStatus::Queued,
+        "manual again: {third:?}"
+    );
+    assert_eq!(fake.runs().len(), 3);
+}
