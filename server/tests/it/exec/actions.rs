@@ -40,7 +40,11 @@ async fn harness() -> Harness {
 #[async_trait]
 impl World for Actions {
     async fn merge_block(&self, request: &RequestId) -> String {
-        commit_block(self.git.as_ref(), request).await
+        commit_block(self.git.as_ref(), request, true).await
+    }
+
+    async fn remove_block(&self, request: &RequestId) -> String {
+        commit_block(self.git.as_ref(), request, false).await
     }
 
     async fn advance(&self, _spec: &RunSpec) {

@@ -23,6 +23,19 @@ fn spec(kind: RunKind, request: &RequestId, sha: &str, attempt: u32) -> RunSpec 
     }
 }
 
+fn destroy(request: &RequestId, sha: &str) -> RunSpec {
+    RunSpec {
+        scope: Some(Scope {
+            kind: ScopeKind::Destroy,
+            apply: Vec::new(),
+            destroy: vec![*request],
+            confirmed: Vec::new(),
+            target: Some(block(request)),
+        }),
+        ..spec(RunKind::Destroy, request, sha, 1)
+    }
+}
+
 fn apply(request: &RequestId, sha: &str, may_apply: &[RequestId]) -> RunSpec {
     RunSpec {
         scope: Some(Scope {
@@ -213,4 +226,37 @@ pub async fn an_apply_beyond_its_scope_is_blocked_and_applies_nothing(h: &Harnes
         addresses.contains(&resource(&outside)) && addresses.contains(&resource(&own)),
         "{addresses:?}"
     );
+}
+
+pub async fn a_destroy_removes_only_its_target(h: &Harness) {
+    let (gone, kept) = (request(8), request(9));
+    h.world.merge_block(&gone).await;
+    let merged = h.world.merge_block(&kept).await;
+    let run = apply(&kept, &merged, &[gone, kept]);
+    h.exec.dispatch(&run).await.unwrap();
+    assert_eq!(finish(h, &run).await.conclusion, Some(Conclusion::Success));
+
+    // Both blocks leave main; the destroy is for one of them.
+    let removed = h.world.remove_block(&gone).await;
+    let tip = h.world.remove_block(&kept).await;
+    let run = destroy(&gone, &removed);
+    let info = h.exec.dispatch(&run).await.unwrap();
+    assert_eq!(info.run_id, format!("{gone}-destroy-1"));
+    let done = finish(h, &run).await;
+    assert_eq!(done.conclusion, Some(Conclusion::Success), "{done:?}");
+    assert_eq!(done.ran_at.as_deref(), Some(tip.as_str()));
+    let summary = done.summary.unwrap();
+    assert_eq!((summary.add, summary.destroy), (0, 1));
+    let output = h.exec.plan_output(&run).await.unwrap();
+    assert_eq!(output.changes.len(), 1, "{:?}", output.changes);
+    assert_eq!(output.changes[0].address, resource(&gone));
+    assert_eq!(output.changes[0].action, "delete");
+
+    // Only the target was destroyed: the other block is still to destroy.
+    let after = spec(RunKind::Plan, &kept, &tip, 1);
+    h.exec.dispatch(&after).await.unwrap();
+    assert_eq!(finish(h, &after).await.summary.map(|s| s.destroy), Some(1));
+    let changes = h.exec.plan_output(&after).await.unwrap().changes;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].address, resource(&kept));
 }

@@ -38,27 +38,41 @@ async fn harness() -> Harness {
     }
 }
 
-/// The plan of `blocks` not applied yet: one create each.
-fn plan_of(blocks: &BTreeSet<RequestId>, applied: &BTreeSet<RequestId>) -> PlanOutput {
-    let changes: Vec<_> = blocks
-        .difference(applied)
-        .map(|r| ResourceChange {
-            address: resource(r),
-            module: Some(block(r)),
-            action: "create".into(),
-        })
+/// The plan from `applied` to `blocks`: a create for each block not
+/// applied, a delete for each applied block no longer there; only
+/// `target`'s, when there is one.
+fn plan_of(
+    blocks: &BTreeSet<RequestId>,
+    applied: &BTreeSet<RequestId>,
+    target: Option<&str>,
+) -> PlanOutput {
+    let change = |r: &RequestId, action: &str| ResourceChange {
+        address: resource(r),
+        module: Some(block(r)),
+        action: action.into(),
+    };
+    let deletes = applied.difference(blocks).map(|r| change(r, "delete"));
+    let creates = blocks.difference(applied).map(|r| change(r, "create"));
+    let changes: Vec<_> = deletes
+        .chain(creates)
+        .filter(|c| target.is_none_or(|t| c.module.as_deref() == Some(t)))
         .collect();
-    let add = changes.len() as u32;
-    let log = if add == 0 {
+    let count = |action: &str| changes.iter().filter(|c| c.action == action).count() as u32;
+    let summary = PlanSummary {
+        add: count("create"),
+        change: 0,
+        destroy: count("delete"),
+    };
+    let log = if changes.is_empty() {
         "No changes. Your infrastructure matches the configuration.\n".to_owned()
     } else {
-        format!("Plan: {add} to add, 0 to change, 0 to destroy.\n")
+        format!(
+            "Plan: {} to add, 0 to change, {} to destroy.\n",
+            summary.add, summary.destroy
+        )
     };
     PlanOutput {
-        summary: PlanSummary {
-            add,
-            ..PlanSummary::default()
-        },
+        summary,
         changes,
         log,
     }
@@ -72,7 +86,8 @@ impl Model {
             RunKind::Apply | RunKind::Destroy => self.main.clone(),
         };
         let blocks = self.commits.get(&sha).cloned().unwrap_or_default();
-        let plan = plan_of(&blocks, &self.applied);
+        let target = spec.scope.as_ref().and_then(|s| s.target.as_deref());
+        let plan = plan_of(&blocks, &self.applied, target);
         let Some(scope) = &spec.scope else {
             return Outcome::success().with_plan(plan);
         };
@@ -88,8 +103,25 @@ impl Model {
         if !blocked.is_empty() {
             return Outcome::blocked(blocked).with_plan(plan).ran_at(sha);
         }
-        self.applied.extend(blocks);
+        for c in &plan.changes {
+            let owner = app::domain::scope::owner(&c.address);
+            match (c.action.as_str(), owner) {
+                ("create", Some(r)) => self.applied.insert(r),
+                ("delete", Some(r)) => self.applied.remove(&r),
+                _ => false,
+            };
+        }
         Outcome::success().with_plan(plan).ran_at(sha)
+    }
+
+    /// A new commit on main with `change` made to its blocks.
+    fn commit(&mut self, change: impl FnOnce(&mut BTreeSet<RequestId>)) -> String {
+        let mut blocks = self.commits.get(&self.main).cloned().unwrap_or_default();
+        change(&mut blocks);
+        let sha = format!("{:040x}", self.commits.len() + 1);
+        self.commits.insert(sha.clone(), blocks);
+        self.main = sha.clone();
+        sha
     }
 }
 
@@ -97,12 +129,16 @@ impl Model {
 impl World for Modelled {
     async fn merge_block(&self, request: &RequestId) -> String {
         let mut model = self.model.lock().unwrap();
-        let mut blocks = model.commits.get(&model.main).cloned().unwrap_or_default();
-        blocks.insert(*request);
-        let sha = format!("{:040x}", model.commits.len() + 1);
-        model.commits.insert(sha.clone(), blocks);
-        model.main = sha.clone();
-        sha
+        model.commit(|blocks| {
+            blocks.insert(*request);
+        })
+    }
+
+    async fn remove_block(&self, request: &RequestId) -> String {
+        let mut model = self.model.lock().unwrap();
+        model.commit(|blocks| {
+            blocks.remove(request);
+        })
     }
 
     /// Queued → running → completed, one step per call.
@@ -184,6 +220,7 @@ async fn in_auto_complete_mode_runs_end_with_the_chosen_outcome() {
     let plan = plan_of(
         &BTreeSet::from([RequestId::generate(1_760_000_000_000, 9)]),
         &BTreeSet::new(),
+        None,
     );
     let fake = FakeExecutor::new()
         .with_plan(plan.clone())

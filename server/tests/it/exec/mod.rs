@@ -18,7 +18,8 @@ macro_rules! exec_contract {
             nothing_is_known_of_a_run_never_dispatched,
             a_plan_reports_its_changes_in_status_plan_output_and_log,
             an_apply_within_its_scope_applies_main_at_its_tip,
-            an_apply_beyond_its_scope_is_blocked_and_applies_nothing
+            an_apply_beyond_its_scope_is_blocked_and_applies_nothing,
+            a_destroy_removes_only_its_target
         );
     };
     (@cases $make:path; $($case:ident),*) => {
@@ -55,6 +56,9 @@ pub trait World: Send + Sync {
     /// [`resource`]`(request)`); returns main's new tip.
     async fn merge_block(&self, request: &RequestId) -> String;
 
+    /// Removes `request`'s block from main; returns main's new tip.
+    async fn remove_block(&self, request: &RequestId) -> String;
+
     /// Lets the run of `spec` move on: the real executors wait a moment;
     /// the fake takes one step.
     async fn advance(&self, spec: &RunSpec);
@@ -78,15 +82,16 @@ pub fn resource(request: &RequestId) -> String {
     format!("{}.terraform_data.this", block(request))
 }
 
-/// Commits a block of `request` to main through `git`; returns main's tip.
-pub async fn commit_block(git: &dyn GitHost, request: &RequestId) -> String {
+/// Commits a block of `request` to main through `git` (`present`) or
+/// removes it; returns main's tip.
+pub async fn commit_block(git: &dyn GitHost, request: &RequestId, present: bool) -> String {
     let tip = git.branch_head(&sandbox(), MAIN).await.unwrap().unwrap();
     let content = format!(
         "module \"s3-bucket_{request}\" {{\n  source = \"../../modules/s3-bucket\"\n  name = \"bucket-{request}\"\n  versioning = true\n  force_destroy = false\n  tags = {{}}\n}}\n"
     );
     let change = FileChange {
         path: format!("envs/dev/contract.{request}.tf"),
-        content: Some(content),
+        content: present.then_some(content),
     };
     git.commit(&sandbox(), MAIN, &tip, &[change], "block")
         .await
