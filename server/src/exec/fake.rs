@@ -24,8 +24,10 @@ use tokio::sync::mpsc::UnboundedSender;
 pub struct Outcome {
     /// The run's conclusion.
     pub conclusion: Conclusion,
-    /// The plan it made; `None`: the executor's configured plan. Only
-    /// successful and blocked runs keep a plan.
+    /// The plan it made; `None`: the executor's configured plan for a
+    /// successful or blocked run, no plan for the others (a failed apply
+    /// given a plan keeps it, like a real one whose plan was saved; only
+    /// successful and blocked runs report its counts).
     pub plan: Option<PlanOutput>,
     /// A blocked run: the changes outside its scope.
     pub blocked: Vec<Unexpected>,
@@ -259,9 +261,11 @@ fn finish(run: &mut Run, outcome: Outcome, configured: PlanOutput) {
                 .unwrap_or_else(|| info.spec.sha.clone()),
         );
     }
-    if outcome.keeps_plan() {
-        let plan = outcome.plan.clone().unwrap_or(configured);
-        info.summary = Some(plan.summary);
+    let keeps_plan = outcome.keeps_plan();
+    if let Some(plan) = outcome.plan.clone().or(keeps_plan.then_some(configured)) {
+        if keeps_plan {
+            info.summary = Some(plan.summary);
+        }
         run.log.push_str(&plan.log);
         run.plan = Some(plan);
     }
