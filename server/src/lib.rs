@@ -1,16 +1,23 @@
 //! tfpilot's server: configuration, adapters, services and HTTP.
 //!
 //! `main.rs` only parses the command line; everything it runs lives here so
-//! tests start the real server in-process ([`start`]).
+//! tests start the real server in-process. [`start_with`] is the one
+//! composition root: it wires every service over the [`Ports`] it is given
+//! (built by [`Ports::from_config`] in production, with fakes injected by
+//! tests); [`start`] is `Ports::from_config` + `start_with`.
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crash;
 pub mod exec;
 pub mod git;
 pub mod github;
 pub mod http;
+pub mod ids;
+pub mod notify;
+pub mod ports;
 pub mod registry;
 pub mod service;
 pub mod store;
@@ -18,6 +25,7 @@ pub mod store;
 use anyhow::Context as _;
 use axum::serve::ListenerExt;
 use config::Config;
+pub use ports::Ports;
 use service::index::Index;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,53 +41,76 @@ pub struct Running {
     pub setup_link: Option<String>,
 }
 
-/// Loads the registry, opens the stores, loads the index, and serves on
-/// `listener` until `shutdown` resolves (then writes the index snapshot).
-/// Errors name what is wrong (registry line, store, address).
+/// Builds the ports from `config` ([`Ports::from_config`]) and starts the
+/// server on them ([`start_with`]).
 pub async fn start(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
+    let ports = Ports::from_config(&config).await?;
+    start_with(config, ports, listener, shutdown).await
+}
+
+/// The composition root: loads the registry, wires every service over
+/// `ports`, loads the index, and serves on `listener` until `shutdown`
+/// resolves (then writes the index snapshot). Errors name what is wrong
+/// (registry line, store, address).
+pub async fn start_with(
+    config: Config,
+    mut ports: Ports,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Running> {
     let registry = Arc::new(registry::load(&config.registry)?);
     let addr = listener.local_addr().context("listener has no address")?;
-    let stores = store::open::open(&config)
-        .await
-        .context("cannot open the request store")?;
-    let setup_link = auth::setup::Setup::new(stores.requests.clone())
+    let public_url = if config.sessions.public_url.ends_with(":0") {
+        format!("http://{addr}")
+    } else {
+        config.sessions.public_url.clone()
+    };
+    let setup_link = auth::setup::Setup::new(ports.requests.clone())
         .issue_if_needed(&config.admins)
         .await
         .context("cannot check for an admin account")?
-        .map(|token| {
-            let base = if config.sessions.public_url.ends_with(":0") {
-                format!("http://{addr}")
-            } else {
-                config.sessions.public_url.clone()
-            };
-            format!("{base}/setup?token={token}")
-        });
+        .map(|token| format!("{public_url}/setup?token={token}"));
     if let Some(link) = &setup_link {
         // Printed, not logged: the link is a one-time secret for the operator.
         println!(
             "\ntfpilot: there is no admin yet. Open this link within an hour to create one:\n\n    {link}\n"
         );
     }
-    let index = Arc::new(Index::new(stores.requests.clone(), registry.clone()));
+    let index = Arc::new(Index::new(ports.requests.clone(), registry.clone()));
     let loaded = index
         .load()
         .await
         .context("cannot load the request index")?;
     tracing::info!(
-        store = %stores.requests.describe(),
+        store = %ports.requests.describe(),
         requests = index.len(),
         fetched = loaded.fetched,
         "request index loaded"
     );
     let config = Arc::new(config);
-    let flow = wire_flow(&config, &registry, &stores, &index).await?;
+    let notices = notify::Notices::new(ports.notifier.clone(), &public_url);
+    let flow = Arc::new(service::flow::Flow::new(
+        registry.clone(),
+        config.policy.clone(),
+        index.clone(),
+        &ports,
+        notices.clone(),
+    ));
+    if let Some(mut done) = ports.runs_done.take() {
+        let on_done = flow.clone();
+        tokio::spawn(async move {
+            while let Some(info) = done.recv().await {
+                on_done.on_run(info).await;
+            }
+        });
+    }
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
     let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
-    let state = http::AppState::new(config, registry, stores, index.clone(), flow);
+    let state = http::AppState::new(config, registry, &ports, index.clone(), flow, notices);
     let sweeper = tokio::spawn(state.limits.clone().sweep_forever());
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.
@@ -108,97 +139,6 @@ pub async fn start(
         handle,
         setup_link,
     })
-}
-
-/// The request workflow on the configured ports: GitHub + Actions, or local
-/// repos + local terraform.
-async fn wire_flow(
-    config: &Arc<Config>,
-    registry: &Arc<app::domain::registry::Registry>,
-    stores: &store::open::Stores,
-    index: &Arc<Index>,
-) -> anyhow::Result<Arc<service::flow::Flow>> {
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (git, exec): (Arc<dyn git::GitHost>, Arc<dyn exec::Executor>) = match &config.github {
-        Some(settings) => github_ports(config, settings)?,
-        None => local_ports(config, stores, &done_tx).await?,
-    };
-    let flow = Arc::new(service::flow::Flow::new(
-        registry.clone(),
-        config.policy.clone(),
-        store::repo::RequestRepo::new(stores.requests.clone()),
-        index.clone(),
-        store::journal::AuditLog::new(stores.requests.clone()),
-        git,
-        exec,
-    ));
-    let on_done = flow.clone();
-    tokio::spawn(async move {
-        while let Some(info) = done_rx.recv().await {
-            on_done.on_run(info).await;
-        }
-    });
-    Ok(flow)
-}
-
-/// GitHub repos and Actions workflows (production).
-fn github_ports(
-    config: &Config,
-    settings: &github::GitHubSettings,
-) -> anyhow::Result<(Arc<dyn git::GitHost>, Arc<dyn exec::Executor>)> {
-    let client = github::GitHubClient::new(settings).map_err(anyhow::Error::msg)?;
-    let repos: Vec<_> = config
-        .projects
-        .values()
-        .filter_map(|p| Some((p.key.clone(), p.repo.clone()?)))
-        .collect();
-    let host =
-        git::github::GitHubHost::new(client.clone(), repos.clone()).map_err(anyhow::Error::msg)?;
-    let actions =
-        exec::actions::ActionsExecutor::new(client, repos, std::time::Duration::from_secs(2));
-    tracing::info!(api = %settings.api_url, "infra repos on GitHub, runs in GitHub Actions");
-    Ok((Arc::new(host), Arc::new(actions)))
-}
-
-/// Local repos under the data dir and local terraform (the embedded default).
-async fn local_ports(
-    config: &Config,
-    stores: &store::open::Stores,
-    done_tx: &tokio::sync::mpsc::UnboundedSender<exec::RunInfo>,
-) -> anyhow::Result<(Arc<dyn git::GitHost>, Arc<dyn exec::Executor>)> {
-    let template = config.workflows_dir.join("template");
-    if !template.is_dir() {
-        anyhow::bail!(
-            "{} is missing: TFPILOT_WORKFLOWS_DIR must name the infra-workflows directory",
-            template.display()
-        );
-    }
-    let git = Arc::new(git::local::LocalGit::new(
-        config.data_dir.join("git"),
-        template,
-        Some(config.workflows_dir.join("sandbox")),
-        stores.requests.clone(),
-    ));
-    let local = Arc::new(
-        exec::local::LocalExecutor::new(
-            git.clone(),
-            stores.requests.clone(),
-            config.data_dir.join("exec"),
-            config.run_timeout,
-            Some(done_tx.clone()),
-        )
-        .with_terraform(&config.terraform)
-        .with_max_runs(config.max_runs)
-        .with_s3_state(config.state_bucket.clone()),
-    );
-    let resumed = local
-        .recover()
-        .await
-        .context("cannot read the run records")?;
-    if resumed > 0 {
-        tracing::warn!(resumed, "runs interrupted by a restart were started again");
-    }
-    Ok((git, Arc::new(exec::local::SharedLocalExecutor(local))))
 }
 
 /// Drives every unfinished request at start and then periodically.

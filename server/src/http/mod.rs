@@ -20,13 +20,14 @@ pub mod webhooks;
 
 use crate::auth::Tokens;
 use crate::config::Config;
+use crate::notify::Notices;
+use crate::ports::Ports;
 use crate::service::UiServices;
 use crate::service::flow::Flow;
 use crate::service::index::Index;
 use crate::service::requests::RequestService;
 use crate::store::journal::AuditLog;
 use crate::store::open::Stores;
-use crate::store::repo::RequestRepo;
 use app::domain::registry::Registry;
 use app::services::SharedServices;
 use app::ui::{App, shell};
@@ -83,13 +84,14 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    /// Wires the state over opened stores and a loaded index.
+    /// Wires the state over the ports and a loaded index.
     pub fn new(
         config: Arc<Config>,
         registry: Arc<Registry>,
-        stores: Stores,
+        ports: &Ports,
         index: Arc<Index>,
         flow: Arc<Flow>,
+        notices: Notices,
     ) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name("tfpilot")
@@ -97,12 +99,13 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.bind)
             .build();
+        let stores = ports.stores();
         let requests = Arc::new(RequestService::new(
             config.clone(),
             registry.clone(),
-            RequestRepo::new(stores.requests.clone()),
-            AuditLog::new(stores.requests.clone()),
             index,
+            ports,
+            notices,
         ));
         let users = crate::auth::Users::new(stores.requests.clone());
         let admin = crate::service::admin::Admin::new(
@@ -116,7 +119,7 @@ impl AppState {
             (users.clone(), admin.clone()),
             requests.clone(),
             flow.clone(),
-            &stores,
+            ports,
         ));
         Self {
             leptos,

@@ -95,24 +95,27 @@ pub struct RequestService {
     audit: AuditLog,
     index: Arc<Index>,
     ids: crate::service::ids::IdIssuer,
+    notices: crate::notify::Notices,
 }
 
 impl RequestService {
-    /// Wires the service.
+    /// Wires the service over the ports' request store; new requests go
+    /// to `notices`.
     pub fn new(
         config: Arc<Config>,
         registry: Arc<Registry>,
-        repo: RequestRepo,
-        audit: AuditLog,
         index: Arc<Index>,
+        ports: &crate::ports::Ports,
+        notices: crate::notify::Notices,
     ) -> Self {
         Self {
-            ids: crate::service::ids::IdIssuer::new(repo.store().clone()),
+            ids: crate::service::ids::IdIssuer::new(ports.requests.clone()),
             config,
             registry,
-            repo,
-            audit,
+            repo: RequestRepo::new(ports.requests.clone()),
+            audit: AuditLog::new(ports.requests.clone()),
             index,
+            notices,
         }
     }
 
@@ -280,6 +283,7 @@ impl RequestService {
         self.index.upsert(&stored.doc, &stored.etag);
         self.audit_write(actor, "request.create", &stored, None)
             .await;
+        self.notices.changed(None, &stored.doc).await;
         Ok(self.view(actor, stored))
     }
 

@@ -177,8 +177,7 @@ impl Flow {
         mut f: impl FnMut(&mut Request) -> Option<()>,
     ) -> Result<(), FlowError> {
         let result = self
-            .repo
-            .update(id, crate::auth::now, |doc| {
+            .write(id, |doc| {
                 let mut next = doc.clone();
                 match f(&mut next) {
                     Some(()) => Ok(next),
@@ -203,8 +202,7 @@ impl Flow {
         mut f: impl FnMut(&mut Request),
     ) -> Result<(), FlowError> {
         let stored = self
-            .repo
-            .update(id, crate::auth::now, |doc| {
+            .write(id, |doc| {
                 let mut next = doc.clone();
                 f(&mut next);
                 Ok::<_, FlowError>(next)

@@ -10,6 +10,7 @@
 
 mod advance;
 mod scope;
+mod write;
 
 pub use scope::waiting_for_apply;
 
@@ -72,6 +73,7 @@ pub struct Flow {
     audit: AuditLog,
     git: Arc<dyn GitHost>,
     exec: Arc<dyn Executor>,
+    notices: crate::notify::Notices,
     /// One step driver at a time per request (striped) in this process;
     /// across replicas the CAS writes and found-before-created steps hold.
     advancing: Arc<[tokio::sync::Mutex<()>; ADVANCE_STRIPES]>,
@@ -182,24 +184,24 @@ fn history_mut(doc: &mut Request, kind: RunKind) -> &mut RunHistory {
 }
 
 impl Flow {
-    /// Wires the workflow.
+    /// Wires the workflow over the ports' stores, repos and executor;
+    /// status changes go to `notices`.
     pub fn new(
         registry: Arc<Registry>,
         policy: Policy,
-        repo: RequestRepo,
         index: Arc<Index>,
-        audit: AuditLog,
-        git: Arc<dyn GitHost>,
-        exec: Arc<dyn Executor>,
+        ports: &crate::ports::Ports,
+        notices: crate::notify::Notices,
     ) -> Self {
         Self {
             registry,
             policy,
-            repo,
+            repo: RequestRepo::new(ports.requests.clone()),
             index,
-            audit,
-            git,
-            exec,
+            audit: AuditLog::new(ports.requests.clone()),
+            git: ports.git.clone(),
+            exec: ports.exec.clone(),
+            notices,
             advancing: Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
         }
     }
@@ -270,8 +272,7 @@ impl Flow {
         let mut f = f;
         let policy = &self.policy;
         let stored = self
-            .repo
-            .update(id, now, |doc| {
+            .write(id, |doc| {
                 if let Some(action) = action {
                     refuse(decide(action, doc, actor, policy))?;
                 }

@@ -39,14 +39,14 @@ pub struct UiServices {
 }
 
 impl UiServices {
-    /// Over a loaded registry, the services and the stores.
+    /// Over a loaded registry, the services and the ports' stores.
     pub fn new(
         registry: Arc<Registry>,
         config: Arc<Config>,
         (users, admin): (Users, Admin),
         requests: Arc<super::requests::RequestService>,
         flow: Arc<Flow>,
-        stores: &crate::store::open::Stores,
+        ports: &crate::ports::Ports,
     ) -> Self {
         Self {
             registry,
@@ -54,9 +54,9 @@ impl UiServices {
             users,
             admin,
             requests,
-            audit: crate::store::journal::AuditLog::new(stores.requests.clone()),
+            audit: crate::store::journal::AuditLog::new(ports.requests.clone()),
             flow,
-            chat_logs: crate::store::journal::ChatLogs::new(stores.chat_logs.clone()),
+            chat_logs: crate::store::journal::ChatLogs::new(ports.chat_logs.clone()),
         }
     }
 

@@ -1,0 +1,151 @@
+//! `Ports`: every adapter the server talks to, built once from the configuration or injected by a test.
+//!
+//! [`Ports::from_config`] is the only place adapters are chosen: the object
+//! stores (directories or S3), GitHub repos + Actions or local repos + local
+//! terraform, the log notifier, the system clock and the OS random source.
+//! [`crate::start_with`] wires services over whatever `Ports` it is given.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::exec::{Executor, RunInfo};
+use crate::git::GitHost;
+use crate::ids::{Ids, OsIds};
+use crate::notify::{LogNotifier, Notifier};
+use crate::store::ObjectStore;
+use crate::store::open::Stores;
+use crate::{exec, git, github, store};
+use anyhow::Context as _;
+use std::sync::Arc;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+/// Where an executor that finishes runs by itself reports them.
+pub type RunSink = UnboundedSender<RunInfo>;
+/// The finished runs of an executor, which the root hands to the flow.
+pub type RunsDone = UnboundedReceiver<RunInfo>;
+
+/// A channel of finished runs: the sink goes to the executor
+/// (`LocalExecutor::new`, `FakeExecutor::with_completions`), the receiver
+/// into [`Ports::runs_done`].
+pub fn runs_channel() -> (RunSink, RunsDone) {
+    tokio::sync::mpsc::unbounded_channel()
+}
+
+/// The adapters behind every port.
+pub struct Ports {
+    /// Requests, history, index snapshot, users, tokens, audit.
+    pub requests: Arc<dyn ObjectStore>,
+    /// Chat transcripts.
+    pub chat_logs: Arc<dyn ObjectStore>,
+    /// The infra repos.
+    pub git: Arc<dyn GitHost>,
+    /// Where terraform runs.
+    pub exec: Arc<dyn Executor>,
+    /// Lifecycle notices of requests.
+    pub notifier: Arc<dyn Notifier>,
+    /// Wall-clock time.
+    pub clock: Arc<dyn Clock>,
+    /// Random bytes for secrets and ids.
+    pub ids: Arc<dyn Ids>,
+    /// The runs `exec` finishes on its own; `None` when the flow learns of
+    /// them otherwise (webhooks and polling of GitHub Actions).
+    pub runs_done: Option<RunsDone>,
+}
+
+impl Ports {
+    /// The adapters `config` names: opens the stores and the repos, and
+    /// restarts local runs a restart interrupted.
+    pub async fn from_config(config: &Config) -> anyhow::Result<Ports> {
+        let stores = store::open::open(config)
+            .await
+            .context("cannot open the request store")?;
+        let (git, exec, runs_done) = match &config.github {
+            Some(settings) => {
+                let (git, exec) = github_ports(config, settings)?;
+                (git, exec, None)
+            }
+            None => {
+                let (sink, done) = runs_channel();
+                let (git, exec) = local_ports(config, &stores, sink).await?;
+                (git, exec, Some(done))
+            }
+        };
+        Ok(Ports {
+            requests: stores.requests,
+            chat_logs: stores.chat_logs,
+            git,
+            exec,
+            notifier: Arc::new(LogNotifier),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(OsIds),
+            runs_done,
+        })
+    }
+
+    /// The two object stores.
+    pub fn stores(&self) -> Stores {
+        Stores {
+            requests: self.requests.clone(),
+            chat_logs: self.chat_logs.clone(),
+        }
+    }
+}
+
+/// GitHub repos and Actions workflows (production).
+fn github_ports(
+    config: &Config,
+    settings: &github::GitHubSettings,
+) -> anyhow::Result<(Arc<dyn GitHost>, Arc<dyn Executor>)> {
+    let client = github::GitHubClient::new(settings).map_err(anyhow::Error::msg)?;
+    let repos: Vec<_> = config
+        .projects
+        .values()
+        .filter_map(|p| Some((p.key.clone(), p.repo.clone()?)))
+        .collect();
+    let host =
+        git::github::GitHubHost::new(client.clone(), repos.clone()).map_err(anyhow::Error::msg)?;
+    let actions =
+        exec::actions::ActionsExecutor::new(client, repos, std::time::Duration::from_secs(2));
+    tracing::info!(api = %settings.api_url, "infra repos on GitHub, runs in GitHub Actions");
+    Ok((Arc::new(host), Arc::new(actions)))
+}
+
+/// Local repos under the data dir and local terraform (the embedded default).
+async fn local_ports(
+    config: &Config,
+    stores: &Stores,
+    done: RunSink,
+) -> anyhow::Result<(Arc<dyn GitHost>, Arc<dyn Executor>)> {
+    let template = config.workflows_dir.join("template");
+    if !template.is_dir() {
+        anyhow::bail!(
+            "{} is missing: TFPILOT_WORKFLOWS_DIR must name the infra-workflows directory",
+            template.display()
+        );
+    }
+    let git = Arc::new(git::local::LocalGit::new(
+        config.data_dir.join("git"),
+        template,
+        Some(config.workflows_dir.join("sandbox")),
+        stores.requests.clone(),
+    ));
+    let local = Arc::new(
+        exec::local::LocalExecutor::new(
+            git.clone(),
+            stores.requests.clone(),
+            config.data_dir.join("exec"),
+            config.run_timeout,
+            Some(done),
+        )
+        .with_terraform(&config.terraform)
+        .with_max_runs(config.max_runs)
+        .with_s3_state(config.state_bucket.clone()),
+    );
+    let resumed = local
+        .recover()
+        .await
+        .context("cannot read the run records")?;
+    if resumed > 0 {
+        tracing::warn!(resumed, "runs interrupted by a restart were started again");
+    }
+    Ok((git, Arc::new(exec::local::SharedLocalExecutor(local))))
+}
