@@ -16,6 +16,7 @@ mod guardrails;
 mod http;
 mod matrix;
 mod modules;
+mod notices;
 mod oauth;
 mod oauth_identities;
 mod plan_check;

@@ -1,13 +1,20 @@
-//! `TestApp::spawn()`: the real server on port 0 with the embedded defaults.
+//! `TestApp`: the real server on port 0 with the embedded defaults, started
+//! through the same composition root as production (`server::start_with`);
+//! `TestApp::builder()` injects fakes (executor, clock, notifier).
 
+use server::clock::ManualClock;
 use server::config::Config;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub mod binary;
+mod builder;
 pub mod github;
 pub mod s3;
+
+pub use builder::TestAppBuilder;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -33,57 +40,36 @@ pub struct TestApp {
     pub data: tempfile::TempDir,
     /// The first-admin link, while there is no admin.
     pub setup_link: Option<String>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// The clock the server reads, when the test gave it one.
+    pub clock: Option<Arc<ManualClock>>,
+    pub(crate) _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl TestApp {
+    /// A server to configure before it starts: data dir, settings, fakes.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
     pub async fn spawn() -> TestApp {
-        Self::spawn_in(tempfile::tempdir().expect("temp dir")).await
+        Self::builder().spawn().await
     }
 
     /// Starts on an existing data dir.
     pub async fn spawn_in(data: tempfile::TempDir) -> TestApp {
-        Self::spawn_with(data, &[]).await
+        Self::builder().data(data).spawn().await
     }
 
     /// Starts on an existing data dir with extra `TFPILOT_*` settings.
     pub async fn spawn_with(data: tempfile::TempDir, extra: &[(&str, &str)]) -> TestApp {
-        let registry = root().join("modules-registry.toml");
-        let workflows = root().join("infra-workflows");
-        let site = data.path().join("site");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let public = format!("http://{}", listener.local_addr().expect("address"));
-        let mut vars = vec![
-            ("TFPILOT_PUBLIC_URL", public.as_str()),
-            ("TFPILOT_BIND", "127.0.0.1:0"),
-            ("TFPILOT_DATA_DIR", data.path().to_str().unwrap()),
-            ("TFPILOT_REGISTRY", registry.to_str().unwrap()),
-            ("TFPILOT_WORKFLOWS_DIR", workflows.to_str().unwrap()),
-            ("TFPILOT_RECONCILE_SECS", "1"),
-            ("TFPILOT_SITE_ROOT", site.to_str().unwrap()),
-        ];
-        vars.extend_from_slice(extra);
-        let config = config_from(&vars).expect("config");
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        let running = server::start(config, listener, async move {
-            let _ = stopped.await;
-        })
-        .await
-        .expect("server starts");
-        TestApp {
-            addr: running.addr,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                // A request that hangs fails the test instead of the whole suite.
-                .timeout(std::time::Duration::from_secs(90))
-                .build()
-                .expect("client"),
-            data,
-            setup_link: running.setup_link,
-            _stop: stop,
-        }
+        Self::builder().data(data).env(extra).spawn().await
+    }
+
+    /// The manual clock given to [`TestAppBuilder::clock`].
+    pub fn clock(&self) -> &ManualClock {
+        self.clock
+            .as_deref()
+            .expect("the app was built with .clock(..)")
     }
 
     pub fn url(&self, path: &str) -> String {

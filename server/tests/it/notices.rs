@@ -1,0 +1,84 @@
+//! Request notices: a request driven through the flow on the fake executor
+//! (no terraform) notifies each lifecycle event once, in order.
+
+use crate::flow::{act, wait_archived, wait_for};
+use crate::support::TestApp;
+use app::domain::policy::Role;
+use serde_json::json;
+use server::exec::fake::{FakeExecutor, Outcome};
+use server::notify::MemoryNotifier;
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_notifies_each_step_once_in_order() {
+    let notices = Arc::new(MemoryNotifier::new());
+    let exec = Arc::new(FakeExecutor::new().with_auto_complete(|_| Outcome::success()));
+    let app = TestApp::builder()
+        .executor(exec.clone())
+        .notifier(notices.clone())
+        .spawn()
+        .await;
+    let alice = app.token("alice", Role::Requester).await;
+    let bob = app.token("bob", Role::Approver).await;
+
+    let id = app
+        .file(&alice, "dev", "sqs-queue", json!({"name": "noticed"}))
+        .await;
+    wait_for(&app, &alice, &id, "plan_ready").await;
+    for step in ["approve", "merge", "apply"] {
+        assert_eq!(act(&app, &bob, &id, step).await.status(), 202, "{step}");
+    }
+    wait_for(&app, &bob, &id, "applied").await;
+    assert_eq!(act(&app, &alice, &id, "destroy").await.status(), 202);
+    wait_for(&app, &alice, &id, "destroyed").await;
+    wait_archived(app.requests_store().as_ref(), &id).await;
+    // The reconciler passes again over nothing new.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+
+    assert_eq!(
+        notices.events(),
+        [
+            "request.created",
+            "plan.succeeded",
+            "approval.needed",
+            "applied",
+            "destroyed"
+        ]
+    );
+    let all = notices.notices();
+    assert!(all.iter().all(|n| n.request.as_str() == id));
+    assert!(all.iter().all(|n| n.project.as_str() == "sandbox"
+        && n.environment.as_str() == "dev"
+        && n.module.as_str() == "sqs-queue"));
+    assert_eq!(all[0].link, app.url(&format!("/requests/{id}")));
+    let kinds: Vec<_> = exec.runs().iter().map(|r| r.spec.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            server::exec::RunKind::Plan,
+            server::exec::RunKind::Apply,
+            server::exec::RunKind::Destroy
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_plan_notifies_once() {
+    let notices = Arc::new(MemoryNotifier::new());
+    let exec = Arc::new(
+        FakeExecutor::new().with_auto_complete(|_| Outcome::failure("terraform exited with 1")),
+    );
+    let app = TestApp::builder()
+        .executor(exec)
+        .notifier(notices.clone())
+        .spawn()
+        .await;
+    let alice = app.token("alice", Role::Requester).await;
+    let id = app
+        .file(&alice, "dev", "sqs-queue", json!({"name": "unlucky"}))
+        .await;
+    wait_for(&app, &alice, &id, "failed").await;
+    // Reconciler passes over the failed request change nothing.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(notices.events(), ["request.created", "plan.failed"]);
+}
