@@ -69,7 +69,7 @@ pub async fn start_with(
     } else {
         config.sessions.public_url.clone()
     };
-    let setup_link = auth::setup::Setup::new(ports.requests.clone())
+    let setup_link = auth::setup::Setup::new(ports.users())
         .issue_if_needed(&config.admins)
         .await
         .context("cannot check for an admin account")?

@@ -5,6 +5,7 @@
 //! terraform, the log notifier, the system clock and the OS random source.
 //! [`crate::start_with`] wires services over whatever `Ports` it is given.
 
+use crate::auth::Users;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::exec::{Executor, RunInfo};
@@ -12,6 +13,7 @@ use crate::git::GitHost;
 use crate::ids::{Ids, OsIds};
 use crate::notify::{LogNotifier, Notifier};
 use crate::store::ObjectStore;
+use crate::store::journal::AuditLog;
 use crate::store::open::Stores;
 use crate::{exec, git, github, store};
 use anyhow::Context as _;
@@ -87,6 +89,20 @@ impl Ports {
             requests: self.requests.clone(),
             chat_logs: self.chat_logs.clone(),
         }
+    }
+
+    /// The audit log in the requests bucket, on these ports' clock and ids.
+    pub fn audit_log(&self) -> AuditLog {
+        AuditLog::new(self.requests.clone())
+            .with_clock(self.clock.clone())
+            .with_ids(self.ids.clone())
+    }
+
+    /// The users in the requests bucket, on these ports' clock and ids.
+    pub fn users(&self) -> Users {
+        Users::new(self.requests.clone())
+            .with_clock(self.clock.clone())
+            .with_ids(self.ids.clone())
     }
 }
 

@@ -7,6 +7,7 @@
 //! elsewhere fills.
 
 use super::keys::StoredKey;
+use crate::ids::Ids;
 use crate::store::{ObjectStore, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,20 +22,23 @@ const KEY: &str = "keys/device-cookies.json";
 #[derive(Clone)]
 pub struct DeviceCookies {
     key: StoredKey,
+    ids: Arc<dyn Ids>,
 }
 
 impl DeviceCookies {
-    /// Over the store holding the key.
-    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+    /// Over the store holding the key; device ids and the key come from
+    /// `ids`.
+    pub fn new(store: Arc<dyn ObjectStore>, ids: Arc<dyn Ids>) -> Self {
         Self {
-            key: StoredKey::new(store, KEY),
+            key: StoredKey::new(store, KEY, ids.clone()),
+            ids,
         }
     }
 
     /// A new cookie value for a browser that just signed in as `login`:
     /// `<device id>.<mac>`.
     pub async fn issue(&self, login: &str) -> Result<String, StoreError> {
-        let device = super::hex(&super::random_bytes::<16>());
+        let device = self.ids.random_hex(16);
         let mac = self.key.mac(&["device", login, &device]).await?;
         Ok(format!("{device}.{mac}"))
     }
@@ -61,12 +65,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn ObjectStore> =
             Arc::new(crate::store::fs::FsStore::open(dir.path()).unwrap());
-        let cookies = DeviceCookies::new(store.clone());
+        let cookies = DeviceCookies::new(store.clone(), Arc::new(crate::ids::OsIds));
         let value = cookies.issue("alice").await.unwrap();
         let device = cookies.check("alice", &value).await.unwrap().unwrap();
         assert!(value.starts_with(&device));
         assert_eq!(cookies.check("bob", &value).await.unwrap(), None);
-        let other = DeviceCookies::new(store);
+        let other = DeviceCookies::new(store, Arc::new(crate::ids::OsIds));
         assert_eq!(
             other.check("alice", &value).await.unwrap(),
             Some(device.clone()),

@@ -4,6 +4,7 @@
 //! for the life of the process. Every replica signs and checks with the
 //! same key, and a restart keeps it.
 
+use crate::ids::Ids;
 use crate::store::{ObjectStore, Precondition, StoreError};
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
@@ -16,6 +17,7 @@ use tokio::sync::OnceCell;
 pub struct StoredKey {
     store: Arc<dyn ObjectStore>,
     name: &'static str,
+    ids: Arc<dyn Ids>,
     key: Arc<OnceCell<[u8; 32]>>,
 }
 
@@ -36,11 +38,13 @@ fn unhex(s: &str) -> Option<[u8; 32]> {
 }
 
 impl StoredKey {
-    /// The key stored under `name` (`keys/request-ids.json`, …).
-    pub fn new(store: Arc<dyn ObjectStore>, name: &'static str) -> Self {
+    /// The key stored under `name` (`keys/request-ids.json`, …), made
+    /// from `ids` if there is none yet.
+    pub fn new(store: Arc<dyn ObjectStore>, name: &'static str, ids: Arc<dyn Ids>) -> Self {
         Self {
             store,
             name,
+            ids,
             key: Arc::new(OnceCell::new()),
         }
     }
@@ -60,7 +64,7 @@ impl StoredKey {
                             });
                         }
                         Err(StoreError::NotFound(_)) => {
-                            let key = super::random_bytes::<32>();
+                            let key = self.ids.bytes::<32>();
                             let body = serde_json::to_vec(&Stored {
                                 key: super::hex(&key),
                             })
@@ -107,17 +111,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn ObjectStore> =
             Arc::new(crate::store::fs::FsStore::open(dir.path()).unwrap());
-        let a = StoredKey::new(store.clone(), "keys/test.json");
-        let b = StoredKey::new(store.clone(), "keys/test.json");
+        let a = StoredKey::new(store.clone(), "keys/test.json", Arc::new(crate::ids::OsIds));
+        let b = StoredKey::new(store.clone(), "keys/test.json", Arc::new(crate::ids::OsIds));
         let (ka, kb) = tokio::join!(a.mac(&["x"]), b.mac(&["x"]));
         assert_eq!(ka.unwrap(), kb.unwrap());
-        let again = StoredKey::new(store.clone(), "keys/test.json");
+        let again = StoredKey::new(store.clone(), "keys/test.json", Arc::new(crate::ids::OsIds));
         assert_eq!(
             again.mac(&["x"]).await.unwrap(),
             a.mac(&["x"]).await.unwrap()
         );
         assert_ne!(a.mac(&["y"]).await.unwrap(), a.mac(&["x"]).await.unwrap());
-        let other = StoredKey::new(store, "keys/other.json");
+        let other = StoredKey::new(store, "keys/other.json", Arc::new(crate::ids::OsIds));
         assert_ne!(
             other.mac(&["x"]).await.unwrap(),
             a.mac(&["x"]).await.unwrap()

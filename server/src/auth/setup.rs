@@ -3,13 +3,13 @@
 //! `setup/token.json`) and prints the link that lets a person choose the
 //! admin's login and password. There is never a default password.
 
-use super::{UserError, Users, random_bytes, valid_login};
+use super::{UserError, Users, valid_login};
 use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use app::domain::policy::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 const KEY: &str = "setup/token.json";
 /// How long a setup link works.
@@ -42,23 +42,20 @@ fn hash(token: &str) -> String {
         .collect()
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// The first-admin setup.
 #[derive(Clone)]
 pub struct Setup {
     store: Arc<dyn ObjectStore>,
+    users: Users,
 }
 
 impl Setup {
-    /// Over the requests bucket.
-    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+    /// Over the users' bucket, with their clock and random source.
+    pub fn new(users: Users) -> Self {
+        Self {
+            store: users.store().clone(),
+            users,
+        }
     }
 
     /// Whether some user is an admin (by role or by `admins`).
@@ -66,7 +63,7 @@ impl Setup {
         &self,
         admins: &std::collections::BTreeSet<String>,
     ) -> Result<bool, StoreError> {
-        let users = Users::new(self.store.clone());
+        let users = &self.users;
         for entry in list_all(self.store.as_ref(), "users/").await? {
             let Some(login) = entry
                 .key
@@ -94,13 +91,10 @@ impl Setup {
             let _ = self.store.delete(KEY).await;
             return Ok(None);
         }
-        let token: String = random_bytes::<24>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let token = self.users.ids().random_hex(24);
         let pending = Pending {
             sha256: hash(&token),
-            expires_at: unix_now() + VALID_FOR.as_secs(),
+            expires_at: self.users.clock().unix_secs() + VALID_FOR.as_secs(),
         };
         let bytes = serde_json::to_vec(&pending).expect("serializes");
         self.store
@@ -127,7 +121,7 @@ impl Setup {
                 acc | usize::from(a ^ b)
             })
             == 0;
-        Ok(same && pending.expires_at > unix_now())
+        Ok(same && pending.expires_at > self.users.clock().unix_secs())
     }
 
     /// Uses the token: creates the admin, then retires the token (a
@@ -165,9 +159,7 @@ impl Setup {
             Err(StoreError::Conflict(_)) => return Err(SetupError::BadToken),
             Err(e) => return Err(e.into()),
         }
-        let user = Users::new(self.store.clone())
-            .add(login, Role::Admin, Some(password))
-            .await;
+        let user = self.users.add(login, Role::Admin, Some(password)).await;
         let _ = self.store.delete(KEY).await;
         Ok(user?)
     }

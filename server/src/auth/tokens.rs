@@ -1,7 +1,7 @@
 //! Machine tokens: `tfp_<id>_<secret>`, shown once, stored as a SHA-256 hash
 //! of the secret under `tokens/<id>.json`.
 
-use super::{User, Users, random_bytes};
+use super::{User, Users};
 use crate::store::list_all;
 use crate::store::{ObjectStore, Precondition, StoreError};
 use app::domain::policy::Role;
@@ -83,12 +83,16 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// Over the requests bucket.
+    /// Over the requests bucket, on the system clock and the OS random
+    /// source.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self {
-            users: Users::new(store.clone()),
-            store,
-        }
+        Self::over(Users::new(store.clone()), store)
+    }
+
+    /// Over the requests bucket and `users`, whose clock stamps records and
+    /// whose random source makes ids and secrets.
+    pub fn over(users: Users, store: Arc<dyn ObjectStore>) -> Self {
+        Self { users, store }
     }
 
     /// Creates a token for an existing user; returns the record and the
@@ -110,14 +114,15 @@ impl Tokens {
     ) -> Result<(TokenRecord, String), TokenError> {
         self.users.get(login).await?;
         loop {
-            let id = encode(&random_bytes::<12>());
-            let secret = encode(&random_bytes::<32>());
+            let ids = self.users.ids();
+            let id = encode(&ids.bytes::<12>());
+            let secret = encode(&ids.bytes::<32>());
             let record = TokenRecord {
                 id: id.clone(),
                 user: login.to_owned(),
                 secret_sha256: sha256_hex(&secret),
                 name: name.to_owned(),
-                created_at: super::now(),
+                created_at: self.users.clock().rfc3339_millis(),
                 revoked_at: None,
                 scope,
             };
@@ -179,7 +184,7 @@ impl Tokens {
             if record.revoked_at.is_some() {
                 return Ok(record);
             }
-            record.revoked_at = Some(super::now());
+            record.revoked_at = Some(self.users.clock().rfc3339_millis());
             let bytes = serde_json::to_vec_pretty(&record).expect("serializes");
             match self
                 .store

@@ -1,6 +1,8 @@
 //! Local users: login, role, optional argon2id password hash.
 
 use super::valid_login;
+use crate::clock::{Clock, SystemClock};
+use crate::ids::{Ids, OsIds};
 use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use app::domain::policy::Role;
 use argon2::Argon2;
@@ -85,6 +87,8 @@ pub enum UserError {
 #[derive(Clone)]
 pub struct Users {
     store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
 }
 
 fn key(login: &str) -> String {
@@ -100,22 +104,24 @@ pub fn check_password(password: &str) -> Result<(), UserError> {
     }
 }
 
-/// Hashes a password with argon2id and a random salt. It keeps a CPU busy
-/// for tens of milliseconds: async code calls [`hash_password_blocking`].
-pub fn hash_password(password: &str) -> Result<String, UserError> {
+/// Hashes a password with argon2id and `salt` (16 random bytes). It keeps
+/// a CPU busy for tens of milliseconds: async code calls
+/// [`hash_password_blocking`].
+pub fn hash_password(password: &str, salt: &[u8; 16]) -> Result<String, UserError> {
     check_password(password)?;
-    let salt =
-        SaltString::encode_b64(&super::random_bytes::<16>()).expect("16 bytes is a valid salt");
+    let salt = SaltString::encode_b64(salt).expect("16 bytes is a valid salt");
     Ok(Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .expect("argon2 hashing with default parameters succeeds")
         .to_string())
 }
 
-/// [`hash_password`] on the blocking pool, off the async workers.
-pub async fn hash_password_blocking(password: String) -> Result<String, UserError> {
+/// [`hash_password`] with a salt from `ids`, on the blocking pool, off the
+/// async workers.
+pub async fn hash_password_blocking(ids: &dyn Ids, password: String) -> Result<String, UserError> {
     check_password(&password)?;
-    tokio::task::spawn_blocking(move || hash_password(&password))
+    let salt = ids.bytes::<16>();
+    tokio::task::spawn_blocking(move || hash_password(&password, &salt))
         .await
         .unwrap_or_else(|e| {
             Err(UserError::Store(StoreError::Unavailable(format!(
@@ -126,13 +132,10 @@ pub async fn hash_password_blocking(password: String) -> Result<String, UserErro
 
 /// An argon2id hash of a random password, checked when a login has none,
 /// so an unknown login costs what a wrong password does. Made on first use:
-/// call it on the blocking pool.
-pub fn dummy_hash() -> &'static str {
+/// call it on the blocking pool. The first call's `ids` make it.
+pub fn dummy_hash(ids: &dyn Ids) -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        let random = super::hex(&super::random_bytes::<16>());
-        hash_password(&random).unwrap_or_default()
-    })
+    HASH.get_or_init(|| hash_password(&ids.random_hex(16), &ids.bytes::<16>()).unwrap_or_default())
 }
 
 /// Checks a password against a stored hash.
@@ -145,9 +148,42 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 impl Users {
-    /// Over the requests bucket.
+    /// Over the requests bucket, on the system clock and the OS random
+    /// source (the server gives its own with [`Users::with_clock`] and
+    /// [`Users::with_ids`]).
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(OsIds),
+        }
+    }
+
+    /// Stamps records with `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Salts passwords from `ids`.
+    pub fn with_ids(mut self, ids: Arc<dyn Ids>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// The bucket users are kept in.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The clock records are stamped with.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The random source passwords are salted from.
+    pub fn ids(&self) -> &Arc<dyn Ids> {
+        &self.ids
     }
 
     /// Creates a local user; refuses an existing login.
@@ -172,14 +208,14 @@ impl Users {
             return Err(UserError::InvalidLogin(login.chars().take(64).collect()));
         }
         let password_hash = match password {
-            Some(p) => Some(hash_password_blocking(p.to_owned()).await?),
+            Some(p) => Some(hash_password_blocking(self.ids.as_ref(), p.to_owned()).await?),
             None => None,
         };
         let user = User {
             login: login.to_owned(),
             role,
             password_hash,
-            created_at: super::now(),
+            created_at: self.clock.rfc3339_millis(),
             disabled: false,
             identity,
             sessions_epoch: 0,

@@ -107,12 +107,10 @@ impl AppState {
             ports,
             notices,
         ));
-        let users = crate::auth::Users::new(stores.requests.clone());
-        let admin = crate::service::admin::Admin::new(
-            users.clone(),
-            Tokens::new(stores.requests.clone()),
-            AuditLog::new(stores.requests.clone()),
-        );
+        let users = ports.users();
+        let tokens = Tokens::over(users.clone(), ports.requests.clone());
+        let admin =
+            crate::service::admin::Admin::new(users.clone(), tokens.clone(), ports.audit_log());
         let services: SharedServices = Arc::new(UiServices::new(
             registry.clone(),
             config.clone(),
@@ -123,16 +121,19 @@ impl AppState {
         ));
         Self {
             leptos,
-            users,
             admin,
-            audit: AuditLog::new(stores.requests.clone()),
+            audit: ports.audit_log(),
             limits: Arc::new(crate::auth::limits::LoginLimits::new(
                 stores.requests.clone(),
             )),
-            devices: crate::auth::device::DeviceCookies::new(stores.requests.clone()),
+            devices: crate::auth::device::DeviceCookies::new(
+                ports.requests.clone(),
+                ports.ids.clone(),
+            ),
             identities: crate::auth::identities::GithubIdentities::new(stores.requests.clone()),
-            setup: crate::auth::setup::Setup::new(stores.requests.clone()),
-            tokens: Tokens::new(stores.requests.clone()),
+            setup: crate::auth::setup::Setup::new(users.clone()),
+            users,
+            tokens,
             config,
             registry,
             services,

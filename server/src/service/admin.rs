@@ -68,7 +68,7 @@ fn decide(op: Operation<'_>, actor: &Actor) -> Result<(), AdminError> {
 }
 
 impl Admin {
-    /// Over the stores.
+    /// Over the stores; records are stamped by `users`' clock.
     pub fn new(users: Users, tokens: Tokens, audit: AuditLog) -> Self {
         Self {
             users,
@@ -80,7 +80,7 @@ impl Admin {
     /// Appends a system audit record (failures are logged, never fatal).
     pub async fn audit(&self, actor: &str, action: &str, detail: String) {
         let record = AuditRecord {
-            at: crate::auth::now(),
+            at: self.users.clock().rfc3339_millis(),
             actor: actor.to_owned(),
             action: action.to_owned(),
             request: None,
@@ -138,7 +138,10 @@ impl Admin {
             actor,
         )?;
         let hash = match &change.password {
-            Some(p) => Some(crate::auth::users::hash_password_blocking(p.clone()).await?),
+            Some(p) => Some(
+                crate::auth::users::hash_password_blocking(self.users.ids().as_ref(), p.clone())
+                    .await?,
+            ),
             None => None,
         };
         let user = self

@@ -7,6 +7,8 @@
 //! live or archived.
 
 use crate::auth::keys::StoredKey;
+use crate::clock::Clock;
+use crate::ids::Ids;
 use crate::store::{ObjectStore, StoreError};
 use app::domain::ids::RequestId;
 use std::sync::Arc;
@@ -21,6 +23,8 @@ pub const MAX_AHEAD_MS: u64 = 5 * 60 * 1000;
 #[derive(Clone)]
 pub struct IdIssuer {
     key: StoredKey,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
 }
 
 /// Why an id cannot be filed under.
@@ -29,29 +33,38 @@ pub struct IdIssuer {
 pub struct IdRefused(pub String);
 
 impl IdIssuer {
-    /// An issuer over the store holding its key.
-    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+    /// An issuer over the store holding its key; ids are made from
+    /// `clock` and `ids` (as is the key, if there is none yet).
+    pub fn new(store: Arc<dyn ObjectStore>, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
         Self {
-            key: StoredKey::new(store, KEY),
+            key: StoredKey::new(store, KEY, ids.clone()),
+            clock,
+            ids,
         }
     }
 
     /// A fresh id for `login`, and its ticket.
     pub async fn issue(&self, login: &str) -> Result<(RequestId, String), StoreError> {
-        let id = crate::service::requests::new_request_id();
+        let id = self.fresh();
         let ticket = self.key.mac(&[id.as_str(), login]).await?;
         Ok((id, ticket))
     }
 
+    /// A fresh id, without a ticket: its time now, its entropy random.
+    pub fn fresh(&self) -> RequestId {
+        let entropy = u32::from_le_bytes(self.ids.bytes::<4>());
+        RequestId::generate(self.clock.unix_millis(), entropy)
+    }
+
     /// Whether `ticket` is the one issued with `id` to `login`, and the
-    /// id's time is within bounds of `now_ms`.
+    /// id's time is within bounds of the clock.
     pub async fn check(
         &self,
         login: &str,
         id: &RequestId,
         ticket: &str,
-        now_ms: u64,
     ) -> Result<Result<(), IdRefused>, StoreError> {
+        let now_ms = self.clock.unix_millis();
         let want = self.key.mac(&[id.as_str(), login]).await?;
         if !crate::auth::constant_time_eq(want.as_bytes(), ticket.as_bytes()) {
             return Ok(Err(IdRefused(format!(

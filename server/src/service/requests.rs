@@ -2,7 +2,6 @@
 //! (The Git, PR and plan steps join it with the core flow.)
 
 use super::index::{Index, Query, QueryPage};
-use crate::auth::now;
 use crate::config::Config;
 use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
@@ -96,6 +95,7 @@ pub struct RequestService {
     index: Arc<Index>,
     ids: crate::service::ids::IdIssuer,
     notices: crate::notify::Notices,
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl RequestService {
@@ -109,13 +109,18 @@ impl RequestService {
         notices: crate::notify::Notices,
     ) -> Self {
         Self {
-            ids: crate::service::ids::IdIssuer::new(ports.requests.clone()),
+            ids: crate::service::ids::IdIssuer::new(
+                ports.requests.clone(),
+                ports.clock.clone(),
+                ports.ids.clone(),
+            ),
             config,
             registry,
             repo: RequestRepo::new(ports.requests.clone()),
-            audit: AuditLog::new(ports.requests.clone()),
+            audit: ports.audit_log(),
             index,
             notices,
+            clock: ports.clock.clone(),
         }
     }
 
@@ -130,7 +135,7 @@ impl RequestService {
         actor: &Actor,
         new: NewRequest,
     ) -> Result<RequestView, ServiceError> {
-        self.create_with_id(actor, new, new_request_id()).await
+        self.create_with_id(actor, new, self.ids.fresh()).await
     }
 
     /// The project, environment and module a new request names, each
@@ -234,7 +239,7 @@ impl RequestService {
             message,
         };
         self.ids
-            .check(&actor.login, &id, ticket, crate::auth::unix_millis())
+            .check(&actor.login, &id, ticket)
             .await
             .map_err(RepoError::from)?
             .map_err(|e| invalid(e.0))?;
@@ -254,7 +259,7 @@ impl RequestService {
         id: RequestId,
     ) -> Result<RequestView, ServiceError> {
         let (project, environment, module, config) = self.resolve(actor, &new, &id)?;
-        let at = now();
+        let at = self.clock.rfc3339_millis();
         let doc = Request {
             id,
             version: 1,
@@ -333,7 +338,7 @@ impl RequestService {
         before: Option<u64>,
     ) {
         let record = AuditRecord {
-            at: now(),
+            at: self.clock.rfc3339_millis(),
             actor: actor.login.clone(),
             action: action.into(),
             request: Some(stored.doc.id.to_string()),
@@ -347,10 +352,4 @@ impl RequestService {
             tracing::error!(request = %stored.doc.id, "could not append the audit record: {e}");
         }
     }
-}
-
-/// A fresh request id from the clock and the OS random source.
-pub fn new_request_id() -> RequestId {
-    let entropy = u32::from_le_bytes(crate::auth::random_bytes::<4>());
-    RequestId::generate(crate::auth::unix_millis(), entropy)
 }

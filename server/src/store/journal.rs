@@ -10,6 +10,8 @@ mod fold;
 pub use fold::FOLD_WINDOW;
 
 use super::{ObjectStore, Precondition, StoreError, list_all};
+use crate::clock::{Clock, SystemClock};
+use crate::ids::{Ids, OsIds};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -124,12 +126,11 @@ impl ChatLogs {
     }
 }
 
-/// The wall clock in milliseconds, strictly increasing within this process,
-/// so records appended one after another sort in that order.
-fn next_millis() -> u64 {
+/// `now` (the clock in milliseconds), made strictly increasing within this
+/// process, so records appended one after another sort in that order.
+fn next_millis(now: u64) -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static LAST: AtomicU64 = AtomicU64::new(0);
-    let now = crate::auth::unix_millis();
     let mut last = LAST.load(Ordering::Relaxed);
     loop {
         let next = now.max(last + 1);
@@ -183,12 +184,32 @@ fn is_one(n: &u64) -> bool {
 #[derive(Clone)]
 pub struct AuditLog {
     store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
 }
 
 impl AuditLog {
-    /// Over the requests bucket.
+    /// Over the requests bucket, on the system clock and the OS random
+    /// source (the server gives its own with [`AuditLog::with_clock`] and
+    /// [`AuditLog::with_ids`]).
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(OsIds),
+        }
+    }
+
+    /// Keys records by `clock`'s time.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Makes key nonces from `ids`.
+    pub fn with_ids(mut self, ids: Arc<dyn Ids>) -> Self {
+        self.ids = ids;
+        self
     }
 
     fn scope(record: &AuditRecord) -> String {
@@ -201,17 +222,15 @@ impl AuditLog {
     /// sort before every time key, so the order is kept.
     pub async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
         let bytes = Bytes::from(serde_json::to_vec(record).expect("serializes"));
-        while !self
-            .create_at(&Self::new_key(record), bytes.clone())
-            .await?
-        {}
+        while !self.create_at(&self.new_key(record), bytes.clone()).await? {}
         Ok(())
     }
 
     /// A fresh key for `record`: `<scope>/<unix ms, 13 digits>-<nonce>.json`.
-    fn new_key(record: &AuditRecord) -> String {
-        let nonce = crate::auth::hex(&crate::auth::random_bytes::<5>());
-        format!("{}/{:013}-{nonce}.json", Self::scope(record), next_millis())
+    fn new_key(&self, record: &AuditRecord) -> String {
+        let nonce = self.ids.random_hex(5);
+        let at = next_millis(self.clock.unix_millis());
+        format!("{}/{at:013}-{nonce}.json", Self::scope(record))
     }
 
     /// Creates the record `bytes` under `key`; `false` when another record

@@ -324,10 +324,11 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
 async fn the_server_keeps_answering_while_passwords_are_checked_and_hashed() {
     let app = TestApp::spawn().await;
     let admin = app.token("root", Role::Admin).await;
-    let hash = tokio::task::spawn_blocking(|| server::auth::users::hash_password(PASSWORD))
-        .await
-        .unwrap()
-        .unwrap();
+    let hash =
+        tokio::task::spawn_blocking(|| server::auth::users::hash_password(PASSWORD, &[7; 16]))
+            .await
+            .unwrap()
+            .unwrap();
     let started = Instant::now();
     tokio::task::spawn_blocking(move || server::auth::users::verify_password("x", &hash))
         .await

@@ -281,7 +281,10 @@ impl LoginLimits {
         tokio::task::spawn_blocking(move || match hash {
             Some(hash) => super::users::verify_password(&password, &hash),
             None => {
-                super::users::verify_password(&password, super::users::dummy_hash());
+                super::users::verify_password(
+                    &password,
+                    super::users::dummy_hash(&crate::ids::OsIds),
+                );
                 false
             }
         })

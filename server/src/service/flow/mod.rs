@@ -198,7 +198,7 @@ impl Flow {
             policy,
             repo: RequestRepo::new(ports.requests.clone()),
             index,
-            audit: AuditLog::new(ports.requests.clone()),
+            audit: ports.audit_log(),
             git: ports.git.clone(),
             exec: ports.exec.clone(),
             notices,

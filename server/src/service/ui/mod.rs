@@ -54,7 +54,7 @@ impl UiServices {
             users,
             admin,
             requests,
-            audit: crate::store::journal::AuditLog::new(ports.requests.clone()),
+            audit: ports.audit_log(),
             flow,
             chat_logs: crate::store::journal::ChatLogs::new(ports.chat_logs.clone()),
         }

@@ -58,7 +58,7 @@ impl AuditLog {
     /// Appends a refusal by `rule`, folded into the record of the same
     /// refusal (scope, actor, action, rule) in the current window.
     pub async fn append_refusal(&self, record: &AuditRecord, rule: &str) -> Result<(), StoreError> {
-        self.append_folded_at(record, rule, crate::auth::unix_millis())
+        self.append_folded_at(record, rule, self.clock.unix_millis())
             .await
     }
 
@@ -72,7 +72,7 @@ impl AuditLog {
     ) -> Result<(), StoreError> {
         let window = now_ms / u64::try_from(FOLD_WINDOW.as_millis()).unwrap_or(u64::MAX);
         let pointer_key = pointer_key(record, rule, window);
-        let mine = Self::new_key(record);
+        let mine = self.new_key(record);
         let claim = serde_json::to_vec(&Pointer { key: mine.clone() }).expect("serializes");
         let counted_on = match self
             .store
