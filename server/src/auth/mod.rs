@@ -84,10 +84,7 @@ pub async fn session_actor(
         ));
     };
     let since: u64 = session.get(SINCE).await.map_err(unavailable)?.unwrap_or(0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = users.clock().unix_secs();
     if now.saturating_sub(since) > config.sessions.absolute.as_secs() {
         let _ = session.flush().await;
         return Err(SessionError::Unauthorized(

@@ -2,7 +2,13 @@
 //! and replicas share them: `sessions/<sha256 of the id>.json`. The id
 //! itself is never stored, so whoever can read the bucket still cannot
 //! take over a session.
+//!
+//! Expiry is kept on the server's [`Clock`]: tower-sessions dates a record
+//! by the system time, and the store moves that date onto the clock when
+//! it writes (and back when it reads), so a session ends when the clock —
+//! a test's manual one included — passes its expiry.
 
+use crate::clock::Clock;
 use crate::store::{ObjectStore, Precondition, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -16,6 +22,7 @@ use tower_sessions::session_store::{Error, Result, SessionStore};
 #[derive(Clone)]
 pub struct StoreSessions {
     store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for StoreSessions {
@@ -42,15 +49,32 @@ fn backend(e: StoreError) -> Error {
 }
 
 impl StoreSessions {
-    /// Over `store`.
-    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+    /// Over `store`; records expire by `clock`.
+    pub fn new(store: Arc<dyn ObjectStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// The clock's now as a date.
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::from(self.clock.now())
+    }
+
+    /// A system-time date of tower-sessions, as far from the clock's now
+    /// as it is from the system's.
+    fn onto_clock(&self, system: OffsetDateTime) -> OffsetDateTime {
+        self.now() + (system - OffsetDateTime::now_utc())
+    }
+
+    /// A date on the clock, as far from the system's now as it is from
+    /// the clock's.
+    fn onto_system(&self, on_clock: OffsetDateTime) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + (on_clock - self.now())
     }
 
     async fn put(&self, record: &Record, precondition: Precondition) -> Result<()> {
         let stored = Stored {
             data: record.data.clone(),
-            expiry_date: record.expiry_date,
+            expiry_date: self.onto_clock(record.expiry_date),
         };
         let bytes = serde_json::to_vec(&stored).map_err(|e| Error::Encode(e.to_string()))?;
         self.store
@@ -90,14 +114,14 @@ impl SessionStore for StoreSessions {
         let Ok(stored) = serde_json::from_slice::<Stored>(&obj.bytes) else {
             return Ok(None);
         };
-        if stored.expiry_date <= OffsetDateTime::now_utc() {
+        if stored.expiry_date <= self.now() {
             let _ = self.store.delete(&key(id)).await;
             return Ok(None);
         }
         Ok(Some(Record {
             id: *id,
             data: stored.data,
-            expiry_date: stored.expiry_date,
+            expiry_date: self.onto_system(stored.expiry_date),
         }))
     }
 

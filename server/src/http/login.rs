@@ -123,7 +123,7 @@ pub async fn login(
         }
         return Ok(Redirect::to("/login?error=1").into_response());
     };
-    let csrf = sign_in(&session, &user).await?;
+    let csrf = sign_in(&state, &session, &user).await?;
     audit(&state, &login, "auth.login", from).await;
     let mut response = if json {
         Json(json!({ "login": login, "csrf": csrf })).into_response()

@@ -75,6 +75,10 @@ pub struct AppState {
     pub setup: crate::auth::setup::Setup,
     /// Users and tokens with their rules.
     pub admin: crate::service::admin::Admin,
+    /// Wall-clock time.
+    pub clock: Arc<dyn crate::clock::Clock>,
+    /// Random bytes for cookies and nonces.
+    pub ids: Arc<dyn crate::ids::Ids>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -140,6 +144,8 @@ impl AppState {
             stores,
             requests,
             flow,
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
         }
     }
 }
@@ -180,7 +186,10 @@ pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
     let sessions = session::layer(
         &state.config.sessions,
-        crate::auth::sessions::StoreSessions::new(state.stores.requests.clone()),
+        crate::auth::sessions::StoreSessions::new(
+            state.stores.requests.clone(),
+            state.clock.clone(),
+        ),
     );
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -214,7 +214,7 @@ pub async fn callback(
             format!("the account `{}` is disabled", user.login),
         ));
     }
-    sign_in(&session, &user).await?;
+    sign_in(&state, &session, &user).await?;
     let detail = if user.login == login {
         "GitHub".to_owned()
     } else {

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
@@ -66,13 +65,6 @@ pub fn layer(
         .with_secure(config.secure)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(idle))
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// First-admin form or JSON.
@@ -157,6 +149,7 @@ pub(super) async fn audit(state: &AppState, actor: &str, action: &str, detail: S
 /// Starts a signed-in session for `login`: a new id (no fixation), a new
 /// CSRF token.
 pub(super) async fn sign_in(
+    state: &AppState,
     session: &Session,
     user: &crate::auth::User,
 ) -> Result<String, ApiError> {
@@ -164,13 +157,13 @@ pub(super) async fn sign_in(
         ApiError::Unavailable(format!("cannot store the session: {e}"))
     };
     session.cycle_id().await.map_err(fail)?;
-    let csrf: String = crate::auth::random_bytes::<24>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let csrf = state.ids.random_hex(24);
     session.insert(LOGIN, &user.login).await.map_err(fail)?;
     session.insert(CSRF, &csrf).await.map_err(fail)?;
-    session.insert(SINCE, unix_now()).await.map_err(fail)?;
+    session
+        .insert(SINCE, state.clock.unix_secs())
+        .await
+        .map_err(fail)?;
     session
         .insert(EPOCH, user.sessions_epoch)
         .await
@@ -245,7 +238,7 @@ pub async fn setup(
             },
             crate::auth::setup::SetupError::Store(s) => s.into(),
         })?;
-    let csrf = sign_in(&session, &user).await?;
+    let csrf = sign_in(&state, &session, &user).await?;
     audit(
         &state,
         &user.login,

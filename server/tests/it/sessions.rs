@@ -6,7 +6,9 @@ use crate::support::TestApp;
 use app::domain::policy::Role;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
+use server::clock::ManualClock;
 use server::store::{ObjectStore as _, list_all};
+use std::sync::Arc;
 use std::time::Duration;
 
 const PASSWORD: &str = "correct horse battery";
@@ -211,20 +213,22 @@ async fn sign_in_sets_a_safe_cookie_rotates_the_id_and_sign_out_ends_it() {
 
 #[tokio::test]
 async fn the_cookie_is_secure_behind_https_and_sessions_expire() {
-    let app = TestApp::spawn_with(
-        tempfile::tempdir().unwrap(),
-        &[
+    let app = TestApp::builder()
+        .env(&[
             ("TFPILOT_PUBLIC_URL", "https://tfpilot.example"),
-            ("TFPILOT_SESSION_MAX_SECS", "1"),
-        ],
-    )
-    .await;
+            ("TFPILOT_SESSION_MAX_SECS", "60"),
+        ])
+        .clock(Arc::new(ManualClock::at_system_time()))
+        .spawn()
+        .await;
     add_user(&app, "alice", Role::Requester).await;
     let res = sign_in(&app, "alice", PASSWORD).await;
     let (cookie, header) = session_cookie(&res);
     assert!(header.contains("Secure"), "{header}");
     assert_eq!(whoami(&app, &cookie).await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.clock().advance(Duration::from_secs(59));
+    assert_eq!(whoami(&app, &cookie).await.status(), 200, "not yet");
+    app.clock().advance(Duration::from_secs(2));
     let expired = whoami(&app, &cookie).await;
     assert_eq!(expired.status(), 401);
     assert!(
@@ -234,14 +238,16 @@ async fn the_cookie_is_secure_behind_https_and_sessions_expire() {
             .contains("expired")
     );
 
-    let idle = TestApp::spawn_with(
-        tempfile::tempdir().unwrap(),
-        &[("TFPILOT_SESSION_IDLE_SECS", "1")],
-    )
-    .await;
+    let idle = TestApp::builder()
+        .env(&[("TFPILOT_SESSION_IDLE_SECS", "60")])
+        .clock(Arc::new(ManualClock::at_system_time()))
+        .spawn()
+        .await;
     add_user(&idle, "alice", Role::Requester).await;
     let (cookie, _) = session_cookie(&sign_in(&idle, "alice", PASSWORD).await);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    idle.clock().advance(Duration::from_secs(50));
+    assert_eq!(whoami(&idle, &cookie).await.status(), 200, "still active");
+    idle.clock().advance(Duration::from_secs(61));
     assert_eq!(whoami(&idle, &cookie).await.status(), 401, "idle expiry");
 }
 
