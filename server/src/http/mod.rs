@@ -128,7 +128,9 @@ impl AppState {
             admin,
             audit: ports.audit_log(),
             limits: Arc::new(crate::auth::limits::LoginLimits::new(
-                stores.requests.clone(),
+                ports.requests.clone(),
+                ports.clock.clone(),
+                ports.ids.clone(),
             )),
             devices: crate::auth::device::DeviceCookies::new(
                 ports.requests.clone(),

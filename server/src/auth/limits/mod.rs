@@ -157,6 +157,8 @@ pub enum LimitError {
 /// Stored sign-in limits.
 pub struct LoginLimits {
     store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn crate::clock::Clock>,
+    ids: Arc<dyn crate::ids::Ids>,
     checks: tokio::sync::Semaphore,
 }
 
@@ -166,10 +168,17 @@ fn object_key(key: &str) -> String {
 }
 
 impl LoginLimits {
-    /// Over the store the counters live in.
-    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+    /// Over the store the counters live in; the sweep reads `clock`,
+    /// retries are jittered and the dummy hash made from `ids`.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        clock: Arc<dyn crate::clock::Clock>,
+        ids: Arc<dyn crate::ids::Ids>,
+    ) -> Self {
         Self {
             store,
+            clock,
+            ids,
             checks: tokio::sync::Semaphore::new(CHECKS),
         }
     }
@@ -198,7 +207,7 @@ impl LoginLimits {
             match self.store.put(&object, bytes, cond).await {
                 Ok(_) => return Ok(()),
                 Err(StoreError::Conflict(_)) => {
-                    let jitter = u64::from(crate::auth::random_bytes::<1>()[0] % 8);
+                    let jitter = u64::from(self.ids.bytes::<1>()[0] % 8);
                     tokio::time::sleep(Duration::from_millis(2 + jitter + u64::from(attempt)))
                         .await;
                 }
@@ -318,7 +327,7 @@ impl LoginLimits {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            match self.sweep(super::unix_millis()).await {
+            match self.sweep(self.clock.unix_millis()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "forgotten sign-in counters deleted"),
                 Err(e) => tracing::warn!("cannot sweep sign-in counters: {e}"),

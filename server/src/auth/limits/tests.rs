@@ -7,7 +7,15 @@ fn limits() -> (tempfile::TempDir, Arc<dyn ObjectStore>, LoginLimits) {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn ObjectStore> =
         Arc::new(crate::store::fs::FsStore::open(dir.path()).unwrap());
-    (dir, store.clone(), LoginLimits::new(store))
+    (
+        dir,
+        store.clone(),
+        LoginLimits::new(
+            store,
+            Arc::new(crate::clock::SystemClock),
+            Arc::new(crate::ids::OsIds),
+        ),
+    )
 }
 
 fn ms(d: Duration) -> u64 {
