@@ -1,13 +1,15 @@
-//! tfpilot's shared crate: the pure domain (`domain`) and the Leptos UI (`ui`).
+//! tfpilot's shared crate: the pure domain (`domain`), the wire types
+//! between server and browser (`api`) and the Leptos UI (`ui`).
 //!
 //! Everything here builds for the server (`ssr`) and for the browser
-//! (`hydrate`). `domain` does no I/O at all, so the browser validates and
+//! (`hydrate`). `domain` and `api` do no I/O at all, so the browser validates and
 //! previews with exactly the code the server trusts.
 
 // Leptos views are nested types; the larger islands need more room than the
 // default when release builds compute their layout.
 #![recursion_limit = "256"]
 
+pub mod api;
 pub mod domain;
 pub mod ui;
 

@@ -3,12 +3,8 @@
 //! `app` declares it, `server` implements it and provides it as Leptos
 //! context; every server function is a one-line call into it.
 
+use crate::api::{Detail, Draft, Filters, Listing, Me, ModuleCard, NewOptions, TokenRow, UserRow};
 use crate::domain::assistant::Line;
-use crate::ui::admin::{TokenRow, UserRow};
-use crate::ui::catalog::ModuleCard;
-use crate::ui::dashboard::{Filters, Listing};
-use crate::ui::detail::Detail;
-use crate::ui::new_request::{Draft, NewOptions};
 use leptos::prelude::{ServerFnError, use_context};
 use std::future::Future;
 use std::pin::Pin;
@@ -61,7 +57,7 @@ pub trait Services: Send + Sync + 'static {
     /// Tokens (all for admins, one's own otherwise).
     fn tokens(&self) -> Later<'_, Vec<TokenRow>>;
     /// The signed-in user, if any.
-    fn me(&self) -> Later<'_, Option<crate::ui::shell::Me>>;
+    fn me(&self) -> Later<'_, Option<Me>>;
     /// A page of the requests dashboard.
     fn dashboard(&self, filters: Filters) -> Later<'_, Listing>;
     /// The new-request page's choices (and the schema of `module`, if given).

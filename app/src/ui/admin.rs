@@ -6,40 +6,10 @@
 //! create form's post returns, and nowhere else.
 
 use super::error_text;
+use crate::api::{FreshToken, TokenRow, UserRow, short_time, url_encode};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
-
-/// A user as the admin page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRow {
-    /// Login.
-    pub login: String,
-    /// viewer, requester, approver or admin.
-    pub role: String,
-    /// Disabled users cannot sign in or use tokens.
-    pub disabled: bool,
-    /// Whether the user has a password (else: GitHub sign-in only).
-    pub password: bool,
-}
-
-/// A token as the pages list it (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenRow {
-    /// Public id.
-    pub id: String,
-    /// Owner.
-    pub user: String,
-    /// Label.
-    pub name: String,
-    /// The most it may do.
-    pub scope: Option<String>,
-    /// Created at.
-    pub created_at: String,
-    /// Revoked at.
-    pub revoked_at: Option<String>,
-}
 
 /// Every user (admins).
 #[server(prefix = "/sfn", endpoint = "users", input = Json)]
@@ -60,11 +30,6 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
 }
 
 const ROLES: [&str; 4] = ["viewer", "requester", "approver", "admin"];
-
-/// A token just created, shown once on the page its post returns (the
-/// server provides it as context for that one render).
-#[derive(Debug, Clone)]
-pub struct FreshToken(pub String);
 
 /// The outcome of the form last posted, from `?done=` / `?error=`.
 #[component]
@@ -127,7 +92,7 @@ fn UserTable(list: Vec<UserRow>) -> impl IntoView {
             <tbody>
                 {list.into_iter().map(|u| {
                     let form = format!("user-{}", u.login);
-                    let action = format!("/admin/users/{}", super::url_encode(&u.login));
+                    let action = format!("/admin/users/{}", url_encode(&u.login));
                     let label = format!("Role of {}", u.login);
                     let role = u.role.clone();
                     view! {
@@ -205,14 +170,14 @@ fn TokenTable(list: Vec<TokenRow>) -> impl IntoView {
             <thead><tr><th>"Id"</th><th>"User"</th><th>"Name"</th><th>"Scope"</th><th>"Created"</th><th>"Status"</th></tr></thead>
             <tbody>
                 {list.into_iter().map(|t| {
-                    let action = format!("/admin/tokens/{}/revoke", super::url_encode(&t.id));
+                    let action = format!("/admin/tokens/{}/revoke", url_encode(&t.id));
                     view! {
                         <tr data-token=t.id.clone()>
                             <td><code>{t.id.clone()}</code></td>
                             <td>{t.user}</td>
                             <td>{t.name}</td>
                             <td>{t.scope.unwrap_or_else(|| "-".into())}</td>
-                            <td><time datetime=t.created_at.clone()>{super::dashboard::short_time(&t.created_at)}</time></td>
+                            <td><time datetime=t.created_at.clone()>{short_time(&t.created_at)}</time></td>
                             <td>
                                 {match t.revoked_at {
                                     Some(at) => view! { <span class="revoked">{format!("revoked {at}")}</span> }.into_any(),

@@ -1,24 +1,7 @@
 //! The module catalogue as the UI shows it.
 
+use crate::api::ModuleCard;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// One module in the catalogue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModuleCard {
-    /// Module type (`s3-bucket`).
-    pub module_type: String,
-    /// Title.
-    pub title: String,
-    /// One sentence.
-    pub description: String,
-    /// Grouping.
-    pub category: String,
-    /// Number of inputs.
-    pub inputs: usize,
-    /// Number of high-risk inputs.
-    pub high_risk_inputs: usize,
-}
 
 /// The module catalogue (one-line call into the services).
 #[server(prefix = "/sfn", endpoint = "catalog")]

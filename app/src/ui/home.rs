@@ -1,6 +1,7 @@
 //! The landing page: what tfpilot offers, from the registry.
 
-use super::catalog::{ModuleCard, catalog};
+use super::catalog::catalog;
+use crate::api::ModuleCard;
 use leptos::prelude::*;
 
 /// `/`: the module catalogue.

@@ -10,7 +10,6 @@ mod live;
 pub mod new_request;
 pub mod shell;
 pub mod signin;
-pub mod timeline;
 
 /// Escapes text for HTML (lists that islands render as HTML strings).
 pub fn esc(text: &str) -> String {
@@ -26,19 +25,6 @@ pub fn esc(text: &str) -> String {
         }
     }
     out
-}
-
-/// Percent-encodes a query value or a path segment (slashes kept: logins
-/// and ids never hold one).
-pub fn url_encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A server function's error as a sentence for the page.

@@ -1,17 +1,8 @@
 //! The shell around every page: brand, navigation, the signed-in user and
 //! their role, the theme switch.
 
+use crate::api::Me;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// The signed-in user, as the top bar shows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    /// Login.
-    pub login: String,
-    /// Effective role.
-    pub role: String,
-}
 
 /// Who is signed in (`None` for nobody).
 #[server(prefix = "/sfn", endpoint = "me")]

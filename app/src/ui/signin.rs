@@ -1,14 +1,9 @@
 //! Sign-in and first-admin setup: plain HTML forms that post to
 //! `/auth/login` and `/auth/setup`, so they work before (or without) wasm.
 
+use crate::api::SignInNotice;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-
-/// A sentence the server shows above the sign-in form when it refused an
-/// attempt for another reason than a wrong password (too many failures:
-/// when to try again).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignInNotice(pub String);
 
 /// `/login`.
 #[component]

@@ -11,30 +11,21 @@
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::service::feed::Follow;
-use crate::service::index::Change;
+use crate::service::feed::{Change, Follow};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use tokio::sync::broadcast::error::RecvError;
 
-#[derive(Serialize)]
-struct Payload<'a> {
-    #[serde(flatten)]
-    change: &'a Change,
-    counts: BTreeMap<String, usize>,
-}
-
 fn event(number: u64, change: &Change, counts: BTreeMap<String, usize>) -> Event {
-    let name = match change {
-        Change::Request { .. } => "request",
-        Change::Removed { .. } => "removed",
+    let name = change.kind();
+    let payload = app::api::Event {
+        change: change.clone(),
+        counts,
     };
-    let data = serde_json::to_string(&Payload { change, counts })
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let data = serde_json::to_string(&payload).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     Event::default()
         .event(name)
         .id(number.to_string())

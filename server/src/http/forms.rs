@@ -11,9 +11,9 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::session::url_encode;
 use crate::service::admin::UserChange;
+use app::api::FreshToken;
 use app::domain::ids::RequestId;
 use app::domain::policy::Role;
-use app::ui::admin::FreshToken;
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderValue, Method, header};
@@ -203,7 +203,7 @@ pub async fn create_token(State(state): State<AppState>, req: Request) -> Respon
             provide_context(services.clone());
             provide_context(FreshToken(token.clone()));
         },
-        move || app::ui::shell(leptos.clone()),
+        move || super::shell(leptos.clone()),
     );
     parts.method = Method::GET;
     let mut page = render(Request::from_parts(parts, Body::empty())).await;

@@ -173,13 +173,13 @@ async fn limited_page(
 ) -> Response {
     let services = state.services.clone();
     let leptos = state.leptos.clone();
-    let notice = app::ui::signin::SignInNotice(message);
+    let notice = app::api::SignInNotice(message);
     let render = leptos_axum::render_app_to_stream_with_context(
         move || {
             leptos::prelude::provide_context(services.clone());
             leptos::prelude::provide_context(notice.clone());
         },
-        move || app::ui::shell(leptos.clone()),
+        move || super::shell(leptos.clone()),
     );
     let page = match next.filter(|n| is_local_path(n)) {
         Some(next) => format!("/login?next={}", url_encode(next)),

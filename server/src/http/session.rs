@@ -49,7 +49,7 @@ pub(super) async fn sign_in_first(
     next.run(req).await
 }
 
-pub(super) use app::ui::url_encode;
+pub(super) use app::api::url_encode;
 
 /// The session layer: store-backed, `HttpOnly`, `SameSite=Lax`, `Secure`
 /// per config, idle expiry.

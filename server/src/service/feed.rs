@@ -6,8 +6,10 @@
 //! happened between the render and the stream opening is missed. Numbers
 //! belong to one server process; a number this process never gave out (a
 //! restart, another replica) or one too old to replay means "re-read".
+//! The index publishes here; a change is already its wire shape
+//! ([`Change`]), so the feed knows nothing of the index.
 
-use super::index::Change;
+pub use app::api::Change;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::broadcast;
@@ -102,7 +104,7 @@ mod tests {
 
     fn removed(n: u64) -> Change {
         Change::Removed {
-            id: RequestId::generate(1_700_000_000_000 + n, 1),
+            id: RequestId::generate(1_700_000_000_000 + n, 1).to_string(),
         }
     }
 

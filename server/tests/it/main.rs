@@ -14,6 +14,7 @@ mod flow_github;
 mod git;
 mod guardrails;
 mod http;
+mod layers;
 mod matrix;
 mod modules;
 mod notices;

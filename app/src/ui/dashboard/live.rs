@@ -1,7 +1,7 @@
 //! The dashboard's live part: an island that follows `/api/v1/events` and
 //! patches the changed row and the counts in the DOM.
 
-use super::Filters;
+use crate::api::Filters;
 use leptos::prelude::*;
 
 /// Keeps the table live (an island): each change from `/api/v1/events`
@@ -24,24 +24,17 @@ pub(super) fn Live(filters: Filters, first_page: bool, since: u64) -> impl IntoV
 mod patch {
     //! The browser side: rows and counts patched in the DOM.
 
-    use super::super::{Filters, Row, row_html, short_time, status_label};
+    use super::super::{row_html, status_label};
+    use crate::api::{Change, Event, Filters, Row, short_time};
     use crate::ui::esc;
     use leptos::prelude::*;
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    struct Payload {
-        row: Option<Row>,
-        id: Option<String>,
-        counts: std::collections::BTreeMap<String, usize>,
-    }
 
     fn find(selector: &str) -> Option<web_sys::Element> {
         document().query_selector(selector).ok().flatten()
     }
 
-    fn apply(filters: &Filters, first_page: bool, kind: &str, data: &str) {
-        let Ok(p) = serde_json::from_str::<Payload>(data) else {
+    fn apply(filters: &Filters, first_page: bool, data: &str) {
+        let Ok(event) = serde_json::from_str::<Event>(data) else {
             return;
         };
         if let Ok(list) = document().query_selector_all("[data-count-for]") {
@@ -54,12 +47,12 @@ mod patch {
                 };
                 let status = el.get_attribute("data-count-for").unwrap_or_default();
                 el.set_text_content(Some(
-                    &p.counts.get(&status).copied().unwrap_or(0).to_string(),
+                    &event.counts.get(&status).copied().unwrap_or(0).to_string(),
                 ));
             }
         }
-        match (kind, p.row, p.id) {
-            ("request", Some(row), _) => {
+        match event.change {
+            Change::Request { row } => {
                 let selector = format!("tr[data-id=\"{}\"]", esc(&row.id));
                 match find(&selector) {
                     Some(tr) => update(&tr, &row),
@@ -67,12 +60,11 @@ mod patch {
                     None => {}
                 }
             }
-            ("removed", _, Some(id)) => {
+            Change::Removed { id } => {
                 if let Some(tr) = find(&format!("tr[data-id=\"{}\"]", esc(&id))) {
                     tr.remove();
                 }
             }
-            _ => {}
         }
     }
 
@@ -125,7 +117,7 @@ mod patch {
             since,
             move |kind, data| match kind {
                 "resync" => crate::ui::live::reload(),
-                _ => apply(&filters, first_page, kind, &data),
+                _ => apply(&filters, first_page, &data),
             },
             move |on| live.set(on),
         );

@@ -8,137 +8,10 @@
 mod live;
 
 use super::esc;
+use crate::api::{Choice, Filters, Listing, Row, short_time};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use live::Live;
-use serde::{Deserialize, Serialize};
-
-/// One row of the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Row {
-    /// Request id.
-    pub id: String,
-    /// Module title and the request's name.
-    pub title: String,
-    /// Project key.
-    pub project: String,
-    /// Environment.
-    pub environment: String,
-    /// Module type.
-    pub module: String,
-    /// Derived status.
-    pub status: String,
-    /// Requester login.
-    pub requester: String,
-    /// Last change (RFC 3339).
-    pub updated_at: String,
-    /// What qualifies the status (stale plan, blocked run).
-    #[serde(default)]
-    pub note: String,
-}
-
-/// The dashboard's filters, as in the URL.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Filters {
-    /// Status name.
-    pub status: String,
-    /// Environment.
-    pub environment: String,
-    /// Module type.
-    pub module: String,
-    /// Project key.
-    pub project: String,
-    /// Free text (id, title, requester).
-    pub q: String,
-    /// Continue after this id.
-    pub cursor: String,
-}
-
-impl Filters {
-    /// Whether a row belongs in the filtered list (the cursor aside).
-    pub fn matches(&self, row: &Row) -> bool {
-        let q = self.q.trim().to_ascii_lowercase();
-        [
-            (&self.status, &row.status),
-            (&self.environment, &row.environment),
-            (&self.module, &row.module),
-            (&self.project, &row.project),
-        ]
-        .iter()
-        .all(|(want, have)| want.is_empty() || want == have)
-            && (q.is_empty()
-                || row.id.contains(&q)
-                || row.title.to_ascii_lowercase().contains(&q)
-                || row.requester.to_ascii_lowercase().contains(&q))
-    }
-
-    /// How many filters are set (the cursor aside).
-    pub fn active(&self) -> usize {
-        [
-            &self.status,
-            &self.environment,
-            &self.module,
-            &self.project,
-            &self.q,
-        ]
-        .iter()
-        .filter(|v| !v.is_empty())
-        .count()
-    }
-
-    /// The query string of these filters with one field replaced
-    /// (`status`, `cursor`); empty values are left out.
-    pub fn href_with(&self, field: &str, value: &str) -> String {
-        let pairs = [
-            ("status", &self.status),
-            ("environment", &self.environment),
-            ("module", &self.module),
-            ("project", &self.project),
-            ("q", &self.q),
-            ("cursor", &self.cursor),
-        ];
-        let query: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| (*k, if *k == field { value } else { v.as_str() }))
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", super::url_encode(v)))
-            .collect();
-        if query.is_empty() {
-            "/requests".to_owned()
-        } else {
-            format!("/requests?{}", query.join("&"))
-        }
-    }
-}
-
-/// A choice in a filter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Choice {
-    /// Value in the URL.
-    pub value: String,
-    /// Label.
-    pub label: String,
-}
-
-/// One page of the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Listing {
-    /// Matching rows, newest first.
-    pub rows: Vec<Row>,
-    /// Cursor of the next page.
-    pub next_cursor: Option<String>,
-    /// The number of the server's last change when this page was read: the
-    /// live stream replays what came after it.
-    pub since: u64,
-    /// Requests per status, in lifecycle order.
-    pub counts: Vec<(String, usize)>,
-    /// Projects to filter by.
-    pub projects: Vec<Choice>,
-    /// Environments to filter by.
-    pub environments: Vec<Choice>,
-    /// Modules to filter by.
-    pub modules: Vec<Choice>,
-}
 
 /// A page of requests (signed-in users).
 #[server(prefix = "/sfn", endpoint = "dashboard")]
@@ -147,11 +20,6 @@ pub async fn dashboard(filters: Filters) -> Result<Listing, ServerFnError> {
         .dashboard(filters)
         .await
         .map_err(crate::services::refuse)
-}
-
-/// `2026-11-22T05:50:01Z` → `2026-11-22 05:50`.
-pub fn short_time(at: &str) -> String {
-    at.get(..16).unwrap_or(at).replacen('T', " ", 1)
 }
 
 /// A status for people: `plan_ready` → `plan ready`.
@@ -378,6 +246,7 @@ mod tests {
             requester: "Ana".into(),
             updated_at: "2026-11-22T05:50:01Z".into(),
             note: String::new(),
+            etag: String::new(),
         }
     }
 
@@ -388,29 +257,5 @@ mod tests {
         assert!(html.contains("S3 bucket &lt;logs&gt; &amp; &quot;more&quot;"));
         assert!(html.contains(">plan ready</span>"));
         assert!(html.contains(">2026-11-22 05:50</time>"));
-    }
-
-    #[test]
-    fn filters_match_rows_and_keep_the_url() {
-        let f = Filters {
-            environment: "dev".into(),
-            q: "ANA".into(),
-            ..Default::default()
-        };
-        assert!(f.matches(&row()));
-        let prod = Filters {
-            environment: "prod".into(),
-            ..Default::default()
-        };
-        assert!(!prod.matches(&row()));
-        assert_eq!(
-            f.href_with("status", "failed"),
-            "/requests?status=failed&environment=dev&q=ANA"
-        );
-        assert_eq!(
-            f.href_with("q", "a b&c"),
-            "/requests?environment=dev&q=a%20b%26c"
-        );
-        assert_eq!(Filters::default().href_with("cursor", ""), "/requests");
     }
 }

@@ -4,7 +4,8 @@
 //! destructive actions ask first, a refused or failed call shows its reason
 //! instead of spinning, and the page refreshes when the request moves on.
 
-use super::{ActionItem, act};
+use super::act;
+use crate::api::ActionItem;
 use leptos::prelude::*;
 
 /// The caller's actions on request `id`, currently in `status`.
@@ -164,20 +165,16 @@ fn watch(
     busy: RwSignal<Option<String>>,
     asking: RwSignal<Option<ActionItem>>,
 ) {
-    #[derive(serde::Deserialize)]
-    struct Changed {
-        row: Option<crate::ui::dashboard::Row>,
-    }
+    use crate::api::{Change, Event};
     crate::ui::live::subscribe(
         since,
         move |kind, data| {
             // `resync`: the page's change number cannot be followed.
             let moved = kind == "resync"
                 || kind == "request"
-                    && serde_json::from_str::<Changed>(&data)
-                        .ok()
-                        .and_then(|c| c.row)
-                        .is_some_and(|r| r.id == id && r.status != status);
+                    && serde_json::from_str::<Event>(&data).is_ok_and(|e| {
+                        matches!(e.change, Change::Request { row } if row.id == id && row.status != status)
+                    });
             let idle =
                 busy.with_untracked(Option::is_none) && asking.with_untracked(Option::is_none);
             if moved && idle {

@@ -6,115 +6,11 @@
 mod actions;
 mod plan;
 
-use super::timeline::TimelineEntry;
+use crate::api::{Detail, TimelineEntry, short_time};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use serde::{Deserialize, Serialize};
 
 pub use actions::ActionBar;
-pub use plan::{PlanChange, PlanGroup, PlanView};
-
-/// One input as the page shows it (sensitive values are `(sensitive)`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConfigItem {
-    /// Input name.
-    pub name: String,
-    /// The value as text.
-    pub value: String,
-}
-
-/// A PR or run, with its link when it has one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkItem {
-    /// `PR #3`, `plan attempt 2`.
-    pub label: String,
-    /// Where it lives (GitHub), if anywhere a browser can go.
-    pub url: Option<String>,
-    /// `open`, `merged`, `completed: success`…
-    pub state: String,
-}
-
-/// One action and whether the caller may take it now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActionItem {
-    /// `approve`.
-    pub action: String,
-    /// `Approve`.
-    pub label: String,
-    /// Why not, when not allowed.
-    pub reason: Option<String>,
-    /// Not allowed for this user (a rule), rather than not now (the state).
-    pub forbidden: bool,
-    /// The question to confirm before a destructive action.
-    pub confirm: Option<String>,
-    /// For `confirm`: exactly the blocked run's changes the page shows, as
-    /// `<action> <address>` (sent back, so a newer blocked list is never
-    /// confirmed unseen).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub addresses: Vec<String>,
-}
-
-/// The rendered Terraform block.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlockView {
-    /// `envs/dev/tfpilot.s3.tf`.
-    pub path: String,
-    /// The block between (and with) its markers.
-    pub text: String,
-}
-
-/// A request as its page shows it to one caller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Detail {
-    /// Id.
-    pub id: String,
-    /// `S3 bucket logs-archive`.
-    pub title: String,
-    /// Derived status.
-    pub status: String,
-    /// The failing step, when failed.
-    pub failed_step: Option<String>,
-    /// Who filed it.
-    pub requester: String,
-    /// Project key.
-    pub project: String,
-    /// Environment.
-    pub environment: String,
-    /// Module title.
-    pub module: String,
-    /// Revision (updates add one).
-    pub revision: u32,
-    /// Filed at.
-    pub created_at: String,
-    /// Last change.
-    pub updated_at: String,
-    /// Inputs, redacted.
-    pub config: Vec<ConfigItem>,
-    /// Approval, in words.
-    pub approval: Option<String>,
-    /// What qualifies the status (stale plan, blocked run, missing approval).
-    pub note: Option<String>,
-    /// A blocked run's changes outside its scope, one line each.
-    pub blocked: Vec<String>,
-    /// PRs and runs, newest last.
-    pub links: Vec<LinkItem>,
-    /// The caller's actions.
-    pub actions: Vec<ActionItem>,
-    /// The block, rendered with redacted inputs.
-    pub block: Option<BlockView>,
-    /// The plan of the newest attempt.
-    pub plan: Option<PlanView>,
-    /// Why there is no plan to show.
-    pub plan_note: Option<String>,
-    /// The server's last change number when this was read (see
-    /// `Listing::since`).
-    pub since: u64,
-    /// The newest records of the request's audit log, oldest first.
-    pub timeline: Vec<TimelineEntry>,
-    /// How many older records the audit log holds beyond `timeline`.
-    #[serde(default)]
-    pub older: usize,
-}
 
 /// A request's page data (signed-in users).
 #[server(prefix = "/sfn", endpoint = "request")]
@@ -204,8 +100,8 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
             <div><dt>"Module"</dt><dd>{module}</dd></div>
             <div><dt>"Requester"</dt><dd>{requester}</dd></div>
             <div><dt>"Revision"</dt><dd data-testid="revision">{revision}</dd></div>
-            <div><dt>"Filed"</dt><dd><time datetime=created_at.clone()>{super::dashboard::short_time(&created_at)}</time></dd></div>
-            <div><dt>"Updated"</dt><dd><time datetime=updated_at.clone()>{super::dashboard::short_time(&updated_at)}</time></dd></div>
+            <div><dt>"Filed"</dt><dd><time datetime=created_at.clone()>{short_time(&created_at)}</time></dd></div>
+            <div><dt>"Updated"</dt><dd><time datetime=updated_at.clone()>{short_time(&updated_at)}</time></dd></div>
         </dl>
         {approval.map(|a| view! { <p class="notice" data-testid="approval">{a}</p> })}
         {note.map(|n| view! { <p class="notice warn" data-testid="status-note">{n}</p> })}
@@ -273,12 +169,12 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
                     let TimelineEntry { at, actor, action, detail, count, until } = e;
                     let (kind, when) = (action.clone(), at.clone());
                     let repeated = (count > 1).then(|| {
-                        let last = until.as_deref().map(super::dashboard::short_time).unwrap_or_default();
+                        let last = until.as_deref().map(short_time).unwrap_or_default();
                         view! { <span class="repeat" data-testid="repeat">{format!(" ×{count}, last at {last}")}</span> }
                     });
                     view! {
                         <li data-action=kind data-count=count>
-                            <time datetime=when>{super::dashboard::short_time(&at)}</time>
+                            <time datetime=when>{short_time(&at)}</time>
                             " · "<strong>{actor}</strong>
                             " · "<span class="action">{action}</span>
                             " — "{detail}

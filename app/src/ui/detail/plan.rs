@@ -5,74 +5,9 @@
 //! Rendered on the server as plain HTML, so 1,000+ resources cost the
 //! browser no script at all.
 
+use crate::api::PlanView;
+use crate::api::detail::is_destructive;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// One resource change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanChange {
-    /// Address.
-    pub address: String,
-    /// `create`, `update`, `delete`, `replace`, `read`.
-    pub action: String,
-}
-
-/// The changes of one module (or the root).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanGroup {
-    /// `module.s3-bucket_x`, or `(root)`.
-    pub module: String,
-    /// Destructive first.
-    pub changes: Vec<PlanChange>,
-}
-
-/// A plan as the page shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanView {
-    /// `plan attempt 2 at 1a2b3c4d5e`.
-    pub label: String,
-    /// To create.
-    pub add: u32,
-    /// To update in place.
-    pub change: u32,
-    /// To destroy.
-    pub destroy: u32,
-    /// To replace (counted in add and destroy too).
-    pub replace: u32,
-    /// Groups with destructive changes first.
-    pub groups: Vec<PlanGroup>,
-    /// Terraform's output.
-    pub log: String,
-}
-
-impl PlanView {
-    /// Groups changes by module, groups with destructive changes first,
-    /// destructive changes first within each group.
-    pub fn group(changes: Vec<(String, Option<String>, String)>) -> Vec<PlanGroup> {
-        let mut groups: Vec<PlanGroup> = Vec::new();
-        for (address, module, action) in changes {
-            let module = module.unwrap_or_else(|| "(root)".to_owned());
-            let change = PlanChange { address, action };
-            match groups.iter_mut().find(|g| g.module == module) {
-                Some(g) => g.changes.push(change),
-                None => groups.push(PlanGroup {
-                    module,
-                    changes: vec![change],
-                }),
-            }
-        }
-        for g in &mut groups {
-            g.changes.sort_by_key(|c| !is_destructive(&c.action));
-        }
-        groups.sort_by_key(|g| !g.changes.iter().any(|c| is_destructive(&c.action)));
-        groups
-    }
-}
-
-/// Whether an action removes something.
-pub fn is_destructive(action: &str) -> bool {
-    matches!(action, "delete" | "replace")
-}
 
 fn symbol(action: &str) -> &'static str {
     match action {
@@ -139,40 +74,5 @@ pub(super) fn Plan(p: PlanView) -> impl IntoView {
             <summary>"Raw plan output"</summary>
             <pre class="code" data-testid="plan-log">{log}</pre>
         </details>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn groups_put_destructive_changes_first() {
-        let c = |a: &str, m: Option<&str>, act: &str| {
-            (a.to_owned(), m.map(str::to_owned), act.to_owned())
-        };
-        let groups = PlanView::group(vec![
-            c("module.a.x", Some("module.a"), "create"),
-            c("root_thing", None, "update"),
-            c("module.b.y", Some("module.b"), "create"),
-            c("module.b.z", Some("module.b"), "delete"),
-        ]);
-        let order: Vec<(&str, Vec<&str>)> = groups
-            .iter()
-            .map(|g| {
-                (
-                    g.module.as_str(),
-                    g.changes.iter().map(|c| c.action.as_str()).collect(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            order,
-            [
-                ("module.b", vec!["delete", "create"]),
-                ("module.a", vec!["create"]),
-                ("(root)", vec!["update"]),
-            ]
-        );
     }
 }

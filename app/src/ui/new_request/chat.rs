@@ -3,7 +3,8 @@
 //! the server runs again on submit. A form view edits the same answers; the
 //! preview is the server's rendering of the exact block.
 
-use super::{Draft, file_request, preview, update_request};
+use super::{file_request, preview, update_request};
+use crate::api::Draft;
 use crate::domain::assistant::{
     Answer, Conversation, Speaker, USE_DEFAULTS, default_text, form_text, parse_answer, show,
 };

@@ -4,61 +4,13 @@
 
 mod chat;
 
-use super::catalog::ModuleCard;
+use crate::api::{Draft, NewOptions};
 use crate::domain::assistant::Line;
-use crate::domain::config::Config;
-use crate::domain::registry::Module;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
 
 pub use chat::Chat;
-
-/// A project and its environments.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProjectChoice {
-    /// Key.
-    pub key: String,
-    /// Title.
-    pub title: String,
-    /// Environments, in order.
-    pub environments: Vec<String>,
-}
-
-/// What the page offers the caller.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewOptions {
-    /// Projects.
-    pub projects: Vec<ProjectChoice>,
-    /// Modules.
-    pub modules: Vec<ModuleCard>,
-    /// The chosen module's schema (its template left out).
-    pub module: Option<Module>,
-    /// The id the request will be filed under, issued by the server.
-    pub id: String,
-    /// The server's proof that it issued `id` to this caller.
-    #[serde(default)]
-    pub ticket: String,
-}
-
-/// A request being written: where, which module, the answers so far.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Draft {
-    /// The id the server issued to the page (or the request's, when changing it).
-    pub id: String,
-    /// The ticket issued with a new id (empty when changing a request).
-    #[serde(default)]
-    pub ticket: String,
-    /// Project key.
-    pub project: String,
-    /// Environment.
-    pub environment: String,
-    /// Module type.
-    pub module: String,
-    /// Answers.
-    pub config: Config,
-}
 
 /// The pickers' choices, and the chosen module's schema.
 #[server(prefix = "/sfn", endpoint = "new_options")]

@@ -25,6 +25,7 @@ use app::domain::ids::RequestId;
 use app::domain::policy::{Action, Actor, Decision, Policy, decide};
 use app::domain::registry::Registry;
 use app::domain::request::{Approval, Attempt, Event, Request, RunHistory, RunStatus};
+use app::domain::status::Status;
 use std::sync::Arc;
 
 /// Why an action was refused or failed.
@@ -237,7 +238,10 @@ impl Flow {
                     ..Default::default()
                 });
                 for row in &page.items {
-                    if !matches!(&*row.status, "planning" | "plan_ready" | "approved") {
+                    if !matches!(
+                        row.status,
+                        Status::Planning | Status::PlanReady | Status::Approved
+                    ) {
                         continue;
                     }
                     let marked = flow
@@ -747,9 +751,11 @@ impl Flow {
                 ..Default::default()
             });
             for row in &page.items {
-                let due = match &*row.status {
-                    "created" | "planning" | "applying" | "destroying" => true,
-                    "plan_ready" | "approved" => waiting,
+                let due = match row.status {
+                    Status::Created | Status::Planning | Status::Applying | Status::Destroying => {
+                        true
+                    }
+                    Status::PlanReady | Status::Approved => waiting,
                     _ => false,
                 };
                 if due {

@@ -76,7 +76,12 @@ impl Flow {
                 ..Default::default()
             });
             for row in &page.items {
-                if row.id == doc.id || !matches!(&*row.status, "merged" | "applying" | "failed") {
+                if row.id == doc.id
+                    || !matches!(
+                        row.status,
+                        Status::Merged | Status::Applying | Status::Failed(_)
+                    )
+                {
                     continue;
                 }
                 match self.repo.get(&row.id).await {

@@ -5,11 +5,11 @@ use super::{UiServices, refusal};
 use crate::auth::now;
 use crate::service::requests::NewRequest;
 use crate::store::journal::ChatMessage;
+use app::api::{Draft, NewOptions, ProjectChoice};
 use app::domain::assistant::{Line, Speaker};
 use app::domain::ids::{ModuleType, RequestId};
 use app::domain::policy::Actor;
 use app::services::Refusal;
-use app::ui::new_request::{Draft, NewOptions, ProjectChoice};
 
 fn new_request(d: Draft) -> NewRequest {
     NewRequest {

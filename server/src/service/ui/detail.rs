@@ -4,15 +4,16 @@
 use super::{UiServices, refusal};
 use crate::exec::RunKind;
 use crate::service::flow::short;
+use app::api::{
+    ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanView, TimelineEntry, collapse,
+    short_time,
+};
 use app::domain::config::Config;
 use app::domain::policy::{Action, Actor, Decision};
 use app::domain::registry::{Input, Module};
 use app::domain::render::{Target, render_block};
 use app::domain::request::{Attempt, PrState, PullRequest, Request, RunStatus};
 use app::services::Refusal;
-use app::ui::dashboard::short_time;
-use app::ui::detail::{ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanView};
-use app::ui::timeline::TimelineEntry;
 use serde_json::Value;
 
 /// The newest audit records the request page shows; older ones stay in
@@ -89,7 +90,7 @@ impl UiServices {
             plan,
             plan_note,
             since,
-            timeline: app::ui::timeline::collapse(records.into_iter().map(|r| {
+            timeline: collapse(records.into_iter().map(|r| {
                 let mut entry = TimelineEntry::new(r.at, r.actor, r.action, r.detail);
                 entry.count = u32::try_from(r.count).unwrap_or(u32::MAX);
                 entry.until = r.until;

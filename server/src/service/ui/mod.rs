@@ -11,6 +11,9 @@ use super::flow::Flow;
 use crate::auth::Users;
 use crate::config::Config;
 use crate::http::error::ApiError;
+use app::api::{
+    Choice, Detail, Draft, Filters, Listing, Me, ModuleCard, NewOptions, Row, TokenRow, UserRow,
+};
 use app::domain::assistant::Line;
 use app::domain::ids::RequestId;
 use app::domain::policy::Action;
@@ -18,12 +21,6 @@ use app::domain::policy::{Actor, Decision, Operation, decide_operation};
 use app::domain::registry::{Registry, Risk};
 use app::domain::status::Status;
 use app::services::{Later, Refusal, Services};
-use app::ui::admin::{TokenRow, UserRow};
-use app::ui::catalog::ModuleCard;
-use app::ui::dashboard::{Choice, Filters, Listing, Row};
-use app::ui::detail::Detail;
-use app::ui::new_request::{Draft, NewOptions};
-use app::ui::shell::Me;
 use std::sync::Arc;
 
 /// Serves the UI from the registry and the stores.
@@ -185,15 +182,8 @@ impl Services for UiServices {
                     .items
                     .into_iter()
                     .map(|e| Row {
-                        id: e.id.to_string(),
-                        title: e.title,
-                        project: e.project.to_string(),
-                        environment: e.environment.to_string(),
-                        module: e.module.to_string(),
-                        status: e.status.to_string(),
-                        requester: e.requester.to_string(),
-                        updated_at: e.updated_at,
-                        note: e.note,
+                        etag: String::new(),
+                        ..e.row()
                     })
                     .collect(),
                 next_cursor: page.next_cursor,

@@ -1,0 +1,24 @@
+//! The wire types: what crosses between the server and the browser.
+//!
+//! Server functions answer with these, `/api/v1/events` sends them, and
+//! the server provides some as context to the pages it renders. Like
+//! `domain`, this module builds for `wasm32` and does no I/O; the pure
+//! functions that belong to the shapes (the dashboard's filter predicate,
+//! grouping a plan, folding a timeline) live beside them, so the server
+//! and the browser run the very same code.
+
+pub mod admin;
+pub mod detail;
+pub mod draft;
+pub mod events;
+pub mod listing;
+pub mod timeline;
+
+pub use admin::{FreshToken, Me, SignInNotice, TokenRow, UserRow};
+pub use detail::{
+    ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanChange, PlanGroup, PlanView,
+};
+pub use draft::{Draft, ModuleCard, NewOptions, ProjectChoice};
+pub use events::{Change, Event};
+pub use listing::{Choice, Filters, Listing, Matcher, Row, RowFields, short_time, url_encode};
+pub use timeline::{TimelineEntry, collapse};

@@ -1,0 +1,133 @@
+//! The index's in-memory state: rows by id, posting lists per filter field, interned names.
+
+use super::{IndexEntry, Query};
+use app::domain::ids::RequestId;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Value → ids having it, for one field.
+type Postings = HashMap<Arc<str>, BTreeSet<RequestId>>;
+
+/// Ids newest first.
+pub(super) type Ids<'a> = Box<dyn Iterator<Item = &'a RequestId> + 'a>;
+
+/// Every row and the posting lists over them.
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) rows: BTreeMap<RequestId, IndexEntry>,
+    by_status: Postings,
+    by_environment: Postings,
+    by_module: Postings,
+    by_project: Postings,
+    interned: BTreeSet<Arc<str>>,
+    /// Keys that are not requests: key → (etag, message).
+    pub(super) problems: BTreeMap<String, (String, String)>,
+    /// Changed since the last snapshot.
+    pub(super) dirty: bool,
+}
+
+/// The values of a row the posting lists are keyed by, in the order of
+/// [`State::postings`].
+fn keys(e: &IndexEntry) -> [&str; 4] {
+    [e.status.as_str(), &e.environment, &e.module, &e.project]
+}
+
+impl State {
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(found) = self.interned.get(s) {
+            return found.clone();
+        }
+        let arc: Arc<str> = Arc::from(s);
+        self.interned.insert(arc.clone());
+        arc
+    }
+
+    fn postings(&mut self) -> [&mut Postings; 4] {
+        [
+            &mut self.by_status,
+            &mut self.by_environment,
+            &mut self.by_module,
+            &mut self.by_project,
+        ]
+    }
+
+    /// Drops a row; whether there was one.
+    pub(super) fn remove(&mut self, id: &RequestId) -> bool {
+        let Some(old) = self.rows.remove(id) else {
+            return false;
+        };
+        for (map, value) in self.postings().into_iter().zip(keys(&old)) {
+            if let Some(set) = map.get_mut(value) {
+                set.remove(id);
+                if set.is_empty() {
+                    map.remove(value);
+                }
+            }
+        }
+        self.dirty = true;
+        true
+    }
+
+    /// Inserts or replaces a row; whether anything a reader sees changed.
+    pub(super) fn insert(&mut self, mut e: IndexEntry) -> bool {
+        let changed = self.rows.get(&e.id).is_none_or(|old| {
+            (old.status.as_str(), &old.title, &old.updated_at)
+                != (e.status.as_str(), &e.title, &e.updated_at)
+        });
+        self.remove(&e.id);
+        e.project = self.intern(&e.project);
+        e.environment = self.intern(&e.environment);
+        e.module = self.intern(&e.module);
+        e.requester = self.intern(&e.requester);
+        let status = self.intern(e.status.as_str());
+        let values = [
+            status,
+            e.environment.clone(),
+            e.module.clone(),
+            e.project.clone(),
+        ];
+        for (map, value) in self.postings().into_iter().zip(values) {
+            map.entry(value).or_default().insert(e.id);
+        }
+        self.rows.insert(e.id, e);
+        self.dirty = true;
+        changed
+    }
+
+    /// Rows per status name.
+    pub(super) fn counts(&self) -> BTreeMap<String, usize> {
+        self.by_status
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.len()))
+            .collect()
+    }
+
+    /// The ids worth testing for `q`, newest first and below its cursor:
+    /// those of the shortest posting list among the fields `q` sets (every
+    /// id when it sets none), or `None` when a value it asks for has no
+    /// row at all.
+    pub(super) fn candidates(&self, q: &Query) -> Option<Ids<'_>> {
+        let wanted = [&q.status, &q.environment, &q.module, &q.project];
+        let maps = [
+            &self.by_status,
+            &self.by_environment,
+            &self.by_module,
+            &self.by_project,
+        ];
+        let mut shortest: Option<&BTreeSet<RequestId>> = None;
+        for (map, value) in maps.into_iter().zip(wanted) {
+            if let Some(value) = value {
+                let set = map.get(value.as_str())?;
+                if shortest.is_none_or(|s| set.len() < s.len()) {
+                    shortest = Some(set);
+                }
+            }
+        }
+        Some(match (shortest, q.cursor.as_ref()) {
+            (Some(set), Some(c)) => Box::new(set.range(..c).rev()),
+            (Some(set), None) => Box::new(set.iter().rev()),
+            (None, Some(c)) => Box::new(self.rows.range(..c).rev().map(|(id, _)| id)),
+            (None, None) => Box::new(self.rows.keys().rev()),
+        })
+    }
+}
