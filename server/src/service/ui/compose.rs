@@ -2,7 +2,6 @@
 //! with its transcript as the request's chat log.
 
 use super::{UiServices, refusal};
-use crate::auth::now;
 use crate::service::requests::NewRequest;
 use crate::store::journal::ChatMessage;
 use app::api::{Draft, NewOptions, ProjectChoice};
@@ -114,7 +113,7 @@ impl UiServices {
     /// Appends the conversation to the request's chat log: one record for
     /// the whole transcript.
     async fn keep_transcript(&self, id: RequestId, transcript: Vec<Line>) {
-        let at = now();
+        let at = self.clock.rfc3339_millis();
         let messages: Vec<ChatMessage> = transcript
             .into_iter()
             .map(|line| ChatMessage {

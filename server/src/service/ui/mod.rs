@@ -33,6 +33,7 @@ pub struct UiServices {
     audit: crate::store::journal::AuditLog,
     flow: Arc<Flow>,
     chat_logs: crate::store::journal::ChatLogs,
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl UiServices {
@@ -54,6 +55,7 @@ impl UiServices {
             audit: ports.audit_log(),
             flow,
             chat_logs: crate::store::journal::ChatLogs::new(ports.chat_logs.clone()),
+            clock: ports.clock.clone(),
         }
     }
 
