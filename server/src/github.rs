@@ -3,7 +3,7 @@
 //! rate limits and 5xx. The `git::github` host and the `exec::actions`
 //! executor share one client.
 
-use crate::config::SecretString;
+pub use crate::config::github::{GitHubAuth, GitHubSettings, split_repo};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -11,34 +11,6 @@ use octocrab::Octocrab;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// How tfpilot authenticates to GitHub.
-#[derive(Debug, Clone)]
-pub enum GitHubAuth {
-    /// A personal or fine-grained token (`TFPILOT_GITHUB_TOKEN`).
-    Token(SecretString),
-    /// A GitHub App installation (`TFPILOT_GITHUB_APP_ID`, `…_APP_KEY`,
-    /// `…_INSTALLATION_ID`): tokens are minted and renewed as needed.
-    App {
-        /// App id.
-        app_id: u64,
-        /// PEM of the app's RSA private key.
-        private_key: SecretString,
-        /// Installation id on the organisation that owns the infra repos.
-        installation_id: u64,
-    },
-}
-
-/// Where and how to reach GitHub.
-#[derive(Debug, Clone)]
-pub struct GitHubSettings {
-    /// `https://api.github.com`, or `https://<host>/api/v3` for Enterprise.
-    pub api_url: String,
-    /// Credentials.
-    pub auth: GitHubAuth,
-    /// The longest a rate limit is waited out before giving up.
-    pub max_wait: Duration,
-}
 
 /// A response, whatever its status.
 #[derive(Debug)]
@@ -313,17 +285,6 @@ fn rate_limited(reply: &Reply) -> Option<Duration> {
     (reply.status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(60))
 }
 
-/// Splits `owner/name`.
-pub fn split_repo(repo: &str) -> Option<(&str, &str)> {
-    let (owner, name) = repo.split_once('/')?;
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    (ok(owner) && ok(name)).then_some((owner, name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,13 +331,5 @@ mod tests {
             "a plain 403 is a refusal, not a limit"
         );
         assert_eq!(rate_limited(&reply(500, &[])), None);
-    }
-
-    #[test]
-    fn repos_are_owner_slash_name() {
-        assert_eq!(split_repo("acme/infra"), Some(("acme", "infra")));
-        assert_eq!(split_repo("acme"), None);
-        assert_eq!(split_repo("acme/../x"), None);
-        assert_eq!(split_repo("/infra"), None);
     }
 }
