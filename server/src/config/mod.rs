@@ -8,7 +8,7 @@ mod secret;
 mod store;
 
 pub use github::{GitHubAuth, GitHubSettings};
-pub use projects::Project;
+pub use projects::{DEFAULT_BRANCH, Project};
 pub use secret::SecretString;
 pub use store::{S3Settings, StoreConfig};
 

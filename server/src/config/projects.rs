@@ -16,7 +16,13 @@ pub struct Project {
     pub repo: Option<String>,
     /// Environments, in display order.
     pub environments: Vec<EnvName>,
+    /// The branch requests merge into and runs start from (`default_branch`,
+    /// default `main`).
+    pub default_branch: String,
 }
+
+/// The default branch of a project that names none.
+pub const DEFAULT_BRANCH: &str = "main";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +30,7 @@ pub(super) struct FileProject {
     title: Option<String>,
     repo: Option<String>,
     environments: Vec<String>,
+    default_branch: Option<String>,
 }
 
 /// The embedded default: one local project `sandbox` with `dev` and `prod`.
@@ -39,6 +46,7 @@ pub(super) fn default_projects() -> BTreeMap<ProjectKey, Project> {
             title: "Sandbox".into(),
             repo: None,
             environments: envs,
+            default_branch: DEFAULT_BRANCH.into(),
         },
     )])
 }
@@ -61,12 +69,20 @@ pub(super) fn parse_projects(
             .iter()
             .map(|e| EnvName::parse(e).map_err(|err| bad(&key_text, err.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
+        let default_branch = p.default_branch.unwrap_or_else(|| DEFAULT_BRANCH.into());
+        crate::git::check_branch(&default_branch).map_err(|_| {
+            bad(
+                &key_text,
+                format!("default_branch: `{default_branch}` is not a branch name"),
+            )
+        })?;
         out.insert(
             key.clone(),
             Project {
                 title: p.title.unwrap_or_else(|| key_text.clone()),
                 key,
                 repo: p.repo,
+                default_branch,
                 environments,
             },
         );

@@ -14,7 +14,7 @@
 use super::artifact::{self, RunArtifact};
 use super::plan::PlanOutput;
 use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
-use crate::git::local::MAIN;
+use crate::config::DEFAULT_BRANCH;
 use crate::github::{GitHubClient, Reply, Retry};
 use app::domain::ids::ProjectKey;
 use app::domain::request::{Conclusion, RunStatus};
@@ -34,6 +34,7 @@ const VISIBLE_WITHIN: Duration = Duration::from_secs(300);
 pub struct ActionsExecutor {
     client: GitHubClient,
     repos: HashMap<ProjectKey, String>,
+    default_branches: HashMap<ProjectKey, String>,
     dispatched: Mutex<HashMap<String, Instant>>,
     /// Artifacts of completed runs, by repo and GitHub run id (bounded).
     artifacts: artifact::Cache,
@@ -122,10 +123,27 @@ impl ActionsExecutor {
         Self {
             client,
             repos: repos.into_iter().collect(),
+            default_branches: HashMap::new(),
             dispatched: Mutex::new(HashMap::new()),
             artifacts: artifact::Cache::default(),
             poll,
         }
+    }
+
+    /// The default branch of each project that does not use `main` (the
+    /// same map the `GitHost` is given).
+    pub fn with_default_branches(
+        mut self,
+        branches: impl IntoIterator<Item = (ProjectKey, String)>,
+    ) -> Self {
+        self.default_branches = branches.into_iter().collect();
+        self
+    }
+
+    fn default_branch(&self, project: &ProjectKey) -> &str {
+        self.default_branches
+            .get(project)
+            .map_or(DEFAULT_BRANCH, String::as_str)
     }
 
     fn repo(&self, project: &ProjectKey) -> Result<&str, ExecError> {
@@ -319,8 +337,9 @@ impl Executor for ActionsExecutor {
             return Ok(self.info(spec, None));
         }
         let repo = self.repo(&spec.project)?;
-        // The workflow file is always main's; so is what an apply runs.
-        let body = json!({ "ref": MAIN, "inputs": inputs });
+        // The workflow file is always the default branch's; so is what an
+        // apply runs.
+        let body = json!({ "ref": self.default_branch(&spec.project), "inputs": inputs });
         let reply = self
             .client
             .send(

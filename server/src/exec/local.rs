@@ -19,7 +19,7 @@ use super::locks::KeyedLocks;
 use super::plan::{PlanOutput, parse_show_json};
 use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
 use crate::git::GitHost as _;
-use crate::git::local::{LocalGit, MAIN};
+use crate::git::local::LocalGit;
 use crate::store::lease::Lease;
 use crate::store::s3::S3Settings;
 use crate::store::{ObjectStore, Precondition, StoreError, list_all};
@@ -342,15 +342,18 @@ impl LocalExecutor {
         tokio::fs::create_dir_all(checkout)
             .await
             .map_err(|e| format!("cannot create {}: {e}", checkout.display()))?;
-        // Plans run at their commit; applies and destroys on main's tip.
+        // Plans run at their commit; applies and destroys on the default
+        // branch's tip.
         let sha = match spec.kind {
             RunKind::Plan => spec.sha.clone(),
-            RunKind::Apply | RunKind::Destroy => self
-                .git
-                .branch_head(&spec.project, MAIN)
-                .await
-                .map_err(|e| format!("cannot read main: {e}"))?
-                .ok_or("the infra repo has no main branch")?,
+            RunKind::Apply | RunKind::Destroy => {
+                let branch = self.git.default_branch(&spec.project);
+                self.git
+                    .branch_head(&spec.project, &branch)
+                    .await
+                    .map_err(|e| format!("cannot read {branch}: {e}"))?
+                    .ok_or_else(|| format!("the infra repo has no {branch} branch"))?
+            }
         };
         self.git
             .export(&spec.project, &sha, checkout)

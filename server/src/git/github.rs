@@ -5,6 +5,7 @@
 //! instead of being clobbered.
 
 use super::{FileChange, GitError, GitHost, PullRequestInfo, check_branch, check_path};
+use crate::config::DEFAULT_BRANCH;
 use crate::github::{GitHubClient, Reply, Retry, split_repo};
 use app::domain::ids::ProjectKey;
 use app::domain::request::PrState;
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 pub struct GitHubHost {
     client: GitHubClient,
     repos: HashMap<ProjectKey, String>,
+    default_branches: HashMap<ProjectKey, String>,
 }
 
 impl GitHubHost {
@@ -36,7 +38,20 @@ impl GitHubHost {
                 ));
             }
         }
-        Ok(Self { client, repos })
+        Ok(Self {
+            client,
+            repos,
+            default_branches: HashMap::new(),
+        })
+    }
+
+    /// The default branch of each project that does not use `main`.
+    pub fn with_default_branches(
+        mut self,
+        branches: impl IntoIterator<Item = (ProjectKey, String)>,
+    ) -> Self {
+        self.default_branches = branches.into_iter().collect();
+        self
     }
 
     fn repo(&self, project: &ProjectKey) -> Result<&str, GitError> {
@@ -283,6 +298,13 @@ impl GitHubHost {
 
 #[async_trait]
 impl GitHost for GitHubHost {
+    fn default_branch(&self, project: &ProjectKey) -> String {
+        self.default_branches
+            .get(project)
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_BRANCH.to_owned())
+    }
+
     async fn ensure_repo(&self, project: &ProjectKey) -> Result<String, GitError> {
         let repo = self.repo(project)?;
         let reply = self
@@ -296,13 +318,12 @@ impl GitHost for GitHubHost {
                 ),
             ));
         }
-        self.branch_head(project, super::local::MAIN)
-            .await?
-            .ok_or_else(|| {
-                GitError::NotFound(format!(
-                    "repo {repo} has no `main` branch; push infra-workflows/template to it"
-                ))
-            })
+        let branch = self.default_branch(project);
+        self.branch_head(project, &branch).await?.ok_or_else(|| {
+            GitError::NotFound(format!(
+                "repo {repo} has no `{branch}` branch; push infra-workflows/template to it"
+            ))
+        })
     }
 
     async fn branch_head(

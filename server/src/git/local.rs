@@ -503,6 +503,11 @@ impl LocalGit {
 
 #[async_trait]
 impl GitHost for LocalGit {
+    /// The repos this adapter seeds from the template always start on `main`.
+    fn default_branch(&self, _project: &ProjectKey) -> String {
+        MAIN.to_owned()
+    }
+
     async fn ensure_repo(&self, project: &ProjectKey) -> Result<String, GitError> {
         if let Some(head) = self.resolve(project, MAIN).await.unwrap_or(None) {
             return Ok(head);

@@ -66,6 +66,10 @@ pub struct FileChange {
 /// The infra repos of all projects.
 #[async_trait]
 pub trait GitHost: Send + Sync + 'static {
+    /// The branch the project's requests merge into and its runs start
+    /// from (`main` unless the project's config names another).
+    fn default_branch(&self, project: &ProjectKey) -> String;
+
     /// Makes sure the project's repo exists (seeding it on first use);
     /// returns the default branch's head.
     async fn ensure_repo(&self, project: &ProjectKey) -> Result<String, GitError>;
