@@ -13,7 +13,7 @@
 
 use super::artifact::{self, RunArtifact};
 use super::plan::PlanOutput;
-use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
+use super::{ExecError, Executor, RunInfo, RunKind, RunSpec, run_name};
 use crate::config::DEFAULT_BRANCH;
 use crate::github::{GitHubClient, Reply, Retry};
 use app::domain::ids::ProjectKey;
@@ -76,16 +76,6 @@ pub fn workflow_file(kind: RunKind) -> &'static str {
         RunKind::Apply => "tfpilot-apply.yml",
         RunKind::Destroy => "tfpilot-destroy.yml",
     }
-}
-
-/// The `run-name` the workflows give a run of `spec`.
-pub fn run_name(spec: &RunSpec) -> String {
-    format!(
-        "tfpilot {} {} attempt {}",
-        spec.kind.as_str(),
-        spec.request,
-        spec.attempt
-    )
 }
 
 /// The name of the artifact holding `plan.txt` and `plan.json` (and, for
@@ -466,10 +456,7 @@ mod tests {
         };
         let name = run_name(&spec);
         assert_eq!(name, format!("tfpilot apply {} attempt 2", spec.request));
-        assert_eq!(
-            crate::http::webhooks::request_of_run_name(&name),
-            Some(spec.request)
-        );
+        assert_eq!(crate::exec::request_of_run_name(&name), Some(spec.request));
         let workflow = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../infra-workflows/template/.github/workflows")

@@ -18,10 +18,9 @@ use super::checkouts::Checkout;
 use super::locks::KeyedLocks;
 use super::plan::{PlanOutput, parse_show_json};
 use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
-use crate::git::GitHost as _;
-use crate::git::local::LocalGit;
+use crate::config::S3Settings;
+use crate::git::TreeExport;
 use crate::store::lease::Lease;
-use crate::store::s3::S3Settings;
 use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use app::domain::request::{Conclusion, RunStatus};
 use app::domain::scope::PlannedChange;
@@ -35,7 +34,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// Runs terraform on this machine.
 pub struct LocalExecutor {
-    git: Arc<LocalGit>,
+    git: Arc<dyn TreeExport>,
     records: Arc<dyn ObjectStore>,
     dir: PathBuf,
     timeout: Duration,
@@ -66,7 +65,7 @@ impl LocalExecutor {
     /// Runs under `dir` (checkouts, logs, state), records in `records`;
     /// completed runs are also sent to `completed`.
     pub fn new(
-        git: Arc<LocalGit>,
+        git: Arc<dyn TreeExport>,
         records: Arc<dyn ObjectStore>,
         dir: impl Into<PathBuf>,
         timeout: Duration,

@@ -6,7 +6,7 @@
 //! processes — never clobber each other. Merges are real three-way merges
 //! (`git merge-tree`) that refuse conflicts.
 
-use super::{FileChange, GitError, GitHost, PullRequestInfo, check_branch, check_path};
+use super::{FileChange, GitError, GitHost, PullRequestInfo, TreeExport, check_branch, check_path};
 use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use app::domain::ids::ProjectKey;
 use app::domain::request::PrState;
@@ -202,28 +202,6 @@ impl LocalGit {
                 None,
             )
             .await?;
-        Ok(())
-    }
-
-    /// Writes the tree of `sha` into `dir` (a fresh checkout for a run).
-    pub async fn export(
-        &self,
-        project: &ProjectKey,
-        sha: &str,
-        dir: &Path,
-    ) -> Result<(), GitError> {
-        let index_dir = tempfile::tempdir().map_err(|e| unavailable("temp dir", e))?;
-        let index = index_dir.path().join("index");
-        let work = dir.to_string_lossy().into_owned();
-        self.git_ok(project, &["read-tree", sha], None, Some(&index))
-            .await?;
-        self.git_ok(
-            project,
-            &["--work-tree", &work, "checkout-index", "--all", "--force"],
-            None,
-            Some(&index),
-        )
-        .await?;
         Ok(())
     }
 
@@ -498,6 +476,26 @@ impl LocalGit {
                 "branch {branch} moved past {parent}"
             )))
         }
+    }
+}
+
+#[async_trait]
+impl TreeExport for LocalGit {
+    /// Writes the tree of `sha` into `dir` (a fresh checkout for a run).
+    async fn export(&self, project: &ProjectKey, sha: &str, dir: &Path) -> Result<(), GitError> {
+        let index_dir = tempfile::tempdir().map_err(|e| unavailable("temp dir", e))?;
+        let index = index_dir.path().join("index");
+        let work = dir.to_string_lossy().into_owned();
+        self.git_ok(project, &["read-tree", sha], None, Some(&index))
+            .await?;
+        self.git_ok(
+            project,
+            &["--work-tree", &work, "checkout-index", "--all", "--force"],
+            None,
+            Some(&index),
+        )
+        .await?;
+        Ok(())
     }
 }
 

@@ -12,6 +12,7 @@ use app::domain::ids::ProjectKey;
 use app::domain::request::PrState;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// What can go wrong, decided by the adapter.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +172,14 @@ pub trait GitHost: Send + Sync + 'static {
         project: &ProjectKey,
         number: u64,
     ) -> Result<PullRequestInfo, GitError>;
+}
+
+/// A host whose commits can be written out as plain files: the checkouts
+/// a runner on this machine works in (the local adapter has them).
+#[async_trait]
+pub trait TreeExport: GitHost {
+    /// Writes the tree of commit `sha` into `dir`.
+    async fn export(&self, project: &ProjectKey, sha: &str, dir: &Path) -> Result<(), GitError>;
 }
 
 /// Checks a branch name: `request/<id>`, `cleanup/<id>`, `main`…
