@@ -69,7 +69,7 @@ impl GitHubHost {
         self.client
             .send(method, &path, body.as_ref(), Retry::Safe)
             .await
-            .map_err(GitError::Unavailable)
+            .map_err(|e| GitError::Unavailable(e.to_string()))
     }
 
     async fn pr(&self, repo: &str, number: u64) -> Result<PullRequestInfo, GitError> {

@@ -171,7 +171,9 @@ fn github_settings_are_checked_at_start() {
             ..
         }
     ));
-    let e = server::github::GitHubClient::new(&github).unwrap_err();
+    let e = server::github::GitHubClient::new(&github)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("TFPILOT_GITHUB_APP_KEY"),
         "a bad key is named: {e}"
