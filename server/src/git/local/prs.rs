@@ -144,7 +144,7 @@ impl LocalGit {
         head: &str,
     ) -> Result<String, GitError> {
         loop {
-            if let Some(done) = self.find_merge(project, &pr.base, &head).await? {
+            if let Some(done) = self.find_merge(project, &pr.base, head).await? {
                 // A previous attempt merged but did not get to record it.
                 return Ok(done);
             }
@@ -155,7 +155,7 @@ impl LocalGit {
             let out = self
                 .git(
                     project,
-                    &["merge-tree", "--write-tree", &base, &head],
+                    &["merge-tree", "--write-tree", &base, head],
                     None,
                     None,
                 )
@@ -178,7 +178,7 @@ impl LocalGit {
                         "-p",
                         &base,
                         "-p",
-                        &head,
+                        head,
                         "-m",
                         &message,
                     ],

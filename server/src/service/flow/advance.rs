@@ -404,7 +404,7 @@ impl Flow {
             .git
             .branch_head(&doc.project, &default_branch)
             .await?
-            .ok_or_else(|| FlowError::Git(GitError::NotFound(default_branch)))?;
+            .ok_or(FlowError::Git(GitError::NotFound(default_branch)))?;
         let text = self
             .git
             .read_file(&doc.project, &main, &path)
