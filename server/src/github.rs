@@ -3,7 +3,7 @@
 //! rate limits and 5xx. The `git::github` host and the `exec::actions`
 //! executor share one client.
 
-use crate::config::SecretString;
+pub use crate::config::github::{GitHubAuth, GitHubSettings, split_repo};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -12,32 +12,39 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How tfpilot authenticates to GitHub.
-#[derive(Debug, Clone)]
-pub enum GitHubAuth {
-    /// A personal or fine-grained token (`TFPILOT_GITHUB_TOKEN`).
-    Token(SecretString),
-    /// A GitHub App installation (`TFPILOT_GITHUB_APP_ID`, `…_APP_KEY`,
-    /// `…_INSTALLATION_ID`): tokens are minted and renewed as needed.
-    App {
-        /// App id.
-        app_id: u64,
-        /// PEM of the app's RSA private key.
-        private_key: SecretString,
-        /// Installation id on the organisation that owns the infra repos.
-        installation_id: u64,
+/// What can go wrong talking to GitHub, before any status is looked at
+/// (a reply with an error status is still a `Reply`: its caller decides).
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    /// The settings cannot make a client (bad API URL, bad App key).
+    #[error("{0}")]
+    Settings(String),
+    /// GitHub could not be reached, after the retries a call allows.
+    #[error("GitHub unreachable: {0}")]
+    Unreachable(String),
+    /// A rate limit longer than `TFPILOT_GITHUB_MAX_WAIT_SECS`, or still
+    /// there after the last attempt.
+    #[error("GitHub rate limit: {message} (resets in {}s)", wait.as_secs())]
+    RateLimited {
+        /// GitHub's message.
+        message: String,
+        /// How long GitHub asked to wait.
+        wait: Duration,
     },
-}
-
-/// Where and how to reach GitHub.
-#[derive(Debug, Clone)]
-pub struct GitHubSettings {
-    /// `https://api.github.com`, or `https://<host>/api/v3` for Enterprise.
-    pub api_url: String,
-    /// Credentials.
-    pub auth: GitHubAuth,
-    /// The longest a rate limit is waited out before giving up.
-    pub max_wait: Duration,
+    /// A body that is not what was expected.
+    #[error("GitHub sent an unexpected {status} body: {message}")]
+    Decode {
+        /// The reply's status.
+        status: StatusCode,
+        /// The parser's complaint.
+        message: String,
+    },
+    /// A download URL that is not an absolute URL.
+    #[error("{0}")]
+    BadUrl(String),
+    /// A download that kept failing.
+    #[error("download failed: {0}")]
+    Download(String),
 }
 
 /// A response, whatever its status.
@@ -53,9 +60,16 @@ pub struct Reply {
 
 impl Reply {
     /// The body as `T`.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, GitHubError> {
+        serde_json::from_slice(&self.body).map_err(|e| GitHubError::Decode {
+            status: self.status,
+            message: e.to_string(),
+        })
+    }
+
+    /// The body as `T`, the error as a message.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| format!("GitHub sent an unexpected {} body: {e}", self.status))
+        self.decode().map_err(|e| e.to_string())
     }
 
     /// GitHub's `message`, or the status.
@@ -96,17 +110,23 @@ impl std::fmt::Debug for GitHubClient {
 
 impl GitHubClient {
     /// A client for `settings`; fails on a malformed URL or key.
-    pub fn new(settings: &GitHubSettings) -> Result<Self, String> {
+    pub fn new(settings: &GitHubSettings) -> Result<Self, GitHubError> {
+        let bad = GitHubError::Settings;
         let builder = Octocrab::builder()
             .base_uri(settings.api_url.as_str())
-            .map_err(|e| format!("TFPILOT_GITHUB_API_URL `{}`: {e}", settings.api_url))?
+            .map_err(|e| {
+                bad(format!(
+                    "TFPILOT_GITHUB_API_URL `{}`: {e}",
+                    settings.api_url
+                ))
+            })?
             .set_connect_timeout(Some(Duration::from_secs(10)))
             .set_read_timeout(Some(Duration::from_secs(60)));
         let octo = match &settings.auth {
             GitHubAuth::Token(token) => builder
                 .personal_token(token.expose().to_owned())
                 .build()
-                .map_err(|e| format!("GitHub client: {e}"))?,
+                .map_err(|e| bad(format!("GitHub client: {e}")))?,
             GitHubAuth::App {
                 app_id,
                 private_key,
@@ -114,14 +134,16 @@ impl GitHubClient {
             } => {
                 let key = octocrab::EncodingKey::from_rsa_pem(private_key.expose().as_bytes())
                     .map_err(|e| {
-                        format!("TFPILOT_GITHUB_APP_KEY is not an RSA private key in PEM: {e}")
+                        bad(format!(
+                            "TFPILOT_GITHUB_APP_KEY is not an RSA private key in PEM: {e}"
+                        ))
                     })?;
                 builder
                     .app((*app_id).into(), key)
                     .build()
-                    .map_err(|e| format!("GitHub client: {e}"))?
+                    .map_err(|e| bad(format!("GitHub client: {e}")))?
                     .installation((*installation_id).into())
-                    .map_err(|e| format!("GitHub App installation: {e}"))?
+                    .map_err(|e| bad(format!("GitHub App installation: {e}")))?
             }
         };
         Ok(Self {
@@ -139,7 +161,7 @@ impl GitHubClient {
         path: &str,
         body: Option<&Value>,
         retry: Retry,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, GitHubError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -151,15 +173,14 @@ impl GitHubClient {
                     tokio::time::sleep(backoff(attempt)).await;
                     continue;
                 }
-                Err(e) => return Err(format!("GitHub unreachable: {e}")),
+                Err(e) => return Err(GitHubError::Unreachable(e.to_string())),
             };
             if let Some(wait) = rate_limited(&reply) {
                 if wait > self.max_wait || last {
-                    return Err(format!(
-                        "GitHub rate limit: {} (resets in {}s)",
-                        reply.message(),
-                        wait.as_secs()
-                    ));
+                    return Err(GitHubError::RateLimited {
+                        message: reply.message(),
+                        wait,
+                    });
                 }
                 tracing::warn!(%method, path, "GitHub rate limit; waiting {wait:?}");
                 tokio::time::sleep(wait).await;
@@ -176,17 +197,19 @@ impl GitHubClient {
 
     /// Downloads an absolute URL outside the API (artifact storage), without
     /// credentials.
-    pub async fn download(&self, url: &str) -> Result<Reply, String> {
+    pub async fn download(&self, url: &str) -> Result<Reply, GitHubError> {
         let uri: http::Uri = url
             .parse()
-            .map_err(|e| format!("bad download URL `{url}`: {e}"))?;
+            .map_err(|e| GitHubError::BadUrl(format!("bad download URL `{url}`: {e}")))?;
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return Err(format!("download URL `{url}` is not absolute"));
+            return Err(GitHubError::BadUrl(format!(
+                "download URL `{url}` is not absolute"
+            )));
         };
         let plain = Octocrab::builder()
             .base_uri(format!("{scheme}://{authority}"))
             .and_then(|b| b.build())
-            .map_err(|e| format!("download client: {e}"))?;
+            .map_err(|e| GitHubError::BadUrl(format!("download client: {e}")))?;
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let mut attempt = 0;
         loop {
@@ -206,7 +229,7 @@ impl GitHubClient {
                 Ok(reply) if !reply.status.is_server_error() || attempt >= ATTEMPTS => {
                     return Ok(reply);
                 }
-                Err(e) if attempt >= ATTEMPTS => return Err(format!("download failed: {e}")),
+                Err(e) if attempt >= ATTEMPTS => return Err(GitHubError::Download(e.to_string())),
                 _ => tokio::time::sleep(backoff(attempt)).await,
             }
         }
@@ -313,17 +336,6 @@ fn rate_limited(reply: &Reply) -> Option<Duration> {
     (reply.status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(60))
 }
 
-/// Splits `owner/name`.
-pub fn split_repo(repo: &str) -> Option<(&str, &str)> {
-    let (owner, name) = repo.split_once('/')?;
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    (ok(owner) && ok(name)).then_some((owner, name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,13 +382,5 @@ mod tests {
             "a plain 403 is a refusal, not a limit"
         );
         assert_eq!(rate_limited(&reply(500, &[])), None);
-    }
-
-    #[test]
-    fn repos_are_owner_slash_name() {
-        assert_eq!(split_repo("acme/infra"), Some(("acme", "infra")));
-        assert_eq!(split_repo("acme"), None);
-        assert_eq!(split_repo("acme/../x"), None);
-        assert_eq!(split_repo("/infra"), None);
     }
 }

@@ -117,10 +117,17 @@ fn github_ports(
         .values()
         .filter_map(|p| Some((p.key.clone(), p.repo.clone()?)))
         .collect();
-    let host =
-        git::github::GitHubHost::new(client.clone(), repos.clone()).map_err(anyhow::Error::msg)?;
+    let branches: Vec<_> = config
+        .projects
+        .values()
+        .map(|p| (p.key.clone(), p.default_branch.clone()))
+        .collect();
+    let host = git::github::GitHubHost::new(client.clone(), repos.clone())
+        .map_err(anyhow::Error::msg)?
+        .with_default_branches(branches.clone());
     let actions =
-        exec::actions::ActionsExecutor::new(client, repos, std::time::Duration::from_secs(2));
+        exec::actions::ActionsExecutor::new(client, repos, std::time::Duration::from_secs(2))
+            .with_default_branches(branches);
     tracing::info!(api = %settings.api_url, "infra repos on GitHub, runs in GitHub Actions");
     Ok((Arc::new(host), Arc::new(actions)))
 }

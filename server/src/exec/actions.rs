@@ -13,8 +13,8 @@
 
 use super::artifact::{self, RunArtifact};
 use super::plan::PlanOutput;
-use super::{ExecError, Executor, RunInfo, RunKind, RunSpec};
-use crate::git::local::MAIN;
+use super::{ExecError, Executor, RunInfo, RunKind, RunSpec, run_name};
+use crate::config::DEFAULT_BRANCH;
 use crate::github::{GitHubClient, Reply, Retry};
 use app::domain::ids::ProjectKey;
 use app::domain::request::{Conclusion, RunStatus};
@@ -34,6 +34,7 @@ const VISIBLE_WITHIN: Duration = Duration::from_secs(300);
 pub struct ActionsExecutor {
     client: GitHubClient,
     repos: HashMap<ProjectKey, String>,
+    default_branches: HashMap<ProjectKey, String>,
     dispatched: Mutex<HashMap<String, Instant>>,
     /// Artifacts of completed runs, by repo and GitHub run id (bounded).
     artifacts: artifact::Cache,
@@ -77,16 +78,6 @@ pub fn workflow_file(kind: RunKind) -> &'static str {
     }
 }
 
-/// The `run-name` the workflows give a run of `spec`.
-pub fn run_name(spec: &RunSpec) -> String {
-    format!(
-        "tfpilot {} {} attempt {}",
-        spec.kind.as_str(),
-        spec.request,
-        spec.attempt
-    )
-}
-
 /// The name of the artifact holding `plan.txt` and `plan.json` (and, for
 /// applies and destroys, `check.json` and `ran_at.txt`).
 pub fn artifact_name(spec: &RunSpec) -> String {
@@ -122,10 +113,27 @@ impl ActionsExecutor {
         Self {
             client,
             repos: repos.into_iter().collect(),
+            default_branches: HashMap::new(),
             dispatched: Mutex::new(HashMap::new()),
             artifacts: artifact::Cache::default(),
             poll,
         }
+    }
+
+    /// The default branch of each project that does not use `main` (the
+    /// same map the `GitHost` is given).
+    pub fn with_default_branches(
+        mut self,
+        branches: impl IntoIterator<Item = (ProjectKey, String)>,
+    ) -> Self {
+        self.default_branches = branches.into_iter().collect();
+        self
+    }
+
+    fn default_branch(&self, project: &ProjectKey) -> &str {
+        self.default_branches
+            .get(project)
+            .map_or(DEFAULT_BRANCH, String::as_str)
     }
 
     fn repo(&self, project: &ProjectKey) -> Result<&str, ExecError> {
@@ -319,8 +327,9 @@ impl Executor for ActionsExecutor {
             return Ok(self.info(spec, None));
         }
         let repo = self.repo(&spec.project)?;
-        // The workflow file is always main's; so is what an apply runs.
-        let body = json!({ "ref": MAIN, "inputs": inputs });
+        // The workflow file is always the default branch's; so is what an
+        // apply runs.
+        let body = json!({ "ref": self.default_branch(&spec.project), "inputs": inputs });
         let reply = self
             .client
             .send(
@@ -447,10 +456,7 @@ mod tests {
         };
         let name = run_name(&spec);
         assert_eq!(name, format!("tfpilot apply {} attempt 2", spec.request));
-        assert_eq!(
-            crate::http::webhooks::request_of_run_name(&name),
-            Some(spec.request)
-        );
+        assert_eq!(crate::exec::request_of_run_name(&name), Some(spec.request));
         let workflow = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../infra-workflows/template/.github/workflows")

@@ -98,6 +98,25 @@ pub fn run_id(request: &RequestId, kind: RunKind, attempt: u32) -> String {
     format!("{request}-{}-{attempt}", kind.as_str())
 }
 
+/// The `run-name` the workflows give a run of `spec`:
+/// `tfpilot <kind> <id> attempt <n>`.
+pub fn run_name(spec: &RunSpec) -> String {
+    format!(
+        "tfpilot {} {} attempt {}",
+        spec.kind.as_str(),
+        spec.request,
+        spec.attempt
+    )
+}
+
+/// The request a run belongs to, from its [`run_name`].
+pub fn request_of_run_name(name: &str) -> Option<RequestId> {
+    let mut words = name.split_whitespace();
+    (words.next()? == "tfpilot").then_some(())?;
+    words.next()?;
+    RequestId::parse(words.next()?).ok()
+}
+
 /// A run as the executor reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunInfo {

@@ -12,6 +12,7 @@ use app::domain::ids::ProjectKey;
 use app::domain::request::PrState;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// What can go wrong, decided by the adapter.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,10 @@ pub struct FileChange {
 /// The infra repos of all projects.
 #[async_trait]
 pub trait GitHost: Send + Sync + 'static {
+    /// The branch the project's requests merge into and its runs start
+    /// from (`main` unless the project's config names another).
+    fn default_branch(&self, project: &ProjectKey) -> String;
+
     /// Makes sure the project's repo exists (seeding it on first use);
     /// returns the default branch's head.
     async fn ensure_repo(&self, project: &ProjectKey) -> Result<String, GitError>;
@@ -167,6 +172,14 @@ pub trait GitHost: Send + Sync + 'static {
         project: &ProjectKey,
         number: u64,
     ) -> Result<PullRequestInfo, GitError>;
+}
+
+/// A host whose commits can be written out as plain files: the checkouts
+/// a runner on this machine works in (the local adapter has them).
+#[async_trait]
+pub trait TreeExport: GitHost {
+    /// Writes the tree of commit `sha` into `dir`.
+    async fn export(&self, project: &ProjectKey, sha: &str, dir: &Path) -> Result<(), GitError>;
 }
 
 /// Checks a branch name: `request/<id>`, `cleanup/<id>`, `main`…

@@ -7,6 +7,7 @@
 
 use super::AppState;
 use super::error::ApiError;
+use crate::exec::request_of_run_name;
 use app::domain::ids::RequestId;
 use axum::Json;
 use axum::body::Bytes;
@@ -47,14 +48,6 @@ pub fn request_of_branch(branch: &str) -> Option<RequestId> {
         .strip_prefix("request/")
         .or_else(|| branch.strip_prefix("cleanup/"))?;
     RequestId::parse(rest.get(..RequestId::LEN)?).ok()
-}
-
-/// The request a run belongs to, from its run-name `tfpilot <kind> <id> attempt <n>`.
-pub fn request_of_run_name(name: &str) -> Option<RequestId> {
-    let mut words = name.split_whitespace();
-    (words.next()? == "tfpilot").then_some(())?;
-    words.next()?;
-    RequestId::parse(words.next()?).ok()
 }
 
 /// Receives a GitHub event (`pull_request`, `workflow_run`, `ping`).

@@ -16,35 +16,7 @@ use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
 use std::time::Duration;
 
-/// How to reach S3 (or an S3-compatible server).
-#[derive(Debug, Clone)]
-pub struct S3Settings {
-    /// Custom endpoint (`TFPILOT_S3_ENDPOINT`), e.g. an S3-compatible server.
-    pub endpoint: Option<String>,
-    /// Path-style addressing (`TFPILOT_S3_PATH_STYLE`; on with an endpoint).
-    pub path_style: bool,
-    /// Region; else the AWS chain's, else `us-east-1`.
-    pub region: Option<String>,
-    /// Static credentials instead of the AWS credential chain (tests).
-    pub credentials: Option<(String, String)>,
-    /// Attempts per operation, retries included.
-    pub max_attempts: u32,
-    /// Whole-operation timeout, retries included.
-    pub operation_timeout: Duration,
-}
-
-impl Default for S3Settings {
-    fn default() -> Self {
-        Self {
-            endpoint: None,
-            path_style: false,
-            region: None,
-            credentials: None,
-            max_attempts: 4,
-            operation_timeout: Duration::from_secs(30),
-        }
-    }
-}
+pub use crate::config::S3Settings;
 
 /// Builds an S3 client from settings and the standard AWS chain.
 pub async fn client(settings: &S3Settings) -> Client {

@@ -14,6 +14,7 @@ fn defaults_are_the_embedded_mode() {
     let envs: Vec<_> = sandbox.environments.iter().map(|e| e.as_str()).collect();
     assert_eq!(envs, ["dev", "prod"]);
     assert!(sandbox.repo.is_none(), "a local repo");
+    assert_eq!(sandbox.default_branch, "main");
     assert!(c.policy.is_prod("prod") && !c.policy.is_prod("dev"));
     assert!(c.policy.four_eyes);
 }
@@ -170,9 +171,40 @@ fn github_settings_are_checked_at_start() {
             ..
         }
     ));
-    let e = server::github::GitHubClient::new(&github).unwrap_err();
+    let e = server::github::GitHubClient::new(&github)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("TFPILOT_GITHUB_APP_KEY"),
         "a bad key is named: {e}"
     );
+}
+
+#[test]
+fn a_project_may_name_its_default_branch() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[projects.a]\nenvironments = [\"dev\"]\ndefault_branch = \"trunk\"\n\n\
+         [projects.b]\nenvironments = [\"dev\"]"
+    )
+    .unwrap();
+    let c = config_from(&[("TFPILOT_CONFIG", file.path().to_str().unwrap())]).unwrap();
+    let branches: Vec<_> = c
+        .projects
+        .values()
+        .map(|p| p.default_branch.as_str())
+        .collect();
+    assert_eq!(branches, ["trunk", "main"]);
+
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[projects.a]\nenvironments = [\"dev\"]\ndefault_branch = \"../x\""
+    )
+    .unwrap();
+    let e = config_from(&[("TFPILOT_CONFIG", file.path().to_str().unwrap())])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("projects.a: default_branch"), "{e}");
 }

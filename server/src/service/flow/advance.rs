@@ -5,7 +5,6 @@ use super::{
     Flow, FlowError, cleanup_branch, event, history_mut, queue_attempt, request_branch, short,
 };
 use crate::exec::{ExecError, RunKind};
-use crate::git::local::MAIN;
 use crate::git::{FileChange, GitError};
 use crate::store::repo::RepoError;
 use app::domain::blocks;
@@ -245,7 +244,13 @@ impl Flow {
         );
         let pr = self
             .git
-            .open_pr(&doc.project, &branch, MAIN, &title, &body)
+            .open_pr(
+                &doc.project,
+                &branch,
+                &self.git.default_branch(&doc.project),
+                &title,
+                &body,
+            )
             .await?;
         crate::crash::point("request.pr");
         // The head's base: main's tip, if the head contains it (it does
@@ -285,7 +290,8 @@ impl Flow {
         edit: impl Fn(&str) -> Result<String, FlowError>,
     ) -> Result<String, FlowError> {
         let step = branch.split('/').next().unwrap_or("change");
-        self.git.ensure_branch(&doc.project, branch, MAIN).await?;
+        let main = self.git.default_branch(&doc.project);
+        self.git.ensure_branch(&doc.project, branch, &main).await?;
         crate::crash::point(&format!("{step}.branch"));
         for _ in 0..5 {
             let head = self
@@ -356,7 +362,7 @@ impl Flow {
             .open_pr(
                 &doc.project,
                 &branch,
-                MAIN,
+                &self.git.default_branch(&doc.project),
                 &title,
                 "Cleanup before destroy.",
             )
@@ -391,11 +397,12 @@ impl Flow {
             FlowError::Conflict(format!("module {} is not in the registry", doc.module))
         })?;
         let path = format!("envs/{}/{}", doc.environment, module.file);
+        let default_branch = self.git.default_branch(&doc.project);
         let main = self
             .git
-            .branch_head(&doc.project, MAIN)
+            .branch_head(&doc.project, &default_branch)
             .await?
-            .ok_or_else(|| FlowError::Git(GitError::NotFound(MAIN.into())))?;
+            .ok_or(FlowError::Git(GitError::NotFound(default_branch)))?;
         let text = self
             .git
             .read_file(&doc.project, &main, &path)

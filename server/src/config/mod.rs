@@ -1,13 +1,27 @@
 //! One `Config`, layered: defaults → optional `tfpilot.toml` → `TFPILOT_*`
 //! environment variables. Every error names the variable or the file key.
 
-use app::domain::ids::{EnvName, ProjectKey};
+mod env;
+pub mod github;
+mod projects;
+mod secret;
+mod store;
+
+pub use github::{GitHubAuth, GitHubSettings};
+pub use projects::{DEFAULT_BRANCH, Project};
+pub use secret::SecretString;
+pub use store::{S3Settings, StoreConfig};
+
+use app::domain::ids::ProjectKey;
 use app::domain::policy::Policy;
-use serde::Deserialize;
+use env::{FileConfig, flag, parse_bool, read_file, trusted_proxies};
+use github::{check_repos, github_config};
+use projects::{default_projects, parse_projects};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use store::{s3_settings, store_config};
 
 /// A configuration problem, naming where it came from.
 #[derive(Debug, thiserror::Error)]
@@ -27,59 +41,6 @@ pub enum ConfigError {
         path: String,
         /// What is wrong (with line, when parsing).
         message: String,
-    },
-}
-
-/// A secret: never printed, logged or serialized.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretString(String);
-
-impl SecretString {
-    /// Wraps a secret.
-    pub fn new(s: String) -> Self {
-        Self(s)
-    }
-
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// A project: an infra repo and its environments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Project {
-    /// Key (`sandbox`).
-    pub key: ProjectKey,
-    /// Display name.
-    pub title: String,
-    /// `owner/name` on GitHub, or `None` for a local repo under the data dir.
-    pub repo: Option<String>,
-    /// Environments, in display order.
-    pub environments: Vec<EnvName>,
-}
-
-/// Where requests and chat logs are stored.
-#[derive(Debug, Clone)]
-pub enum StoreConfig {
-    /// The embedded default: directories under the data dir.
-    Fs,
-    /// Production: two S3 buckets.
-    S3 {
-        /// `TFPILOT_REQUESTS_BUCKET`.
-        requests_bucket: String,
-        /// `TFPILOT_CHAT_LOGS_BUCKET` (always SSE `AES256`).
-        chat_logs_bucket: String,
-        /// SSE `AES256` on the requests bucket (`TFPILOT_REQUESTS_SSE`, default on).
-        requests_sse: bool,
-        /// Endpoint, path style, region.
-        settings: crate::store::s3::S3Settings,
     },
 }
 
@@ -122,10 +83,10 @@ pub struct Config {
     pub github_webhook_secret: Option<SecretString>,
     /// GitHub and Actions instead of local repos and terraform
     /// (`TFPILOT_GITHUB_TOKEN` or `TFPILOT_GITHUB_APP_*`).
-    pub github: Option<crate::github::GitHubSettings>,
+    pub github: Option<GitHubSettings>,
     /// Terraform state of the local runner in S3 (`TFPILOT_STATE_BUCKET`,
     /// with the `TFPILOT_S3_*` endpoint settings) instead of the data dir.
-    pub state_bucket: Option<(String, crate::store::s3::S3Settings)>,
+    pub state_bucket: Option<(String, S3Settings)>,
     /// Browser sessions.
     pub sessions: SessionConfig,
     /// GitHub sign-in (`TFPILOT_GITHUB_OAUTH_*`).
@@ -183,31 +144,6 @@ impl SessionConfig {
         let scheme_len = self.public_url.len() - rest.len();
         &self.public_url[..scheme_len + host_len]
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    bind: Option<String>,
-    data_dir: Option<PathBuf>,
-    registry: Option<PathBuf>,
-    site_root: Option<PathBuf>,
-    #[serde(default)]
-    projects: BTreeMap<String, FileProject>,
-    prod_environments: Option<Vec<String>>,
-    prod_allowed_users: Option<Vec<String>>,
-    destroy_prod_allowed_users: Option<Vec<String>>,
-    four_eyes: Option<bool>,
-    admins: Option<Vec<String>>,
-    approvers: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileProject {
-    title: Option<String>,
-    repo: Option<String>,
-    environments: Vec<String>,
 }
 
 impl Config {
@@ -384,267 +320,4 @@ impl Config {
             approvers: list("TFPILOT_APPROVERS", file.approvers),
         })
     }
-}
-
-/// `10.0.0.0/8, 192.0.2.7, 2001:db8::/32`: addresses and CIDR blocks.
-fn trusted_proxies(value: Option<String>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
-    let value = value.unwrap_or_default();
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|entry| {
-            entry
-                .parse::<ipnet::IpNet>()
-                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map(|net| net.trunc())
-                .map_err(|_| ConfigError::Env {
-                    var: "TFPILOT_TRUSTED_PROXIES",
-                    message: format!(
-                        "`{entry}` is not an IP address or a CIDR block such as 10.0.0.0/8"
-                    ),
-                })
-        })
-        .collect()
-}
-
-fn store_config(env: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, ConfigError> {
-    let requests = env("TFPILOT_REQUESTS_BUCKET").filter(|s| !s.is_empty());
-    let chat_logs = env("TFPILOT_CHAT_LOGS_BUCKET").filter(|s| !s.is_empty());
-    let (requests_bucket, chat_logs_bucket) = match (requests, chat_logs) {
-        (None, None) => return Ok(StoreConfig::Fs),
-        (Some(r), Some(c)) => (r, c),
-        (Some(_), None) => {
-            return Err(ConfigError::Env {
-                var: "TFPILOT_CHAT_LOGS_BUCKET",
-                message: "must be set together with TFPILOT_REQUESTS_BUCKET".into(),
-            });
-        }
-        (None, Some(_)) => {
-            return Err(ConfigError::Env {
-                var: "TFPILOT_REQUESTS_BUCKET",
-                message: "must be set together with TFPILOT_CHAT_LOGS_BUCKET".into(),
-            });
-        }
-    };
-    Ok(StoreConfig::S3 {
-        requests_bucket,
-        chat_logs_bucket,
-        requests_sse: flag(env, "TFPILOT_REQUESTS_SSE", true)?,
-        settings: s3_settings(env)?,
-    })
-}
-
-fn flag(
-    env: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match env(var) {
-        None => Ok(default),
-        Some(v) => parse_bool(&v).ok_or_else(|| ConfigError::Env {
-            var,
-            message: format!("`{v}` is not a boolean (true or false)"),
-        }),
-    }
-}
-
-/// Endpoint, path style and region of S3 (`TFPILOT_S3_*`).
-fn s3_settings(
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<crate::store::s3::S3Settings, ConfigError> {
-    let endpoint = env("TFPILOT_S3_ENDPOINT").filter(|s| !s.is_empty());
-    if let Some(e) = &endpoint
-        && !(e.starts_with("http://") || e.starts_with("https://"))
-    {
-        return Err(ConfigError::Env {
-            var: "TFPILOT_S3_ENDPOINT",
-            message: format!("`{e}` must be an http:// or https:// URL"),
-        });
-    }
-    Ok(crate::store::s3::S3Settings {
-        path_style: flag(env, "TFPILOT_S3_PATH_STYLE", endpoint.is_some())?,
-        endpoint,
-        region: env("TFPILOT_S3_REGION"),
-        ..Default::default()
-    })
-}
-
-fn github_config(
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<crate::github::GitHubSettings>, ConfigError> {
-    use crate::github::{GitHubAuth, GitHubSettings};
-    let set = |var: &str| env(var).filter(|s| !s.trim().is_empty());
-    let number = |var: &'static str| -> Result<u64, ConfigError> {
-        let v = set(var).ok_or(ConfigError::Env {
-            var,
-            message: "must be set with TFPILOT_GITHUB_APP_ID".into(),
-        })?;
-        v.trim().parse().map_err(|_| ConfigError::Env {
-            var,
-            message: format!("`{v}` is not a number"),
-        })
-    };
-    let auth = match (set("TFPILOT_GITHUB_TOKEN"), set("TFPILOT_GITHUB_APP_ID")) {
-        (None, None) => return Ok(None),
-        (Some(_), Some(_)) => {
-            return Err(ConfigError::Env {
-                var: "TFPILOT_GITHUB_TOKEN",
-                message: "set either a token or the TFPILOT_GITHUB_APP_* variables, not both"
-                    .into(),
-            });
-        }
-        (Some(token), None) => GitHubAuth::Token(SecretString::new(token)),
-        (None, Some(_)) => {
-            let private_key = match (
-                set("TFPILOT_GITHUB_APP_KEY"),
-                set("TFPILOT_GITHUB_APP_KEY_FILE"),
-            ) {
-                (Some(pem), _) => pem,
-                (None, Some(file)) => {
-                    std::fs::read_to_string(&file).map_err(|e| ConfigError::Env {
-                        var: "TFPILOT_GITHUB_APP_KEY_FILE",
-                        message: format!("cannot read `{file}`: {e}"),
-                    })?
-                }
-                (None, None) => {
-                    return Err(ConfigError::Env {
-                        var: "TFPILOT_GITHUB_APP_KEY",
-                        message: "the App's private key (PEM), or TFPILOT_GITHUB_APP_KEY_FILE, \
-                                  must be set with TFPILOT_GITHUB_APP_ID"
-                            .into(),
-                    });
-                }
-            };
-            GitHubAuth::App {
-                app_id: number("TFPILOT_GITHUB_APP_ID")?,
-                installation_id: number("TFPILOT_GITHUB_INSTALLATION_ID")?,
-                private_key: SecretString::new(private_key),
-            }
-        }
-    };
-    let api_url = set("TFPILOT_GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
-    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
-        return Err(ConfigError::Env {
-            var: "TFPILOT_GITHUB_API_URL",
-            message: format!("`{api_url}` must be an http:// or https:// URL"),
-        });
-    }
-    let max_wait = match set("TFPILOT_GITHUB_MAX_WAIT_SECS") {
-        None => Duration::from_secs(120),
-        Some(v) => Duration::from_secs(v.trim().parse().map_err(|_| ConfigError::Env {
-            var: "TFPILOT_GITHUB_MAX_WAIT_SECS",
-            message: format!("`{v}` is not a number of seconds"),
-        })?),
-    };
-    Ok(Some(GitHubSettings {
-        api_url,
-        auth,
-        max_wait,
-    }))
-}
-
-/// With GitHub every project names its repo; without it none may.
-fn check_repos(projects: &BTreeMap<ProjectKey, Project>, github: bool) -> Result<(), ConfigError> {
-    for p in projects.values() {
-        match (&p.repo, github) {
-            (None, true) => {
-                return Err(ConfigError::Env {
-                    var: "TFPILOT_GITHUB_TOKEN",
-                    message: format!(
-                        "GitHub is configured, so project `{}` needs `repo = \"owner/name\"` in TFPILOT_CONFIG",
-                        p.key
-                    ),
-                });
-            }
-            (Some(repo), false) => {
-                return Err(ConfigError::Env {
-                    var: "TFPILOT_GITHUB_TOKEN",
-                    message: format!(
-                        "project `{}` names the GitHub repo `{repo}`: set TFPILOT_GITHUB_TOKEN or the TFPILOT_GITHUB_APP_* variables",
-                        p.key
-                    ),
-                });
-            }
-            (Some(repo), true) if crate::github::split_repo(repo).is_none() => {
-                return Err(ConfigError::Env {
-                    var: "TFPILOT_CONFIG",
-                    message: format!("projects.{}.repo: `{repo}` is not `owner/name`", p.key),
-                });
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-        path: shown.clone(),
-        message: format!("cannot read the file named by TFPILOT_CONFIG: {e}"),
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
-        ConfigError::File {
-            path: line.map_or(shown.clone(), |l| format!("{shown}:{l}")),
-            message: e.message().trim().to_owned(),
-        }
-    })
-}
-
-/// The embedded default: one local project `sandbox` with `dev` and `prod`.
-fn default_projects() -> BTreeMap<ProjectKey, Project> {
-    let key = ProjectKey::parse("sandbox").expect("valid key");
-    let envs = ["dev", "prod"]
-        .map(|e| EnvName::parse(e).expect("valid env"))
-        .to_vec();
-    BTreeMap::from([(
-        key.clone(),
-        Project {
-            key,
-            title: "Sandbox".into(),
-            repo: None,
-            environments: envs,
-        },
-    )])
-}
-
-fn parse_projects(
-    raw: BTreeMap<String, FileProject>,
-) -> Result<BTreeMap<ProjectKey, Project>, ConfigError> {
-    let bad = |key: &str, message: String| ConfigError::File {
-        path: "TFPILOT_CONFIG".into(),
-        message: format!("projects.{key}: {message}"),
-    };
-    let mut out = BTreeMap::new();
-    for (key_text, p) in raw {
-        let key = ProjectKey::parse(&key_text).map_err(|e| bad(&key_text, e.to_string()))?;
-        if p.environments.is_empty() {
-            return Err(bad(&key_text, "needs at least one environment".into()));
-        }
-        let environments = p
-            .environments
-            .iter()
-            .map(|e| EnvName::parse(e).map_err(|err| bad(&key_text, err.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
-        out.insert(
-            key.clone(),
-            Project {
-                title: p.title.unwrap_or_else(|| key_text.clone()),
-                key,
-                repo: p.repo,
-                environments,
-            },
-        );
-    }
-    Ok(out)
 }

@@ -5,21 +5,26 @@
 //! instead of being clobbered.
 
 use super::{FileChange, GitError, GitHost, PullRequestInfo, check_branch, check_path};
+use crate::config::DEFAULT_BRANCH;
 use crate::github::{GitHubClient, Reply, Retry, split_repo};
 use app::domain::ids::ProjectKey;
 use app::domain::request::PrState;
 use async_trait::async_trait;
 use base64::Engine as _;
 use http::{Method, StatusCode};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use wire::{GhContent, GhPull, GhRef, encode_path, failure, percent, pr_info};
+
+mod commit;
+mod wire;
 
 /// The infra repos on GitHub, one `owner/name` per project.
 #[derive(Debug, Clone)]
 pub struct GitHubHost {
     client: GitHubClient,
     repos: HashMap<ProjectKey, String>,
+    default_branches: HashMap<ProjectKey, String>,
 }
 
 impl GitHubHost {
@@ -36,7 +41,20 @@ impl GitHubHost {
                 ));
             }
         }
-        Ok(Self { client, repos })
+        Ok(Self {
+            client,
+            repos,
+            default_branches: HashMap::new(),
+        })
+    }
+
+    /// The default branch of each project that does not use `main`.
+    pub fn with_default_branches(
+        mut self,
+        branches: impl IntoIterator<Item = (ProjectKey, String)>,
+    ) -> Self {
+        self.default_branches = branches.into_iter().collect();
+        self
     }
 
     fn repo(&self, project: &ProjectKey) -> Result<&str, GitError> {
@@ -54,7 +72,7 @@ impl GitHubHost {
         self.client
             .send(method, &path, body.as_ref(), Retry::Safe)
             .await
-            .map_err(GitError::Unavailable)
+            .map_err(|e| GitError::Unavailable(e.to_string()))
     }
 
     async fn pr(&self, repo: &str, number: u64) -> Result<PullRequestInfo, GitError> {
@@ -68,221 +86,15 @@ impl GitHubHost {
     }
 }
 
-#[derive(Deserialize)]
-struct GhRef {
-    object: GhObject,
-}
-
-#[derive(Deserialize)]
-struct GhObject {
-    sha: String,
-}
-
-#[derive(Deserialize)]
-struct GhCommit {
-    tree: GhObject,
-}
-
-#[derive(Deserialize)]
-struct GhContent {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    content: String,
-    #[serde(default)]
-    encoding: String,
-    sha: String,
-}
-
-#[derive(Deserialize)]
-struct GhPull {
-    number: u64,
-    html_url: String,
-    state: String,
-    title: String,
-    #[serde(default)]
-    merged: bool,
-    #[serde(default)]
-    merged_at: Option<String>,
-    merge_commit_sha: Option<String>,
-    head: GhBranch,
-    base: GhBranch,
-}
-
-#[derive(Deserialize)]
-struct GhBranch {
-    #[serde(rename = "ref")]
-    name: String,
-    sha: String,
-}
-
-impl From<GhPull> for PullRequestInfo {
-    fn from(p: GhPull) -> Self {
-        let merged = p.merged || p.merged_at.is_some();
-        let state = match (p.state.as_str(), merged) {
-            (_, true) => PrState::Merged,
-            ("open", _) => PrState::Open,
-            _ => PrState::Closed,
-        };
-        Self {
-            number: p.number,
-            url: p.html_url,
-            head: p.head.name,
-            base: p.base.name,
-            head_sha: p.head.sha,
-            merged_sha: if merged { p.merge_commit_sha } else { None },
-            state,
-            title: p.title,
-        }
-    }
-}
-
-fn pr_info(reply: &Reply) -> Result<PullRequestInfo, GitError> {
-    Ok(reply
-        .json::<GhPull>()
-        .map_err(GitError::Unavailable)?
-        .into())
-}
-
-/// The error a non-success reply stands for.
-fn failure(reply: &Reply, what: &str) -> GitError {
-    let message = format!("{what}: {}", reply.message());
-    match reply.status.as_u16() {
-        404 => GitError::NotFound(message),
-        409 => GitError::Conflict(message),
-        422 => GitError::Invalid(message),
-        401 | 403 => GitError::Unavailable(format!(
-            "{message} (GitHub refused the credentials: check the token or App permissions)"
-        )),
-        _ => GitError::Unavailable(message),
-    }
-}
-
-fn encode_path(path: &str) -> String {
-    path.split('/').map(percent).collect::<Vec<_>>().join("/")
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn percent(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-impl GitHubHost {
-    /// A commit on `branch` (head must be `parent`) of `parent`'s tree with
-    /// `changes`, or with `base` a merge of `base` on `base`'s tree.
-    async fn commit_on(
-        &self,
-        project: &ProjectKey,
-        branch: &str,
-        parent: &str,
-        base: Option<&str>,
-        changes: &[FileChange],
-        message: &str,
-    ) -> Result<String, GitError> {
-        for change in changes {
-            check_path(&change.path)?;
-        }
-        let repo = self.repo(project)?;
-        match self.branch_head(project, branch).await? {
-            Some(head) if head == parent => {}
-            Some(head) => {
-                return Err(GitError::Conflict(format!(
-                    "{branch} is at {head}, not {parent}"
-                )));
-            }
-            None => return Err(GitError::NotFound(format!("branch {branch} of {repo}"))),
-        }
-        let reply = self
-            .call(
-                Method::GET,
-                format!("/repos/{repo}/git/commits/{}", base.unwrap_or(parent)),
-                None,
-            )
-            .await?;
-        if reply.status != StatusCode::OK {
-            return Err(failure(
-                &reply,
-                &format!("commit {}", base.unwrap_or(parent)),
-            ));
-        }
-        let base_tree = reply
-            .json::<GhCommit>()
-            .map_err(GitError::Unavailable)?
-            .tree
-            .sha;
-        let entries: Vec<Value> = changes
-            .iter()
-            .map(|c| match &c.content {
-                Some(text) => {
-                    json!({ "path": c.path, "mode": "100644", "type": "blob", "content": text })
-                }
-                None => json!({ "path": c.path, "mode": "100644", "type": "blob", "sha": null }),
-            })
-            .collect();
-        let reply = self
-            .call(
-                Method::POST,
-                format!("/repos/{repo}/git/trees"),
-                Some(json!({ "base_tree": base_tree, "tree": entries })),
-            )
-            .await?;
-        if reply.status != StatusCode::CREATED {
-            return Err(failure(&reply, "tree"));
-        }
-        let tree = reply.json::<GhObject>().map_err(GitError::Unavailable)?.sha;
-        let reply = self
-            .call(
-                Method::POST,
-                format!("/repos/{repo}/git/commits"),
-                Some(json!({
-                    "message": message,
-                    "tree": tree,
-                    "parents": match base {
-                        Some(base) => vec![parent, base],
-                        None => vec![parent],
-                    },
-                })),
-            )
-            .await?;
-        if reply.status != StatusCode::CREATED {
-            return Err(failure(&reply, "commit"));
-        }
-        let sha = reply.json::<GhObject>().map_err(GitError::Unavailable)?.sha;
-        let reply = self
-            .call(
-                Method::PATCH,
-                format!("/repos/{repo}/git/refs/heads/{}", encode_path(branch)),
-                Some(json!({ "sha": sha, "force": false })),
-            )
-            .await?;
-        match reply.status {
-            StatusCode::OK => Ok(sha),
-            // Not a fast-forward: somebody else committed on the branch.
-            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
-                match self.branch_head(project, branch).await? {
-                    // Our own update landed and its reply was lost.
-                    Some(head) if head == sha => Ok(sha),
-                    _ => Err(GitError::Conflict(format!(
-                        "{branch} moved: {}",
-                        reply.message()
-                    ))),
-                }
-            }
-            _ => Err(failure(&reply, &format!("branch {branch}"))),
-        }
-    }
-}
-
 #[async_trait]
 impl GitHost for GitHubHost {
+    fn default_branch(&self, project: &ProjectKey) -> String {
+        self.default_branches
+            .get(project)
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_BRANCH.to_owned())
+    }
+
     async fn ensure_repo(&self, project: &ProjectKey) -> Result<String, GitError> {
         let repo = self.repo(project)?;
         let reply = self
@@ -296,13 +108,12 @@ impl GitHost for GitHubHost {
                 ),
             ));
         }
-        self.branch_head(project, super::local::MAIN)
-            .await?
-            .ok_or_else(|| {
-                GitError::NotFound(format!(
-                    "repo {repo} has no `main` branch; push infra-workflows/template to it"
-                ))
-            })
+        let branch = self.default_branch(project);
+        self.branch_head(project, &branch).await?.ok_or_else(|| {
+            GitError::NotFound(format!(
+                "repo {repo} has no `{branch}` branch; push infra-workflows/template to it"
+            ))
+        })
     }
 
     async fn branch_head(
@@ -660,20 +471,5 @@ impl GitHost for GitHubHost {
             StatusCode::OK => pr_info(&reply),
             _ => Err(failure(&reply, &format!("PR #{number}"))),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_and_refs_are_encoded() {
-        assert_eq!(
-            encode_path("envs/dev/tfpilot.s3.tf"),
-            "envs/dev/tfpilot.s3.tf"
-        );
-        assert_eq!(percent("request/AB-r2"), "request%2FAB-r2");
-        assert_eq!(percent("a b&c"), "a%20b%26c");
     }
 }
