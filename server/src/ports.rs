@@ -60,6 +60,7 @@ impl Ports {
         let stores = store::open::open(config)
             .await
             .context("cannot open the request store")?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (git, exec, runs_done) = match &config.github {
             Some(settings) => {
                 let (git, exec) = github_ports(config, settings)?;
@@ -67,7 +68,7 @@ impl Ports {
             }
             None => {
                 let (sink, done) = runs_channel();
-                let (git, exec) = local_ports(config, &stores, sink).await?;
+                let (git, exec) = local_ports(config, &stores, sink, clock.clone()).await?;
                 (git, exec, Some(done))
             }
         };
@@ -77,7 +78,7 @@ impl Ports {
             git,
             exec,
             notifier: Arc::new(LogNotifier),
-            clock: Arc::new(SystemClock),
+            clock,
             ids: Arc::new(OsIds),
             runs_done,
         })
@@ -137,6 +138,7 @@ async fn local_ports(
     config: &Config,
     stores: &Stores,
     done: RunSink,
+    clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(Arc<dyn GitHost>, Arc<dyn Executor>)> {
     let template = config.workflows_dir.join("template");
     if !template.is_dir() {
@@ -161,6 +163,7 @@ async fn local_ports(
         )
         .with_terraform(&config.terraform)
         .with_max_runs(config.max_runs)
+        .with_clock(clock)
         .with_s3_state(config.state_bucket.clone()),
     );
     let resumed = local

@@ -4,9 +4,10 @@
 //! than the lease's time to live).
 
 use super::{ObjectStore, Precondition, StoreError};
+use crate::clock::Clock;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 #[derive(Serialize, Deserialize)]
 struct Record {
@@ -15,22 +16,22 @@ struct Record {
     expires_at: u64,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-fn record(holder: &str, ttl: Duration) -> bytes::Bytes {
+fn record(holder: &str, ttl: Duration, clock: &dyn Clock) -> bytes::Bytes {
     let r = Record {
         holder: holder.to_owned(),
-        expires_at: now_ms() + ttl.as_millis() as u64,
+        expires_at: clock.unix_millis() + ttl.as_millis() as u64,
     };
     serde_json::to_vec(&r).expect("serializes").into()
 }
 
-/// What releasing a lease needs: the store, the key and its current etag.
-type Release = (Arc<dyn ObjectStore>, String, Arc<std::sync::Mutex<String>>);
+/// What releasing a lease needs: the store, the key, its current etag and
+/// the clock.
+type Release = (
+    Arc<dyn ObjectStore>,
+    String,
+    Arc<std::sync::Mutex<String>>,
+    Arc<dyn Clock>,
+);
 
 /// A held lease; renewed in the background until dropped, then released.
 pub struct Lease {
@@ -39,17 +40,22 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// Waits until `key` is free (absent, released or expired) and takes it
-    /// for `holder`, renewing it every third of `ttl`.
+    /// Waits until `key` is free (absent, released or expired by `clock`)
+    /// and takes it for `holder`, renewing it every third of `ttl`.
     pub async fn acquire(
         store: Arc<dyn ObjectStore>,
         key: String,
         holder: String,
         ttl: Duration,
+        clock: Arc<dyn Clock>,
     ) -> Result<Lease, StoreError> {
         let etag = loop {
             match store
-                .put(&key, record(&holder, ttl), Precondition::IfAbsent)
+                .put(
+                    &key,
+                    record(&holder, ttl, clock.as_ref()),
+                    Precondition::IfAbsent,
+                )
                 .await
             {
                 Ok(etag) => break etag,
@@ -59,10 +65,14 @@ impl Lease {
             match store.get(&key).await {
                 Ok(obj) => {
                     let free = serde_json::from_slice::<Record>(&obj.bytes)
-                        .map_or(true, |r| r.expires_at <= now_ms());
+                        .map_or(true, |r| r.expires_at <= clock.unix_millis());
                     if free {
                         match store
-                            .put(&key, record(&holder, ttl), Precondition::IfMatch(obj.etag))
+                            .put(
+                                &key,
+                                record(&holder, ttl, clock.as_ref()),
+                                Precondition::IfMatch(obj.etag),
+                            )
                             .await
                         {
                             Ok(etag) => break etag,
@@ -78,14 +88,23 @@ impl Lease {
         };
         let current = Arc::new(std::sync::Mutex::new(etag));
         let renew = {
-            let (store, key, holder, current) =
-                (store.clone(), key.clone(), holder.clone(), current.clone());
+            let (store, key, holder, current, clock) = (
+                store.clone(),
+                key.clone(),
+                holder.clone(),
+                current.clone(),
+                clock.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(ttl / 3).await;
                     let etag = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
                     match store
-                        .put(&key, record(&holder, ttl), Precondition::IfMatch(etag))
+                        .put(
+                            &key,
+                            record(&holder, ttl, clock.as_ref()),
+                            Precondition::IfMatch(etag),
+                        )
                         .await
                     {
                         Ok(next) => *current.lock().unwrap_or_else(|p| p.into_inner()) = next,
@@ -96,7 +115,7 @@ impl Lease {
         };
         Ok(Lease {
             renew,
-            release: Some((store, key, current)),
+            release: Some((store, key, current, clock)),
         })
     }
 }
@@ -104,7 +123,7 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         self.renew.abort();
-        if let Some((store, key, current)) = self.release.take() {
+        if let Some((store, key, current, clock)) = self.release.take() {
             let etag = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
             // Released by expiring it, only if it is still ours.
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
@@ -112,7 +131,7 @@ impl Drop for Lease {
                     let _ = store
                         .put(
                             &key,
-                            record("released", Duration::ZERO),
+                            record("released", Duration::ZERO, clock.as_ref()),
                             Precondition::IfMatch(etag),
                         )
                         .await;

@@ -45,6 +45,8 @@ pub struct LocalExecutor {
     s3_state: Option<(String, S3Settings)>,
     /// This process, as a lease holder.
     holder: String,
+    /// What environment leases expire by.
+    clock: Arc<dyn crate::clock::Clock>,
     /// At most this many terraform runs at once.
     slots: Arc<tokio::sync::Semaphore>,
     /// Runs not started yet, oldest first (`queued (n ahead)`).
@@ -74,6 +76,7 @@ impl LocalExecutor {
             terraform: PathBuf::from("terraform"),
             s3_state: None,
             holder: format!("{}-{:08x}", std::process::id(), fastrand::u32(..)),
+            clock: Arc::new(crate::clock::SystemClock),
             slots: Arc::new(tokio::sync::Semaphore::new(2)),
             waiting: Mutex::new(Default::default()),
         }
@@ -95,6 +98,12 @@ impl LocalExecutor {
     pub fn ahead(&self, run_id: &str) -> Option<usize> {
         let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
         waiting.iter().position(|r| r == run_id)
+    }
+
+    /// Environment leases expire by `clock` (default: the system's).
+    pub fn with_clock(mut self, clock: Arc<dyn crate::clock::Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Runs at most `n` terraform runs at once (`TFPILOT_MAX_RUNS`).
@@ -142,6 +151,7 @@ impl LocalExecutor {
                         key.clone(),
                         self.holder.clone(),
                         LEASE_TTL,
+                        self.clock.clone(),
                     )
                     .await
                     {

@@ -1,6 +1,7 @@
 //! Leases in the store: one holder at a time across processes sharing it;
 //! a crashed holder's lease is taken over when it expires.
 
+use server::clock::SystemClock;
 use server::store::fs::FsStore;
 use server::store::lease::Lease;
 use server::store::{ObjectStore, Precondition, StoreError};
@@ -23,10 +24,15 @@ async fn one_holder_at_a_time_and_an_expired_lease_is_taken_over() {
             let (store, key) = (stores[i % 2].clone(), key.clone());
             let (inside, most) = (inside.clone(), most.clone());
             tokio::spawn(async move {
-                let _lease =
-                    Lease::acquire(store, key, format!("holder-{i}"), Duration::from_secs(5))
-                        .await
-                        .unwrap();
+                let _lease = Lease::acquire(
+                    store,
+                    key,
+                    format!("holder-{i}"),
+                    Duration::from_secs(5),
+                    Arc::new(SystemClock),
+                )
+                .await
+                .unwrap();
                 let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(150)).await;
@@ -65,6 +71,7 @@ async fn one_holder_at_a_time_and_an_expired_lease_is_taken_over() {
             key.clone(),
             "next".into(),
             Duration::from_secs(5),
+            Arc::new(SystemClock),
         ),
     )
     .await
@@ -77,6 +84,7 @@ async fn one_holder_at_a_time_and_an_expired_lease_is_taken_over() {
         key.clone(),
         "a".into(),
         Duration::from_secs(30),
+        Arc::new(SystemClock),
     )
     .await
     .unwrap();
@@ -87,6 +95,7 @@ async fn one_holder_at_a_time_and_an_expired_lease_is_taken_over() {
             key.clone(),
             "b".into(),
             Duration::from_secs(30),
+            Arc::new(SystemClock),
         ),
     )
     .await;
