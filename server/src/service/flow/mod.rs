@@ -11,11 +11,12 @@
 mod advance;
 mod scope;
 
+pub use app::domain::transitions::short;
 pub use scope::waiting_for_apply;
 
 use super::index::Index;
 use crate::auth::now;
-use crate::exec::{Executor, RunInfo, RunKind, RunSpec, run_id};
+use crate::exec::{Executor, RunInfo, RunKind, RunSpec};
 use crate::git::{GitError, GitHost};
 use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
@@ -23,7 +24,8 @@ use app::domain::config::{Config as InputConfig, Context, FieldError, check_upda
 use app::domain::ids::RequestId;
 use app::domain::policy::{Action, Actor, Decision, Policy, decide};
 use app::domain::registry::Registry;
-use app::domain::request::{Approval, Attempt, Event, Request, RunHistory, RunStatus};
+use app::domain::request::{Attempt, Event, Request, RunHistory, RunStatus};
+use app::domain::transitions::{self, Refusal};
 use std::sync::Arc;
 
 /// Why an action was refused or failed.
@@ -106,79 +108,57 @@ fn refuse(decision: Decision) -> Result<(), FlowError> {
 }
 
 fn event(actor: &str, kind: &str, detail: impl Into<String>) -> Event {
-    Event {
-        at: now(),
-        actor: actor.to_owned(),
-        kind: kind.to_owned(),
-        detail: detail.into(),
+    transitions::event(&now(), actor, kind, detail)
+}
+
+impl From<Refusal> for FlowError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal.rule() {
+            Some(rule) => FlowError::Refused {
+                rule: rule.to_owned(),
+                reason: refusal.to_string(),
+            },
+            None => FlowError::Conflict(refusal.to_string()),
+        }
     }
 }
 
-/// The commit a run of `kind` is for: the PR head for plans, the merge
-/// commit for applies, the cleanup merge for destroys (applies and
-/// destroys themselves run on the tip of main).
-fn run_sha(doc: &Request, kind: RunKind) -> Option<String> {
+/// The domain's name for a kind of run.
+fn domain_kind(kind: RunKind) -> transitions::RunKind {
     match kind {
-        RunKind::Plan => doc.pr.as_ref().map(|p| p.head_sha.clone()),
-        RunKind::Apply => doc.pr.as_ref().and_then(|p| p.merged_sha.clone()),
-        RunKind::Destroy => doc.cleanup_pr.as_ref().and_then(|p| p.merged_sha.clone()),
+        RunKind::Plan => transitions::RunKind::Plan,
+        RunKind::Apply => transitions::RunKind::Apply,
+        RunKind::Destroy => transitions::RunKind::Destroy,
     }
 }
 
-/// Records a queued attempt of `kind` (the intent, before dispatch) and the
-/// event saying so; returns the attempt number. A plan records the tip of
-/// main its head contains (`pr.base_sha`); `reason` says why tfpilot
-/// queued it when no person did.
+/// [`transitions::queue_attempt`] now.
 fn queue_attempt(
     doc: &mut Request,
     kind: RunKind,
     actor: &str,
     reason: Option<String>,
 ) -> Result<u32, FlowError> {
-    let sha = run_sha(doc, kind).ok_or_else(|| {
-        FlowError::Conflict(format!("there is no commit to {} yet", kind.as_str()))
-    })?;
-    let base_sha = match kind {
-        RunKind::Plan => doc.pr.as_ref().and_then(|p| p.base_sha.clone()),
-        _ => None,
-    };
-    let id = doc.id;
-    let history = history_mut(doc, kind);
-    let attempt = history.current_attempt + 1;
-    history.current_attempt = attempt;
-    history.attempts.push(Attempt {
-        attempt,
-        run_id: run_id(&id, kind, attempt),
-        head_sha: sha.clone(),
-        base_sha,
-        status: RunStatus::Queued,
-        dispatched_at: now(),
-        reason: reason.clone(),
-        ..Default::default()
-    });
-    let mut detail = format!("{} attempt {attempt} at {}", kind.as_str(), short(&sha));
-    if let Some(reason) = reason {
-        detail.push_str(&format!(" ({reason})"));
-    }
-    doc.events
-        .push(event(actor, &format!("{}_queued", kind.as_str()), detail));
-    Ok(attempt)
+    Ok(transitions::queue_attempt(
+        doc,
+        domain_kind(kind),
+        actor,
+        reason,
+        &now(),
+    )?)
 }
 
 fn history(doc: &Request, kind: RunKind) -> &RunHistory {
-    match kind {
-        RunKind::Plan => &doc.runs.plan,
-        RunKind::Apply => &doc.runs.apply,
-        RunKind::Destroy => &doc.runs.destroy,
-    }
+    transitions::history(doc, domain_kind(kind))
 }
 
 fn history_mut(doc: &mut Request, kind: RunKind) -> &mut RunHistory {
-    match kind {
-        RunKind::Plan => &mut doc.runs.plan,
-        RunKind::Apply => &mut doc.runs.apply,
-        RunKind::Destroy => &mut doc.runs.destroy,
-    }
+    transitions::history_mut(doc, domain_kind(kind))
+}
+
+/// [`transitions::void_approval`] now.
+fn void_approval(doc: &mut Request, actor: &str, why: &str) {
+    transitions::void_approval(doc, actor, why, &now());
 }
 
 impl Flow {
@@ -372,23 +352,13 @@ impl Flow {
                 refuse(decide(action, &doc, actor, &self.policy))?;
                 let tip = self.main_tip(&doc.project).await?;
                 self.act(actor, id, Some(action), |doc| {
-                    let mut next = doc.clone();
-                    void_approval(&mut next, &login, "a new plan was asked for");
-                    let merged = doc.pr.as_ref().is_some_and(|p| p.merged_sha.is_some());
-                    queue_attempt(&mut next, RunKind::Plan, &login, None)?;
-                    if merged && let Some(a) = next.runs.plan.attempts.last_mut() {
-                        // A merged change is planned as main's tip.
-                        a.base_sha = Some(tip.clone());
-                    }
-                    Ok(next)
+                    Ok(transitions::plan(doc, &login, &tip, &now())?)
                 })
                 .await?
             }
             Action::Apply => {
                 self.act(actor, id, Some(action), |doc| {
-                    let mut next = doc.clone();
-                    queue_attempt(&mut next, RunKind::Apply, &login, None)?;
-                    Ok(next)
+                    Ok(transitions::apply(doc, &login, &now())?)
                 })
                 .await?
             }
@@ -398,40 +368,7 @@ impl Flow {
                 refuse(decide(action, &doc, actor, &self.policy))?;
                 let tip = self.main_tip(&doc.project).await?;
                 self.act(actor, id, Some(action), |doc| {
-                    let mut next = doc.clone();
-                    let pr = doc
-                        .pr
-                        .as_ref()
-                        .ok_or_else(|| FlowError::Conflict("no PR".into()))?;
-                    let plan = doc
-                        .runs
-                        .plan
-                        .latest_at(&pr.head_sha)
-                        .ok_or_else(|| FlowError::Conflict("no plan to approve".into()))?;
-                    let open = pr.merged_sha.is_none();
-                    if open
-                        && (pr.base_sha.as_deref() != Some(&tip) || plan.base_sha != pr.base_sha)
-                    {
-                        return Err(stale(&tip, plan.base_sha.as_deref()));
-                    }
-                    next.approval = Some(Approval {
-                        by: login.clone(),
-                        at: now(),
-                        plan_attempt: plan.attempt,
-                        head_sha: pr.head_sha.clone(),
-                        base_sha: plan.base_sha.clone(),
-                    });
-                    next.events.push(event(
-                        &login,
-                        "approved",
-                        format!(
-                            "plan attempt {} of {} on main at {}",
-                            plan.attempt,
-                            short(&pr.head_sha),
-                            short(plan.base_sha.as_deref().unwrap_or("?"))
-                        ),
-                    ));
-                    Ok(next)
+                    Ok(transitions::approve(doc, &login, &tip, &now())?)
                 })
                 .await?
             }
@@ -466,7 +403,11 @@ impl Flow {
             let tip = self.main_tip(&doc.project).await?;
             let seen = doc.approval.as_ref().and_then(|a| a.base_sha.as_deref());
             if seen != Some(tip.as_str()) {
-                return Err(stale(&tip, seen));
+                return Err(Refusal::Stale {
+                    tip,
+                    seen: seen.map(str::to_owned),
+                }
+                .into());
             }
         }
         let merged = match self
@@ -497,25 +438,22 @@ impl Flow {
             "merge.merged"
         });
         let login = actor.login.clone();
+        let merged = app::domain::request::PullRequest {
+            number: merged.number,
+            state: merged.state,
+            head_sha: merged.head_sha,
+            merged_sha: merged.merged_sha,
+            ..Default::default()
+        };
         let stored = self
             .act(actor, id, None, |doc| {
-                let mut next = doc.clone();
-                let target = if cleanup {
-                    next.cleanup_pr.as_mut()
-                } else {
-                    next.pr.as_mut()
-                };
-                if let Some(p) = target.filter(|p| p.number == merged.number) {
-                    p.state = merged.state;
-                    p.merged_sha = merged.merged_sha.clone();
-                    p.head_sha = merged.head_sha.clone();
-                }
-                next.events.push(event(
+                Ok(transitions::record_merge(
+                    doc,
+                    &merged,
+                    cleanup,
                     &login,
-                    "merged",
-                    format!("PR #{} into main", merged.number),
-                ));
-                Ok(next)
+                    &now(),
+                ))
             })
             .await?;
         self.main_moved(&doc.project);
@@ -529,14 +467,7 @@ impl Flow {
         let cleanup = self.open_cleanup(&doc).await?;
         let login = actor.login.clone();
         self.act(actor, id, Some(Action::Destroy), |doc| {
-            let mut next = doc.clone();
-            next.cleanup_pr = Some(cleanup.clone());
-            next.events.push(event(
-                &login,
-                "destroy_requested",
-                format!("cleanup PR #{}", cleanup.number),
-            ));
-            Ok(next)
+            Ok(transitions::request_destroy(doc, &cleanup, &login, &now()))
         })
         .await
     }
@@ -553,76 +484,12 @@ impl Flow {
         let login = actor.login.clone();
         let result = self
             .act(actor, id, Some(Action::Confirm), |doc| {
-                let blocked = app::domain::policy::blocked_attempt(doc)
-                    .ok_or_else(|| FlowError::Conflict("no blocked run to confirm".into()))?;
-                let listed: std::collections::BTreeSet<&str> =
-                    blocked.blocked.iter().map(|u| u.address.as_str()).collect();
-                if let Some(given) = &addresses {
-                    let given: std::collections::BTreeSet<&str> =
-                        given.iter().map(String::as_str).collect();
-                    // The request page sends the changes it showed as
-                    // "<action> <address>" (no address starts with an
-                    // action and a space), so a newer list with the same
-                    // addresses but other actions is never confirmed unseen.
-                    let shown: std::collections::BTreeSet<String> = blocked
-                        .blocked
-                        .iter()
-                        .map(|u| format!("{} {}", u.action, u.address))
-                        .collect();
-                    let as_shown =
-                        given.len() == shown.len() && given.iter().all(|g| shown.contains(*g));
-                    if given != listed && !as_shown {
-                        return Err(FlowError::Refused {
-                            rule: "confirm.mismatch".into(),
-                            reason: format!(
-                                "addresses must be exactly the blocked run's: {}",
-                                listed.iter().copied().collect::<Vec<_>>().join(", ")
-                            ),
-                        });
-                    }
-                }
-                let kind = if doc.cleanup_pr.is_some() {
-                    RunKind::Destroy
-                } else {
-                    RunKind::Apply
-                };
-                let mut next = doc.clone();
-                next.confirmation = Some(app::domain::request::Confirmation {
-                    by: login.clone(),
-                    at: now(),
-                    kind: kind.as_str().to_owned(),
-                    attempt: blocked.attempt,
-                    changes: blocked
-                        .blocked
-                        .iter()
-                        .map(|u| app::domain::scope::PlannedChange {
-                            address: u.address.clone(),
-                            action: u.action.clone(),
-                        })
-                        .collect(),
-                });
-                next.events.push(event(
+                Ok(transitions::confirm(
+                    doc,
                     &login,
-                    "changes_confirmed",
-                    format!(
-                        "{} attempt {}: {}",
-                        kind.as_str(),
-                        blocked.attempt,
-                        blocked
-                            .blocked
-                            .iter()
-                            .map(|u| format!("{} {}", u.action, u.address))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-                queue_attempt(
-                    &mut next,
-                    kind,
-                    &login,
-                    Some(format!("changes confirmed by {login}")),
-                )?;
-                Ok(next)
+                    addresses.as_deref(),
+                    &now(),
+                )?)
             })
             .await;
         self.audit_refusal(&result, actor, id, Action::Confirm)
@@ -636,21 +503,7 @@ impl Flow {
     async fn retry(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
         let login = actor.login.clone();
         self.act(actor, id, Some(Action::Retry), |doc| {
-            let mut next = doc.clone();
-            let status = app::domain::status::derive_status(doc);
-            use app::domain::status::Step;
-            match status.failed_step() {
-                Some(Step::Plan) => _ = queue_attempt(&mut next, RunKind::Plan, &login, None)?,
-                Some(Step::Apply) => _ = queue_attempt(&mut next, RunKind::Apply, &login, None)?,
-                Some(Step::Destroy) => {
-                    _ = queue_attempt(&mut next, RunKind::Destroy, &login, None)?
-                }
-                Some(Step::Pr) => next.pr = None,
-                Some(Step::Cleanup) => next.cleanup_pr = None,
-                None => return Err(FlowError::Conflict("nothing has failed".into())),
-            }
-            next.events.push(event(&login, "retry", status.to_string()));
-            Ok(next)
+            Ok(transitions::retry(doc, &login, &now())?)
         })
         .await
     }
@@ -700,7 +553,7 @@ impl Flow {
         let login = actor.login.clone();
         let stored = self
             .act(actor, id, Some(Action::Update), |doc| {
-                Ok(new_revision(doc, &config, &login))
+                Ok(transitions::new_revision(doc, &config, &login, &now()))
             })
             .await?;
         self.spawn_advance(*id);
@@ -812,57 +665,6 @@ impl Flow {
             scope: attempt.scope.clone(),
         }
     }
-}
-
-/// The next revision of `doc` with `config`, by `login`: a new PR comes
-/// for it and any approval is void. The run history is kept, so attempt
-/// numbers (and with them run ids) go on rising and a run of the new
-/// revision never has the id of an earlier one.
-fn new_revision(doc: &Request, config: &InputConfig, login: &str) -> Request {
-    let mut next = doc.clone();
-    next.revision += 1;
-    next.config = config.clone();
-    next.add_author(login);
-    next.pr = None;
-    next.confirmation = None;
-    void_approval(&mut next, login, "a new revision replaces the approved one");
-    next.events.push(event(
-        login,
-        "updated",
-        format!("revision {}", next.revision),
-    ));
-    next
-}
-
-/// Drops the approval, saying why on the timeline.
-fn void_approval(doc: &mut Request, actor: &str, why: &str) {
-    if let Some(a) = doc.approval.take() {
-        doc.events.push(event(
-            actor,
-            "approval_voided",
-            format!(
-                "the approval by {} of plan attempt {} no longer holds: {why}",
-                a.by, a.plan_attempt
-            ),
-        ));
-    }
-}
-
-/// The refusal of an approval or merge whose plan saw an older main.
-fn stale(tip: &str, seen: Option<&str>) -> FlowError {
-    FlowError::Refused {
-        rule: "approval.stale".into(),
-        reason: format!(
-            "the plan was made against main at {}, but main is now at {}: tfpilot brings the PR up to date and plans it again; approve that plan",
-            seen.map_or("an older commit", short),
-            short(tip)
-        ),
-    }
-}
-
-/// The first 10 characters of a sha.
-pub fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(10)]
 }
 
 #[cfg(test)]
