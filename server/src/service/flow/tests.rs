@@ -3,8 +3,11 @@
 //! record it would otherwise read as its own).
 
 use super::*;
+use crate::exec::RunKind;
+use app::domain::config::Config as InputConfig;
 use app::domain::ids::{EnvName, ModuleType, ProjectKey};
 use app::domain::request::{Approval, PullRequest};
+use app::domain::transitions;
 use std::collections::BTreeSet;
 
 fn request() -> Request {
