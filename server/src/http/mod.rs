@@ -103,6 +103,7 @@ impl AppState {
             RequestRepo::new(stores.requests.clone()),
             AuditLog::new(stores.requests.clone()),
             index,
+            flow.clone(),
         ));
         let users = crate::auth::Users::new(stores.requests.clone());
         let admin = crate::service::admin::Admin::new(
