@@ -2,7 +2,7 @@
 //! refusal (with its rule) from the facts that do not.
 
 use super::*;
-use crate::domain::request::{Conclusion, PrState};
+use crate::domain::request::{Conclusion, PrState, RunStatus};
 use crate::domain::scope::Unexpected;
 use crate::domain::status::tests::{HEAD, MERGE, in_status};
 use crate::domain::status::{Status, derive_status};
