@@ -72,6 +72,8 @@ pub struct AppState {
     pub identities: crate::auth::identities::GithubIdentities,
     /// The first-admin setup.
     pub setup: crate::auth::setup::Setup,
+    /// Password, setup and GitHub sign-in.
+    pub signin: crate::service::signin::SignIn,
     /// Users and tokens with their rules.
     pub admin: crate::service::admin::Admin,
 }
@@ -103,6 +105,7 @@ impl AppState {
             RequestRepo::new(stores.requests.clone()),
             AuditLog::new(stores.requests.clone()),
             index,
+            flow.clone(),
         ));
         let users = crate::auth::Users::new(stores.requests.clone());
         let admin = crate::service::admin::Admin::new(
@@ -118,17 +121,30 @@ impl AppState {
             flow.clone(),
             &stores,
         ));
+        let limits = Arc::new(crate::auth::limits::LoginLimits::new(
+            stores.requests.clone(),
+        ));
+        let devices = crate::auth::device::DeviceCookies::new(stores.requests.clone());
+        let identities = crate::auth::identities::GithubIdentities::new(stores.requests.clone());
+        let setup = crate::auth::setup::Setup::new(stores.requests.clone());
+        let signin = crate::service::signin::SignIn::new(
+            users.clone(),
+            limits.clone(),
+            devices.clone(),
+            identities.clone(),
+            setup.clone(),
+            admin.clone(),
+        );
         Self {
             leptos,
             users,
             admin,
             audit: AuditLog::new(stores.requests.clone()),
-            limits: Arc::new(crate::auth::limits::LoginLimits::new(
-                stores.requests.clone(),
-            )),
-            devices: crate::auth::device::DeviceCookies::new(stores.requests.clone()),
-            identities: crate::auth::identities::GithubIdentities::new(stores.requests.clone()),
-            setup: crate::auth::setup::Setup::new(stores.requests.clone()),
+            limits,
+            devices,
+            identities,
+            setup,
+            signin,
             tokens: Tokens::new(stores.requests.clone()),
             config,
             registry,

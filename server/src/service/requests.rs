@@ -95,6 +95,7 @@ pub struct RequestService {
     audit: AuditLog,
     index: Arc<Index>,
     ids: crate::service::ids::IdIssuer,
+    flow: Arc<super::flow::Flow>,
 }
 
 impl RequestService {
@@ -105,9 +106,11 @@ impl RequestService {
         repo: RequestRepo,
         audit: AuditLog,
         index: Arc<Index>,
+        flow: Arc<super::flow::Flow>,
     ) -> Self {
         Self {
             ids: crate::service::ids::IdIssuer::new(repo.store().clone()),
+            flow,
             config,
             registry,
             repo,
@@ -243,7 +246,8 @@ impl RequestService {
         }
     }
 
-    /// Validates and stores a new request under `id`.
+    /// Validates and stores a new request under `id`, then starts its
+    /// workflow (the step driver opens the PR and plans it).
     async fn create_with_id(
         &self,
         actor: &Actor,
@@ -280,6 +284,7 @@ impl RequestService {
         self.index.upsert(&stored.doc, &stored.etag);
         self.audit_write(actor, "request.create", &stored, None)
             .await;
+        self.flow.spawn_advance(id);
         Ok(self.view(actor, stored))
     }
 
