@@ -8,6 +8,8 @@
 //! - [`status`]: the status derived from a request's facts;
 //! - [`policy`]: who may do what, and why not;
 //! - [`scope`]: what an apply may change, and the check of its saved plan;
+//! - [`transitions`]: the workflow's edits of a request (approve, retry,
+//!   a new revision, …), pure and with their refusals;
 //! - [`hcl`], [`render`], [`blocks`]: the literal encoder, the block renderer
 //!   and the bounded-block editor.
 
@@ -22,3 +24,4 @@ pub mod render;
 pub mod request;
 pub mod scope;
 pub mod status;
+pub mod transitions;

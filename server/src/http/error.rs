@@ -212,6 +212,31 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::service::signin::SignInError> for ApiError {
+    fn from(e: crate::service::signin::SignInError) -> Self {
+        use crate::service::signin::SignInError as E;
+        match e {
+            E::Invalid { field, message } => Self::BadRequest {
+                message,
+                field: Some(field.into()),
+            },
+            E::Limited { message, wait } => Self::TooManyRequests {
+                message,
+                retry_after: wait.as_secs(),
+            },
+            E::Wrong => Self::Unauthorized(e.to_string()),
+            E::Refused { rule, message } => Self::Forbidden {
+                rule: rule.into(),
+                message,
+            },
+            E::Unauthorized(m) => Self::Unauthorized(m),
+            E::Unavailable(m) => Self::Unavailable(m),
+            E::Internal(m) => Self::Internal(anyhow::anyhow!(m)),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<RepoError> for ApiError {
     fn from(e: RepoError) -> Self {
         match e {

@@ -1,9 +1,7 @@
-//! `POST /auth/login`: local users sign in with a password.
+//! `POST /auth/login`: local users sign in with a password
+//! (`service::signin` checks it, within its limits).
 //!
-//! Failures say the same thing for an unknown login and a wrong password,
-//! and are limited (`auth::limits`): per browser for one that signed in
-//! before (its device cookie), else per login and client address, login
-//! and address. A refusal is a 429 with `Retry-After` and a sentence
+//! A refusal by the limits is a 429 with `Retry-After` and a sentence
 //! saying when to try again, as JSON or as the sign-in page.
 
 use super::AppState;
@@ -11,8 +9,7 @@ use super::client_addr::client_addr;
 use super::error::ApiError;
 use super::session::{audit, body, cookie, is_local_path, local_path, sign_in, url_encode};
 use crate::auth::device;
-use crate::auth::limits::{AttemptKeys, LimitError};
-use crate::auth::unix_millis;
+use crate::service::signin::{SignInError, Verified};
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -20,7 +17,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
-use std::time::SystemTime;
 use tower_sessions::Session;
 
 /// Login form or JSON.
@@ -32,11 +28,6 @@ pub struct Credentials {
     #[serde(default)]
     next: Option<String>,
 }
-
-const WRONG: &str = "the login or the password is wrong";
-
-/// The longest password checked (argon2 reads all of it).
-const MAX_PASSWORD: usize = 1024;
 
 /// `POST /auth/login`.
 pub async fn login(
@@ -56,72 +47,19 @@ pub async fn login(
         next,
     } = form;
     let login = login.trim().to_owned();
-    // Checked before the login reaches a store, a log or a limiter.
-    if !crate::auth::valid_login(&login) {
-        return Err(ApiError::BadRequest {
-            message: "login must be 1-64 letters, digits, `-`, `_` or `.`, not starting with `.`"
-                .into(),
-            field: Some("login".into()),
-        });
-    }
-    if password.chars().count() > MAX_PASSWORD {
-        return Err(ApiError::BadRequest {
-            message: format!("password must be at most {MAX_PASSWORD} characters"),
-            field: Some("password".into()),
-        });
-    }
-    let device = match device_cookie {
-        Some(value) => state.devices.check(&login, &value).await?,
-        None => None,
-    };
-    let keys = match &device {
-        Some(device) => AttemptKeys::device(&login, device),
-        None => AttemptKeys::anonymous(&login, address),
-    };
-    let from = format!(
-        "from {address}{}",
-        if device.is_some() {
-            " in a browser that signed in before"
-        } else {
-            ""
-        }
-    );
-    match state.limits.reserve(&keys, unix_millis()).await {
-        Ok(()) => {}
-        Err(LimitError::Wait { wait, whose }) => {
-            audit(&state, &login, "auth.login_blocked", from).await;
-            let message = wait_sentence(wait, whose);
-            if json {
-                return Err(ApiError::TooManyRequests {
-                    message,
-                    retry_after: wait.as_secs(),
-                });
-            }
+    let verified = state
+        .signin
+        .password(&login, password, address, device_cookie.as_deref())
+        .await;
+    let Verified { user, from } = match verified {
+        Ok(verified) => verified,
+        Err(SignInError::Limited { message, wait }) if !json => {
             return Ok(limited_page(&state, parts, message, wait, next.as_deref()).await);
         }
-        Err(LimitError::Store(e)) => return Err(e.into()),
-    }
-    // Judged and settled in a task of its own, so a client that hangs up
-    // mid-check still has its attempt counted and its slot settled.
-    let judged = tokio::spawn({
-        let (state, keys, login) = (state.clone(), keys.clone(), login.clone());
-        async move {
-            let user = state.users.get(&login).await.ok().filter(|u| !u.disabled);
-            // An unknown login costs the same check as a wrong password.
-            let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-            let ok = state.limits.verify(password, hash).await;
-            state.limits.settle(&keys, ok, unix_millis()).await;
-            user.filter(|_| ok)
+        Err(SignInError::Wrong) if !json => {
+            return Ok(Redirect::to("/login?error=1").into_response());
         }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the password check stopped: {e}")))?;
-    let Some(user) = judged else {
-        audit(&state, &login, "auth.login_failed", from).await;
-        if json {
-            return Err(ApiError::Unauthorized(WRONG.into()));
-        }
-        return Ok(Redirect::to("/login?error=1").into_response());
+        Err(e) => return Err(e.into()),
     };
     let csrf = sign_in(&state, &session, &user).await?;
     audit(&state, &login, "auth.login", from).await;
@@ -130,14 +68,11 @@ pub async fn login(
     } else {
         Redirect::to(local_path(next.as_deref())).into_response()
     };
-    match state.devices.issue(&user.login).await {
-        Ok(value) => {
-            let set = device_cookie_header(&value, state.config.sessions.secure);
-            if let Ok(set) = HeaderValue::from_str(&set) {
-                response.headers_mut().append(header::SET_COOKIE, set);
-            }
+    if let Some(value) = state.signin.device_cookie(&user.login).await {
+        let set = device_cookie_header(&value, state.config.sessions.secure);
+        if let Ok(set) = HeaderValue::from_str(&set) {
+            response.headers_mut().append(header::SET_COOKIE, set);
         }
-        Err(e) => tracing::warn!("cannot issue a device cookie: {e}"),
     }
     Ok(response)
 }
@@ -150,15 +85,6 @@ fn device_cookie_header(value: &str, secure: bool) -> String {
         device::COOKIE,
         device::MAX_AGE.as_secs(),
         if secure { "; Secure" } else { "" }
-    )
-}
-
-/// "… try again in 120 seconds, after 2025-06-01T12:02:00Z".
-fn wait_sentence(wait: std::time::Duration, whose: &str) -> String {
-    let at = humantime::format_rfc3339_seconds(SystemTime::now() + wait);
-    format!(
-        "too many failed sign-ins {whose}; try again in {} seconds, after {at}",
-        wait.as_secs()
     )
 }
 

@@ -73,6 +73,8 @@ pub struct AppState {
     pub identities: crate::auth::identities::GithubIdentities,
     /// The first-admin setup.
     pub setup: crate::auth::setup::Setup,
+    /// Password, setup and GitHub sign-in.
+    pub signin: crate::service::signin::SignIn,
     /// Users and tokens with their rules.
     pub admin: crate::service::admin::Admin,
     /// Wall-clock time.
@@ -110,6 +112,7 @@ impl AppState {
             index,
             ports,
             notices,
+            flow.clone(),
         ));
         let users = ports.users();
         let tokens = Tokens::over(users.clone(), ports.requests.clone());
@@ -123,21 +126,32 @@ impl AppState {
             flow.clone(),
             ports,
         ));
+        let limits = Arc::new(crate::auth::limits::LoginLimits::new(
+            ports.requests.clone(),
+            ports.clock.clone(),
+            ports.ids.clone(),
+        ));
+        let devices =
+            crate::auth::device::DeviceCookies::new(ports.requests.clone(), ports.ids.clone());
+        let identities = crate::auth::identities::GithubIdentities::new(ports.requests.clone());
+        let setup = crate::auth::setup::Setup::new(users.clone());
+        let signin = crate::service::signin::SignIn::new(
+            users.clone(),
+            limits.clone(),
+            devices.clone(),
+            identities.clone(),
+            setup.clone(),
+            admin.clone(),
+        );
         Self {
             leptos,
             admin,
             audit: ports.audit_log(),
-            limits: Arc::new(crate::auth::limits::LoginLimits::new(
-                ports.requests.clone(),
-                ports.clock.clone(),
-                ports.ids.clone(),
-            )),
-            devices: crate::auth::device::DeviceCookies::new(
-                ports.requests.clone(),
-                ports.ids.clone(),
-            ),
-            identities: crate::auth::identities::GithubIdentities::new(stores.requests.clone()),
-            setup: crate::auth::setup::Setup::new(users.clone()),
+            limits,
+            devices,
+            identities,
+            setup,
+            signin,
             users,
             tokens,
             config,

@@ -126,7 +126,6 @@ pub async fn create(
     ApiJson(body): ApiJson<NewRequest>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let view = state.requests.create(&actor, body).await?;
-    state.flow.spawn_advance(view.request.id);
     Ok((StatusCode::CREATED, Json(view)))
 }
 

@@ -1,5 +1,6 @@
 //! Browser sessions: the session layer, `POST /auth/logout`,
-//! `POST /auth/setup` (the first admin, from the one-time link),
+//! `POST /auth/setup` (the first admin, from the one-time link, made by
+//! `service::signin`),
 //! `GET /api/v1/session` (who is signed in, and the CSRF token), and what
 //! sign-in (`super::login`) and GitHub sign-in share.
 //!
@@ -216,28 +217,10 @@ pub async fn setup(
     req: Request,
 ) -> Result<Response, ApiError> {
     let (json, form) = body::<SetupForm>(req, &state).await?;
-    let login = form.login.trim().to_owned();
     let user = state
-        .setup
-        .complete(&form.token, &login, &form.password)
-        .await
-        .map_err(|e| match e {
-            crate::auth::setup::SetupError::BadToken => ApiError::Forbidden {
-                rule: "setup.token".into(),
-                message: e.to_string(),
-            },
-            crate::auth::setup::SetupError::User(u) => ApiError::BadRequest {
-                field: Some(
-                    match u {
-                        crate::auth::UserError::WeakPassword => "password",
-                        _ => "login",
-                    }
-                    .into(),
-                ),
-                message: u.to_string(),
-            },
-            crate::auth::setup::SetupError::Store(s) => s.into(),
-        })?;
+        .signin
+        .complete_setup(&form.token, &form.login, &form.password)
+        .await?;
     let csrf = sign_in(&state, &session, &user).await?;
     audit(
         &state,

@@ -7,6 +7,7 @@ pub mod flow;
 pub mod ids;
 pub mod index;
 pub mod requests;
+pub mod signin;
 mod ui;
 
 pub use ui::UiServices;

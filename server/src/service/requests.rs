@@ -96,6 +96,7 @@ pub struct RequestService {
     ids: crate::service::ids::IdIssuer,
     notices: crate::notify::Notices,
     clock: Arc<dyn crate::clock::Clock>,
+    flow: Arc<super::flow::Flow>,
 }
 
 impl RequestService {
@@ -107,6 +108,7 @@ impl RequestService {
         index: Arc<Index>,
         ports: &crate::ports::Ports,
         notices: crate::notify::Notices,
+        flow: Arc<super::flow::Flow>,
     ) -> Self {
         Self {
             ids: crate::service::ids::IdIssuer::new(
@@ -114,6 +116,7 @@ impl RequestService {
                 ports.clock.clone(),
                 ports.ids.clone(),
             ),
+            flow,
             config,
             registry,
             repo: RequestRepo::new(ports.requests.clone()),
@@ -251,7 +254,8 @@ impl RequestService {
         }
     }
 
-    /// Validates and stores a new request under `id`.
+    /// Validates and stores a new request under `id`, then starts its
+    /// workflow (the step driver opens the PR and plans it).
     async fn create_with_id(
         &self,
         actor: &Actor,
@@ -289,6 +293,7 @@ impl RequestService {
         self.audit_write(actor, "request.create", &stored, None)
             .await;
         self.notices.changed(None, &stored.doc).await;
+        self.flow.spawn_advance(id);
         Ok(self.view(actor, stored))
     }
 

@@ -3,8 +3,11 @@
 //! record it would otherwise read as its own).
 
 use super::*;
+use crate::exec::RunKind;
+use app::domain::config::Config as InputConfig;
 use app::domain::ids::{EnvName, ModuleType, ProjectKey};
 use app::domain::request::{Approval, PullRequest};
+use app::domain::transitions;
 use std::collections::BTreeSet;
 
 fn request() -> Request {
@@ -75,12 +78,18 @@ fn attempts_rise_across_revisions_and_run_ids_never_repeat() {
         doc = serde_json::from_slice(&stored).unwrap();
         let mut config = InputConfig::new();
         config.insert("name".into(), format!("q{revision}").into());
-        doc = new_revision(&doc, &config, "carol");
+        doc = transitions::new_revision(&doc, &config, "carol", "2026-01-02T00:00:00Z");
         assert!(doc.pr.is_none() && doc.approval.is_none());
         assert_eq!(doc.runs.plan.current_attempt, last.0, "the history is kept");
         // The first run of the new revision is new.
         doc.pr = Some(pr(revision + 1));
-        let next = run_id(&doc.id, RunKind::Plan, doc.runs.plan.current_attempt + 1);
+        let next = crate::exec::run_id(&doc.id, RunKind::Plan, doc.runs.plan.current_attempt + 1);
+        let pure = transitions::run_id(
+            &doc.id,
+            transitions::RunKind::Plan,
+            doc.runs.plan.current_attempt + 1,
+        );
+        assert_eq!(next, pure, "the executor and the domain name runs alike");
         assert!(!seen.contains(&next), "{next} was used before");
         doc.pr = None;
     }

@@ -145,7 +145,6 @@ impl UiServices {
             .create_issued(actor, new_request(d), id, &ticket)
             .await
             .map_err(refusal)?;
-        self.flow.spawn_advance(id);
         self.keep_transcript(id, transcript).await;
         Ok(view.request.id.to_string())
     }

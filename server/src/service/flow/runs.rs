@@ -1,0 +1,73 @@
+//! Runs as the workflow sees them: completed runs fed back, the queue
+//! ahead of a waiting run, and the log and plan of the newest attempts.
+
+use super::{Flow, history};
+use crate::exec::{RunInfo, RunKind, RunSpec};
+use app::domain::request::{Attempt, Request, RunStatus};
+use std::sync::Arc;
+
+impl Flow {
+    /// How many runs wait ahead of this attempt for a terraform slot, while
+    /// it waits (`queued (n ahead)`).
+    pub fn queued_ahead(&self, attempt: &Attempt) -> Option<usize> {
+        (attempt.status == RunStatus::Queued)
+            .then(|| self.exec.queued_ahead(&attempt.run_id))
+            .flatten()
+    }
+
+    /// Feeds a completed run back into its request.
+    pub async fn on_run(self: &Arc<Self>, info: RunInfo) {
+        let id = info.spec.request;
+        if let Err(e) = self.advance(&id).await {
+            tracing::warn!(request = %id, "could not record run {}: {e}", info.run_id);
+        }
+    }
+
+    /// The log of the newest attempt of `kind`, if there is one.
+    pub async fn run_log(
+        &self,
+        doc: &Request,
+        kind: RunKind,
+    ) -> Result<Option<String>, crate::exec::ExecError> {
+        let Some(attempt) = history(doc, kind).latest() else {
+            return Ok(None);
+        };
+        match self.exec.log(&Self::spec(doc, kind, attempt)).await {
+            Ok(log) => Ok(Some(log)),
+            Err(crate::exec::ExecError::NotFound(_)) => Ok(Some(String::new())),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The plan of the request's newest plan attempt, if it has one.
+    pub async fn plan_output(
+        &self,
+        doc: &Request,
+    ) -> Result<Option<crate::exec::PlanOutput>, crate::exec::ExecError> {
+        let Some(attempt) = doc.runs.plan.latest() else {
+            return Ok(None);
+        };
+        self.exec
+            .plan_output(&Self::spec(doc, RunKind::Plan, attempt))
+            .await
+            .map(Some)
+    }
+
+    pub(super) fn spec(doc: &Request, kind: RunKind, attempt: &Attempt) -> RunSpec {
+        let merged = doc.pr.as_ref().is_some_and(|p| p.merged_sha.is_some());
+        let sha = match (kind, &attempt.base_sha) {
+            // A merged change is planned as the tip of main it was merged into.
+            (RunKind::Plan, Some(base)) if merged && doc.cleanup_pr.is_none() => base.clone(),
+            _ => attempt.head_sha.clone(),
+        };
+        RunSpec {
+            project: doc.project.clone(),
+            environment: doc.environment.clone(),
+            request: doc.id,
+            kind,
+            sha,
+            attempt: attempt.attempt,
+            scope: attempt.scope.clone(),
+        }
+    }
+}
