@@ -33,7 +33,7 @@ const STATE_COOKIE: &str = "tfpilot_oauth_state";
 /// `GET /auth/github`: off to GitHub with a fresh `state`.
 pub async fn start(State(state): State<AppState>) -> Result<Response, ApiError> {
     let oauth = config(&state)?;
-    let nonce = crate::auth::hex(&crate::auth::random_bytes::<24>());
+    let nonce = state.ids.random_hex(24);
     let scope = if oauth.allowed_orgs.is_empty() {
         "read%3Auser"
     } else {

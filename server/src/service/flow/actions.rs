@@ -3,7 +3,6 @@
 //! applied with compare-and-swap, audited, and followed by the step driver.
 
 use super::{Flow, FlowError, refuse, short};
-use crate::auth::now;
 use crate::git::GitError;
 use crate::store::repo::Versioned;
 use app::domain::config::{Config as InputConfig, Context, check_update, normalize};
@@ -46,13 +45,13 @@ impl Flow {
                 refuse(decide(action, &doc, actor, &self.policy))?;
                 let tip = self.main_tip(&doc.project).await?;
                 self.act(actor, id, Some(action), |doc| {
-                    Ok(transitions::plan(doc, &login, &tip, &now())?)
+                    Ok(transitions::plan(doc, &login, &tip, &self.now())?)
                 })
                 .await?
             }
             Action::Apply => {
                 self.act(actor, id, Some(action), |doc| {
-                    Ok(transitions::apply(doc, &login, &now())?)
+                    Ok(transitions::apply(doc, &login, &self.now())?)
                 })
                 .await?
             }
@@ -62,7 +61,7 @@ impl Flow {
                 refuse(decide(action, &doc, actor, &self.policy))?;
                 let tip = self.main_tip(&doc.project).await?;
                 self.act(actor, id, Some(action), |doc| {
-                    Ok(transitions::approve(doc, &login, &tip, &now())?)
+                    Ok(transitions::approve(doc, &login, &tip, &self.now())?)
                 })
                 .await?
             }
@@ -146,7 +145,7 @@ impl Flow {
                     &merged,
                     cleanup,
                     &login,
-                    &now(),
+                    &self.now(),
                 ))
             })
             .await?;
@@ -161,7 +160,12 @@ impl Flow {
         let cleanup = self.open_cleanup(&doc).await?;
         let login = actor.login.clone();
         self.act(actor, id, Some(Action::Destroy), |doc| {
-            Ok(transitions::request_destroy(doc, &cleanup, &login, &now()))
+            Ok(transitions::request_destroy(
+                doc,
+                &cleanup,
+                &login,
+                &self.now(),
+            ))
         })
         .await
     }
@@ -182,7 +186,7 @@ impl Flow {
                     doc,
                     &login,
                     addresses.as_deref(),
-                    &now(),
+                    &self.now(),
                 )?)
             })
             .await;
@@ -197,7 +201,7 @@ impl Flow {
     async fn retry(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
         let login = actor.login.clone();
         self.act(actor, id, Some(Action::Retry), |doc| {
-            Ok(transitions::retry(doc, &login, &now())?)
+            Ok(transitions::retry(doc, &login, &self.now())?)
         })
         .await
     }
@@ -247,7 +251,7 @@ impl Flow {
         let login = actor.login.clone();
         let stored = self
             .act(actor, id, Some(Action::Update), |doc| {
-                Ok(transitions::new_revision(doc, &config, &login, &now()))
+                Ok(transitions::new_revision(doc, &config, &login, &self.now()))
             })
             .await?;
         self.spawn_advance(*id);

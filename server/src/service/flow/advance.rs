@@ -1,9 +1,7 @@
 //! The step driver: looks at a request's facts, does the next step, and
 //! repeats until it has to wait for a person or a run.
 
-use super::{
-    Flow, FlowError, cleanup_branch, event, history_mut, queue_attempt, request_branch, short,
-};
+use super::{Flow, FlowError, cleanup_branch, history_mut, request_branch, short};
 use crate::exec::{ExecError, RunKind};
 use crate::git::{FileChange, GitError};
 use crate::store::repo::RepoError;
@@ -65,10 +63,10 @@ impl Flow {
                             }
                         }
                         if live.head_sha != pr.head_sha {
-                            super::void_approval(next, SYSTEM, "the PR has a new commit");
+                            self.void_approval(next, SYSTEM, "the PR has a new commit");
                         }
                         if let Some(main) = &onto {
-                            super::void_approval(
+                            self.void_approval(
                                 next,
                                 SYSTEM,
                                 &format!(
@@ -77,7 +75,7 @@ impl Flow {
                                 ),
                             );
                         }
-                        next.events.push(event(
+                        next.events.push(self.event(
                             SYSTEM,
                             "pr_changed",
                             format!(
@@ -115,7 +113,7 @@ impl Flow {
                     self.record(&doc.id, |next| {
                         // A PR head exists, so queueing cannot fail.
                         if next.runs.plan.latest_at(&head).is_none() {
-                            let _ = queue_attempt(next, RunKind::Plan, SYSTEM, reason.clone());
+                            let _ = self.queue_attempt(next, RunKind::Plan, SYSTEM, reason.clone());
                         }
                     })
                     .await?;
@@ -272,7 +270,7 @@ impl Flow {
                 merged_sha: None,
                 state: PrState::Open,
             });
-            next.events.push(event(
+            next.events.push(self.event(
                 SYSTEM,
                 "pr_opened",
                 format!("PR #{number} at {}", short(&head)),
@@ -461,9 +459,9 @@ impl Flow {
             p.base_sha = Some(main.clone());
             p.main_sha = None;
             if !cleanup {
-                super::void_approval(next, SYSTEM, "main moved; the approved plan is stale");
+                self.void_approval(next, SYSTEM, "main moved; the approved plan is stale");
             }
-            next.events.push(event(
+            next.events.push(self.event(
                 SYSTEM,
                 "branch_refreshed",
                 format!(
@@ -503,7 +501,7 @@ impl Flow {
             };
             p.state = merged.state;
             p.merged_sha = merged.merged_sha.clone();
-            next.events.push(event(
+            next.events.push(self.event(
                 SYSTEM,
                 "cleanup_merged",
                 format!("PR #{} (automatic outside production)", merged.number),
@@ -523,7 +521,7 @@ impl Flow {
                 self.record(&doc.id, |next| {
                     // The cleanup PR is merged, so queueing cannot fail.
                     if next.runs.destroy.latest().is_none() {
-                        let _ = queue_attempt(next, RunKind::Destroy, SYSTEM, None);
+                        let _ = self.queue_attempt(next, RunKind::Destroy, SYSTEM, None);
                     }
                 })
                 .await?;
@@ -590,7 +588,7 @@ impl Flow {
             a.summary = info.summary.or(a.summary);
             a.url = info.url.clone().or(a.url.take());
             if info.status == RunStatus::Completed {
-                a.completed_at = Some(crate::auth::now());
+                a.completed_at = Some(self.now());
                 a.ran_at = info.ran_at.clone();
                 a.blocked = info.blocked.clone();
                 let at = info
@@ -606,7 +604,7 @@ impl Flow {
                     (_, Some(err)) => format!("failed: {err}"),
                     _ => "failed".to_owned(),
                 };
-                next.events.push(event(
+                next.events.push(self.event(
                     SYSTEM,
                     &format!("{}_completed", kind.as_str()),
                     format!("attempt {n} {outcome}"),

@@ -21,7 +21,6 @@ pub use error::FlowError;
 pub use scope::waiting_for_apply;
 
 use super::index::Index;
-use crate::auth::now;
 use crate::exec::Executor;
 use crate::git::GitHost;
 use crate::store::journal::{AuditLog, AuditRecord};
@@ -31,7 +30,7 @@ use app::domain::policy::{Action, Actor, Policy, decide};
 use app::domain::registry::Registry;
 use app::domain::request::Request;
 use app::domain::status::Status;
-use edits::{event, history, history_mut, queue_attempt, void_approval};
+use edits::{history, history_mut};
 use error::refuse;
 use std::sync::Arc;
 
@@ -45,6 +44,7 @@ pub struct Flow {
     git: Arc<dyn GitHost>,
     exec: Arc<dyn Executor>,
     notices: crate::notify::Notices,
+    clock: Arc<dyn crate::clock::Clock>,
     /// One step driver at a time per request (striped) in this process;
     /// across replicas the CAS writes and found-before-created steps hold.
     advancing: Arc<[tokio::sync::Mutex<()>; ADVANCE_STRIPES]>,
@@ -67,8 +67,8 @@ pub fn cleanup_branch(id: &RequestId) -> String {
 }
 
 impl Flow {
-    /// Wires the workflow over the ports' stores, repos and executor;
-    /// status changes go to `notices`.
+    /// Wires the workflow over the ports' stores, repos, executor and
+    /// clock; status changes go to `notices`.
     pub fn new(
         registry: Arc<Registry>,
         policy: Policy,
@@ -85,6 +85,7 @@ impl Flow {
             git: ports.git.clone(),
             exec: ports.exec.clone(),
             notices,
+            clock: ports.clock.clone(),
             advancing: Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
         }
     }
@@ -167,7 +168,7 @@ impl Flow {
             .await??;
         self.index.upsert(&stored.doc, &stored.etag);
         let record = AuditRecord {
-            at: now(),
+            at: self.now(),
             actor: actor.login.clone(),
             action: format!("request.{}", action.map_or("system", Action::as_str)),
             request: Some(id.to_string()),
@@ -209,7 +210,7 @@ impl Flow {
             return;
         };
         let record = AuditRecord {
-            at: now(),
+            at: self.now(),
             actor: actor.login.clone(),
             action: "auth.denied".into(),
             request: Some(id.to_string()),

@@ -2,7 +2,7 @@
 //! dispatched), and what follows an apply of the tip of main: the other
 //! requests it applied are marked applied by that run.
 
-use super::{Flow, FlowError, event, history_mut, queue_attempt, short};
+use super::{Flow, FlowError, history_mut, short};
 use crate::exec::{RunInfo, RunKind, run_id};
 use crate::service::index::Query;
 use app::domain::ids::RequestId;
@@ -118,7 +118,7 @@ impl Flow {
                     let history = history_mut(next, RunKind::Apply);
                     let n = history.current_attempt + 1;
                     history.current_attempt = n;
-                    let now = crate::auth::now();
+                    let now = self.now();
                     history.attempts.push(Attempt {
                         attempt: n,
                         run_id: run_id(id, RunKind::Apply, n),
@@ -132,7 +132,7 @@ impl Flow {
                         completed_at: Some(now),
                         ..Default::default()
                     });
-                    next.events.push(event(
+                    next.events.push(self.event(
                         SYSTEM,
                         "apply_completed",
                         format!(
@@ -204,7 +204,7 @@ impl Flow {
         let n = attempt.attempt;
         self.record(&doc.id, |next| {
             if next.runs.apply.current_attempt == n {
-                let _ = queue_attempt(next, RunKind::Apply, SYSTEM, Some(reason.clone()));
+                let _ = self.queue_attempt(next, RunKind::Apply, SYSTEM, Some(reason.clone()));
             }
         })
         .await

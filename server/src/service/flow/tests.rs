@@ -10,6 +10,8 @@ use app::domain::request::{Approval, PullRequest};
 use app::domain::transitions;
 use std::collections::BTreeSet;
 
+const AT: &str = "2026-01-01T00:00:00Z";
+
 fn request() -> Request {
     Request {
         id: RequestId::generate(1_767_225_600_000, 7),
@@ -50,11 +52,14 @@ fn attempts_rise_across_revisions_and_run_ids_never_repeat() {
         assert_eq!(doc.revision, revision);
         doc.pr = Some(pr(revision));
         for _ in 0..3 {
-            let n = queue_attempt(&mut doc, RunKind::Plan, "alice", None).unwrap();
+            let n =
+                transitions::queue_attempt(&mut doc, transitions::RunKind::Plan, "alice", None, AT)
+                    .unwrap();
             assert!(n > last.0, "plan attempt {n} after {}", last.0);
             last.0 = n;
         }
-        let n = queue_attempt(&mut doc, RunKind::Apply, "bob", None).unwrap();
+        let n = transitions::queue_attempt(&mut doc, transitions::RunKind::Apply, "bob", None, AT)
+            .unwrap();
         assert!(n > last.1, "apply attempt {n} after {}", last.1);
         last.1 = n;
         doc.approval = Some(Approval {

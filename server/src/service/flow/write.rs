@@ -1,7 +1,6 @@
 //! The flow's one way to change a request: a compare-and-swap update that notifies the status change it makes.
 
 use super::Flow;
-use crate::auth::now;
 use crate::store::repo::{RepoError, Versioned};
 use app::domain::ids::RequestId;
 use app::domain::request::Request;
@@ -20,10 +19,14 @@ impl Flow {
         let mut before = None;
         let result = self
             .repo
-            .update(id, now, |doc| {
-                before = Some(derive_status(doc));
-                f(doc)
-            })
+            .update(
+                id,
+                || self.now(),
+                |doc| {
+                    before = Some(derive_status(doc));
+                    f(doc)
+                },
+            )
             .await;
         if let (Ok(Ok(stored)), Some(before)) = (&result, before) {
             self.notices.changed(Some(before), &stored.doc).await;

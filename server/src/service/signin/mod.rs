@@ -15,7 +15,7 @@ use crate::auth::device::DeviceCookies;
 use crate::auth::identities::GithubIdentities;
 use crate::auth::limits::{AttemptKeys, LimitError, LoginLimits};
 use crate::auth::setup::{Setup, SetupError};
-use crate::auth::{User, UserError, Users, unix_millis};
+use crate::auth::{User, UserError, Users};
 use crate::service::admin::Admin;
 use crate::store::StoreError;
 use std::net::IpAddr;
@@ -150,12 +150,16 @@ impl SignIn {
                 ""
             }
         );
-        match self.limits.reserve(&keys, unix_millis()).await {
+        match self
+            .limits
+            .reserve(&keys, self.users.clock().unix_millis())
+            .await
+        {
             Ok(()) => {}
             Err(LimitError::Wait { wait, whose }) => {
                 self.admin.audit(&login, "auth.login_blocked", from).await;
                 return Err(SignInError::Limited {
-                    message: wait_sentence(wait, whose),
+                    message: wait_sentence(self.users.clock().now(), wait, whose),
                     wait,
                 });
             }
@@ -170,7 +174,9 @@ impl SignIn {
                 // An unknown login costs the same check as a wrong password.
                 let hash = user.as_ref().and_then(|u| u.password_hash.clone());
                 let ok = this.limits.verify(password, hash).await;
-                this.limits.settle(&keys, ok, unix_millis()).await;
+                this.limits
+                    .settle(&keys, ok, this.users.clock().unix_millis())
+                    .await;
                 user.filter(|_| ok)
             }
         })
@@ -222,9 +228,9 @@ impl SignIn {
     }
 }
 
-/// "… try again in 120 seconds, after 2025-06-01T12:02:00Z".
-fn wait_sentence(wait: Duration, whose: &str) -> String {
-    let at = humantime::format_rfc3339_seconds(SystemTime::now() + wait);
+/// "… try again in 120 seconds, after 2025-06-01T12:02:00Z" (`now` + `wait`).
+fn wait_sentence(now: SystemTime, wait: Duration, whose: &str) -> String {
+    let at = humantime::format_rfc3339_seconds(now + wait);
     format!(
         "too many failed sign-ins {whose}; try again in {} seconds, after {at}",
         wait.as_secs()
