@@ -21,7 +21,7 @@ impl dyn Ids {
     pub fn random_hex(&self, n: usize) -> String {
         let mut buf = vec![0u8; n];
         self.fill(&mut buf);
-        crate::auth::hex(&buf)
+        buf.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
