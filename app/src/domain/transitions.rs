@@ -301,3 +301,10 @@ pub fn record_merge(
 
 #[cfg(test)]
 mod tests;
+
+/// Whether the request is done and leaves the live set for the archive:
+/// its cleanup PR merged and its destroy succeeded (status `destroyed`).
+/// Archiving moves the document as it is; nothing in it changes.
+pub fn archivable(doc: &Request) -> bool {
+    derive_status(doc) == super::status::Status::Destroyed
+}

@@ -487,3 +487,24 @@ fn merge_and_destroy_record_the_pr_they_are_about() {
         Some("cleanup PR #3")
     );
 }
+
+#[test]
+fn only_a_destroyed_request_is_archived() {
+    use crate::domain::status::Step;
+    use Status::*;
+    let table = [
+        (Created, false),
+        (PlanReady, false),
+        (Merged, false),
+        (Applied, false),
+        (Destroying, false),
+        (Failed(Step::Destroy), false),
+        (Failed(Step::Cleanup), false),
+        (Destroyed, true),
+    ];
+    for (status, archived) in table {
+        let r = at(status);
+        assert_eq!(derive_status(&r), status, "fixture for {status:?}");
+        assert_eq!(archivable(&r), archived, "{status:?}");
+    }
+}

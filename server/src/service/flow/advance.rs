@@ -530,7 +530,7 @@ impl Flow {
             None => return Ok(false),
         };
         if latest.status == RunStatus::Completed {
-            if kind == RunKind::Destroy && latest.succeeded() {
+            if kind == RunKind::Destroy && app::domain::transitions::archivable(doc) {
                 self.repo.archive(&doc.id).await?;
                 self.index.remove(&doc.id);
                 return Ok(false);

@@ -1,10 +1,16 @@
 //! Who may do what: one pure function decides every action, for the REST
 //! API, the UI, server functions and webhooks alike. The UI only mirrors it.
 
-use super::request::{Attempt, PrState, Request, RunStatus};
+use super::request::{Attempt, Request};
 use super::status::{Status, Step, derive_status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+
+mod operations;
+mod state;
+
+pub use operations::{Operation, decide_operation, token_scope};
+use state::check_state;
 
 /// A user's role; each includes the rights of the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -200,21 +206,21 @@ impl Decision {
     }
 }
 
-fn forbidden(rule: &str, reason: impl Into<String>) -> Decision {
+pub(super) fn forbidden(rule: &str, reason: impl Into<String>) -> Decision {
     Decision::Forbidden {
         rule: rule.to_owned(),
         reason: reason.into(),
     }
 }
 
-fn conflict(reason: impl Into<String>) -> Decision {
+pub(super) fn conflict(reason: impl Into<String>) -> Decision {
     Decision::Conflict {
         reason: reason.into(),
         rule: None,
     }
 }
 
-fn conflict_rule(rule: &str, reason: impl Into<String>) -> Decision {
+pub(super) fn conflict_rule(rule: &str, reason: impl Into<String>) -> Decision {
     Decision::Conflict {
         reason: reason.into(),
         rule: Some(rule.to_owned()),
@@ -325,135 +331,6 @@ fn authorize(
     }
 }
 
-/// Whether the request's cleanup PR waits for a merge (prod destroy).
-fn cleanup_waiting(req: &Request) -> bool {
-    req.cleanup_pr
-        .as_ref()
-        .is_some_and(|pr| pr.state == PrState::Open)
-}
-
-/// A merged request waiting for an approval of its merged head (merged
-/// on the host outside tfpilot, or its approval was voided).
-fn merged_unapproved(status: Status, req: &Request) -> bool {
-    status == Status::Merged && !approval_holds(req)
-}
-
-fn plan_in_flight(req: &Request) -> bool {
-    req.runs
-        .plan
-        .latest()
-        .is_some_and(|a| a.status != RunStatus::Completed)
-}
-
-fn check_state(action: Action, status: Status, req: &Request) -> Decision {
-    use Status as S;
-    let ok = match action {
-        Action::Plan => {
-            matches!(
-                status,
-                S::Created | S::PlanReady | S::Approved | S::Failed(Step::Plan)
-            ) || (merged_unapproved(status, req) && !plan_in_flight(req))
-        }
-        Action::Approve => {
-            status == S::PlanReady
-                || (merged_unapproved(status, req)
-                    && req.pr.as_ref().is_some_and(|pr| {
-                        req.runs
-                            .plan
-                            .latest()
-                            .is_some_and(|a| a.head_sha == pr.head_sha && a.succeeded())
-                    }))
-        }
-        Action::Merge => status == S::Approved || (status == S::Destroying && cleanup_waiting(req)),
-        Action::Apply => status == S::Merged && approval_holds(req),
-        Action::Update => !matches!(status, S::Applying | S::Destroying | S::Destroyed),
-        Action::Destroy => !matches!(
-            status,
-            S::Planning | S::Applying | S::Destroying | S::Destroyed
-        ),
-        Action::Retry => {
-            matches!(status, S::Failed(_))
-                && (status != S::Failed(Step::Apply) || approval_holds(req))
-        }
-        Action::Confirm => {
-            matches!(status, S::Failed(Step::Apply | Step::Destroy))
-                && blocked_attempt(req).is_some()
-        }
-    };
-    if ok {
-        return Decision::Allowed;
-    }
-    let unapproved_merge = || {
-        let pr = req.pr.as_ref();
-        // Merged onto a main that no plan of its head saw (outside tfpilot).
-        if let Some(main) =
-            pr.and_then(|p| p.main_sha.as_deref().filter(|_| p.merged_sha.is_some()))
-        {
-            return conflict_rule(
-                "approval.stale",
-                format!(
-                    "PR #{} was merged onto main at {}, which its approved plan did not include: plan the merged change and approve it again before it is applied",
-                    pr.map_or(0, |p| p.number),
-                    short(main)
-                ),
-            );
-        }
-        conflict_rule(
-            "approval.missing",
-            format!(
-                "PR #{} was merged at {}, which is not an approved plan's head: plan it and approve it again before it is applied",
-                pr.map_or(0, |p| p.number),
-                pr.map_or("", |p| short(&p.head_sha))
-            ),
-        )
-    };
-    match (action, status) {
-        (_, S::Destroyed) => conflict("the request is destroyed"),
-        (Action::Approve, S::Approved) => conflict("the current plan is already approved"),
-        (Action::Approve, S::Merged) => {
-            conflict("the merged change needs a new plan before it can be approved: plan it first")
-        }
-        (Action::Approve, _) => conflict(format!(
-            "only a ready plan can be approved (status: {status})"
-        )),
-        (Action::Merge, _) => conflict(format!(
-            "only an approved plan can be merged (status: {status})"
-        )),
-        (Action::Apply | Action::Retry, S::Merged | S::Failed(Step::Apply))
-            if !approval_holds(req) =>
-        {
-            unapproved_merge()
-        }
-        (Action::Apply, S::Applied) => conflict(format!(
-            "already applied by run {}",
-            applied_by(req).unwrap_or("(unknown)")
-        )),
-        (Action::Apply, _) => conflict(format!(
-            "only a merged change can be applied (status: {status})"
-        )),
-        (Action::Confirm, _) => conflict(format!(
-            "only a blocked apply or destroy can be confirmed (status: {status})"
-        )),
-        (Action::Retry, _) => conflict(format!("nothing has failed (status: {status})")),
-        (_, S::Planning | S::Applying | S::Destroying) => {
-            conflict(format!("wait until the request is no longer {status}"))
-        }
-        _ => conflict(format!("not possible while the request is {status}")),
-    }
-}
-
-/// The run that applied the request's merge (its own, or another
-/// request's run that swept it in).
-fn applied_by(req: &Request) -> Option<&str> {
-    let sha = req.pr.as_ref()?.merged_sha.as_deref()?;
-    let a = req.runs.apply.latest_at(sha)?;
-    Some(a.via.as_deref().unwrap_or(&a.run_id))
-}
-
-fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(10)]
-}
-
 /// Every action with its decision for this actor: the UI shows the allowed
 /// ones and the reason for the others.
 pub fn allowed_actions(req: &Request, actor: &Actor, policy: &Policy) -> Vec<(Action, Decision)> {
@@ -461,151 +338,6 @@ pub fn allowed_actions(req: &Request, actor: &Actor, policy: &Policy) -> Vec<(Ac
         .into_iter()
         .map(|a| (a, decide(a, req, actor, policy)))
         .collect()
-}
-
-/// What one may do outside a request's lifecycle: filing, people,
-/// tokens and the audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation<'a> {
-    /// File a new request.
-    File,
-    /// List users.
-    ListUsers,
-    /// Add a user.
-    AddUser,
-    /// Change a user.
-    ChangeUser {
-        /// Whose record.
-        login: &'a str,
-        /// A new role.
-        role: Option<Role>,
-        /// Disable (`true`) or enable.
-        disabled: Option<bool>,
-        /// A new password.
-        password: bool,
-    },
-    /// List tokens: everyone's (`None`) or one user's.
-    ListTokens {
-        /// Whose tokens (`None`: everyone's).
-        owner: Option<&'a str>,
-    },
-    /// Create a token.
-    CreateToken {
-        /// Its owner.
-        owner: &'a str,
-        /// The scope asked for (`None`: see [`token_scope`]).
-        scope: Option<Role>,
-    },
-    /// Revoke a token of `owner`.
-    RevokeToken {
-        /// Its owner.
-        owner: &'a str,
-    },
-    /// Read the audit log of one request (`true`) or the system's.
-    ReadAudit {
-        /// A request's records (`true`) or the system's.
-        request: bool,
-    },
-}
-
-/// Decides an [`Operation`]: 403 with a rule, 409 for a change that would
-/// lock someone out, or allowed.
-pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
-    let admin = actor.role == Role::Admin;
-    let admin_only = |what: &str| {
-        if admin {
-            Decision::Allowed
-        } else {
-            forbidden("users.admin", format!("only an admin {what}"))
-        }
-    };
-    match op {
-        Operation::File if actor.role < Role::Requester => forbidden(
-            "role.viewer",
-            "viewers can read requests but not file them; ask an admin for the requester role",
-        ),
-        Operation::File => Decision::Allowed,
-        Operation::ListUsers => admin_only("lists users"),
-        Operation::AddUser => admin_only("adds users"),
-        Operation::ChangeUser {
-            login,
-            role,
-            disabled,
-            password,
-        } => {
-            if password && actor.credential != Credential::Session {
-                return forbidden(
-                    "password.session",
-                    "a password is changed from a signed-in session, not with a token",
-                );
-            }
-            let own = login == actor.login;
-            if !(own && role.is_none() && disabled.is_none()) {
-                let who = admin_only("changes other users, roles and access");
-                if !who.is_allowed() {
-                    return who;
-                }
-            }
-            if own && (disabled == Some(true) || role.is_some_and(|r| r < Role::Admin)) {
-                return conflict("an admin cannot disable or demote themself; ask another admin");
-            }
-            Decision::Allowed
-        }
-        Operation::ListTokens { owner } => match owner {
-            Some(o) if o == actor.login => Decision::Allowed,
-            _ => admin_only("lists other users' tokens"),
-        },
-        Operation::CreateToken { owner, scope } => {
-            if owner != actor.login && !admin {
-                return forbidden(
-                    "tokens.owner",
-                    "only an admin manages another user's tokens",
-                );
-            }
-            if scope.is_some_and(|s| s > actor.role) {
-                return forbidden(
-                    "tokens.scope",
-                    format!(
-                        "a token cannot have a scope above the role it is created with ({})",
-                        actor.role.as_str()
-                    ),
-                );
-            }
-            Decision::Allowed
-        }
-        Operation::RevokeToken { owner } => {
-            if owner == actor.login || admin {
-                Decision::Allowed
-            } else {
-                forbidden(
-                    "tokens.owner",
-                    "only an admin manages another user's tokens",
-                )
-            }
-        }
-        Operation::ReadAudit { request: true } => Decision::Allowed,
-        Operation::ReadAudit { request: false } => {
-            if admin {
-                Decision::Allowed
-            } else {
-                forbidden(
-                    "audit.admin",
-                    "the system audit log (sign-ins, tokens) is for admins; pass ?request=<id> for a request's records",
-                )
-            }
-        }
-    }
-}
-
-/// The scope a new token gets: what was asked for, and never more than
-/// the creator's effective role. A caller acting through a scoped token
-/// passes its scope on when none is asked for.
-pub fn token_scope(actor: &Actor, asked: Option<Role>) -> Option<Role> {
-    match (asked, actor.credential) {
-        (Some(s), _) => Some(s.min(actor.role)),
-        (None, Credential::Token { scope: Some(_) }) => Some(actor.role),
-        (None, _) => None,
-    }
 }
 
 #[cfg(test)]

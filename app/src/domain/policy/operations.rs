@@ -1,0 +1,148 @@
+//! Decisions outside a request's lifecycle: filing, people, tokens, audit.
+
+use super::{Actor, Credential, Decision, Role, conflict, forbidden};
+
+/// What one may do outside a request's lifecycle: filing, people,
+/// tokens and the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation<'a> {
+    /// File a new request.
+    File,
+    /// List users.
+    ListUsers,
+    /// Add a user.
+    AddUser,
+    /// Change a user.
+    ChangeUser {
+        /// Whose record.
+        login: &'a str,
+        /// A new role.
+        role: Option<Role>,
+        /// Disable (`true`) or enable.
+        disabled: Option<bool>,
+        /// A new password.
+        password: bool,
+    },
+    /// List tokens: everyone's (`None`) or one user's.
+    ListTokens {
+        /// Whose tokens (`None`: everyone's).
+        owner: Option<&'a str>,
+    },
+    /// Create a token.
+    CreateToken {
+        /// Its owner.
+        owner: &'a str,
+        /// The scope asked for (`None`: see [`token_scope`]).
+        scope: Option<Role>,
+    },
+    /// Revoke a token of `owner`.
+    RevokeToken {
+        /// Its owner.
+        owner: &'a str,
+    },
+    /// Read the audit log of one request (`true`) or the system's.
+    ReadAudit {
+        /// A request's records (`true`) or the system's.
+        request: bool,
+    },
+}
+
+/// Decides an [`Operation`]: 403 with a rule, 409 for a change that would
+/// lock someone out, or allowed.
+pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
+    let admin = actor.role == Role::Admin;
+    let admin_only = |what: &str| {
+        if admin {
+            Decision::Allowed
+        } else {
+            forbidden("users.admin", format!("only an admin {what}"))
+        }
+    };
+    match op {
+        Operation::File if actor.role < Role::Requester => forbidden(
+            "role.viewer",
+            "viewers can read requests but not file them; ask an admin for the requester role",
+        ),
+        Operation::File => Decision::Allowed,
+        Operation::ListUsers => admin_only("lists users"),
+        Operation::AddUser => admin_only("adds users"),
+        Operation::ChangeUser {
+            login,
+            role,
+            disabled,
+            password,
+        } => {
+            if password && actor.credential != Credential::Session {
+                return forbidden(
+                    "password.session",
+                    "a password is changed from a signed-in session, not with a token",
+                );
+            }
+            let own = login == actor.login;
+            if !(own && role.is_none() && disabled.is_none()) {
+                let who = admin_only("changes other users, roles and access");
+                if !who.is_allowed() {
+                    return who;
+                }
+            }
+            if own && (disabled == Some(true) || role.is_some_and(|r| r < Role::Admin)) {
+                return conflict("an admin cannot disable or demote themself; ask another admin");
+            }
+            Decision::Allowed
+        }
+        Operation::ListTokens { owner } => match owner {
+            Some(o) if o == actor.login => Decision::Allowed,
+            _ => admin_only("lists other users' tokens"),
+        },
+        Operation::CreateToken { owner, scope } => {
+            if owner != actor.login && !admin {
+                return forbidden(
+                    "tokens.owner",
+                    "only an admin manages another user's tokens",
+                );
+            }
+            if scope.is_some_and(|s| s > actor.role) {
+                return forbidden(
+                    "tokens.scope",
+                    format!(
+                        "a token cannot have a scope above the role it is created with ({})",
+                        actor.role.as_str()
+                    ),
+                );
+            }
+            Decision::Allowed
+        }
+        Operation::RevokeToken { owner } => {
+            if owner == actor.login || admin {
+                Decision::Allowed
+            } else {
+                forbidden(
+                    "tokens.owner",
+                    "only an admin manages another user's tokens",
+                )
+            }
+        }
+        Operation::ReadAudit { request: true } => Decision::Allowed,
+        Operation::ReadAudit { request: false } => {
+            if admin {
+                Decision::Allowed
+            } else {
+                forbidden(
+                    "audit.admin",
+                    "the system audit log (sign-ins, tokens) is for admins; pass ?request=<id> for a request's records",
+                )
+            }
+        }
+    }
+}
+
+/// The scope a new token gets: what was asked for, and never more than
+/// the creator's effective role. A caller acting through a scoped token
+/// passes its scope on when none is asked for.
+pub fn token_scope(actor: &Actor, asked: Option<Role>) -> Option<Role> {
+    match (asked, actor.credential) {
+        (Some(s), _) => Some(s.min(actor.role)),
+        (None, Credential::Token { scope: Some(_) }) => Some(actor.role),
+        (None, _) => None,
+    }
+}
