@@ -54,3 +54,22 @@ fn the_feed_knows_nothing_of_the_index() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn time_and_randomness_come_from_the_clock_and_ids_ports() {
+    // The adapters themselves; tower-sessions' dates moved onto the clock;
+    // the GitHub App's JWT, which GitHub checks against the real time.
+    let allowed = [
+        "server/src/clock.rs",
+        "server/src/ids.rs",
+        "server/src/auth/sessions.rs",
+        "server/src/github.rs",
+    ];
+    for needle in ["SystemTime::now", "OffsetDateTime::now_utc", "getrandom"] {
+        assert_eq!(
+            mentioning("server/src", needle, &allowed),
+            Vec::<String>::new(),
+            "{needle} outside the Clock and Ids adapters"
+        );
+    }
+}
