@@ -127,11 +127,6 @@ impl Notices {
         }
     }
 
-    /// Notices nobody (services built outside the server, such as the CLI's).
-    pub fn none() -> Self {
-        Self::new(Arc::new(NoopNotifier), "")
-    }
-
     /// Notifies the notices of `after`'s status change from `before`.
     pub async fn changed(&self, before: Option<Status>, after: &Request) {
         for kind in notices_for(before, after) {
