@@ -40,7 +40,9 @@ impl TestAppBuilder {
         self
     }
 
-    /// Reads the time from `clock` (exposed as `TestApp::clock`).
+    /// Reads the time from `clock` (exposed as `TestApp::clock`); the local
+    /// executor built by `Ports::from_config` keeps the system clock for
+    /// its environment leases.
     pub fn clock(mut self, clock: Arc<ManualClock>) -> Self {
         self.clock = Some(clock);
         self
