@@ -5,12 +5,12 @@
 mod compose;
 mod detail;
 
-use super::admin::Admin;
-use super::filters::{self, FilterText};
-use super::flow::Flow;
+use super::error::ApiError;
 use crate::auth::Users;
 use crate::config::Config;
-use crate::http::error::ApiError;
+use crate::service::admin::Admin;
+use crate::service::filters::{self, FilterText};
+use crate::service::flow::Flow;
 use app::api::{
     Choice, Detail, Draft, Filters, Listing, Me, ModuleCard, NewOptions, Row, TokenRow, UserRow,
 };
@@ -29,7 +29,7 @@ pub struct UiServices {
     config: Arc<Config>,
     users: Users,
     admin: Admin,
-    requests: Arc<super::requests::RequestService>,
+    requests: Arc<crate::service::requests::RequestService>,
     audit: crate::store::journal::AuditLog,
     flow: Arc<Flow>,
     chat_logs: crate::store::journal::ChatLogs,
@@ -41,7 +41,7 @@ impl UiServices {
         registry: Arc<Registry>,
         config: Arc<Config>,
         (users, admin): (Users, Admin),
-        requests: Arc<super::requests::RequestService>,
+        requests: Arc<crate::service::requests::RequestService>,
         flow: Arc<Flow>,
         stores: &crate::store::open::Stores,
     ) -> Self {
