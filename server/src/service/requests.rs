@@ -130,7 +130,8 @@ impl RequestService {
         actor: &Actor,
         new: NewRequest,
     ) -> Result<RequestView, ServiceError> {
-        self.create_with_id(actor, new, new_request_id()).await
+        self.create_with_id(actor, new, super::ids::new_request_id())
+            .await
     }
 
     /// The project, environment and module a new request names, each
@@ -348,10 +349,4 @@ impl RequestService {
             tracing::error!(request = %stored.doc.id, "could not append the audit record: {e}");
         }
     }
-}
-
-/// A fresh request id from the clock and the OS random source.
-pub fn new_request_id() -> RequestId {
-    let entropy = u32::from_le_bytes(crate::auth::random_bytes::<4>());
-    RequestId::generate(crate::auth::unix_millis(), entropy)
 }

@@ -65,10 +65,10 @@ fn server_rule(module: &str, path: &str) -> Option<&'static str> {
     {
         return Some("adapters never import each other");
     }
-    if within(module, "store") || within(module, "git") || within(module, "exec") {
-        if within(path, "http") || within(path, "service") {
-            return Some("ports and adapters never import service or http");
-        }
+    if (within(module, "store") || within(module, "git") || within(module, "exec"))
+        && (within(path, "http") || within(path, "service"))
+    {
+        return Some("ports and adapters never import service or http");
     }
     None
 }
