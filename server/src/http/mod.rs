@@ -15,12 +15,12 @@ pub mod openapi;
 mod requests;
 mod session;
 mod tokens;
+mod ui;
 mod users;
 pub mod webhooks;
 
 use crate::auth::Tokens;
 use crate::config::Config;
-use crate::service::UiServices;
 use crate::service::flow::Flow;
 use crate::service::index::Index;
 use crate::service::requests::RequestService;
@@ -40,6 +40,7 @@ use leptos_axum::{
 };
 use std::sync::Arc;
 use tower_http::services::ServeDir;
+use ui::UiServices;
 
 /// Shared state of every handler.
 #[derive(Clone)]

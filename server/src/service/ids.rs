@@ -17,6 +17,12 @@ pub const MAX_AGE_MS: u64 = 24 * 60 * 60 * 1000;
 /// How far ahead of the server clock an id may be (clock skew between replicas).
 pub const MAX_AHEAD_MS: u64 = 5 * 60 * 1000;
 
+/// A fresh request id from the clock and the OS random source.
+pub fn new_request_id() -> RequestId {
+    let entropy = u32::from_le_bytes(crate::auth::random_bytes::<4>());
+    RequestId::generate(crate::auth::unix_millis(), entropy)
+}
+
 /// Issues ids with tickets and checks them.
 #[derive(Clone)]
 pub struct IdIssuer {
@@ -38,7 +44,7 @@ impl IdIssuer {
 
     /// A fresh id for `login`, and its ticket.
     pub async fn issue(&self, login: &str) -> Result<(RequestId, String), StoreError> {
-        let id = crate::service::requests::new_request_id();
+        let id = new_request_id();
         let ticket = self.key.mac(&[id.as_str(), login]).await?;
         Ok((id, ticket))
     }

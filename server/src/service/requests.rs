@@ -6,8 +6,8 @@ use crate::auth::now;
 use crate::config::Config;
 use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
-use app::domain::config::{Context, FieldError, normalize, redact};
-use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
+use app::domain::config::{FieldError, normalize, redact};
+use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId, Target};
 use app::domain::policy::{Action, Actor, Decision, Operation, allowed_actions, decide_operation};
 use app::domain::registry::{Module, Registry};
 use app::domain::request::{Event, Request};
@@ -130,7 +130,8 @@ impl RequestService {
         actor: &Actor,
         new: NewRequest,
     ) -> Result<RequestView, ServiceError> {
-        self.create_with_id(actor, new, new_request_id()).await
+        self.create_with_id(actor, new, super::ids::new_request_id())
+            .await
     }
 
     /// The project, environment and module a new request names, each
@@ -177,7 +178,7 @@ impl RequestService {
                 format!("module `{module_type}` is not in the registry"),
             ));
         };
-        let ctx = Context {
+        let ctx = Target {
             request_id: id,
             project: &project,
             environment: &environment,
@@ -195,7 +196,7 @@ impl RequestService {
         id: &RequestId,
     ) -> Result<app::domain::render::Block, ServiceError> {
         let (project, environment, module, config) = self.resolve(actor, new, id)?;
-        let target = app::domain::render::Target {
+        let target = Target {
             request_id: id,
             project: &project,
             environment: &environment,
@@ -348,10 +349,4 @@ impl RequestService {
             tracing::error!(request = %stored.doc.id, "could not append the audit record: {e}");
         }
     }
-}
-
-/// A fresh request id from the clock and the OS random source.
-pub fn new_request_id() -> RequestId {
-    let entropy = u32::from_le_bytes(crate::auth::random_bytes::<4>());
-    RequestId::generate(crate::auth::unix_millis(), entropy)
 }
