@@ -5,6 +5,8 @@
 
 use crate::api::{Detail, Draft, Filters, Listing, Me, ModuleCard, NewOptions, TokenRow, UserRow};
 use crate::domain::assistant::Line;
+use crate::domain::ids::RequestId;
+use crate::domain::policy::Action;
 use leptos::prelude::{ServerFnError, use_context};
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +29,32 @@ impl From<String> for Refusal {
             status: 400,
             message,
         }
+    }
+}
+
+impl Refusal {
+    /// The request id of a page's address: one that cannot be an id names
+    /// no request (404).
+    pub fn request_id(id: &str) -> Result<RequestId, Self> {
+        RequestId::parse(id).map_err(|_| Self {
+            status: 404,
+            message: format!("request {id} does not exist"),
+        })
+    }
+
+    /// A request id a page posted: bad input (400) when it cannot be one.
+    pub fn posted_request_id(id: &str) -> Result<RequestId, Self> {
+        RequestId::parse(id).map_err(|_| format!("`{id}` is not a request id").into())
+    }
+
+    /// The action a page posted: `confirm` or one [`Action::from_path`]
+    /// accepts; bad input (400) otherwise (the action is a field of the
+    /// call here, not a path as on the REST API).
+    pub fn posted_action(action: &str) -> Result<Action, Self> {
+        if action == Action::Confirm.as_str() {
+            return Ok(Action::Confirm);
+        }
+        Action::from_path(action).map_err(Self::from)
     }
 }
 
@@ -67,14 +95,14 @@ pub trait Services: Send + Sync + 'static {
     /// Files a draft and stores its transcript as the chat log; the id.
     fn file(&self, draft: Draft, transcript: Vec<Line>) -> Later<'_, String>;
     /// A request's current inputs as a draft (sensitive ones redacted).
-    fn draft_of(&self, id: String) -> Later<'_, Draft>;
+    fn draft_of(&self, id: RequestId) -> Later<'_, Draft>;
     /// Files a new revision with changed inputs; the request id.
     fn update(&self, draft: Draft, transcript: Vec<Line>) -> Later<'_, String>;
     /// Everything the request page shows, for the caller.
-    fn detail(&self, id: String) -> Later<'_, Detail>;
+    fn detail(&self, id: RequestId) -> Later<'_, Detail>;
     /// Takes `action` (`approve`, `destroy`…) on request `id` as the
     /// caller; `confirm` names exactly the blocked addresses it confirms.
-    fn act(&self, id: String, action: String, addresses: Vec<String>) -> Later<'_, ()>;
+    fn act(&self, id: RequestId, action: Action, addresses: Vec<String>) -> Later<'_, ()>;
 }
 
 /// The shared handle stored in Leptos context.

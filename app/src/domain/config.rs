@@ -5,7 +5,7 @@
 //! `null`), defaults filled in, unknown keys stripped and computed tags
 //! merged.
 
-use super::ids::{EnvName, ProjectKey, RequestId};
+use super::ids::Target;
 use super::registry::{Input, InputType, Module};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -27,23 +27,12 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Where a config is being normalized: computed values depend on it.
-#[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
-    /// The request the config belongs to.
-    pub request_id: &'a RequestId,
-    /// Its project.
-    pub project: &'a ProjectKey,
-    /// Its environment.
-    pub environment: &'a EnvName,
-}
-
 /// Validates `raw` against `module` and returns the normalized config, or
 /// every field error.
 pub fn normalize(
     module: &Module,
     raw: &Config,
-    ctx: Context<'_>,
+    ctx: Target<'_>,
 ) -> Result<Config, Vec<FieldError>> {
     let mut out = Config::new();
     let mut errors = Vec::new();

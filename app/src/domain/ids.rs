@@ -173,6 +173,18 @@ impl fmt::Debug for RequestId {
     }
 }
 
+/// The request a config is normalized and a block rendered for: computed
+/// values, the marker and the block name depend on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The request (marker id and block name).
+    pub request_id: &'a RequestId,
+    /// Its project.
+    pub project: &'a ProjectKey,
+    /// Its environment.
+    pub environment: &'a EnvName,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

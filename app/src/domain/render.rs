@@ -8,7 +8,7 @@
 use super::blocks;
 use super::config::Config;
 use super::hcl;
-use super::ids::{EnvName, ModuleType, ProjectKey, RequestId};
+use super::ids::{EnvName, ModuleType, ProjectKey, RequestId, Target};
 use super::registry::{InputType, Module};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -35,17 +35,6 @@ pub struct TemplateError {
     pub line: Option<usize>,
     /// The engine's description.
     pub message: String,
-}
-
-/// Where a block is rendered for.
-#[derive(Debug, Clone, Copy)]
-pub struct Target<'a> {
-    /// The request (marker id and block name).
-    pub request_id: &'a RequestId,
-    /// Its project.
-    pub project: &'a ProjectKey,
-    /// Its environment.
-    pub environment: &'a EnvName,
 }
 
 /// The HCL label of a request's module block: `<module>_<request id>`.

@@ -5,9 +5,9 @@
 use crate::props_hcl_blocks::{any_text, decode};
 use app::domain::blocks;
 use app::domain::config::Config;
-use app::domain::ids::{EnvName, ProjectKey, RequestId};
+use app::domain::ids::{EnvName, ProjectKey, RequestId, Target};
 use app::domain::registry::{InputType, Module, Registry};
-use app::domain::render::{Target, block_name, render_block, sample_config};
+use app::domain::render::{block_name, render_block, sample_config};
 use hcl_edit::structure::Structure;
 use proptest::collection::vec;
 use proptest::prelude::*;

@@ -49,7 +49,10 @@ async fn bearer(header: &axum::http::HeaderValue, state: &AppState) -> Result<Ca
     if let Some(id) = token.strip_prefix("tfp_").and_then(|t| t.split('_').next())
         && first_use_in_a_while(id)
     {
-        super::session::audit(state, &user.login, "token.used", format!("token {id}")).await;
+        state
+            .admin
+            .audit(&user.login, "token.used", format!("token {id}"))
+            .await;
     }
     Ok(Caller(Actor {
         role: scope.map_or(role, |s| s.min(role)),

@@ -15,6 +15,7 @@ pub mod openapi;
 mod requests;
 mod session;
 mod tokens;
+mod ui;
 mod users;
 pub mod webhooks;
 
@@ -22,7 +23,6 @@ use crate::auth::Tokens;
 use crate::config::Config;
 use crate::notify::Notices;
 use crate::ports::Ports;
-use crate::service::UiServices;
 use crate::service::flow::Flow;
 use crate::service::index::Index;
 use crate::service::requests::RequestService;
@@ -41,6 +41,7 @@ use leptos_axum::{
 };
 use std::sync::Arc;
 use tower_http::services::ServeDir;
+use ui::UiServices;
 
 /// Shared state of every handler.
 #[derive(Clone)]

@@ -17,29 +17,32 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-/// Checks `X-Hub-Signature-256: sha256=<hex>` against the body, in constant time.
-pub fn verify_signature(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
-    let Some(hex) = header.and_then(|h| h.strip_prefix("sha256=")) else {
-        return false;
-    };
-    let Some(expected) = decode_hex(hex) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
+/// The `X-Hub-Signature-256` header value GitHub sends with `body` under
+/// `secret`: `sha256=<hex>` of its HMAC-SHA256.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    // HMAC takes a key of any length, so there is no error to meet.
+    let hex: String = Hmac::<Sha256>::new_from_slice(secret)
+        .map(|mut mac| {
+            mac.update(body);
+            mac.finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("sha256={hex}")
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+/// Checks `X-Hub-Signature-256: sha256=<hex>` against the body, in constant time.
+pub fn verify_signature(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
+    let Some(sent) = header.and_then(|h| h.strip_prefix("sha256=")) else {
+        return false;
+    };
+    let expected = signature(secret, body);
+    let expected = expected.trim_start_matches("sha256=");
+    !expected.is_empty()
+        && crate::auth::constant_time_eq(sent.to_ascii_lowercase().as_bytes(), expected.as_bytes())
 }
 
 /// The request a branch belongs to: `request/<id>`, `request/<id>-r<n>`, `cleanup/<id>`.
@@ -117,22 +120,16 @@ pub async fn github(
 mod tests {
     use super::*;
 
-    fn sign(secret: &str, body: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body);
-        let hex: String = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("sha256={hex}")
-    }
-
     #[test]
     fn signatures_are_checked() {
         let body = br#"{"zen": "x"}"#;
-        let good = sign("s3cret", body);
+        let good = signature(b"s3cret", body);
+        assert_eq!(good.len(), "sha256=".len() + 64);
+        assert!(verify_signature(
+            b"s3cret",
+            body,
+            Some(&good.to_uppercase().replace("SHA256=", "sha256="))
+        ));
         assert!(verify_signature(b"s3cret", body, Some(&good)));
         assert!(!verify_signature(b"other", body, Some(&good)));
         assert!(!verify_signature(b"s3cret", b"{}", Some(&good)));

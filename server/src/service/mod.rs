@@ -8,6 +8,3 @@ pub mod ids;
 pub mod index;
 pub mod requests;
 pub mod signin;
-mod ui;
-
-pub use ui::UiServices;

@@ -5,8 +5,8 @@ use super::index::{Index, Query, QueryPage};
 use crate::config::Config;
 use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
-use app::domain::config::{Context, FieldError, normalize, redact};
-use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
+use app::domain::config::{FieldError, normalize, redact};
+use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId, Target};
 use app::domain::policy::{Action, Actor, Decision, Operation, allowed_actions, decide_operation};
 use app::domain::registry::{Module, Registry};
 use app::domain::request::{Event, Request};
@@ -185,7 +185,7 @@ impl RequestService {
                 format!("module `{module_type}` is not in the registry"),
             ));
         };
-        let ctx = Context {
+        let ctx = Target {
             request_id: id,
             project: &project,
             environment: &environment,
@@ -203,7 +203,7 @@ impl RequestService {
         id: &RequestId,
     ) -> Result<app::domain::render::Block, ServiceError> {
         let (project, environment, module, config) = self.resolve(actor, new, id)?;
-        let target = app::domain::render::Target {
+        let target = Target {
             request_id: id,
             project: &project,
             environment: &environment,

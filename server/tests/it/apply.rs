@@ -3,14 +3,13 @@
 //! back and never touches what was not approved; plans go stale when main
 //! moves.
 
-use crate::flow::{act, status_of, wait_for};
-use crate::support::{TestApp, root};
+use crate::flow::{act, status_of};
+use crate::support::{TestApp, WAIT, root, wait_until};
 use app::domain::ids::ProjectKey;
 use app::domain::policy::Role;
 use serde_json::{Value, json};
 use server::git::local::{LocalGit, MAIN};
 use server::git::{FileChange, GitHost};
-use std::time::{Duration, Instant};
 
 struct World {
     app: TestApp,
@@ -53,22 +52,23 @@ impl World {
 
     /// Waits until plan attempt `n` of the request is ready.
     async fn planned(&self, id: &str, n: u64) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
+        wait_until(WAIT, &format!("plan {n} of {id} to be ready"), || async {
             let view = status_of(&self.app, &self.bob, id).await;
             if view["status"] == "plan_ready"
                 && view["request"]["runs"]["plan"]["current_attempt"] == n
             {
-                return view;
+                return Ok(view);
             }
-            assert!(Instant::now() < deadline, "plan {n} never ready: {view:#}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            Err(format!("{view:#}"))
+        })
+        .await
     }
 
     /// Approves the request's current plan and merges it.
     async fn approve_and_merge(&self, id: &str) {
-        wait_for(&self.app, &self.bob, id, "plan_ready").await;
+        self.app
+            .wait_for_status(&self.bob, id, "plan_ready", WAIT)
+            .await;
         self.ok(id, "approve").await;
         self.ok(id, "merge").await;
     }
@@ -115,21 +115,17 @@ impl World {
 
     /// Waits until the newest attempt of `kind` has completed; returns it.
     async fn completed(&self, id: &str, kind: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
+        wait_until(WAIT, &format!("{kind} of {id} to complete"), || async {
             let view = status_of(&self.app, &self.bob, id).await;
             let attempts = view["request"]["runs"][kind]["attempts"].clone();
             if let Some(last) = attempts.as_array().and_then(|a| a.last())
                 && last["status"] == "completed"
             {
-                return last.clone();
+                return Ok(last.clone());
             }
-            assert!(
-                Instant::now() < deadline,
-                "{kind} never completed: {view:#}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            Err(format!("{view:#}"))
+        })
+        .await
     }
 }
 
@@ -169,7 +165,7 @@ async fn applying_after_a_newer_merge_keeps_both_changes() {
     w.approve_and_merge(&b).await;
     // B applies the tip of main, which holds A's approved block too.
     w.ok(&b, "apply").await;
-    wait_for(&w.app, &w.bob, &b, "applied").await;
+    w.app.wait_for_status(&w.bob, &b, "applied", WAIT).await;
     let state = w.state();
     assert!(state.contains(&resource(&a)), "A's resource was added");
     assert!(state.contains(&resource(&b)), "B's resource was added");
@@ -180,7 +176,7 @@ async fn applying_after_a_newer_merge_keeps_both_changes() {
         "{b_log}"
     );
     // A is marked applied by B's run; applying it again is refused.
-    let a_view = wait_for(&w.app, &w.bob, &a, "applied").await;
+    let a_view = w.app.wait_for_status(&w.bob, &a, "applied", WAIT).await;
     let b_run =
         status_of(&w.app, &w.bob, &b).await["request"]["runs"]["apply"]["attempts"][0]["run_id"]
             .clone();
@@ -213,13 +209,13 @@ async fn an_older_merge_applied_later_runs_on_the_tip_of_main() {
     let tip = w.git.branch_head(&sandbox(), MAIN).await.unwrap().unwrap();
     // A's own merge is older than main's tip; its apply uses the tip.
     w.ok(&a, "apply").await;
-    wait_for(&w.app, &w.bob, &a, "applied").await;
+    w.app.wait_for_status(&w.bob, &a, "applied", WAIT).await;
     let run = w.completed(&a, "apply").await;
     assert_eq!(run["ran_at"], tip.as_str(), "{run:#}");
     assert_ne!(run["head_sha"], tip.as_str(), "A's merge is not the tip");
     let state = w.state();
     assert!(state.contains(&resource(&a)) && state.contains(&resource(&b)));
-    let b_view = wait_for(&w.app, &w.bob, &b, "applied").await;
+    let b_view = w.app.wait_for_status(&w.bob, &b, "applied", WAIT).await;
     assert_eq!(
         b_view["request"]["runs"]["apply"]["attempts"][0]["via"], run["run_id"],
         "B was applied by A's run"
@@ -238,7 +234,7 @@ async fn an_unexpected_destroy_blocks_the_apply_until_the_cause_is_fixed() {
     let a = w.file("removed-by-hand").await;
     w.approve_and_merge(&a).await;
     w.ok(&a, "apply").await;
-    wait_for(&w.app, &w.bob, &a, "applied").await;
+    w.app.wait_for_status(&w.bob, &a, "applied", WAIT).await;
     // Someone removes A's block from main by hand.
     let path = "envs/dev/tfpilot.s3.tf";
     let with_a = w.main_file(path).await;
@@ -294,7 +290,7 @@ async fn an_unexpected_destroy_blocks_the_apply_until_the_cause_is_fixed() {
     w.commit_on_main(path, &with_a_plus(&w, path, &with_a, &a).await)
         .await;
     w.ok(&c, "retry").await;
-    wait_for(&w.app, &w.bob, &c, "applied").await;
+    w.app.wait_for_status(&w.bob, &c, "applied", WAIT).await;
     let state = w.state();
     assert!(
         state.contains(&resource(&a)),
@@ -427,7 +423,7 @@ async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
         posted.headers()["location"],
         format!("/requests/{a}").as_str()
     );
-    let done = wait_for(&w.app, &w.bob, &a, "applied").await;
+    let done = w.app.wait_for_status(&w.bob, &a, "applied", WAIT).await;
     assert_eq!(done["request"]["confirmation"]["by"], "carol");
     assert!(w.state().contains("hand_written") && w.state().contains(&resource(&a)));
     let audit: Value = w
@@ -448,7 +444,7 @@ async fn a_confirmed_change_outside_tfpilot_is_applied_once_confirmed() {
 async fn a_stale_plan_cannot_be_approved_until_it_is_planned_again() {
     let w = World::new().await;
     let a = w.file("stale-plan").await;
-    wait_for(&w.app, &w.bob, &a, "plan_ready").await;
+    w.app.wait_for_status(&w.bob, &a, "plan_ready", WAIT).await;
     // Main moves outside tfpilot: A's plan no longer shows what apply will do.
     w.commit_on_main("README.md", "moved by hand\n").await;
     let refused = act(&w.app, &w.bob, &a, "approve").await;
@@ -456,16 +452,7 @@ async fn a_stale_plan_cannot_be_approved_until_it_is_planned_again() {
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["rule"], "approval.stale", "{body:#}");
     // tfpilot brings the branch up to date and plans it again.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let view = loop {
-        let view = status_of(&w.app, &w.bob, &a).await;
-        if view["status"] == "plan_ready" && view["request"]["runs"]["plan"]["current_attempt"] == 2
-        {
-            break view;
-        }
-        assert!(Instant::now() < deadline, "never planned again: {view:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let view = w.planned(&a, 2).await;
     let tip = w.git.branch_head(&sandbox(), MAIN).await.unwrap().unwrap();
     assert_eq!(view["request"]["pr"]["base_sha"], tip.as_str());
     assert_eq!(
@@ -491,7 +478,7 @@ async fn a_stale_plan_cannot_be_approved_until_it_is_planned_again() {
 async fn a_pr_merged_outside_tfpilot_needs_a_fresh_approval() {
     let w = World::new().await;
     let a = w.file("merged-outside").await;
-    let ready = wait_for(&w.app, &w.bob, &a, "plan_ready").await;
+    let ready = w.app.wait_for_status(&w.bob, &a, "plan_ready", WAIT).await;
     let pr = ready["request"]["pr"]["number"].as_u64().unwrap();
     let head = ready["request"]["pr"]["head_sha"]
         .as_str()
@@ -500,7 +487,7 @@ async fn a_pr_merged_outside_tfpilot_needs_a_fresh_approval() {
     // Someone merges the unapproved PR on the host.
     w.git.merge_pr(&sandbox(), pr, &head).await.unwrap();
     // The reconciler notices the merge.
-    let view = wait_for(&w.app, &w.bob, &a, "merged").await;
+    let view = w.app.wait_for_status(&w.bob, &a, "merged", WAIT).await;
     assert!(view["request"]["approval"].is_null());
     let apply = act(&w.app, &w.bob, &a, "apply").await;
     assert_eq!(apply.status(), 409);
@@ -514,7 +501,7 @@ async fn a_pr_merged_outside_tfpilot_needs_a_fresh_approval() {
     assert_eq!(plan["conclusion"], "success", "{plan:#}");
     w.ok(&a, "approve").await;
     w.ok(&a, "apply").await;
-    wait_for(&w.app, &w.bob, &a, "applied").await;
+    w.app.wait_for_status(&w.bob, &a, "applied", WAIT).await;
     assert!(w.state().contains(&resource(&a)));
 }
 
@@ -522,7 +509,7 @@ async fn a_pr_merged_outside_tfpilot_needs_a_fresh_approval() {
 async fn an_approved_pr_merged_outside_onto_a_newer_main_is_stale_at_apply() {
     let w = World::new().await;
     let a = w.file("merged-onto-newer").await;
-    wait_for(&w.app, &w.bob, &a, "plan_ready").await;
+    w.app.wait_for_status(&w.bob, &a, "plan_ready", WAIT).await;
     w.ok(&a, "approve").await;
     let approved = status_of(&w.app, &w.bob, &a).await;
     let pr = approved["request"]["pr"]["number"].as_u64().unwrap();
@@ -536,7 +523,7 @@ async fn an_approved_pr_merged_outside_onto_a_newer_main_is_stale_at_apply() {
         .await;
     let onto = w.git.branch_head(&sandbox(), MAIN).await.unwrap().unwrap();
     w.git.merge_pr(&sandbox(), pr, &head).await.unwrap();
-    let view = wait_for(&w.app, &w.bob, &a, "merged").await;
+    let view = w.app.wait_for_status(&w.bob, &a, "merged", WAIT).await;
     assert!(view["request"]["approval"].is_null(), "{view:#}");
     assert_eq!(view["request"]["pr"]["main_sha"], onto.as_str());
     assert!(
@@ -555,7 +542,7 @@ async fn an_approved_pr_merged_outside_onto_a_newer_main_is_stale_at_apply() {
     assert_eq!(plan["conclusion"], "success", "{plan:#}");
     w.ok(&a, "approve").await;
     w.ok(&a, "apply").await;
-    wait_for(&w.app, &w.bob, &a, "applied").await;
+    w.app.wait_for_status(&w.bob, &a, "applied", WAIT).await;
     assert!(w.state().contains(&resource(&a)));
 }
 
@@ -563,7 +550,7 @@ async fn an_approved_pr_merged_outside_onto_a_newer_main_is_stale_at_apply() {
 async fn a_new_commit_or_a_new_revision_voids_the_approval() {
     let w = World::new().await;
     let a = w.file("voided").await;
-    let ready = wait_for(&w.app, &w.bob, &a, "plan_ready").await;
+    let ready = w.app.wait_for_status(&w.bob, &a, "plan_ready", WAIT).await;
     w.ok(&a, "approve").await;
     // A commit pushed to the PR's branch by hand.
     let branch = ready["request"]["pr"]["branch"]
@@ -582,33 +569,31 @@ async fn a_new_commit_or_a_new_revision_voids_the_approval() {
         .commit(&sandbox(), &branch, &head, &[change], "by hand")
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
+    let view = wait_until(WAIT, "the approval to end with a new commit", || async {
         let view = status_of(&w.app, &w.bob, &a).await;
         if view["request"]["approval"].is_null() {
-            assert!(
-                view["request"]["events"]
-                    .to_string()
-                    .contains("the PR has a new commit"),
-                "{view:#}"
-            );
-            assert_ne!(view["status"], "approved");
-            break;
+            return Ok(view);
         }
-        assert!(
-            Instant::now() < deadline,
-            "the approval outlived a new commit"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        Err("the approval outlived a new commit".to_owned())
+    })
+    .await;
+    assert!(
+        view["request"]["events"]
+            .to_string()
+            .contains("the PR has a new commit"),
+        "{view:#}"
+    );
+    assert_ne!(view["status"], "approved");
     // The new head is planned; approved again; then a new revision.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while status_of(&w.app, &w.bob, &a).await["status"] != "plan_ready"
-        || act(&w.app, &w.bob, &a, "approve").await.status() != 202
-    {
-        assert!(Instant::now() < deadline, "never approvable again");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until(WAIT, "the new head to be approvable", || async {
+        if status_of(&w.app, &w.bob, &a).await["status"] == "plan_ready"
+            && act(&w.app, &w.bob, &a, "approve").await.status() == 202
+        {
+            return Ok(());
+        }
+        Err("never approvable again".to_owned())
+    })
+    .await;
     let res = w
         .app
         .client

@@ -3,13 +3,12 @@
 //! reading a bounded page of the audit, 413 for chunked bodies over the
 //! limit on every kind of route, and checkouts a crash left swept at start.
 
-use crate::support::TestApp;
+use crate::support::{TestApp, WAIT};
 use app::domain::policy::Role;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 use server::store::journal::{AuditLog, AuditRecord, ChatLogs};
 use server::store::list_all;
-use std::time::{Duration, Instant};
 
 async fn server_fn(app: &TestApp, cookie: &str, name: &str, body: Value) -> reqwest::Response {
     app.client
@@ -57,24 +56,6 @@ fn line(n: usize, text: &str) -> Value {
         "user"
     };
     json!({"from": from, "text": text})
-}
-
-async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let view: Value = app
-            .get_as(token, &format!("/api/v1/requests/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if view["status"] == want {
-            return;
-        }
-        assert!(view["status"] != "failed", "{view:#}");
-        assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
@@ -158,7 +139,7 @@ async fn hammered_refusals_are_a_bounded_number_of_records_and_one_row() {
         .file(&alice, "dev", "sqs-queue", json!({"name": "hammered"}))
         .await;
     // Settled first, so nothing else is written in between.
-    wait_for(&app, &alice, &id, "plan_ready").await;
+    app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     let refuse = |action: &'static str| {
         let (app, mallory, id) = (&app, &mallory, &id);
         async move {
@@ -230,7 +211,7 @@ async fn the_request_page_shows_the_newest_records_and_says_how_many_are_older()
     let id = app
         .file(&alice, "dev", "sqs-queue", json!({"name": "long-history"}))
         .await;
-    wait_for(&app, &alice, &id, "plan_ready").await;
+    app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     let audit = AuditLog::new(app.requests_store());
     for n in 0..260 {
         audit
@@ -312,7 +293,7 @@ async fn chunked_bodies_over_the_limit_are_413_on_every_route_and_store_nothing(
     let id = app
         .file(&alice, "dev", "sqs-queue", json!({"name": "chunked"}))
         .await;
-    wait_for(&app, &alice, &id, "plan_ready").await;
+    app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     let before = data_size(&app);
     let origin = app.url("");
     let act = format!("/requests/{id}/act");

@@ -2,8 +2,7 @@
 //! with the caller's reasons, timeline; and the `act` server function the
 //! page's buttons post to.
 
-use crate::flow::wait_for;
-use crate::support::TestApp;
+use crate::support::{TestApp, WAIT};
 use app::domain::policy::Role;
 use serde_json::{Value, json};
 
@@ -73,7 +72,7 @@ async fn the_request_page_shows_plan_block_actions_and_timeline() {
     let ana = app.token("ana", Role::Viewer).await;
     let requester = app.signed_in("rita", Role::Requester).await;
     let id = file_in_browser(&app, &requester, json!({"name": "page-bucket"})).await;
-    wait_for(&app, &ana, &id, "plan_ready").await;
+    app.wait_for_status(&ana, &id, "plan_ready", WAIT).await;
     let refused = act_as(&app, &requester, &id, "approve").await;
     assert_eq!(refused.status(), 403, "a refusal keeps its status");
     let (status, html) = app.page_as(&requester, &format!("/requests/{id}")).await;
@@ -121,14 +120,14 @@ async fn the_request_page_shows_plan_block_actions_and_timeline() {
     let approver = app.signed_in("amy", Role::Approver).await;
     let res = act_as(&app, &approver, &id, "approve").await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-    wait_for(&app, &ana, &id, "approved").await;
+    app.wait_for_status(&ana, &id, "approved", WAIT).await;
     let (_, html) = app.page_as(&approver, &format!("/requests/{id}")).await;
     assert!(testid(&html, "approval").starts_with("Approved by amy"));
     assert!(html.contains("<button type=\"submit\" data-action=\"merge\""));
     // ... and merges without JavaScript.
     let back = act_without_js(&app, &approver, &id, "merge").await;
     assert_eq!(back, format!("/requests/{id}"));
-    wait_for(&app, &ana, &id, "merged").await;
+    app.wait_for_status(&ana, &id, "merged", WAIT).await;
 
     // Unknown actions and ids are sentences, not 500s.
     let res = act_as(&app, &approver, &id, "launch").await;
@@ -152,7 +151,7 @@ async fn prod_approval_shows_the_allow_list_reason() {
     let id = app
         .file(&ana, "prod", "s3-bucket", json!({"name": "prod-page"}))
         .await;
-    wait_for(&app, &ana, &id, "plan_ready").await;
+    app.wait_for_status(&ana, &id, "plan_ready", WAIT).await;
     let amy = app.signed_in("amy", Role::Approver).await;
     let (_, html) = app.page_as(&amy, &format!("/requests/{id}")).await;
     let forbidden = html.split("data-testid=\"forbidden\"").nth(1).unwrap();
@@ -202,7 +201,7 @@ async fn a_request_is_changed_through_the_resumed_chat() {
         json!({"name": "change-me", "expiration_days": 30}),
     )
     .await;
-    wait_for(&app, &viewer, &id, "plan_ready").await;
+    app.wait_for_status(&viewer, &id, "plan_ready", WAIT).await;
     // The page resumes the chat with the request's answers.
     let (status, html) = app
         .page_as(&rita, &format!("/requests/new?from={id}"))
@@ -240,7 +239,7 @@ async fn a_request_is_changed_through_the_resumed_chat() {
         "{}",
         changed.text().await.unwrap()
     );
-    let doc = wait_for(&app, &viewer, &id, "plan_ready").await;
+    let doc = app.wait_for_status(&viewer, &id, "plan_ready", WAIT).await;
     assert_eq!(doc["request"]["revision"], 2);
     assert_eq!(doc["request"]["config"]["expiration_days"], 90);
 }

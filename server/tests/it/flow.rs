@@ -1,13 +1,13 @@
 //! The core flow end to end in the embedded mode, without a browser: local
 //! Git, real terraform on the sandbox modules.
 
-use crate::support::{TestApp, root};
+use crate::support::{TestApp, WAIT, root, wait_until};
 use app::domain::ids::ProjectKey;
 use app::domain::policy::Role;
 use serde_json::{Value, json};
 use server::git::local::{LocalGit, MAIN};
 use server::git::{FileChange, GitHost};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const HAND_WRITTEN: &str = "# Hand-written infrastructure: tfpilot must not touch a byte of it.\nlocals {\n  team = \"platform\"   # odd spacing kept\n}\n";
 
@@ -19,35 +19,19 @@ pub async fn status_of(app: &TestApp, token: &str, id: &str) -> Value {
         .unwrap()
 }
 
-pub async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let view = status_of(app, token, id).await;
-        if view["status"] == want {
-            return view;
-        }
-        assert!(
-            want == "failed" || view["status"] != "failed",
-            "the request failed while waiting for {want}: {view:#}"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {want}: {view:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until the request moved from `requests/` to `history/` (the
 /// status reads `destroyed` a moment before the archive lands).
 pub async fn wait_archived(store: &dyn server::store::ObjectStore, id: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while store.get(&format!("history/{id}.json")).await.is_err()
-        || store.get(&format!("requests/{id}.json")).await.is_ok()
-    {
-        assert!(Instant::now() < deadline, "request {id} was never archived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = format!("request {id} to be archived");
+    wait_until(Duration::from_secs(30), &what, || async {
+        if store.get(&format!("history/{id}.json")).await.is_ok()
+            && store.get(&format!("requests/{id}.json")).await.is_err()
+        {
+            return Ok(());
+        }
+        Err("not yet in history/, or still in requests/".to_owned())
+    })
+    .await;
 }
 
 pub async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> reqwest::Response {
@@ -91,7 +75,7 @@ async fn a_bucket_goes_from_request_to_destroyed() {
         .unwrap();
     let id = created["request"]["id"].as_str().unwrap().to_owned();
 
-    let ready = wait_for(&app, &alice, &id, "plan_ready").await;
+    let ready = app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     let pr = &ready["request"]["pr"];
     assert_eq!(pr["branch"], format!("request/{id}"));
     let block_file = git
@@ -164,7 +148,7 @@ async fn a_bucket_goes_from_request_to_destroyed() {
     assert_eq!(act(&app, &bob, &id, "merge").await.status(), 202);
     assert_eq!(status_of(&app, &bob, &id).await["status"], "merged");
     assert_eq!(act(&app, &bob, &id, "apply").await.status(), 202);
-    wait_for(&app, &bob, &id, "applied").await;
+    app.wait_for_status(&bob, &id, "applied", WAIT).await;
     let state_file = app.data.path().join("exec/state/sandbox/dev.tfstate");
     let state = std::fs::read_to_string(&state_file).unwrap();
     assert!(
@@ -173,7 +157,7 @@ async fn a_bucket_goes_from_request_to_destroyed() {
     );
 
     assert_eq!(act(&app, &alice, &id, "destroy").await.status(), 202);
-    let archived = wait_for(&app, &alice, &id, "destroyed").await;
+    let archived = app.wait_for_status(&alice, &id, "destroyed", WAIT).await;
     assert_eq!(archived["request"]["cleanup_pr"]["state"], "merged");
     let store = app.requests_store();
     wait_archived(store.as_ref(), &id).await;
@@ -231,7 +215,7 @@ async fn production_needs_the_allow_lists_and_an_approver_merges_the_cleanup() {
         .await
         .unwrap();
     let id = created["request"]["id"].as_str().unwrap().to_owned();
-    wait_for(&app, &alice, &id, "plan_ready").await;
+    app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
 
     let refused = act(&app, &bob, &id, "approve").await;
     assert_eq!(refused.status(), 403);
@@ -249,7 +233,7 @@ async fn production_needs_the_allow_lists_and_an_approver_merges_the_cleanup() {
             assert_eq!(status_of(&app, &pat, &id).await["status"], "merged");
         }
     }
-    wait_for(&app, &pat, &id, "applied").await;
+    app.wait_for_status(&pat, &id, "applied", WAIT).await;
 
     let refused = act(&app, &pat, &id, "destroy").await;
     assert_eq!(refused.status(), 403);
@@ -266,7 +250,7 @@ async fn production_needs_the_allow_lists_and_an_approver_merges_the_cleanup() {
         "production cleanup waits for an approver"
     );
     assert_eq!(act(&app, &pat, &id, "merge").await.status(), 202);
-    wait_for(&app, &pat, &id, "destroyed").await;
+    app.wait_for_status(&pat, &id, "destroyed", WAIT).await;
     let project = ProjectKey::parse("sandbox").unwrap();
     let git = LocalGit::new(
         app.data.path().join("git"),
@@ -295,8 +279,7 @@ async fn a_failed_plan_can_be_retried_and_fixed_by_a_new_revision() {
         .await
         .unwrap();
     let id = created["request"]["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let failed = wait_for(&app, &alice, &id, "failed").await;
+    let failed = app.wait_for_status(&alice, &id, "failed", WAIT).await;
     assert_eq!(failed["failed_step"], "plan");
     let events: Vec<String> = failed["request"]["events"]
         .as_array()
@@ -312,14 +295,14 @@ async fn a_failed_plan_can_be_retried_and_fixed_by_a_new_revision() {
     );
 
     assert_eq!(act(&app, &alice, &id, "retry").await.status(), 202);
-    let again = loop {
+    let again = wait_until(WAIT, "the retried plan to fail", || async {
         let view = status_of(&app, &alice, &id).await;
         if view["status"] == "failed" && view["request"]["runs"]["plan"]["current_attempt"] == 2 {
-            break view;
+            return Ok(view);
         }
-        assert!(Instant::now() < deadline, "{view:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        Err(format!("{view:#}"))
+    })
+    .await;
     assert_eq!(
         again["request"]["runs"]["plan"]["attempts"][1]["conclusion"],
         "failure"
@@ -346,7 +329,7 @@ async fn a_failed_plan_can_be_retried_and_fixed_by_a_new_revision() {
         .await
         .unwrap();
     assert_eq!(res.status(), 422, "fifo is immutable");
-    let ready = wait_for(&app, &alice, &id, "plan_ready").await;
+    let ready = app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     assert_eq!(ready["request"]["revision"], 2);
     assert_eq!(ready["request"]["pr"]["branch"], format!("request/{id}-r2"));
     assert_ne!(

@@ -2,9 +2,9 @@
 //! executor talking to the stateful fake, which runs real terraform and
 //! sends signed webhooks back to the server.
 
-use crate::flow::{HAND_WRITTEN, act, status_of, wait_archived, wait_for};
-use crate::support::TestApp;
+use crate::flow::{HAND_WRITTEN, act, status_of, wait_archived};
 use crate::support::github::{Fake, SECRET, TOKEN};
+use crate::support::{TestApp, WAIT, wait_until};
 use app::domain::policy::Role;
 use serde_json::{Value, json};
 
@@ -70,7 +70,7 @@ async fn a_bucket_goes_from_request_to_destroyed_through_github_and_actions() {
     let bob = app.token("bob", Role::Approver).await;
 
     let id = create(&app, &alice, "gh-flow-bucket").await;
-    let ready = wait_for(&app, &alice, &id, "plan_ready").await;
+    let ready = app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     assert!(
         ready["request"]["pr"]["url"]
             .as_str()
@@ -101,7 +101,7 @@ async fn a_bucket_goes_from_request_to_destroyed_through_github_and_actions() {
     assert_eq!(act(&app, &bob, &id, "merge").await.status(), 202);
     assert_eq!(status_of(&app, &bob, &id).await["status"], "merged");
     assert_eq!(act(&app, &bob, &id, "apply").await.status(), 202);
-    wait_for(&app, &bob, &id, "applied").await;
+    app.wait_for_status(&bob, &id, "applied", WAIT).await;
     let state_file = fake.dir.path().join("state/acme/infra/dev.tfstate");
     assert!(
         std::fs::read_to_string(&state_file)
@@ -111,7 +111,7 @@ async fn a_bucket_goes_from_request_to_destroyed_through_github_and_actions() {
     );
 
     assert_eq!(act(&app, &alice, &id, "destroy").await.status(), 202);
-    let archived = wait_for(&app, &alice, &id, "destroyed").await;
+    let archived = app.wait_for_status(&alice, &id, "destroyed", WAIT).await;
     assert_eq!(archived["request"]["cleanup_pr"]["state"], "merged");
     wait_archived(app.requests_store().as_ref(), &id).await;
     let main = git.blob_bytes("main:envs/dev/tfpilot.s3.tf").await.unwrap();
@@ -162,7 +162,7 @@ async fn lost_webhooks_are_repaired_by_polling() {
     fake.drop_webhooks(true);
     let alice = app.token("alice", Role::Requester).await;
     let id = create(&app, &alice, "gh-lost-hooks").await;
-    let ready = wait_for(&app, &alice, &id, "plan_ready").await;
+    let ready = app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     assert_eq!(
         ready["request"]["runs"]["plan"]["attempts"][0]["summary"]["add"],
         1
@@ -183,31 +183,26 @@ async fn lost_webhooks_are_repaired_by_polling() {
 /// Creates a bucket request and takes it to `merged` (planned, approved).
 async fn merged(app: &TestApp, alice: &str, bob: &str, name: &str) -> String {
     let id = create(app, alice, name).await;
-    wait_for(app, alice, &id, "plan_ready").await;
+    app.wait_for_status(alice, &id, "plan_ready", WAIT).await;
     assert_eq!(act(app, bob, &id, "approve").await.status(), 202);
     assert_eq!(act(app, bob, &id, "merge").await.status(), 202);
-    wait_for(app, bob, &id, "merged").await;
+    app.wait_for_status(bob, &id, "merged", WAIT).await;
     id
 }
 
 /// The request's newest apply attempt once it completed.
 async fn completed_apply(app: &TestApp, token: &str, id: &str) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
+    wait_until(WAIT, &format!("the apply of {id} to complete"), || async {
         let view = status_of(app, token, id).await;
         let latest = view["request"]["runs"]["apply"]["attempts"]
             .as_array()
             .and_then(|a| a.iter().max_by_key(|a| a["attempt"].as_u64()))
             .cloned();
-        if let Some(a) = latest.filter(|a| a["status"] == "completed") {
-            return a;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the apply never completed: {view:#}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        latest
+            .filter(|a| a["status"] == "completed")
+            .ok_or_else(|| format!("{view:#}"))
+    })
+    .await
 }
 
 fn state_of(fake: &Fake) -> String {
@@ -239,7 +234,7 @@ async fn actions_applies_run_the_tip_of_main_with_their_scope() {
     assert_ne!(tip, merge_sha);
 
     assert_eq!(act(&app, &bob, &id, "apply").await.status(), 202);
-    wait_for(&app, &bob, &id, "applied").await;
+    app.wait_for_status(&bob, &id, "applied", WAIT).await;
     let attempt = completed_apply(&app, &bob, &id).await;
     assert_eq!(attempt["conclusion"], "success", "{attempt:#}");
     assert_eq!(attempt["ran_at"], tip.as_str(), "{attempt:#}");

@@ -3,7 +3,7 @@
 //! that end other sessions, sign-in limits that reserve before argon2, one
 //! body limit on every route, and `next` redirects that stay local.
 
-use crate::support::TestApp;
+use crate::support::{TestApp, WAIT};
 use app::domain::policy::Role;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
@@ -19,24 +19,6 @@ async fn rule(res: reqwest::Response) -> String {
         .to_owned()
 }
 
-async fn wait_for(app: &TestApp, token: &str, id: &str, want: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let view: Value = app
-            .get_as(token, &format!("/api/v1/requests/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if view["status"] == want {
-            return view;
-        }
-        assert!(view["status"] != "failed", "{view:#}");
-        assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn an_approver_who_changed_a_prod_request_cannot_approve_it() {
     let app = TestApp::spawn_with(
@@ -50,7 +32,7 @@ async fn an_approver_who_changed_a_prod_request_cannot_approve_it() {
     let id = app
         .file(&bob, "prod", "sqs-queue", json!({"name": "four-eyes"}))
         .await;
-    wait_for(&app, &anna, &id, "plan_ready").await;
+    app.wait_for_status(&anna, &id, "plan_ready", WAIT).await;
 
     // Anna rewrites Bob's request, then tries to approve her own config.
     let patched = app
@@ -62,7 +44,7 @@ async fn an_approver_who_changed_a_prod_request_cannot_approve_it() {
         .await
         .unwrap();
     assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
-    wait_for(&app, &anna, &id, "plan_ready").await;
+    app.wait_for_status(&anna, &id, "plan_ready", WAIT).await;
     let refused = app
         .post_as(&anna, &format!("/api/v1/requests/{id}/approve"), &json!({}))
         .await;
@@ -74,7 +56,7 @@ async fn an_approver_who_changed_a_prod_request_cannot_approve_it() {
         .post_as(&ben, &format!("/api/v1/requests/{id}/approve"), &json!({}))
         .await;
     assert_eq!(approved.status(), 202, "{}", approved.text().await.unwrap());
-    wait_for(&app, &ben, &id, "approved").await;
+    app.wait_for_status(&ben, &id, "approved", WAIT).await;
 
     // A new revision (by the requester) voids Ben's approval.
     let revised = app
@@ -86,7 +68,7 @@ async fn an_approver_who_changed_a_prod_request_cannot_approve_it() {
         .await
         .unwrap();
     assert_eq!(revised.status(), 200);
-    let view = wait_for(&app, &ben, &id, "plan_ready").await;
+    let view = app.wait_for_status(&ben, &id, "plan_ready", WAIT).await;
     assert!(view["request"]["approval"].is_null(), "{view:#}");
 }
 
@@ -659,7 +641,7 @@ async fn runs_beyond_the_cap_wait_and_say_how_many_are_ahead() {
     std::fs::write(&gate, "").unwrap();
     // All of them get their turn, one at a time.
     for id in &ids {
-        wait_for(&app, &alice, id, "plan_ready").await;
+        app.wait_for_status(&alice, id, "plan_ready", WAIT).await;
     }
     let calls = std::fs::read_to_string(&log).unwrap();
     assert_eq!(most_at_once(&calls), 1, "one run at a time:\n{calls}");
@@ -766,8 +748,8 @@ async fn failed_and_successful_runs_leave_no_checkout_behind() {
     let fine = app
         .file(&alice, "dev", "sqs-queue", json!({"name": "no-leak"}))
         .await;
-    wait_for(&app, &alice, &fine, "plan_ready").await;
-    wait_for(&app, &alice, &failing, "failed").await;
+    app.wait_for_status(&alice, &fine, "plan_ready", WAIT).await;
+    app.wait_for_status(&alice, &failing, "failed", WAIT).await;
     assert!(
         app.data.path().join("exec/runs").is_dir(),
         "the runner kept its run logs"

@@ -14,7 +14,7 @@ mod flow_github;
 mod git;
 mod guardrails;
 mod http;
-mod layers;
+mod layering;
 mod matrix;
 mod modules;
 mod notices;

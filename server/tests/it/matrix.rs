@@ -10,7 +10,7 @@ use app::domain::ids::RequestId;
 use app::domain::policy::Role;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const ACTIONS: [&str; 6] = ["plan", "approve", "merge", "apply", "update", "destroy"];
 const ROLES: [Role; 4] = [Role::Viewer, Role::Requester, Role::Approver, Role::Admin];
@@ -81,16 +81,9 @@ impl World {
     }
 
     async fn wait(&self, id: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let view = self.view(id).await;
-            if view["status"] == want {
-                return;
-            }
-            assert!(view["status"] != "failed", "{view:#}");
-            assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.app
+            .wait_for_status(&self.helper, id, want, Duration::from_secs(300))
+            .await;
     }
 
     async fn helper_does(&self, id: &str, action: &str, then: &str) {

@@ -2,10 +2,10 @@
 //! formatted the way `terraform fmt` wants it.
 
 use crate::support::root;
-use app::domain::config::{Context, normalize};
-use app::domain::ids::{EnvName, ProjectKey, RequestId};
+use app::domain::config::normalize;
+use app::domain::ids::{EnvName, ProjectKey, RequestId, Target};
 use app::domain::registry::{InputType, Module, Registry};
-use app::domain::render::{Target, render_block, sample_config};
+use app::domain::render::{render_block, sample_config};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -122,7 +122,7 @@ pub fn render_samples(dir: &Path, env: &str) {
     let environment = EnvName::parse(env).unwrap();
     for (n, m) in reg.modules.values().enumerate() {
         let id = RequestId::generate(1_750_000_000_000 + n as u64, 7);
-        let ctx = Context {
+        let ctx = Target {
             request_id: &id,
             project: &project,
             environment: &environment,

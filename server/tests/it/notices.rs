@@ -1,13 +1,14 @@
 //! Request notices: a request driven through the flow on the fake executor
 //! (no terraform) notifies each lifecycle event once, in order.
 
-use crate::flow::{act, wait_archived, wait_for};
-use crate::support::TestApp;
+use crate::flow::{act, wait_archived};
+use crate::support::{TestApp, WAIT};
 use app::domain::policy::Role;
 use serde_json::json;
 use server::exec::fake::{FakeExecutor, Outcome};
 use server::notify::MemoryNotifier;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_request_notifies_each_step_once_in_order() {
@@ -24,16 +25,16 @@ async fn a_request_notifies_each_step_once_in_order() {
     let id = app
         .file(&alice, "dev", "sqs-queue", json!({"name": "noticed"}))
         .await;
-    wait_for(&app, &alice, &id, "plan_ready").await;
+    app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     for step in ["approve", "merge", "apply"] {
         assert_eq!(act(&app, &bob, &id, step).await.status(), 202, "{step}");
     }
-    wait_for(&app, &bob, &id, "applied").await;
+    app.wait_for_status(&bob, &id, "applied", WAIT).await;
     assert_eq!(act(&app, &alice, &id, "destroy").await.status(), 202);
-    wait_for(&app, &alice, &id, "destroyed").await;
+    app.wait_for_status(&alice, &id, "destroyed", WAIT).await;
     wait_archived(app.requests_store().as_ref(), &id).await;
     // The reconciler passes again over nothing new.
-    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
 
     assert_eq!(
         notices.events(),
@@ -77,8 +78,8 @@ async fn a_failed_plan_notifies_once() {
     let id = app
         .file(&alice, "dev", "sqs-queue", json!({"name": "unlucky"}))
         .await;
-    wait_for(&app, &alice, &id, "failed").await;
+    app.wait_for_status(&alice, &id, "failed", WAIT).await;
     // Reconciler passes over the failed request change nothing.
-    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(notices.events(), ["request.created", "plan.failed"]);
 }

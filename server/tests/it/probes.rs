@@ -160,18 +160,26 @@ async fn the_running_binary_holds_the_guardrails() {
     // 3. A 2 MB login is refused and nothing is stored.
     let before = files(data);
     let huge = "a".repeat(2 << 20);
-    let res = server
+    let sent = server
         .client
         .post(format!("{}/auth/login", server.url))
         .json(&json!({"login": huge, "password": "x"}))
         .send()
-        .await
-        .unwrap();
-    assert!(
-        matches!(res.status().as_u16(), 400 | 413),
-        "{}",
-        res.status()
-    );
+        .await;
+    match sent {
+        Ok(res) => assert!(
+            matches!(res.status().as_u16(), 400 | 413),
+            "{}",
+            res.status()
+        ),
+        // The declared length is refused before the body is read, and the
+        // connection closes with the body unread: a client still writing
+        // may see the close before the 413. Either way it was refused.
+        Err(e) => assert!(
+            e.is_request() || e.is_body(),
+            "the huge login failed in another way: {e:?}"
+        ),
+    }
     let after = files(data);
     let grown: Vec<_> = after.iter().filter(|f| !before.contains(f)).collect();
     assert!(

@@ -2,7 +2,7 @@
 //! server: the CLI creates a user and a token in the bucket, and requests
 //! filed over HTTP land under `requests/`.
 
-use crate::support::{root, s3};
+use crate::support::{WAIT, root, s3, status_reached, wait_until};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -182,8 +182,8 @@ async fn serve_stores_requests_in_the_s3_bucket() {
     let status = |want: &'static str| {
         let (http, base, bob, id) = (http.clone(), base.clone(), bob.clone(), id.clone());
         async move {
-            let deadline = Instant::now() + Duration::from_secs(120);
-            loop {
+            let what = format!("request {id} to reach status {want}");
+            wait_until(WAIT, &what, || async {
                 let view: Value = http
                     .get(format!("{base}/api/v1/requests/{id}"))
                     .bearer_auth(&bob)
@@ -193,13 +193,9 @@ async fn serve_stores_requests_in_the_s3_bucket() {
                     .json()
                     .await
                     .unwrap();
-                if view["status"] == want {
-                    return;
-                }
-                assert!(view["status"] != "failed", "{view:#}");
-                assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+                status_reached(view, &id, want)
+            })
+            .await;
         }
     };
     status("plan_ready").await;

@@ -2,7 +2,8 @@
 
 use super::tests::module;
 use super::*;
-use crate::domain::config::{Context, normalize};
+use crate::domain::config::normalize;
+use crate::domain::ids::Target;
 use crate::domain::ids::{EnvName, ProjectKey, RequestId};
 use serde_json::json;
 
@@ -47,7 +48,7 @@ fn once_the_required_inputs_are_known_the_rest_keep_their_defaults_in_one_step()
         ProjectKey::parse("sandbox").expect("a key"),
         EnvName::parse("dev").expect("an env"),
     );
-    let ctx = Context {
+    let ctx = Target {
         request_id: &id,
         project: &project,
         environment: &env,

@@ -2,6 +2,7 @@
 //! defaults, strips unknown keys and merges computed tags.
 
 use super::*;
+use crate::domain::ids::{EnvName, ProjectKey, RequestId};
 use crate::domain::registry::Registry;
 use serde_json::json;
 
@@ -66,7 +67,7 @@ fn run(raw: serde_json::Value) -> Result<Config, Vec<FieldError>> {
     let id = RequestId::generate(5, 5);
     let project = ProjectKey::parse("payments").unwrap();
     let env = EnvName::parse("dev").unwrap();
-    let ctx = Context {
+    let ctx = Target {
         request_id: &id,
         project: &project,
         environment: &env,

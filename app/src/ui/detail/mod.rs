@@ -15,19 +15,20 @@ pub use actions::ActionBar;
 /// A request's page data (signed-in users).
 #[server(prefix = "/sfn", endpoint = "request")]
 pub async fn request_detail(id: String) -> Result<Detail, ServerFnError> {
-    crate::services::services()?
-        .detail(id)
-        .await
-        .map_err(crate::services::refuse)
+    use crate::services::{Refusal, refuse, services};
+    let services = services()?;
+    let id = Refusal::request_id(&id).map_err(refuse)?;
+    services.detail(id).await.map_err(refuse)
 }
 
 /// Takes an action on a request as the signed-in user.
 #[server(prefix = "/sfn", endpoint = "act", input = leptos::server_fn::codec::Json)]
 pub async fn act(id: String, action: String, addresses: Vec<String>) -> Result<(), ServerFnError> {
-    crate::services::services()?
-        .act(id, action, addresses)
-        .await
-        .map_err(crate::services::refuse)
+    use crate::services::{Refusal, refuse, services};
+    let services = services()?;
+    let id = Refusal::posted_request_id(&id).map_err(refuse)?;
+    let action = Refusal::posted_action(&action).map_err(refuse)?;
+    services.act(id, action, addresses).await.map_err(refuse)
 }
 
 /// `/requests/{id}`.

@@ -42,10 +42,10 @@ pub async fn file_request(draft: Draft, transcript: Vec<Line>) -> Result<String,
 /// The current inputs of a request, to change them (`?from=<id>`).
 #[server(prefix = "/sfn", endpoint = "draft_of")]
 pub async fn draft_of(id: String) -> Result<Draft, ServerFnError> {
-    crate::services::services()?
-        .draft_of(id)
-        .await
-        .map_err(crate::services::refuse)
+    use crate::services::{Refusal, refuse, services};
+    let services = services()?;
+    let id = Refusal::request_id(&id).map_err(refuse)?;
+    services.draft_of(id).await.map_err(refuse)
 }
 
 /// Files a new revision of a request with the changed answers.

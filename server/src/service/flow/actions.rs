@@ -5,8 +5,8 @@
 use super::{Flow, FlowError, refuse, short};
 use crate::git::GitError;
 use crate::store::repo::Versioned;
-use app::domain::config::{Config as InputConfig, Context, check_update, normalize};
-use app::domain::ids::RequestId;
+use app::domain::config::{Config as InputConfig, check_update, normalize};
+use app::domain::ids::{RequestId, Target};
 use app::domain::policy::{Action, Actor, decide};
 use app::domain::transitions::{self, Refusal};
 use std::sync::Arc;
@@ -233,7 +233,7 @@ impl Flow {
                 current.module
             ))
         })?;
-        let ctx = Context {
+        let ctx = Target {
             request_id: &current.id,
             project: &current.project,
             environment: &current.environment,

@@ -6,8 +6,8 @@ use crate::exec::{ExecError, RunKind};
 use crate::git::{FileChange, GitError};
 use crate::store::repo::RepoError;
 use app::domain::blocks;
-use app::domain::ids::RequestId;
-use app::domain::render::{Target, render_block};
+use app::domain::ids::{RequestId, Target};
+use app::domain::render::render_block;
 use app::domain::request::{PrState, PullRequest, Request, RunStatus};
 use std::sync::Arc;
 

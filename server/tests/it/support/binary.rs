@@ -1,7 +1,7 @@
 //! The real `tfpilot` binary on a data dir, for the tests that need the
 //! process itself (crash points, probes of the running binary).
 
-use super::root;
+use super::{WAIT, root, status_reached, wait_until};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -112,16 +112,11 @@ impl Binary {
     }
 
     pub async fn wait_for(&self, token: &str, id: &str, want: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let view = self.view(token, id).await;
-            if view["status"] == want {
-                return view;
-            }
-            assert!(view["status"] != "failed", "failed: {view:#}");
-            assert!(Instant::now() < deadline, "waiting for {want}: {view:#}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let what = format!("request {id} to reach status {want}");
+        wait_until(WAIT, &what, || async {
+            status_reached(self.view(token, id).await, id, want)
+        })
+        .await
     }
 
     /// Posts an action; the process may die while answering.

@@ -219,3 +219,76 @@ impl TestApp {
             .expect("request")
     }
 }
+
+/// How long a test waits for a request to reach a status: long enough
+/// for real terraform runs.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Calls `check` every 100 ms until it answers `Ok`; panics after
+/// `timeout` naming `what` was awaited and what `check` last saw (its
+/// `Err`). `check` may itself panic to stop waiting early.
+pub async fn wait_until<T, F, Fut>(timeout: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match check().await {
+            Ok(done) => return done,
+            Err(seen) => assert!(
+                std::time::Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {what}; last seen: {seen}"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether the API view of request `id` has reached status `want`: the
+/// view, or (`Err`) how its status and error read. A request that failed
+/// while another status was wanted panics: waiting longer cannot help.
+pub fn status_reached(
+    view: serde_json::Value,
+    id: &str,
+    want: &str,
+) -> Result<serde_json::Value, String> {
+    if view["status"] == want {
+        return Ok(view);
+    }
+    let events = view["request"]["events"].as_array();
+    let seen = format!(
+        "status {}, failed step {}, last event {}\n{view:#}",
+        view["status"],
+        view["failed_step"],
+        events
+            .and_then(|e| e.last())
+            .unwrap_or(&serde_json::Value::Null)
+    );
+    assert!(
+        want == "failed" || view["status"] != "failed",
+        "request {id} failed while waiting for status {want}: {seen}"
+    );
+    Err(seen)
+}
+
+impl TestApp {
+    /// Polls `GET /api/v1/requests/{id}` as `token` until its status is
+    /// `want`; the request's view. A request that fails while waiting for
+    /// another status stops the wait at once.
+    pub async fn wait_for_status(
+        &self,
+        token: &str,
+        id: &str,
+        want: &str,
+        timeout: std::time::Duration,
+    ) -> serde_json::Value {
+        let path = format!("/api/v1/requests/{id}");
+        let what = format!("request {id} to reach status {want}");
+        wait_until(timeout, &what, || async {
+            let view = self.get_as(token, &path).await.json().await.unwrap();
+            status_reached(view, id, want)
+        })
+        .await
+    }
+}

@@ -265,25 +265,14 @@ impl Fake {
             .header("content-type", "application/json")
             .header("x-github-event", event)
             .header("x-github-delivery", fastrand::u64(..).to_string())
-            .header("x-hub-signature-256", sign(SECRET, &body))
+            .header(
+                "x-hub-signature-256",
+                server::http::webhooks::signature(SECRET.as_bytes(), &body),
+            )
             .body(body)
             .send()
             .await;
     }
-}
-
-/// `sha256=<hex>` of `body` under `secret`.
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
 }
 
 pub(crate) fn error(status: StatusCode, message: &str) -> Response {

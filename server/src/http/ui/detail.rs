@@ -9,9 +9,10 @@ use app::api::{
     short_time,
 };
 use app::domain::config::Config;
+use app::domain::ids::Target;
 use app::domain::policy::{Action, Actor, Decision};
 use app::domain::registry::{Input, Module};
-use app::domain::render::{Target, render_block};
+use app::domain::render::render_block;
 use app::domain::request::{Attempt, PrState, PullRequest, Request, RunStatus};
 use app::services::Refusal;
 use serde_json::Value;

@@ -5,12 +5,12 @@
 mod compose;
 mod detail;
 
-use super::admin::Admin;
-use super::filters::{self, FilterText};
-use super::flow::Flow;
+use super::error::ApiError;
 use crate::auth::Users;
 use crate::config::Config;
-use crate::http::error::ApiError;
+use crate::service::admin::Admin;
+use crate::service::filters::{self, FilterText};
+use crate::service::flow::Flow;
 use app::api::{
     Choice, Detail, Draft, Filters, Listing, Me, ModuleCard, NewOptions, Row, TokenRow, UserRow,
 };
@@ -29,7 +29,7 @@ pub struct UiServices {
     config: Arc<Config>,
     users: Users,
     admin: Admin,
-    requests: Arc<super::requests::RequestService>,
+    requests: Arc<crate::service::requests::RequestService>,
     audit: crate::store::journal::AuditLog,
     flow: Arc<Flow>,
     chat_logs: crate::store::journal::ChatLogs,
@@ -42,7 +42,7 @@ impl UiServices {
         registry: Arc<Registry>,
         config: Arc<Config>,
         (users, admin): (Users, Admin),
-        requests: Arc<super::requests::RequestService>,
+        requests: Arc<crate::service::requests::RequestService>,
         flow: Arc<Flow>,
         ports: &crate::ports::Ports,
     ) -> Self {
@@ -244,10 +244,10 @@ impl Services for UiServices {
         })
     }
 
-    fn draft_of(&self, id: String) -> Later<'_, Draft> {
+    fn draft_of(&self, id: RequestId) -> Later<'_, Draft> {
         Box::pin(async move {
             let actor = self.caller().await?;
-            self.draft_for(&actor, &id).await
+            self.draft_for(&actor, id.as_str()).await
         })
     }
 
@@ -258,35 +258,21 @@ impl Services for UiServices {
         })
     }
 
-    fn detail(&self, id: String) -> Later<'_, Detail> {
+    fn detail(&self, id: RequestId) -> Later<'_, Detail> {
         Box::pin(async move {
             let actor = self.caller().await?;
-            self.detail_for(&actor, &id).await
+            self.detail_for(&actor, id.as_str()).await
         })
     }
 
-    fn act(&self, id: String, action: String, addresses: Vec<String>) -> Later<'_, ()> {
+    fn act(&self, id: RequestId, action: Action, addresses: Vec<String>) -> Later<'_, ()> {
         Box::pin(async move {
             let actor = self.caller().await?;
-            let id = RequestId::parse(&id).map_err(|_| format!("`{id}` is not a request id"))?;
-            if action == Action::Confirm.as_str() {
-                return self
-                    .flow
-                    .confirm(&actor, &id, Some(addresses))
-                    .await
-                    .map(drop)
-                    .map_err(refusal);
-            }
-            // The action is a field of the call here (a 404 on the REST path).
-            let action = Action::from_path(&action).map_err(|message| Refusal {
-                status: 400,
-                message,
-            })?;
-            self.flow
-                .perform(&actor, &id, action)
-                .await
-                .map(drop)
-                .map_err(refusal)
+            let done = match action {
+                Action::Confirm => self.flow.confirm(&actor, &id, Some(addresses)).await,
+                action => self.flow.perform(&actor, &id, action).await,
+            };
+            done.map(drop).map_err(refusal)
         })
     }
 }
