@@ -372,11 +372,7 @@ fn the_wire_types_know_nothing_of_the_pages() {
 fn time_and_randomness_come_from_the_clock_and_ids_ports() {
     // The adapters themselves; tower-sessions' dates moved onto the clock;
     // the GitHub App's JWT, which GitHub checks against the real time.
-    let allowed = |module: &str| {
-        ["clock", "ids", "auth::sessions", "github"]
-            .iter()
-            .any(|m| module == *m)
-    };
+    let allowed = |module: &str| ["clock", "ids", "auth::sessions", "github"].contains(&module);
     let server = sources(&super::support::root().join("server/src"));
     for needle in ["SystemTime::now", "OffsetDateTime::now_utc", "getrandom"] {
         let found = naming(&server, needle, allowed);
