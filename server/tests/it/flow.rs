@@ -242,8 +242,14 @@ async fn production_needs_the_allow_lists_and_an_approver_merges_the_cleanup() {
         "prod.destroy_allow_list"
     );
     assert_eq!(act(&app, &dora, &id, "destroy").await.status(), 202);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let waiting = status_of(&app, &dora, &id).await;
+    let waiting = wait_until(WAIT, "the cleanup PR", || async {
+        let view = status_of(&app, &dora, &id).await;
+        match view["request"]["cleanup_pr"]["state"].as_str() {
+            Some(_) => Ok(view),
+            None => Err(format!("{}", view["status"])),
+        }
+    })
+    .await;
     assert_eq!(waiting["status"], "destroying");
     assert_eq!(
         waiting["request"]["cleanup_pr"]["state"], "open",

@@ -2,13 +2,12 @@
 //! (no terraform) notifies each lifecycle event once, in order.
 
 use crate::flow::{act, wait_archived};
-use crate::support::{TestApp, WAIT};
+use crate::support::{TestApp, WAIT, wait_until};
 use app::domain::policy::Role;
 use serde_json::json;
 use server::exec::fake::{FakeExecutor, Outcome};
 use server::notify::MemoryNotifier;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_request_notifies_each_step_once_in_order() {
@@ -33,9 +32,9 @@ async fn a_request_notifies_each_step_once_in_order() {
     assert_eq!(act(&app, &alice, &id, "destroy").await.status(), 202);
     app.wait_for_status(&alice, &id, "destroyed", WAIT).await;
     wait_archived(app.requests_store().as_ref(), &id).await;
-    // The reconciler passes again over nothing new.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-
+    // A notice follows the write that changed the status; a step driven
+    // again changes no status and sends none (`notify` unit tests).
+    settled(&notices, 5).await;
     assert_eq!(
         notices.events(),
         [
@@ -79,7 +78,20 @@ async fn a_failed_plan_notifies_once() {
         .file(&alice, "dev", "sqs-queue", json!({"name": "unlucky"}))
         .await;
     app.wait_for_status(&alice, &id, "failed", WAIT).await;
-    // Reconciler passes over the failed request change nothing.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    settled(&notices, 2).await;
     assert_eq!(notices.events(), ["request.created", "plan.failed"]);
+}
+
+/// Waits until `notices` holds `n` notices (each is sent right after the
+/// write the API already shows).
+async fn settled(notices: &MemoryNotifier, n: usize) {
+    wait_until(WAIT, "the notices", || async {
+        let events = notices.events();
+        if events.len() >= n {
+            Ok(())
+        } else {
+            Err(format!("{events:?}"))
+        }
+    })
+    .await;
 }
