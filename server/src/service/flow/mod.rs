@@ -10,8 +10,10 @@
 
 mod actions;
 mod advance;
+mod drive;
 mod edits;
 mod error;
+mod prs;
 mod runs;
 mod scope;
 mod write;
