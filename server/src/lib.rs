@@ -48,6 +48,9 @@ pub async fn start(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
+    // A broken registry is named before any store or repo is opened (a
+    // cheap parse; `start_with` loads the one it serves).
+    registry::load(&config.registry)?;
     let ports = Ports::from_config(&config).await?;
     start_with(config, ports, listener, shutdown).await
 }
