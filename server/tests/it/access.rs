@@ -7,7 +7,7 @@ use app::domain::policy::Role;
 use serde_json::{Value, json};
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 async fn create_request(app: &TestApp, token: &str, name: &str) -> String {
     app.file(token, "dev", "sqs-queue", json!({"name": name}))
@@ -304,12 +304,8 @@ async fn a_full_session_never_logs_a_secret() {
         rest
     });
 
+    crate::support::wait_healthy(&base).await;
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let password = "a very secret passphrase 42";
     let res = http
         .post(format!("{base}/auth/setup"))
@@ -377,9 +373,17 @@ async fn a_full_session_never_logs_a_secret() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let _ = child.kill();
-    let _ = child.wait();
+    // A graceful stop (SIGTERM) writes every log line before the process ends.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    crate::support::wait_until(Duration::from_secs(30), "tfpilot to stop", || {
+        let exited = child.try_wait().unwrap();
+        async move { exited.map(|_| ()).ok_or_else(|| "still running".to_owned()) }
+    })
+    .await;
     let logs = std::fs::read_to_string(&log).unwrap() + &drain.join().unwrap();
     assert!(
         logs.contains("auth") || logs.contains("request"),

@@ -5,7 +5,6 @@
 use crate::support::{WAIT, root, s3, status_reached, wait_until};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 struct Killed(Child);
 
@@ -113,11 +112,7 @@ async fn serve_stores_requests_in_the_s3_bucket() {
     );
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "tfpilot serve did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::support::wait_healthy(&base).await;
     let ready: Value = http
         .get(format!("{base}/readyz"))
         .send()

@@ -245,6 +245,21 @@ where
     }
 }
 
+/// Waits (30 s at most) until a server started as a process answers
+/// `{base}/healthz`.
+pub async fn wait_healthy(base: &str) {
+    let http = reqwest::Client::new();
+    let url = format!("{base}/healthz");
+    wait_until(std::time::Duration::from_secs(30), &url, || async {
+        match http.get(&url).send().await {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(r.status().to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    })
+    .await
+}
+
 /// Whether the API view of request `id` has reached status `want`: the
 /// view, or (`Err`) how its status and error read. A request that failed
 /// while another status was wanted panics: waiting longer cannot help.
