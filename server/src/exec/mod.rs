@@ -42,28 +42,8 @@ pub enum ExecError {
     Invalid(String),
 }
 
-/// The kind of run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunKind {
-    /// `terraform plan` of a PR head.
-    Plan,
-    /// `terraform apply` of a merge commit.
-    Apply,
-    /// Converge after the cleanup merge, destroying the removed block's resources.
-    Destroy,
-}
-
-impl RunKind {
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Plan => "plan",
-            Self::Apply => "apply",
-            Self::Destroy => "destroy",
-        }
-    }
-}
+/// The kind of run: plan, apply or destroy (one type with the domain's).
+pub use app::domain::transitions::RunKind;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,10 +73,8 @@ impl RunSpec {
     }
 }
 
-/// The deterministic id of an attempt.
-pub fn run_id(request: &RequestId, kind: RunKind, attempt: u32) -> String {
-    format!("{request}-{}-{attempt}", kind.as_str())
-}
+/// The deterministic id of an attempt (`<request>-<kind>-<attempt>`).
+pub use app::domain::transitions::run_id;
 
 /// The `run-name` the workflows give a run of `spec`:
 /// `tfpilot <kind> <id> attempt <n>`.

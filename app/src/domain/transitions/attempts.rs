@@ -5,14 +5,16 @@ use super::Refusal;
 use crate::domain::ids::RequestId;
 use crate::domain::request::{Attempt, Event, Request, RunHistory, RunStatus};
 
-/// The kind of run an attempt is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The kind of run an attempt is (the executor's too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RunKind {
     /// `terraform plan` of a PR head.
     Plan,
     /// `terraform apply` of a merge commit.
     Apply,
-    /// `terraform destroy` after the cleanup merge.
+    /// Converge after the cleanup merge, destroying the removed block's
+    /// resources.
     Destroy,
 }
 

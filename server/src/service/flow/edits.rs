@@ -1,9 +1,9 @@
-//! The domain's transitions with the flow's clock and the server's run
-//! kinds, for the step driver's small edits inside a compare-and-swap update.
+//! The domain's transitions with the flow's clock, for the step driver's
+//! small edits inside a compare-and-swap update.
 
 use super::{Flow, FlowError};
 use crate::exec::RunKind;
-use app::domain::request::{Event, Request, RunHistory};
+use app::domain::request::{Event, Request};
 use app::domain::transitions;
 
 impl Flow {
@@ -27,7 +27,7 @@ impl Flow {
     ) -> Result<u32, FlowError> {
         Ok(transitions::queue_attempt(
             doc,
-            domain_kind(kind),
+            kind,
             actor,
             reason,
             &self.now(),
@@ -38,23 +38,4 @@ impl Flow {
     pub(super) fn void_approval(&self, doc: &mut Request, actor: &str, why: &str) {
         transitions::void_approval(doc, actor, why, &self.now());
     }
-}
-
-/// The domain's name for a kind of run.
-pub(super) fn domain_kind(kind: RunKind) -> transitions::RunKind {
-    match kind {
-        RunKind::Plan => transitions::RunKind::Plan,
-        RunKind::Apply => transitions::RunKind::Apply,
-        RunKind::Destroy => transitions::RunKind::Destroy,
-    }
-}
-
-/// The attempts of one kind.
-pub(super) fn history(doc: &Request, kind: RunKind) -> &RunHistory {
-    transitions::history(doc, domain_kind(kind))
-}
-
-/// The attempts of one kind, to edit.
-pub(super) fn history_mut(doc: &mut Request, kind: RunKind) -> &mut RunHistory {
-    transitions::history_mut(doc, domain_kind(kind))
 }

@@ -32,7 +32,7 @@ use app::domain::policy::{Action, Actor, Policy, decide};
 use app::domain::registry::Registry;
 use app::domain::request::Request;
 use app::domain::status::Status;
-use edits::{history, history_mut};
+use app::domain::transitions::{history, history_mut};
 use error::refuse;
 use std::sync::Arc;
 
