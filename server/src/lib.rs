@@ -12,6 +12,8 @@ pub mod clock;
 pub mod config;
 pub mod crash;
 pub mod exec;
+#[cfg(test)]
+mod fixtures;
 pub mod git;
 pub mod github;
 pub mod http;

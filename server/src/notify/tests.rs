@@ -1,30 +1,9 @@
 //! Which notices a status change gives, as a table; and that `Notices` sends them with a link.
 
 use super::*;
+use crate::fixtures::request;
 use app::domain::request::{Attempt, Conclusion, PrState, PullRequest, RunStatus};
 use app::domain::status::Status::*;
-
-fn request() -> Request {
-    Request {
-        id: RequestId::generate(1_767_225_600_000, 7),
-        version: 1,
-        project: ProjectKey::parse("sandbox").unwrap(),
-        environment: EnvName::parse("dev").unwrap(),
-        module: ModuleType::parse("sqs-queue").unwrap(),
-        revision: 1,
-        config: Default::default(),
-        created_by: "alice".into(),
-        authors: Vec::new(),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        updated_at: "2026-01-01T00:00:00Z".into(),
-        pr: None,
-        runs: Default::default(),
-        approval: None,
-        cleanup_pr: None,
-        confirmation: None,
-        events: vec![],
-    }
-}
 
 fn attempt(sha: &str, conclusion: Option<Conclusion>) -> Attempt {
     Attempt {

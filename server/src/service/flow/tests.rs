@@ -2,37 +2,14 @@
 //! so a run of a new revision never has the id of an earlier run (whose
 //! record it would otherwise read as its own).
 
-use super::*;
 use crate::exec::RunKind;
+use crate::fixtures::request;
 use app::domain::config::Config as InputConfig;
-use app::domain::ids::{EnvName, ModuleType, ProjectKey};
 use app::domain::request::{Approval, PullRequest};
 use app::domain::transitions;
 use std::collections::BTreeSet;
 
 const AT: &str = "2026-01-01T00:00:00Z";
-
-fn request() -> Request {
-    Request {
-        id: RequestId::generate(1_767_225_600_000, 7),
-        version: 1,
-        project: ProjectKey::parse("sandbox").unwrap(),
-        environment: EnvName::parse("dev").unwrap(),
-        module: ModuleType::parse("sqs-queue").unwrap(),
-        revision: 1,
-        config: Default::default(),
-        created_by: "alice".into(),
-        authors: Vec::new(),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        updated_at: "2026-01-01T00:00:00Z".into(),
-        pr: None,
-        runs: Default::default(),
-        approval: None,
-        cleanup_pr: None,
-        confirmation: None,
-        events: vec![],
-    }
-}
 
 fn pr(revision: u32) -> PullRequest {
     PullRequest {
