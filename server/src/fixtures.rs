@@ -23,5 +23,6 @@ pub(crate) fn request() -> Request {
         cleanup_pr: None,
         confirmation: None,
         events: vec![],
+        origin: None,
     }
 }

@@ -97,7 +97,8 @@ pub async fn start_with(
         "request index loaded"
     );
     let config = Arc::new(config);
-    let notices = notify::Notices::new(ports.notifier.clone(), &public_url);
+    let notices =
+        notify::Notices::new(ports.notifier.clone(), &public_url).with_registry(registry.clone());
     let flow = Arc::new(service::flow::Flow::new(
         registry.clone(),
         config.policy.clone(),

@@ -71,6 +71,23 @@ pub struct Request {
     /// Timeline.
     #[serde(default)]
     pub events: Vec<Event>,
+    /// Where it was asked for, when not in the web UI (a Slack thread):
+    /// status changes are told there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// A conversation a request came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum Origin {
+    /// A Slack thread.
+    Slack {
+        /// The channel (or DM) id.
+        channel: String,
+        /// The thread's first message.
+        thread_ts: String,
+    },
 }
 
 /// An approver's explicit yes to the changes a blocked run listed.

@@ -33,6 +33,7 @@ pub fn request(i: u64, project: &str, env: &str, module: &str) -> Request {
         cleanup_pr: None,
         confirmation: None,
         events: vec![],
+        origin: None,
     }
 }
 

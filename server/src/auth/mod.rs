@@ -163,6 +163,8 @@ mod tests {
             disabled: false,
             identity,
             sessions_epoch: 0,
+            slack_user_id: None,
+            email: None,
         }
     }
 

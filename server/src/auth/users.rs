@@ -32,6 +32,12 @@ pub struct User {
     /// end.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub sessions_epoch: u32,
+    /// The Slack member id (`U…`) that acts as this user in Slack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_user_id: Option<String>,
+    /// Where e-mail notices go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -219,6 +225,8 @@ impl Users {
             disabled: false,
             identity,
             sessions_epoch: 0,
+            slack_user_id: None,
+            email: None,
         };
         let bytes = serde_json::to_vec_pretty(&user).expect("serializes");
         match self

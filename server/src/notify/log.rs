@@ -1,6 +1,6 @@
 //! `LogNotifier` (a log line per notice) and `NoopNotifier` (nothing).
 
-use super::{Notice, Notifier};
+use super::{Notice, Notifier, NotifyError};
 use async_trait::async_trait;
 
 /// Writes one `info` line per notice: the event, the request's
@@ -10,7 +10,11 @@ pub struct LogNotifier;
 
 #[async_trait]
 impl Notifier for LogNotifier {
-    async fn notify(&self, notice: &Notice) {
+    fn name(&self) -> &'static str {
+        "log"
+    }
+
+    async fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
         tracing::info!(
             event = notice.kind.as_str(),
             request = %notice.request,
@@ -20,6 +24,7 @@ impl Notifier for LogNotifier {
             link = %notice.link,
             "request notice"
         );
+        Ok(())
     }
 }
 
@@ -29,5 +34,11 @@ pub struct NoopNotifier;
 
 #[async_trait]
 impl Notifier for NoopNotifier {
-    async fn notify(&self, _notice: &Notice) {}
+    fn name(&self) -> &'static str {
+        "noop"
+    }
+
+    async fn notify(&self, _notice: &Notice) -> Result<(), NotifyError> {
+        Ok(())
+    }
 }

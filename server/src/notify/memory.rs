@@ -1,6 +1,6 @@
 //! `MemoryNotifier`: keeps every notice in memory, in order, for tests to read.
 
-use super::{Notice, NoticeKind, Notifier};
+use super::{Notice, NoticeKind, Notifier, NotifyError};
 use async_trait::async_trait;
 use std::sync::Mutex;
 
@@ -35,10 +35,15 @@ impl MemoryNotifier {
 
 #[async_trait]
 impl Notifier for MemoryNotifier {
-    async fn notify(&self, notice: &Notice) {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
         self.notices
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(notice.clone());
+        Ok(())
     }
 }

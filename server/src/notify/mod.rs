@@ -5,7 +5,8 @@
 //! again without changing the status notifies nobody a second time.
 //! Adapters: [`LogNotifier`] (a log line per notice, the default),
 //! [`NoopNotifier`], and [`MemoryNotifier`] (records notices, for tests).
-//! Slack and e-mail adapters plug in here.
+//! Slack and e-mail adapters plug in here. A notifier answers whether it
+//! delivered: the outbox retries one that failed, without blocking the flow.
 
 mod log;
 mod memory;
@@ -14,22 +15,34 @@ pub use log::{LogNotifier, NoopNotifier};
 pub use memory::MemoryNotifier;
 
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
-use app::domain::request::Request;
+use app::domain::registry::{Registry, Risk};
+use app::domain::request::{Origin, PlanSummary, Request};
 use app::domain::status::{Status, Step, derive_status};
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What happened to a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// A request was filed.
     Created,
+    /// A plan is queued or running.
+    Planning,
     /// The plan of the PR's head succeeded.
     PlanSucceeded,
     /// The plan failed.
     PlanFailed,
     /// A successful plan waits for an approver.
     ApprovalNeeded,
+    /// An approver approved the plan.
+    Approved,
+    /// The PR is merged.
+    Merged,
+    /// An apply of the merge is queued or running.
+    Applying,
     /// The merge is applied.
     Applied,
     /// An apply or destroy stopped before applying: its plan changes
@@ -46,9 +59,13 @@ impl NoticeKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "request.created",
+            Self::Planning => "plan.started",
             Self::PlanSucceeded => "plan.succeeded",
             Self::PlanFailed => "plan.failed",
             Self::ApprovalNeeded => "approval.needed",
+            Self::Approved => "approved",
+            Self::Merged => "merged",
+            Self::Applying => "apply.started",
             Self::Applied => "applied",
             Self::ApplyBlocked => "apply.blocked",
             Self::Destroyed => "destroyed",
@@ -57,9 +74,13 @@ impl NoticeKind {
     }
 }
 
-/// One lifecycle event of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One lifecycle event of one request, with what a person needs to read
+/// it without opening tfpilot (never an input value of a sensitive input).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
+    /// Unique and deterministic (`<request>.<version>.<kind>`): the
+    /// outbox stores a notice once under it.
+    pub id: String,
     /// What happened.
     pub kind: NoticeKind,
     /// The request.
@@ -72,13 +93,56 @@ pub struct Notice {
     pub module: ModuleType,
     /// The request's page.
     pub link: String,
+    /// The requester's login.
+    pub requester: String,
+    /// Who caused it, when a person did (the approver, the merger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// When it happened (RFC 3339).
+    pub at: String,
+    /// Where the request was asked for (a Slack thread), if not the web.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// The PR of the current revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr_url: Option<String>,
+    /// The current plan's counts (plan notices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanSummary>,
+    /// `input = value` of each high-risk input (approval notices).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<String>,
+    /// The failed step (`plan`, `apply`, …) for failure notices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
+    /// The first line of what went wrong, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Why a notifier did not deliver; the outbox tries again later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// The receiver asked to wait (Slack's 429 `Retry-After`).
+    #[error("rate limited; retry after {0:?}")]
+    RetryAfter(Duration),
+    /// It failed (Slack `ok: false`, SMTP refused, unreachable): retried
+    /// with backoff.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// Tells people about notices.
 #[async_trait]
 pub trait Notifier: Send + Sync + 'static {
-    /// Delivers `notice` (best effort: a failure is the adapter's to log).
-    async fn notify(&self, notice: &Notice);
+    /// A short stable name (`log`, `slack`, `email`): the outbox marks each
+    /// notice delivered per notifier under it.
+    fn name(&self) -> &'static str;
+
+    /// Delivers `notice`. `Ok` also when there is nobody to tell (no
+    /// channel, no address); an error is retried by the outbox, so a
+    /// notifier must not deliver twice what it reported delivered.
+    async fn notify(&self, notice: &Notice) -> Result<(), NotifyError>;
 }
 
 /// The notices of a status change (none when the status stayed).
@@ -97,6 +161,10 @@ pub fn notices_for(before: Option<Status>, after: &Request) -> Vec<NoticeKind> {
             vec![NoticeKind::PlanSucceeded, NoticeKind::ApprovalNeeded]
         }
         Status::PlanReady => vec![NoticeKind::ApprovalNeeded],
+        Status::Planning => vec![NoticeKind::Planning],
+        Status::Approved => vec![NoticeKind::Approved],
+        Status::Merged => vec![NoticeKind::Merged],
+        Status::Applying => vec![NoticeKind::Applying],
         Status::Failed(Step::Plan) => vec![NoticeKind::PlanFailed],
         Status::Applied => vec![NoticeKind::Applied],
         Status::Failed(Step::Apply) if blocked(after.runs.apply.latest()) => {
@@ -111,11 +179,81 @@ pub fn notices_for(before: Option<Status>, after: &Request) -> Vec<NoticeKind> {
     }
 }
 
+/// The notices of one request document (`after`, just written), each
+/// carrying what its readers need.
+pub fn notice(
+    kind: NoticeKind,
+    after: &Request,
+    public_url: &str,
+    registry: Option<&Registry>,
+) -> Notice {
+    let latest_event = after.events.last();
+    let plan = after.runs.plan.latest();
+    let failed = match derive_status(after) {
+        Status::Failed(step) => Some(step),
+        _ => None,
+    };
+    let risks = match (kind, registry.and_then(|r| r.module(&after.module))) {
+        (NoticeKind::ApprovalNeeded, Some(module)) => module
+            .inputs
+            .iter()
+            .filter(|i| i.risk == Risk::High && !i.sensitive)
+            .filter_map(|i| {
+                let value = after.config.get(&i.name)?;
+                Some(format!(
+                    "{} = {}",
+                    i.name,
+                    app::domain::assistant::show(i, value)
+                ))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let actor = match kind {
+        NoticeKind::Approved => after.approval.as_ref().map(|a| a.by.clone()),
+        NoticeKind::Merged | NoticeKind::Applying | NoticeKind::Planning => latest_event
+            .map(|e| e.actor.clone())
+            .filter(|a| a != "tfpilot"),
+        _ => None,
+    };
+    Notice {
+        id: format!("{}.{:06}.{}", after.id, after.version, kind.as_str()),
+        kind,
+        request: after.id,
+        project: after.project.clone(),
+        environment: after.environment.clone(),
+        module: after.module.clone(),
+        link: format!("{}/requests/{}", public_url.trim_end_matches('/'), after.id),
+        requester: after.created_by.clone(),
+        actor,
+        at: after.updated_at.to_string(),
+        origin: after.origin.clone(),
+        pr_url: after
+            .pr
+            .as_ref()
+            .map(|p| p.url.clone())
+            .filter(|u| !u.is_empty()),
+        plan: match kind {
+            NoticeKind::PlanSucceeded | NoticeKind::ApprovalNeeded => {
+                plan.and_then(|a| a.summary.clone())
+            }
+            _ => None,
+        },
+        risks,
+        failed_step: failed.map(|s| s.as_str().to_owned()),
+        error: failed
+            .and_then(|_| latest_event)
+            .map(|e| e.detail.lines().next().unwrap_or_default().to_owned())
+            .filter(|l| !l.is_empty()),
+    }
+}
+
 /// The notifier with the public address request links are built on.
 #[derive(Clone)]
 pub struct Notices {
     notifier: Arc<dyn Notifier>,
     public_url: String,
+    registry: Option<Arc<Registry>>,
 }
 
 impl Notices {
@@ -124,21 +262,23 @@ impl Notices {
         Self {
             notifier,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            registry: None,
         }
+    }
+
+    /// Risk notes name the high-risk inputs `registry` declares.
+    pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
+        self.registry = Some(registry);
+        self
     }
 
     /// Notifies the notices of `after`'s status change from `before`.
     pub async fn changed(&self, before: Option<Status>, after: &Request) {
         for kind in notices_for(before, after) {
-            let notice = Notice {
-                kind,
-                request: after.id,
-                project: after.project.clone(),
-                environment: after.environment.clone(),
-                module: after.module.clone(),
-                link: format!("{}/requests/{}", self.public_url, after.id),
-            };
-            self.notifier.notify(&notice).await;
+            let notice = notice(kind, after, &self.public_url, self.registry.as_deref());
+            if let Err(e) = self.notifier.notify(&notice).await {
+                tracing::warn!(notifier = self.notifier.name(), notice = %notice.id, "notice not delivered: {e}");
+            }
         }
     }
 }

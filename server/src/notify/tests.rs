@@ -46,7 +46,8 @@ fn status_changes_give_their_notices() {
     let table: Vec<(Option<Status>, Request, Vec<NoticeKind>)> = vec![
         (None, request(), vec![NoticeKind::Created]),
         (Some(Created), request(), vec![]),
-        (Some(Created), planned(None), vec![]),
+        (Some(Created), planned(None), vec![NoticeKind::Planning]),
+        (Some(Planning), planned(None), vec![]),
         (
             Some(Planning),
             planned(Some(Conclusion::Success)),
@@ -63,7 +64,8 @@ fn status_changes_give_their_notices() {
             planned(Some(Conclusion::Failure)),
             vec![NoticeKind::PlanFailed],
         ),
-        (Some(Merged), applied(None), vec![]),
+        (Some(Merged), applied(None), vec![NoticeKind::Applying]),
+        (Some(Applying), applied(None), vec![]),
         (
             Some(Applying),
             applied(Some(Conclusion::Success)),

@@ -9,7 +9,7 @@ use app::domain::config::{FieldError, normalize, redact};
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId, Target};
 use app::domain::policy::{Action, Actor, Decision, Operation, allowed_actions, decide_operation};
 use app::domain::registry::{Module, Registry};
-use app::domain::request::{Event, Request};
+use app::domain::request::{Event, Origin, Request};
 use app::domain::status::derive_status;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -138,7 +138,20 @@ impl RequestService {
         actor: &Actor,
         new: NewRequest,
     ) -> Result<RequestView, ServiceError> {
-        self.create_with_id(actor, new, self.ids.fresh()).await
+        self.create_with_id(actor, new, self.ids.fresh(), None)
+            .await
+    }
+
+    /// Files a request asked for in a conversation (a Slack thread), whose
+    /// status changes are told there.
+    pub async fn create_from(
+        &self,
+        actor: &Actor,
+        new: NewRequest,
+        origin: Origin,
+    ) -> Result<RequestView, ServiceError> {
+        self.create_with_id(actor, new, self.ids.fresh(), Some(origin))
+            .await
     }
 
     /// The project, environment and module a new request names, each
@@ -246,7 +259,7 @@ impl RequestService {
             .await
             .map_err(RepoError::from)?
             .map_err(|e| invalid(e.0))?;
-        match self.create_with_id(actor, new, id).await {
+        match self.create_with_id(actor, new, id, None).await {
             Err(ServiceError::Repo(RepoError::Exists(_))) => Err(invalid(format!(
                 "request id `{id}` is already used (a request was filed under it); reload the page to get a new one"
             ))),
@@ -261,6 +274,7 @@ impl RequestService {
         actor: &Actor,
         new: NewRequest,
         id: RequestId,
+        origin: Option<Origin>,
     ) -> Result<RequestView, ServiceError> {
         let (project, environment, module, config) = self.resolve(actor, &new, &id)?;
         let at = self.clock.rfc3339_millis();
@@ -287,6 +301,7 @@ impl RequestService {
                 kind: "created".into(),
                 detail: format!("revision 1 of {}", module.title),
             }],
+            origin,
         };
         let stored = self.repo.create(&doc).await?;
         self.index.upsert(&stored.doc, &stored.etag);

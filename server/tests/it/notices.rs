@@ -34,13 +34,17 @@ async fn a_request_notifies_each_step_once_in_order() {
     wait_archived(app.requests_store().as_ref(), &id).await;
     // A notice follows the write that changed the status; a step driven
     // again changes no status and sends none (`notify` unit tests).
-    settled(&notices, 5).await;
+    settled(&notices, 9).await;
     assert_eq!(
         notices.events(),
         [
             "request.created",
+            "plan.started",
             "plan.succeeded",
             "approval.needed",
+            "approved",
+            "merged",
+            "apply.started",
             "applied",
             "destroyed"
         ]
@@ -78,8 +82,11 @@ async fn a_failed_plan_notifies_once() {
         .file(&alice, "dev", "sqs-queue", json!({"name": "unlucky"}))
         .await;
     app.wait_for_status(&alice, &id, "failed", WAIT).await;
-    settled(&notices, 2).await;
-    assert_eq!(notices.events(), ["request.created", "plan.failed"]);
+    settled(&notices, 3).await;
+    assert_eq!(
+        notices.events(),
+        ["request.created", "plan.started", "plan.failed"]
+    );
 }
 
 /// Waits until `notices` holds `n` notices (each is sent right after the

@@ -27,6 +27,7 @@ pub(crate) fn request(env: &str) -> Request {
         cleanup_pr: None,
         confirmation: None,
         events: vec![],
+        origin: None,
     }
 }
 

@@ -32,6 +32,7 @@ pub fn sample_request(id: RequestId, env: &str, module: &str, by: &str) -> Reque
         cleanup_pr: None,
         confirmation: None,
         events: vec![],
+        origin: None,
     }
 }
 
