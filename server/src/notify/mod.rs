@@ -234,15 +234,13 @@ pub fn notice(
             .map(|p| p.url.clone())
             .filter(|u| !u.is_empty()),
         plan: match kind {
-            NoticeKind::PlanSucceeded | NoticeKind::ApprovalNeeded => {
-                plan.and_then(|a| a.summary.clone())
-            }
+            NoticeKind::PlanSucceeded | NoticeKind::ApprovalNeeded => plan.and_then(|a| a.summary),
             _ => None,
         },
         risks,
         failed_step: failed.map(|s| s.as_str().to_owned()),
         error: failed
-            .and_then(|_| latest_event)
+            .and(latest_event)
             .map(|e| e.detail.lines().next().unwrap_or_default().to_owned())
             .filter(|l| !l.is_empty()),
     }
