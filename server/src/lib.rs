@@ -22,6 +22,7 @@ pub mod notify;
 pub mod ports;
 pub mod registry;
 pub mod service;
+pub mod slack;
 pub mod store;
 
 use anyhow::Context as _;
