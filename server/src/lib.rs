@@ -98,8 +98,13 @@ pub async fn start_with(
         "request index loaded"
     );
     let config = Arc::new(config);
+    let outbox = Arc::new(notify::Outbox::new(
+        ports.requests.clone(),
+        ports.clock.clone(),
+        ports.notifiers.clone(),
+    ));
     let notices =
-        notify::Notices::new(ports.notifier.clone(), &public_url).with_registry(registry.clone());
+        notify::Notices::durable(outbox.clone(), &public_url).with_registry(registry.clone());
     let flow = Arc::new(service::flow::Flow::new(
         registry.clone(),
         config.policy.clone(),
@@ -117,6 +122,7 @@ pub async fn start_with(
     }
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
     let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
+    let deliveries = tokio::spawn(outbox.run(OUTBOX_EVERY));
     let state = http::AppState::new(config, registry, &ports, index.clone(), flow, notices);
     let sweeper = tokio::spawn(state.limits.clone().sweep_forever());
     let app = http::router(state);
@@ -135,6 +141,7 @@ pub async fn start_with(
         .await;
         background.abort();
         reconciler.abort();
+        deliveries.abort();
         sweeper.abort();
         if let Err(e) = index.save_snapshot().await {
             tracing::warn!("could not write the index snapshot at shutdown: {e}");
@@ -147,6 +154,9 @@ pub async fn start_with(
         setup_link,
     })
 }
+
+/// How often the outbox looks for due notices when nothing woke it.
+const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Drives every unfinished request at start and then periodically.
 async fn reconcile(flow: Arc<service::flow::Flow>, every: std::time::Duration) {

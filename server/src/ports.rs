@@ -42,8 +42,8 @@ pub struct Ports {
     pub git: Arc<dyn GitHost>,
     /// Where terraform runs.
     pub exec: Arc<dyn Executor>,
-    /// Lifecycle notices of requests.
-    pub notifier: Arc<dyn Notifier>,
+    /// Who hears of requests' lifecycle events (through the outbox).
+    pub notifiers: Vec<Arc<dyn Notifier>>,
     /// Wall-clock time.
     pub clock: Arc<dyn Clock>,
     /// Random bytes for secrets and ids.
@@ -77,7 +77,7 @@ impl Ports {
             chat_logs: stores.chat_logs,
             git,
             exec,
-            notifier: Arc::new(LogNotifier),
+            notifiers: vec![Arc::new(LogNotifier)],
             clock,
             ids: Arc::new(OsIds),
             runs_done,

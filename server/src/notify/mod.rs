@@ -10,9 +10,11 @@
 
 mod log;
 mod memory;
+pub mod outbox;
 
 pub use log::{LogNotifier, NoopNotifier};
 pub use memory::MemoryNotifier;
+pub use outbox::Outbox;
 
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
 use app::domain::registry::{Registry, Risk};
@@ -78,8 +80,8 @@ impl NoticeKind {
 /// it without opening tfpilot (never an input value of a sensitive input).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
-    /// Unique and deterministic (`<request>.<version>.<kind>`): the
-    /// outbox stores a notice once under it.
+    /// Unique and deterministic (`<request>.<version>.<n>.<kind>`, in the
+    /// order they happened): the outbox stores a notice once under it.
     pub id: String,
     /// What happened.
     pub kind: NoticeKind,
@@ -179,9 +181,10 @@ pub fn notices_for(before: Option<Status>, after: &Request) -> Vec<NoticeKind> {
     }
 }
 
-/// The notices of one request document (`after`, just written), each
+/// The `seq`th notice of one write of a request (`after`, just written),
 /// carrying what its readers need.
 pub fn notice(
+    seq: usize,
     kind: NoticeKind,
     after: &Request,
     public_url: &str,
@@ -217,7 +220,7 @@ pub fn notice(
         _ => None,
     };
     Notice {
-        id: format!("{}.{:06}.{}", after.id, after.version, kind.as_str()),
+        id: format!("{}.{:010}.{seq}.{}", after.id, after.version, kind.as_str()),
         kind,
         request: after.id,
         project: after.project.clone(),
@@ -246,19 +249,38 @@ pub fn notice(
     }
 }
 
-/// The notifier with the public address request links are built on.
+/// Where notices go.
+#[derive(Clone)]
+enum Sink {
+    /// Told at once, best effort.
+    Direct(Arc<dyn Notifier>),
+    /// Stored, then delivered by the outbox's worker.
+    Outbox(Arc<Outbox>),
+}
+
+/// The notices of status changes, with the public address request links
+/// are built on.
 #[derive(Clone)]
 pub struct Notices {
-    notifier: Arc<dyn Notifier>,
+    sink: Sink,
     public_url: String,
     registry: Option<Arc<Registry>>,
 }
 
 impl Notices {
-    /// Over `notifier`; links start with `public_url` (no trailing slash).
+    /// Tells `notifier` at once; links start with `public_url`.
     pub fn new(notifier: Arc<dyn Notifier>, public_url: &str) -> Self {
         Self {
-            notifier,
+            sink: Sink::Direct(notifier),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            registry: None,
+        }
+    }
+
+    /// Stores each notice in `outbox`, whose worker delivers it.
+    pub fn durable(outbox: Arc<Outbox>, public_url: &str) -> Self {
+        Self {
+            sink: Sink::Outbox(outbox),
             public_url: public_url.trim_end_matches('/').to_owned(),
             registry: None,
         }
@@ -272,10 +294,19 @@ impl Notices {
 
     /// Notifies the notices of `after`'s status change from `before`.
     pub async fn changed(&self, before: Option<Status>, after: &Request) {
-        for kind in notices_for(before, after) {
-            let notice = notice(kind, after, &self.public_url, self.registry.as_deref());
-            if let Err(e) = self.notifier.notify(&notice).await {
-                tracing::warn!(notifier = self.notifier.name(), notice = %notice.id, "notice not delivered: {e}");
+        for (seq, kind) in notices_for(before, after).into_iter().enumerate() {
+            let notice = notice(seq, kind, after, &self.public_url, self.registry.as_deref());
+            match &self.sink {
+                Sink::Direct(notifier) => {
+                    if let Err(e) = notifier.notify(&notice).await {
+                        tracing::warn!(notifier = notifier.name(), notice = %notice.id, "notice not delivered: {e}");
+                    }
+                }
+                Sink::Outbox(outbox) => {
+                    if let Err(e) = outbox.enqueue(&notice).await {
+                        tracing::error!(notice = %notice.id, "notice not stored in the outbox: {e}");
+                    }
+                }
             }
         }
     }
