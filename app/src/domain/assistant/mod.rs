@@ -5,6 +5,7 @@
 //! assistant can later sit behind the same [`Conversation`] surface.
 
 mod extract;
+pub mod intake;
 mod parse;
 mod quick;
 pub mod transcript;

@@ -1,0 +1,157 @@
+//! From a first message ("I need an s3 bucket called team-logs in dev") to a project, an environment and a module, or the question to ask when unsure; and the commands a chat understands (`status <id>`, `my requests`, `help`).
+
+use crate::domain::ids::{EnvName, ModuleType, ProjectKey};
+use crate::domain::registry::{Module, Registry};
+
+/// A project and its environments, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The project.
+    pub project: ProjectKey,
+    /// Its environments.
+    pub environments: Vec<EnvName>,
+}
+
+/// What a message names; `None` where it is not clear.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pick {
+    /// The project.
+    pub project: Option<ProjectKey>,
+    /// The environment (one of the project's).
+    pub environment: Option<EnvName>,
+    /// The module.
+    pub module: Option<ModuleType>,
+}
+
+/// What a chat message asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `status <id>`.
+    Status(String),
+    /// `my requests`.
+    Mine,
+    /// `help`, or nothing at all.
+    Help,
+    /// Anything else: a request in words.
+    Request(String),
+}
+
+/// The message without Slack mentions (`<@U123>`) and surrounding blanks.
+pub fn strip_mentions(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| !(w.starts_with("<@") && w.ends_with('>')))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The command in `text` (mentions already stripped or not).
+pub fn command(text: &str) -> Command {
+    let text = strip_mentions(text);
+    let low = text.to_lowercase();
+    let words: Vec<&str> = low.split_whitespace().collect();
+    match words.as_slice() {
+        [] | ["help"] | ["help", ..] => Command::Help,
+        ["status", _] => {
+            let id = text.split_whitespace().nth(1).unwrap_or_default();
+            Command::Status(id.trim_matches(|c: char| !c.is_ascii_alphanumeric()).into())
+        }
+        ["my", "requests"] | ["my", "requests", ..] | ["mine"] | ["list"] => Command::Mine,
+        _ => Command::Request(text),
+    }
+}
+
+/// The lowercase words of `text`, punctuation trimmed.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '`'))
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Other names people give an environment.
+fn env_aliases(env: &str) -> &'static [&'static str] {
+    match env {
+        "prod" => &["production", "prd", "live"],
+        "dev" => &["development", "develop"],
+        "stage" | "staging" => &["staging", "stage", "stg"],
+        "test" => &["testing", "qa"],
+        _ => &[],
+    }
+}
+
+/// How strongly `words` point at `module`: its type's parts and its
+/// title's words count twice, its category once.
+fn score(module: &Module, words: &[String]) -> usize {
+    let type_parts: Vec<String> = module
+        .module_type
+        .as_str()
+        .split('-')
+        .map(str::to_owned)
+        .collect();
+    let title: Vec<String> = self::words(&module.title);
+    let mut points = 0;
+    for w in words {
+        let singular = w.strip_suffix('s').unwrap_or(w);
+        let hit = |part: &String| part == w || part == singular;
+        if w == module.module_type.as_str() {
+            points += 4;
+        } else if type_parts.iter().any(hit) || title.iter().any(hit) {
+            points += 2;
+        } else if module.category == *w {
+            points += 1;
+        }
+    }
+    points
+}
+
+/// What `text` names among `places` and the registry's modules. A single
+/// project or environment is taken without being named; a tie between
+/// modules leaves the module open.
+pub fn pick(text: &str, places: &[Place], registry: &Registry) -> Pick {
+    let words = words(text);
+    let named = |s: &str| words.iter().any(|w| w == s);
+    let project = match places {
+        [only] => Some(only),
+        _ => places.iter().find(|p| named(p.project.as_str())),
+    };
+    let envs_of = |p: &Place| p.environments.clone();
+    let candidates: Vec<EnvName> = match project {
+        Some(p) => envs_of(p),
+        None => places.iter().flat_map(envs_of).collect(),
+    };
+    let mut matching: Vec<EnvName> = candidates
+        .iter()
+        .filter(|e| named(e.as_str()) || env_aliases(e.as_str()).iter().any(|a| named(a)))
+        .cloned()
+        .collect();
+    matching.dedup();
+    let environment = match (matching.as_slice(), project) {
+        ([one], _) => Some(one.clone()),
+        ([], Some(p)) if p.environments.len() == 1 => p.environments.first().cloned(),
+        _ => None,
+    };
+    let mut scored: Vec<(usize, &Module)> = registry
+        .modules
+        .values()
+        .map(|m| (score(m, &words), m))
+        .filter(|(s, _)| *s > 0)
+        .collect();
+    scored.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+    let module = match scored.as_slice() {
+        [(best, m), rest @ ..] if rest.first().is_none_or(|(next, _)| next < best) => {
+            Some(m.module_type.clone())
+        }
+        _ => None,
+    };
+    Pick {
+        project: project.map(|p| p.project.clone()),
+        environment,
+        module,
+    }
+}
+
+#[cfg(test)]
+mod tests;
