@@ -45,6 +45,9 @@ pub enum Refusal {
     /// A retry with no failed step.
     #[error("nothing has failed")]
     NothingFailed,
+    /// A rejection needs a reason of 1 to 500 characters.
+    #[error("a rejection needs a reason of 1 to 500 characters")]
+    Reason,
     /// A confirm with no blocked run.
     #[error("no blocked run to confirm")]
     NothingBlocked,
@@ -63,6 +66,7 @@ impl Refusal {
         match self {
             Self::Stale { .. } => Some("approval.stale"),
             Self::ConfirmMismatch { .. } => Some("confirm.mismatch"),
+            Self::Reason => Some("reject.reason"),
             _ => None,
         }
     }
@@ -122,6 +126,35 @@ pub fn approve(doc: &Request, actor: &str, tip: &str, now: &str) -> Result<Reque
             short(&pr.head_sha),
             short(plan.base_sha.as_deref().unwrap_or("?"))
         ),
+    ));
+    Ok(next)
+}
+
+/// The longest reason a rejection may give.
+pub const MAX_REASON: usize = 500;
+
+/// An approver's no to the current plan, with the reason: recorded on the
+/// timeline and told to the requester. The request stays where it is, to
+/// be changed (a new revision) or destroyed; another approver may still
+/// approve it.
+pub fn reject(doc: &Request, actor: &str, reason: &str, now: &str) -> Result<Request, Refusal> {
+    let pr = doc.pr.as_ref().ok_or(Refusal::NoPr)?;
+    let plan = doc
+        .runs
+        .plan
+        .latest_at(&pr.head_sha)
+        .ok_or(Refusal::NoPlan)?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON {
+        return Err(Refusal::Reason);
+    }
+    let mut next = doc.clone();
+    next.approval = None;
+    next.events.push(event(
+        now,
+        actor,
+        "rejected",
+        format!("plan attempt {}: {reason}", plan.attempt),
     ));
     Ok(next)
 }

@@ -41,6 +41,8 @@ pub enum NoticeKind {
     ApprovalNeeded,
     /// An approver approved the plan.
     Approved,
+    /// An approver rejected the plan, with a reason.
+    Rejected,
     /// The PR is merged.
     Merged,
     /// An apply of the merge is queued or running.
@@ -66,6 +68,7 @@ impl NoticeKind {
             Self::PlanFailed => "plan.failed",
             Self::ApprovalNeeded => "approval.needed",
             Self::Approved => "approved",
+            Self::Rejected => "rejected",
             Self::Merged => "merged",
             Self::Applying => "apply.started",
             Self::Applied => "applied",
@@ -214,9 +217,11 @@ pub fn notice(
     };
     let actor = match kind {
         NoticeKind::Approved => after.approval.as_ref().map(|a| a.by.clone()),
-        NoticeKind::Merged | NoticeKind::Applying | NoticeKind::Planning => latest_event
-            .map(|e| e.actor.clone())
-            .filter(|a| a != "tfpilot"),
+        NoticeKind::Merged | NoticeKind::Applying | NoticeKind::Planning | NoticeKind::Rejected => {
+            latest_event
+                .map(|e| e.actor.clone())
+                .filter(|a| a != "tfpilot")
+        }
         _ => None,
     };
     Notice {
@@ -242,10 +247,15 @@ pub fn notice(
         },
         risks,
         failed_step: failed.map(|s| s.as_str().to_owned()),
-        error: failed
-            .and(latest_event)
-            .map(|e| e.detail.lines().next().unwrap_or_default().to_owned())
-            .filter(|l| !l.is_empty()),
+        error: match kind {
+            NoticeKind::Rejected => latest_event
+                .and_then(|e| e.detail.split_once(": "))
+                .map(|(_, reason)| reason.to_owned()),
+            _ => failed
+                .and(latest_event)
+                .map(|e| e.detail.lines().next().unwrap_or_default().to_owned())
+                .filter(|l| !l.is_empty()),
+        },
     }
 }
 
@@ -294,7 +304,17 @@ impl Notices {
 
     /// Notifies the notices of `after`'s status change from `before`.
     pub async fn changed(&self, before: Option<Status>, after: &Request) {
-        for (seq, kind) in notices_for(before, after).into_iter().enumerate() {
+        self.send(notices_for(before, after), after).await;
+    }
+
+    /// Notifies `kind` of `after`, an event that changes no status (a
+    /// rejection).
+    pub async fn tell(&self, kind: NoticeKind, after: &Request) {
+        self.send(vec![kind], after).await;
+    }
+
+    async fn send(&self, kinds: Vec<NoticeKind>, after: &Request) {
+        for (seq, kind) in kinds.into_iter().enumerate() {
             let notice = notice(seq, kind, after, &self.public_url, self.registry.as_deref());
             match &self.sink {
                 Sink::Direct(notifier) => {

@@ -89,6 +89,7 @@ impl Admin {
             detail,
             count: 1,
             until: None,
+            via: None,
         };
         if let Err(e) = self.audit.append(&record).await {
             tracing::error!("cannot write the audit record {action}: {e}");

@@ -367,9 +367,15 @@ impl RequestService {
             detail: String::new(),
             count: 1,
             until: None,
+            via: via(actor),
         };
         if let Err(e) = self.audit.append(&record).await {
             tracing::error!(request = %stored.doc.id, "could not append the audit record: {e}");
         }
     }
+}
+
+/// `slack` for an action that came from Slack (the audit log's `via`).
+fn via(actor: &Actor) -> Option<String> {
+    (actor.credential == app::domain::policy::Credential::Slack).then(|| "slack".to_owned())
 }

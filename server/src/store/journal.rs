@@ -170,6 +170,10 @@ pub struct AuditRecord {
     /// than one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    /// How the action arrived when not through the web or the API
+    /// (`slack`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 fn one() -> u64 {

@@ -225,6 +225,7 @@ async fn the_request_page_shows_the_newest_records_and_says_how_many_are_older()
                 detail: format!("note {n:03}"),
                 count: 1,
                 until: None,
+                via: None,
             })
             .await
             .unwrap();

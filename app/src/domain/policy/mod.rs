@@ -84,6 +84,20 @@ pub enum Credential {
         /// The token's scope (`None`: the owner's role).
         scope: Option<Role>,
     },
+    /// A Slack user linked to a tfpilot user (a signed Slack request).
+    Slack,
+}
+
+impl Credential {
+    /// How an action arrived, for the audit log: `slack`, `token` or
+    /// `session`.
+    pub fn via(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::Token { .. } => "token",
+            Self::Slack => "slack",
+        }
+    }
 }
 
 /// The deployment's guardrails.

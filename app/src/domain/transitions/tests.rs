@@ -183,6 +183,11 @@ fn refusals_name_their_rule_and_keep_their_message() {
         (Refusal::NothingFailed, None, "nothing has failed"),
         (Refusal::NothingBlocked, None, "no blocked run to confirm"),
         (
+            Refusal::Reason,
+            Some("reject.reason"),
+            "a rejection needs a reason of 1 to 500 characters",
+        ),
+        (
             Refusal::Stale {
                 tip: "0123456789abcdef".into(),
                 seen: Some("fedcba9876543210".into()),
@@ -507,4 +512,31 @@ fn only_a_destroyed_request_is_archived() {
         assert_eq!(derive_status(&r), status, "fixture for {status:?}");
         assert_eq!(archivable(&r), archived, "{status:?}");
     }
+}
+
+#[test]
+fn a_rejection_records_its_reason_and_voids_no_plan() {
+    let doc = at(Status::PlanReady);
+    let next =
+        reject(&doc, "bob", "  too big for dev  ", "2026-01-02T00:00:00Z").expect("rejected");
+    let last = next.events.last().expect("an event");
+    assert_eq!(
+        (last.kind.as_str(), last.actor.as_str()),
+        ("rejected", "bob")
+    );
+    assert!(
+        last.detail.ends_with(": too big for dev"),
+        "{}",
+        last.detail
+    );
+    assert_eq!(derive_status(&next), Status::PlanReady);
+    assert_eq!(reject(&doc, "bob", " ", "now"), Err(Refusal::Reason));
+    assert_eq!(
+        reject(&doc, "bob", &"x".repeat(501), "now"),
+        Err(Refusal::Reason)
+    );
+    assert_eq!(
+        reject(&at(Status::Created), "bob", "no", "now"),
+        Err(Refusal::NoPr)
+    );
 }

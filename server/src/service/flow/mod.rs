@@ -14,6 +14,7 @@ mod drive;
 mod edits;
 mod error;
 mod prs;
+mod reject;
 mod runs;
 mod scope;
 mod write;
@@ -158,6 +159,19 @@ impl Flow {
         action: Option<Action>,
         f: impl FnMut(&Request) -> Result<Request, FlowError>,
     ) -> Result<Versioned, FlowError> {
+        let name = action.map_or("system", Action::as_str);
+        self.act_as(actor, id, action, name, f).await
+    }
+
+    /// [`Flow::act`], audited as `request.<name>`.
+    async fn act_as(
+        &self,
+        actor: &Actor,
+        id: &RequestId,
+        action: Option<Action>,
+        name: &str,
+        f: impl FnMut(&Request) -> Result<Request, FlowError>,
+    ) -> Result<Versioned, FlowError> {
         let mut f = f;
         let policy = &self.policy;
         let stored = self
@@ -172,7 +186,7 @@ impl Flow {
         let record = AuditRecord {
             at: self.now(),
             actor: actor.login.clone(),
-            action: format!("request.{}", action.map_or("system", Action::as_str)),
+            action: format!("request.{name}"),
             request: Some(id.to_string()),
             // The repo bumps the version by exactly one per write.
             before_version: Some(stored.doc.version - 1),
@@ -185,6 +199,7 @@ impl Flow {
                 .unwrap_or_default(),
             count: 1,
             until: None,
+            via: via(actor),
         };
         if let Err(e) = self.audit.append(&record).await {
             tracing::error!(request = %id, "could not append the audit record: {e}");
@@ -221,6 +236,7 @@ impl Flow {
             detail: format!("{} refused by {rule}: {reason}", action.as_str()),
             count: 1,
             until: None,
+            via: via(actor),
         };
         // Identical refusals fold into one record with a count.
         let kind = format!("{}:{rule}", action.as_str());
@@ -276,3 +292,8 @@ impl Flow {
 
 #[cfg(test)]
 mod tests;
+
+/// `slack` for an action that came from Slack (the audit log's `via`).
+fn via(actor: &Actor) -> Option<String> {
+    (actor.credential == app::domain::policy::Credential::Slack).then(|| "slack".to_owned())
+}

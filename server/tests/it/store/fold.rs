@@ -19,6 +19,7 @@ fn refusal(actor: &str, action: &str, at: &str) -> AuditRecord {
         detail: format!("{action} refused by role.approver: approvers only"),
         count: 1,
         until: None,
+        via: None,
     }
 }
 

@@ -106,6 +106,7 @@ async fn audit_records_are_kept_per_request_in_order() {
         detail: String::new(),
         count: 1,
         until: None,
+        via: None,
     };
     audit
         .append(&record("request.create", Some("r1")))
@@ -184,6 +185,7 @@ async fn audit_appends_list_nothing_and_read_in_pages(store: Arc<dyn ObjectStore
                 detail: String::new(),
                 count: 1,
                 until: None,
+                via: None,
             })
             .await
             .unwrap();
