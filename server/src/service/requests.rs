@@ -250,6 +250,18 @@ impl RequestService {
         id: RequestId,
         ticket: &str,
     ) -> Result<RequestView, ServiceError> {
+        self.create_issued_from(actor, new, id, ticket, None).await
+    }
+
+    /// [`Self::create_issued`] for a request asked for in a conversation.
+    pub async fn create_issued_from(
+        &self,
+        actor: &Actor,
+        new: NewRequest,
+        id: RequestId,
+        ticket: &str,
+        origin: Option<Origin>,
+    ) -> Result<RequestView, ServiceError> {
         let invalid = |message: String| ServiceError::Invalid {
             field: "id".into(),
             message,
@@ -259,7 +271,7 @@ impl RequestService {
             .await
             .map_err(RepoError::from)?
             .map_err(|e| invalid(e.0))?;
-        match self.create_with_id(actor, new, id, None).await {
+        match self.create_with_id(actor, new, id, origin).await {
             Err(ServiceError::Repo(RepoError::Exists(_))) => Err(invalid(format!(
                 "request id `{id}` is already used (a request was filed under it); reload the page to get a new one"
             ))),

@@ -1,0 +1,300 @@
+//! The Slack app's brain: who a Slack user is in tfpilot, which events it answers, and the commands `status <id>`, `my requests` and `help`.
+//!
+//! Events arrive already verified and deduplicated (`http::slack`); each is
+//! handled in the background after Slack got its 200. Conversations live
+//! in [`super::converse`], buttons in [`super::buttons`].
+
+use super::api::{Message, SlackApi, SlackError};
+use super::drafts::{Drafts, draft_id};
+use super::records::Records;
+use super::wire::Event;
+use crate::auth::Users;
+use crate::config::Config;
+use crate::service::flow::Flow;
+use crate::service::index::Query;
+use crate::service::requests::RequestService;
+use app::domain::assistant::intake::{Command, command, strip_mentions};
+use app::domain::policy::{Actor, Credential};
+use app::domain::registry::Registry;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Answers Slack events and button clicks.
+pub struct SlackBot {
+    pub(super) api: Arc<dyn SlackApi>,
+    pub(super) records: Records,
+    pub(super) drafts: Drafts,
+    pub(super) requests: Arc<RequestService>,
+    pub(super) flow: Arc<Flow>,
+    pub(super) users: Users,
+    pub(super) registry: Arc<Registry>,
+    pub(super) config: Arc<Config>,
+    pub(super) public_url: String,
+    pub(super) audit: crate::store::journal::AuditLog,
+    clock: Arc<dyn crate::clock::Clock>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Where to answer: a channel and, unless a DM's top level, a thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Channel or DM id.
+    pub channel: String,
+    /// The thread.
+    pub thread: Option<String>,
+}
+
+impl Place {
+    /// The draft id of this place.
+    pub fn draft_id(&self) -> String {
+        draft_id(&self.channel, self.thread.as_deref())
+    }
+}
+
+/// The sentence a Slack user without a tfpilot account hears.
+pub fn how_to_link(slack_user: &str) -> String {
+    format!(
+        "Your Slack account (<@{slack_user}>) is not linked to a tfpilot user, so nothing was filed. \
+         Ask a tfpilot admin to link it: `tfpilot users link-slack <login> {slack_user}`, \
+         or set the Slack id on the admin users page."
+    )
+}
+
+impl SlackBot {
+    /// The bot over the services it acts through.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        api: Arc<dyn SlackApi>,
+        records: Records,
+        requests: Arc<RequestService>,
+        flow: Arc<Flow>,
+        users: Users,
+        registry: Arc<Registry>,
+        config: Arc<Config>,
+        public_url: &str,
+        ports: &crate::ports::Ports,
+    ) -> Self {
+        Self {
+            api,
+            drafts: Drafts::new(records.clone()),
+            records,
+            requests,
+            flow,
+            users,
+            registry,
+            config,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            audit: ports.audit_log(),
+            clock: ports.clock.clone(),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Now, for records.
+    pub(super) fn flow_now(&self) -> String {
+        self.clock.rfc3339_millis()
+    }
+
+    /// The Web API client.
+    pub fn api(&self) -> &Arc<dyn SlackApi> {
+        &self.api
+    }
+
+    /// One conversation at a time per draft (in this process; the store's
+    /// compare-and-swap guards across replicas).
+    pub(super) async fn lock(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            if locks.len() > 10_000 {
+                locks.retain(|_, l| Arc::strong_count(l) > 1);
+            }
+            locks.entry(id.to_owned()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+
+    /// The tfpilot user `slack_user` acts as: the one linked to the Slack
+    /// id, else the one whose e-mail Slack's profile shows. `None` when
+    /// there is none, or it is disabled.
+    pub async fn linked(&self, slack_user: &str) -> Option<Actor> {
+        let users = match self.users.list().await {
+            Ok(users) => users,
+            Err(e) => {
+                tracing::warn!("cannot read the users to map a Slack user: {e}");
+                return None;
+            }
+        };
+        let mut found = users
+            .iter()
+            .find(|u| u.slack_user_id.as_deref() == Some(slack_user))
+            .cloned();
+        if found.is_none()
+            && users.iter().any(|u| u.email.is_some())
+            && let Ok(profile) = self.api.user_info(slack_user).await
+            && let Some(email) = profile.email
+        {
+            found = users
+                .iter()
+                .find(|u| {
+                    u.slack_user_id.is_none()
+                        && u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email))
+                })
+                .cloned();
+        }
+        let user = found.filter(|u| !u.disabled)?;
+        Some(Actor {
+            role: crate::auth::effective_role(&self.config, &user),
+            login: user.login,
+            credential: Credential::Slack,
+        })
+    }
+
+    /// Posts `text` at `place`; a failure is logged (the person can ask
+    /// again).
+    pub(super) async fn say(&self, place: &Place, text: &str) {
+        let mut msg = Message::text(place.channel.clone(), text);
+        msg.thread_ts = place.thread.clone();
+        self.post(msg).await;
+    }
+
+    /// Posts `msg`, returning its `ts`.
+    pub(super) async fn post(&self, msg: Message) -> Option<String> {
+        match self.api.post_message(&msg).await {
+            Ok(posted) => Some(posted.ts),
+            Err(e) => {
+                log_failure("chat.postMessage", &e);
+                None
+            }
+        }
+    }
+
+    /// Handles one verified, first-seen event.
+    pub async fn on_event(self: &Arc<Self>, event: Event) {
+        let (Some(user), Some(channel), Some(ts)) = (&event.user, &event.channel, &event.ts) else {
+            return;
+        };
+        if event.bot_id.is_some() || event.subtype.is_some() {
+            return;
+        }
+        let text = event.text.clone().unwrap_or_default();
+        let dm = event.channel_type.as_deref() == Some("im");
+        match event.kind.as_str() {
+            "app_mention" => {
+                let place = Place {
+                    channel: channel.clone(),
+                    thread: Some(event.thread_ts.clone().unwrap_or_else(|| ts.clone())),
+                };
+                self.on_text(place, user, &text).await;
+            }
+            "message" if dm => {
+                let place = Place {
+                    channel: channel.clone(),
+                    thread: event.thread_ts.clone(),
+                };
+                self.on_text(place, user, &text).await;
+            }
+            // A mention in a channel also arrives as `app_mention`.
+            "message" if text.contains("<@") => {}
+            "message" => {
+                let Some(thread) = &event.thread_ts else {
+                    return;
+                };
+                let place = Place {
+                    channel: channel.clone(),
+                    thread: Some(thread.clone()),
+                };
+                if self.take_reason(&place, user, &text).await {
+                    return;
+                }
+                // Only threads tfpilot is talking in.
+                if matches!(self.drafts.get(&place.draft_id()).await, Ok(Some(_))) {
+                    self.on_text(place, user, &text).await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_text(self: &Arc<Self>, place: Place, user: &str, text: &str) {
+        match command(text) {
+            Command::Help => self.say(&place, &self.help()).await,
+            Command::Status(id) => self.say(&place, &self.status(&id)).await,
+            Command::Mine => {
+                let answer = match self.linked(user).await {
+                    Some(actor) => self.mine(&actor.login),
+                    None => how_to_link(user),
+                };
+                self.say(&place, &answer).await;
+            }
+            Command::Request(words) => self.converse(place, user, &strip_mentions(&words)).await,
+        }
+    }
+
+    fn help(&self) -> String {
+        "I file infrastructure requests. Tell me what you need, for example \
+         “I need an s3 bucket called team-logs in dev with 30 day expiration”, and I will ask \
+         for anything missing in this thread. Also: `status <request id>`, `my requests`."
+            .into()
+    }
+
+    fn link(&self, id: &str) -> String {
+        format!("{}/requests/{id}", self.public_url)
+    }
+
+    fn status(&self, id: &str) -> String {
+        let page = self.requests.list(&Query {
+            text: Some(id.to_owned()),
+            limit: 50,
+            ..Query::default()
+        });
+        match page.items.iter().find(|r| r.id.as_str() == id) {
+            Some(r) => format!(
+                "`{}` {} in {}/{} by {}: *{}* · <{}|open>",
+                r.id,
+                r.module,
+                r.project,
+                r.environment,
+                r.requester,
+                r.status.as_str(),
+                self.link(r.id.as_str())
+            ),
+            None => format!("There is no live request `{}`.", super::blocks::esc(id)),
+        }
+    }
+
+    fn mine(&self, login: &str) -> String {
+        let page = self.requests.list(&Query {
+            text: Some(login.to_owned()),
+            limit: 200,
+            ..Query::default()
+        });
+        let rows: Vec<String> = page
+            .items
+            .iter()
+            .filter(|r| &*r.requester == login)
+            .take(20)
+            .map(|r| {
+                format!(
+                    "• <{}|{}> {} in {}/{}: *{}*",
+                    self.link(r.id.as_str()),
+                    r.id,
+                    r.module,
+                    r.project,
+                    r.environment,
+                    r.status.as_str()
+                )
+            })
+            .collect();
+        if rows.is_empty() {
+            format!("{login} has no live requests.")
+        } else {
+            format!("Requests of {login}:\n{}", rows.join("\n"))
+        }
+    }
+}
+
+/// Logs a failed Web API call (never the token: the client never puts it
+/// in an error).
+pub(super) fn log_failure(call: &str, e: &SlackError) {
+    tracing::warn!(call, "Slack call failed: {e}");
+}

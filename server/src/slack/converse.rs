@@ -1,0 +1,312 @@
+//! A request asked for in a thread: pick project, environment and module from the words (asking when unsure), run the assistant's questions, then show the summary with the exact block and Submit / Change.
+
+use super::blocks::{self, Summary};
+use super::bot::{Place, SlackBot, how_to_link};
+use super::drafts::{Draft, Stage};
+use crate::service::requests::NewRequest;
+use app::domain::assistant::intake::{self, pick};
+use app::domain::assistant::{Answer, Conversation, Speaker, extract, form_text, parse_answer, show};
+use app::domain::ids::EnvName;
+use app::domain::registry::Module;
+use std::sync::Arc;
+
+/// What to post after a message.
+enum Reply {
+    /// A line in the thread.
+    Text(String),
+    /// The summary with its buttons.
+    Summary,
+}
+
+impl SlackBot {
+    /// Takes `text` from `user` at `place` into the place's draft and
+    /// answers in the thread.
+    pub(super) async fn converse(self: &Arc<Self>, place: Place, user: &str, text: &str) {
+        let id = place.draft_id();
+        let _turn = self.lock(&id).await;
+        let stored = match self.drafts.get(&id).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(draft = %id, "cannot read the Slack draft: {e}");
+                return self.say(&place, "tfpilot cannot reach its store right now; please try again in a minute.").await;
+            }
+        };
+        let (mut draft, etag) = match stored {
+            Some(s) if s.value.stage != Stage::Filed => (s.value, Some(s.etag)),
+            other => (
+                Draft {
+                    id: id.clone(),
+                    channel: place.channel.clone(),
+                    thread_ts: place.thread.clone(),
+                    slack_user: user.to_owned(),
+                    ..Draft::default()
+                },
+                other.map(|s| s.etag),
+            ),
+        };
+        let replies = self.advance(&mut draft, text);
+        let summary = replies.iter().any(|r| matches!(r, Reply::Summary));
+        if summary {
+            self.prepare_summary(&mut draft).await;
+        }
+        if let Err(e) = self.drafts.put(&draft, etag.as_deref()).await {
+            tracing::warn!(draft = %id, "cannot store the Slack draft: {e}");
+            return self
+                .say(&place, "Someone answered in this thread at the same moment; please send that again.")
+                .await;
+        }
+        for reply in replies {
+            match reply {
+                Reply::Text(line) => self.say(&place, &line).await,
+                Reply::Summary => self.show_summary(&place, &mut draft).await,
+            }
+        }
+    }
+
+    fn places(&self) -> Vec<intake::Place> {
+        self.config
+            .projects
+            .values()
+            .map(|p| intake::Place {
+                project: p.key.clone(),
+                environments: p.environments.clone(),
+            })
+            .collect()
+    }
+
+    /// Moves `draft` on with `text`; what to answer.
+    fn advance(&self, draft: &mut Draft, text: &str) -> Vec<Reply> {
+        match draft.stage {
+            Stage::Picking => self.pick_and_start(draft, text),
+            Stage::Asking | Stage::Ready => self.answer(draft, text),
+            Stage::Changing => self.change(draft, text),
+            Stage::Filed => Vec::new(),
+        }
+    }
+
+    fn pick_and_start(&self, draft: &mut Draft, text: &str) -> Vec<Reply> {
+        draft.said.push(text.to_owned());
+        let places = self.places();
+        let words = draft.said.join(" ");
+        let picked = pick(&words, &places, &self.registry);
+        if draft.project.is_none() {
+            draft.project = picked.project;
+        }
+        let project = draft
+            .project
+            .as_ref()
+            .and_then(|p| places.iter().find(|x| &x.project == p));
+        if draft.environment.is_none() {
+            draft.environment = picked.environment.filter(|e| {
+                project.is_none_or(|p| p.environments.contains(e))
+            });
+        }
+        if draft.module.is_none() {
+            draft.module = picked.module;
+        }
+        let Some(project) = project else {
+            let keys: Vec<String> = places.iter().map(|p| format!("`{}`", p.project)).collect();
+            return vec![Reply::Text(format!("Which project is it for? {}", keys.join(", ")))];
+        };
+        if draft.environment.is_none() {
+            let envs: Vec<String> = project.environments.iter().map(EnvName::to_string).collect();
+            return vec![Reply::Text(format!(
+                "Which environment of `{}`? {}",
+                project.project,
+                envs.join(", ")
+            ))];
+        }
+        let Some(module) = draft.module.as_ref().and_then(|m| self.registry.module(m)) else {
+            let list: Vec<String> = self
+                .registry
+                .modules
+                .values()
+                .map(|m| format!("• `{}`: {} ({})", m.module_type, m.title, m.description))
+                .collect();
+            return vec![Reply::Text(format!("What kind of resource?\n{}", list.join("\n")))];
+        };
+        let mut conv = Conversation::start(module);
+        let opening = conv.transcript.len();
+        let found = extract(module, &words);
+        let from = match found.as_slice() {
+            [] => 0,
+            [(name, value)] if conv.asking.as_deref() == Some(name.as_str()) => {
+                let text = module.input(name).map(|i| form_text(i, Some(value))).unwrap_or_default();
+                conv.reply(module, &text);
+                opening
+            }
+            _ => {
+                conv.reply(module, &words);
+                opening
+            }
+        };
+        let mut replies = vec![Reply::Text(format!(
+            "{} in `{}/{}`.",
+            module.title,
+            project.project,
+            draft.environment.as_ref().map(EnvName::as_str).unwrap_or_default()
+        ))];
+        replies.extend(assistant_lines(&conv, from));
+        draft.stage = Stage::Asking;
+        self.finish_turn(draft, conv, module, replies)
+    }
+
+    fn answer(&self, draft: &mut Draft, text: &str) -> Vec<Reply> {
+        let Some((module, mut conv)) = self.module_and_conversation(draft) else {
+            return Vec::new();
+        };
+        let from = conv.transcript.len();
+        conv.reply(module, text);
+        let replies = assistant_lines(&conv, from);
+        self.finish_turn(draft, conv, module, replies)
+    }
+
+    /// After Change: `input value` sets one answer; anything else is an
+    /// ordinary answer.
+    fn change(&self, draft: &mut Draft, text: &str) -> Vec<Reply> {
+        let Some((module, mut conv)) = self.module_and_conversation(draft) else {
+            return Vec::new();
+        };
+        let trimmed = text.trim().trim_start_matches('`');
+        let (name, rest) = trimmed.split_once([' ', '=']).unwrap_or((trimmed, ""));
+        let Some(input) = module.input(name.trim_end_matches('`')) else {
+            draft.stage = Stage::Asking;
+            return self.answer(draft, text);
+        };
+        let value = rest.trim().trim_start_matches('=').trim().trim_end_matches('`');
+        let mut replies = Vec::new();
+        match parse_answer(input, value) {
+            Answer::Value(v) | Answer::Suggest(v) => {
+                replies.push(Reply::Text(format!("{} = {}.", input.name, show(input, &v))));
+                conv.set(module, &input.name, Some(v));
+            }
+            Answer::Default => {
+                replies.push(Reply::Text(format!("{} goes back to its default.", input.name)));
+                conv.set(module, &input.name, None);
+            }
+            Answer::Invalid(why) => {
+                replies.push(Reply::Text(format!("{}: {why}", input.name)));
+                draft.conversation = Some(conv);
+                return replies;
+            }
+        }
+        self.finish_turn(draft, conv, module, replies)
+    }
+
+    fn module_and_conversation(&self, draft: &Draft) -> Option<(&Module, Conversation)> {
+        let module = draft.module.as_ref().and_then(|m| self.registry.module(m))?;
+        Some((module, draft.conversation.clone().unwrap_or_default()))
+    }
+
+    /// Keeps `conv` and shows the summary once every input is known.
+    fn finish_turn(
+        &self,
+        draft: &mut Draft,
+        conv: Conversation,
+        module: &Module,
+        mut replies: Vec<Reply>,
+    ) -> Vec<Reply> {
+        let complete = conv.is_complete(module);
+        draft.conversation = Some(conv);
+        if complete {
+            draft.stage = Stage::Ready;
+            replies.push(Reply::Summary);
+        } else {
+            draft.stage = Stage::Asking;
+        }
+        replies
+    }
+
+    /// What the draft would file.
+    pub(super) fn new_request(&self, draft: &Draft) -> Option<NewRequest> {
+        Some(NewRequest {
+            project: draft.project.as_ref()?.to_string(),
+            environment: draft.environment.as_ref()?.to_string(),
+            module: draft.module.as_ref()?.to_string(),
+            config: draft
+                .conversation
+                .as_ref()?
+                .config()
+                .into_iter()
+                .collect(),
+        })
+    }
+
+    /// Issues the id the summary's block is rendered for (a linked user
+    /// only: the id is reserved to them).
+    async fn prepare_summary(&self, draft: &mut Draft) {
+        let Some(actor) = self.linked(&draft.slack_user).await else {
+            draft.issued = None;
+            return;
+        };
+        match &draft.issued {
+            Some((_, _, login)) if *login == actor.login => {}
+            _ => match self.requests.issue_id(&actor).await {
+                Ok((id, ticket)) => draft.issued = Some((id, ticket, actor.login.clone())),
+                Err(e) => tracing::warn!(draft = %draft.id, "cannot issue a request id: {e}"),
+            },
+        }
+    }
+
+    /// The summary of `draft`, with the block when it renders.
+    pub(super) async fn summary_of(&self, draft: &Draft) -> Option<Summary> {
+        let module = draft.module.as_ref().and_then(|m| self.registry.module(m))?;
+        let conv = draft.conversation.as_ref()?;
+        let new = self.new_request(draft)?;
+        let answers = module
+            .inputs
+            .iter()
+            .filter_map(|i| conv.answers.get(&i.name).map(|v| format!("{} = {}", i.name, show(i, v))))
+            .collect();
+        let actor = self.linked(&draft.slack_user).await;
+        let (block, note) = match (&actor, &draft.issued) {
+            (Some(actor), Some((id, _, login))) if *login == actor.login => {
+                match self.requests.preview(actor, &new, id) {
+                    Ok(block) => (Some(block.text), None),
+                    Err(e) => (None, Some(format!("The block cannot be rendered yet: {e}"))),
+                }
+            }
+            (Some(_), _) => (None, None),
+            (None, _) => (None, Some(how_to_link(&draft.slack_user))),
+        };
+        Some(Summary {
+            draft: draft.id.clone(),
+            place: format!("{}/{}", new.project, new.environment),
+            module: format!("{} ({})", module.title, module.module_type),
+            answers,
+            block,
+            note,
+        })
+    }
+
+    async fn show_summary(&self, place: &Place, draft: &mut Draft) {
+        let Some(summary) = self.summary_of(draft).await else {
+            return;
+        };
+        let (text, blocks) = blocks::summary(&summary);
+        let mut msg = super::api::Message::text(place.channel.clone(), text).with_blocks(blocks);
+        msg.thread_ts = place.thread.clone();
+        if let Some(ts) = self.post(msg).await {
+            draft.summary_ts = Some(ts);
+            // The buttons need no record of the message (they carry the
+            // draft id); the ts lets Submit take the buttons away.
+            if let Ok(Some(stored)) = self.drafts.get(&draft.id).await {
+                let mut latest = stored.value;
+                latest.summary_ts = draft.summary_ts.clone();
+                if let Err(e) = self.drafts.put(&latest, Some(&stored.etag)).await {
+                    tracing::debug!(draft = %draft.id, "summary ts not kept: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// The assistant's lines from `from` on, as replies.
+fn assistant_lines(conv: &Conversation, from: usize) -> Vec<Reply> {
+    conv.transcript
+        .iter()
+        .skip(from)
+        .filter(|l| l.from == Speaker::Assistant)
+        .map(|l| Reply::Text(l.text.clone()))
+        .collect()
+}
