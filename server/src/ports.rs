@@ -2,7 +2,8 @@
 //!
 //! [`Ports::from_config`] is the only place adapters are chosen: the object
 //! stores (directories or S3), GitHub repos + Actions or local repos + local
-//! terraform, the log notifier, the system clock and the OS random source.
+//! terraform, the log notifier, the Slack Web API (with a bot token), the
+//! system clock and the OS random source.
 //! [`crate::start_with`] wires services over whatever `Ports` it is given.
 
 use crate::auth::Users;
@@ -12,6 +13,7 @@ use crate::exec::{Executor, RunInfo};
 use crate::git::GitHost;
 use crate::ids::{Ids, OsIds};
 use crate::notify::{LogNotifier, Notifier};
+use crate::slack::{SlackApi, SlackWeb};
 use crate::store::ObjectStore;
 use crate::store::journal::AuditLog;
 use crate::store::open::Stores;
@@ -51,12 +53,15 @@ pub struct Ports {
     /// The runs `exec` finishes on its own; `None` when the flow learns of
     /// them otherwise (webhooks and polling of GitHub Actions).
     pub runs_done: Option<RunsDone>,
+    /// Slack's Web API as the bot; `None` without `TFPILOT_SLACK_BOT_TOKEN`.
+    pub slack: Option<Arc<dyn SlackApi>>,
 }
 
 impl Ports {
     /// The adapters `config` names: opens the stores and the repos, and
     /// restarts local runs a restart interrupted.
     pub async fn from_config(config: &Config) -> anyhow::Result<Ports> {
+        let slack = slack_port(&config.slack).await?;
         let stores = store::open::open(config)
             .await
             .context("cannot open the request store")?;
@@ -81,6 +86,7 @@ impl Ports {
             clock,
             ids: Arc::new(OsIds),
             runs_done,
+            slack,
         })
     }
 
@@ -131,6 +137,26 @@ fn github_ports(
             .with_default_branches(branches);
     tracing::info!(api = %settings.api_url, "infra repos on GitHub, runs in GitHub Actions");
     Ok((Arc::new(host), Arc::new(actions)))
+}
+
+/// Slack's Web API with the bot token, once `auth.test` accepts it.
+async fn slack_port(
+    settings: &crate::config::SlackSettings,
+) -> anyhow::Result<Option<Arc<dyn SlackApi>>> {
+    let Some(token) = &settings.bot_token else {
+        return Ok(None);
+    };
+    let url = &settings.api_url;
+    let web = SlackWeb::new(url, token.clone())
+        .map_err(|e| anyhow::anyhow!("TFPILOT_SLACK_API_URL: {e}"))?;
+    let me = web.auth_test().await.map_err(|e| {
+        anyhow::anyhow!(
+            "TFPILOT_SLACK_BOT_TOKEN is not accepted by Slack's auth.test at {url} \
+             (TFPILOT_SLACK_API_URL): {e}"
+        )
+    })?;
+    tracing::info!(api = %url, bot = %me.user_id, team = %me.team, "Slack bot signed in");
+    Ok(Some(Arc::new(web)))
 }
 
 /// Local repos under the data dir and local terraform (the embedded default).

@@ -19,6 +19,9 @@ pub struct Project {
     /// The branch requests merge into and runs start from (`default_branch`,
     /// default `main`).
     pub default_branch: String,
+    /// The Slack channel for notices of this project's requests
+    /// (`slack_channel`; default `TFPILOT_SLACK_CHANNEL`).
+    pub slack_channel: Option<String>,
 }
 
 /// The default branch of a project that names none.
@@ -31,6 +34,7 @@ pub(super) struct FileProject {
     repo: Option<String>,
     environments: Vec<String>,
     default_branch: Option<String>,
+    slack_channel: Option<String>,
 }
 
 /// The embedded default: one local project `sandbox` with `dev` and `prod`.
@@ -47,6 +51,7 @@ pub(super) fn default_projects() -> BTreeMap<ProjectKey, Project> {
             repo: None,
             environments: envs,
             default_branch: DEFAULT_BRANCH.into(),
+            slack_channel: None,
         },
     )])
 }
@@ -76,6 +81,16 @@ pub(super) fn parse_projects(
                 format!("default_branch: `{default_branch}` is not a branch name"),
             )
         })?;
+        let slack_channel = p
+            .slack_channel
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        if let Some(problem) = slack_channel
+            .as_deref()
+            .and_then(super::slack::check_channel)
+        {
+            return Err(bad(&key_text, format!("slack_channel: {problem}")));
+        }
         out.insert(
             key.clone(),
             Project {
@@ -84,6 +99,7 @@ pub(super) fn parse_projects(
                 repo: p.repo,
                 default_branch,
                 environments,
+                slack_channel,
             },
         );
     }

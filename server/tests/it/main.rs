@@ -26,6 +26,7 @@ mod requests_api;
 mod s3_serve;
 mod sessions;
 mod signin_limits;
+mod slack;
 mod store;
 mod support;
 mod webhooks;

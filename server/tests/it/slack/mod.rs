@@ -1,0 +1,7 @@
+//! Slack plumbing: the Web API client against the fake Slack, the start-time token check, request signing against Slack's SDK, and the fake's signed deliveries.
+
+mod api;
+mod config;
+mod events;
+mod signing;
+mod start;
