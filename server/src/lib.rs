@@ -123,7 +123,15 @@ pub async fn start_with(
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
     let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
     let deliveries = tokio::spawn(outbox.run(OUTBOX_EVERY));
-    let state = http::AppState::new(config, registry, &ports, index.clone(), flow, notices);
+    let state = http::AppState::new(
+        config,
+        registry,
+        &ports,
+        index.clone(),
+        flow,
+        notices,
+        &public_url,
+    );
     let sweeper = tokio::spawn(state.limits.clone().sweep_forever());
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.

@@ -14,6 +14,7 @@ mod oauth;
 pub mod openapi;
 mod requests;
 mod session;
+mod slack;
 mod tokens;
 mod ui;
 mod users;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub clock: Arc<dyn crate::clock::Clock>,
     /// Random bytes for cookies and nonces.
     pub ids: Arc<dyn crate::ids::Ids>,
+    /// The Slack app, when a bot token is configured.
+    pub slack: Option<Arc<crate::slack::SlackBot>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -99,6 +102,7 @@ impl AppState {
         index: Arc<Index>,
         flow: Arc<Flow>,
         notices: Notices,
+        public_url: &str,
     ) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name("tfpilot")
@@ -144,7 +148,21 @@ impl AppState {
             setup.clone(),
             admin.clone(),
         );
+        let slack = ports.slack.clone().map(|api| {
+            Arc::new(crate::slack::SlackBot::new(
+                api,
+                crate::slack::records::Records::new(ports.requests.clone()),
+                requests.clone(),
+                flow.clone(),
+                users.clone(),
+                registry.clone(),
+                config.clone(),
+                public_url,
+                ports,
+            ))
+        });
         Self {
+            slack,
             leptos,
             admin,
             audit: ports.audit_log(),
@@ -186,6 +204,8 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/confirm", post(requests::confirm))
         .route("/requests/{id}/{action}", post(requests::act))
         .route("/webhooks/github", post(webhooks::github))
+        .route("/slack/events", post(slack::events))
+        .route("/slack/interactions", post(slack::interactions))
         .route("/session", get(session::current))
         .route("/audit", get(audit::list))
         .route("/events", get(events::stream))

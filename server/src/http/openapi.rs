@@ -51,6 +51,8 @@ impl Modify for BearerAuth {
         tokens::create,
         tokens::revoke,
         super::webhooks::github,
+        super::slack::events,
+        super::slack::interactions,
         super::modules::list
     ),
     components(schemas(

@@ -168,6 +168,22 @@ impl SlackBot {
         }
     }
 
+    /// Whether event `event_id` is seen for the first time: recorded in the
+    /// store, so a retry after a restart (or on another replica) is still
+    /// known. An id that is not Slack's shape counts as seen.
+    pub async fn first_sight(&self, event_id: &str) -> Result<bool, crate::store::StoreError> {
+        if event_id.is_empty()
+            || event_id.len() > 64
+            || !event_id.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return Ok(false);
+        }
+        let at = serde_json::json!({ "at": self.flow_now() });
+        self.records
+            .claim(&format!("slack/events/{event_id}.json"), &at)
+            .await
+    }
+
     /// Handles one verified, first-seen event.
     pub async fn on_event(self: &Arc<Self>, event: Event) {
         let (Some(user), Some(channel), Some(ts)) = (&event.user, &event.channel, &event.ts) else {

@@ -197,7 +197,7 @@ impl SlackBot {
                 return self.respond(c, &format!("Not filed: {reason}")).await;
             }
             Err(ServiceError::Fields(errors)) => {
-                let lines: Vec<String> = errors.iter().map(|e| format!("• {e}")).collect();
+                let lines: Vec<String> = errors.iter().map(|e| format!("• {}: {}", e.field, e.message)).collect();
                 return self
                     .respond(c, &format!("Not filed; press Change to fix:\n{}", lines.join("\n")))
                     .await;

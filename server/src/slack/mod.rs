@@ -1,8 +1,16 @@
 //! Slack: the Web API port and its client, request signing, Block Kit messages, and the conversations and buttons of the Slack app.
 
 pub mod api;
+pub mod blocks;
+pub mod bot;
+pub mod buttons;
+mod converse;
+pub mod drafts;
+pub mod records;
 pub mod signing;
 pub mod web;
+pub mod wire;
 
 pub use api::{BotIdentity, Message, Posted, SlackApi, SlackError, SlackUser};
+pub use bot::SlackBot;
 pub use web::SlackWeb;
