@@ -8,19 +8,11 @@
 //! users at the same instant could both pass, so a lookup that finds two
 //! holders refuses to choose rather than act as either.
 
+pub use super::users::Links;
 use super::users::{Identity, User, UserError, Users};
 use super::valid_login;
 use app::domain::policy::Role;
 use std::sync::Mutex;
-
-/// The links of a new user; either may be absent.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Links {
-    /// The Slack member id (`U…` or `W…`).
-    pub slack_user_id: Option<String>,
-    /// The e-mail address.
-    pub email: Option<String>,
-}
 
 /// A change of links: `None` keeps a field, `Some(None)` clears it,
 /// `Some(Some(value))` sets it.

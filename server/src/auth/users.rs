@@ -1,6 +1,5 @@
 //! Local users: login, role, optional argon2id password hash.
 
-use super::contact::Links;
 use super::valid_login;
 use crate::clock::{Clock, SystemClock};
 use crate::ids::{Ids, OsIds};
@@ -38,6 +37,16 @@ pub struct User {
     pub slack_user_id: Option<String>,
     /// Where e-mail notices go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// The links of a new user; either may be absent (rules and lookups:
+/// [`super::contact`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Links {
+    /// The Slack member id (`U…` or `W…`).
+    pub slack_user_id: Option<String>,
+    /// The e-mail address.
     pub email: Option<String>,
 }
 
