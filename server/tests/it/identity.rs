@@ -1,15 +1,14 @@
-//! A user's Slack id and e-mail: set and cleared over the API, the CLI and
-//! the admin users page, one Slack id per user, found again by either.
+//! A user's Slack id and e-mail: set and cleared over the API and the admin
+//! users page (the CLI's commands are in `cli.rs`), one Slack id per user,
+//! found again by either.
 
 use crate::support::TestApp;
-use crate::support::binary::cli;
 use app::domain::policy::Role;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 use server::auth::Users;
-use std::process::Command;
 
-fn users_in(data: &std::path::Path) -> Users {
+pub(crate) fn users_in(data: &std::path::Path) -> Users {
     let store = server::store::fs::FsStore::open(data.join("store/requests")).expect("store");
     Users::new(std::sync::Arc::new(store))
 }
@@ -170,6 +169,18 @@ async fn admins_link_slack_ids_and_emails_over_the_api() {
         "a disabled user is never found"
     );
 
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let patch_doc = &doc["paths"]["/api/v1/users/{login}"]["patch"]["responses"];
+    assert!(patch_doc.get("400").is_some() && patch_doc.get("409").is_some());
+    for schema in ["NewUser", "UserChange"] {
+        let props = &doc["components"]["schemas"][schema]["properties"];
+        assert_eq!(
+            props["slack_user_id"]["pattern"], "^[UW][A-Z0-9]{2,20}$",
+            "{schema}"
+        );
+        assert_eq!(props["email"]["maxLength"], 254, "{schema}");
+    }
+
     let audit: Value = app
         .get_as(&root, "/api/v1/audit")
         .await
@@ -284,84 +295,4 @@ async fn the_admin_users_page_shows_and_sets_slack_ids_and_emails() {
     back(cleared);
     let bob = users.get("bob").await.unwrap();
     assert_eq!((bob.slack_user_id, bob.email), (None, None));
-}
-
-#[test]
-fn the_cli_adds_links_and_unlinks_slack_ids() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path();
-    let out = cli(
-        data,
-        &[],
-        &[
-            "users",
-            "add",
-            "carol",
-            "--role",
-            "requester",
-            "--slack",
-            "U0CAROL",
-            "--email",
-            "carol@example.com",
-        ],
-        None,
-    );
-    assert_eq!(
-        out,
-        "added user carol (requester)\nlinked carol to Slack user U0CAROL\ne-mail of carol: carol@example.com\n"
-    );
-    assert_eq!(
-        cli(
-            data,
-            &[],
-            &["users", "add", "dan", "--role", "viewer"],
-            None
-        ),
-        "added user dan (viewer)\n"
-    );
-    let fails = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tfpilot"))
-            .args(args)
-            .env("TFPILOT_DATA_DIR", data)
-            .env(
-                "TFPILOT_REGISTRY",
-                crate::support::root().join("modules-registry.toml"),
-            )
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{args:?} fails");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
-    let err = fails(&["users", "link-slack", "dan", "U0CAROL"]);
-    assert!(
-        err.contains("Slack user U0CAROL is already linked to `carol`"),
-        "{err}"
-    );
-    let err = fails(&["users", "link-slack", "dan", "dan"]);
-    assert!(err.contains("slack_user_id `dan` is invalid"), "{err}");
-    let err = fails(&[
-        "users", "add", "erin", "--role", "viewer", "--email", "erin",
-    ]);
-    assert!(err.contains("email is invalid"), "{err}");
-    assert_eq!(
-        cli(
-            data,
-            &[],
-            &["users", "link-slack", "carol", "--unlink"],
-            None
-        ),
-        "unlinked carol from Slack user U0CAROL\n"
-    );
-    assert_eq!(
-        cli(data, &[], &["users", "link-slack", "dan", "U0CAROL"], None),
-        "linked dan to Slack user U0CAROL\n"
-    );
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let users = users_in(data);
-    let found = rt.block_on(users.by_slack_id("U0CAROL")).unwrap().unwrap();
-    assert_eq!(found.login, "dan");
-    assert_eq!(
-        rt.block_on(users.get("carol")).unwrap().email.as_deref(),
-        Some("carol@example.com")
-    );
 }
