@@ -142,7 +142,8 @@ impl Users {
     }
 
     /// Parses `change` and checks that the Slack id it sets is held by
-    /// nobody but `login`: the change, ready to [`LinkChange::apply`].
+    /// nobody but `login` (an unknown `login` is not found, whoever holds
+    /// the id): the change, ready to [`LinkChange::apply`].
     pub async fn check_links(
         &self,
         login: &str,
@@ -150,6 +151,7 @@ impl Users {
     ) -> Result<LinkChange, UserError> {
         let change = change.parse()?;
         if let Some(Some(id)) = &change.slack_user_id {
+            self.get(login).await?;
             self.check_slack_free(id, login).await?;
         }
         Ok(change)

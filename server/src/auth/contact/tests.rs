@@ -158,6 +158,8 @@ async fn a_slack_id_belongs_to_one_user_and_finds_them() {
         slack_user_id: Some(Some("U1AB".into())),
         email: None,
     };
+    let unknown = users.set_links("nobody", moved.clone()).await.unwrap_err();
+    assert!(matches!(unknown, UserError::NotFound(_)), "{unknown}");
     let refused = users.set_links("bob", moved.clone()).await.unwrap_err();
     assert!(
         matches!(refused, UserError::SlackIdTaken { .. }),
