@@ -1,5 +1,6 @@
 //! Administrative commands of the `tfpilot` binary.
 
+use crate::auth::contact::{LinkChange, Links};
 use crate::auth::{Tokens, Users};
 use crate::config::Config;
 use crate::store::open::open;
@@ -7,12 +8,14 @@ use anyhow::Context;
 use app::domain::policy::Role;
 use std::io::Read;
 
-/// `tfpilot users add NAME --role ROLE [--password-stdin]`.
+/// `tfpilot users add NAME --role ROLE [--password-stdin] [--slack ID]
+/// [--email ADDRESS]`.
 pub async fn add_user(
     config: &Config,
     name: &str,
     role: Role,
     password_stdin: bool,
+    links: Links,
 ) -> anyhow::Result<()> {
     let password = if password_stdin {
         let mut text = String::new();
@@ -25,9 +28,36 @@ pub async fn add_user(
     };
     let stores = open(config).await?;
     let user = Users::new(stores.requests)
-        .add(name, role, password.as_deref())
+        .add_linked(name, role, password.as_deref(), links)
         .await?;
     println!("added user {} ({})", user.login, user.role.as_str());
+    if let Some(id) = &user.slack_user_id {
+        println!("linked {} to Slack user {id}", user.login);
+    }
+    if let Some(email) = &user.email {
+        println!("e-mail of {}: {email}", user.login);
+    }
+    Ok(())
+}
+
+/// `tfpilot users link-slack NAME SLACK_USER_ID`, or `--unlink` (`None`).
+pub async fn link_slack(config: &Config, name: &str, slack: Option<String>) -> anyhow::Result<()> {
+    let stores = open(config).await?;
+    let users = Users::new(stores.requests);
+    let before = users.get(name).await?.slack_user_id;
+    let change = LinkChange {
+        slack_user_id: Some(slack),
+        email: None,
+    };
+    let (user, _) = users.set_links(name, change).await?;
+    match (&before, &user.slack_user_id) {
+        (Some(old), Some(new)) if old == new => {
+            println!("{} is already linked to Slack user {new}", user.login)
+        }
+        (_, Some(new)) => println!("linked {} to Slack user {new}", user.login),
+        (Some(old), None) => println!("unlinked {} from Slack user {old}", user.login),
+        (None, None) => println!("{} has no Slack user linked", user.login),
+    }
     Ok(())
 }
 

@@ -50,6 +50,23 @@ enum UsersCommand {
         /// Read a password (12+ characters) from standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// The Slack member id (U…) that acts as this user in Slack.
+        #[arg(long, value_name = "SLACK_USER_ID")]
+        slack: Option<String>,
+        /// Where e-mail notices go.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Link a user to a Slack member id (one user per id), or unlink them.
+    LinkSlack {
+        /// Login.
+        name: String,
+        /// The Slack member id (U…), from the person's Slack profile.
+        #[arg(required_unless_present = "unlink", conflicts_with = "unlink")]
+        slack_user_id: Option<String>,
+        /// Remove the user's Slack link.
+        #[arg(long)]
+        unlink: bool,
     },
 }
 
@@ -121,14 +138,28 @@ fn main() -> ExitCode {
                 })
                 .map_err(Into::into)
         }
-        Command::Users {
-            command:
+        Command::Users { command } => runtime.block_on(async {
+            match command {
                 UsersCommand::Add {
                     name,
                     role,
                     password_stdin,
-                },
-        } => runtime.block_on(server::cli::add_user(&config, &name, role, password_stdin)),
+                    slack,
+                    email,
+                } => {
+                    let links = server::auth::contact::Links {
+                        slack_user_id: slack,
+                        email,
+                    };
+                    server::cli::add_user(&config, &name, role, password_stdin, links).await
+                }
+                UsersCommand::LinkSlack {
+                    name,
+                    slack_user_id,
+                    ..
+                } => server::cli::link_slack(&config, &name, slack_user_id).await,
+            }
+        }),
         Command::Tokens { command } => runtime.block_on(async {
             match command {
                 TokensCommand::Create { user, name, scope } => {

@@ -23,6 +23,12 @@ pub struct UserRow {
     pub disabled: bool,
     /// Whether the user has a password (else: GitHub sign-in only).
     pub password: bool,
+    /// The Slack member id that acts as this user in Slack.
+    #[serde(default)]
+    pub slack_user_id: Option<String>,
+    /// Where e-mail notices go.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A token as the pages list it (never its secret).

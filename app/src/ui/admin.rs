@@ -1,4 +1,5 @@
-//! Admin pages: users and roles (`/admin/users`), machine tokens
+//! Admin pages: users, roles and their Slack ids and e-mail addresses
+//! (`/admin/users`), machine tokens
 //! (`/admin/tokens`). They are server-rendered HTML with plain forms (no
 //! island, no script): each form posts to a route of the server, which
 //! decides who may do what and comes back to the page with the outcome in
@@ -79,6 +80,14 @@ fn AddUser() -> impl IntoView {
                 "Password (12+ characters; empty for GitHub sign-in only)"
                 <input name="password" type="password" autocomplete="new-password"/>
             </label>
+            <label>
+                "Slack member id (optional)"
+                <input name="slack_user_id" placeholder="U0123ABCD" autocomplete="off" spellcheck="false"/>
+            </label>
+            <label>
+                "E-mail (optional)"
+                <input name="email" inputmode="email" autocomplete="off" spellcheck="false"/>
+            </label>
             <button type="submit">"Add user"</button>
         </form>
     }
@@ -87,39 +96,53 @@ fn AddUser() -> impl IntoView {
 #[component]
 fn UserTable(list: Vec<UserRow>) -> impl IntoView {
     view! {
-        <table class="table" data-testid="users">
-            <thead><tr><th>"Login"</th><th>"Role"</th><th>"Sign-in"</th><th>"Disabled"</th><th></th></tr></thead>
-            <tbody>
-                {list.into_iter().map(|u| {
-                    let form = format!("user-{}", u.login);
-                    let action = format!("/admin/users/{}", url_encode(&u.login));
-                    let label = format!("Role of {}", u.login);
-                    let role = u.role.clone();
-                    view! {
-                        <tr data-login=u.login.clone()>
-                            <td>{u.login.clone()}</td>
-                            <td>
-                                <select name="role" form=form.clone() aria-label=label>
-                                    {ROLES.map(|r| view! { <option value=r selected=r == role>{r}</option> })}
-                                </select>
-                            </td>
-                            <td>{if u.password { "password" } else { "GitHub" }}</td>
-                            <td>
-                                <label>
-                                    <input type="checkbox" name="disabled" value="on" form=form.clone() checked=u.disabled/>
-                                    " disabled"
-                                </label>
-                            </td>
-                            <td>
-                                <form id=form method="post" action=action class="inline">
-                                    <button type="submit">"Save"</button>
-                                </form>
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="table-wrap">
+            <table class="table" data-testid="users">
+                <thead><tr><th>"Login"</th><th>"Role"</th><th>"Sign-in"</th><th>"Slack"</th><th>"E-mail"</th><th>"Disabled"</th><th></th></tr></thead>
+                <tbody>
+                    {list.into_iter().map(|u| {
+                        let form = format!("user-{}", u.login);
+                        let action = format!("/admin/users/{}", url_encode(&u.login));
+                        let label = format!("Role of {}", u.login);
+                        let slack_label = format!("Slack member id of {} (empty: unlinked)", u.login);
+                        let email_label = format!("E-mail of {} (empty: none)", u.login);
+                        let role = u.role.clone();
+                        view! {
+                            <tr data-login=u.login.clone()>
+                                <td>{u.login.clone()}</td>
+                                <td>
+                                    <select name="role" form=form.clone() aria-label=label>
+                                        {ROLES.map(|r| view! { <option value=r selected=r == role>{r}</option> })}
+                                    </select>
+                                </td>
+                                <td>{if u.password { "password" } else { "GitHub" }}</td>
+                                <td>
+                                    <input name="slack_user_id" form=form.clone() aria-label=slack_label
+                                        value=u.slack_user_id.unwrap_or_default() placeholder="U0123ABCD"
+                                        size="12" autocomplete="off" spellcheck="false"/>
+                                </td>
+                                <td>
+                                    <input name="email" form=form.clone() aria-label=email_label
+                                        value=u.email.unwrap_or_default() inputmode="email"
+                                        size="20" autocomplete="off" spellcheck="false"/>
+                                </td>
+                                <td>
+                                    <label>
+                                        <input type="checkbox" name="disabled" value="on" form=form.clone() checked=u.disabled/>
+                                        " disabled"
+                                    </label>
+                                </td>
+                                <td>
+                                    <form id=form method="post" action=action class="inline">
+                                        <button type="submit">"Save"</button>
+                                    </form>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

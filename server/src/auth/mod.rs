@@ -5,6 +5,7 @@
 //! replica sees the same accounts. Passwords are argon2id hashes; tokens
 //! are random and stored only as SHA-256 hashes.
 
+pub mod contact;
 pub mod device;
 pub mod identities;
 pub mod keys;

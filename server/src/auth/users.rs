@@ -40,6 +40,16 @@ pub struct User {
     pub email: Option<String>,
 }
 
+/// The links of a new user; either may be absent (rules and lookups:
+/// [`super::contact`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Links {
+    /// The Slack member id (`U…` or `W…`).
+    pub slack_user_id: Option<String>,
+    /// The e-mail address.
+    pub email: Option<String>,
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -84,6 +94,27 @@ pub enum UserError {
     /// The password is too short or too long.
     #[error("the password must be 12 to 1024 characters")]
     WeakPassword,
+    /// Not a Slack member id (see [`super::contact::parse_slack_id`]).
+    #[error(
+        "slack_user_id `{0}` is invalid: a Slack member id is `U` or `W` then 2 to 20 capital letters or digits (like U0123ABCD)"
+    )]
+    InvalidSlackId(String),
+    /// Not an e-mail address (see [`super::contact::parse_email`]).
+    #[error(
+        "email is invalid: {0}; write local@domain with exactly one `@`, no spaces or control characters, at most 254 characters"
+    )]
+    InvalidEmail(&'static str),
+    /// Another user holds this Slack id.
+    #[error("Slack user {slack} is already linked to `{login}`; unlink it there first")]
+    SlackIdTaken {
+        /// The Slack member id.
+        slack: String,
+        /// Who holds it.
+        login: String,
+    },
+    /// A lookup matched more than one user: the sentence says who.
+    #[error("{0}")]
+    Ambiguous(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -210,6 +241,20 @@ impl Users {
         password: Option<&str>,
         identity: Identity,
     ) -> Result<User, UserError> {
+        self.create(login, role, password, identity, Links::default())
+            .await
+    }
+
+    /// Creates a user with its links, which the caller has parsed and
+    /// checked ([`Users::add_linked`]).
+    pub(super) async fn create(
+        &self,
+        login: &str,
+        role: Role,
+        password: Option<&str>,
+        identity: Identity,
+        links: Links,
+    ) -> Result<User, UserError> {
         if !valid_login(login) {
             return Err(UserError::InvalidLogin(login.chars().take(64).collect()));
         }
@@ -225,8 +270,8 @@ impl Users {
             disabled: false,
             identity,
             sessions_epoch: 0,
-            slack_user_id: None,
-            email: None,
+            slack_user_id: links.slack_user_id,
+            email: links.email,
         };
         let bytes = serde_json::to_vec_pretty(&user).expect("serializes");
         match self

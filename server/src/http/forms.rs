@@ -10,6 +10,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::session::url_encode;
+use crate::auth::contact::{LinkChange, Links};
 use crate::service::admin::UserChange;
 use app::api::FreshToken;
 use app::domain::ids::RequestId;
@@ -103,6 +104,15 @@ pub struct AddUserForm {
     role: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    slack_user_id: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// A link field of a form: trimmed, empty is none.
+fn link(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 /// `POST /admin/users`: adds a user (admins).
@@ -117,7 +127,16 @@ pub async fn add_user(
         let password = Some(form.password.as_str()).filter(|p| !p.is_empty());
         let user = state
             .admin
-            .add_user(&actor, &form.login, role, password)
+            .add_user(
+                &actor,
+                &form.login,
+                role,
+                password,
+                Links {
+                    slack_user_id: link(&form.slack_user_id),
+                    email: link(&form.email),
+                },
+            )
             .await?;
         Ok(format!("Added {} as {}.", user.login, user.role.as_str()))
     }
@@ -133,9 +152,16 @@ pub struct SetUserForm {
     /// `on` when the box is ticked (absent otherwise).
     #[serde(default)]
     disabled: String,
+    /// Absent: kept; empty: unlinked.
+    #[serde(default)]
+    slack_user_id: Option<String>,
+    /// Absent: kept; empty: cleared.
+    #[serde(default)]
+    email: Option<String>,
 }
 
-/// `POST /admin/users/{login}`: role and disabled (admins).
+/// `POST /admin/users/{login}`: role, disabled, Slack id and e-mail
+/// (admins).
 pub async fn set_user(
     State(state): State<AppState>,
     caller: Result<Caller, ApiError>,
@@ -148,13 +174,25 @@ pub async fn set_user(
             role: role("role", &form.role)?,
             disabled: Some(form.disabled == "on"),
             password: None,
+            links: LinkChange {
+                slack_user_id: form.slack_user_id.as_deref().map(link),
+                email: form.email.as_deref().map(link),
+            },
         };
         let user = state.admin.update_user(&actor, &login, change).await?;
         Ok(format!(
-            "Saved {}: {}{}.",
+            "Saved {}: {}{}{}{}.",
             user.login,
             user.role.as_str(),
-            if user.disabled { ", disabled" } else { "" }
+            if user.disabled { ", disabled" } else { "" },
+            user.slack_user_id
+                .as_deref()
+                .map(|id| format!(", Slack {id}"))
+                .unwrap_or_default(),
+            user.email
+                .as_deref()
+                .map(|e| format!(", {e}"))
+                .unwrap_or_default(),
         ))
     }
     .await;

@@ -132,6 +132,12 @@ pub const REQUEST_ID: &str = "^[0-9a-hjkmnp-tv-z]{16}$";
 pub const TOKEN_ID: &str = "^[0-9a-hjkmnp-tv-z]{12}$";
 /// A token name (see `service::admin::valid_token_name`).
 pub const TOKEN_NAME: &str = "^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$";
+/// A Slack member id (see `auth::contact::parse_slack_id`).
+pub const SLACK_USER_ID: &str = "^[UW][A-Z0-9]{2,20}$";
+/// An e-mail address: one `@` with something on each side, no whitespace
+/// or control character (see `auth::contact::parse_email`).
+pub const EMAIL: &str =
+    "^[^@\\s\\u0000-\\u001f\\u007f-\\u009f]+@[^@\\s\\u0000-\\u001f\\u007f-\\u009f]+$";
 const ROLES: [&str; 4] = ["viewer", "requester", "approver", "admin"];
 
 fn error_response(description: &str) -> Value {
@@ -143,6 +149,16 @@ fn error_response(description: &str) -> Value {
 
 fn password() -> Value {
     json!({"type": ["string", "null"], "minLength": 12, "maxLength": 1024})
+}
+
+fn slack_user_id(what: &str) -> Value {
+    json!({"type": ["string", "null"], "pattern": SLACK_USER_ID,
+        "description": format!("The Slack member id that acts as this user in Slack; {what}. At most one user holds an id (409 otherwise).")})
+}
+
+fn email(what: &str) -> Value {
+    json!({"type": ["string", "null"], "pattern": EMAIL, "maxLength": 254,
+        "description": format!("Where e-mail notices go; {what}.")})
 }
 
 /// Makes the generated document exact (see the module docs).
@@ -357,15 +373,20 @@ fn contract(doc: &mut Value, choices: &Choices) {
             "login": {"type": "string", "pattern": LOGIN},
             "role": {"type": "string", "enum": ROLES},
             "password": password(),
+            "slack_user_id": slack_user_id("optional"),
+            "email": email("optional"),
         }
     });
     schemas["UserChange"] = json!({
         "type": "object",
         "additionalProperties": false,
+        "description": "Absent fields are kept. Only admins change roles, access, Slack ids and e-mail addresses; a user may change their own password from a session.",
         "properties": {
             "role": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], null]},
             "disabled": {"type": ["boolean", "null"]},
             "password": password(),
+            "slack_user_id": slack_user_id("`null` unlinks it (admins only: a user linking their own could claim someone else's Slack account)"),
+            "email": email("`null` clears it (admins only)"),
         }
     });
 }

@@ -1,16 +1,17 @@
 //! Users over the API: admins list, add and change people (role, disabled,
-//! password); anyone may change their own password.
+//! password, Slack id, e-mail); anyone may change their own password.
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
+use crate::auth::contact::{LinkChange, Links};
 use crate::auth::{User, UserError};
 use crate::service::admin::{AdminError, UserChange as Change};
 use app::domain::policy::Role;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 impl From<UserError> for ApiError {
@@ -26,6 +27,17 @@ impl From<UserError> for ApiError {
                 message: e.to_string(),
                 field: Some("password".into()),
             },
+            UserError::InvalidSlackId(_) => Self::BadRequest {
+                message: e.to_string(),
+                field: Some("slack_user_id".into()),
+            },
+            UserError::InvalidEmail(_) => Self::BadRequest {
+                message: e.to_string(),
+                field: Some("email".into()),
+            },
+            UserError::SlackIdTaken { .. } | UserError::Ambiguous(_) => {
+                Self::Conflict(e.to_string())
+            }
             UserError::Store(s) => s.into(),
         }
     }
@@ -38,6 +50,8 @@ fn view(u: &User) -> Value {
         "disabled": u.disabled,
         "password": u.password_hash.is_some(),
         "created_at": u.created_at,
+        "slack_user_id": u.slack_user_id,
+        "email": u.email,
     })
 }
 
@@ -88,6 +102,12 @@ pub struct NewUser {
     /// A password of 12+ characters; without one the user signs in with GitHub.
     #[serde(default)]
     pub password: Option<String>,
+    /// The Slack member id (`U…`/`W…`) that acts as this user in Slack.
+    #[serde(default)]
+    pub slack_user_id: Option<String>,
+    /// Where e-mail notices go.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// `POST /api/v1/users` (admins).
@@ -97,9 +117,9 @@ pub struct NewUser {
     request_body = NewUser,
     responses(
         (status = 201, description = "The user", body = Object),
-        (status = 400, description = "Bad login or password", body = ErrorBody),
+        (status = 400, description = "Bad login, password, Slack id or e-mail; `field` names it", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 409, description = "The login is taken", body = ErrorBody),
+        (status = 409, description = "The login is taken, or the Slack id is linked to another user", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -110,7 +130,16 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = state
         .admin
-        .add_user(&actor, &body.login, body.role, body.password.as_deref())
+        .add_user(
+            &actor,
+            &body.login,
+            body.role,
+            body.password.as_deref(),
+            Links {
+                slack_user_id: body.slack_user_id,
+                email: body.email,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(view(&user))))
 }
@@ -129,6 +158,22 @@ pub struct UserChange {
     /// New password (admins, or the user themself).
     #[serde(default)]
     pub password: Option<String>,
+    /// The Slack member id that acts as this user in Slack; `null`
+    /// unlinks it (admins only: a user linking their own could claim
+    /// someone else's Slack account).
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub slack_user_id: Option<Option<String>>,
+    /// Where e-mail notices go; `null` clears it (admins only).
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+}
+
+/// A field that is present, `null` or not: absent stays `None` (by
+/// `default`), `null` is `Some(None)`.
+fn given<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// `PATCH /api/v1/users/{login}`.
@@ -139,9 +184,10 @@ pub struct UserChange {
     request_body = UserChange,
     responses(
         (status = 200, description = "The user", body = Object),
-        (status = 400, description = "Weak password", body = ErrorBody),
-        (status = 403, description = "Not an admin (only one's own password)", body = ErrorBody),
+        (status = 400, description = "Weak password, bad Slack id or bad e-mail; `field` names it", body = ErrorBody),
+        (status = 403, description = "Not an admin (only one's own password; only admins set Slack ids and e-mail addresses)", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "The Slack id is linked to another user, or an admin would disable or demote themself", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -156,6 +202,10 @@ pub async fn update(
         role: body.role,
         disabled: body.disabled,
         password: body.password,
+        links: LinkChange {
+            slack_user_id: body.slack_user_id,
+            email: body.email,
+        },
     };
     let password = change.password.is_some();
     let user = state.admin.update_user(&actor, &login, change).await?;

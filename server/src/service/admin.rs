@@ -1,6 +1,7 @@
 //! People and machine tokens: who may manage them, and the audit trail of
 //! every change. The REST API and the admin pages both call this.
 
+use crate::auth::contact::{LinkChange, Links};
 use crate::auth::tokens::TokenRecord;
 use crate::auth::{TokenError, Tokens, User, UserError, Users};
 use crate::store::journal::{AuditLog, AuditRecord};
@@ -45,6 +46,8 @@ pub struct UserChange {
     pub disabled: Option<bool>,
     /// New password.
     pub password: Option<String>,
+    /// Slack id and e-mail: set, cleared or kept (admins only).
+    pub links: LinkChange,
 }
 
 /// Users and tokens with their rules.
@@ -102,27 +105,34 @@ impl Admin {
         Ok(self.users.list().await?)
     }
 
-    /// Adds a user (admins).
+    /// Adds a user (admins), with its Slack id and e-mail when given.
     pub async fn add_user(
         &self,
         actor: &Actor,
         login: &str,
         role: Role,
         password: Option<&str>,
+        links: Links,
     ) -> Result<User, AdminError> {
         decide(Operation::AddUser, actor)?;
-        let user = self.users.add(login.trim(), role, password).await?;
-        self.audit(
-            &actor.login,
-            "user.create",
-            format!("{} as {}", user.login, user.role.as_str()),
-        )
-        .await;
+        let user = self
+            .users
+            .add_linked(login.trim(), role, password, links)
+            .await?;
+        let mut detail = format!("{} as {}", user.login, user.role.as_str());
+        if let Some(id) = &user.slack_user_id {
+            detail.push_str(&format!(", Slack {id}"));
+        }
+        if let Some(email) = &user.email {
+            detail.push_str(&format!(", e-mail {email}"));
+        }
+        self.audit(&actor.login, "user.create", detail).await;
         Ok(user)
     }
 
     /// Changes a user: admins anything but their own role and access;
-    /// others only their own password.
+    /// others only their own password. Only admins set Slack ids and
+    /// e-mail addresses; a Slack id held by another user is a conflict.
     pub async fn update_user(
         &self,
         actor: &Actor,
@@ -135,9 +145,11 @@ impl Admin {
                 role: change.role,
                 disabled: change.disabled,
                 password: change.password.is_some(),
+                links: !change.links.is_empty(),
             },
             actor,
         )?;
+        let links = self.users.check_links(login, change.links).await?;
         let hash = match &change.password {
             Some(p) => Some(
                 crate::auth::users::hash_password_blocking(self.users.ids().as_ref(), p.clone())
@@ -145,6 +157,7 @@ impl Admin {
             ),
             None => None,
         };
+        let link_notes = std::sync::Mutex::new(Vec::new());
         let user = self
             .users
             .update(login, |u| {
@@ -159,6 +172,10 @@ impl Admin {
                     // Every session signed in before the change ends.
                     u.sessions_epoch += 1;
                 }
+                let notes = links.apply(u);
+                if let Ok(mut n) = link_notes.lock() {
+                    *n = notes;
+                }
                 Ok(())
             })
             .await?;
@@ -172,6 +189,7 @@ impl Admin {
         if hash.is_some() {
             changed.push("password changed".into());
         }
+        changed.extend(link_notes.into_inner().unwrap_or_default());
         self.audit(
             &actor.login,
             "user.update",

@@ -1,5 +1,8 @@
-//! The `tfpilot` binary: `registry check` and refusing to serve a broken registry.
+//! The `tfpilot` binary: `registry check`, refusing to serve a broken
+//! registry, and users' Slack links.
 
+use crate::identity::users_in;
+use crate::support::binary::cli;
 use crate::support::root;
 use std::process::Command;
 
@@ -83,4 +86,81 @@ fn bad_configuration_names_the_variable() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("TFPILOT_BIND"));
+}
+
+#[test]
+fn the_cli_adds_links_and_unlinks_slack_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let out = cli(
+        data,
+        &[],
+        &[
+            "users",
+            "add",
+            "carol",
+            "--role",
+            "requester",
+            "--slack",
+            "U0CAROL",
+            "--email",
+            "carol@example.com",
+        ],
+        None,
+    );
+    assert_eq!(
+        out,
+        "added user carol (requester)\nlinked carol to Slack user U0CAROL\ne-mail of carol: carol@example.com\n"
+    );
+    assert_eq!(
+        cli(
+            data,
+            &[],
+            &["users", "add", "dan", "--role", "viewer"],
+            None
+        ),
+        "added user dan (viewer)\n"
+    );
+    let fails = |args: &[&str]| {
+        let out = tfpilot()
+            .args(args)
+            .env("TFPILOT_DATA_DIR", data)
+            .env("TFPILOT_REGISTRY", root().join("modules-registry.toml"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} fails");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = fails(&["users", "link-slack", "dan", "U0CAROL"]);
+    assert!(
+        err.contains("Slack user U0CAROL is already linked to `carol`"),
+        "{err}"
+    );
+    let err = fails(&["users", "link-slack", "dan", "dan"]);
+    assert!(err.contains("slack_user_id `dan` is invalid"), "{err}");
+    let err = fails(&[
+        "users", "add", "erin", "--role", "viewer", "--email", "erin",
+    ]);
+    assert!(err.contains("email is invalid"), "{err}");
+    assert_eq!(
+        cli(
+            data,
+            &[],
+            &["users", "link-slack", "carol", "--unlink"],
+            None
+        ),
+        "unlinked carol from Slack user U0CAROL\n"
+    );
+    assert_eq!(
+        cli(data, &[], &["users", "link-slack", "dan", "U0CAROL"], None),
+        "linked dan to Slack user U0CAROL\n"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let users = users_in(data);
+    let found = rt.block_on(users.by_slack_id("U0CAROL")).unwrap().unwrap();
+    assert_eq!(found.login, "dan");
+    assert_eq!(
+        rt.block_on(users.get("carol")).unwrap().email.as_deref(),
+        Some("carol@example.com")
+    );
 }

@@ -14,6 +14,7 @@ mod flow_github;
 mod git;
 mod guardrails;
 mod http;
+mod identity;
 mod layering;
 mod matrix;
 mod modules;

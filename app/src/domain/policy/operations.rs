@@ -22,6 +22,8 @@ pub enum Operation<'a> {
         disabled: Option<bool>,
         /// A new password.
         password: bool,
+        /// A new Slack member id or e-mail address (or either cleared).
+        links: bool,
     },
     /// List tokens: everyone's (`None`) or one user's.
     ListTokens {
@@ -71,7 +73,14 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
             role,
             disabled,
             password,
+            links,
         } => {
+            if links && !admin {
+                return forbidden(
+                    "users.admin",
+                    "only an admin links a Slack account or sets an e-mail address (a Slack link decides who acts as whom in Slack)",
+                );
+            }
             if password && actor.credential != Credential::Session {
                 return forbidden(
                     "password.session",

@@ -334,6 +334,14 @@ fn filing_people_tokens_and_audit_are_one_table() {
         role,
         disabled,
         password,
+        links: false,
+    };
+    let links = |login| Operation::ChangeUser {
+        login,
+        role: None,
+        disabled: None,
+        password: false,
+        links: true,
     };
     #[rustfmt::skip]
     let table: &[(&Actor, Operation<'_>, &str)] = &[
@@ -354,6 +362,12 @@ fn filing_people_tokens_and_audit_are_one_table() {
         (&root, change("ann", Some(Role::Admin), None, false), "ok"),
         (&root, change("root", Some(Role::Viewer), None, false), "conflict"),
         (&root, change("root", None, Some(true), false), "conflict"),
+        (&ann, links("ann"), "users.admin"),
+        (&ann, links("bob"), "users.admin"),
+        (&scoped, links("root"), "users.admin"),
+        (&root, links("ann"), "ok"),
+        (&root, links("root"), "ok"),
+        (&root_token, links("ann"), "ok"),
         (&ann, Operation::ListTokens { owner: Some("ann") }, "ok"),
         (&ann, Operation::ListTokens { owner: None }, "users.admin"),
         (&ann, Operation::CreateToken { owner: "ann", scope: None }, "ok"),

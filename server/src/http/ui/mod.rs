@@ -117,6 +117,8 @@ impl Services for UiServices {
                     role: u.role.as_str().to_owned(),
                     disabled: u.disabled,
                     password: u.password_hash.is_some(),
+                    slack_user_id: u.slack_user_id,
+                    email: u.email,
                     login: u.login,
                 })
                 .collect())
