@@ -117,36 +117,33 @@ impl SlackBot {
     /// id, else the one whose e-mail Slack's profile shows. `None` when
     /// there is none, or it is disabled.
     pub async fn linked(&self, slack_user: &str) -> Option<Actor> {
-        let users = match self.users.list().await {
-            Ok(users) => users,
+        let user = match self.users.by_slack_id(slack_user).await {
+            Ok(Some(user)) => user,
+            Ok(None) => self.linked_by_email(slack_user).await?,
             Err(e) => {
-                tracing::warn!("cannot read the users to map a Slack user: {e}");
+                tracing::warn!(slack_user, "cannot map the Slack user: {e}");
                 return None;
             }
         };
-        let mut found = users
-            .iter()
-            .find(|u| u.slack_user_id.as_deref() == Some(slack_user))
-            .cloned();
-        if found.is_none()
-            && users.iter().any(|u| u.email.is_some())
-            && let Ok(profile) = self.api.user_info(slack_user).await
-            && let Some(email) = profile.email
-        {
-            found = users
-                .iter()
-                .find(|u| {
-                    u.slack_user_id.is_none()
-                        && u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email))
-                })
-                .cloned();
-        }
-        let user = found.filter(|u| !u.disabled)?;
         Some(Actor {
             role: crate::auth::effective_role(&self.config, &user),
             login: user.login,
             credential: Credential::Slack,
         })
+    }
+
+    /// The user whose e-mail the Slack profile shows, when they have no
+    /// Slack id linked yet.
+    async fn linked_by_email(&self, slack_user: &str) -> Option<crate::auth::User> {
+        let email = self.api.user_info(slack_user).await.ok()?.email?;
+        match self.users.by_email(&email).await {
+            Ok(Some(user)) if user.slack_user_id.is_none() => Some(user),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(slack_user, "cannot map the Slack user by e-mail: {e}");
+                None
+            }
+        }
     }
 
     /// Posts `text` at `place`; a failure is logged (the person can ask
