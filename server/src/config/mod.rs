@@ -5,11 +5,13 @@ mod env;
 pub mod github;
 mod projects;
 mod secret;
+pub mod smtp;
 mod store;
 
 pub use github::{GitHubAuth, GitHubSettings};
 pub use projects::{DEFAULT_BRANCH, Project};
 pub use secret::SecretString;
+pub use smtp::SmtpSettings;
 pub use store::{S3Settings, StoreConfig};
 
 use app::domain::ids::ProjectKey;
@@ -17,6 +19,7 @@ use app::domain::policy::Policy;
 use env::{FileConfig, flag, parse_bool, read_file, trusted_proxies};
 use github::{check_repos, github_config};
 use projects::{default_projects, parse_projects};
+use smtp::smtp_config;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -94,6 +97,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed
     /// (`TFPILOT_TRUSTED_PROXIES`: addresses and CIDR blocks; default none).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// E-mail notices to requesters (`TFPILOT_SMTP_URL` with
+    /// `TFPILOT_SMTP_FROM`); none when neither is set.
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// A GitHub OAuth app for signing people in.
@@ -275,6 +281,7 @@ impl Config {
             }
         };
         Ok(Config {
+            smtp: smtp_config(&env)?,
             trusted_proxies: trusted_proxies(env("TFPILOT_TRUSTED_PROXIES"))?,
             github_oauth,
             sessions,
