@@ -13,6 +13,7 @@ pub mod binary;
 mod builder;
 pub mod github;
 pub mod s3;
+pub mod smtp;
 
 pub use builder::TestAppBuilder;
 
