@@ -1,7 +1,7 @@
 //! `EmailNotifier`: mails each notice to the requester's address over SMTP (`TFPILOT_SMTP_*`).
 
 use super::words::headline;
-use super::{Notice, Notifier, NotifyError};
+use super::{Notice, NoticeKind, Notifier, NotifyError};
 use crate::auth::{UserError, Users};
 use crate::config::SmtpSettings;
 use async_trait::async_trait;
@@ -21,7 +21,8 @@ pub enum EmailError {
     From(String),
 }
 
-/// Sends one mail per notice to the requester, when they have an address.
+/// Sends one mail per notice to the requester, when they have an address
+/// and are not disabled (not for `Created`: they filed it themselves).
 pub struct EmailNotifier {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
@@ -81,6 +82,10 @@ impl Notifier for EmailNotifier {
     }
 
     async fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
+        if notice.kind == NoticeKind::Created {
+            // The requester filed it themselves.
+            return Ok(());
+        }
         let user = match self.users.get(&notice.requester).await {
             Ok(user) => user,
             Err(UserError::NotFound(_) | UserError::InvalidLogin(_)) => return Ok(()),

@@ -133,7 +133,7 @@ async fn an_approval_mail_carries_the_counts_and_the_risk_notes() {
 }
 
 #[tokio::test]
-async fn nobody_without_an_address_is_mailed() {
+async fn nobody_without_an_address_is_mailed_nor_told_what_they_did() {
     let smtp = SmtpServer::start();
     let dir = tempfile::tempdir().unwrap();
     let email = EmailNotifier::new(&settings(smtp.url()), users(&dir).await).unwrap();
@@ -142,6 +142,8 @@ async fn nobody_without_an_address_is_mailed() {
         let applied = notice(NoticeKind::Applied, requester);
         assert_eq!(email.notify(&applied).await, Ok(()), "{requester}");
     }
+    let filed = notice(NoticeKind::Created, "alice");
+    assert_eq!(email.notify(&filed).await, Ok(()));
 
     assert!(smtp.messages().is_empty(), "{:#?}", smtp.messages());
 }
