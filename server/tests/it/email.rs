@@ -163,3 +163,34 @@ async fn a_server_that_is_down_fails_without_telling_the_password() {
     assert!(sentence.contains("was not sent"), "{sentence}");
     assert!(!sentence.contains("hunter2"), "{sentence}");
 }
+
+#[tokio::test]
+async fn the_settings_come_from_the_environment_and_build_a_notifier() {
+    let smtp = SmtpServer::start();
+    let config = crate::support::config_from(&[
+        ("TFPILOT_SMTP_URL", &smtp.url()),
+        ("TFPILOT_SMTP_FROM", FROM),
+    ])
+    .unwrap();
+    let settings = config.smtp.expect("SMTP settings");
+    let dir = tempfile::tempdir().unwrap();
+    let email = EmailNotifier::new(&settings, users(&dir).await).unwrap();
+    email
+        .notify(&notice(NoticeKind::Destroyed, "alice"))
+        .await
+        .unwrap();
+    assert_eq!(smtp.messages().len(), 1);
+
+    assert!(crate::support::config_from(&[]).unwrap().smtp.is_none());
+    let e = crate::support::config_from(&[
+        (
+            "TFPILOT_SMTP_URL",
+            "smtps://tfpilot:hunter2@mail.example.com",
+        ),
+        ("TFPILOT_SMTP_FROM", "not a mailbox"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("TFPILOT_SMTP_FROM: `not a mailbox`"), "{e}");
+    assert!(!e.contains("hunter2"), "{e}");
+}
