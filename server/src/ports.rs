@@ -77,12 +77,13 @@ impl Ports {
                 (git, exec, Some(done))
             }
         };
+        let notifiers = notifiers(config, &stores, &slack, clock.clone())?;
         Ok(Ports {
             requests: stores.requests,
             chat_logs: stores.chat_logs,
             git,
             exec,
-            notifiers: vec![Arc::new(LogNotifier)],
+            notifiers,
             clock,
             ids: Arc::new(OsIds),
             runs_done,
@@ -111,6 +112,36 @@ impl Ports {
             .with_clock(self.clock.clone())
             .with_ids(self.ids.clone())
     }
+}
+
+/// The log, and Slack and e-mail when configured.
+fn notifiers(
+    config: &Config,
+    stores: &Stores,
+    slack: &Option<Arc<dyn SlackApi>>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Vec<Arc<dyn Notifier>>> {
+    let mut notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(LogNotifier)];
+    if let Some(api) = slack {
+        let channels = config
+            .projects
+            .values()
+            .filter_map(|p| Some((p.key.clone(), p.slack_channel.clone()?)))
+            .collect();
+        notifiers.push(Arc::new(crate::slack::SlackNotifier::new(
+            api.clone(),
+            crate::slack::records::Records::new(stores.requests.clone()),
+            channels,
+            config.slack.channel.clone(),
+        )));
+    }
+    if let Some(smtp) = &config.smtp {
+        let users = Users::new(stores.requests.clone())
+            .with_clock(clock)
+            .with_ids(Arc::new(OsIds));
+        notifiers.push(Arc::new(crate::notify::EmailNotifier::new(smtp, users)?));
+    }
+    Ok(notifiers)
 }
 
 /// GitHub repos and Actions workflows (production).

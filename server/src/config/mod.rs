@@ -6,12 +6,14 @@ pub mod github;
 mod projects;
 mod secret;
 pub mod slack;
+pub mod smtp;
 mod store;
 
 pub use github::{GitHubAuth, GitHubSettings};
 pub use projects::{DEFAULT_BRANCH, Project};
 pub use secret::SecretString;
 pub use slack::SlackSettings;
+pub use smtp::SmtpSettings;
 pub use store::{S3Settings, StoreConfig};
 
 use app::domain::ids::ProjectKey;
@@ -20,6 +22,7 @@ use env::{FileConfig, flag, parse_bool, read_file, trusted_proxies};
 use github::{check_repos, github_config};
 use projects::{default_projects, parse_projects};
 use slack::slack_settings;
+use smtp::smtp_config;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -99,6 +102,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The Slack app (`TFPILOT_SLACK_*`); without a bot token, no Slack.
     pub slack: SlackSettings,
+    /// E-mail notices to requesters (`TFPILOT_SMTP_URL` with
+    /// `TFPILOT_SMTP_FROM`); none when neither is set.
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// A GitHub OAuth app for signing people in.
@@ -281,6 +287,7 @@ impl Config {
         };
         Ok(Config {
             slack: slack_settings(&env)?,
+            smtp: smtp_config(&env)?,
             trusted_proxies: trusted_proxies(env("TFPILOT_TRUSTED_PROXIES"))?,
             github_oauth,
             sessions,

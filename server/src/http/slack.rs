@@ -88,9 +88,12 @@ pub async fn events(
                 .await
                 .map_err(|e| ApiError::Unavailable(format!("cannot record the event: {e}")))?
             {
-                return Ok((StatusCode::OK, Json(json!({ "ok": true, "duplicate": true }))));
+                return Ok((
+                    StatusCode::OK,
+                    Json(json!({ "ok": true, "duplicate": true })),
+                ));
             }
-            tokio::spawn(async move { bot.on_event(event).await });
+            tokio::spawn(async move { bot.on_event(*event).await });
             Ok((StatusCode::OK, Json(json!({ "ok": true }))))
         }
         Envelope::Other => Ok((StatusCode::OK, Json(json!({ "ok": true, "ignored": true })))),
@@ -136,12 +139,17 @@ pub async fn interactions(
 }
 
 /// Whether live request `id` exists.
-async fn request_exists(state: &AppState, id: &app::domain::ids::RequestId) -> Result<bool, ApiError> {
+async fn request_exists(
+    state: &AppState,
+    id: &app::domain::ids::RequestId,
+) -> Result<bool, ApiError> {
     let repo = crate::store::repo::RequestRepo::new(state.stores.requests.clone());
     match repo.get(id).await {
         Ok(_) => Ok(true),
         Err(crate::store::repo::RepoError::NotFound(_)) => Ok(false),
-        Err(e) => Err(ApiError::Unavailable(format!("cannot read request {id}: {e}"))),
+        Err(e) => Err(ApiError::Unavailable(format!(
+            "cannot read request {id}: {e}"
+        ))),
     }
 }
 

@@ -4,14 +4,18 @@
 //! its compare-and-swap writes ([`Notices::changed`]), so a step that runs
 //! again without changing the status notifies nobody a second time.
 //! Adapters: [`LogNotifier`] (a log line per notice, the default),
-//! [`NoopNotifier`], and [`MemoryNotifier`] (records notices, for tests).
-//! Slack and e-mail adapters plug in here. A notifier answers whether it
+//! [`NoopNotifier`], [`MemoryNotifier`] (records notices, for tests) and
+//! [`EmailNotifier`] (a mail to the requester over SMTP); [`words`] holds
+//! the sentences people read. The Slack adapter plugs in here. A notifier answers whether it
 //! delivered: the outbox retries one that failed, without blocking the flow.
 
+mod email;
 mod log;
 mod memory;
 pub mod outbox;
+pub mod words;
 
+pub use email::{EmailError, EmailNotifier};
 pub use log::{LogNotifier, NoopNotifier};
 pub use memory::MemoryNotifier;
 pub use outbox::Outbox;

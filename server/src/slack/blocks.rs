@@ -74,10 +74,12 @@ pub fn summary(s: &Summary) -> (String, Value) {
     if let Some(note) = &s.note {
         blocks.push(context(note));
     }
-    blocks.push(json!({"type": "actions", "block_id": "tfpilot_draft", "elements": [
-        button("Submit", actions::SUBMIT, &s.draft, Some("primary")),
-        button("Change", actions::CHANGE, &s.draft, None),
-    ]}));
+    blocks.push(
+        json!({"type": "actions", "block_id": "tfpilot_draft", "elements": [
+            button("Submit", actions::SUBMIT, &s.draft, Some("primary")),
+            button("Change", actions::CHANGE, &s.draft, None),
+        ]}),
+    );
     (text, Value::Array(blocks))
 }
 
@@ -140,10 +142,12 @@ pub fn approval(notice: &Notice, acted: Option<&str>) -> (String, Value) {
     blocks.push(context(&links.join(" · ")));
     match acted {
         Some(outcome) => blocks.push(section(outcome)),
-        None => blocks.push(json!({"type": "actions", "block_id": "tfpilot_approval", "elements": [
-            button("Approve", actions::APPROVE, notice.request.as_str(), Some("primary")),
-            button("Reject", actions::REJECT, notice.request.as_str(), Some("danger")),
-        ]})),
+        None => blocks.push(
+            json!({"type": "actions", "block_id": "tfpilot_approval", "elements": [
+                button("Approve", actions::APPROVE, notice.request.as_str(), Some("primary")),
+                button("Reject", actions::REJECT, notice.request.as_str(), Some("danger")),
+            ]}),
+        ),
     }
     (title, Value::Array(blocks))
 }

@@ -5,7 +5,6 @@ use super::blocks;
 use super::bot::{Place, SlackBot, how_to_link, log_failure};
 use super::drafts::{Stage, valid_draft_id};
 use super::wire::{Interaction, actions};
-use crate::notify::{NoticeKind, notice};
 use crate::service::flow::FlowError;
 use crate::service::requests::ServiceError;
 use crate::store::journal::AuditRecord;
@@ -104,7 +103,10 @@ struct Rejecting {
 }
 
 fn rejecting_key(channel: &str, ts: &str) -> String {
-    format!("slack/rejecting/{}.json", super::drafts::draft_id(channel, Some(ts)))
+    format!(
+        "slack/rejecting/{}.json",
+        super::drafts::draft_id(channel, Some(ts))
+    )
 }
 
 impl SlackBot {
@@ -112,7 +114,8 @@ impl SlackBot {
     async fn respond(&self, c: &Clicked, text: &str) {
         let sent = match &c.response_url {
             Some(url) => {
-                let body = json!({"response_type": "ephemeral", "replace_original": false, "text": text});
+                let body =
+                    json!({"response_type": "ephemeral", "replace_original": false, "text": text});
                 self.api.post_response(url, &body).await
             }
             None => {
@@ -166,16 +169,26 @@ impl SlackBot {
     async fn submit(&self, c: &Clicked, actor: &Actor, id: &str) {
         let _turn = self.lock(id).await;
         let Ok(Some(stored)) = self.drafts.get(id).await else {
-            return self.respond(c, "This draft is gone; mention me to start again.").await;
+            return self
+                .respond(c, "This draft is gone; mention me to start again.")
+                .await;
         };
         let mut draft = stored.value;
         if let (Stage::Filed, Some(request)) = (draft.stage, draft.request) {
             return self
-                .respond(c, &format!("This draft was already filed as request `{request}`."))
+                .respond(
+                    c,
+                    &format!("This draft was already filed as request `{request}`."),
+                )
                 .await;
         }
         let Some(new) = self.new_request(&draft) else {
-            return self.respond(c, "This draft is not complete yet; answer the questions first.").await;
+            return self
+                .respond(
+                    c,
+                    "This draft is not complete yet; answer the questions first.",
+                )
+                .await;
         };
         let origin = app::domain::request::Origin::Slack {
             channel: draft.channel.clone(),
@@ -192,14 +205,24 @@ impl SlackBot {
         let view = match filed {
             Ok(view) => view,
             Err(ServiceError::Forbidden { rule, reason }) => {
-                self.audit_refusal(&actor.login, None, format!("file refused by {rule}: {reason}"))
-                    .await;
+                self.audit_refusal(
+                    &actor.login,
+                    None,
+                    format!("file refused by {rule}: {reason}"),
+                )
+                .await;
                 return self.respond(c, &format!("Not filed: {reason}")).await;
             }
             Err(ServiceError::Fields(errors)) => {
-                let lines: Vec<String> = errors.iter().map(|e| format!("• {}: {}", e.field, e.message)).collect();
+                let lines: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("• {}: {}", e.field, e.message))
+                    .collect();
                 return self
-                    .respond(c, &format!("Not filed; press Change to fix:\n{}", lines.join("\n")))
+                    .respond(
+                        c,
+                        &format!("Not filed; press Change to fix:\n{}", lines.join("\n")),
+                    )
                     .await;
             }
             Err(e) => return self.respond(c, &format!("Not filed: {e}")).await,
@@ -211,7 +234,10 @@ impl SlackBot {
             tracing::warn!(draft = %draft.id, "filed, but the draft was not updated: {e}");
         }
         if let (Some(ts), Some(summary)) = (&c.message_ts, self.summary_of(&draft).await) {
-            let outcome = format!("Filed as <{}/requests/{request}|`{request}`> by <@{}> ({}).", self.public_url, c.user, actor.login);
+            let outcome = format!(
+                "Filed as <{}/requests/{request}|`{request}`> by <@{}> ({}).",
+                self.public_url, c.user, actor.login
+            );
             let (text, blocks) = blocks::summary_done(&summary, &outcome);
             let msg = Message::text(c.channel.clone(), text).with_blocks(blocks);
             if let Err(e) = self.api.update(&c.channel, ts, &msg).await {
@@ -235,20 +261,36 @@ impl SlackBot {
     async fn reopen(&self, c: &Clicked, id: &str) {
         let _turn = self.lock(id).await;
         let Ok(Some(stored)) = self.drafts.get(id).await else {
-            return self.respond(c, "This draft is gone; mention me to start again.").await;
+            return self
+                .respond(c, "This draft is gone; mention me to start again.")
+                .await;
         };
         let mut draft = stored.value;
         if draft.stage == Stage::Filed {
-            return self.respond(c, "This draft was already filed; change the request on its page.").await;
+            return self
+                .respond(
+                    c,
+                    "This draft was already filed; change the request on its page.",
+                )
+                .await;
         }
         let Some(module) = draft.module.as_ref().and_then(|m| self.registry.module(m)) else {
             return self.respond(c, "This draft has no module yet.").await;
         };
-        let names: Vec<String> = module.inputs.iter().map(|i| format!("`{}`", i.name)).collect();
+        let names: Vec<String> = module
+            .inputs
+            .iter()
+            .map(|i| format!("`{}`", i.name))
+            .collect();
         draft.stage = Stage::Changing;
         if let Err(e) = self.drafts.put(&draft, Some(&stored.etag)).await {
             tracing::warn!(draft = %draft.id, "cannot store the draft: {e}");
-            return self.respond(c, "Someone changed this draft at the same moment; press Change again.").await;
+            return self
+                .respond(
+                    c,
+                    "Someone changed this draft at the same moment; press Change again.",
+                )
+                .await;
         }
         let place = Place {
             channel: draft.channel.clone(),
@@ -284,13 +326,9 @@ impl SlackBot {
             return self.respond(c, &done).await;
         }
         match self.flow.perform(actor, id, Action::Approve).await {
-            Ok(stored) => {
-                let by = format!(
-                    ":white_check_mark: Approved by <@{}> ({}) at {}.",
-                    c.user, actor.login, stored.doc.updated_at
-                );
-                self.mark_acted(c, &stored.doc, &by).await;
-            }
+            // The approval message is updated by the Slack notifier, for
+            // approvals from Slack and from the web alike.
+            Ok(_) => {}
             Err(e) => self.respond(c, &refusal(&e, "approved")).await,
         }
     }
@@ -302,34 +340,58 @@ impl SlackBot {
         if let Some(done) = already_acted(&doc) {
             return self.respond(c, &done).await;
         }
-        if let Decision::Forbidden { rule, reason } | Decision::Conflict { reason, rule: Some(rule) } =
-            decide(Action::Approve, &doc, actor, &self.config.policy)
+        if let Decision::Forbidden { rule, reason }
+        | Decision::Conflict {
+            reason,
+            rule: Some(rule),
+        } = decide(Action::Approve, &doc, actor, &self.config.policy)
         {
-            self.audit_refusal(&actor.login, Some(id), format!("reject refused by {rule}: {reason}"))
-                .await;
+            self.audit_refusal(
+                &actor.login,
+                Some(id),
+                format!("reject refused by {rule}: {reason}"),
+            )
+            .await;
             return self.respond(c, &format!("Not rejected: {reason}")).await;
         }
         let Some(ts) = &c.message_ts else {
-            return self.respond(c, "This button is not on a message tfpilot can follow.").await;
+            return self
+                .respond(c, "This button is not on a message tfpilot can follow.")
+                .await;
         };
         let pending = Rejecting {
             request: *id,
             slack_user: c.user.clone(),
         };
-        if let Err(e) = self.records.put(&rejecting_key(&c.channel, ts), &pending, None).await {
+        if let Err(e) = self
+            .records
+            .put(&rejecting_key(&c.channel, ts), &pending, None)
+            .await
+        {
             tracing::debug!("a rejection is already waiting here: {e}");
         }
         let place = Place {
             channel: c.channel.clone(),
             thread: Some(ts.clone()),
         };
-        self.say(&place, &format!("<@{}>, why reject `{id}`? Reply in this thread with the reason.", c.user))
-            .await;
+        self.say(
+            &place,
+            &format!(
+                "<@{}>, why reject `{id}`? Reply in this thread with the reason.",
+                c.user
+            ),
+        )
+        .await;
     }
 
     /// A reply in an approval message's thread from the person who pressed
     /// Reject: the reason. `false` when no rejection waits here for them.
-    pub(super) async fn take_reason(self: &Arc<Self>, place: &Place, user: &str, text: &str) -> bool {
+    pub(super) async fn take_reason(
+        self: &Arc<Self>,
+        place: &Place,
+        user: &str,
+        text: &str,
+    ) -> bool {
         let Some(ts) = &place.thread else {
             return false;
         };
@@ -347,43 +409,16 @@ impl SlackBot {
         let id = stored.value.request;
         let reason = text.trim();
         match self.flow.reject(&actor, &id, reason).await {
-            Ok(done) => {
+            Ok(_) => {
                 if let Err(e) = self.records.delete(&key).await {
                     tracing::warn!("cannot clear the answered rejection: {e}");
                 }
-                let by = format!(
-                    ":x: Rejected by <@{user}> ({}) at {}: {}",
-                    actor.login,
-                    done.doc.updated_at,
-                    blocks::esc(reason)
-                );
-                let c = Clicked {
-                    click: Click::Reject(id),
-                    user: user.to_owned(),
-                    channel: place.channel.clone(),
-                    message_ts: Some(ts.clone()),
-                    thread_ts: None,
-                    response_url: None,
-                };
-                self.mark_acted(&c, &done.doc, &by).await;
-                self.say(place, &format!("Rejected `{id}`; the requester is told.")).await;
+                self.say(place, &format!("Rejected `{id}`; the requester is told."))
+                    .await;
             }
             Err(e) => self.say(place, &refusal(&e, "rejected")).await,
         }
         true
-    }
-
-    /// Puts `outcome` in place of the approval message's buttons.
-    async fn mark_acted(&self, c: &Clicked, doc: &Request, outcome: &str) {
-        let Some(ts) = &c.message_ts else {
-            return;
-        };
-        let n = notice(0, NoticeKind::ApprovalNeeded, doc, &self.public_url, Some(&self.registry));
-        let (text, blocks) = blocks::approval(&n, Some(outcome));
-        let msg = Message::text(c.channel.clone(), text).with_blocks(blocks);
-        if let Err(e) = self.api.update(&c.channel, ts, &msg).await {
-            log_failure("chat.update", &e);
-        }
     }
 }
 

@@ -5,7 +5,9 @@ use super::bot::{Place, SlackBot, how_to_link};
 use super::drafts::{Draft, Stage};
 use crate::service::requests::NewRequest;
 use app::domain::assistant::intake::{self, pick};
-use app::domain::assistant::{Answer, Conversation, Speaker, extract, form_text, parse_answer, show};
+use app::domain::assistant::{
+    Answer, Conversation, Speaker, extract, form_text, parse_answer, show,
+};
 use app::domain::ids::EnvName;
 use app::domain::registry::Module;
 use std::sync::Arc;
@@ -28,7 +30,12 @@ impl SlackBot {
             Ok(stored) => stored,
             Err(e) => {
                 tracing::warn!(draft = %id, "cannot read the Slack draft: {e}");
-                return self.say(&place, "tfpilot cannot reach its store right now; please try again in a minute.").await;
+                return self
+                    .say(
+                        &place,
+                        "tfpilot cannot reach its store right now; please try again in a minute.",
+                    )
+                    .await;
             }
         };
         let (mut draft, etag) = match stored {
@@ -52,7 +59,10 @@ impl SlackBot {
         if let Err(e) = self.drafts.put(&draft, etag.as_deref()).await {
             tracing::warn!(draft = %id, "cannot store the Slack draft: {e}");
             return self
-                .say(&place, "Someone answered in this thread at the same moment; please send that again.")
+                .say(
+                    &place,
+                    "Someone answered in this thread at the same moment; please send that again.",
+                )
                 .await;
         }
         for reply in replies {
@@ -97,19 +107,26 @@ impl SlackBot {
             .as_ref()
             .and_then(|p| places.iter().find(|x| &x.project == p));
         if draft.environment.is_none() {
-            draft.environment = picked.environment.filter(|e| {
-                project.is_none_or(|p| p.environments.contains(e))
-            });
+            draft.environment = picked
+                .environment
+                .filter(|e| project.is_none_or(|p| p.environments.contains(e)));
         }
         if draft.module.is_none() {
             draft.module = picked.module;
         }
         let Some(project) = project else {
             let keys: Vec<String> = places.iter().map(|p| format!("`{}`", p.project)).collect();
-            return vec![Reply::Text(format!("Which project is it for? {}", keys.join(", ")))];
+            return vec![Reply::Text(format!(
+                "Which project is it for? {}",
+                keys.join(", ")
+            ))];
         };
         if draft.environment.is_none() {
-            let envs: Vec<String> = project.environments.iter().map(EnvName::to_string).collect();
+            let envs: Vec<String> = project
+                .environments
+                .iter()
+                .map(EnvName::to_string)
+                .collect();
             return vec![Reply::Text(format!(
                 "Which environment of `{}`? {}",
                 project.project,
@@ -123,7 +140,10 @@ impl SlackBot {
                 .values()
                 .map(|m| format!("• `{}`: {} ({})", m.module_type, m.title, m.description))
                 .collect();
-            return vec![Reply::Text(format!("What kind of resource?\n{}", list.join("\n")))];
+            return vec![Reply::Text(format!(
+                "What kind of resource?\n{}",
+                list.join("\n")
+            ))];
         };
         let mut conv = Conversation::start(module);
         let opening = conv.transcript.len();
@@ -131,7 +151,10 @@ impl SlackBot {
         let from = match found.as_slice() {
             [] => 0,
             [(name, value)] if conv.asking.as_deref() == Some(name.as_str()) => {
-                let text = module.input(name).map(|i| form_text(i, Some(value))).unwrap_or_default();
+                let text = module
+                    .input(name)
+                    .map(|i| form_text(i, Some(value)))
+                    .unwrap_or_default();
                 conv.reply(module, &text);
                 opening
             }
@@ -144,7 +167,11 @@ impl SlackBot {
             "{} in `{}/{}`.",
             module.title,
             project.project,
-            draft.environment.as_ref().map(EnvName::as_str).unwrap_or_default()
+            draft
+                .environment
+                .as_ref()
+                .map(EnvName::as_str)
+                .unwrap_or_default()
         ))];
         replies.extend(assistant_lines(&conv, from));
         draft.stage = Stage::Asking;
@@ -173,15 +200,26 @@ impl SlackBot {
             draft.stage = Stage::Asking;
             return self.answer(draft, text);
         };
-        let value = rest.trim().trim_start_matches('=').trim().trim_end_matches('`');
+        let value = rest
+            .trim()
+            .trim_start_matches('=')
+            .trim()
+            .trim_end_matches('`');
         let mut replies = Vec::new();
         match parse_answer(input, value) {
             Answer::Value(v) | Answer::Suggest(v) => {
-                replies.push(Reply::Text(format!("{} = {}.", input.name, show(input, &v))));
+                replies.push(Reply::Text(format!(
+                    "{} = {}.",
+                    input.name,
+                    show(input, &v)
+                )));
                 conv.set(module, &input.name, Some(v));
             }
             Answer::Default => {
-                replies.push(Reply::Text(format!("{} goes back to its default.", input.name)));
+                replies.push(Reply::Text(format!(
+                    "{} goes back to its default.",
+                    input.name
+                )));
                 conv.set(module, &input.name, None);
             }
             Answer::Invalid(why) => {
@@ -194,7 +232,10 @@ impl SlackBot {
     }
 
     fn module_and_conversation(&self, draft: &Draft) -> Option<(&Module, Conversation)> {
-        let module = draft.module.as_ref().and_then(|m| self.registry.module(m))?;
+        let module = draft
+            .module
+            .as_ref()
+            .and_then(|m| self.registry.module(m))?;
         Some((module, draft.conversation.clone().unwrap_or_default()))
     }
 
@@ -223,12 +264,7 @@ impl SlackBot {
             project: draft.project.as_ref()?.to_string(),
             environment: draft.environment.as_ref()?.to_string(),
             module: draft.module.as_ref()?.to_string(),
-            config: draft
-                .conversation
-                .as_ref()?
-                .config()
-                .into_iter()
-                .collect(),
+            config: draft.conversation.as_ref()?.config().into_iter().collect(),
         })
     }
 
@@ -250,13 +286,20 @@ impl SlackBot {
 
     /// The summary of `draft`, with the block when it renders.
     pub(super) async fn summary_of(&self, draft: &Draft) -> Option<Summary> {
-        let module = draft.module.as_ref().and_then(|m| self.registry.module(m))?;
+        let module = draft
+            .module
+            .as_ref()
+            .and_then(|m| self.registry.module(m))?;
         let conv = draft.conversation.as_ref()?;
         let new = self.new_request(draft)?;
         let answers = module
             .inputs
             .iter()
-            .filter_map(|i| conv.answers.get(&i.name).map(|v| format!("{} = {}", i.name, show(i, v))))
+            .filter_map(|i| {
+                conv.answers
+                    .get(&i.name)
+                    .map(|v| format!("{} = {}", i.name, show(i, v)))
+            })
             .collect();
         let actor = self.linked(&draft.slack_user).await;
         let (block, note) = match (&actor, &draft.issued) {

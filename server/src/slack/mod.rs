@@ -6,6 +6,7 @@ pub mod bot;
 pub mod buttons;
 mod converse;
 pub mod drafts;
+pub mod notifier;
 pub mod records;
 pub mod signing;
 pub mod web;
@@ -13,4 +14,5 @@ pub mod wire;
 
 pub use api::{BotIdentity, Message, Posted, SlackApi, SlackError, SlackUser};
 pub use bot::SlackBot;
+pub use notifier::SlackNotifier;
 pub use web::SlackWeb;

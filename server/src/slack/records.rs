@@ -26,7 +26,10 @@ impl Records {
     }
 
     /// The record at `key`, if any.
-    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<Stored<T>>, StoreError> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<Stored<T>>, StoreError> {
         match self.store.get(key).await {
             Ok(obj) => {
                 let value = serde_json::from_slice(&obj.bytes)
@@ -56,6 +59,13 @@ impl Records {
             Some(tag) => Precondition::IfMatch(tag.to_owned()),
         };
         self.store.put(key, bytes.into(), cond).await
+    }
+
+    /// Writes `value` at `key`, whatever was there.
+    pub async fn replace<T: Serialize>(&self, key: &str, value: &T) -> Result<String, StoreError> {
+        let bytes =
+            serde_json::to_vec(value).map_err(|e| StoreError::Invalid(format!("{key}: {e}")))?;
+        self.store.put(key, bytes.into(), Precondition::None).await
     }
 
     /// Whether `key` was claimed now (`true`) or before (`false`): a

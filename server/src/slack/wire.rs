@@ -16,7 +16,7 @@ pub enum Envelope {
         /// Unique per event, the same on Slack's retries.
         event_id: String,
         /// The event.
-        event: Event,
+        event: Box<Event>,
     },
     /// Anything else (`app_rate_limited`, …): acknowledged, ignored.
     #[serde(other)]

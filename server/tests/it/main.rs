@@ -8,6 +8,7 @@ mod config;
 mod crash;
 mod dashboard;
 mod detail;
+mod email;
 mod exec;
 mod flow;
 mod flow_github;

@@ -89,7 +89,7 @@ impl TestAppBuilder {
             ports.clock = clock.clone();
         }
         if let Some(notifier) = self.notifier {
-            ports.notifiers = vec![notifier];
+            ports.notifiers.push(notifier);
         }
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let running = server::start_with(config, ports, listener, async move {

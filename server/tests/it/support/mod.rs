@@ -14,6 +14,7 @@ mod builder;
 pub mod github;
 pub mod s3;
 pub mod slack;
+pub mod smtp;
 
 pub use builder::TestAppBuilder;
 

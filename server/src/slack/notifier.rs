@@ -1,0 +1,199 @@
+//! `SlackNotifier`: status changes go to the thread a request came from, and plan-ready (with Approve / Reject), applied and failed go to the project's channel; an approval message is updated once someone acts on it.
+//!
+//! Each post is marked done in the store (`slack/sent/…`) right after Slack
+//! took it, so when the outbox retries a notice whose other post failed,
+//! nothing is posted twice.
+
+use super::api::{Message, SlackApi, SlackError};
+use super::blocks;
+use super::records::Records;
+use crate::notify::words::{headline, sentence};
+use crate::notify::{Notice, NoticeKind, Notifier, NotifyError};
+use app::domain::ids::ProjectKey;
+use app::domain::request::Origin;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Where a request's approval message is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApprovalMessage {
+    /// The channel id.
+    pub channel: String,
+    /// The message.
+    pub ts: String,
+}
+
+/// The key of request `id`'s approval message record.
+pub fn approval_key(id: &str) -> String {
+    format!("slack/approvals/{id}.json")
+}
+
+/// Tells Slack.
+pub struct SlackNotifier {
+    api: Arc<dyn SlackApi>,
+    records: Records,
+    channels: BTreeMap<ProjectKey, String>,
+    default_channel: Option<String>,
+}
+
+impl SlackNotifier {
+    /// Posts with `api`; each project's channel from `channels`, else
+    /// `default_channel`.
+    pub fn new(
+        api: Arc<dyn SlackApi>,
+        records: Records,
+        channels: BTreeMap<ProjectKey, String>,
+        default_channel: Option<String>,
+    ) -> Self {
+        Self {
+            api,
+            records,
+            channels,
+            default_channel,
+        }
+    }
+
+    fn channel_of(&self, project: &ProjectKey) -> Option<&str> {
+        self.channels
+            .get(project)
+            .or(self.default_channel.as_ref())
+            .map(String::as_str)
+    }
+
+    /// Posts `msg` unless this notice's `target` post was made before.
+    async fn once(
+        &self,
+        notice: &Notice,
+        target: &str,
+        msg: Message,
+    ) -> Result<Option<String>, NotifyError> {
+        let mark = format!("slack/sent/{}.{target}.json", notice.id);
+        if matches!(
+            self.records.get::<serde_json::Value>(&mark).await,
+            Ok(Some(_))
+        ) {
+            return Ok(None);
+        }
+        let posted = self.api.post_message(&msg).await.map_err(failure)?;
+        if let Err(e) = self
+            .records
+            .claim(&mark, &serde_json::json!({ "ts": posted.ts }))
+            .await
+        {
+            tracing::warn!(notice = %notice.id, "posted to Slack, but not marked: {e}");
+        }
+        Ok(Some(posted.ts))
+    }
+
+    /// The approval message with Approve / Reject, remembered for updates.
+    async fn ask_approval(&self, notice: &Notice, channel: &str) -> Result<(), NotifyError> {
+        let (text, blocks) = blocks::approval(notice, None);
+        let msg = Message::text(channel, text).with_blocks(blocks);
+        if let Some(ts) = self.once(notice, "channel", msg).await? {
+            let record = ApprovalMessage {
+                channel: channel.to_owned(),
+                ts,
+            };
+            self.records
+                .replace(&approval_key(notice.request.as_str()), &record)
+                .await
+                .map_err(|e| {
+                    NotifyError::Failed(format!("cannot remember the approval message: {e}"))
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Puts who acted in place of the approval message's buttons.
+    async fn acted(&self, notice: &Notice) -> Result<(), NotifyError> {
+        let key = approval_key(notice.request.as_str());
+        let Ok(Some(stored)) = self.records.get::<ApprovalMessage>(&key).await else {
+            return Ok(());
+        };
+        let who = notice.actor.as_deref().unwrap_or("someone");
+        let outcome = match (notice.kind, &notice.error) {
+            (NoticeKind::Rejected, Some(reason)) => {
+                format!(
+                    ":x: Rejected by {} at {}: {}",
+                    blocks::esc(who),
+                    notice.at,
+                    blocks::esc(reason)
+                )
+            }
+            (NoticeKind::Rejected, None) => {
+                format!(":x: Rejected by {} at {}.", blocks::esc(who), notice.at)
+            }
+            _ => format!(
+                ":white_check_mark: Approved by {} at {}.",
+                blocks::esc(who),
+                notice.at
+            ),
+        };
+        let mut shown = notice.clone();
+        shown.kind = NoticeKind::ApprovalNeeded;
+        let (text, blocks) = blocks::approval(&shown, Some(&outcome));
+        let msg = Message::text(stored.value.channel.clone(), text).with_blocks(blocks);
+        self.api
+            .update(&stored.value.channel, &stored.value.ts, &msg)
+            .await
+            .map_err(failure)
+    }
+}
+
+/// Whether the requester's thread hears of `kind`.
+fn for_thread(kind: NoticeKind) -> bool {
+    !matches!(kind, NoticeKind::Created | NoticeKind::ApprovalNeeded)
+}
+
+fn failure(e: SlackError) -> NotifyError {
+    match e {
+        SlackError::RateLimited { retry_after } => NotifyError::RetryAfter(retry_after),
+        other => NotifyError::Failed(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl Notifier for SlackNotifier {
+    fn name(&self) -> &'static str {
+        "slack"
+    }
+
+    async fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
+        if let Some(Origin::Slack { channel, thread_ts }) = &notice.origin
+            && for_thread(notice.kind)
+        {
+            let text = format!(
+                "{} · <{}|{}>",
+                blocks::esc(&sentence(notice)),
+                notice.link,
+                notice.request
+            );
+            let mut msg = Message::text(channel.clone(), text);
+            msg.thread_ts = (!thread_ts.is_empty()).then(|| thread_ts.clone());
+            self.once(notice, "thread", msg).await?;
+        }
+        let Some(channel) = self.channel_of(&notice.project) else {
+            return Ok(());
+        };
+        match notice.kind {
+            NoticeKind::ApprovalNeeded => self.ask_approval(notice, channel).await,
+            NoticeKind::Approved | NoticeKind::Rejected => self.acted(notice).await,
+            NoticeKind::Applied
+            | NoticeKind::Failed
+            | NoticeKind::PlanFailed
+            | NoticeKind::ApplyBlocked => {
+                let text = format!(
+                    "{} · <{}|open>",
+                    blocks::esc(&headline(notice)),
+                    notice.link
+                );
+                self.once(notice, "channel", Message::text(channel, text))
+                    .await
+                    .map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+}
