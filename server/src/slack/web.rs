@@ -58,6 +58,11 @@ impl SlackWeb {
             .bearer_auth(self.token.expose())
     }
 
+    /// A Web API call with a JSON body.
+    fn post_json(&self, method: &str, body: &impl serde::Serialize) -> RequestBuilder {
+        json_body(self.post(method), body)
+    }
+
     /// Sends a Web API call; its JSON answer when `ok` is true.
     async fn call(&self, method: &str, request: RequestBuilder) -> Result<Value, SlackError> {
         let (status, body) = send(method, request).await?;
@@ -122,6 +127,17 @@ async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, String
     Ok((status, body))
 }
 
+/// `body` as JSON, declared UTF-8 as Slack asks (it warns `missing_charset`
+/// otherwise). The header goes first: `json` keeps a content type it finds.
+fn json_body(request: RequestBuilder, body: &impl serde::Serialize) -> RequestBuilder {
+    request
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
+        .json(body)
+}
+
 /// The `Api` error of an `ok: false` answer.
 fn api_error(body: &Value) -> SlackError {
     SlackError::Api(body["error"].as_str().unwrap_or("unknown_error").to_owned())
@@ -135,7 +151,7 @@ fn text(v: &Value) -> Option<String> {
 impl SlackApi for SlackWeb {
     async fn post_message(&self, msg: &Message) -> Result<Posted, SlackError> {
         let body = self
-            .call("chat.postMessage", self.post("chat.postMessage").json(msg))
+            .call("chat.postMessage", self.post_json("chat.postMessage", msg))
             .await?;
         match (text(&body["channel"]), text(&body["ts"])) {
             (Some(channel), Some(ts)) => Ok(Posted { channel, ts }),
@@ -150,7 +166,7 @@ impl SlackApi for SlackWeb {
         if let Some(blocks) = &msg.blocks {
             body["blocks"] = blocks.clone();
         }
-        self.call("chat.update", self.post("chat.update").json(&body))
+        self.call("chat.update", self.post_json("chat.update", &body))
             .await
             .map(drop)
     }
@@ -170,7 +186,7 @@ impl SlackApi for SlackWeb {
         }
         self.call(
             "chat.postEphemeral",
-            self.post("chat.postEphemeral").json(&body),
+            self.post_json("chat.postEphemeral", &body),
         )
         .await
         .map(drop)
@@ -206,7 +222,11 @@ impl SlackApi for SlackWeb {
             return Err(SlackError::Api("response_url_not_allowed".into()));
         }
         // No bearer token: a response URL carries its own authority.
-        let (status, text) = send("response_url", self.http.post(response_url).json(body)).await?;
+        let (status, text) = send(
+            "response_url",
+            json_body(self.http.post(response_url), body),
+        )
+        .await?;
         let answer: Option<Value> = serde_json::from_str(&text).ok();
         match answer {
             Some(v) if v["ok"].as_bool() == Some(false) => Err(api_error(&v)),

@@ -44,6 +44,8 @@ pub struct Call {
     pub channel: Option<String>,
     /// `body.thread_ts`.
     pub thread_ts: Option<String>,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
     /// The URL a `response_url` call went to (as [`FakeSlack::response_url`] minted it).
     pub url: Option<String>,
     /// Whether the fake answered `ok: true` (not 429, not a failure knob,
@@ -209,6 +211,13 @@ fn arguments(headers: &HeaderMap, query: Option<String>, body: &Bytes) -> Value 
     Value::Object(args)
 }
 
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 fn text(v: &Value) -> Option<String> {
     v.as_str().map(str::to_owned)
 }
@@ -253,6 +262,7 @@ async fn api(
         channel: text(&args["channel"]),
         thread_ts: text(&args["thread_ts"]),
         body: args.clone(),
+        content_type: content_type(&headers),
         url: None,
         ok: false,
     };
@@ -353,6 +363,7 @@ async fn response(
         channel: None,
         thread_ts: text(&args["thread_ts"]),
         body: args,
+        content_type: content_type(&headers),
         url: Some(url),
         ok: false,
     };
