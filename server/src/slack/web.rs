@@ -101,10 +101,7 @@ impl SlackWeb {
 /// Sends `request`: the status and body text of an answer that is neither
 /// a 429 nor a 5xx.
 async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, String), SlackError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| SlackError::Unavailable(format!("{what}: {}", e.without_url())))?;
+    let response = request.send().await.map_err(|e| unavailable(what, e))?;
     let status = response.status();
     if status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = response
@@ -120,11 +117,21 @@ async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, String
             "{what} answered HTTP {status}"
         )));
     }
-    let body = response
-        .text()
-        .await
-        .map_err(|e| SlackError::Unavailable(format!("{what}: {}", e.without_url())))?;
+    let body = response.text().await.map_err(|e| unavailable(what, e))?;
     Ok((status, body))
+}
+
+/// `Unavailable`, with the causes of `error` (connection refused, timeout,
+/// certificate) but not its URL.
+fn unavailable(what: &str, error: reqwest::Error) -> SlackError {
+    let error = error.without_url();
+    let mut text = format!("{what}: {error}");
+    let mut cause = std::error::Error::source(&error);
+    while let Some(e) = cause {
+        text.push_str(&format!(": {e}"));
+        cause = e.source();
+    }
+    SlackError::Unavailable(text)
 }
 
 /// `body` as JSON, declared UTF-8 as Slack asks (it warns `missing_charset`
@@ -271,6 +278,23 @@ mod tests {
         for (client, url, want) in cases {
             assert_eq!(client.allowed_response_url(url), want, "{url}");
         }
+    }
+
+    #[tokio::test]
+    async fn https_is_supported_and_failures_name_their_cause() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client = web(&format!("https://127.0.0.1:{port}/api"));
+        let Err(SlackError::Unavailable(text)) = client.auth_test().await else {
+            panic!("a closed port is unavailable");
+        };
+        assert!(text.starts_with("auth.test: "), "{text}");
+        assert!(!text.contains("builder"), "https is built in: {text}");
+        assert!(!text.contains("scheme"), "https is built in: {text}");
+        assert!(text.contains("refused"), "{text}");
     }
 
     #[test]
