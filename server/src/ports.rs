@@ -13,7 +13,7 @@ use crate::exec::{Executor, RunInfo};
 use crate::git::GitHost;
 use crate::ids::{Ids, OsIds};
 use crate::notify::{LogNotifier, Notifier};
-use crate::slack::{SlackApi, SlackWeb};
+use crate::slack::{SlackApi, SlackError, SlackWeb};
 use crate::store::ObjectStore;
 use crate::store::journal::AuditLog;
 use crate::store::open::Stores;
@@ -180,11 +180,15 @@ async fn slack_port(
     let url = &settings.api_url;
     let web = SlackWeb::new(url, token.clone())
         .map_err(|e| anyhow::anyhow!("TFPILOT_SLACK_API_URL: {e}"))?;
-    let me = web.auth_test().await.map_err(|e| {
-        anyhow::anyhow!(
-            "TFPILOT_SLACK_BOT_TOKEN is not accepted by Slack's auth.test at {url} \
-             (TFPILOT_SLACK_API_URL): {e}"
-        )
+    let me = web.auth_test().await.map_err(|e| match e {
+        SlackError::Api(code) => anyhow::anyhow!(
+            "TFPILOT_SLACK_BOT_TOKEN is refused by Slack's auth.test at {url} \
+             (TFPILOT_SLACK_API_URL): {code}"
+        ),
+        other => anyhow::anyhow!(
+            "TFPILOT_SLACK_BOT_TOKEN cannot be checked with Slack's auth.test at {url} \
+             (TFPILOT_SLACK_API_URL): {other}"
+        ),
     })?;
     tracing::info!(api = %url, bot = %me.user_id, team = %me.team, "Slack bot signed in");
     Ok(Some(Arc::new(web)))

@@ -136,16 +136,34 @@ pub fn ensure_terraform() -> Result<()> {
     bail!("terraform is not on the PATH; the executor and template tests run the real binary")
 }
 
+/// The Python packages integration tests drive tfpilot with: Slack's SDK
+/// (checks our request signatures) and an SMTP server (receives mail).
+const TEST_PYTHON: [&str; 2] = ["slack-sdk==3.36.0", "aiosmtpd==1.4.6"];
+
 /// Installs a PyPI package (pinned `spec`) into its own venv under
 /// `~/.cache/tfpilot/<venv>` once; returns the path of its `bin` script.
 pub fn pip_tool(venv: &str, spec: &str, bin: &str) -> Result<PathBuf> {
+    pip_tools(venv, &[spec], bin)
+}
+
+/// The venv python of the integration tests (`TFPILOT_TEST_PYTHON`), with
+/// [`TEST_PYTHON`] installed.
+pub fn test_python() -> Result<PathBuf> {
+    pip_tools("testpy-venv", &TEST_PYTHON, "python")
+}
+
+/// Installs PyPI packages (pinned `specs`) into one venv under
+/// `~/.cache/tfpilot/<venv>`; returns the path of its `bin` script. The
+/// venv's marker holds the pins, so changing one installs again.
+pub fn pip_tools(venv: &str, specs: &[&str], bin: &str) -> Result<PathBuf> {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| "/tmp".into());
     let venv = home.join(".cache/tfpilot").join(venv);
     let exe = venv.join("bin").join(bin);
     let marker = venv.join(".installed");
-    if exe.exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == spec) {
+    let pins = specs.join("\n");
+    if exe.exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == pins) {
         return Ok(exe);
     }
     run_step(
@@ -153,15 +171,12 @@ pub fn pip_tool(venv: &str, spec: &str, bin: &str) -> Result<PathBuf> {
         Command::new("python3").arg("-m").arg("venv").arg(&venv),
     )?;
     run_step(
-        &format!("pip install '{spec}'"),
-        Command::new(venv.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            spec,
-        ]),
+        &format!("pip install '{}'", specs.join("' '")),
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(specs),
     )?;
-    std::fs::write(&marker, spec)?;
+    std::fs::write(&marker, pins)?;
     Ok(exe)
 }
 

@@ -33,6 +33,17 @@ impl Default for SlackSettings {
     }
 }
 
+impl super::Config {
+    /// Where notices of `project`'s requests go: its `slack_channel`, else
+    /// `TFPILOT_SLACK_CHANNEL`; `None` when neither is set.
+    pub fn slack_channel(&self, project: &app::domain::ids::ProjectKey) -> Option<&str> {
+        self.projects
+            .get(project)
+            .and_then(|p| p.slack_channel.as_deref())
+            .or(self.slack.channel.as_deref())
+    }
+}
+
 /// `None` when the channel is a plausible Slack channel id (`C0123ABCD`) or
 /// name (`#infra-requests`); otherwise what is wrong with it.
 pub(super) fn check_channel(channel: &str) -> Option<String> {

@@ -58,6 +58,11 @@ impl SlackWeb {
             .bearer_auth(self.token.expose())
     }
 
+    /// A Web API call with a JSON body.
+    fn post_json(&self, method: &str, body: &impl serde::Serialize) -> RequestBuilder {
+        json_body(self.post(method), body)
+    }
+
     /// Sends a Web API call; its JSON answer when `ok` is true.
     async fn call(&self, method: &str, request: RequestBuilder) -> Result<Value, SlackError> {
         let (status, body) = send(method, request).await?;
@@ -96,10 +101,7 @@ impl SlackWeb {
 /// Sends `request`: the status and body text of an answer that is neither
 /// a 429 nor a 5xx.
 async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, String), SlackError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| SlackError::Unavailable(format!("{what}: {}", e.without_url())))?;
+    let response = request.send().await.map_err(|e| unavailable(what, e))?;
     let status = response.status();
     if status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = response
@@ -115,11 +117,32 @@ async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, String
             "{what} answered HTTP {status}"
         )));
     }
-    let body = response
-        .text()
-        .await
-        .map_err(|e| SlackError::Unavailable(format!("{what}: {}", e.without_url())))?;
+    let body = response.text().await.map_err(|e| unavailable(what, e))?;
     Ok((status, body))
+}
+
+/// `Unavailable`, with the causes of `error` (connection refused, timeout,
+/// certificate) but not its URL.
+fn unavailable(what: &str, error: reqwest::Error) -> SlackError {
+    let error = error.without_url();
+    let mut text = format!("{what}: {error}");
+    let mut cause = std::error::Error::source(&error);
+    while let Some(e) = cause {
+        text.push_str(&format!(": {e}"));
+        cause = e.source();
+    }
+    SlackError::Unavailable(text)
+}
+
+/// `body` as JSON, declared UTF-8 as Slack asks (it warns `missing_charset`
+/// otherwise). The header goes first: `json` keeps a content type it finds.
+fn json_body(request: RequestBuilder, body: &impl serde::Serialize) -> RequestBuilder {
+    request
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
+        .json(body)
 }
 
 /// The `Api` error of an `ok: false` answer.
@@ -135,7 +158,7 @@ fn text(v: &Value) -> Option<String> {
 impl SlackApi for SlackWeb {
     async fn post_message(&self, msg: &Message) -> Result<Posted, SlackError> {
         let body = self
-            .call("chat.postMessage", self.post("chat.postMessage").json(msg))
+            .call("chat.postMessage", self.post_json("chat.postMessage", msg))
             .await?;
         match (text(&body["channel"]), text(&body["ts"])) {
             (Some(channel), Some(ts)) => Ok(Posted { channel, ts }),
@@ -150,7 +173,7 @@ impl SlackApi for SlackWeb {
         if let Some(blocks) = &msg.blocks {
             body["blocks"] = blocks.clone();
         }
-        self.call("chat.update", self.post("chat.update").json(&body))
+        self.call("chat.update", self.post_json("chat.update", &body))
             .await
             .map(drop)
     }
@@ -170,7 +193,7 @@ impl SlackApi for SlackWeb {
         }
         self.call(
             "chat.postEphemeral",
-            self.post("chat.postEphemeral").json(&body),
+            self.post_json("chat.postEphemeral", &body),
         )
         .await
         .map(drop)
@@ -206,7 +229,11 @@ impl SlackApi for SlackWeb {
             return Err(SlackError::Api("response_url_not_allowed".into()));
         }
         // No bearer token: a response URL carries its own authority.
-        let (status, text) = send("response_url", self.http.post(response_url).json(body)).await?;
+        let (status, text) = send(
+            "response_url",
+            json_body(self.http.post(response_url), body),
+        )
+        .await?;
         let answer: Option<Value> = serde_json::from_str(&text).ok();
         match answer {
             Some(v) if v["ok"].as_bool() == Some(false) => Err(api_error(&v)),
@@ -251,6 +278,23 @@ mod tests {
         for (client, url, want) in cases {
             assert_eq!(client.allowed_response_url(url), want, "{url}");
         }
+    }
+
+    #[tokio::test]
+    async fn https_is_supported_and_failures_name_their_cause() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client = web(&format!("https://127.0.0.1:{port}/api"));
+        let Err(SlackError::Unavailable(text)) = client.auth_test().await else {
+            panic!("a closed port is unavailable");
+        };
+        assert!(text.starts_with("auth.test: "), "{text}");
+        assert!(!text.contains("builder"), "https is built in: {text}");
+        assert!(!text.contains("scheme"), "https is built in: {text}");
+        assert!(text.contains("refused"), "{text}");
     }
 
     #[test]

@@ -33,6 +33,7 @@ const ADAPTERS: &[&str] = &[
     "exec::local",
     "exec::actions",
     "exec::fake",
+    "slack::web",
 ];
 
 /// Whether `module` is `prefix` or inside it.

@@ -54,6 +54,9 @@ async fn posts_update_and_ephemeral_messages_are_sent_as_json() {
         ephemeral.body,
         json!({"channel": "C1", "user": "U7", "text": "only you", "thread_ts": first.ts})
     );
+    let json = Some("application/json; charset=utf-8");
+    assert!(posts.iter().all(|c| c.content_type.as_deref() == json));
+    assert_eq!(update.content_type.as_deref(), json);
     let messages = fake.messages_in("C1");
     assert_eq!(
         messages.len(),

@@ -33,7 +33,8 @@ fn each_project_may_name_its_channel() {
         "[projects.payments]\nenvironments = [\"dev\"]\nslack_channel = \"#payments-infra\"\n\n\
          [projects.web]\nenvironments = [\"dev\"]\n",
     );
-    let c = config_from(&[("TFPILOT_CONFIG", f.path().to_str().unwrap())]).unwrap();
+    let path = f.path().to_str().unwrap();
+    let c = config_from(&[("TFPILOT_CONFIG", path)]).unwrap();
     let channel = |key: &str| {
         c.projects
             .values()
@@ -44,6 +45,17 @@ fn each_project_may_name_its_channel() {
     };
     assert_eq!(channel("payments").as_deref(), Some("#payments-infra"));
     assert_eq!(channel("web"), None);
+    let key = |k: &str| app::domain::ids::ProjectKey::parse(k).unwrap();
+    assert_eq!(c.slack_channel(&key("payments")), Some("#payments-infra"));
+    assert_eq!(c.slack_channel(&key("web")), None);
+    let c = config_from(&[("TFPILOT_CONFIG", path), ("TFPILOT_SLACK_CHANNEL", "C9")]).unwrap();
+    assert_eq!(c.slack_channel(&key("payments")), Some("#payments-infra"));
+    assert_eq!(
+        c.slack_channel(&key("web")),
+        Some("C9"),
+        "the default channel"
+    );
+    assert_eq!(c.slack_channel(&key("unknown")), Some("C9"));
 }
 
 #[test]
