@@ -1,0 +1,224 @@
+//! A tfpilot with Slack on, talking to the fake Slack: who says what in which thread, and what tfpilot posted back.
+
+use crate::support::slack::{BOT_USER_ID, FakeSlack, MessageEvent, Posted};
+use crate::support::{TestApp, wait_until};
+use app::domain::policy::Role;
+use server::auth::Users;
+use server::auth::contact::LinkChange;
+use server::exec::fake::{FakeExecutor, Outcome};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+/// Where plan-ready messages go.
+pub const APPROVALS: &str = "C0APPROVALS";
+/// Where people ask.
+pub const TEAM: &str = "C0TEAM";
+/// How long Slack answers may take.
+pub const SOON: Duration = Duration::from_secs(30);
+
+pub struct SlackApp {
+    pub app: TestApp,
+    pub slack: FakeSlack,
+    next: AtomicU64,
+}
+
+impl SlackApp {
+    /// tfpilot on the fake executor (every run succeeds), Slack on.
+    pub async fn start(extra: &[(&str, &str)]) -> SlackApp {
+        let slack = FakeSlack::start().await;
+        let exec = Arc::new(FakeExecutor::new().with_auto_complete(|_| Outcome::success()));
+        let mut env: Vec<(String, String)> = slack.env();
+        env.push(("TFPILOT_SLACK_SIGNING_SECRET".into(), SECRET.into()));
+        env.push(("TFPILOT_SLACK_CHANNEL".into(), APPROVALS.into()));
+        for (k, v) in extra {
+            env.push(((*k).into(), (*v).into()));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let app = TestApp::builder().executor(exec).env(&env).spawn().await;
+        SlackApp {
+            app,
+            slack,
+            next: AtomicU64::new(1),
+        }
+    }
+
+    /// Adds `login` with `role`, linked to Slack user `slack_id`; a token.
+    pub async fn person(&self, login: &str, role: Role, slack_id: Option<&str>) -> String {
+        let token = self.app.token(login, role).await;
+        if let Some(id) = slack_id {
+            Users::new(self.app.requests_store())
+                .set_links(
+                    login,
+                    LinkChange {
+                        slack_user_id: Some(Some(id.into())),
+                        email: None,
+                    },
+                )
+                .await
+                .expect("link the Slack id");
+        }
+        token
+    }
+
+    /// A fresh message timestamp.
+    pub fn ts(&self) -> String {
+        format!("1700000000.{:06}", self.next.fetch_add(1, Ordering::SeqCst))
+    }
+
+    /// `user` mentions tfpilot in `channel` (a new thread unless `thread`).
+    pub async fn mention(&self, user: &str, text: &str, thread: Option<&str>) -> String {
+        let ts = self.ts();
+        let event_id = format!("Ev{}", ts.replace('.', ""));
+        let body = self.slack.mention_event(
+            &event_id,
+            user,
+            TEAM,
+            &format!("<@{BOT_USER_ID}> {text}"),
+            &ts,
+            thread,
+        );
+        let res = self
+            .slack
+            .send_event(&self.app.url(""), SECRET, &body)
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        ts
+    }
+
+    /// `user` writes `text` in `thread` of the team channel.
+    pub async fn reply(&self, user: &str, thread: &str, text: &str) {
+        self.say_in(user, TEAM, "channel", Some(thread), text).await;
+    }
+
+    /// `user` writes `text` in `channel` (`thread` or top level).
+    pub async fn say_in(
+        &self,
+        user: &str,
+        channel: &str,
+        channel_type: &str,
+        thread: Option<&str>,
+        text: &str,
+    ) {
+        let ts = self.ts();
+        let event_id = format!("Ev{}", ts.replace('.', ""));
+        let body = self.slack.message_event(&MessageEvent {
+            event_id: &event_id,
+            user,
+            channel,
+            channel_type,
+            text,
+            ts: &ts,
+            thread_ts: thread,
+            bot_id: None,
+        });
+        let res = self
+            .slack
+            .send_event(&self.app.url(""), SECRET, &body)
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+
+    /// `user` presses `action_id` (`value`) on message `ts`.
+    pub async fn click(
+        &self,
+        user: &str,
+        channel: &str,
+        ts: &str,
+        thread: Option<&str>,
+        action_id: &str,
+        value: &str,
+    ) -> reqwest::Response {
+        let payload = self
+            .slack
+            .block_action(user, channel, ts, thread, action_id, value);
+        self.slack
+            .send_interaction(&self.app.url(""), SECRET, &payload)
+            .await
+    }
+
+    /// tfpilot's messages in `thread` of `channel`, oldest first.
+    pub fn thread(&self, channel: &str, thread: &str) -> Vec<Posted> {
+        self.slack
+            .messages_in(channel)
+            .into_iter()
+            .filter(|m| m.thread_ts.as_deref() == Some(thread))
+            .collect()
+    }
+
+    /// Waits for a message in `thread` whose text contains `needle`.
+    pub async fn wait_in_thread(&self, channel: &str, thread: &str, needle: &str) -> Posted {
+        let what = format!("a reply containing {needle:?} in {channel}/{thread}");
+        wait_until(SOON, &what, || async {
+            let all = self.thread(channel, thread);
+            all.iter()
+                .find(|m| m.text.contains(needle))
+                .cloned()
+                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
+        })
+        .await
+    }
+
+    /// Waits for a message in `channel` with a button `action_id`; its
+    /// message and the button's value.
+    pub async fn wait_for_button(&self, channel: &str, action_id: &str) -> (Posted, String) {
+        let what = format!("a message with {action_id} in {channel}");
+        wait_until(SOON, &what, || async {
+            let all = self.slack.messages_in(channel);
+            all.iter()
+                .rev()
+                .find_map(|m| button(m, action_id).map(|v| (m.clone(), v)))
+                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
+        })
+        .await
+    }
+
+    /// The ephemeral answers sent to response URLs, oldest first.
+    pub fn responses(&self) -> Vec<String> {
+        self.slack
+            .calls_to("response_url")
+            .iter()
+            .map(|c| c.body["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Waits for an answer to a click containing `needle`.
+    pub async fn wait_response(&self, needle: &str) -> String {
+        wait_until(
+            SOON,
+            &format!("a response containing {needle:?}"),
+            || async {
+                let all = self.responses();
+                all.iter()
+                    .find(|t| t.contains(needle))
+                    .cloned()
+                    .ok_or_else(|| format!("{all:?}"))
+            },
+        )
+        .await
+    }
+}
+
+/// The value of `message`'s button `action_id`, if it has one.
+pub fn button(message: &Posted, action_id: &str) -> Option<String> {
+    message
+        .blocks
+        .as_ref()?
+        .as_array()?
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .find(|e| e["action_id"] == action_id)
+        .and_then(|e| e["value"].as_str().map(str::to_owned))
+}
