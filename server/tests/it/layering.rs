@@ -56,6 +56,9 @@ fn server_rule(module: &str, path: &str) -> Option<&'static str> {
         if within(path, "http") {
             return Some("service never imports http");
         }
+        if within(path, "slack") {
+            return Some("service never imports slack");
+        }
         if adapter_of(path).is_some() {
             return Some("service never imports a concrete adapter");
         }
@@ -66,10 +69,16 @@ fn server_rule(module: &str, path: &str) -> Option<&'static str> {
     {
         return Some("adapters never import each other");
     }
-    if (within(module, "store") || within(module, "git") || within(module, "exec"))
-        && (within(path, "http") || within(path, "service"))
+    if (within(module, "store")
+        || within(module, "git")
+        || within(module, "exec")
+        || within(module, "notify"))
+        && (within(path, "http") || within(path, "service") || within(path, "slack"))
     {
-        return Some("ports and adapters never import service or http");
+        return Some("ports and adapters never import service, http or slack");
+    }
+    if within(module, "slack") && within(path, "http") {
+        return Some("slack never imports http");
     }
     None
 }
@@ -422,6 +431,11 @@ fn the_checker_finds_what_the_rules_forbid() {
             "use crate::git::local::LocalGit;\n",
         ),
         file("exec::local::records", "use crate::exec::local::Records;\n"),
+        file("notify::outbox", "use crate::slack::SlackNotifier;\n"),
+        file(
+            "slack::bot",
+            "use crate::service::flow::Flow;\nuse crate::http::AppState;\n",
+        ),
     ];
     let found: Vec<(String, usize, String)> = check(&sources, server_rule)
         .into_iter()
@@ -446,6 +460,12 @@ fn the_checker_finds_what_the_rules_forbid() {
                 1,
                 "crate::git::local::LocalGit".into()
             ),
+            (
+                "notify::outbox.rs".into(),
+                1,
+                "crate::slack::SlackNotifier".into()
+            ),
+            ("slack::bot.rs".into(), 2, "crate::http::AppState".into()),
         ]
     );
     let app = [
