@@ -9,7 +9,8 @@
 //! Entries are claimed with a lease by compare-and-swap, so two replicas
 //! never deliver the same entry at the same time. A failure waits
 //! (Slack's `Retry-After`, else exponential backoff) and never blocks the
-//! request's flow; after [`MAX_ATTEMPTS`] an entry moves to `outbox-dead/`.
+//! request's flow; after [`MAX_ATTEMPTS`] (about a day) an entry moves to
+//! `outbox-dead/`.
 
 use super::{Notice, Notifier, NotifyError};
 use crate::clock::Clock;
@@ -23,8 +24,9 @@ use std::time::Duration;
 pub const PREFIX: &str = "outbox/";
 /// Where notices that never went through are kept for a person to read.
 pub const DEAD: &str = "outbox-dead/";
-/// Attempts before an entry is given up (about a day of backoff).
-pub const MAX_ATTEMPTS: u32 = 16;
+/// Attempts before an entry is given up: about a day (the first ten
+/// waits add up to an hour, then one every half hour).
+pub const MAX_ATTEMPTS: u32 = 56;
 /// How long a claimed entry is left to its claimer.
 const LEASE: Duration = Duration::from_secs(60);
 /// The longest wait between two attempts.
