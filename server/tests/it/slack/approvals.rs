@@ -1,6 +1,7 @@
 //! Approvals from Slack's buttons: the prod allow-list refuses with the rule (audited `via: slack`) and lets a listed approver through, risk notes on the message, and Reject with its reason taken from the approval message's thread.
 
 use super::app::{APPROVALS, SOON, SlackApp, TEAM, button};
+use crate::support::slack::BOT_USER_ID;
 use crate::support::{WAIT, wait_until};
 use app::domain::policy::Role;
 use serde_json::{Value, json};
@@ -165,4 +166,97 @@ async fn reject_takes_the_reason_from_the_thread_and_tells_the_requester() {
         .await
         .unwrap();
     assert!(view["request"]["approval"].is_null(), "{view:#}");
+}
+
+impl SlackApp {
+    /// Waits for request `id`'s approval message.
+    async fn approval_for(&self, id: &str) -> crate::support::slack::Posted {
+        wait_until(SOON, &format!("the approval message of {id}"), || async {
+            let all = self.slack.messages_in(APPROVALS);
+            all.iter()
+                .find(|m| button(m, "tfpilot_reject").as_deref() == Some(id))
+                .cloned()
+                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
+        })
+        .await
+    }
+
+    /// The reason of request `id`'s rejection, once there is one.
+    async fn rejection_of(&self, token: &str, id: &str) -> String {
+        wait_until(SOON, &format!("{id} rejected"), || async {
+            let view: Value = self
+                .app
+                .get_as(token, &format!("/api/v1/requests/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let events = view["request"]["events"].as_array().cloned();
+            events
+                .unwrap_or_default()
+                .iter()
+                .find(|e| e["kind"] == "rejected")
+                .and_then(|e| e["detail"].as_str().map(str::to_owned))
+                .ok_or_else(|| format!("{view:#}"))
+        })
+        .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reason_may_mention_tfpilot_or_a_colleague() {
+    let s = SlackApp::start(&[]).await;
+    let alice = s.person("alice", Role::Requester, Some("U0ALICE")).await;
+    s.person("bob", Role::Approver, Some("U0BOB")).await;
+    let mut asks = Vec::new();
+    for name in ["mention-one", "mention-two"] {
+        let id = s
+            .app
+            .file(&alice, "dev", "s3-bucket", json!({"name": name}))
+            .await;
+        s.app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
+        let ask = s.approval_for(&id).await;
+        s.click("U0BOB", APPROVALS, &ask.ts, None, "tfpilot_reject", &id)
+            .await;
+        s.wait_in_thread(APPROVALS, &ask.ts, "why reject").await;
+        asks.push((id, ask));
+    }
+
+    // "@tfpilot <reason>" in the thread.
+    let (id, ask) = &asks[0];
+    let ts = s.ts();
+    let text = format!("<@{BOT_USER_ID}> too many buckets already");
+    let event = s.slack.mention_event(
+        &format!("Ev{}", ts.replace('.', "")),
+        "U0BOB",
+        APPROVALS,
+        &text,
+        &ts,
+        Some(&ask.ts),
+    );
+    s.deliver(&event).await;
+    let reason = s.rejection_of(&alice, id).await;
+    assert!(reason.ends_with(": too many buckets already"), "{reason}");
+    s.wait_in_thread(APPROVALS, &ask.ts, &format!("Rejected `{id}`"))
+        .await;
+
+    // A reason naming a colleague is still a reason.
+    let (id, ask) = &asks[1];
+    let reason = "ask <@U0CAROL> for the shared one";
+    s.say_in("U0BOB", APPROVALS, "channel", Some(&ask.ts), reason)
+        .await;
+    let said = s.rejection_of(&alice, id).await;
+    assert!(said.ends_with(reason), "{said}");
+    // Nothing else was started in those threads.
+    for (_, ask) in &asks {
+        let texts: Vec<String> = s
+            .thread(APPROVALS, &ask.ts)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert!(
+            !texts.iter().any(|t| t.contains("Which project")),
+            "{texts:?}"
+        );
+    }
 }
