@@ -363,12 +363,20 @@ impl SlackBot {
             request: *id,
             slack_user: c.user.clone(),
         };
+        // The last to press Reject is the one asked (an earlier presser may
+        // never have answered).
         if let Err(e) = self
             .records
-            .put(&rejecting_key(&c.channel, ts), &pending, None)
+            .replace(&rejecting_key(&c.channel, ts), &pending)
             .await
         {
-            tracing::debug!("a rejection is already waiting here: {e}");
+            tracing::warn!(request = %id, "cannot keep the rejection waiting for its reason: {e}");
+            return self
+                .respond(
+                    c,
+                    "tfpilot cannot reach its store right now; press Reject again in a minute.",
+                )
+                .await;
         }
         let place = Place {
             channel: c.channel.clone(),

@@ -1,4 +1,4 @@
-//! Approvals from Slack's buttons: the prod allow-list refuses with the rule (audited `via: slack`) and lets a listed approver through, risk notes on the message, and Reject with its reason taken from the approval message's thread.
+//! Approvals from Slack's buttons: the prod allow-list refuses with the rule (audited `via: slack`) and lets a listed approver through, risk notes on the message, and Reject with its reason taken from the approval message's thread (plain, as `@tfpilot <reason>`, or from the last to press Reject).
 
 use super::app::{APPROVALS, SOON, SlackApp, TEAM, button};
 use crate::support::slack::BOT_USER_ID;
@@ -259,4 +259,29 @@ async fn a_reason_may_mention_tfpilot_or_a_colleague() {
             "{texts:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_last_to_press_reject_gives_the_reason() {
+    let s = SlackApp::start(&[]).await;
+    let alice = s.person("alice", Role::Requester, Some("U0ALICE")).await;
+    s.person("bob", Role::Approver, Some("U0BOB")).await;
+    s.person("dave", Role::Approver, Some("U0DAVE")).await;
+    let id = s
+        .app
+        .file(&alice, "dev", "s3-bucket", json!({"name": "two-rejecters"}))
+        .await;
+    s.app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
+    let ask = s.approval_for(&id).await;
+    for user in ["U0BOB", "U0DAVE"] {
+        s.click(user, APPROVALS, &ask.ts, None, "tfpilot_reject", &id)
+            .await;
+        s.wait_in_thread(APPROVALS, &ask.ts, &format!("<@{user}>, why reject"))
+            .await;
+    }
+    s.say_in("U0DAVE", APPROVALS, "channel", Some(&ask.ts), "not needed")
+        .await;
+    let reason = s.rejection_of(&alice, &id).await;
+    assert!(reason.ends_with("not needed"), "{reason}");
+    s.wait_acted(APPROVALS, &ask.ts, "Rejected by dave").await;
 }
