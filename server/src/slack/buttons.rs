@@ -150,9 +150,13 @@ impl SlackBot {
     /// Handles a checked click.
     pub async fn on_click(self: &Arc<Self>, c: Clicked) {
         let Some(actor) = self.linked(&c.user).await else {
+            let request = match &c.click {
+                Click::Approve(id) | Click::Reject(id) => Some(*id),
+                Click::Submit(_) | Click::Change(_) => None,
+            };
             self.audit_refusal(
                 &format!("slack:{}", c.user),
-                None,
+                request.as_ref(),
                 "Slack user not linked to a tfpilot user".into(),
             )
             .await;

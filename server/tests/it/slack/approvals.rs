@@ -75,9 +75,17 @@ async fn prod_approval_follows_the_allow_list_and_shows_the_risks() {
         .as_array()
         .expect("records")
         .iter()
-        .find(|r| r["action"] == "auth.denied")
+        .find(|r| r["action"] == "auth.denied" && r["actor"] == "bob")
         .unwrap_or_else(|| panic!("the refusal is audited: {audit:#}"))
         .clone();
+    let stranger = audit["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .find(|r| r["actor"] == "slack:U0NOBODY")
+        .unwrap_or_else(|| panic!("the unlinked click is audited: {audit:#}"));
+    assert_eq!(stranger["action"], "auth.denied");
+    assert_eq!(stranger["via"], "slack");
     assert_eq!(refused["actor"], "bob", "{refused}");
     assert_eq!(refused["via"], "slack", "{refused}");
     assert!(
