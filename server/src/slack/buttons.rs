@@ -428,7 +428,16 @@ impl SlackBot {
                 self.say(place, &format!("Rejected `{id}`; the requester is told."))
                     .await;
             }
-            Err(e) => self.say(place, &refusal(&e, "rejected")).await,
+            Err(e) => {
+                // Only a bad reason may be given again; any other refusal
+                // spends the question, so later replies are not taken for it.
+                let retry =
+                    matches!(&e, FlowError::Refused { rule, .. } if rule == "reject.reason");
+                if !retry && let Err(e) = self.records.delete(&key).await {
+                    tracing::warn!("cannot clear the refused rejection: {e}");
+                }
+                self.say(place, &refusal(&e, "rejected")).await;
+            }
         }
         true
     }

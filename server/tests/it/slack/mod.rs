@@ -1,4 +1,4 @@
-//! Slack: the Web API client against the fake Slack, the start-time token check, request signing against Slack's SDK, the fake's signed deliveries, the receiver and its bad input, who acts from Slack, and approvals from its buttons.
+//! Slack: the Web API client against the fake Slack, the start-time token check, request signing against Slack's SDK, the fake's signed deliveries, the receiver and its bad input, who acts from Slack, and approvals and rejections from its buttons.
 
 mod api;
 mod app;
@@ -9,5 +9,6 @@ mod events;
 mod intake;
 mod people;
 mod receiver;
+mod rejections;
 mod signing;
 mod start;
