@@ -130,6 +130,19 @@ async fn a_direct_message_conversation_files_a_request() {
     assert_eq!(view["request"]["origin"]["via"], "slack");
     // The DM hears how it goes.
     s.wait_in(dm, "plan ready").await;
+    // A second press (a stale copy of the buttons) files nothing more.
+    s.click("U0ALICE", dm, &summary.ts, None, "tfpilot_submit", &draft)
+        .await;
+    let told = s.wait_response("already filed").await;
+    assert!(told.contains(id), "{told}");
+    let list: Value = s
+        .app
+        .get_as(&alice, "/api/v1/requests")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
