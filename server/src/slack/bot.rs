@@ -33,6 +33,7 @@ pub struct SlackBot {
     pub(super) audit: crate::store::journal::AuditLog,
     clock: Arc<dyn crate::clock::Clock>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    me: tokio::sync::OnceCell<String>,
 }
 
 /// Where to answer: a channel and, unless a DM's top level, a thread.
@@ -87,6 +88,7 @@ impl SlackBot {
             audit: ports.audit_log(),
             clock: ports.clock.clone(),
             locks: Mutex::new(HashMap::new()),
+            me: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -181,6 +183,22 @@ impl SlackBot {
             .await
     }
 
+    /// How a mention of the bot reads (`<@U…>`), its user id asked of
+    /// `auth.test` once; `None` while Slack cannot say.
+    async fn my_mention(&self) -> Option<String> {
+        let id = self
+            .me
+            .get_or_try_init(|| async { self.api.auth_test().await.map(|me| me.user_id) })
+            .await;
+        match id {
+            Ok(id) => Some(format!("<@{id}>")),
+            Err(e) => {
+                log_failure("auth.test", &e);
+                None
+            }
+        }
+    }
+
     /// Handles one verified, first-seen event.
     pub async fn on_event(self: &Arc<Self>, event: Event) {
         let (Some(user), Some(channel), Some(ts)) = (&event.user, &event.channel, &event.ts) else {
@@ -191,12 +209,25 @@ impl SlackBot {
         }
         let text = event.text.clone().unwrap_or_default();
         let dm = event.channel_type.as_deref() == Some("im");
+        let me = self.my_mention().await;
+        let mentions_me = match &me {
+            Some(me) => text.contains(me.as_str()),
+            None => text.contains("<@"),
+        };
         match event.kind.as_str() {
             "app_mention" => {
                 let place = Place {
                     channel: channel.clone(),
                     thread: Some(event.thread_ts.clone().unwrap_or_else(|| ts.clone())),
                 };
+                // "@tfpilot <reason>" after Reject is the reason.
+                let reason = match &me {
+                    Some(me) => text.replace(me.as_str(), ""),
+                    None => strip_mentions(&text),
+                };
+                if event.thread_ts.is_some() && self.take_reason(&place, user, &reason).await {
+                    return;
+                }
                 self.on_text(place, user, &text).await;
             }
             "message" if dm => {
@@ -206,8 +237,9 @@ impl SlackBot {
                 };
                 self.on_text(place, user, &text).await;
             }
-            // A mention in a channel also arrives as `app_mention`.
-            "message" if text.contains("<@") => {}
+            // A mention of tfpilot in a channel also arrives as
+            // `app_mention`; one of someone else is an ordinary message.
+            "message" if mentions_me => {}
             "message" => {
                 let Some(thread) = &event.thread_ts else {
                     return;

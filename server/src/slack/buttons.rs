@@ -150,9 +150,13 @@ impl SlackBot {
     /// Handles a checked click.
     pub async fn on_click(self: &Arc<Self>, c: Clicked) {
         let Some(actor) = self.linked(&c.user).await else {
+            let request = match &c.click {
+                Click::Approve(id) | Click::Reject(id) => Some(*id),
+                Click::Submit(_) | Click::Change(_) => None,
+            };
             self.audit_refusal(
                 &format!("slack:{}", c.user),
-                None,
+                request.as_ref(),
                 "Slack user not linked to a tfpilot user".into(),
             )
             .await;
@@ -363,12 +367,20 @@ impl SlackBot {
             request: *id,
             slack_user: c.user.clone(),
         };
+        // The last to press Reject is the one asked (an earlier presser may
+        // never have answered).
         if let Err(e) = self
             .records
-            .put(&rejecting_key(&c.channel, ts), &pending, None)
+            .replace(&rejecting_key(&c.channel, ts), &pending)
             .await
         {
-            tracing::debug!("a rejection is already waiting here: {e}");
+            tracing::warn!(request = %id, "cannot keep the rejection waiting for its reason: {e}");
+            return self
+                .respond(
+                    c,
+                    "tfpilot cannot reach its store right now; press Reject again in a minute.",
+                )
+                .await;
         }
         let place = Place {
             channel: c.channel.clone(),
@@ -416,7 +428,16 @@ impl SlackBot {
                 self.say(place, &format!("Rejected `{id}`; the requester is told."))
                     .await;
             }
-            Err(e) => self.say(place, &refusal(&e, "rejected")).await,
+            Err(e) => {
+                // Only a bad reason may be given again; any other refusal
+                // spends the question, so later replies are not taken for it.
+                let retry =
+                    matches!(&e, FlowError::Refused { rule, .. } if rule == "reject.reason");
+                if !retry && let Err(e) = self.records.delete(&key).await {
+                    tracing::warn!("cannot clear the refused rejection: {e}");
+                }
+                self.say(place, &refusal(&e, "rejected")).await;
+            }
         }
         true
     }

@@ -10,7 +10,7 @@ use super::records::Records;
 use crate::notify::words::{headline, sentence};
 use crate::notify::{Notice, NoticeKind, Notifier, NotifyError};
 use app::domain::ids::ProjectKey;
-use app::domain::request::Origin;
+use app::domain::request::{Origin, PlanSummary};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,6 +23,12 @@ pub struct ApprovalMessage {
     pub channel: String,
     /// The message.
     pub ts: String,
+    /// The plan counts it showed, shown again once acted on.
+    #[serde(default)]
+    pub plan: Option<PlanSummary>,
+    /// The risk notes it showed, shown again once acted on.
+    #[serde(default)]
+    pub risks: Vec<String>,
 }
 
 /// The key of request `id`'s approval message record.
@@ -95,6 +101,8 @@ impl SlackNotifier {
             let record = ApprovalMessage {
                 channel: channel.to_owned(),
                 ts,
+                plan: notice.plan,
+                risks: notice.risks.clone(),
             };
             self.records
                 .replace(&approval_key(notice.request.as_str()), &record)
@@ -133,6 +141,9 @@ impl SlackNotifier {
         };
         let mut shown = notice.clone();
         shown.kind = NoticeKind::ApprovalNeeded;
+        // The acting notice carries no plan or risks: keep what was shown.
+        shown.plan = stored.value.plan;
+        shown.risks = stored.value.risks.clone();
         let (text, blocks) = blocks::approval(&shown, Some(&outcome));
         let msg = Message::text(stored.value.channel.clone(), text).with_blocks(blocks);
         self.api

@@ -27,7 +27,17 @@ pub struct SlackApp {
 impl SlackApp {
     /// tfpilot on the fake executor (every run succeeds), Slack on.
     pub async fn start(extra: &[(&str, &str)]) -> SlackApp {
-        let slack = FakeSlack::start().await;
+        let data = tempfile::tempdir().expect("temp dir");
+        Self::start_on(FakeSlack::start().await, data, extra).await
+    }
+
+    /// Like [`Self::start`], on an existing data dir and fake Slack (a
+    /// restart).
+    pub async fn start_on(
+        slack: FakeSlack,
+        data: tempfile::TempDir,
+        extra: &[(&str, &str)],
+    ) -> SlackApp {
         let exec = Arc::new(FakeExecutor::new().with_auto_complete(|_| Outcome::success()));
         let mut env: Vec<(String, String)> = slack.env();
         env.push(("TFPILOT_SLACK_SIGNING_SECRET".into(), SECRET.into()));
@@ -36,12 +46,38 @@ impl SlackApp {
             env.push(((*k).into(), (*v).into()));
         }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let app = TestApp::builder().executor(exec).env(&env).spawn().await;
+        let app = TestApp::builder()
+            .data(data)
+            .executor(exec)
+            .env(&env)
+            .spawn()
+            .await;
         SlackApp {
             app,
             slack,
             next: AtomicU64::new(1),
         }
+    }
+
+    /// Stops tfpilot; the fake Slack and the data dir, to start again on.
+    pub fn stop(self) -> (FakeSlack, tempfile::TempDir) {
+        let TestApp { data, _stop, .. } = self.app;
+        drop(_stop);
+        (self.slack, data)
+    }
+
+    /// Delivers `event` signed now; asserts Slack got its 200.
+    pub async fn deliver(&self, event: &serde_json::Value) {
+        let res = self
+            .slack
+            .send_event(&self.app.url(""), SECRET, event)
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
     }
 
     /// Adds `login` with `role`, linked to Slack user `slack_id`; a token.
@@ -182,6 +218,68 @@ impl SlackApp {
                 .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
         })
         .await
+    }
+
+    /// Waits for a message in `channel`'s `thread` (`None`: the top level)
+    /// with a button `action_id`, other than the message `not`; it and the
+    /// button's value.
+    pub async fn wait_for_button_in(
+        &self,
+        channel: &str,
+        thread: Option<&str>,
+        action_id: &str,
+        not: Option<&str>,
+    ) -> (Posted, String) {
+        let what = format!("a message with {action_id} in {channel}/{thread:?}");
+        wait_until(SOON, &what, || async {
+            let all = self.slack.messages_in(channel);
+            all.iter()
+                .rev()
+                .filter(|m| m.thread_ts.as_deref() == thread && Some(m.ts.as_str()) != not)
+                .find_map(|m| button(m, action_id).map(|v| (m.clone(), v)))
+                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
+        })
+        .await
+    }
+
+    /// Waits for a message anywhere in `channel` whose text contains `needle`.
+    pub async fn wait_in(&self, channel: &str, needle: &str) -> Posted {
+        let what = format!("a message containing {needle:?} in {channel}");
+        wait_until(SOON, &what, || async {
+            let all = self.slack.messages_in(channel);
+            all.iter()
+                .find(|m| m.text.contains(needle))
+                .cloned()
+                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
+        })
+        .await
+    }
+
+    /// `user` asks for bucket `name` in dev in a new thread, takes the
+    /// defaults and presses Submit; the thread and the request id.
+    pub async fn file_from_slack(&self, user: &str, name: &str) -> (String, String) {
+        let words = format!("I need an s3 bucket called {name} in dev with 30 day expiration");
+        let thread = self.mention(user, &words, None).await;
+        self.wait_in_thread(TEAM, &thread, "keep previous versions")
+            .await;
+        self.reply(user, &thread, "defaults for the rest").await;
+        let (summary, draft) = self
+            .wait_for_button_in(TEAM, Some(&thread), "tfpilot_submit", None)
+            .await;
+        let res = self
+            .click(
+                user,
+                TEAM,
+                &summary.ts,
+                Some(&thread),
+                "tfpilot_submit",
+                &draft,
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let filed = self.wait_in_thread(TEAM, &thread, "Filed request").await;
+        let id = filed.text.split('`').nth(1).expect("the request id");
+        (thread, id.to_owned())
     }
 
     /// The ephemeral answers sent to response URLs, oldest first.

@@ -1,9 +1,14 @@
-//! Slack plumbing: the Web API client against the fake Slack, the start-time token check, request signing against Slack's SDK, and the fake's signed deliveries.
+//! Slack: the Web API client against the fake Slack, the start-time token check, request signing against Slack's SDK, the fake's signed deliveries, the receiver and its bad input, who acts from Slack, and approvals and rejections from its buttons.
 
 mod api;
 mod app;
+mod approvals;
+mod bad_input;
 mod config;
 mod events;
 mod intake;
+mod people;
+mod receiver;
+mod rejections;
 mod signing;
 mod start;
