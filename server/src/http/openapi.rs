@@ -60,7 +60,8 @@ impl Modify for BearerAuth {
         tokens::NewToken,
         users::NewUser,
         users::UserChange,
-        requests::ConfirmBody
+        requests::ConfirmBody,
+        super::slack::InteractionForm
     )),
     modifiers(&BearerAuth)
 )]

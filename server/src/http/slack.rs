@@ -100,11 +100,18 @@ pub async fn events(
     }
 }
 
+/// The form Slack posts to the interactivity URL.
+#[derive(utoipa::ToSchema)]
+pub struct InteractionForm {
+    /// The interaction, as JSON.
+    pub payload: String,
+}
+
 /// `POST /api/v1/slack/interactions`.
 #[utoipa::path(
     post,
     path = "/api/v1/slack/interactions",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`payload=` a `block_actions` JSON whose one action is tfpilot_submit or tfpilot_change (value: a draft id), or tfpilot_approve or tfpilot_reject (value: a request id)"),
+    request_body(content = InteractionForm, content_type = "application/x-www-form-urlencoded", description = "`payload=` a `block_actions` JSON whose one action is tfpilot_submit or tfpilot_change (value: a draft id), or tfpilot_approve or tfpilot_reject (value: a request id)"),
     responses(
         (status = 200, description = "Acknowledged; the answer goes to the payload's response_url or the thread", body = Object),
         (status = 400, description = "No `payload` field, not JSON, not `block_actions`, not one action, an unknown action_id or a value that is not an id", body = ErrorBody),
@@ -157,5 +164,8 @@ async fn request_exists(
 fn form_urlencoded_payload(body: &[u8]) -> Option<String> {
     form_urlencoded::parse(body)
         .find(|(k, _)| k == "payload")
-        .map(|(_, v)| v.into_owned())
+        .map(|(_, v)| InteractionForm {
+            payload: v.into_owned(),
+        })
+        .map(|form| form.payload)
 }
