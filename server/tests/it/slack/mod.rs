@@ -5,5 +5,7 @@ mod app;
 mod config;
 mod events;
 mod intake;
+mod outbox;
+mod retries;
 mod signing;
 mod start;
