@@ -1,4 +1,4 @@
-//! Slack plumbing: the Web API client against the fake Slack, the start-time token check, request signing against Slack's SDK, and the fake's signed deliveries.
+//! Slack plumbing: the Web API client against the fake Slack, the start-time token check, request signing against Slack's SDK, the fake's signed deliveries, and notices surviving Slack failures and a kill -9.
 
 mod api;
 mod app;
