@@ -169,6 +169,10 @@ fn bench() -> Result<()> {
     run_step(
         "cargo bench (dashboard SSR with 10,000 requests)",
         ws.cargo(&["bench", "--package", "server", "--bench", "dashboard"]),
+    )?;
+    run_step(
+        "cargo bench (Slack @mention → first thread reply)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "slack"]),
     )
 }
 
@@ -220,9 +224,17 @@ fn test() -> Result<()> {
         ws.cargo(&["bench", "--package", "server", "--bench", "dashboard"])
             .env("TFPILOT_BENCH_REPORT", &bench_report),
     )?;
+    run_step(
+        "cargo bench (Slack @mention → first thread reply)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "slack"])
+            .env(
+                "TFPILOT_BENCH_REPORT",
+                ws.target.join("e2e-artifacts/slack.txt"),
+            ),
+    )?;
     println!();
     println!("{report}");
-    for measured in ["dashboard.txt", "paint.txt"] {
+    for measured in ["dashboard.txt", "slack.txt", "paint.txt"] {
         if let Ok(line) = std::fs::read_to_string(ws.target.join("e2e-artifacts").join(measured)) {
             println!("{}", line.trim());
         }

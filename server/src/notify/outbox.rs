@@ -3,9 +3,11 @@
 //! A notice is written once under `outbox/<notice id>.json` (create-only:
 //! the same status change noticed twice is stored once). A worker delivers
 //! due entries in key order, which is request-then-version order, and never
-//! delivers a request's later notice before an earlier one is through. Each
-//! entry remembers which notifiers still owe it; a notifier that delivered
-//! is struck off at once, so a retry tells only the ones that failed.
+//! delivers a request's later notice before an earlier one is through to
+//! the same notifier (a notifier that fails holds back only its own later
+//! notices of that request). Each entry remembers which notifiers still owe
+//! it; a notifier that delivered is struck off at once, so a retry tells
+//! only the ones that failed.
 //! Entries are claimed with a lease by compare-and-swap, so two replicas
 //! never deliver the same entry at the same time. A failure waits
 //! (Slack's `Retry-After`, else exponential backoff) and never blocks the
@@ -16,7 +18,7 @@ use super::{Notice, Notifier, NotifyError};
 use crate::clock::Clock;
 use crate::store::{ObjectStore, Precondition, StoreError, list_all};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -129,7 +131,8 @@ impl Outbox {
 
     /// One pass: every due entry, in order; the number delivered in full.
     pub async fn deliver_due(&self) -> Result<usize, StoreError> {
-        let mut held: HashSet<String> = HashSet::new();
+        // Per request, the notifiers an earlier notice still waits for.
+        let mut held: HashMap<String, HashSet<String>> = HashMap::new();
         let mut done = 0;
         for listed in list_all(self.store.as_ref(), PREFIX).await? {
             let Some(id) = listed
@@ -142,47 +145,52 @@ impl Outbox {
             // `<request>.<version>.<n>.<kind>`: later notices of a request wait
             // for its earlier ones.
             let request = id.split('.').next().unwrap_or(id).to_owned();
-            if held.contains(&request) {
-                continue;
-            }
-            match self.deliver_one(&listed.key).await {
-                Ok(true) => done += 1,
-                Ok(false) => {
-                    held.insert(request);
-                }
+            let held = held.entry(request).or_default();
+            match self.deliver_one(&listed.key, held).await {
+                Ok(None) => done += 1,
+                Ok(Some(waiting)) => held.extend(waiting),
                 Err(e) => {
                     tracing::warn!(entry = %listed.key, "outbox entry not delivered: {e}");
-                    held.insert(request);
+                    held.extend(self.notifier_names().into_iter().map(str::to_owned));
                 }
             }
         }
         Ok(done)
     }
 
-    /// Claims and delivers one entry; `true` when it is through (delivered
-    /// to all, or given up), `false` when it waits.
-    async fn deliver_one(&self, key: &str) -> Result<bool, StoreError> {
+    /// Claims and delivers one entry to the notifiers not in `held`;
+    /// `None` when it is through (delivered to all, or given up), else the
+    /// notifiers it still waits for.
+    async fn deliver_one(
+        &self,
+        key: &str,
+        held: &HashSet<String>,
+    ) -> Result<Option<Vec<String>>, StoreError> {
         let obj = match self.store.get(key).await {
             Ok(obj) => obj,
-            Err(StoreError::NotFound(_)) => return Ok(true),
+            Err(StoreError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
         let mut entry: Entry = serde_json::from_slice(&obj.bytes)
             .map_err(|e| StoreError::Invalid(format!("{key}: not an outbox entry: {e}")))?;
         let now = self.clock.unix_millis();
-        if entry.next_at_ms > now || entry.lease_until_ms > now {
-            return Ok(false);
+        if entry.next_at_ms > now
+            || entry.lease_until_ms > now
+            || entry.pending.iter().all(|p| held.contains(p))
+        {
+            return Ok(Some(entry.pending));
         }
         entry.lease_until_ms = now + LEASE.as_millis() as u64;
         let mut etag = match self.put(key, &entry, Precondition::IfMatch(obj.etag)).await {
             Ok(etag) => etag,
             // Another worker claimed it.
-            Err(StoreError::Conflict(_)) => return Ok(false),
+            Err(StoreError::Conflict(_)) => return Ok(Some(entry.pending)),
             Err(e) => return Err(e),
         };
         let mut failure: Option<NotifyError> = None;
         for notifier in &self.notifiers {
-            if !entry.pending.iter().any(|p| p == notifier.name()) {
+            if !entry.pending.iter().any(|p| p == notifier.name()) || held.contains(notifier.name())
+            {
                 continue;
             }
             match notifier.notify(&entry.notice).await {
@@ -217,15 +225,20 @@ impl Outbox {
         entry.pending.retain(|p| known.contains(&p.as_str()));
         if entry.pending.is_empty() {
             self.store.delete(key).await?;
-            return Ok(true);
+            return Ok(None);
         }
-        entry.attempts += 1;
         entry.lease_until_ms = 0;
-        let wait = match &failure {
-            Some(NotifyError::RetryAfter(d)) => *d,
-            _ => backoff(entry.attempts),
+        let Some(failure) = failure else {
+            // Nobody failed: what is left waits behind an earlier notice.
+            self.put(key, &entry, Precondition::IfMatch(etag)).await?;
+            return Ok(Some(entry.pending));
         };
-        entry.last_error = failure.map(|e| e.to_string());
+        entry.attempts += 1;
+        let wait = match &failure {
+            NotifyError::RetryAfter(d) => *d,
+            NotifyError::Failed(_) => backoff(entry.attempts),
+        };
+        entry.last_error = Some(failure.to_string());
         entry.next_at_ms = self.clock.unix_millis() + wait.as_millis() as u64;
         if entry.attempts >= MAX_ATTEMPTS {
             tracing::error!(
@@ -237,10 +250,10 @@ impl Outbox {
             let dead = key.replacen(PREFIX, DEAD, 1);
             self.put(&dead, &entry, Precondition::None).await?;
             self.store.delete(key).await?;
-            return Ok(true);
+            return Ok(None);
         }
         self.put(key, &entry, Precondition::IfMatch(etag)).await?;
-        Ok(false)
+        Ok(Some(entry.pending))
     }
 
     async fn put(

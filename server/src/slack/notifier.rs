@@ -68,7 +68,9 @@ impl SlackNotifier {
             .map(String::as_str)
     }
 
-    /// Posts `msg` unless this notice's `target` post was made before.
+    /// Posts `msg` unless this notice's `target` post was made before; the
+    /// post's `ts`, fresh or remembered. When the store cannot tell whether
+    /// it was made, nothing is posted and the outbox tries again later.
     async fn once(
         &self,
         notice: &Notice,
@@ -76,11 +78,15 @@ impl SlackNotifier {
         msg: Message,
     ) -> Result<Option<String>, NotifyError> {
         let mark = format!("slack/sent/{}.{target}.json", notice.id);
-        if matches!(
-            self.records.get::<serde_json::Value>(&mark).await,
-            Ok(Some(_))
-        ) {
-            return Ok(None);
+        match self.records.get::<serde_json::Value>(&mark).await {
+            Ok(Some(sent)) => return Ok(sent.value["ts"].as_str().map(str::to_owned)),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(NotifyError::Failed(format!(
+                    "cannot read whether notice {} was posted to Slack ({target}): {e}",
+                    notice.id
+                )));
+            }
         }
         let posted = self.api.post_message(&msg).await.map_err(failure)?;
         if let Err(e) = self
@@ -93,7 +99,8 @@ impl SlackNotifier {
         Ok(Some(posted.ts))
     }
 
-    /// The approval message with Approve / Reject, remembered for updates.
+    /// The approval message with Approve / Reject, remembered for updates
+    /// (also on a retry after it was posted but not remembered).
     async fn ask_approval(&self, notice: &Notice, channel: &str) -> Result<(), NotifyError> {
         let (text, blocks) = blocks::approval(notice, None);
         let msg = Message::text(channel, text).with_blocks(blocks);
@@ -208,3 +215,6 @@ impl Notifier for SlackNotifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

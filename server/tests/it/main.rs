@@ -9,6 +9,7 @@ mod crash;
 mod dashboard;
 mod detail;
 mod email;
+mod email_flow;
 mod exec;
 mod flow;
 mod flow_github;

@@ -163,3 +163,26 @@ fn backoff_doubles_up_to_half_an_hour() {
     assert_eq!(backoff(2), Duration::from_secs(8));
     assert_eq!(backoff(20), MAX_BACKOFF);
 }
+
+#[tokio::test]
+async fn a_failing_notifier_holds_back_only_its_own_later_notices() {
+    let mail = Flaky::new("mail", vec![NotifyError::Failed("smtp down".into())]);
+    let chat = Flaky::new("chat", vec![]);
+    let (outbox, clock, _dir) = setup(vec![mail.clone(), chat.clone()]);
+    for (kind, version) in [(NoticeKind::Approved, 2), (NoticeKind::Merged, 3)] {
+        outbox
+            .enqueue(&noticed(kind, version))
+            .await
+            .expect("enqueue");
+    }
+    assert_eq!(outbox.deliver_due().await.expect("pass"), 0);
+    assert_eq!(chat.seen.events(), ["approved", "merged"], "chat goes on");
+    assert!(mail.seen.events().is_empty(), "mail waits, in order");
+    let waiting = outbox.pending().await.expect("pending");
+    assert!(waiting.iter().all(|e| e.pending == ["mail"]), "{waiting:?}");
+    assert_eq!(waiting[1].attempts, 0, "the held one did not fail");
+    clock.advance(backoff(1));
+    assert_eq!(outbox.deliver_due().await.expect("pass"), 2);
+    assert_eq!(mail.seen.events(), ["approved", "merged"]);
+    assert_eq!(chat.seen.events(), ["approved", "merged"], "told once");
+}
