@@ -193,15 +193,29 @@ impl SlackApp {
             .collect()
     }
 
+    /// Waits until `pick` finds something among tfpilot's messages in
+    /// `channel` (oldest first); what it found.
+    pub async fn wait_for<T>(
+        &self,
+        channel: &str,
+        what: &str,
+        pick: impl Fn(&[Posted]) -> Option<T>,
+    ) -> T {
+        wait_until(SOON, what, || async {
+            let all = self.slack.messages_in(channel);
+            pick(&all)
+                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
+        })
+        .await
+    }
+
     /// Waits for a message in `thread` whose text contains `needle`.
     pub async fn wait_in_thread(&self, channel: &str, thread: &str, needle: &str) -> Posted {
         let what = format!("a reply containing {needle:?} in {channel}/{thread}");
-        wait_until(SOON, &what, || async {
-            let all = self.thread(channel, thread);
+        self.wait_for(channel, &what, |all| {
             all.iter()
-                .find(|m| m.text.contains(needle))
+                .find(|m| m.thread_ts.as_deref() == Some(thread) && m.text.contains(needle))
                 .cloned()
-                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
         })
         .await
     }
@@ -210,12 +224,10 @@ impl SlackApp {
     /// message and the button's value.
     pub async fn wait_for_button(&self, channel: &str, action_id: &str) -> (Posted, String) {
         let what = format!("a message with {action_id} in {channel}");
-        wait_until(SOON, &what, || async {
-            let all = self.slack.messages_in(channel);
+        self.wait_for(channel, &what, |all| {
             all.iter()
                 .rev()
                 .find_map(|m| button(m, action_id).map(|v| (m.clone(), v)))
-                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
         })
         .await
     }
@@ -231,13 +243,11 @@ impl SlackApp {
         not: Option<&str>,
     ) -> (Posted, String) {
         let what = format!("a message with {action_id} in {channel}/{thread:?}");
-        wait_until(SOON, &what, || async {
-            let all = self.slack.messages_in(channel);
+        self.wait_for(channel, &what, |all| {
             all.iter()
                 .rev()
                 .filter(|m| m.thread_ts.as_deref() == thread && Some(m.ts.as_str()) != not)
                 .find_map(|m| button(m, action_id).map(|v| (m.clone(), v)))
-                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
         })
         .await
     }
@@ -245,12 +255,8 @@ impl SlackApp {
     /// Waits for a message anywhere in `channel` whose text contains `needle`.
     pub async fn wait_in(&self, channel: &str, needle: &str) -> Posted {
         let what = format!("a message containing {needle:?} in {channel}");
-        wait_until(SOON, &what, || async {
-            let all = self.slack.messages_in(channel);
-            all.iter()
-                .find(|m| m.text.contains(needle))
-                .cloned()
-                .ok_or_else(|| format!("{:?}", all.iter().map(|m| &m.text).collect::<Vec<_>>()))
+        self.wait_for(channel, &what, |all| {
+            all.iter().find(|m| m.text.contains(needle)).cloned()
         })
         .await
     }

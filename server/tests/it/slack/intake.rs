@@ -142,23 +142,5 @@ async fn a_request_goes_from_a_mention_to_applied_from_slack_alone() {
         "{told:#?}"
     );
     // Applied is also told in the project channel.
-    s.wait_for_text(APPROVALS, "applied").await;
-}
-
-impl SlackApp {
-    /// Waits for a top-level or threaded message in `channel` containing `needle`.
-    async fn wait_for_text(&self, channel: &str, needle: &str) {
-        wait_until(SOON, needle, || async {
-            let all = self.slack.messages_in(channel);
-            if all.iter().any(|m| m.text.contains(needle)) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{:?}",
-                    all.iter().map(|m| &m.text).collect::<Vec<_>>()
-                ))
-            }
-        })
-        .await;
-    }
+    s.wait_in(APPROVALS, "applied").await;
 }
