@@ -166,8 +166,13 @@ pub async fn start_with(
 /// How often the outbox looks for due notices when nothing woke it.
 const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Drives every unfinished request at start and then periodically.
+/// Stores the notices a crash cut off, then drives every unfinished
+/// request at start and periodically.
 async fn reconcile(flow: Arc<service::flow::Flow>, every: std::time::Duration) {
+    let recovered = flow.recover_notices().await;
+    if recovered > 0 {
+        tracing::info!(notices = recovered, "stored the notices a stop cut off");
+    }
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for pass in 0u64.. {

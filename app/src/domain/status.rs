@@ -33,8 +33,10 @@ impl Step {
     }
 }
 
-/// Where a request is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a request is in its lifecycle. (Serialized only to remember what
+/// people were told; the truth is always derived.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Stored; no plan has run yet.
     Created,

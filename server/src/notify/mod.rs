@@ -10,6 +10,7 @@
 //! delivered: the outbox retries one that failed, without blocking the flow.
 
 mod email;
+pub mod ledger;
 mod log;
 mod memory;
 pub mod outbox;
@@ -279,6 +280,7 @@ pub struct Notices {
     sink: Sink,
     public_url: String,
     registry: Option<Arc<Registry>>,
+    ledger: Option<ledger::Ledger>,
 }
 
 impl Notices {
@@ -288,12 +290,16 @@ impl Notices {
             sink: Sink::Direct(notifier),
             public_url: public_url.trim_end_matches('/').to_owned(),
             registry: None,
+            ledger: None,
         }
     }
 
-    /// Stores each notice in `outbox`, whose worker delivers it.
+    /// Stores each notice in `outbox`, whose worker delivers it, and
+    /// records in the outbox's store which status change each request's
+    /// notices last covered ([`Notices::recover`] reads it).
     pub fn durable(outbox: Arc<Outbox>, public_url: &str) -> Self {
         Self {
+            ledger: Some(ledger::Ledger::new(outbox.store().clone())),
             sink: Sink::Outbox(outbox),
             public_url: public_url.trim_end_matches('/').to_owned(),
             registry: None,
@@ -308,7 +314,54 @@ impl Notices {
 
     /// Notifies the notices of `after`'s status change from `before`.
     pub async fn changed(&self, before: Option<Status>, after: &Request) {
+        let now = derive_status(after);
+        if before == Some(now) {
+            return;
+        }
         self.send(notices_for(before, after), after).await;
+        self.told(after, now).await;
+    }
+
+    /// Records that `after`'s notices are stored.
+    async fn told(&self, after: &Request, status: Status) {
+        let Some(ledger) = &self.ledger else {
+            return;
+        };
+        let told = ledger::Told {
+            version: after.version,
+            status,
+        };
+        if let Err(e) = ledger.advance(&after.id, told).await {
+            tracing::warn!(request = %after.id, "cannot record the notices told: {e}");
+        }
+    }
+
+    /// Stores the notices of `doc`'s last status change when a crash cut
+    /// them off between the write and the outbox (the ledger still names
+    /// an older status); the number stored. Requests the ledger has never
+    /// seen are left alone: the only notice that can be missing for them is
+    /// `request.created`, which only the log hears.
+    pub async fn recover(&self, doc: &Request) -> usize {
+        let Some(ledger) = &self.ledger else {
+            return 0;
+        };
+        let now = derive_status(doc);
+        let told = match ledger.get(&doc.id).await {
+            Ok(Some(told)) => told,
+            Ok(None) => return 0,
+            Err(e) => {
+                tracing::warn!(request = %doc.id, "cannot read the notices told: {e}");
+                return 0;
+            }
+        };
+        if told.version >= doc.version || told.status == now {
+            return 0;
+        }
+        let kinds = notices_for(Some(told.status), doc);
+        let n = kinds.len();
+        self.send(kinds, doc).await;
+        self.told(doc, now).await;
+        n
     }
 
     /// Notifies `kind` of `after`, an event that changes no status (a

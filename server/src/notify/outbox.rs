@@ -82,6 +82,11 @@ impl Outbox {
         }
     }
 
+    /// The store entries live in.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
     /// The notifiers' names.
     pub fn notifier_names(&self) -> Vec<&'static str> {
         self.notifiers.iter().map(|n| n.name()).collect()

@@ -115,3 +115,35 @@ async fn notices_carry_the_request_and_its_link() {
         format!("http://tfpilot.example/requests/{}", doc.id)
     );
 }
+
+#[tokio::test]
+async fn notices_a_stop_cut_off_after_the_write_are_recovered_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn crate::store::ObjectStore> =
+        Arc::new(crate::store::fs::FsStore::open(dir.path()).expect("store"));
+    let memory = Arc::new(MemoryNotifier::new());
+    let outbox = Arc::new(Outbox::new(
+        store,
+        Arc::new(crate::clock::ManualClock::at_system_time()),
+        vec![memory.clone()],
+    ));
+    let notices = Notices::durable(outbox.clone(), "http://tfpilot.example");
+    let mut planning = planned(None);
+    planning.version = 3;
+    notices.changed(Some(Status::Created), &planning).await;
+    // The plan's result was written, then the process stopped before its
+    // notices were stored.
+    let mut ready = planned(Some(Conclusion::Success));
+    ready.version = 4;
+    assert_eq!(notices.recover(&ready).await, 2);
+    assert_eq!(notices.recover(&ready).await, 0, "once");
+    outbox.deliver_due().await.expect("deliver");
+    assert_eq!(
+        memory.events(),
+        ["plan.started", "plan.succeeded", "approval.needed"]
+    );
+    // A request the ledger never saw is left alone.
+    let mut unseen = planned(None);
+    unseen.id = app::domain::ids::RequestId::parse("abcdefghjkmnpqrs").expect("an id");
+    assert_eq!(notices.recover(&unseen).await, 0);
+}

@@ -102,3 +102,48 @@ async fn settled(notices: &MemoryNotifier, n: usize) {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notices_a_stop_cut_off_after_a_write_are_stored_at_the_next_start() {
+    let exec = Arc::new(FakeExecutor::new());
+    let app = TestApp::builder().executor(exec).spawn().await;
+    let alice = app.token("alice", Role::Requester).await;
+    let id = app
+        .file(&alice, "dev", "sqs-queue", json!({"name": "cut-off"}))
+        .await;
+    app.wait_for_status(&alice, &id, "planning", WAIT).await;
+    let TestApp { data, _stop, .. } = app;
+    drop(_stop);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The plan's result is written, and the process stops before the
+    // notices of that write are stored.
+    let store = std::sync::Arc::new(
+        server::store::fs::FsStore::open(data.path().join("store/requests")).expect("store"),
+    );
+    let rid = app::domain::ids::RequestId::parse(&id).expect("an id");
+    server::store::repo::RequestRepo::new(store)
+        .update(
+            &rid,
+            || "2026-12-04T00:00:00Z".to_owned(),
+            |doc| {
+                let mut next = doc.clone();
+                let plan = next.runs.plan.attempts.last_mut().expect("a plan attempt");
+                plan.status = app::domain::request::RunStatus::Completed;
+                plan.conclusion = Some(app::domain::request::Conclusion::Success);
+                Ok::<_, std::convert::Infallible>(next)
+            },
+        )
+        .await
+        .expect("the store")
+        .expect("the write");
+    let notices = Arc::new(MemoryNotifier::new());
+    let app = TestApp::builder()
+        .data(data)
+        .executor(Arc::new(FakeExecutor::new()))
+        .notifier(notices.clone())
+        .spawn()
+        .await;
+    settled(&notices, 2).await;
+    assert_eq!(notices.events()[..2], ["plan.succeeded", "approval.needed"]);
+    app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
+}

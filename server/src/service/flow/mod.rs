@@ -14,6 +14,7 @@ mod drive;
 mod edits;
 mod error;
 mod prs;
+mod recover;
 mod reject;
 mod runs;
 mod scope;
