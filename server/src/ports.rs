@@ -125,14 +125,13 @@ fn notifiers(
     if let Some(api) = slack {
         let channels = config
             .projects
-            .values()
-            .filter_map(|p| Some((p.key.clone(), p.slack_channel.clone()?)))
+            .keys()
+            .filter_map(|key| Some((key.clone(), config.slack_channel(key)?.to_owned())))
             .collect();
         notifiers.push(Arc::new(crate::slack::SlackNotifier::new(
             api.clone(),
             crate::slack::records::Records::new(stores.requests.clone()),
             channels,
-            config.slack.channel.clone(),
         )));
     }
     if let Some(smtp) = &config.smtp {

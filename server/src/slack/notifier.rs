@@ -41,31 +41,25 @@ pub struct SlackNotifier {
     api: Arc<dyn SlackApi>,
     records: Records,
     channels: BTreeMap<ProjectKey, String>,
-    default_channel: Option<String>,
 }
 
 impl SlackNotifier {
-    /// Posts with `api`; each project's channel from `channels`, else
-    /// `default_channel`.
+    /// Posts with `api`; each project's channel from `channels` (a
+    /// project without one hears nothing in a channel).
     pub fn new(
         api: Arc<dyn SlackApi>,
         records: Records,
         channels: BTreeMap<ProjectKey, String>,
-        default_channel: Option<String>,
     ) -> Self {
         Self {
             api,
             records,
             channels,
-            default_channel,
         }
     }
 
     fn channel_of(&self, project: &ProjectKey) -> Option<&str> {
-        self.channels
-            .get(project)
-            .or(self.default_channel.as_ref())
-            .map(String::as_str)
+        self.channels.get(project).map(String::as_str)
     }
 
     /// Posts `msg` unless this notice's `target` post was made before; the

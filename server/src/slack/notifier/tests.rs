@@ -61,8 +61,10 @@ fn setup() -> (SlackNotifier, Arc<Recording>, Records, tempfile::TempDir) {
     let notifier = SlackNotifier::new(
         api.clone(),
         records.clone(),
-        BTreeMap::new(),
-        Some(CHANNEL.into()),
+        BTreeMap::from([(
+            app::domain::ids::ProjectKey::parse("sandbox").expect("a key"),
+            CHANNEL.to_owned(),
+        )]),
     );
     (notifier, api, records, dir)
 }
