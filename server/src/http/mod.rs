@@ -12,6 +12,7 @@ mod login;
 mod modules;
 mod oauth;
 pub mod openapi;
+mod reject;
 mod requests;
 mod session;
 mod slack;
@@ -202,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/requests/{id}/log", get(requests::log))
         .route("/requests/{id}/confirm", post(requests::confirm))
+        .route("/requests/{id}/reject", post(reject::reject))
         .route("/requests/{id}/{action}", post(requests::act))
         .route("/webhooks/github", post(webhooks::github))
         .route("/slack/events", post(slack::events))

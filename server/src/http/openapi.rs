@@ -39,6 +39,7 @@ impl Modify for BearerAuth {
         requests::update,
         requests::act,
         requests::confirm,
+        super::reject::reject,
         requests::plan,
         requests::replan,
         requests::log,
@@ -61,6 +62,7 @@ impl Modify for BearerAuth {
         users::NewUser,
         users::UserChange,
         requests::ConfirmBody,
+        super::reject::RejectBody,
         super::slack::InteractionForm
     )),
     modifiers(&BearerAuth)

@@ -158,7 +158,7 @@ pub struct UpdateBody {
     pub config: serde_json::Map<String, serde_json::Value>,
 }
 
-fn parse_id(id: &str) -> Result<RequestId, ApiError> {
+pub(super) fn parse_id(id: &str) -> Result<RequestId, ApiError> {
     RequestId::parse(id).map_err(|_| ApiError::NotFound(format!("request {id} does not exist")))
 }
 

@@ -25,6 +25,7 @@ mod oauth;
 mod oauth_identities;
 mod plan_check;
 mod probes;
+mod reject;
 mod requests_api;
 mod s3_serve;
 mod sessions;
