@@ -82,29 +82,67 @@ fn env_aliases(env: &str) -> &'static [&'static str] {
     }
 }
 
-/// How strongly `words` point at `module`: its type's parts and its
-/// title's words count twice, its category once.
+/// `word` without a plural `s` (`dumps` → `dump`; `s3` stays).
+fn singular(word: &str) -> &str {
+    match word.strip_suffix('s') {
+        Some(stem) if stem.len() >= 3 => stem,
+        _ => word,
+    }
+}
+
+/// Words too common to tell modules apart.
+const COMMON: [&str; 12] = [
+    "their", "there", "which", "while", "where", "every", "other", "these", "those", "about",
+    "after", "before",
+];
+
+/// How strongly `words` point at `module`. Each word counts once, for its
+/// best match: the module's type (4), one of its keywords (3), a part of
+/// its type or a word of its title (2), its category or a longer word of
+/// its description (1). A keyword of several words counts when the
+/// message holds it.
 fn score(module: &Module, words: &[String]) -> usize {
-    let type_parts: Vec<String> = module
+    let parts: Vec<String> = module
         .module_type
         .as_str()
         .split('-')
-        .map(str::to_owned)
+        .chain(self::words(&module.title).iter().map(String::as_str))
+        .map(|w| singular(w).to_owned())
+        .collect::<Vec<_>>();
+    let keywords: Vec<&str> = module
+        .keywords
+        .iter()
+        .filter(|k| !k.contains(' '))
+        .map(|k| singular(k))
         .collect();
-    let title: Vec<String> = self::words(&module.title);
+    let described: Vec<String> = self::words(&module.description)
+        .into_iter()
+        .filter(|w| w.len() >= 5 && !COMMON.contains(&w.as_str()))
+        .map(|w| singular(&w).to_owned())
+        .collect();
+    let category = singular(&module.category).to_owned();
     let mut points = 0;
     for w in words {
-        let singular = w.strip_suffix('s').unwrap_or(w);
-        let hit = |part: &String| part == w || part == singular;
-        if w == module.module_type.as_str() {
-            points += 4;
-        } else if type_parts.iter().any(hit) || title.iter().any(hit) {
-            points += 2;
-        } else if module.category == *w {
-            points += 1;
-        }
+        let w1 = singular(w);
+        points += if w == module.module_type.as_str() {
+            4
+        } else if keywords.contains(&w1) {
+            3
+        } else if parts.iter().any(|p| p == w1) {
+            2
+        } else if category == w1 || described.iter().any(|d| d == w1) {
+            1
+        } else {
+            0
+        };
     }
+    let joined = format!(" {} ", words.join(" "));
     points
+        + 3 * module
+            .keywords
+            .iter()
+            .filter(|k| k.contains(' ') && joined.contains(&format!(" {k} ")))
+            .count()
 }
 
 /// What `text` names among `places` and the registry's modules. A single

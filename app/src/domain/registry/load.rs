@@ -53,6 +53,7 @@ struct RawModule {
     file: Spanned<String>,
     source: Spanned<String>,
     template: Spanned<String>,
+    keywords: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     inputs: Vec<Spanned<RawInput>>,
 }
@@ -209,6 +210,18 @@ fn check_module(module_type: ModuleType, raw: RawModule, errors: &mut Errors) ->
     };
     non_empty(&raw.title, "title", errors);
     non_empty(&raw.category, "category", errors);
+    let keywords = raw.keywords.as_ref().map_or_else(Vec::new, |k| {
+        let bad = k.get_ref().iter().find(|w| !valid_keyword(w));
+        if let Some(w) = bad {
+            errors.push(
+                k.span().start,
+                m,
+                Some("keywords".into()),
+                format!("keyword `{w}` must be 1-40 lowercase letters, digits, `-` or spaces"),
+            );
+        }
+        k.get_ref().clone()
+    });
     non_empty(&raw.source, "source", errors);
     let file = raw.file.get_ref();
     let file_ok = file
@@ -275,6 +288,7 @@ fn check_module(module_type: ModuleType, raw: RawModule, errors: &mut Errors) ->
         file: file.clone(),
         source: raw.source.get_ref().clone(),
         template: raw.template.get_ref().clone(),
+        keywords,
         inputs,
     };
     if errors.list.len() == before
@@ -290,6 +304,16 @@ fn check_module(module_type: ModuleType, raw: RawModule, errors: &mut Errors) ->
         errors.push_line(line, Some(m.to_owned()), Some("template".into()), e.message);
     }
     (errors.list.len() == before).then_some(module)
+}
+
+/// A keyword people may use for a module: lowercase words.
+fn valid_keyword(word: &str) -> bool {
+    (1..=40).contains(&word.len())
+        && !word.starts_with(' ')
+        && !word.ends_with(' ')
+        && word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == ' ')
 }
 
 fn check_input(m: &str, raw: RawInput, errors: &mut Errors) -> Option<Input> {

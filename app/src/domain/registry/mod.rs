@@ -44,6 +44,10 @@ pub struct Module {
     pub source: String,
     /// minijinja template of the module block (without markers).
     pub template: String,
+    /// Words people use when they ask for one ("dumps", "uploads"): the
+    /// assistant picks a module by them, its title and its category.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
     /// Inputs in the order the assistant asks them.
     pub inputs: Vec<Input>,
 }

@@ -121,3 +121,69 @@ fn commands_are_read_from_the_message() {
         assert_eq!(command(text), want, "{text}");
     }
 }
+
+/// How people ask, and what they mean: the rules must get at least 18 of 20.
+#[test]
+fn descriptions_in_peoples_words_find_their_module() {
+    let table = [
+        (
+            "somewhere to drop our nightly postgres dumps for 90 days",
+            "s3-bucket",
+        ),
+        ("we need a place to store user uploads", "s3-bucket"),
+        ("static website assets for the marketing site", "s3-bucket"),
+        ("archive the audit logs for a year", "s3-bucket"),
+        ("storage for build artifacts from CI", "s3-bucket"),
+        ("a bucket for terraform plans", "s3-bucket"),
+        ("keep backups of the wiki", "s3-bucket"),
+        (
+            "keep the csv exports somewhere for finance to download",
+            "s3-bucket",
+        ),
+        (
+            "a queue between the checkout service and the mailer",
+            "sqs-queue",
+        ),
+        (
+            "we want to process order events asynchronously",
+            "sqs-queue",
+        ),
+        ("fifo messages for payments, exactly once", "sqs-queue"),
+        (
+            "buffer incoming webhooks so workers can pick them up later",
+            "sqs-queue",
+        ),
+        ("dead letter handling for failed jobs", "sqs-queue"),
+        ("a job backlog for the thumbnail workers", "sqs-queue"),
+        ("run our api container on fargate", "ecs-service"),
+        ("deploy the billing app as a docker image", "ecs-service"),
+        (
+            "host a small web server for the internal dashboard",
+            "ecs-service",
+        ),
+        (
+            "we need 3 tasks of the worker image running all the time",
+            "ecs-service",
+        ),
+        (
+            "spin up the new recommendations microservice",
+            "ecs-service",
+        ),
+        (
+            "a long running process that listens on port 8080",
+            "ecs-service",
+        ),
+    ];
+    let registry = registry();
+    let places = [place("sandbox", &["dev", "prod"])];
+    let misses: Vec<(&str, Option<String>)> = table
+        .iter()
+        .filter_map(|(text, want)| {
+            let got = pick(text, &places, &registry).module.map(|m| m.to_string());
+            (got.as_deref() != Some(want)).then_some((*text, got))
+        })
+        .collect();
+    let hits = table.len() - misses.len();
+    println!("rules adapter hit rate: {hits}/{}", table.len());
+    assert!(hits >= 18, "{hits}/20; missed: {misses:?}");
+}

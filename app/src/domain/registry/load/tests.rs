@@ -62,6 +62,17 @@ fn a_good_registry_loads() {
         Some(serde_json::json!({}))
     );
     assert_eq!(m.input("name").unwrap().ty, InputType::String);
+    assert!(m.keywords.is_empty(), "keywords are optional");
+    let with = GOOD.replacen(
+        "category = \"storage\"",
+        "category = \"storage\"\nkeywords = [\"dumps\", \"data lake\"]",
+        1,
+    );
+    let reg = Registry::from_toml("reg.toml", &with).unwrap();
+    let m = reg
+        .module(&ModuleType::parse("s3-bucket").unwrap())
+        .unwrap();
+    assert_eq!(m.keywords, ["dumps", "data lake"]);
 }
 
 #[test]
@@ -140,6 +151,11 @@ fn every_rule_is_checked() {
         ("type = \"string\"", "type = \"text\"", "inputs.name.type"),
         ("file = \"tfpilot.s3.tf\"", "file = \"main.tf\"", "file"),
         ("title = \"S3 bucket\"", "title = \"\"", "title"),
+        (
+            "category = \"storage\"",
+            "category = \"storage\"\nkeywords = [\"Dumps!\"]",
+            "keywords",
+        ),
         ("name = \"name\"", "name = \"Name\"", "inputs.Name.name"),
         (
             "required = true",
