@@ -237,7 +237,14 @@ impl SlackBot {
         if let Err(e) = self.drafts.put(&draft, Some(&stored.etag)).await {
             tracing::warn!(draft = %draft.id, "filed, but the draft was not updated: {e}");
         }
-        if let (Some(ts), Some(summary)) = (&c.message_ts, self.summary_of(&draft).await) {
+        let starter = if draft.slack_user == c.user {
+            Some(actor.clone())
+        } else {
+            self.linked(&draft.slack_user).await
+        };
+        if let (Some(ts), Some(summary)) =
+            (&c.message_ts, self.summary_of(&draft, starter.as_ref()))
+        {
             let outcome = format!(
                 "Filed as <{}/requests/{request}|`{request}`> by <@{}> ({}).",
                 self.public_url, c.user, actor.login

@@ -9,6 +9,7 @@ use app::domain::assistant::{
     Answer, Conversation, Speaker, extract, form_text, parse_answer, show,
 };
 use app::domain::ids::EnvName;
+use app::domain::policy::Actor;
 use app::domain::registry::Module;
 use std::sync::Arc;
 
@@ -53,9 +54,11 @@ impl SlackBot {
         };
         let replies = self.advance(&mut draft, text);
         let summary = replies.iter().any(|r| matches!(r, Reply::Summary));
-        if summary {
-            self.prepare_summary(&mut draft).await;
-        }
+        let starter = if summary {
+            self.prepare_summary(&mut draft).await
+        } else {
+            None
+        };
         if let Err(e) = self.drafts.put(&draft, etag.as_deref()).await {
             tracing::warn!(draft = %id, "cannot store the Slack draft: {e}");
             return self
@@ -68,7 +71,7 @@ impl SlackBot {
         for reply in replies {
             match reply {
                 Reply::Text(line) => self.say(&place, &line).await,
-                Reply::Summary => self.show_summary(&place, &mut draft).await,
+                Reply::Summary => self.show_summary(&place, &draft, starter.as_ref()).await,
             }
         }
     }
@@ -269,11 +272,12 @@ impl SlackBot {
     }
 
     /// Issues the id the summary's block is rendered for (a linked user
-    /// only: the id is reserved to them).
-    async fn prepare_summary(&self, draft: &mut Draft) {
+    /// only: the id is reserved to them); the tfpilot user the draft's
+    /// starter acts as.
+    async fn prepare_summary(&self, draft: &mut Draft) -> Option<Actor> {
         let Some(actor) = self.linked(&draft.slack_user).await else {
             draft.issued = None;
-            return;
+            return None;
         };
         match &draft.issued {
             Some((_, _, login)) if *login == actor.login => {}
@@ -282,10 +286,12 @@ impl SlackBot {
                 Err(e) => tracing::warn!(draft = %draft.id, "cannot issue a request id: {e}"),
             },
         }
+        Some(actor)
     }
 
-    /// The summary of `draft`, with the block when it renders.
-    pub(super) async fn summary_of(&self, draft: &Draft) -> Option<Summary> {
+    /// The summary of `draft`, with the block when it renders; `starter`
+    /// is the tfpilot user the draft's starter acts as, if linked.
+    pub(super) fn summary_of(&self, draft: &Draft, starter: Option<&Actor>) -> Option<Summary> {
         let module = draft
             .module
             .as_ref()
@@ -301,8 +307,7 @@ impl SlackBot {
                     .map(|v| format!("{} = {}", i.name, show(i, v)))
             })
             .collect();
-        let actor = self.linked(&draft.slack_user).await;
-        let (block, note) = match (&actor, &draft.issued) {
+        let (block, note) = match (starter, &draft.issued) {
             (Some(actor), Some((id, _, login))) if *login == actor.login => {
                 match self.requests.preview(actor, &new, id) {
                     Ok(block) => (Some(block.text), None),
@@ -322,25 +327,16 @@ impl SlackBot {
         })
     }
 
-    async fn show_summary(&self, place: &Place, draft: &mut Draft) {
-        let Some(summary) = self.summary_of(draft).await else {
+    /// Posts the summary; its buttons carry the draft id, and a click
+    /// names the message, so nothing about it is kept.
+    async fn show_summary(&self, place: &Place, draft: &Draft, starter: Option<&Actor>) {
+        let Some(summary) = self.summary_of(draft, starter) else {
             return;
         };
         let (text, blocks) = blocks::summary(&summary);
         let mut msg = super::api::Message::text(place.channel.clone(), text).with_blocks(blocks);
         msg.thread_ts = place.thread.clone();
-        if let Some(ts) = self.post(msg).await {
-            draft.summary_ts = Some(ts);
-            // The buttons need no record of the message (they carry the
-            // draft id); the ts lets Submit take the buttons away.
-            if let Ok(Some(stored)) = self.drafts.get(&draft.id).await {
-                let mut latest = stored.value;
-                latest.summary_ts = draft.summary_ts.clone();
-                if let Err(e) = self.drafts.put(&latest, Some(&stored.etag)).await {
-                    tracing::debug!(draft = %draft.id, "summary ts not kept: {e}");
-                }
-            }
-        }
+        self.post(msg).await;
     }
 }
 

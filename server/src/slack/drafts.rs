@@ -47,9 +47,6 @@ pub struct Draft {
     pub conversation: Option<Conversation>,
     /// Where it is.
     pub stage: Stage,
-    /// The summary message with the buttons.
-    #[serde(default)]
-    pub summary_ts: Option<String>,
     /// An id issued for the summary's block, and its ticket.
     #[serde(default)]
     pub issued: Option<(RequestId, String, String)>,
