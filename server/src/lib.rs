@@ -6,6 +6,7 @@
 //! (built by [`Ports::from_config`] in production, with fakes injected by
 //! tests); [`start`] is `Ports::from_config` + `start_with`.
 
+pub mod assistant;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -6,6 +6,9 @@
 //! system clock and the OS random source.
 //! [`crate::start_with`] wires services over whatever `Ports` it is given.
 
+use crate::assistant::Assistant;
+use crate::assistant::model::ModelAssistant;
+use crate::assistant::rules::RulesAssistant;
 use crate::auth::Users;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -55,6 +58,8 @@ pub struct Ports {
     pub runs_done: Option<RunsDone>,
     /// Slack's Web API as the bot; `None` without `TFPILOT_SLACK_BOT_TOKEN`.
     pub slack: Option<Arc<dyn SlackApi>>,
+    /// Reads descriptions: the model of `TFPILOT_MODEL_URL`, else the rules.
+    pub assistant: Arc<dyn Assistant>,
 }
 
 impl Ports {
@@ -88,6 +93,7 @@ impl Ports {
             ids: Arc::new(OsIds),
             runs_done,
             slack,
+            assistant: assistant_port(config)?,
         })
     }
 
@@ -167,6 +173,17 @@ fn github_ports(
             .with_default_branches(branches);
     tracing::info!(api = %settings.api_url, "infra repos on GitHub, runs in GitHub Actions");
     Ok((Arc::new(host), Arc::new(actions)))
+}
+
+/// The model of `TFPILOT_MODEL_URL`, or the registry's rules without one.
+fn assistant_port(config: &Config) -> anyhow::Result<Arc<dyn Assistant>> {
+    Ok(match &config.model {
+        Some(settings) => {
+            tracing::info!(url = %settings.url, model = %settings.model, "the assistant asks a model");
+            Arc::new(ModelAssistant::new(settings.clone()).map_err(anyhow::Error::msg)?)
+        }
+        None => Arc::new(RulesAssistant),
+    })
 }
 
 /// Slack's Web API with the bot token, once `auth.test` accepts it.

@@ -20,6 +20,7 @@ pub type Config = Map<String, Value>;
 
 /// One field's problem, in words a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The input (`name`, or `subnet_ids[2]` for a list item).
     pub field: String,

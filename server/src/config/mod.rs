@@ -3,6 +3,7 @@
 
 mod env;
 pub mod github;
+pub mod model;
 mod projects;
 mod secret;
 pub mod slack;
@@ -10,6 +11,7 @@ pub mod smtp;
 mod store;
 
 pub use github::{GitHubAuth, GitHubSettings};
+pub use model::{ModelMode, ModelSettings};
 pub use projects::{DEFAULT_BRANCH, Project};
 pub use secret::SecretString;
 pub use slack::SlackSettings;
@@ -20,6 +22,7 @@ use app::domain::ids::ProjectKey;
 use app::domain::policy::Policy;
 use env::{FileConfig, flag, parse_bool, read_file, trusted_proxies};
 use github::{check_repos, github_config};
+use model::model_settings;
 use projects::{default_projects, parse_projects};
 use slack::slack_settings;
 use smtp::smtp_config;
@@ -105,6 +108,8 @@ pub struct Config {
     /// E-mail notices to requesters (`TFPILOT_SMTP_URL` with
     /// `TFPILOT_SMTP_FROM`); none when neither is set.
     pub smtp: Option<SmtpSettings>,
+    /// The assistant's model (`TFPILOT_MODEL_*`); `None`: rules alone.
+    pub model: Option<ModelSettings>,
 }
 
 /// A GitHub OAuth app for signing people in.
@@ -288,6 +293,7 @@ impl Config {
         Ok(Config {
             slack: slack_settings(&env)?,
             smtp: smtp_config(&env)?,
+            model: model_settings(&env)?,
             trusted_proxies: trusted_proxies(env("TFPILOT_TRUSTED_PROXIES"))?,
             github_oauth,
             sessions,

@@ -1,5 +1,6 @@
 //! HTTP: the REST API, the Leptos pages and server functions, static assets.
 
+mod assistant;
 mod audit;
 mod auth;
 pub mod client_addr;
@@ -84,6 +85,8 @@ pub struct AppState {
     pub clock: Arc<dyn crate::clock::Clock>,
     /// Random bytes for cookies and nonces.
     pub ids: Arc<dyn crate::ids::Ids>,
+    /// Drafts requests from descriptions.
+    pub drafting: Arc<crate::service::assistant::Drafting>,
     /// The Slack app, when a bot token is configured.
     pub slack: Option<Arc<crate::slack::SlackBot>>,
 }
@@ -124,7 +127,14 @@ impl AppState {
         let tokens = Tokens::over(users.clone(), ports.requests.clone());
         let admin =
             crate::service::admin::Admin::new(users.clone(), tokens.clone(), ports.audit_log());
+        let drafting = Arc::new(crate::service::assistant::Drafting::new(
+            ports.assistant.clone(),
+            ports.requests.clone(),
+            registry.clone(),
+            config.clone(),
+        ));
         let services: SharedServices = Arc::new(UiServices::new(
+            drafting.clone(),
             registry.clone(),
             config.clone(),
             (users.clone(), admin.clone()),
@@ -163,6 +173,7 @@ impl AppState {
             ))
         });
         Self {
+            drafting,
             slack,
             leptos,
             admin,
@@ -194,6 +205,7 @@ async fn api_not_found() -> ApiError {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/modules", get(modules::list))
+        .route("/assistant/draft", post(assistant::draft))
         .route("/openapi.json", get(openapi::serve))
         .route("/requests", get(requests::list).post(requests::create))
         .route("/requests/{id}", get(requests::get).patch(requests::update))

@@ -54,7 +54,8 @@ impl Modify for BearerAuth {
         super::webhooks::github,
         super::slack::events,
         super::slack::interactions,
-        super::modules::list
+        super::modules::list,
+        super::assistant::draft
     ),
     components(schemas(
         ErrorBody,
@@ -63,7 +64,12 @@ impl Modify for BearerAuth {
         users::UserChange,
         requests::ConfirmBody,
         super::reject::RejectBody,
-        super::slack::InteractionForm
+        super::slack::InteractionForm,
+        app::api::assistant::AssistantAsk,
+        app::api::assistant::AssistantDraft,
+        app::api::assistant::Offer,
+        app::api::assistant::Source,
+        app::domain::config::FieldError
     )),
     modifiers(&BearerAuth)
 )]

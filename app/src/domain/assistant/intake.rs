@@ -96,12 +96,12 @@ const COMMON: [&str; 12] = [
     "after", "before",
 ];
 
-/// How strongly `words` point at `module`. Each word counts once, for its
-/// best match: the module's type (4), one of its keywords (3), a part of
-/// its type or a word of its title (2), its category or a longer word of
-/// its description (1). A keyword of several words counts when the
-/// message holds it.
-fn score(module: &Module, words: &[String]) -> usize {
+/// The words of a message that point at `module`, each with its points:
+/// the module's type (4), one of its keywords (3), a part of its type or
+/// a word of its title (2), its category or a longer word of its
+/// description (1). A keyword of several words counts 3 when the message
+/// holds it.
+fn hits(module: &Module, words: &[String]) -> Vec<(String, usize)> {
     let parts: Vec<String> = module
         .module_type
         .as_str()
@@ -121,10 +121,10 @@ fn score(module: &Module, words: &[String]) -> usize {
         .map(|w| singular(&w).to_owned())
         .collect();
     let category = singular(&module.category).to_owned();
-    let mut points = 0;
+    let mut found = Vec::new();
     for w in words {
         let w1 = singular(w);
-        points += if w == module.module_type.as_str() {
+        let points = if w == module.module_type.as_str() {
             4
         } else if keywords.contains(&w1) {
             3
@@ -135,14 +135,67 @@ fn score(module: &Module, words: &[String]) -> usize {
         } else {
             0
         };
+        if points > 0 && !found.iter().any(|(f, _)| f == w) {
+            found.push((w.clone(), points));
+        } else if points > 0 {
+            found.push((String::new(), points));
+        }
     }
     let joined = format!(" {} ", words.join(" "));
-    points
-        + 3 * module
-            .keywords
+    for k in module.keywords.iter().filter(|k| k.contains(' ')) {
+        if joined.contains(&format!(" {k} ")) {
+            found.push((k.clone(), 3));
+        }
+    }
+    found
+}
+
+/// How strongly `words` point at `module` (the sum of [`hits`]).
+fn score(module: &Module, words: &[String]) -> usize {
+    hits(module, words).iter().map(|(_, p)| p).sum()
+}
+
+/// The words of `text` that point at `module`, strongest first, each once
+/// (`["dumps", "postgres"]`): the reason a module was picked.
+pub fn matched_words(text: &str, module: &Module) -> Vec<String> {
+    let mut found = hits(module, &words(text));
+    found.retain(|(w, _)| !w.is_empty());
+    found.sort_by_key(|(_, p)| std::cmp::Reverse(*p));
+    found.into_iter().map(|(w, _)| w).collect()
+}
+
+/// The `n` modules closest to `text`, best first: by [`hits`], then by how
+/// many words share a beginning of four letters or more with the module's
+/// title, description, category and keywords, then in registry order. For
+/// a message that names no module, the ones to offer instead.
+pub fn closest<'r>(text: &str, registry: &'r Registry, n: usize) -> Vec<&'r Module> {
+    let words = words(text);
+    let near = |m: &Module| {
+        let vocabulary = self::words(&format!(
+            "{} {} {} {} {}",
+            m.module_type,
+            m.title,
+            m.description,
+            m.category,
+            m.keywords.join(" ")
+        ));
+        words
             .iter()
-            .filter(|k| k.contains(' ') && joined.contains(&format!(" {k} ")))
+            .filter(|w| w.len() >= 4)
+            .filter(|w| {
+                let stem: String = w.chars().take(4).collect();
+                vocabulary.iter().any(|v| v.starts_with(&stem))
+            })
             .count()
+    };
+    let mut ranked: Vec<(usize, usize, usize, &Module)> = registry
+        .modules
+        .values()
+        .enumerate()
+        .map(|(i, m)| (score(m, &words), near(m), i, m))
+        .collect();
+    ranked.sort_by_key(|(s, n, i, _)| (std::cmp::Reverse(*s), std::cmp::Reverse(*n), *i));
+    ranked.into_iter().take(n).map(|(_, _, _, m)| m).collect()
 }
 
 /// What `text` names among `places` and the registry's modules. A single

@@ -8,11 +8,13 @@ mod extract;
 pub mod intake;
 mod parse;
 mod quick;
+mod settle;
 pub mod transcript;
 
 pub use extract::extract;
 pub use parse::{Answer, is_yes, parse_answer};
 pub use quick::{QuickReply, Shown, USE_DEFAULTS, default_text, wants_defaults};
+pub use settle::{Settled, settle};
 
 use super::config::{Config, REDACTED};
 use super::registry::{Input, InputType, Module, Risk};
@@ -110,6 +112,37 @@ impl Conversation {
             "Let's set up your {}. Describe it in a sentence, or answer one question at a time.",
             module.title
         ));
+        c.ask_next(module);
+        c
+    }
+
+    /// A new conversation for `module` that starts from answers taken
+    /// from a description (already checked, see [`settle`]): it says what
+    /// it took and asks only what is left.
+    pub fn seeded(module: &Module, answers: Config) -> Self {
+        let mut c = Self::default();
+        let taken: Vec<String> = module
+            .inputs
+            .iter()
+            .filter_map(|i| {
+                answers
+                    .get(&i.name)
+                    .map(|v| format!("{} = {}", i.name, show(i, v)))
+            })
+            .collect();
+        c.answers = answers
+            .into_iter()
+            .filter(|(name, v)| !v.is_null() && module.input(name).is_some())
+            .collect();
+        c.say(if taken.is_empty() {
+            format!("Let's set up your {}.", module.title)
+        } else {
+            format!(
+                "Let's set up your {}. From your description: {}.",
+                module.title,
+                taken.join(", ")
+            )
+        });
         c.ask_next(module);
         c
     }

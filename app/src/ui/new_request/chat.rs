@@ -24,11 +24,13 @@ pub fn Chat(
     environment: String,
     module: Module,
     prefill: Option<crate::domain::config::Config>,
+    seed: Option<crate::domain::config::Config>,
 ) -> impl IntoView {
     let updating = prefill.is_some();
-    let conv = RwSignal::new(match prefill {
-        Some(answers) => Conversation::resume(&module, answers),
-        None => Conversation::start(&module),
+    let conv = RwSignal::new(match (prefill, seed) {
+        (Some(answers), _) => Conversation::resume(&module, answers),
+        (None, Some(taken)) => Conversation::seeded(&module, taken),
+        (None, None) => Conversation::start(&module),
     });
     let module = StoredValue::new(module);
     let form_view = RwSignal::new(false);

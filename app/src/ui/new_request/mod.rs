@@ -1,10 +1,14 @@
-//! `/requests/new`: project → environment → module pickers from the
-//! registry (a server-rendered GET form), then the guided chat for the
-//! module's inputs with a form view and a live preview of the block.
+//! `/requests/new`: "Describe what you need" (the assistant proposes
+//! project, environment, module and inputs, with its reasons), the
+//! project → environment → module pickers from the registry (a
+//! server-rendered GET form, preset by the proposal), then the guided chat
+//! asking only what is still missing, with a form view and a live preview
+//! of the block.
 
 mod chat;
+mod describe;
 
-use crate::api::{Draft, NewOptions};
+use crate::api::{AssistantAsk, AssistantDraft, Draft, NewOptions};
 use crate::domain::assistant::Line;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -17,6 +21,15 @@ pub use chat::Chat;
 pub async fn request_choices(module: String) -> Result<NewOptions, ServerFnError> {
     crate::services::services()?
         .new_options(module)
+        .await
+        .map_err(crate::services::refuse)
+}
+
+/// What the assistant proposes for a description.
+#[server(prefix = "/sfn", endpoint = "assistant_draft", input = Json)]
+pub async fn suggest(ask: AssistantAsk) -> Result<AssistantDraft, ServerFnError> {
+    crate::services::services()?
+        .assistant_draft(ask)
         .await
         .map_err(crate::services::refuse)
 }
@@ -67,22 +80,56 @@ pub fn NewRequestPage() -> impl IntoView {
     if !from.is_empty() {
         return view! { <ChangeRequest id=from/> }.into_any();
     }
+    let text = pick("describe");
+    let described = text.clone();
+    let ask = AssistantAsk {
+        text: text.clone(),
+        project: Some(project.clone()).filter(|s| !s.is_empty()),
+        environment: Some(environment.clone()).filter(|s| !s.is_empty()),
+        module: Some(module.clone()).filter(|s| !s.is_empty()),
+    };
+    // The proposal first (when there is a description): it presets the
+    // pickers and the module whose schema is loaded.
     let options = Resource::new(
-        {
-            let module = module.clone();
-            move || module.clone()
+        move || ask.clone(),
+        |ask| async move {
+            let proposal = match ask.text.trim().is_empty() {
+                true => None,
+                false => Some(suggest(ask.clone()).await.map_err(|e| super::error_text(&e))),
+            };
+            let proposed = proposal.as_ref().and_then(|p| p.as_ref().ok());
+            let module = ask
+                .module
+                .clone()
+                .or_else(|| proposed.and_then(|p| p.module.clone()))
+                .unwrap_or_default();
+            let options = request_choices(module).await?;
+            Ok::<_, ServerFnError>((options, proposal))
         },
-        request_choices,
     );
     view! {
         <section aria-labelledby="new-title" class="new-request">
             <h1 id="new-title">"New request"</h1>
+            <describe::Describe text=text.clone()/>
             <Suspense fallback=|| view! { <p class="loading">"Loading the catalogue…"</p> }>
                 {move || {
                     let (project, environment, module) = (project.clone(), environment.clone(), module.clone());
+                    let described = described.clone();
                     Suspend::new(async move {
                         match options.await {
-                            Ok(o) => view! { <Steps o project environment module/> }.into_any(),
+                            Ok((o, proposal)) => {
+                                let proposed = proposal.as_ref().and_then(|p| p.as_ref().ok()).cloned();
+                                let or = |given: String, p: Option<String>| if given.is_empty() { p.unwrap_or_default() } else { given };
+                                let project = or(project, proposed.as_ref().and_then(|p| p.project.clone()));
+                                let environment = or(environment, proposed.as_ref().and_then(|p| p.environment.clone()));
+                                let module = or(module, proposed.as_ref().and_then(|p| p.module.clone()));
+                                let seed = proposed.as_ref().filter(|p| p.module.as_deref() == Some(module.as_str())).map(|p| p.config.clone());
+                                let describe = described.clone();
+                                view! {
+                                    {proposal.map(|p| view! { <describe::Proposal proposal=p describe=describe.clone()/> })}
+                                    <Steps o project environment module seed describe/>
+                                }.into_any()
+                            }
                             Err(e) => view! { <p class="error" role="alert">{super::error_text(&e)}</p> }.into_any(),
                         }
                     })
@@ -114,7 +161,7 @@ fn ChangeRequest(id: String) -> impl IntoView {
                             Some(schema) => view! {
                                 <h1 id="new-title">{format!("Change {} {}", schema.title, d.id)}</h1>
                                 <p class="muted">{format!("{} · {}", d.project, d.environment)}</p>
-                                <Chat id=d.id ticket=String::new() project=d.project environment=d.environment module=schema prefill=Some(d.config)/>
+                                <Chat id=d.id ticket=String::new() project=d.project environment=d.environment module=schema prefill=Some(d.config) seed=None/>
                             }.into_any(),
                             None => view! { <p class="error" role="alert">"This request's module is no longer in the catalogue."</p> }.into_any(),
                         },
@@ -127,7 +174,14 @@ fn ChangeRequest(id: String) -> impl IntoView {
 }
 
 #[component]
-fn Steps(o: NewOptions, project: String, environment: String, module: String) -> impl IntoView {
+fn Steps(
+    o: NewOptions,
+    project: String,
+    environment: String,
+    module: String,
+    seed: Option<crate::domain::config::Config>,
+    describe: String,
+) -> impl IntoView {
     let NewOptions {
         projects,
         modules,
@@ -151,6 +205,7 @@ fn Steps(o: NewOptions, project: String, environment: String, module: String) ->
         "this.form.requestSubmit ? this.form.requestSubmit() : this.form.submit()";
     let pickers = view! {
         <form method="get" action="/requests/new" class="pickers" aria-label="Where and what">
+            {(!describe.is_empty()).then(|| view! { <input type="hidden" name="describe" value=describe.clone()/> })}
             <fieldset>
                 <legend>"1. Project"</legend>
                 {projects.iter().map(|p| {
@@ -199,7 +254,7 @@ fn Steps(o: NewOptions, project: String, environment: String, module: String) ->
         {pickers}
         {match ready {
             Some(schema) => view! {
-                <Chat id ticket project=project_key environment module=schema prefill=None/>
+                <Chat id ticket project=project_key environment module=schema prefill=None seed/>
             }.into_any(),
             None => view! {
                 <p class="muted">"Choose an environment and a module to start."</p>

@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 /// Serves the UI from the registry and the stores.
 pub struct UiServices {
+    drafting: Arc<crate::service::assistant::Drafting>,
     registry: Arc<Registry>,
     config: Arc<Config>,
     users: Users,
@@ -39,6 +40,7 @@ pub struct UiServices {
 impl UiServices {
     /// Over a loaded registry, the services and the ports' stores.
     pub fn new(
+        drafting: Arc<crate::service::assistant::Drafting>,
         registry: Arc<Registry>,
         config: Arc<Config>,
         (users, admin): (Users, Admin),
@@ -47,6 +49,7 @@ impl UiServices {
         ports: &crate::ports::Ports,
     ) -> Self {
         Self {
+            drafting,
             registry,
             config,
             users,
@@ -229,6 +232,24 @@ impl Services for UiServices {
                 });
             }
             self.options_for(&actor, &module).await
+        })
+    }
+
+    fn assistant_draft(&self, ask: app::api::AssistantAsk) -> Later<'_, app::api::AssistantDraft> {
+        Box::pin(async move {
+            let actor = self.caller().await?;
+            self.drafting.draft(&actor, &ask).await.map_err(|e| {
+                use crate::service::assistant::DraftError;
+                let status = match &e {
+                    DraftError::Forbidden { .. } => 403,
+                    DraftError::Invalid { .. } => 422,
+                    DraftError::TooLong(_) => 413,
+                };
+                Refusal {
+                    status,
+                    message: e.to_string(),
+                }
+            })
         })
     }
 

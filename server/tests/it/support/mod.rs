@@ -12,6 +12,7 @@ use std::sync::Arc;
 pub mod binary;
 mod builder;
 pub mod github;
+pub mod model;
 pub mod s3;
 pub mod slack;
 pub mod smtp;

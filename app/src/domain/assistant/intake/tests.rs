@@ -187,3 +187,34 @@ fn descriptions_in_peoples_words_find_their_module() {
     println!("rules adapter hit rate: {hits}/{}", table.len());
     assert!(hits >= 18, "{hits}/20; missed: {misses:?}");
 }
+
+#[test]
+fn the_reason_names_the_words_that_matched() {
+    let registry = registry();
+    let bucket = registry
+        .module(&ModuleType::parse("s3-bucket").expect("a type"))
+        .expect("in the registry");
+    let words = matched_words(
+        "somewhere to drop our nightly postgres dumps for 90 days",
+        bucket,
+    );
+    assert!(words.contains(&"dumps".to_owned()), "{words:?}");
+    assert!(!words.contains(&"90".to_owned()), "{words:?}");
+    assert!(matched_words("a queue for orders", bucket).is_empty());
+}
+
+#[test]
+fn a_message_that_names_nothing_is_offered_the_three_closest() {
+    let registry = registry();
+    let types = |text: &str| -> Vec<String> {
+        closest(text, &registry, 3)
+            .iter()
+            .map(|m| m.module_type.to_string())
+            .collect()
+    };
+    assert_eq!(types("zzz qqq").len(), 3);
+    assert_eq!(types("notifications by topic fan-out")[0], "sns-topic");
+    assert_eq!(types("logging retention")[0], "cloudwatch-log-group");
+    // The same text gives the same answer.
+    assert_eq!(types("zzz qqq"), types("zzz qqq"));
+}
