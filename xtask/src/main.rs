@@ -173,6 +173,10 @@ fn bench() -> Result<()> {
     run_step(
         "cargo bench (Slack @mention → first thread reply)",
         ws.cargo(&["bench", "--package", "server", "--bench", "slack"]),
+    )?;
+    run_step(
+        "cargo bench (POST /api/v1/assistant/draft: rules, cache, model)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "assistant"]),
     )
 }
 
@@ -232,9 +236,17 @@ fn test() -> Result<()> {
                 ws.target.join("e2e-artifacts/slack.txt"),
             ),
     )?;
+    run_step(
+        "cargo bench (POST /api/v1/assistant/draft: rules, cache, model)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "assistant"])
+            .env(
+                "TFPILOT_BENCH_REPORT",
+                ws.target.join("e2e-artifacts/assistant.txt"),
+            ),
+    )?;
     println!();
     println!("{report}");
-    for measured in ["dashboard.txt", "slack.txt", "paint.txt"] {
+    for measured in ["dashboard.txt", "slack.txt", "assistant.txt", "paint.txt"] {
         if let Ok(line) = std::fs::read_to_string(ws.target.join("e2e-artifacts").join(measured)) {
             println!("{}", line.trim());
         }

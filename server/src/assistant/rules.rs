@@ -20,7 +20,12 @@ impl RulesAssistant {
         let inputs = module
             .as_ref()
             .and_then(|m| ask.registry.module(m))
-            .map(|m| extract(m, ask.text).into_iter().collect())
+            .map(|m| {
+                extract(m, ask.text)
+                    .into_iter()
+                    .filter(|(name, _)| m.input(name).is_some_and(|i| !i.sensitive))
+                    .collect()
+            })
             .unwrap_or_default();
         Proposal {
             module: module.map(|m| m.to_string()),

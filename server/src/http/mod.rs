@@ -166,7 +166,7 @@ impl AppState {
                 requests.clone(),
                 flow.clone(),
                 users.clone(),
-                registry.clone(),
+                (registry.clone(), drafting.clone()),
                 config.clone(),
                 public_url,
                 ports,

@@ -102,6 +102,12 @@ impl Drafting {
         if let Decision::Forbidden { rule, reason } = decide_operation(Operation::File, actor) {
             return Err(DraftError::Forbidden { rule, reason });
         }
+        self.suggest(ask).await
+    }
+
+    /// The proposal for `ask`, for a caller whose right to file is checked
+    /// when it files (a Slack thread).
+    pub async fn suggest(&self, ask: &AssistantAsk) -> Result<AssistantDraft, DraftError> {
         let text = ask.text.trim();
         if text.is_empty() {
             return Err(DraftError::Invalid {
@@ -186,16 +192,14 @@ impl Drafting {
                         .collect(),
                 };
                 let env = EnvName::parse(&e).ok().filter(|n| envs.contains(&n));
-                Some(env.ok_or_else(|| {
-                    DraftError::Invalid {
-                        field: "environment",
-                        message: format!(
+                Some(env.ok_or_else(|| DraftError::Invalid {
+                    field: "environment",
+                    message: format!(
                             "`{e}` is not an environment of {}",
                             project
                                 .as_ref()
                                 .map_or("any project".to_owned(), |p| format!("project `{p}`"))
                         ),
-                    }
                 })?)
             }
         };

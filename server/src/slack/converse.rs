@@ -4,11 +4,12 @@ use super::blocks::{self, Summary};
 use super::bot::{Place, SlackBot, how_to_link};
 use super::drafts::{Draft, Stage};
 use crate::service::requests::NewRequest;
+use app::api::assistant::{AssistantAsk, AssistantDraft};
 use app::domain::assistant::intake::{self, pick};
 use app::domain::assistant::{
     Answer, Conversation, Speaker, extract, form_text, parse_answer, show,
 };
-use app::domain::ids::EnvName;
+use app::domain::ids::{EnvName, ModuleType, ProjectKey};
 use app::domain::policy::Actor;
 use app::domain::registry::Module;
 use std::sync::Arc;
@@ -52,7 +53,11 @@ impl SlackBot {
                 other.map(|s| s.etag),
             ),
         };
-        let replies = self.advance(&mut draft, text);
+        let suggestion = match draft.stage {
+            Stage::Picking => self.suggestion(&draft, text).await,
+            _ => None,
+        };
+        let replies = self.advance(&mut draft, text, suggestion);
         let summary = replies.iter().any(|r| matches!(r, Reply::Summary));
         let starter = if summary {
             self.prepare_summary(&mut draft).await
@@ -87,21 +92,60 @@ impl SlackBot {
             .collect()
     }
 
+    /// What the assistant proposes for everything said so far and `text`
+    /// (the model when one is configured, else the rules); `None` when it
+    /// cannot read it (then the words are picked here).
+    async fn suggestion(&self, draft: &Draft, text: &str) -> Option<AssistantDraft> {
+        let mut said = draft.said.clone();
+        said.push(text.to_owned());
+        let ask = AssistantAsk {
+            text: said.join(" "),
+            project: draft.project.as_ref().map(ToString::to_string),
+            environment: draft.environment.as_ref().map(ToString::to_string),
+            module: draft.module.as_ref().map(ToString::to_string),
+        };
+        match self.drafting.suggest(&ask).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::info!("the assistant cannot read this Slack message: {e}");
+                None
+            }
+        }
+    }
+
     /// Moves `draft` on with `text`; what to answer.
-    fn advance(&self, draft: &mut Draft, text: &str) -> Vec<Reply> {
+    fn advance(
+        &self,
+        draft: &mut Draft,
+        text: &str,
+        suggestion: Option<AssistantDraft>,
+    ) -> Vec<Reply> {
         match draft.stage {
-            Stage::Picking => self.pick_and_start(draft, text),
+            Stage::Picking => self.pick_and_start(draft, text, suggestion),
             Stage::Asking | Stage::Ready => self.answer(draft, text),
             Stage::Changing => self.change(draft, text),
             Stage::Filed => Vec::new(),
         }
     }
 
-    fn pick_and_start(&self, draft: &mut Draft, text: &str) -> Vec<Reply> {
+    fn pick_and_start(
+        &self,
+        draft: &mut Draft,
+        text: &str,
+        suggestion: Option<AssistantDraft>,
+    ) -> Vec<Reply> {
         draft.said.push(text.to_owned());
         let places = self.places();
         let words = draft.said.join(" ");
-        let picked = pick(&words, &places, &self.registry);
+        let mut picked = pick(&words, &places, &self.registry);
+        if let Some(s) = &suggestion {
+            picked.project = s.project.as_deref().and_then(|p| ProjectKey::parse(p).ok());
+            picked.environment = s
+                .environment
+                .as_deref()
+                .and_then(|e| EnvName::parse(e).ok());
+            picked.module = s.module.as_deref().and_then(|m| ModuleType::parse(m).ok());
+        }
         if draft.project.is_none() {
             draft.project = picked.project;
         }
@@ -137,17 +181,34 @@ impl SlackBot {
             ))];
         }
         let Some(module) = draft.module.as_ref().and_then(|m| self.registry.module(m)) else {
-            let list: Vec<String> = self
-                .registry
-                .modules
-                .values()
-                .map(|m| format!("• `{}`: {} ({})", m.module_type, m.title, m.description))
-                .collect();
-            return vec![Reply::Text(format!(
-                "What kind of resource?\n{}",
-                list.join("\n")
-            ))];
+            let offers = suggestion
+                .as_ref()
+                .map(|s| s.closest.clone())
+                .unwrap_or_default();
+            let list: Vec<String> = if offers.is_empty() {
+                self.registry
+                    .modules
+                    .values()
+                    .map(|m| format!("• `{}`: {} ({})", m.module_type, m.title, m.description))
+                    .collect()
+            } else {
+                offers
+                    .iter()
+                    .map(|o| format!("• `{}`: {} ({})", o.module, o.title, o.description))
+                    .collect()
+            };
+            let lead = if offers.is_empty() {
+                "What kind of resource?"
+            } else {
+                "Nothing in the catalogue matches that yet. What kind of resource? The closest:"
+            };
+            return vec![Reply::Text(format!("{lead}\n{}", list.join("\n")))];
         };
+        if let Some(s) =
+            suggestion.filter(|s| s.module.as_deref() == Some(module.module_type.as_str()))
+        {
+            return self.start_from(draft, project.project.as_str(), module, s);
+        }
         let mut conv = Conversation::start(module);
         let opening = conv.transcript.len();
         let found = extract(module, &words);
@@ -177,6 +238,36 @@ impl SlackBot {
                 .unwrap_or_default()
         ))];
         replies.extend(assistant_lines(&conv, from));
+        draft.stage = Stage::Asking;
+        self.finish_turn(draft, conv, module, replies)
+    }
+
+    /// Starts the questions from what the assistant read: the values it
+    /// took, the ones it could not use, then only what is left.
+    fn start_from(
+        &self,
+        draft: &mut Draft,
+        project: &str,
+        module: &Module,
+        s: AssistantDraft,
+    ) -> Vec<Reply> {
+        let env = draft
+            .environment
+            .as_ref()
+            .map(EnvName::as_str)
+            .unwrap_or_default();
+        let mut replies = vec![Reply::Text(format!(
+            "{} in `{project}/{env}`. _{}_",
+            module.title, s.explanation
+        ))];
+        for d in &s.dropped {
+            replies.push(Reply::Text(format!(
+                "I could not use {}: {}.",
+                d.field, d.message
+            )));
+        }
+        let conv = Conversation::seeded(module, s.config);
+        replies.extend(assistant_lines(&conv, 0));
         draft.stage = Stage::Asking;
         self.finish_turn(draft, conv, module, replies)
     }

@@ -34,6 +34,7 @@ const ADAPTERS: &[&str] = &[
     "exec::actions",
     "exec::fake",
     "slack::web",
+    "assistant::model",
 ];
 
 /// Whether `module` is `prefix` or inside it.
@@ -72,7 +73,8 @@ fn server_rule(module: &str, path: &str) -> Option<&'static str> {
     if (within(module, "store")
         || within(module, "git")
         || within(module, "exec")
-        || within(module, "notify"))
+        || within(module, "notify")
+        || within(module, "assistant"))
         && (within(path, "http") || within(path, "service") || within(path, "slack"))
     {
         return Some("ports and adapters never import service, http or slack");

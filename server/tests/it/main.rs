@@ -1,8 +1,8 @@
 //! The server's integration tests: one binary, one module per concern.
 
 mod access;
-mod assistant;
 mod apply;
+mod assistant;
 mod bounds;
 mod cli;
 mod config;

@@ -95,7 +95,11 @@ pub fn NewRequestPage() -> impl IntoView {
         |ask| async move {
             let proposal = match ask.text.trim().is_empty() {
                 true => None,
-                false => Some(suggest(ask.clone()).await.map_err(|e| super::error_text(&e))),
+                false => Some(
+                    suggest(ask.clone())
+                        .await
+                        .map_err(|e| super::error_text(&e)),
+                ),
             };
             let proposed = proposal.as_ref().and_then(|p| p.as_ref().ok());
             let module = ask

@@ -33,7 +33,10 @@ async fn a_description_in_peoples_words_lands_on_its_module_and_inputs() {
         .collect();
     assert!(missing.contains(&"name"), "{missing:?}");
     assert!(!missing.contains(&"expiration_days"), "{missing:?}");
-    assert_eq!(body["questions"].as_array().map(Vec::len), Some(missing.len()));
+    assert_eq!(
+        body["questions"].as_array().map(Vec::len),
+        Some(missing.len())
+    );
 }
 
 #[tokio::test]
@@ -73,9 +76,21 @@ async fn bad_input_gets_a_sentence_naming_the_field() {
     let cases = [
         (json!({"text": "   "}), 422, "text"),
         (json!({"text": "x".repeat(4001)}), 413, ""),
-        (json!({"text": "a bucket", "project": "nope"}), 422, "project"),
-        (json!({"text": "a bucket", "environment": "qa9"}), 422, "environment"),
-        (json!({"text": "a bucket", "module": "lambda"}), 422, "module"),
+        (
+            json!({"text": "a bucket", "project": "nope"}),
+            422,
+            "project",
+        ),
+        (
+            json!({"text": "a bucket", "environment": "qa9"}),
+            422,
+            "environment",
+        ),
+        (
+            json!({"text": "a bucket", "module": "lambda"}),
+            422,
+            "module",
+        ),
         (json!({"text": "a bucket", "extra": 1}), 400, ""),
         (json!({"words": "a bucket"}), 400, ""),
     ];
@@ -91,7 +106,10 @@ async fn bad_input_gets_a_sentence_naming_the_field() {
     let (status, answer) = draft(&app, &token, &json!({"text": "x".repeat(4001)})).await;
     assert_eq!(status, 413);
     assert!(
-        answer["error"]["message"].as_str().unwrap_or_default().contains("at most 4000"),
+        answer["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("at most 4000"),
         "{answer}"
     );
     // 4,000 characters exactly are read.

@@ -3,6 +3,7 @@
 //! cache, every fallback, re-validation, the schema, and the page.
 
 mod api;
+mod contract;
 mod model;
 mod page;
 mod schema;
@@ -17,7 +18,11 @@ const DRAFT: &str = "/api/v1/assistant/draft";
 /// A server whose assistant asks `model`, with extra settings.
 async fn with_model(model: &FakeModel, extra: &[(&str, &str)]) -> TestApp {
     let mut vars: Vec<(String, String)> = model.env();
-    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     TestApp::builder().env(&vars).spawn().await
 }

@@ -23,7 +23,10 @@ async fn the_models_answer_is_used_then_served_from_the_cache() {
     assert_eq!(body["module"], "sqs-queue");
     assert_eq!(body["config"]["name"], "orders-dlq");
     assert_eq!(body["config"]["message_retention_seconds"], 1209600);
-    assert!(body["config"].get("fifo").is_none(), "null means not said: {body}");
+    assert!(
+        body["config"].get("fifo").is_none(),
+        "null means not said: {body}"
+    );
     assert_eq!(model.calls(), 1);
 
     // What the model was sent: the text, the schema in strict form, no HCL.
@@ -62,7 +65,10 @@ async fn sensitive_inputs_are_never_sent_to_the_model_nor_taken_from_it() {
     assert_eq!(body["config"]["name"], "billing");
     assert!(body["config"].get("secret_environment").is_none(), "{body}");
     let sent = model.requests()[0].to_string();
-    assert!(!sent.contains("secret_environment"), "a sensitive input was sent");
+    assert!(
+        !sent.contains("secret_environment"),
+        "a sensitive input was sent"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +83,10 @@ async fn a_bad_value_from_the_model_is_dropped_and_asked_again_with_the_reason()
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["source"], "model");
     assert!(body["config"].get("name").is_none(), "{body}");
-    assert!(body["config"].get("message_retention_seconds").is_none(), "{body}");
+    assert!(
+        body["config"].get("message_retention_seconds").is_none(),
+        "{body}"
+    );
     let dropped: Vec<&str> = body["dropped"]
         .as_array()
         .expect("dropped")
@@ -86,15 +95,24 @@ async fn a_bad_value_from_the_model_is_dropped_and_asked_again_with_the_reason()
         .collect();
     assert_eq!(dropped, ["name", "message_retention_seconds"]);
     let missing = body["missing"].as_array().expect("missing");
-    let at = missing.iter().position(|m| m == "name").expect("name is asked again");
+    let at = missing
+        .iter()
+        .position(|m| m == "name")
+        .expect("name is asked again");
     let question = body["questions"][at].as_str().expect("a question");
-    assert!(question.starts_with("name orders dlq!: must match"), "{question}");
+    assert!(
+        question.starts_with("name orders dlq!: must match"),
+        "{question}"
+    );
     let retention = missing
         .iter()
         .position(|m| m == "message_retention_seconds")
         .expect("retention is asked again");
     assert!(
-        body["questions"][retention].as_str().unwrap_or_default().contains("must be at least"),
+        body["questions"][retention]
+            .as_str()
+            .unwrap_or_default()
+            .contains("must be at least"),
         "{body}"
     );
 }
@@ -129,11 +147,17 @@ async fn every_failure_of_the_model_falls_back_to_the_rules() {
         assert_eq!(body["module"], "s3-bucket", "{shown}: {body}");
         assert_eq!(body["config"]["expiration_days"], 90, "{shown}");
         let why = body["explanation"].as_str().unwrap_or_default();
-        assert_eq!(why.ends_with("(offline suggestion)"), offline, "{shown}: {why}");
+        assert_eq!(
+            why.ends_with("(offline suggestion)"),
+            offline,
+            "{shown}: {why}"
+        );
     }
     assert_eq!(model.calls(), 6);
     // Nothing of a failure is cached: the same text asks the model again.
-    model.script(Reply::Answer(json!({"module": "s3-bucket", "inputs": {"expiration_days": 30}})));
+    model.script(Reply::Answer(
+        json!({"module": "s3-bucket", "inputs": {"expiration_days": 30}}),
+    ));
     let (_, body) = draft(&app, &token, &json!({"text": text})).await;
     assert_eq!(body["source"], "model", "{body}");
     assert_eq!(body["config"]["expiration_days"], 30);
@@ -170,14 +194,20 @@ async fn the_api_key_goes_as_a_bearer_token() {
     model.script(Reply::Answer(sqs("keyed")));
     let app = with_model(
         &model,
-        &[("TFPILOT_MODEL_API_KEY", "sk-test-123"), ("TFPILOT_MODEL_MODE", "tools")],
+        &[
+            ("TFPILOT_MODEL_API_KEY", "sk-test-123"),
+            ("TFPILOT_MODEL_MODE", "tools"),
+        ],
     )
     .await;
     let token = requester(&app).await;
     let (_, body) = draft(&app, &token, &json!({"text": "a queue"})).await;
     assert_eq!(body["source"], "model", "{body}");
     assert_eq!(body["config"]["name"], "keyed");
-    assert!(model.requests()[0].get("tools").is_some(), "tools mode from the start");
+    assert!(
+        model.requests()[0].get("tools").is_some(),
+        "tools mode from the start"
+    );
 }
 
 #[tokio::test]

@@ -42,8 +42,15 @@ async fn a_description_presets_the_pickers_and_seeds_the_chat() {
 async fn a_description_that_matches_nothing_offers_three_modules() {
     let app = TestApp::spawn().await;
     let cookie = app.signed_in("rita", Role::Requester).await;
-    let (status, html) = app.page_as(&cookie, "/requests/new?describe=xyzzy+plugh").await;
+    let (status, html) = app
+        .page_as(&cookie, "/requests/new?describe=xyzzy+plugh")
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains("Nothing in the catalogue matches"), "{html}");
-    assert_eq!(html.matches("/requests/new?describe=xyzzy%20plugh&amp;module=").count(), 3, "{html}");
+    assert_eq!(
+        html.matches("/requests/new?describe=xyzzy%20plugh&amp;module=")
+            .count(),
+        3,
+        "{html}"
+    );
 }

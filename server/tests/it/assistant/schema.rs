@@ -39,13 +39,26 @@ fn the_schema_is_valid_json_schema_in_strict_form() {
         .expect("s3-bucket");
     let mut inputs = serde_json::Map::new();
     for i in &bucket.inputs {
-        inputs.insert(i.name.clone(), good["inputs"].get(&i.name).cloned().unwrap_or(json!(null)));
+        inputs.insert(
+            i.name.clone(),
+            good["inputs"].get(&i.name).cloned().unwrap_or(json!(null)),
+        );
     }
     let good = json!({"module": "s3-bucket", "inputs": inputs});
-    assert!(validator.is_valid(&good), "{:?}", validator.iter_errors(&good).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        validator.is_valid(&good),
+        "{:?}",
+        validator
+            .iter_errors(&good)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
     let mut wrong_enum = good.clone();
     wrong_enum["module"] = json!("lambda-function");
-    assert!(!validator.is_valid(&wrong_enum), "module is one of the registry's");
+    assert!(
+        !validator.is_valid(&wrong_enum),
+        "module is one of the registry's"
+    );
     let mut bad_name = good.clone();
     bad_name["inputs"]["name"] = json!("Not A Bucket!");
     assert!(!validator.is_valid(&bad_name), "patterns are in the schema");
@@ -58,7 +71,9 @@ fn the_schema_is_valid_json_schema_in_strict_form() {
 fn each_input_carries_its_rules_and_sensitive_ones_are_left_out() {
     let registry = registry();
     let schema = answer_schema(&registry, None);
-    let branches = schema["properties"]["inputs"]["anyOf"].as_array().expect("one per module");
+    let branches = schema["properties"]["inputs"]["anyOf"]
+        .as_array()
+        .expect("one per module");
     assert_eq!(branches.len(), registry.modules.len());
     let sqs = branches
         .iter()
@@ -68,7 +83,10 @@ fn each_input_carries_its_rules_and_sensitive_ones_are_left_out() {
     assert_eq!(retention["type"], json!(["integer", "null"]));
     assert_eq!(retention["minimum"], json!(60.0));
     assert_eq!(retention["maximum"], json!(1209600.0));
-    assert_eq!(sqs["properties"]["name"]["pattern"], "^[a-zA-Z0-9_-]{1,70}$");
+    assert_eq!(
+        sqs["properties"]["name"]["pattern"],
+        "^[a-zA-Z0-9_-]{1,70}$"
+    );
     let text = format!("{schema} {}", instructions(&registry, None));
     for m in registry.modules.values() {
         for i in m.inputs.iter().filter(|i| i.sensitive) {

@@ -3,6 +3,7 @@
 mod api;
 mod app;
 mod approvals;
+mod assistant;
 mod bad_input;
 mod config;
 mod events;

@@ -150,20 +150,29 @@ fn asked(body: &Value) -> Result<(Value, bool), String> {
         if format["type"] != "json_schema" || format["json_schema"]["strict"] != true {
             return Err("response_format must be a strict json_schema".into());
         }
-        if format["json_schema"]["name"].as_str().is_none_or(str::is_empty) {
+        if format["json_schema"]["name"]
+            .as_str()
+            .is_none_or(str::is_empty)
+        {
             return Err("json_schema.name is required".into());
         }
         return Ok((format["json_schema"]["schema"].clone(), false));
     }
     let tool = &body["tools"][0]["function"];
-    let name = tool["name"].as_str().ok_or("no response_format and no tools")?;
+    let name = tool["name"]
+        .as_str()
+        .ok_or("no response_format and no tools")?;
     if tool["strict"] != true || body["tool_choice"]["function"]["name"] != name {
         return Err("the function must be strict and forced with tool_choice".into());
     }
     Ok((tool["parameters"].clone(), true))
 }
 
-async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Json<Value>) -> Response {
+async fn completions(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Json<Value>,
+) -> Response {
     let Json(body) = body;
     let reply = {
         let mut fake = state.lock().expect("fake model state");
@@ -175,12 +184,18 @@ async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Json
             }
         }
         if body.get("response_format").is_some() && fake.refuse_json_schema {
-            return error(StatusCode::BAD_REQUEST, "response_format is not supported".into());
+            return error(
+                StatusCode::BAD_REQUEST,
+                "response_format is not supported".into(),
+            );
         }
         fake.script.pop_front()
     };
     if body["model"] != MODEL {
-        return error(StatusCode::NOT_FOUND, format!("model {} not found", body["model"]));
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("model {} not found", body["model"]),
+        );
     }
     let roles: Vec<&str> = body["messages"]
         .as_array()
@@ -194,7 +209,10 @@ async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Json
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     if let Some(v) = strict_violation(&schema, "#") {
-        return error(StatusCode::BAD_REQUEST, format!("invalid schema for strict mode: {v}"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("invalid schema for strict mode: {v}"),
+        );
     }
     let mut reply = reply.unwrap_or(Reply::Answer(json!({"module": null, "inputs": {}})));
     while let Reply::Delay(wait, next) = reply {
