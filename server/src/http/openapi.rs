@@ -356,6 +356,18 @@ fn contract(doc: &mut Value, choices: &Choices) {
             "anyOf": configs,
         }}
     });
+    schemas["AssistantAsk"] = json!({
+        "type": "object",
+        "required": ["text"],
+        "additionalProperties": false,
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": "\\S",
+                "description": "What is needed, in the requester's words (blank: 422; over 4,000 characters: 413)"},
+            "project": {"type": ["string", "null"], "enum": nullable(&choices.projects), "description": "A project chosen already"},
+            "environment": {"type": ["string", "null"], "enum": nullable(&choices.environments), "description": "An environment chosen already (of `project`, when given)"},
+            "module": {"type": ["string", "null"], "enum": nullable(&choices.modules), "description": "A module chosen already: only its inputs are proposed"},
+        }
+    });
     schemas["ConfirmBody"] = json!({
         "type": "object",
         "required": ["addresses"],
@@ -398,4 +410,13 @@ fn contract(doc: &mut Value, choices: &Choices) {
             "email": email("`null` clears it (admins only)"),
         }
     });
+}
+
+/// `values` and `null`, for an optional choice.
+fn nullable(values: &[String]) -> Vec<Value> {
+    values
+        .iter()
+        .map(|v| json!(v))
+        .chain([Value::Null])
+        .collect()
 }
