@@ -91,6 +91,10 @@ pub struct Detail {
     pub actions: Vec<ActionItem>,
     /// The block, rendered with redacted inputs.
     pub block: Option<BlockView>,
+    /// The change in plain words (`domain::explain`), shown above the
+    /// plan; `None` when the module is no longer in the registry.
+    #[serde(default)]
+    pub explanation: Option<String>,
     /// The plan of the newest attempt.
     pub plan: Option<PlanView>,
     /// Why there is no plan to show.

@@ -10,12 +10,14 @@
 //! - [`scope`]: what an apply may change, and the check of its saved plan;
 //! - [`transitions`]: the workflow's edits of a request (approve, retry,
 //!   a new revision, …), pure and with their refusals;
+//! - [`explain`]: a request's change in plain words (page, Slack, PR);
 //! - [`hcl`], [`render`], [`blocks`]: the literal encoder, the block renderer
 //!   and the bounded-block editor.
 
 pub mod assistant;
 pub mod blocks;
 pub mod config;
+pub mod explain;
 pub mod hcl;
 pub mod ids;
 pub mod policy;

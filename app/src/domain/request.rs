@@ -228,6 +228,12 @@ pub struct Attempt {
     /// Resource counts of a plan.
     #[serde(default)]
     pub summary: Option<PlanSummary>,
+    /// Plans and destroys: the saved plan's changes to this request's own
+    /// block (address and action; the rest of the plan is only counted,
+    /// in `summary`), kept when the run completed; `None` when they could
+    /// not be read. `explain` words them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<PlannedChange>>,
 }
 
 impl Attempt {

@@ -53,6 +53,9 @@ pub struct PullRequestInfo {
     pub state: PrState,
     /// Title.
     pub title: String,
+    /// Description, as it was opened.
+    #[serde(default)]
+    pub body: String,
 }
 
 /// A file change: new content, or `None` to delete the file.

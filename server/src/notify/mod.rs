@@ -122,6 +122,9 @@ pub struct Notice {
     /// `input = value` of each high-risk input (approval notices).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub risks: Vec<String>,
+    /// The change in plain words (plan notices; `app::domain::explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
     /// The failed step (`plan`, `apply`, …) for failure notices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<String>,
@@ -204,7 +207,14 @@ pub fn notice(
         Status::Failed(step) => Some(step),
         _ => None,
     };
-    let risks = match (kind, registry.and_then(|r| r.module(&after.module))) {
+    let module = registry.and_then(|r| r.module(&after.module));
+    let explanation = match (kind, module) {
+        (NoticeKind::PlanSucceeded | NoticeKind::ApprovalNeeded, Some(module)) => {
+            Some(app::domain::explain::request(after, module))
+        }
+        _ => None,
+    };
+    let risks = match (kind, module) {
         (NoticeKind::ApprovalNeeded, Some(module)) => module
             .inputs
             .iter()
@@ -251,6 +261,7 @@ pub fn notice(
             _ => None,
         },
         risks,
+        explanation,
         failed_step: failed.map(|s| s.as_str().to_owned()),
         error: match kind {
             NoticeKind::Rejected => latest_event
@@ -306,7 +317,8 @@ impl Notices {
         }
     }
 
-    /// Risk notes name the high-risk inputs `registry` declares.
+    /// Risk notes name the high-risk inputs `registry` declares, and plan
+    /// notices explain the change with its modules.
     pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
         self.registry = Some(registry);
         self

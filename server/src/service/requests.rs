@@ -69,6 +69,10 @@ pub struct RequestView {
     pub status: String,
     /// The failing step, when `status` is `failed`.
     pub failed_step: Option<String>,
+    /// The change in plain words: what the newest plan does (destructive
+    /// changes first), or what is asked for before there is one; `null`
+    /// when the module is no longer in the registry.
+    pub explanation: Option<String>,
     /// Every action with the caller's decision.
     #[schema(value_type = Vec<Object>)]
     pub allowed_actions: Vec<ActionView>,
@@ -351,13 +355,16 @@ impl RequestService {
             .into_iter()
             .map(|(action, decision)| ActionView { action, decision })
             .collect();
-        if let Some(module) = self.registry.module(&request.module) {
+        let module = self.registry.module(&request.module);
+        let explanation = module.map(|m| app::domain::explain::request(&request, m));
+        if let Some(module) = module {
             request.config = redact(module, &request.config);
         }
         RequestView {
             request,
             status: status.as_str().to_owned(),
             failed_step: status.failed_step().map(|s| s.as_str().to_owned()),
+            explanation,
             allowed_actions: actions,
         }
     }

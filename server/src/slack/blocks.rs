@@ -99,8 +99,8 @@ pub fn summary_done(s: &Summary, outcome: &str) -> (String, Value) {
     (text, Value::Array(kept))
 }
 
-/// The plan-ready message for the project channel: counts, destroys
-/// called out, risk notes, links, and Approve / Reject unless `acted`
+/// The plan-ready message for the project channel: the change in plain
+/// words, counts, destroys called out, risk notes, links, and Approve / Reject unless `acted`
 /// says who already did what.
 pub fn approval(notice: &Notice, acted: Option<&str>) -> (String, Value) {
     let title = format!(
@@ -112,6 +112,9 @@ pub fn approval(notice: &Notice, acted: Option<&str>) -> (String, Value) {
         esc(&title),
         esc(&notice.requester)
     ))];
+    if let Some(words) = &notice.explanation {
+        blocks.push(section(&esc(words)));
+    }
     if let Some(plan) = notice.plan {
         blocks.push(section(&format!(
             "Plan: *+{}* to add, *~{}* to change, *-{}* to destroy",

@@ -29,6 +29,9 @@ pub struct ApprovalMessage {
     /// The risk notes it showed, shown again once acted on.
     #[serde(default)]
     pub risks: Vec<String>,
+    /// The change in words it showed, shown again once acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
 }
 
 /// The key of request `id`'s approval message record.
@@ -104,6 +107,7 @@ impl SlackNotifier {
                 ts,
                 plan: notice.plan,
                 risks: notice.risks.clone(),
+                explanation: notice.explanation.clone(),
             };
             self.records
                 .replace(&approval_key(notice.request.as_str()), &record)
@@ -142,9 +146,10 @@ impl SlackNotifier {
         };
         let mut shown = notice.clone();
         shown.kind = NoticeKind::ApprovalNeeded;
-        // The acting notice carries no plan or risks: keep what was shown.
+        // The acting notice carries no plan, risks or words: keep what was shown.
         shown.plan = stored.value.plan;
         shown.risks = stored.value.risks.clone();
+        shown.explanation = stored.value.explanation.clone();
         let (text, blocks) = blocks::approval(&shown, Some(&outcome));
         let msg = Message::text(stored.value.channel.clone(), text).with_blocks(blocks);
         self.api
@@ -176,12 +181,16 @@ impl Notifier for SlackNotifier {
         if let Some(Origin::Slack { channel, thread_ts }) = &notice.origin
             && for_thread(notice.kind)
         {
-            let text = format!(
+            let mut text = format!(
                 "{} · <{}|{}>",
                 blocks::esc(&sentence(notice)),
                 notice.link,
                 notice.request
             );
+            if let Some(words) = &notice.explanation {
+                text.push('\n');
+                text.push_str(&blocks::esc(words));
+            }
             let mut msg = Message::text(channel.clone(), text);
             msg.thread_ts = (!thread_ts.is_empty()).then(|| thread_ts.clone());
             self.once(notice, "thread", msg).await?;

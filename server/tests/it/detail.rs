@@ -1,4 +1,4 @@
-//! The request page (`/requests/{id}`): facts, plan view, block, actions
+//! The request page (`/requests/{id}`): facts, the change in plain words, plan view, block, actions
 //! with the caller's reasons, timeline; and the `act` server function the
 //! page's buttons post to.
 
@@ -80,6 +80,12 @@ async fn the_request_page_shows_plan_block_actions_and_timeline() {
     assert!(html.contains("S3 bucket page-bucket"));
     assert_eq!(testid(&html, "status"), "plan ready");
     assert_eq!(testid(&html, "environment"), "dev");
+    assert_eq!(
+        testid(&html, "explanation"),
+        "Creates 1 Terraform data resource for the S3 bucket `page-bucket` in dev with versioning on; AES256 encryption. Nothing is changed or destroyed.",
+        "the change in plain words, above the plan"
+    );
+    assert!(html.find("data-testid=\"explanation\"") < html.find("id=\"plan-title\""));
     assert_eq!(testid(&html, "plan-add"), "1");
     assert_eq!(testid(&html, "plan-destroy"), "0");
     assert!(

@@ -29,6 +29,7 @@ fn notice(kind: NoticeKind, requester: &str) -> Notice {
         pr_url: Some("https://github.com/acme/infra/pull/7".into()),
         plan: None,
         risks: Vec::new(),
+        explanation: None,
         failed_step: None,
         error: None,
     }

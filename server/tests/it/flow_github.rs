@@ -85,6 +85,23 @@ async fn a_bucket_goes_from_request_to_destroyed_through_github_and_actions() {
         .unwrap();
     assert_eq!(plan["summary"]["add"], 1, "{plan:#}");
     assert!(plan["log"].as_str().unwrap().contains("Plan: 1 to add"));
+    // The change in words, from the Actions run's plan; the PR's
+    // description, written before it, says what is asked for.
+    assert_eq!(
+        ready["explanation"],
+        "Creates 1 Terraform data resource for the S3 bucket `gh-flow-bucket` in dev with versioning on; AES256 encryption. Nothing is changed or destroyed."
+    );
+    let pull = fake
+        .pulls(REPO)
+        .into_iter()
+        .find(|p| p.body.contains(&id))
+        .expect("the request's PR");
+    assert!(
+        pull.body
+            .starts_with("Asks for 1 S3 bucket `gh-flow-bucket` in dev with versioning on;"),
+        "{}",
+        pull.body
+    );
 
     let log = app
         .get_as(&alice, &format!("/api/v1/requests/{id}/log"))

@@ -1,18 +1,47 @@
 //! Request notices: a request driven through the flow on the fake executor
-//! (no terraform) notifies each lifecycle event once, in order.
+//! (no terraform) notifies each lifecycle event once, in order, and its
+//! change is explained in plain words (API, plan notices, PR description).
 
 use crate::flow::{act, wait_archived};
 use crate::support::{TestApp, WAIT, wait_until};
 use app::domain::policy::Role;
+use app::domain::request::PlanSummary;
 use serde_json::json;
 use server::exec::fake::{FakeExecutor, Outcome};
-use server::notify::MemoryNotifier;
+use server::exec::{PlanOutput, ResourceChange, RunKind, RunSpec};
+use server::notify::{MemoryNotifier, NoticeKind};
+use server::store::ObjectStore;
 use std::sync::Arc;
+
+/// A plan of the queue the request's block holds: created by plans,
+/// deleted by destroys.
+fn queue_plan(spec: &RunSpec) -> Outcome {
+    let action = match spec.kind {
+        RunKind::Plan => "create",
+        RunKind::Destroy => "delete",
+        RunKind::Apply => return Outcome::success(),
+    };
+    let block = format!("module.sqs-queue_{}", spec.request);
+    let summary = PlanSummary {
+        add: u32::from(action == "create"),
+        change: 0,
+        destroy: u32::from(action == "delete"),
+    };
+    Outcome::success().with_plan(PlanOutput {
+        summary,
+        changes: vec![ResourceChange {
+            address: format!("{block}.aws_sqs_queue.this"),
+            module: Some(block),
+            action: action.into(),
+        }],
+        log: String::new(),
+    })
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_request_notifies_each_step_once_in_order() {
     let notices = Arc::new(MemoryNotifier::new());
-    let exec = Arc::new(FakeExecutor::new().with_auto_complete(|_| Outcome::success()));
+    let exec = Arc::new(FakeExecutor::new().with_auto_complete(queue_plan));
     let app = TestApp::builder()
         .executor(exec.clone())
         .notifier(notices.clone())
@@ -24,7 +53,24 @@ async fn a_request_notifies_each_step_once_in_order() {
     let id = app
         .file(&alice, "dev", "sqs-queue", json!({"name": "noticed"}))
         .await;
-    app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
+    let view = app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
+    // The change in plain words: in the request's JSON, the plan notices
+    // (the Slack message's), and — written before any plan — the PR's description.
+    let creates = "Creates 1 SQS queue `noticed` in dev with a 30-second visibility timeout; messages kept for 345600 seconds. Nothing is changed or destroyed.";
+    assert_eq!(view["explanation"], creates, "{view:#}");
+    let number = view["request"]["pr"]["number"].as_u64().expect("a PR");
+    let record = app
+        .requests_store()
+        .get(&format!("prs/sandbox/{number:06}.json"))
+        .await
+        .expect("the local PR record");
+    let pr: serde_json::Value = serde_json::from_slice(&record.bytes).unwrap();
+    assert_eq!(
+        pr["body"],
+        format!(
+            "Asks for 1 SQS queue `noticed` in dev with a 30-second visibility timeout; messages kept for 345600 seconds; the plan will show exact changes.\n\nRequest {id} revision 1 by alice."
+        )
+    );
     for step in ["approve", "merge", "apply"] {
         assert_eq!(act(&app, &bob, &id, step).await.status(), 202, "{step}");
     }
@@ -50,6 +96,29 @@ async fn a_request_notifies_each_step_once_in_order() {
         ]
     );
     let all = notices.notices();
+    for n in &all {
+        let words = matches!(
+            n.kind,
+            NoticeKind::PlanSucceeded | NoticeKind::ApprovalNeeded
+        );
+        assert_eq!(
+            n.explanation.as_deref(),
+            words.then_some(creates),
+            "{}",
+            n.kind.as_str()
+        );
+    }
+    let archived: serde_json::Value = app
+        .get_as(&alice, &format!("/api/v1/requests/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        archived["explanation"],
+        "Destroys the SQS queue `noticed` in dev and everything in it. Nothing is created or changed.",
+        "a destroyed request is explained by its destroy's plan"
+    );
     assert!(all.iter().all(|n| n.request.as_str() == id));
     assert!(all.iter().all(|n| n.project.as_str() == "sandbox"
         && n.environment.as_str() == "dev"

@@ -81,6 +81,8 @@ struct RawInput {
     #[serde(default)]
     sensitive: bool,
     risk: Option<Spanned<String>>,
+    explain: Option<Spanned<String>>,
+    explain_off: Option<Spanned<String>>,
 }
 
 /// Collects errors with positions resolved against the source text.
@@ -474,7 +476,10 @@ fn check_input(m: &str, raw: RawInput, errors: &mut Errors) -> Option<Input> {
         immutable: raw.immutable,
         sensitive: raw.sensitive,
         risk,
+        explain: None,
+        explain_off: None,
     };
+    explain::check(m, &raw.explain, &raw.explain_off, &mut input, errors);
     if let Some(default) = raw.default {
         if input.required {
             errors.push(
@@ -519,5 +524,6 @@ fn check_input(m: &str, raw: RawInput, errors: &mut Errors) -> Option<Input> {
     (errors.list.len() == before).then_some(input)
 }
 
+mod explain;
 #[cfg(test)]
 mod tests;

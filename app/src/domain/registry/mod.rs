@@ -151,6 +151,15 @@ pub struct Input {
     pub sensitive: bool,
     /// Shown to approvers.
     pub risk: Risk,
+    /// How the change explanation words this input's value: a phrase
+    /// with `{value}` (numbers, strings, enums; a list's items; a map's
+    /// keys, never its values), or for a bool the phrase when it is true.
+    /// Checked at load; never set on a sensitive input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<String>,
+    /// A bool's phrase when it is false (nothing is said without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain_off: Option<String>,
 }
 
 /// A compiled regular expression that serializes as its source text.

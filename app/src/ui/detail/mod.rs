@@ -1,5 +1,6 @@
 //! `/requests/{id}`: everything about one request on one page — status,
-//! inputs, the caller's actions (and why others are not allowed), the plan,
+//! inputs, the caller's actions (and why others are not allowed), the
+//! change in plain words above the plan,
 //! PR and run links, the rendered block, and the timeline from the audit
 //! log. The page renders on the server; only the action bar is an island.
 
@@ -79,6 +80,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         links,
         actions,
         block,
+        explanation,
         plan,
         plan_note,
         since,
@@ -191,6 +193,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         <article class="detail" aria-labelledby="request-title" data-id=id.clone() data-status=status.clone()>
             {head}
             <ActionBar id=id.clone() status=status.clone() since actions error/>
+            {explanation.map(|e| view! { <p class="explanation" data-testid="explanation">{e}</p> })}
             <div class="columns">{plan}{inputs}</div>
             {block}
             {timeline}

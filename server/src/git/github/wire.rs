@@ -39,6 +39,8 @@ pub(super) struct GhPull {
     pub(super) state: String,
     pub(super) title: String,
     #[serde(default)]
+    pub(super) body: Option<String>,
+    #[serde(default)]
     pub(super) merged: bool,
     #[serde(default)]
     pub(super) merged_at: Option<String>,
@@ -71,6 +73,7 @@ impl From<GhPull> for PullRequestInfo {
             merged_sha: if merged { p.merge_commit_sha } else { None },
             state,
             title: p.title,
+            body: p.body.unwrap_or_default(),
         }
     }
 }

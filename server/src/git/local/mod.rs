@@ -228,7 +228,7 @@ impl GitHost for LocalGit {
         head: &str,
         base: &str,
         title: &str,
-        _body: &str,
+        body: &str,
     ) -> Result<PullRequestInfo, GitError> {
         check_branch(head)?;
         check_branch(base)?;
@@ -254,6 +254,7 @@ impl GitHost for LocalGit {
                 merged_sha: None,
                 state: PrState::Open,
                 title: title.to_owned(),
+                body: body.to_owned(),
             };
             let bytes = serde_json::to_vec(&pr).expect("serializes");
             match self

@@ -88,6 +88,7 @@ impl UiServices {
                 .map(|a| action_item(a.action, &a.decision, &title, doc, destroys))
                 .collect(),
             block: module.and_then(|m| block(m, doc)),
+            explanation: module.map(|m| app::domain::explain::request(doc, m)),
             plan,
             plan_note,
             since,

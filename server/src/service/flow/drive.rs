@@ -3,8 +3,10 @@
 
 use super::advance::SYSTEM;
 use super::{Flow, FlowError, history_mut, short};
-use crate::exec::{ExecError, RunKind};
-use app::domain::request::{Request, RunStatus};
+use crate::exec::{ExecError, RunInfo, RunKind, RunSpec};
+use app::domain::explain;
+use app::domain::request::{Conclusion, Request, RunStatus};
+use app::domain::scope::PlannedChange;
 
 impl Flow {
     /// Dispatches the newest queued attempt of `kind`, or syncs it with the
@@ -65,6 +67,7 @@ impl Flow {
         if info.status == latest.status && info.conclusion == latest.conclusion {
             return Ok(false);
         }
+        let changes = self.planned_changes(doc, kind, &spec, &info).await;
         let n = latest.attempt;
         self.record(&doc.id, |next| {
             let Some(a) = history_mut(next, kind)
@@ -83,6 +86,7 @@ impl Flow {
             a.summary = info.summary.or(a.summary);
             a.url = info.url.clone().or(a.url.take());
             if info.status == RunStatus::Completed {
+                a.changes = changes.clone();
                 a.completed_at = Some(self.now());
                 a.ran_at = info.ran_at.clone();
                 a.blocked = info.blocked.clone();
@@ -92,10 +96,10 @@ impl Flow {
                     .map(|t| format!(" on main at {}", short(t)))
                     .unwrap_or_default();
                 let outcome = match (&info.conclusion, &info.error) {
-                    (Some(app::domain::request::Conclusion::Success), _) => {
+                    (Some(Conclusion::Success), _) => {
                         format!("succeeded{at}")
                     }
-                    (Some(app::domain::request::Conclusion::Blocked), Some(err)) => err.clone(),
+                    (Some(Conclusion::Blocked), Some(err)) => err.clone(),
                     (_, Some(err)) => format!("failed: {err}"),
                     _ => "failed".to_owned(),
                 };
@@ -109,15 +113,49 @@ impl Flow {
         .await?;
         if info.status == RunStatus::Completed && kind == RunKind::Apply {
             match info.conclusion {
-                Some(app::domain::request::Conclusion::Success) => {
+                Some(Conclusion::Success) => {
                     self.sweep(doc, &latest, &info).await;
                 }
-                Some(app::domain::request::Conclusion::Blocked) => {
+                Some(Conclusion::Blocked) => {
                     self.requeue_if_scope_grew(doc, &latest, &info).await?;
                 }
                 _ => {}
             }
         }
         Ok(true)
+    }
+
+    /// A completed plan's or destroy's changes to the request's own block,
+    /// kept with the attempt for the explanation (`None` when the run has
+    /// no plan to read, or it cannot be read now: the explanation then
+    /// says what is asked for).
+    async fn planned_changes(
+        &self,
+        doc: &Request,
+        kind: RunKind,
+        spec: &RunSpec,
+        info: &RunInfo,
+    ) -> Option<Vec<PlannedChange>> {
+        let planned = matches!(
+            info.conclusion,
+            Some(Conclusion::Success | Conclusion::Blocked)
+        );
+        if info.status != RunStatus::Completed || kind == RunKind::Apply || !planned {
+            return None;
+        }
+        match self.exec.plan_output(spec).await {
+            Ok(out) => Some(explain::own_changes(
+                doc.id,
+                out.changes.into_iter().map(|c| PlannedChange {
+                    address: c.address,
+                    action: c.action,
+                }),
+            )),
+            Err(ExecError::NotFound(_)) => None,
+            Err(e) => {
+                tracing::warn!(request = %doc.id, "the plan's changes cannot be read: {e}");
+                None
+            }
+        }
     }
 }

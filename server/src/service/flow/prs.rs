@@ -1,10 +1,12 @@
-//! The step driver's Git side: the request PR (branch, block commit), the
-//! branch kept up to date with main, the cleanup PR and its merge.
+//! The step driver's Git side: the request PR (branch, block commit, a
+//! description saying what is asked for in plain words), the branch kept
+//! up to date with main, the cleanup PR and its merge.
 
 use super::advance::SYSTEM;
 use super::{Flow, FlowError, cleanup_branch, request_branch, short};
 use crate::git::{FileChange, GitError};
 use app::domain::blocks;
+use app::domain::explain::{self, Ask, Subject};
 use app::domain::ids::Target;
 use app::domain::render::render_block;
 use app::domain::request::{PrState, PullRequest, Request};
@@ -38,9 +40,18 @@ impl Flow {
             "tfpilot: {} in {} ({})",
             module.title, doc.environment, doc.id
         );
+        // No plan yet: the description says what is asked for.
+        let ask = if doc.revision > 1 {
+            Ask::Change
+        } else {
+            Ask::Create
+        };
         let body = format!(
-            "Request {} revision {} by {}.",
-            doc.id, doc.revision, doc.created_by
+            "{}\n\nRequest {} revision {} by {}.",
+            explain::asks(&Subject::of(doc, module), ask),
+            doc.id,
+            doc.revision,
+            doc.created_by
         );
         let pr = self
             .git
@@ -164,7 +175,11 @@ impl Flow {
                 &branch,
                 &self.git.default_branch(&doc.project),
                 &title,
-                "Cleanup before destroy.",
+                &format!(
+                    "{}\n\nCleanup before destroy: removes the block of request {}.",
+                    explain::asks(&Subject::of(doc, module), Ask::Destroy),
+                    doc.id
+                ),
             )
             .await?;
         crate::crash::point("cleanup.pr");

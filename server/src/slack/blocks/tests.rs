@@ -63,8 +63,14 @@ fn an_approval_message_calls_out_destroys_and_risks() {
     });
     n.risks = vec!["force_destroy = yes".into()];
     n.pr_url = Some("http://t/pr/1".into());
+    n.explanation = Some("Destroys the SQS queue `<!here>` in dev and everything in it.".into());
     let (_, blocks) = approval(&n, None);
     let all = blocks.to_string();
+    let words = blocks[1]["text"]["text"].as_str().unwrap_or_default();
+    assert_eq!(
+        words, "Destroys the SQS queue `&lt;!here&gt;` in dev and everything in it.",
+        "the change in words comes right under the title, escaped"
+    );
     assert!(all.contains("destroys 2 resource"), "{all}");
     assert!(all.contains("force_destroy = yes"));
     assert!(all.contains("http://t/pr/1") && all.contains(&n.link));

@@ -140,13 +140,18 @@ pub async fn pull_requests_are_found_before_they_are_opened_and_merge_for_real(
         .await
         .unwrap();
     let pr = git
-        .open_pr(&p, "request/one", MAIN, "one", "")
+        .open_pr(&p, "request/one", MAIN, "one", "Asks for `one`.")
         .await
         .unwrap();
     let again = git
-        .open_pr(&p, "request/one", MAIN, "one", "")
+        .open_pr(&p, "request/one", MAIN, "one", "Asks for `one`.")
         .await
         .unwrap();
+    assert_eq!(pr.body, "Asks for `one`.", "the description is kept");
+    assert_eq!(
+        git.get_pr(&p, pr.number).await.unwrap().body,
+        "Asks for `one`."
+    );
     assert_eq!(
         pr.number, again.number,
         "the open PR of the branch is reused"

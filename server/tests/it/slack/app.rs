@@ -3,9 +3,11 @@
 use crate::support::slack::{BOT_USER_ID, FakeSlack, MessageEvent, Posted};
 use crate::support::{TestApp, wait_until};
 use app::domain::policy::Role;
+use app::domain::request::PlanSummary;
 use server::auth::Users;
 use server::auth::contact::LinkChange;
 use server::exec::fake::{FakeExecutor, Outcome};
+use server::exec::{PlanOutput, ResourceChange, RunKind, RunSpec};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,6 +20,28 @@ pub const TEAM: &str = "C0TEAM";
 /// How long Slack answers may take.
 pub const SOON: Duration = Duration::from_secs(30);
 
+/// Every run succeeds; a plan creates the sandbox's stand-in resource in
+/// the request's block, as the embedded mode's modules do.
+fn sandbox_plan(spec: &RunSpec) -> Outcome {
+    if spec.kind != RunKind::Plan {
+        return Outcome::success();
+    }
+    let block = format!("module.block_{}", spec.request);
+    Outcome::success().with_plan(PlanOutput {
+        summary: PlanSummary {
+            add: 1,
+            change: 0,
+            destroy: 0,
+        },
+        changes: vec![ResourceChange {
+            address: format!("{block}.terraform_data.this"),
+            module: Some(block),
+            action: "create".into(),
+        }],
+        log: String::new(),
+    })
+}
+
 pub struct SlackApp {
     pub app: TestApp,
     pub slack: FakeSlack,
@@ -25,7 +49,8 @@ pub struct SlackApp {
 }
 
 impl SlackApp {
-    /// tfpilot on the fake executor (every run succeeds), Slack on.
+    /// tfpilot on the fake executor (every run succeeds, plans create one
+    /// resource), Slack on.
     pub async fn start(extra: &[(&str, &str)]) -> SlackApp {
         let data = tempfile::tempdir().expect("temp dir");
         Self::start_on(FakeSlack::start().await, data, extra).await
@@ -38,7 +63,7 @@ impl SlackApp {
         data: tempfile::TempDir,
         extra: &[(&str, &str)],
     ) -> SlackApp {
-        let exec = Arc::new(FakeExecutor::new().with_auto_complete(|_| Outcome::success()));
+        let exec = Arc::new(FakeExecutor::new().with_auto_complete(sandbox_plan));
         let mut env: Vec<(String, String)> = slack.env();
         env.push(("TFPILOT_SLACK_SIGNING_SECRET".into(), SECRET.into()));
         env.push(("TFPILOT_SLACK_CHANNEL".into(), APPROVALS.into()));

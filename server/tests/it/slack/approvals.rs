@@ -1,4 +1,4 @@
-//! Approvals from Slack's buttons: the prod allow-list refuses with the rule (audited `via: slack`, as is an unlinked user) and lets a listed approver through, with the risk notes on the message.
+//! Approvals from Slack's buttons: the prod allow-list refuses with the rule (audited `via: slack`, as is an unlinked user) and lets a listed approver through, with the change in plain words and the risk notes on the message.
 
 use super::app::{APPROVALS, SOON, SlackApp, button};
 use crate::support::{WAIT, wait_until};
@@ -36,6 +36,8 @@ async fn prod_approval_follows_the_allow_list_and_shows_the_risks() {
     let (ask, value) = s.wait_for_button(APPROVALS, "tfpilot_approve").await;
     assert_eq!(value, id);
     let shown = ask.blocks.clone().unwrap_or(Value::Null).to_string();
+    let words = "Creates 1 Terraform data resource for the S3 bucket `prod-logs` in prod with versioning on; deletable while it holds objects; AES256 encryption. Nothing is changed or destroyed.";
+    assert!(shown.contains(words), "the change in plain words: {shown}");
     assert!(shown.contains("High-risk inputs"), "{shown}");
     assert!(shown.contains("force_destroy"), "{shown}");
     assert!(shown.contains("/prod"), "{shown}");
@@ -106,4 +108,5 @@ async fn prod_approval_follows_the_allow_list_and_shows_the_risks() {
     let done = s.wait_acted(APPROVALS, &ask.ts, "Approved by carol").await;
     assert!(done.contains("force_destroy"), "risks kept: {done}");
     assert!(done.contains("to add"), "plan counts kept: {done}");
+    assert!(done.contains(words), "the words kept: {done}");
 }

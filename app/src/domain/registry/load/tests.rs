@@ -232,3 +232,87 @@ fn syntax_errors_have_a_line() {
     assert_eq!(e.line, line_of(&text, "category = storage"));
     assert_eq!(e.module.as_deref(), Some("s3-bucket"));
 }
+
+#[test]
+fn explain_phrases_load_and_bad_ones_are_refused_where_they_are() {
+    let with = GOOD
+        .replacen(
+            "question = \"What should the bucket be called?\"",
+            "question = \"What should the bucket be called?\"\nexplain = \"called {value}\"",
+            1,
+        )
+        .replacen(
+            "default = {}",
+            "default = {}\nexplain = \"tagged {value}\"",
+            1,
+        );
+    let reg = Registry::from_toml("reg.toml", &with).unwrap();
+    let m = reg
+        .module(&ModuleType::parse("s3-bucket").unwrap())
+        .unwrap();
+    assert_eq!(
+        m.input("name").unwrap().explain.as_deref(),
+        Some("called {value}")
+    );
+    assert_eq!(m.input("tags").unwrap().explain_off, None);
+
+    let bool_input =
+        "\n[[modules.s3-bucket.inputs]]\nname = \"versioning\"\ntype = \"bool\"\ndefault = true\n";
+    // (replace, with, field, the line the error names)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "explain = \"called {value}\"",
+            "explain = \"called\"",
+            "inputs.name.explain",
+            "explain = \"called\"",
+        ),
+        (
+            "explain = \"called {value}\"",
+            "explain = \"{value} {x}\"",
+            "inputs.name.explain",
+            "explain = \"{value} {x}\"",
+        ),
+        (
+            "explain = \"called {value}\"",
+            "explain = \"called {value}\"\nexplain_off = \"no\"",
+            "inputs.name.explain_off",
+            "explain_off = \"no\"",
+        ),
+        (
+            "explain = \"called {value}\"",
+            "explain = \"called {value}\"\nsensitive = true",
+            "inputs.name.explain",
+            "explain = \"called {value}\"",
+        ),
+        (
+            "default = true\n",
+            "default = true\nexplain = \"versioning {value}\"\n",
+            "inputs.versioning.explain",
+            "explain = \"versioning {value}\"",
+        ),
+        (
+            "default = true\n",
+            "default = true\nexplain_off = \"\"\n",
+            "inputs.versioning.explain_off",
+            "explain_off = \"\"",
+        ),
+    ];
+    for (from, to, field, at) in cases {
+        let text = format!("{with}{bool_input}").replacen(from, to, 1);
+        let e = one_error(&text);
+        assert_eq!(e.field.as_deref(), Some(*field), "{to}: {e:#?}");
+        assert_eq!(e.line, line_of(&text, at), "{to}: the line of the phrase");
+    }
+    let good_bool = format!("{with}{bool_input}").replacen(
+        "default = true\n",
+        "default = true\nexplain = \"versioning on\"\nexplain_off = \"versioning off\"\n",
+        1,
+    );
+    let reg = Registry::from_toml("reg.toml", &good_bool).unwrap();
+    let m = reg
+        .module(&ModuleType::parse("s3-bucket").unwrap())
+        .unwrap();
+    let v = m.input("versioning").unwrap();
+    assert_eq!(v.explain.as_deref(), Some("versioning on"));
+    assert_eq!(v.explain_off.as_deref(), Some("versioning off"));
+}

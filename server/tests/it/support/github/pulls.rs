@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 pub struct Pull {
     pub number: u64,
     pub title: String,
+    pub body: String,
     pub head: String,
     pub base: String,
     pub open: bool,
@@ -67,6 +68,7 @@ impl Fake {
             "html_url": format!("https://github.example/{owner}/{repo}/pull/{}", p.number),
             "state": if p.open { "open" } else { "closed" },
             "title": p.title,
+            "body": p.body,
             "merged": p.merged_sha.is_some(),
             "merged_at": p.merged_sha.as_ref().map(|_| "2026-01-01T00:00:00Z"),
             "merge_commit_sha": p.merged_sha,
@@ -131,6 +133,8 @@ async fn list(
 #[derive(Deserialize)]
 struct NewPull {
     title: String,
+    #[serde(default)]
+    body: Option<String>,
     head: String,
     base: String,
 }
@@ -181,6 +185,7 @@ async fn open(
         s.repos.get_mut(&full).unwrap().pulls.push(Pull {
             number,
             title: body.title,
+            body: body.body.unwrap_or_default(),
             head: body.head,
             base: body.base,
             open: true,
