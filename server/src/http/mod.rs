@@ -1,5 +1,6 @@
 //! HTTP: the REST API, the Leptos pages and server functions, static assets.
 
+mod ask;
 mod audit;
 mod auth;
 pub mod client_addr;
@@ -86,6 +87,8 @@ pub struct AppState {
     pub ids: Arc<dyn crate::ids::Ids>,
     /// The Slack app, when a bot token is configured.
     pub slack: Option<Arc<crate::slack::SlackBot>>,
+    /// Questions about platform state.
+    pub ask: Arc<crate::service::ask::Ask>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -149,6 +152,12 @@ impl AppState {
             setup.clone(),
             admin.clone(),
         );
+        let ask = Arc::new(crate::service::ask::Ask::new(
+            config.clone(),
+            registry.clone(),
+            requests.index().clone(),
+            ports,
+        ));
         let slack = ports.slack.clone().map(|api| {
             Arc::new(crate::slack::SlackBot::new(
                 api,
@@ -160,9 +169,11 @@ impl AppState {
                 config.clone(),
                 public_url,
                 ports,
+                ask.clone(),
             ))
         });
         Self {
+            ask,
             slack,
             leptos,
             admin,
@@ -194,6 +205,7 @@ async fn api_not_found() -> ApiError {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/modules", get(modules::list))
+        .route("/assistant/ask", post(ask::ask))
         .route("/openapi.json", get(openapi::serve))
         .route("/requests", get(requests::list).post(requests::create))
         .route("/requests/{id}", get(requests::get).patch(requests::update))

@@ -2,6 +2,7 @@
 
 mod access;
 mod apply;
+mod ask;
 mod bounds;
 mod cli;
 mod config;

@@ -83,127 +83,47 @@ pub const FORMS: [&str; 5] = [
 const MAX_DAYS: u32 = 366;
 
 /// Words any question may hold.
-const FILLER: &[&str] = &[
-    "a",
-    "about",
-    "all",
-    "an",
-    "any",
-    "anything",
-    "are",
-    "at",
-    "can",
-    "could",
-    "currently",
-    "did",
-    "do",
-    "does",
-    "for",
-    "get",
-    "give",
-    "got",
-    "has",
-    "have",
-    "hello",
-    "hey",
-    "hi",
-    "i",
-    "in",
-    "is",
-    "it",
-    "its",
-    "know",
-    "let",
-    "list",
-    "me",
-    "now",
-    "of",
-    "on",
-    "please",
-    "pls",
-    "request",
-    "requests",
-    "right",
-    "see",
-    "show",
-    "so",
-    "something",
-    "still",
-    "tell",
-    "thank",
-    "thanks",
-    "that",
-    "the",
-    "there",
-    "tfpilot",
-    "to",
-    "was",
-    "were",
-    "what",
-    "which",
-    "would",
-    "you",
-];
+const FILLER: &str = "\
+    a about all an any anything are at can could currently did do does for get give got \
+    has have hello hey hi i in is it its know let list me now of on please pls request \
+    requests right see show so something still tell tfpilot thank thanks that the there \
+    to was were what which would you";
 
 /// Words of "what is waiting for my approval?" beyond the filler.
-const APPROVAL_WORDS: &[&str] = &[
-    "approval",
-    "approvals",
-    "approve",
-    "approving",
-    "awaiting",
-    "mine",
-    "my",
-    "need",
-    "needing",
-    "needs",
-    "pending",
-    "ready",
-    "should",
-    "waiting",
-    "up",
-];
+const APPROVAL_WORDS: &str = "\
+    approval approvals approve approving awaiting mine my need needing needs pending \
+    ready should up waiting";
 
 /// Words of "what failed in prod this week?" beyond the filler and the period.
-const FAILURE_WORDS: &[&str] = &[
-    "apply", "applies", "blocked", "break", "breaks", "broke", "broken", "destroy", "destroys",
-    "error", "errored", "during", "errors", "fail", "failed", "failing", "fails", "failure",
-    "failures", "go", "happened", "over", "plan", "plans", "recent", "recently", "run", "runs",
-    "went", "within", "wrong",
-];
+const FAILURE_WORDS: &str = "\
+    applies apply blocked break breaks broke broken destroy destroys during error \
+    errored errors fail failed failing fails failure failures go happened over plan \
+    plans recent recently run runs went within wrong";
 
 /// Words of "status of 01j…" beyond the filler.
-const STATUS_WORDS: &[&str] = &[
-    "current", "doing", "going", "how", "progress", "state", "status", "where", "with",
-];
+const STATUS_WORDS: &str = "current doing going how progress state status where with";
 
 /// Words of "who approved 01j…?" beyond the filler.
-const WHO_WORDS: &[&str] = &[
-    "approval",
-    "approvals",
-    "approve",
-    "approved",
-    "approver",
-    "approvers",
-    "by",
-    "history",
-    "off",
-    "signed",
-    "who",
-    "whom",
-];
+const WHO_WORDS: &str = "\
+    approval approvals approve approved approver approvers by history off signed who \
+    whom";
 
 /// Words of "my requests" beyond the filler.
-const MINE_WORDS: &[&str] = &["active", "live", "mine", "my", "open", "own"];
+const MINE_WORDS: &str = "active live mine my open own";
 
-fn any_of(words: &[&str], set: &[&str]) -> bool {
-    words.iter().any(|w| set.contains(w))
+/// Whether `word` is one of the space-separated words of `set`.
+fn holds(set: &str, word: &str) -> bool {
+    set.split(' ').any(|s| s == word)
 }
 
-fn only(words: &[&str], sets: &[&[&str]]) -> bool {
-    words
-        .iter()
-        .all(|w| FILLER.contains(w) || sets.iter().any(|s| s.contains(w)))
+/// Whether any of `words` is one of `set`'s.
+fn any_of(words: &[&str], set: &str) -> bool {
+    words.iter().any(|w| holds(set, w))
+}
+
+/// Whether every one of `words` is filler or one of `set`'s.
+fn only(words: &[&str], set: &str) -> bool {
+    words.iter().all(|w| holds(FILLER, w) || holds(set, w))
 }
 
 /// The words of a message: lowercase, punctuation trimmed, `what's` read
@@ -241,22 +161,9 @@ fn id_like(word: &str) -> bool {
 }
 
 /// Environment names and aliases that read as one wherever they stand.
-const KNOWN_ENVS: &[&str] = &[
-    "dev",
-    "develop",
-    "development",
-    "live",
-    "prd",
-    "prod",
-    "production",
-    "qa",
-    "sandbox",
-    "stage",
-    "staging",
-    "stg",
-    "test",
-    "testing",
-];
+const KNOWN_ENVS: &str = "\
+    dev develop development live prd prod production qa sandbox stage staging stg test \
+    testing";
 
 /// Takes the period out of `words` (`today`, `this week`, `last 3 days`,
 /// `past week`); `None` when none is named.
@@ -297,7 +204,7 @@ fn number(word: &str) -> Option<u32> {
 /// Takes the one environment out of `words`: a known name or alias
 /// anywhere, or any name after `in`, `on` or `for`. `Err` when there are
 /// other words left that the form does not hold.
-fn take_environment(words: &mut Vec<&str>, form: &[&[&str]]) -> Result<Option<String>, ()> {
+fn take_environment(words: &mut Vec<&str>, form: &str) -> Result<Option<String>, ()> {
     let strange: Vec<usize> = (0..words.len())
         .filter(|&i| !only(&words[i..=i], form))
         .collect();
@@ -312,7 +219,7 @@ fn take_environment(words: &mut Vec<&str>, form: &[&[&str]]) -> Result<Option<St
         && word
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if shaped && (after_preposition || KNOWN_ENVS.contains(&word)) {
+    if shaped && (after_preposition || holds(KNOWN_ENVS, word)) {
         words.remove(env);
         Ok(Some(word.to_owned()))
     } else {
@@ -332,7 +239,7 @@ pub fn question(text: &str) -> Option<Question> {
     let ids: Vec<&str> = words
         .iter()
         .copied()
-        .filter(|w| !FILLER.contains(w) && id_like(w))
+        .filter(|w| !holds(FILLER, w) && id_like(w))
         .collect();
     words.retain(|w| !ids.contains(w));
     match ids.as_slice() {
@@ -344,14 +251,13 @@ pub fn question(text: &str) -> Option<Question> {
 
 /// A question naming one request.
 fn about_one(words: &[&str], id: &str) -> Option<Question> {
-    let approval = ["approved", "approver", "approvers", "approval", "approvals"];
-    let asks_who = any_of(words, &approval)
-        || (any_of(words, &["who"]) && any_of(words, &["approve", "signed"]));
-    if asks_who && only(words, &[WHO_WORDS]) && !any_of(words, &["can", "could", "should"]) {
+    let asks_who = any_of(words, "approved approver approvers approval approvals")
+        || (any_of(words, "who") && any_of(words, "approve signed"));
+    if asks_who && only(words, WHO_WORDS) && !any_of(words, "can could should") {
         return Some(Question::WhoApproved(id.to_owned()));
     }
     let asks_status = words.is_empty() || any_of(words, STATUS_WORDS);
-    (asks_status && only(words, &[STATUS_WORDS])).then(|| Question::Status(id.to_owned()))
+    (asks_status && only(words, STATUS_WORDS)).then(|| Question::Status(id.to_owned()))
 }
 
 /// A question naming no request.
@@ -359,32 +265,29 @@ fn about_many(mut words: Vec<&str>) -> Option<Question> {
     if words.is_empty() {
         return None;
     }
-    let failures = &FAILURE_WORDS[..];
-    let failure_keys = [
-        "blocked", "break", "breaks", "broke", "broken", "error", "errored", "errors", "fail",
-        "failed", "failing", "fails", "failure", "failures", "wrong",
-    ];
-    if any_of(&words, &failure_keys) {
+    let failure_keys = "blocked break breaks broke broken error errored errors fail failed \
+                        failing fails failure failures wrong";
+    if any_of(&words, failure_keys) {
         let period = take_period(&mut words);
-        let environment = take_environment(&mut words, &[failures]).ok()?;
-        return only(&words, &[failures]).then(|| Question::Failed {
+        let environment = take_environment(&mut words, FAILURE_WORDS).ok()?;
+        return only(&words, FAILURE_WORDS).then(|| Question::Failed {
             environment,
             period: period.unwrap_or(Period::DEFAULT),
         });
     }
-    let approval_keys = ["approval", "approvals", "approve", "approving"];
-    let waiting_on_me =
-        any_of(&words, &["waiting", "awaiting", "pending"]) && any_of(&words, &["me", "my", "i"]);
-    if (any_of(&words, &approval_keys) || waiting_on_me) && only(&words, &[APPROVAL_WORDS]) {
+    let waiting_on_me = any_of(&words, "waiting awaiting pending") && any_of(&words, "me my i");
+    if (any_of(&words, "approval approvals approve approving") || waiting_on_me)
+        && only(&words, APPROVAL_WORDS)
+    {
         return Some(Question::Approvals);
     }
     if words.starts_with(&["my", "requests"]) || words.starts_with(&["my", "request"]) {
         return Some(Question::Mine);
     }
-    let mine = (any_of(&words, &["my"]) && any_of(&words, &["requests", "request"]))
+    let mine = (any_of(&words, "my") && any_of(&words, "requests request"))
         || words == ["mine"]
         || words == ["list"];
-    (mine && only(&words, &[MINE_WORDS])).then_some(Question::Mine)
+    (mine && only(&words, MINE_WORDS)).then_some(Question::Mine)
 }
 
 #[cfg(test)]

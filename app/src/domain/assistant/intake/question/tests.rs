@@ -55,7 +55,7 @@ fn questions_are_read_in_many_phrasings() {
         (format!("where's {id}"), status()),
         (format!("what's the status of {id}?"), status()),
         (format!("how is {id} doing"), status()),
-        (format!("{id}"), status()),
+        (id.to_owned(), status()),
         (format!("{id} status please"), status()),
         (
             "status 0000000000000000".into(),
