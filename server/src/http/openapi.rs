@@ -400,7 +400,8 @@ fn contract(doc: &mut Value, choices: &Choices) {
 /// are `app::api::ask`'s).
 fn ask_schemas(doc: &mut Value) {
     let text = json!({"type": "string", "minLength": 1, "maxLength": app::api::ask::MAX_TEXT,
-        "description": "The question in words: what is waiting for my approval?, status of <request id>, what failed in prod this week?, who approved <request id>?, my requests"});
+        "description": "The question in words: what is waiting for my approval?, status of <request id>, what failed in prod this week?, who approved <request id>?, my requests",
+        "examples": ["what is waiting for my approval?", "what failed in prod this week?", "my requests"]});
     doc["components"]["schemas"]["AskRequest"] = json!({
         "type": "object",
         "required": ["text"],
