@@ -89,6 +89,7 @@ impl World {
             .file(&self.rita, env, "sqs-queue", json!({ "name": name }))
             .await;
         self.app.wait_for_status(&self.rita, &id, then, WAIT).await;
+        self.app.wait_for_row(&self.rita, &id, then, WAIT).await;
         id
     }
 }
@@ -224,6 +225,7 @@ async fn questions_are_answered_as_the_asker_under_the_policy() {
         .await;
     assert_eq!(res.status(), 202);
     w.app.wait_for_status(&w.pat, &dev, "approved", WAIT).await;
+    w.app.wait_for_row(&w.pat, &dev, "approved", WAIT).await;
     let after = w.ask(&w.vic, &format!("who approved {}", &dev[..12])).await;
     assert_eq!(
         sentence(&after),

@@ -15,6 +15,7 @@ async fn an_approver_asks_what_waits_for_their_approval() {
         .file(&rita, "dev", "sqs-queue", json!({"name": "orders"}))
         .await;
     s.app.wait_for_status(&rita, &id, "plan_ready", WAIT).await;
+    s.app.wait_for_row(&rita, &id, "plan_ready", WAIT).await;
 
     let asked = s
         .mention("U0ALEX", "what is waiting for my approval?", None)
