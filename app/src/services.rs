@@ -95,6 +95,8 @@ pub trait Services: Send + Sync + 'static {
         &self,
         ask: crate::api::AssistantAsk,
     ) -> Later<'_, crate::api::AssistantDraft>;
+    /// The answer to a question about platform state, as the caller.
+    fn ask(&self, text: String) -> Later<'_, crate::api::AskAnswer>;
     /// The block a draft would commit.
     fn preview(&self, draft: Draft) -> Later<'_, String>;
     /// Files a draft and stores its transcript as the chat log; the id.

@@ -8,6 +8,7 @@
 //! and the browser run the very same code.
 
 pub mod admin;
+pub mod ask;
 pub mod assistant;
 pub mod detail;
 pub mod draft;
@@ -16,6 +17,7 @@ pub mod listing;
 pub mod timeline;
 
 pub use admin::{FreshToken, Me, SignInNotice, TokenRow, UserRow};
+pub use ask::{AskAnswer, AskItem, AskRequest};
 pub use assistant::{AssistantAsk, AssistantDraft, Offer, Source};
 pub use detail::{
     ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanChange, PlanGroup, PlanView,

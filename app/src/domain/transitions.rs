@@ -6,8 +6,10 @@
 //! compare-and-swap update, stores, audits and starts runs; nothing here
 //! does I/O, reads a clock or draws a random number.
 
+mod approvals;
 mod attempts;
 
+pub use approvals::{Approved, approvals};
 pub use attempts::{
     RunKind, event, history, history_mut, queue_attempt, run_id, run_sha, short, void_approval,
 };

@@ -52,6 +52,15 @@ pub enum ApiError {
     /// 422: the inputs break the module's rules (every field error).
     #[error("the config is invalid: {}", summary(.0))]
     Unprocessable(Vec<FieldError>),
+    /// 422: one field breaks a rule the schema cannot state (a question
+    /// that is none of the forms).
+    #[error("{message}")]
+    Invalid {
+        /// The field at fault.
+        field: String,
+        /// What is wrong, and what to send instead.
+        message: String,
+    },
     /// 413: the body is over [`BODY_LIMIT`].
     #[error("{0}")]
     TooLarge(String),
@@ -127,7 +136,7 @@ impl ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::ConflictRule { .. } => StatusCode::CONFLICT,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -167,6 +176,7 @@ impl IntoResponse for ApiError {
                 let first = errors.first().map(|e| e.field.clone());
                 ("unprocessable", first, None, Some(errors))
             }
+            Self::Invalid { field, .. } => ("unprocessable", Some(field), None, None),
             Self::TooLarge(_) => ("too_large", None, None, None),
             Self::TooManyRequests { .. } => ("too_many_requests", None, None, None),
             Self::Unavailable(_) => ("unavailable", None, None, None),

@@ -1,5 +1,6 @@
 //! HTTP: the REST API, the Leptos pages and server functions, static assets.
 
+mod ask;
 mod assistant;
 mod audit;
 mod auth;
@@ -89,6 +90,8 @@ pub struct AppState {
     pub drafting: Arc<crate::service::assistant::Drafting>,
     /// The Slack app, when a bot token is configured.
     pub slack: Option<Arc<crate::slack::SlackBot>>,
+    /// Questions about platform state.
+    pub ask: Arc<crate::service::ask::Ask>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -133,8 +136,14 @@ impl AppState {
             registry.clone(),
             config.clone(),
         ));
+        let ask = Arc::new(crate::service::ask::Ask::new(
+            config.clone(),
+            registry.clone(),
+            requests.index().clone(),
+            ports,
+        ));
         let services: SharedServices = Arc::new(UiServices::new(
-            drafting.clone(),
+            (drafting.clone(), ask.clone()),
             registry.clone(),
             config.clone(),
             (users.clone(), admin.clone()),
@@ -170,10 +179,12 @@ impl AppState {
                 config.clone(),
                 public_url,
                 ports,
+                ask.clone(),
             ))
         });
         Self {
             drafting,
+            ask,
             slack,
             leptos,
             admin,
@@ -206,6 +217,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/modules", get(modules::list))
         .route("/assistant/draft", post(assistant::draft))
+        .route("/assistant/ask", post(ask::ask))
         .route("/openapi.json", get(openapi::serve))
         .route("/requests", get(requests::list).post(requests::create))
         .route("/requests/{id}", get(requests::get).patch(requests::update))

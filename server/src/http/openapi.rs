@@ -55,7 +55,8 @@ impl Modify for BearerAuth {
         super::slack::events,
         super::slack::interactions,
         super::modules::list,
-        super::assistant::draft
+        super::assistant::draft,
+        super::ask::ask
     ),
     components(schemas(
         ErrorBody,
@@ -323,6 +324,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
     doc["paths"]["/api/v1/users"]["post"]["responses"]["201"]["links"] = json!({
         "ChangeUser": {"operationId": "patchUsersLogin", "parameters": {"login": "$response.body#/login"}}
     });
+    ask_schemas(doc);
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];
     // One alternative per module: its config follows its inputs.
@@ -419,4 +421,43 @@ fn nullable(values: &[String]) -> Vec<Value> {
         .map(|v| json!(v))
         .chain([Value::Null])
         .collect()
+}
+
+/// `POST /api/v1/assistant/ask`: its body and its answer (the wire types
+/// are `app::api::ask`'s).
+fn ask_schemas(doc: &mut Value) {
+    let text = json!({"type": "string", "minLength": 1, "maxLength": app::api::ask::MAX_TEXT,
+        "description": "The question in words: what is waiting for my approval?, status of <request id>, what failed in prod this week?, who approved <request id>?, my requests",
+        "examples": ["what is waiting for my approval?", "what failed in prod this week?", "my requests"]});
+    doc["components"]["schemas"]["AskRequest"] = json!({
+        "type": "object",
+        "required": ["text"],
+        "additionalProperties": false,
+        "properties": {"text": text},
+    });
+    doc["components"]["schemas"]["AskItem"] = json!({
+        "type": "object",
+        "required": ["id", "title", "status", "link", "detail", "at"],
+        "properties": {
+            "id": {"type": "string", "pattern": REQUEST_ID},
+            "title": {"type": "string"},
+            "status": {"type": "string", "enum": app::domain::status::Status::NAMES},
+            "link": {"type": "string", "description": "The request page's path, `/requests/<id>`"},
+            "detail": {"type": "string", "description": "What the answer says of this request (for who approved: one approval)"},
+            "at": {"type": ["string", "null"], "description": "When that happened (RFC 3339)"},
+        },
+    });
+    doc["components"]["schemas"]["AskAnswer"] = json!({
+        "type": "object",
+        "required": ["answer", "items"],
+        "properties": {
+            "answer": {"type": "string", "description": "The answer in one sentence"},
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/AskItem"}},
+        },
+    });
+    let op = &mut doc["paths"]["/api/v1/assistant/ask"]["post"];
+    op["requestBody"]["content"]["application/json"]["schema"] =
+        json!({"$ref": "#/components/schemas/AskRequest"});
+    op["responses"]["200"]["content"]["application/json"]["schema"] =
+        json!({"$ref": "#/components/schemas/AskAnswer"});
 }

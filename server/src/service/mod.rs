@@ -1,6 +1,7 @@
 //! Services: the product's behaviour, behind the ports.
 
 pub mod admin;
+pub mod ask;
 pub mod assistant;
 pub mod feed;
 pub mod filters;

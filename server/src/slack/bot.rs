@@ -1,4 +1,4 @@
-//! The Slack app's brain: who a Slack user is in tfpilot, which events it answers, and the commands `status <id>`, `my requests` and `help`.
+//! The Slack app's brain: who a Slack user is in tfpilot, which events it answers, `help`, and the questions about platform state (`status <id>`, `my requests`, "what is waiting for my approval?", "what failed in prod this week?", "who approved <id>?"), answered by `service::ask` as the linked user.
 //!
 //! Events arrive already verified and deduplicated (`http::slack`); each is
 //! handled in the background after Slack got its 200. Conversations live
@@ -10,10 +10,10 @@ use super::records::Records;
 use super::wire::Event;
 use crate::auth::Users;
 use crate::config::Config;
+use crate::service::ask::Ask;
 use crate::service::flow::Flow;
-use crate::service::index::Query;
 use crate::service::requests::RequestService;
-use app::domain::assistant::intake::{Command, command, strip_mentions};
+use app::domain::assistant::intake::{Command, FORMS, Question, command, strip_mentions};
 use app::domain::policy::{Actor, Credential};
 use app::domain::registry::Registry;
 use std::collections::HashMap;
@@ -32,6 +32,7 @@ pub struct SlackBot {
     pub(super) config: Arc<Config>,
     pub(super) public_url: String,
     pub(super) audit: crate::store::journal::AuditLog,
+    ask: Arc<Ask>,
     clock: Arc<dyn crate::clock::Clock>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     me: tokio::sync::OnceCell<String>,
@@ -75,9 +76,11 @@ impl SlackBot {
         config: Arc<Config>,
         public_url: &str,
         ports: &crate::ports::Ports,
+        ask: Arc<Ask>,
     ) -> Self {
         Self {
             api,
+            ask,
             drafts: Drafts::new(records.clone()),
             records,
             requests,
@@ -265,10 +268,9 @@ impl SlackBot {
     async fn on_text(self: &Arc<Self>, place: Place, user: &str, text: &str) {
         match command(text) {
             Command::Help => self.say(&place, &self.help()).await,
-            Command::Status(id) => self.say(&place, &self.status(&id)).await,
-            Command::Mine => {
+            Command::Ask(question) => {
                 let answer = match self.linked(user).await {
-                    Some(actor) => self.mine(&actor.login),
+                    Some(actor) => self.reply_to(&actor, &question).await,
                     None => how_to_link(user),
                 };
                 self.say(&place, &answer).await;
@@ -277,66 +279,25 @@ impl SlackBot {
         }
     }
 
+    /// The answer to `question` as `actor`, as a Slack message.
+    async fn reply_to(&self, actor: &Actor, question: &Question) -> String {
+        match self.ask.answer(actor, question).await {
+            Ok(answer) => super::answers::render(&answer, &self.public_url),
+            Err(e) => {
+                tracing::warn!("cannot answer a question from Slack: {e}");
+                "I cannot read the requests right now; ask again in a minute.".into()
+            }
+        }
+    }
+
     fn help(&self) -> String {
-        "I file infrastructure requests. Tell me what you need, for example \
-         “I need an s3 bucket called team-logs in dev with 30 day expiration”, and I will ask \
-         for anything missing in this thread. Also: `status <request id>`, `my requests`."
-            .into()
-    }
-
-    fn link(&self, id: &str) -> String {
-        format!("{}/requests/{id}", self.public_url)
-    }
-
-    fn status(&self, id: &str) -> String {
-        let page = self.requests.list(&Query {
-            text: Some(id.to_owned()),
-            limit: 50,
-            ..Query::default()
-        });
-        match page.items.iter().find(|r| r.id.as_str() == id) {
-            Some(r) => format!(
-                "`{}` {} in {}/{} by {}: *{}* · <{}|open>",
-                r.id,
-                r.module,
-                r.project,
-                r.environment,
-                r.requester,
-                r.status.as_str(),
-                self.link(r.id.as_str())
-            ),
-            None => format!("There is no live request `{}`.", super::blocks::esc(id)),
-        }
-    }
-
-    fn mine(&self, login: &str) -> String {
-        let page = self.requests.list(&Query {
-            text: Some(login.to_owned()),
-            limit: 200,
-            ..Query::default()
-        });
-        let rows: Vec<String> = page
-            .items
-            .iter()
-            .filter(|r| &*r.requester == login)
-            .take(20)
-            .map(|r| {
-                format!(
-                    "• <{}|{}> {} in {}/{}: *{}*",
-                    self.link(r.id.as_str()),
-                    r.id,
-                    r.module,
-                    r.project,
-                    r.environment,
-                    r.status.as_str()
-                )
-            })
-            .collect();
-        if rows.is_empty() {
-            format!("{login} has no live requests.")
-        } else {
-            format!("Requests of {login}:\n{}", rows.join("\n"))
-        }
+        let forms: Vec<String> = FORMS.iter().map(|f| format!("“{f}”")).collect();
+        format!(
+            "I file infrastructure requests. Tell me what you need, for example \
+             “I need an s3 bucket called team-logs in dev with 30 day expiration”, and I will ask \
+             for anything missing in this thread. I also answer {}.",
+            forms.join(", ")
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 //! Slack: the Web API port and its client, request signing, Block Kit messages, and the conversations and buttons of the Slack app.
 
+pub mod answers;
 pub mod api;
 pub mod blocks;
 pub mod bot;

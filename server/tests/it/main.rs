@@ -2,6 +2,7 @@
 
 mod access;
 mod apply;
+mod ask;
 mod assistant;
 mod bounds;
 mod cli;

@@ -1,4 +1,8 @@
-//! From a first message ("I need an s3 bucket called team-logs in dev") to a project, an environment and a module, or the question to ask when unsure; and the commands a chat understands (`status <id>`, `my requests`, `help`).
+//! From a first message ("I need an s3 bucket called team-logs in dev") to a project, an environment and a module, or the question to ask when unsure; and the commands a chat understands: `help` and the questions about platform state of [`question`] (`status <id>`, `my requests`, "what is waiting for my approval?", "what failed in prod this week?", "who approved <id>?").
+
+mod question;
+
+pub use question::{FORMS, Period, Question, question};
 
 use crate::domain::ids::{EnvName, ModuleType, ProjectKey};
 use crate::domain::registry::{Module, Registry};
@@ -26,10 +30,8 @@ pub struct Pick {
 /// What a chat message asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// `status <id>`.
-    Status(String),
-    /// `my requests`.
-    Mine,
+    /// A question about platform state (`status <id>`, `my requests`, …).
+    Ask(Question),
     /// `help`, or nothing at all.
     Help,
     /// Anything else: a request in words.
@@ -51,13 +53,17 @@ pub fn command(text: &str) -> Command {
     let words: Vec<&str> = low.split_whitespace().collect();
     match words.as_slice() {
         [] | ["help"] | ["help", ..] => Command::Help,
-        ["status", _] => {
-            let id = text.split_whitespace().nth(1).unwrap_or_default();
-            Command::Status(id.trim_matches(|c: char| !c.is_ascii_alphanumeric()).into())
-        }
-        ["my", "requests"] | ["my", "requests", ..] | ["mine"] | ["list"] => Command::Mine,
-        _ => Command::Request(text),
+        _ => match question(&text) {
+            Some(q) => Command::Ask(q),
+            None => Command::Request(text),
+        },
     }
+}
+
+/// Whether `word` names the environment `env`: its name or one of the
+/// other names people give it (`production` for `prod`).
+pub fn names_env(env: &str, word: &str) -> bool {
+    env == word || env_aliases(env).contains(&word)
 }
 
 /// The lowercase words of `text`, punctuation trimmed.

@@ -42,6 +42,9 @@ pub enum Operation<'a> {
         /// Its owner.
         owner: &'a str,
     },
+    /// Read requests: their documents, status, runs and timelines, and
+    /// answers about them (what failed, who approved).
+    ReadRequests,
     /// Read the audit log of one request (`true`) or the system's.
     ReadAudit {
         /// A request's records (`true`) or the system's.
@@ -131,7 +134,8 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
                 )
             }
         }
-        Operation::ReadAudit { request: true } => Decision::Allowed,
+        // Every signed-in role reads requests; viewers exist for that.
+        Operation::ReadRequests | Operation::ReadAudit { request: true } => Decision::Allowed,
         Operation::ReadAudit { request: false } => {
             if admin {
                 Decision::Allowed

@@ -383,6 +383,9 @@ fn filing_people_tokens_and_audit_are_one_table() {
         (&ann, Operation::ReadAudit { request: false }, "audit.admin"),
         (&scoped, Operation::ReadAudit { request: false }, "audit.admin"),
         (&root, Operation::ReadAudit { request: false }, "ok"),
+        (&vic, Operation::ReadRequests, "ok"),
+        (&scoped, Operation::ReadRequests, "ok"),
+        (&ann_token, Operation::ReadRequests, "ok"),
     ];
     for (who, op, expected) in table {
         assert_eq!(

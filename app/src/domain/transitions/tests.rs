@@ -540,3 +540,32 @@ fn a_rejection_records_its_reason_and_voids_no_plan() {
         Err(Refusal::NoPr)
     );
 }
+
+#[test]
+fn approvals_are_read_back_per_revision_and_plan_attempt() {
+    let mut config = Config::new();
+    config.insert("name".into(), "q2".into());
+    let doc = at(Status::PlanReady);
+    assert!(approvals(&doc).is_empty(), "not approved yet");
+    let first = approve(&doc, "bob", TIP, NOW).unwrap();
+    let want = |by: &str, revision, attempt, holds| Approved {
+        by: by.into(),
+        at: NOW.into(),
+        revision,
+        plan_attempt: Some(attempt),
+        holds,
+    };
+    assert_eq!(approvals(&first), vec![want("bob", 1, 1, true)]);
+    // A new revision voids it; its plan (attempt 2) is approved by carol.
+    let mut second = new_revision(&first, &config, "alice", NOW);
+    assert_eq!(approvals(&second), vec![want("bob", 1, 1, false)]);
+    second.pr = at(Status::PlanReady).pr;
+    let mut plan = second.runs.plan.attempts[0].clone();
+    plan.attempt = 2;
+    second.runs.plan.attempts.push(plan);
+    let second = approve(&second, "carol", TIP, NOW).unwrap();
+    assert_eq!(
+        approvals(&second),
+        vec![want("bob", 1, 1, false), want("carol", 2, 2, true)]
+    );
+}

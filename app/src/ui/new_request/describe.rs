@@ -2,8 +2,8 @@
 //! GET form, so it works before the browser bundle loads), and the
 //! proposal it makes, with its reasons.
 
-use crate::api::AssistantDraft;
 use crate::api::url_encode;
+use crate::api::{AskAnswer, AssistantDraft};
 use leptos::prelude::*;
 
 /// The box.
@@ -15,7 +15,7 @@ pub fn Describe(text: String) -> impl IntoView {
             <textarea id="describe" name="describe" rows="2" maxlength="4000"
                 placeholder="e.g. somewhere to drop our nightly Postgres dumps for 90 days, in dev">{text}</textarea>
             <button type="submit">"Suggest"</button>
-            <p class="muted hint">"tfpilot proposes a project, an environment, a module and the values it read; you confirm or change them below. Or pick them yourself."</p>
+            <p class="muted hint">"tfpilot proposes a project, an environment, a module and the values it read; you confirm or change them below. Or pick them yourself. It also answers questions: “what is waiting for my approval?”, “status of <id>”, “what failed in prod this week?”, “who approved <id>?”."</p>
         </form>
     }
 }
@@ -63,4 +63,31 @@ pub fn Proposal(proposal: Result<AssistantDraft, String>, describe: String) -> i
         </section>
     }
     .into_any()
+}
+
+/// The answer to a question about platform state, with the requests it
+/// names.
+#[component]
+pub fn Answer(answer: Result<AskAnswer, String>) -> impl IntoView {
+    match answer {
+        Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        Ok(a) => view! {
+            <section class="proposal answer" aria-label="Answer">
+                <p class="reason">{a.answer}</p>
+                {(!a.items.is_empty()).then(|| view! {
+                    <ul class="answers">
+                        {a.items.into_iter().map(|i| view! {
+                            <li>
+                                <a href=i.link>{i.title}</a>
+                                " "<span class="status">{i.status}</span>
+                                {(!i.detail.is_empty()).then(|| format!(" — {}", i.detail))}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                })}
+                <p class="muted"><a href="/requests/new">"Start a new request"</a></p>
+            </section>
+        }
+        .into_any(),
+    }
 }

@@ -8,8 +8,9 @@
 mod chat;
 mod describe;
 
-use crate::api::{AssistantAsk, AssistantDraft, Draft, NewOptions};
+use crate::api::{AskAnswer, AssistantAsk, AssistantDraft, Draft, NewOptions};
 use crate::domain::assistant::Line;
+use crate::domain::assistant::intake::{Command, command};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_query_map;
@@ -30,6 +31,15 @@ pub async fn request_choices(module: String) -> Result<NewOptions, ServerFnError
 pub async fn suggest(ask: AssistantAsk) -> Result<AssistantDraft, ServerFnError> {
     crate::services::services()?
         .assistant_draft(ask)
+        .await
+        .map_err(crate::services::refuse)
+}
+
+/// The answer to a question about platform state.
+#[server(prefix = "/sfn", endpoint = "ask")]
+pub async fn ask_question(text: String) -> Result<AskAnswer, ServerFnError> {
+    crate::services::services()?
+        .ask(text)
         .await
         .map_err(crate::services::refuse)
 }
@@ -90,6 +100,23 @@ pub fn NewRequestPage() -> impl IntoView {
     };
     // The proposal first (when there is a description): it presets the
     // pickers and the module whose schema is loaded.
+    // A question about platform state ("what is waiting for my
+    // approval?") gets its answer instead of a proposal.
+    if matches!(command(&text), Command::Ask(_)) {
+        let answer = Resource::new(move || text.clone(), ask_question);
+        return view! {
+            <section aria-labelledby="new-title" class="new-request">
+                <h1 id="new-title">"New request"</h1>
+                <describe::Describe text=described.clone()/>
+                <Suspense fallback=|| view! { <p class="loading">"Looking…"</p> }>
+                    {move || Suspend::new(async move {
+                        view! { <describe::Answer answer=answer.await.map_err(|e| super::error_text(&e))/> }
+                    })}
+                </Suspense>
+            </section>
+        }
+        .into_any();
+    }
     let options = Resource::new(
         move || ask.clone(),
         |ask| async move {

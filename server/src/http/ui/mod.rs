@@ -26,6 +26,7 @@ use std::sync::Arc;
 /// Serves the UI from the registry and the stores.
 pub struct UiServices {
     drafting: Arc<crate::service::assistant::Drafting>,
+    ask: Arc<crate::service::ask::Ask>,
     registry: Arc<Registry>,
     config: Arc<Config>,
     users: Users,
@@ -40,7 +41,10 @@ pub struct UiServices {
 impl UiServices {
     /// Over a loaded registry, the services and the ports' stores.
     pub fn new(
-        drafting: Arc<crate::service::assistant::Drafting>,
+        (drafting, ask): (
+            Arc<crate::service::assistant::Drafting>,
+            Arc<crate::service::ask::Ask>,
+        ),
         registry: Arc<Registry>,
         config: Arc<Config>,
         (users, admin): (Users, Admin),
@@ -50,6 +54,7 @@ impl UiServices {
     ) -> Self {
         Self {
             drafting,
+            ask,
             registry,
             config,
             users,
@@ -250,6 +255,26 @@ impl Services for UiServices {
                     message: e.to_string(),
                 }
             })
+        })
+    }
+
+    fn ask(&self, text: String) -> Later<'_, app::api::AskAnswer> {
+        Box::pin(async move {
+            use app::domain::assistant::intake::{Command, command};
+            let actor = self.caller().await?;
+            let Command::Ask(question) = command(&text) else {
+                return Err(Refusal {
+                    status: 422,
+                    message: crate::service::ask::not_a_question(),
+                });
+            };
+            self.ask
+                .answer(&actor, &question)
+                .await
+                .map_err(|e| Refusal {
+                    status: 503,
+                    message: format!("tfpilot cannot answer right now: {e}"),
+                })
         })
     }
 

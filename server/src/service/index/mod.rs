@@ -278,4 +278,20 @@ impl Index {
             .flatten();
         QueryPage { items, next_cursor }
     }
+
+    /// The rows whose id starts with `prefix` (lowercase), oldest first,
+    /// at most `limit`: a range of the rows by id, not a scan.
+    pub fn with_prefix(&self, prefix: &str, limit: usize) -> Vec<IndexEntry> {
+        // `0` is the smallest character of the ids' alphabet.
+        let Ok(start) = RequestId::parse(&format!("{prefix:0<16}")) else {
+            return Vec::new();
+        };
+        self.read()
+            .rows
+            .range(start..)
+            .take_while(|(id, _)| id.as_str().starts_with(prefix))
+            .take(limit)
+            .map(|(_, row)| row.clone())
+            .collect()
+    }
 }

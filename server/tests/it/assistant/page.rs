@@ -54,3 +54,20 @@ async fn a_description_that_matches_nothing_offers_three_modules() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_question_in_the_box_gets_its_answer() {
+    let app = TestApp::spawn().await;
+    let token = app.token("rita", Role::Requester).await;
+    let id = app
+        .file(&token, "dev", "sqs-queue", serde_json::json!({"name": "asked-about"}))
+        .await;
+    let cookie = app.signed_in("rita2", Role::Requester).await;
+    let (status, html) = app
+        .page_as(&cookie, &format!("/requests/new?describe=status+of+{id}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("aria-label=\"Answer\""), "{html}");
+    assert!(html.contains(&format!("href=\"/requests/{id}\"")), "{html}");
+    assert!(!html.contains("Suggested: "), "a question is not a request");
+}

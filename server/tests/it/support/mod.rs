@@ -309,4 +309,32 @@ impl TestApp {
         })
         .await
     }
+
+    /// Polls the request list (the index) as `token` until request `id`'s
+    /// row has status `want`: the index follows a write a moment after
+    /// the document does (the write's notices are stored in between).
+    pub async fn wait_for_row(
+        &self,
+        token: &str,
+        id: &str,
+        want: &str,
+        timeout: std::time::Duration,
+    ) {
+        let path = format!("/api/v1/requests?q={id}");
+        let what = format!("the row of request {id} to show status {want}");
+        wait_until(timeout, &what, || async {
+            let page: serde_json::Value = self.get_as(token, &path).await.json().await.unwrap();
+            let row = page["items"]
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["id"] == id))
+                .cloned()
+                .unwrap_or_default();
+            if row["status"] == want {
+                Ok(())
+            } else {
+                Err(row.to_string())
+            }
+        })
+        .await
+    }
 }

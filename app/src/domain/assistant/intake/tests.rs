@@ -108,8 +108,18 @@ fn a_message_names_what_it_can() {
 #[test]
 fn commands_are_read_from_the_message() {
     let table = [
-        ("<@U0BOT> status 01JABC", Command::Status("01JABC".into())),
-        ("<@U0BOT> my requests", Command::Mine),
+        (
+            "<@U0BOT> status 01JABC",
+            Command::Ask(Question::Status("01jabc".into())),
+        ),
+        ("<@U0BOT> my requests", Command::Ask(Question::Mine)),
+        (
+            "<@U0BOT> what failed in prod this week?",
+            Command::Ask(Question::Failed {
+                environment: Some("prod".into()),
+                period: Period::ThisWeek,
+            }),
+        ),
         ("<@U0BOT>", Command::Help),
         ("help me", Command::Help),
         (
