@@ -90,13 +90,9 @@ pub trait Services: Send + Sync + 'static {
     fn dashboard(&self, filters: Filters) -> Later<'_, Listing>;
     /// The new-request page's choices (and the schema of `module`, if given).
     fn new_options(&self, module: String) -> Later<'_, NewOptions>;
-    /// What the assistant proposes for a description (nothing is filed).
-    fn assistant_draft(
-        &self,
-        ask: crate::api::AssistantAsk,
-    ) -> Later<'_, crate::api::AssistantDraft>;
-    /// The answer to a question about platform state, as the caller.
-    fn ask(&self, text: String) -> Later<'_, crate::api::AskAnswer>;
+    /// The describe box's words: the answer when they ask about platform
+    /// state, else what the assistant proposes (nothing is filed).
+    fn describe(&self, ask: crate::api::AssistantAsk) -> Later<'_, crate::api::Described>;
     /// The block a draft would commit.
     fn preview(&self, draft: Draft) -> Later<'_, String>;
     /// Files a draft and stores its transcript as the chat log; the id.

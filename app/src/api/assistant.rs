@@ -91,3 +91,12 @@ pub struct AssistantDraft {
     /// When no module matched: the three closest.
     pub closest: Vec<Offer>,
 }
+
+/// What the words of the describe box are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Described {
+    /// A question about platform state, answered.
+    Answer(crate::api::AskAnswer),
+    /// A request in words: the proposal.
+    Draft(AssistantDraft),
+}

@@ -18,7 +18,7 @@ pub mod timeline;
 
 pub use admin::{FreshToken, Me, SignInNotice, TokenRow, UserRow};
 pub use ask::{AskAnswer, AskItem, AskRequest};
-pub use assistant::{AssistantAsk, AssistantDraft, Offer, Source};
+pub use assistant::{AssistantAsk, AssistantDraft, Described, Offer, Source};
 pub use detail::{
     ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanChange, PlanGroup, PlanView,
 };

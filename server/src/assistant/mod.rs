@@ -7,13 +7,16 @@
 //! descriptions, categories and keywords, deterministic and offline) and
 //! [`model::ModelAssistant`] (an OpenAI-compatible chat-completions server
 //! answering in a JSON Schema made from the registry). [`cache::PromptCache`]
-//! keeps the model's answers in the store.
+//! keeps the model's answers in the store; [`tools`] are the read-only
+//! tools a model may call to name a question about platform state.
 
 pub mod cache;
 pub mod model;
 pub mod rules;
 pub mod schema;
+pub mod tools;
 
+use app::domain::assistant::intake::Question;
 use app::domain::config::Config;
 use app::domain::ids::ModuleType;
 use app::domain::registry::Registry;
@@ -67,4 +70,12 @@ pub trait Assistant: Send + Sync + 'static {
     }
     /// Proposes a module and inputs for `ask`.
     async fn propose(&self, ask: &Ask<'_>) -> Result<Proposal, AssistantError>;
+    /// The question about platform state `text` asks, when the adapter can
+    /// tell one the chat parser cannot (a model choosing one of the
+    /// read-only [`tools`]); `None` when it is not such a question. The
+    /// rules answer `None`: the parser already read what they can.
+    async fn question(&self, text: &str) -> Result<Option<Question>, AssistantError> {
+        let _ = text;
+        Ok(None)
+    }
 }

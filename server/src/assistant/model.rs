@@ -146,8 +146,68 @@ fn answer_of(reply: &Value, tools: bool) -> Result<Value, AssistantError> {
     Ok(answer)
 }
 
+/// What the model is told when it may call the read-only tools.
+const ROUTER: &str = "You route messages sent to tfpilot, a self-service Terraform platform. \
+When the message asks about existing requests (their status, who approved them, what failed, \
+what waits for the user's approval, the user's own requests), call the one tool that answers it. \
+When it asks for new infrastructure or anything else, call no tool and answer with the single word: no.";
+
+impl ModelAssistant {
+    /// Offers the read-only tools for `text`; the tool call, if any.
+    async fn route(&self, text: &str) -> Result<Option<(String, String)>, AssistantError> {
+        let body = json!({
+            "model": self.settings.model,
+            "temperature": 0,
+            "messages": [
+                {"role": "system", "content": ROUTER},
+                {"role": "user", "content": text},
+            ],
+            "tools": super::tools::definitions(),
+            "tool_choice": "auto",
+        });
+        let mut req = self
+            .http
+            .post(format!("{}/chat/completions", self.settings.url))
+            .json(&body);
+        if let Some(key) = &self.settings.api_key {
+            req = req.bearer_auth(key.expose());
+        }
+        let res = req.send().await.map_err(|e| self.failed(e))?;
+        let status = res.status();
+        let text = res.text().await.map_err(|e| self.failed(e))?;
+        if !status.is_success() {
+            let said: String = text.chars().take(200).collect();
+            return Err(AssistantError::Unavailable(format!(
+                "HTTP {status}: {said}"
+            )));
+        }
+        let reply: Value = serde_json::from_str(&text)
+            .map_err(|e| AssistantError::Malformed(format!("not JSON ({e})")))?;
+        let call = &reply["choices"][0]["message"]["tool_calls"][0]["function"];
+        Ok(match (call["name"].as_str(), call["arguments"].as_str()) {
+            (Some(name), Some(args)) => Some((name.to_owned(), args.to_owned())),
+            _ => None,
+        })
+    }
+}
+
 #[async_trait]
 impl Assistant for ModelAssistant {
+    async fn question(
+        &self,
+        text: &str,
+    ) -> Result<Option<app::domain::assistant::intake::Question>, AssistantError> {
+        let Some((name, args)) = self.route(text).await? else {
+            return Ok(None);
+        };
+        match super::tools::question(&name, &args) {
+            Some(q) => Ok(Some(q)),
+            None => Err(AssistantError::Malformed(format!(
+                "the model called `{name}` with arguments that do not fit"
+            ))),
+        }
+    }
+
     fn name(&self) -> &'static str {
         "model"
     }

@@ -6,7 +6,6 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::service::ask::{AskError, not_a_question};
 use app::api::ask::{AskAnswer, AskRequest, MAX_TEXT};
-use app::domain::assistant::intake::{Command, command};
 use axum::Json;
 use axum::extract::State;
 
@@ -60,8 +59,8 @@ pub async fn ask(
             not_a_question().trim_start_matches("not a question I can answer; ")
         )));
     }
-    match command(&body.text) {
-        Command::Ask(question) => Ok(Json(state.ask.answer(&actor, &question).await?)),
-        Command::Help | Command::Request(_) => Err(invalid(not_a_question())),
+    match state.ask.understand(&body.text).await {
+        Some(question) => Ok(Json(state.ask.answer(&actor, &question).await?)),
+        None => Err(invalid(not_a_question())),
     }
 }

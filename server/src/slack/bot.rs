@@ -275,7 +275,22 @@ impl SlackBot {
                 };
                 self.say(&place, &answer).await;
             }
-            Command::Request(words) => self.converse(place, user, &strip_mentions(&words)).await,
+            Command::Request(words) => {
+                let words = strip_mentions(&words);
+                // The first words of a thread may be a question only a
+                // model recognises; then they are answered, not drafted.
+                if self.ask.has_model()
+                    && matches!(self.drafts.get(&place.draft_id()).await, Ok(None))
+                    && let Some(question) = self.ask.by_model(&words).await
+                {
+                    let answer = match self.linked(user).await {
+                        Some(actor) => self.reply_to(&actor, &question).await,
+                        None => how_to_link(user),
+                    };
+                    return self.say(&place, &answer).await;
+                }
+                self.converse(place, user, &words).await
+            }
         }
     }
 

@@ -8,9 +8,8 @@
 mod chat;
 mod describe;
 
-use crate::api::{AskAnswer, AssistantAsk, AssistantDraft, Draft, NewOptions};
+use crate::api::{AskAnswer, AssistantAsk, AssistantDraft, Described, Draft, NewOptions};
 use crate::domain::assistant::Line;
-use crate::domain::assistant::intake::{Command, command};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_query_map;
@@ -26,20 +25,12 @@ pub async fn request_choices(module: String) -> Result<NewOptions, ServerFnError
         .map_err(crate::services::refuse)
 }
 
-/// What the assistant proposes for a description.
-#[server(prefix = "/sfn", endpoint = "assistant_draft", input = Json)]
-pub async fn suggest(ask: AssistantAsk) -> Result<AssistantDraft, ServerFnError> {
+/// What the describe box's words are: the answer to a question about
+/// platform state, or a proposal for a request.
+#[server(prefix = "/sfn", endpoint = "describe", input = Json)]
+pub async fn describe(ask: AssistantAsk) -> Result<Described, ServerFnError> {
     crate::services::services()?
-        .assistant_draft(ask)
-        .await
-        .map_err(crate::services::refuse)
-}
-
-/// The answer to a question about platform state.
-#[server(prefix = "/sfn", endpoint = "ask")]
-pub async fn ask_question(text: String) -> Result<AskAnswer, ServerFnError> {
-    crate::services::services()?
-        .ask(text)
+        .describe(ask)
         .await
         .map_err(crate::services::refuse)
 }
@@ -80,6 +71,15 @@ pub async fn update_request(draft: Draft, transcript: Vec<Line>) -> Result<Strin
         .map_err(crate::services::refuse)
 }
 
+/// What the page shows below the box.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Shown {
+    /// The answer to a question.
+    Answer(AskAnswer),
+    /// The pickers and the chat, with the proposal for the words, if any.
+    Steps(Box<NewOptions>, Option<Result<AssistantDraft, String>>),
+}
+
 /// `/requests/new`.
 #[component]
 pub fn NewRequestPage() -> impl IntoView {
@@ -98,35 +98,18 @@ pub fn NewRequestPage() -> impl IntoView {
         environment: Some(environment.clone()).filter(|s| !s.is_empty()),
         module: Some(module.clone()).filter(|s| !s.is_empty()),
     };
-    // The proposal first (when there is a description): it presets the
-    // pickers and the module whose schema is loaded.
-    // A question about platform state ("what is waiting for my
-    // approval?") gets its answer instead of a proposal.
-    if matches!(command(&text), Command::Ask(_)) {
-        let answer = Resource::new(move || text.clone(), ask_question);
-        return view! {
-            <section aria-labelledby="new-title" class="new-request">
-                <h1 id="new-title">"New request"</h1>
-                <describe::Describe text=described.clone()/>
-                <Suspense fallback=|| view! { <p class="loading">"Looking…"</p> }>
-                    {move || Suspend::new(async move {
-                        view! { <describe::Answer answer=answer.await.map_err(|e| super::error_text(&e))/> }
-                    })}
-                </Suspense>
-            </section>
-        }
-        .into_any();
-    }
+    // The words first (when there are any): a question gets its answer;
+    // a proposal presets the pickers and the module whose schema is loaded.
     let options = Resource::new(
         move || ask.clone(),
         |ask| async move {
             let proposal = match ask.text.trim().is_empty() {
                 true => None,
-                false => Some(
-                    suggest(ask.clone())
-                        .await
-                        .map_err(|e| super::error_text(&e)),
-                ),
+                false => match describe(ask.clone()).await {
+                    Ok(Described::Answer(a)) => return Ok(Shown::Answer(a)),
+                    Ok(Described::Draft(d)) => Some(Ok(d)),
+                    Err(e) => Some(Err(super::error_text(&e))),
+                },
             };
             let proposed = proposal.as_ref().and_then(|p| p.as_ref().ok());
             let module = ask
@@ -135,7 +118,7 @@ pub fn NewRequestPage() -> impl IntoView {
                 .or_else(|| proposed.and_then(|p| p.module.clone()))
                 .unwrap_or_default();
             let options = request_choices(module).await?;
-            Ok::<_, ServerFnError>((options, proposal))
+            Ok::<_, ServerFnError>(Shown::Steps(Box::new(options), proposal))
         },
     );
     view! {
@@ -148,7 +131,9 @@ pub fn NewRequestPage() -> impl IntoView {
                     let described = described.clone();
                     Suspend::new(async move {
                         match options.await {
-                            Ok((o, proposal)) => {
+                            Ok(Shown::Answer(a)) => view! { <describe::Answer answer=Ok(a)/> }.into_any(),
+                            Ok(Shown::Steps(o, proposal)) => {
+                                let o = *o;
                                 let proposed = proposal.as_ref().and_then(|p| p.as_ref().ok()).cloned();
                                 let or = |given: String, p: Option<String>| if given.is_empty() { p.unwrap_or_default() } else { given };
                                 let project = or(project, proposed.as_ref().and_then(|p| p.project.clone()));

@@ -240,11 +240,22 @@ impl Services for UiServices {
         })
     }
 
-    fn assistant_draft(&self, ask: app::api::AssistantAsk) -> Later<'_, app::api::AssistantDraft> {
+    fn describe(&self, ask: app::api::AssistantAsk) -> Later<'_, app::api::Described> {
         Box::pin(async move {
+            use crate::service::assistant::DraftError;
             let actor = self.caller().await?;
-            self.drafting.draft(&actor, &ask).await.map_err(|e| {
-                use crate::service::assistant::DraftError;
+            if let Some(question) = self.ask.understand(&ask.text).await {
+                return self
+                    .ask
+                    .answer(&actor, &question)
+                    .await
+                    .map(app::api::Described::Answer)
+                    .map_err(|e| Refusal {
+                        status: 503,
+                        message: format!("tfpilot cannot answer right now: {e}"),
+                    });
+            }
+            let draft = self.drafting.draft(&actor, &ask).await.map_err(|e| {
                 let status = match &e {
                     DraftError::Forbidden { .. } => 403,
                     DraftError::Invalid { .. } => 422,
@@ -254,27 +265,8 @@ impl Services for UiServices {
                     status,
                     message: e.to_string(),
                 }
-            })
-        })
-    }
-
-    fn ask(&self, text: String) -> Later<'_, app::api::AskAnswer> {
-        Box::pin(async move {
-            use app::domain::assistant::intake::{Command, command};
-            let actor = self.caller().await?;
-            let Command::Ask(question) = command(&text) else {
-                return Err(Refusal {
-                    status: 422,
-                    message: crate::service::ask::not_a_question(),
-                });
-            };
-            self.ask
-                .answer(&actor, &question)
-                .await
-                .map_err(|e| Refusal {
-                    status: 503,
-                    message: format!("tfpilot cannot answer right now: {e}"),
-                })
+            })?;
+            Ok(app::api::Described::Draft(draft))
         })
     }
 

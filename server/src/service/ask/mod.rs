@@ -20,7 +20,7 @@ use crate::store::StoreError;
 use crate::store::journal::AuditLog;
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
 use app::api::{AskAnswer, AskItem};
-use app::domain::assistant::intake::{FORMS, Question};
+use app::domain::assistant::intake::{Command, FORMS, Question, command};
 use app::domain::ids::RequestId;
 use app::domain::policy::{Actor, Decision, Operation, decide_operation};
 use app::domain::registry::Registry;
@@ -54,6 +54,7 @@ pub struct Ask {
     repo: RequestRepo,
     audit: AuditLog,
     clock: Arc<dyn crate::clock::Clock>,
+    assistant: Arc<dyn crate::assistant::Assistant>,
 }
 
 /// The sentence for text that is none of the questions.
@@ -76,6 +77,39 @@ impl Ask {
             repo: RequestRepo::new(ports.requests.clone()),
             audit: ports.audit_log(),
             clock: ports.clock.clone(),
+            assistant: ports.assistant.clone(),
+        }
+    }
+
+    /// Whether a model may name questions the chat parser does not know.
+    pub fn has_model(&self) -> bool {
+        self.assistant.model().is_some()
+    }
+
+    /// The question `text` asks: one of the chat parser's forms, else (with
+    /// a model) the read-only tool the model chose; `None` when it is not a
+    /// question about platform state.
+    pub async fn understand(&self, text: &str) -> Option<Question> {
+        match command(text) {
+            Command::Ask(q) => Some(q),
+            Command::Help => None,
+            Command::Request(words) => self.by_model(&words).await,
+        }
+    }
+
+    /// The read-only tool a model chose for `text`, as a question; `None`
+    /// without a model, when it chose none, or when it failed (then the
+    /// words are taken as a request).
+    pub async fn by_model(&self, text: &str) -> Option<Question> {
+        if !self.has_model() {
+            return None;
+        }
+        match self.assistant.question(text).await {
+            Ok(q) => q,
+            Err(e) => {
+                tracing::warn!(error = %e, "the model could not route a message; taking it as a request");
+                None
+            }
         }
     }
 

@@ -6,6 +6,7 @@ mod api;
 mod contract;
 mod model;
 mod page;
+mod questions;
 mod schema;
 
 use crate::support::TestApp;

@@ -60,7 +60,12 @@ async fn a_question_in_the_box_gets_its_answer() {
     let app = TestApp::spawn().await;
     let token = app.token("rita", Role::Requester).await;
     let id = app
-        .file(&token, "dev", "sqs-queue", serde_json::json!({"name": "asked-about"}))
+        .file(
+            &token,
+            "dev",
+            "sqs-queue",
+            serde_json::json!({"name": "asked-about"}),
+        )
         .await;
     let cookie = app.signed_in("rita2", Role::Requester).await;
     let (status, html) = app

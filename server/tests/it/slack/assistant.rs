@@ -11,6 +11,8 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_model_reads_the_first_message_and_the_chat_asks_the_rest() {
     let model = FakeModel::start().await;
+    // First asked whether the words are a question (no tool), then for a draft.
+    model.script(Reply::Text("no".into()));
     model.script(Reply::Answer(json!({"module": "s3-bucket", "inputs": {
         "name": "pg-dumps", "expiration_days": 99999, "versioning": null,
     }})));
@@ -42,7 +44,7 @@ async fn a_model_reads_the_first_message_and_the_chat_asks_the_rest() {
     // The next question is the first input still open.
     s.wait_in_thread(TEAM, &thread, "keep previous versions")
         .await;
-    assert_eq!(model.calls(), 1);
+    assert_eq!(model.calls(), 2, "asked once to route, once to draft");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -58,4 +60,23 @@ async fn words_that_match_no_module_get_the_three_closest() {
     s.reply("U0ALICE", &thread, "sqs-queue").await;
     s.wait_in_thread(TEAM, &thread, "SQS queue in `sandbox/dev`")
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_question_only_a_model_recognises_is_answered_in_the_thread() {
+    let model = FakeModel::start().await;
+    model.script(Reply::Call(
+        "requests_waiting_for_my_approval".into(),
+        json!({}),
+    ));
+    let vars = model.env();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let s = SlackApp::start(&vars).await;
+    s.person("bob", Role::Approver, Some("U0BOB")).await;
+    let thread = s
+        .mention("U0BOB", "anything on my plate to sign off?", None)
+        .await;
+    s.wait_in_thread(TEAM, &thread, "Nothing is waiting for your approval")
+        .await;
+    assert_eq!(model.calls(), 1, "answered, not drafted");
 }

@@ -31,6 +31,9 @@ pub enum Reply {
     Status(u16),
     /// Waits this long, then answers the next reply of the script.
     Delay(Duration, Box<Reply>),
+    /// A call of this function with these arguments (for `tool_choice:
+    /// "auto"`, where the model chooses among the tools).
+    Call(String, Value),
 }
 
 #[derive(Default)]
@@ -158,14 +161,29 @@ fn asked(body: &Value) -> Result<(Value, bool), String> {
         }
         return Ok((format["json_schema"]["schema"].clone(), false));
     }
-    let tool = &body["tools"][0]["function"];
-    let name = tool["name"]
-        .as_str()
+    let tools = body["tools"]
+        .as_array()
         .ok_or("no response_format and no tools")?;
-    if tool["strict"] != true || body["tool_choice"]["function"]["name"] != name {
-        return Err("the function must be strict and forced with tool_choice".into());
+    if tools.is_empty() {
+        return Err("tools is empty".into());
     }
-    Ok((tool["parameters"].clone(), true))
+    for tool in tools {
+        let f = &tool["function"];
+        if tool["type"] != "function" || f["name"].as_str().is_none() || f["strict"] != true {
+            return Err(format!("every tool must be a strict function: {tool}"));
+        }
+        if let Some(v) = strict_violation(&f["parameters"], "#") {
+            return Err(format!("invalid schema for strict mode: {v}"));
+        }
+    }
+    if body["tool_choice"] == "auto" {
+        return Ok((json!({}), true));
+    }
+    let name = &tools[0]["function"]["name"];
+    if tools.len() != 1 || body["tool_choice"]["function"]["name"] != *name {
+        return Err("one function, forced with tool_choice".into());
+    }
+    Ok((tools[0]["function"]["parameters"].clone(), true))
 }
 
 async fn completions(
@@ -219,28 +237,33 @@ async fn completions(
         tokio::time::sleep(wait).await;
         reply = *next;
     }
-    let text = match reply {
-        Reply::Answer(v) => v.to_string(),
-        Reply::Text(t) => t,
+    let call = |name: &Value, arguments: String| {
+        json!({"role": "assistant", "content": null, "tool_calls": [{
+            "id": "call_1", "type": "function",
+            "function": {"name": name, "arguments": arguments},
+        }]})
+    };
+    let auto = body["tool_choice"] == "auto";
+    let message = match reply {
+        Reply::Call(name, args) if auto => call(&json!(name), args.to_string()),
+        Reply::Call(..) => return error(StatusCode::BAD_REQUEST, "no tool may be chosen".into()),
         Reply::Status(s) => {
             let status = StatusCode::from_u16(s).expect("a status");
             return error(status, "scripted failure".into());
         }
         Reply::Delay(..) => unreachable!("delays are waited out above"),
-    };
-    let message = if tools {
-        json!({"role": "assistant", "content": null, "tool_calls": [{
-            "id": "call_1", "type": "function",
-            "function": {"name": body["tools"][0]["function"]["name"], "arguments": text},
-        }]})
-    } else {
-        json!({"role": "assistant", "content": text})
+        Reply::Answer(v) if tools && !auto => {
+            call(&body["tools"][0]["function"]["name"], v.to_string())
+        }
+        Reply::Text(t) if tools && !auto => call(&body["tools"][0]["function"]["name"], t),
+        Reply::Answer(v) => json!({"role": "assistant", "content": v.to_string()}),
+        Reply::Text(t) => json!({"role": "assistant", "content": t}),
     };
     Json(json!({
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "model": MODEL,
-        "choices": [{"index": 0, "message": message, "finish_reason": if tools { "tool_calls" } else { "stop" }}],
+        "choices": [{"index": 0, "message": message, "finish_reason": if message["tool_calls"].is_array() { "tool_calls" } else { "stop" }}],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }))
     .into_response()
