@@ -74,6 +74,8 @@ pub struct AssistantDraft {
     pub environment: Option<String>,
     /// The module (`None` when the description names none: see `closest`).
     pub module: Option<String>,
+    /// The module's title ("S3 bucket").
+    pub title: Option<String>,
     /// The inputs taken from the description, checked.
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub config: Config,

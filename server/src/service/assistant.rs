@@ -369,6 +369,7 @@ impl Drafting {
             project: project.map(|p| p.to_string()),
             environment: environment.map(|e| e.to_string()),
             module: module.map(|m| m.module_type.to_string()),
+            title: module.map(|m| m.title.clone()),
             config,
             missing,
             questions,

@@ -37,7 +37,7 @@ pub fn Proposal(proposal: Result<AssistantDraft, String>, describe: String) -> i
         <section class="proposal" aria-label="Suggestion" data-source=p.source.as_str()>
             {match &p.module {
                 Some(m) => view! {
-                    <p class="proposed"><strong>"Suggested: "</strong>{m.clone()}
+                    <p class="proposed"><strong>"Suggested: "</strong>{format!("{} ({m})", p.title.clone().unwrap_or_default())}
                         {(!place.is_empty()).then(|| format!(" in {place}"))}
                     </p>
                 }.into_any(),
