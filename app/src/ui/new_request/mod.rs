@@ -77,7 +77,7 @@ enum Shown {
     /// The answer to a question.
     Answer(AskAnswer),
     /// The pickers and the chat, with the proposal for the words, if any.
-    Steps(Box<NewOptions>, Option<Result<AssistantDraft, String>>),
+    Steps(Box<(NewOptions, Option<Result<AssistantDraft, String>>)>),
 }
 
 /// `/requests/new`.
@@ -118,7 +118,7 @@ pub fn NewRequestPage() -> impl IntoView {
                 .or_else(|| proposed.and_then(|p| p.module.clone()))
                 .unwrap_or_default();
             let options = request_choices(module).await?;
-            Ok::<_, ServerFnError>(Shown::Steps(Box::new(options), proposal))
+            Ok::<_, ServerFnError>(Shown::Steps(Box::new((options, proposal))))
         },
     );
     view! {
@@ -132,8 +132,8 @@ pub fn NewRequestPage() -> impl IntoView {
                     Suspend::new(async move {
                         match options.await {
                             Ok(Shown::Answer(a)) => view! { <describe::Answer answer=Ok(a)/> }.into_any(),
-                            Ok(Shown::Steps(o, proposal)) => {
-                                let o = *o;
+                            Ok(Shown::Steps(steps)) => {
+                                let (o, proposal) = *steps;
                                 let proposed = proposal.as_ref().and_then(|p| p.as_ref().ok()).cloned();
                                 let or = |given: String, p: Option<String>| if given.is_empty() { p.unwrap_or_default() } else { given };
                                 let project = or(project, proposed.as_ref().and_then(|p| p.project.clone()));
