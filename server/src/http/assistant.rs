@@ -25,8 +25,7 @@ use axum::extract::State;
         (status = 400, description = "The body is not JSON of this shape", body = ErrorBody),
         (status = 401, description = "No or bad bearer token", body = ErrorBody),
         (status = 403, description = "Only requesters, approvers and admins may draft (`role.requester`)", body = ErrorBody),
-        (status = 413, description = "`text` is over 4,000 characters", body = ErrorBody),
-        (status = 422, description = "`text` is empty, or `project`, `environment` or `module` names none there is", body = ErrorBody),
+        (status = 422, description = "`text` is empty or over 4,000 characters, or `project`, `environment` or `module` names none there is; `fields` names the field", body = ErrorBody),
         (status = 503, description = "The store is unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -52,7 +51,15 @@ impl From<DraftError> for ApiError {
                     message,
                 }])
             }
-            e @ DraftError::TooLong(_) => ApiError::TooLarge(e.to_string()),
+            DraftError::TooLong(chars) => {
+                ApiError::Unprocessable(vec![app::domain::config::FieldError {
+                    field: "text".into(),
+                    message: format!(
+                        "is {chars} characters; the assistant reads at most {}",
+                        app::api::assistant::MAX_TEXT
+                    ),
+                }])
+            }
         }
     }
 }

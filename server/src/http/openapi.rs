@@ -364,7 +364,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
         "additionalProperties": false,
         "properties": {
             "text": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": "\\S",
-                "description": "What is needed, in the requester's words (blank: 422; over 4,000 characters: 413)"},
+                "description": "What is needed, in the requester's words (blank or over 4,000 characters: 422)"},
             "project": {"type": ["string", "null"], "enum": nullable(&choices.projects), "description": "A project chosen already"},
             "environment": {"type": ["string", "null"], "enum": nullable(&choices.environments), "description": "An environment chosen already (of `project`, when given)"},
             "module": {"type": ["string", "null"], "enum": nullable(&choices.modules), "description": "A module chosen already: only its inputs are proposed"},

@@ -258,8 +258,7 @@ impl Services for UiServices {
             let draft = self.drafting.draft(&actor, &ask).await.map_err(|e| {
                 let status = match &e {
                     DraftError::Forbidden { .. } => 403,
-                    DraftError::Invalid { .. } => 422,
-                    DraftError::TooLong(_) => 413,
+                    DraftError::Invalid { .. } | DraftError::TooLong(_) => 422,
                 };
                 Refusal {
                     status,
