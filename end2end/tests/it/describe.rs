@@ -56,23 +56,7 @@ async fn a_sentence_proposes_the_request_and_the_chat_asks_the_rest() -> Result<
         .click(None)
         .await?;
     s.visible("[data-testid=submit]:not([disabled])").await?;
-    s.page.locator("[data-testid=submit]").click(None).await?;
-    for _ in 0..100 {
-        if !s.page.url().contains("/requests/new") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    s.visible(".actions[data-ready=true]")
-        .await
-        .context("submit opens the request")?;
-    let id = s
-        .page
-        .url()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let id = s.submit_request().await?;
     let doc: Value = s
         .page
         .evaluate(

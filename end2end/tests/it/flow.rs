@@ -33,19 +33,7 @@ async fn file_bucket(s: &Session, env: &str, sentence: &str, shot: Option<&str>)
     if let Some(name) = shot {
         s.screenshot(name).await?;
     }
-    s.page.locator("[data-testid=submit]").click(None).await?;
-    for _ in 0..100 {
-        let url = s.page.url();
-        if !url.contains("/requests/new") {
-            s.visible(".actions[data-ready=true]")
-                .await
-                .context("submit opens the request")?;
-            return Ok(url.rsplit('/').next().unwrap_or_default().to_owned());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    let error = s.page.locator(".composer-grid .error").count().await?;
-    anyhow::bail!("submit did not open the request ({error} error shown)")
+    s.submit_request().await
 }
 
 async fn status(s: &Session) -> Result<String> {

@@ -134,23 +134,7 @@ async fn a_sentence_then_the_defaults_for_the_rest_then_submit() -> Result<()> {
         )
         .await?;
     ensure!(newest_in_view, "the chat shows its newest line");
-    s.page.locator("[data-testid=submit]").click(None).await?;
-    for _ in 0..100 {
-        if !s.page.url().contains("/requests/new") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    s.visible(".actions[data-ready=true]")
-        .await
-        .context("submit opens the request")?;
-    let id = s
-        .page
-        .url()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let id = s.submit_request().await?;
 
     // The stored config holds the defaults.
     let doc = stored(&s, &id).await?;

@@ -185,6 +185,27 @@ impl Session {
             .await
     }
 
+    /// Clicks the new-request page's Submit and waits for the request's
+    /// page to open; the new request's id.
+    pub async fn submit_request(&self) -> Result<String> {
+        self.page
+            .locator("[data-testid=submit]")
+            .click(None)
+            .await?;
+        for _ in 0..100 {
+            let url = self.page.url();
+            if !url.contains("/requests/new") {
+                self.visible(".actions[data-ready=true]")
+                    .await
+                    .context("submit opens the request")?;
+                return Ok(url.rsplit('/').next().unwrap_or_default().to_owned());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let error = self.page.locator(".composer-grid .error").count().await?;
+        anyhow::bail!("submit did not open the request ({error} error shown)")
+    }
+
     /// Fails when any page shown so far logged an error to the console
     /// (a failed resource load, an uncaught exception, a hydration panic).
     pub fn no_console_errors(&self) -> Result<()> {
