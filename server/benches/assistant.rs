@@ -11,7 +11,6 @@
 mod common;
 use common::percentile;
 
-use app::domain::policy::Role;
 use axum::Router;
 use axum::routing::post;
 use serde_json::{Value, json};
@@ -55,15 +54,7 @@ async fn fake_model(calls: Arc<AtomicUsize>) -> String {
 
 /// A server on a fresh data dir with `extra` settings, and a requester's token.
 async fn server(data: &std::path::Path, extra: &[(&str, PathBuf)]) -> (String, String) {
-    let store = Arc::new(server::store::fs::FsStore::open(data.join("store/requests")).unwrap());
-    server::auth::Users::new(store.clone())
-        .add("bench", Role::Requester, None)
-        .await
-        .unwrap();
-    let (_, token) = server::auth::Tokens::new(store)
-        .create("bench", "bench")
-        .await
-        .unwrap();
+    let token = common::requester_token(data).await;
     let mut vars = vec![("TFPILOT_RECONCILE_SECS", PathBuf::from("3600"))];
     vars.extend(extra.iter().cloned());
     (common::serve(data, &vars).await, token)

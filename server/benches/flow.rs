@@ -6,7 +6,6 @@
 mod common;
 use common::percentile;
 
-use app::domain::policy::Role;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -17,17 +16,7 @@ async fn main() {
     let data = tempfile::tempdir().unwrap();
     let base = common::serve(data.path(), &[]).await;
 
-    let store = std::sync::Arc::new(
-        server::store::fs::FsStore::open(data.path().join("store/requests")).unwrap(),
-    );
-    server::auth::Users::new(store.clone())
-        .add("bench", Role::Requester, None)
-        .await
-        .unwrap();
-    let (_, token) = server::auth::Tokens::new(store)
-        .create("bench", "bench")
-        .await
-        .unwrap();
+    let token = common::requester_token(data.path()).await;
 
     let http = reqwest::Client::new();
     let mut latencies = Vec::with_capacity(REQUESTS);

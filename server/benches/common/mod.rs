@@ -61,6 +61,22 @@ pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[((samples.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Adds the requester `bench` to the store under `data`; a bearer token
+/// for them.
+pub async fn requester_token(data: &Path) -> String {
+    let store =
+        std::sync::Arc::new(server::store::fs::FsStore::open(data.join("store/requests")).unwrap());
+    server::auth::Users::new(store.clone())
+        .add("bench", app::domain::policy::Role::Requester, None)
+        .await
+        .unwrap();
+    let (_, token) = server::auth::Tokens::new(store)
+        .create("bench", "bench")
+        .await
+        .unwrap();
+    token
+}
+
 /// Starts tfpilot on `data` with `extra` settings; its base URL.
 pub async fn serve(data: &Path, extra: &[(&str, PathBuf)]) -> String {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));

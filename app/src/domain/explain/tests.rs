@@ -40,23 +40,9 @@ fn doc(registry: &Registry, module: &str, env: &str, raw: Value) -> Request {
     let config = normalize(m, &raw, target).expect("valid inputs");
     Request {
         id: id(),
-        version: 1,
-        project,
-        environment,
         module: ty,
-        revision: 1,
         config,
-        created_by: "alice".into(),
-        authors: Vec::new(),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        updated_at: "2026-01-01T00:00:00Z".into(),
-        pr: None,
-        runs: Default::default(),
-        approval: None,
-        cleanup_pr: None,
-        confirmation: None,
-        events: vec![],
-        origin: None,
+        ..crate::domain::status::tests::request(env)
     }
 }
 
