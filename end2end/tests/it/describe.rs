@@ -5,7 +5,6 @@
 
 use crate::support::Session;
 use anyhow::{Context, Result, ensure};
-use serde_json::Value;
 
 const ROOT_PW: &str = "root passphrase 2026";
 
@@ -57,13 +56,7 @@ async fn a_sentence_proposes_the_request_and_the_chat_asks_the_rest() -> Result<
         .await?;
     s.visible("[data-testid=submit]:not([disabled])").await?;
     let id = s.submit_request().await?;
-    let doc: Value = s
-        .page
-        .evaluate(
-            "async (id) => (await fetch('/api/v1/requests/' + id)).json()",
-            Some(&id),
-        )
-        .await?;
+    let doc = s.stored(&id).await?;
     let config = &doc["request"]["config"];
     ensure!(config["name"] == "pg-dumps", "{config}");
     ensure!(config["expiration_days"] == 90, "{config}");

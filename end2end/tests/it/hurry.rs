@@ -23,28 +23,6 @@ async fn filled(s: &Session, selector: &str) -> Result<bool> {
     Ok(background != "rgba(0, 0, 0, 0)" && background != "transparent")
 }
 
-/// A request document through the API, with the browser's session. The
-/// request page reloads itself as the request moves on, which can cut a
-/// call short: that is tried again.
-async fn stored(s: &Session, id: &str) -> Result<Value> {
-    let mut last = None;
-    for _ in 0..10 {
-        let got = s
-            .page
-            .evaluate(
-                "async (id) => (await fetch('/api/v1/requests/' + id)).json()",
-                Some(&id),
-            )
-            .await;
-        match got {
-            Ok(doc) => return Ok(doc),
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
-    Err(last.expect("an attempt")).context("GET /api/v1/requests/{id}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentence_then_the_defaults_for_the_rest_then_submit() -> Result<()> {
     let s = Session::start().await?;
@@ -137,7 +115,7 @@ async fn a_sentence_then_the_defaults_for_the_rest_then_submit() -> Result<()> {
     let id = s.submit_request().await?;
 
     // The stored config holds the defaults.
-    let doc = stored(&s, &id).await?;
+    let doc = s.stored(&id).await?;
     let config = &doc["request"]["config"];
     for (name, want) in [
         ("name", json!("hurry-logs")),

@@ -185,6 +185,31 @@ impl Session {
             .await
     }
 
+    /// A request document through the API, with the browser's session. The
+    /// request page reloads itself as the request moves on, which can cut a
+    /// call short: that is tried again.
+    pub async fn stored(&self, id: &str) -> Result<serde_json::Value> {
+        let mut last = None;
+        for _ in 0..10 {
+            let got = self
+                .page
+                .evaluate(
+                    "async (id) => (await fetch('/api/v1/requests/' + id)).json()",
+                    Some(&id),
+                )
+                .await;
+            match got {
+                Ok(doc) => return Ok(doc),
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        match last {
+            Some(e) => Err(e).context("GET /api/v1/requests/{id}"),
+            None => bail!("GET /api/v1/requests/{id}: no attempt"),
+        }
+    }
+
     /// Clicks the new-request page's Submit and waits for the request's
     /// page to open; the new request's id.
     pub async fn submit_request(&self) -> Result<String> {
