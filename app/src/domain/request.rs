@@ -234,6 +234,39 @@ pub struct Attempt {
     /// not be read. `explain` words them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<PlannedChange>>,
+    /// What the executor checked beside the plan (HCP Terraform's cost
+    /// estimate and policy checks), when it has such checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<RunCheck>,
+}
+
+/// A check an executor ran beside the plan: a cost estimate or a policy
+/// check (Sentinel or OPA). Shown on the request page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCheck {
+    /// Cost estimate or policy check.
+    pub kind: CheckKind,
+    /// Its name (`cost estimate`, a policy set's name).
+    pub name: String,
+    /// Its outcome as the executor words it (`passed`, `soft failed`,
+    /// `finished`, `errored`…).
+    pub outcome: String,
+    /// One line of what it found (`+$12.40/month`, `2 of 3 policies passed`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// Whether the outcome stops the run (a hard-failed policy).
+    #[serde(default)]
+    pub blocking: bool,
+}
+
+/// The kind of a [`RunCheck`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    /// A cost estimate.
+    Cost,
+    /// A policy check (Sentinel or OPA).
+    Policy,
 }
 
 impl Attempt {

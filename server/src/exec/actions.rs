@@ -216,6 +216,7 @@ impl ActionsExecutor {
             error,
             ran_at: None,
             blocked: Vec::new(),
+            checks: Vec::new(),
         }
     }
 

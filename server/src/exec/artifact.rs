@@ -204,6 +204,7 @@ mod tests {
             error: Some("the workflow ended Failure".into()),
             ran_at: None,
             blocked: vec![],
+            checks: vec![],
         };
         let blocked = vec![Unexpected {
             address: "terraform_data.hand".into(),

@@ -298,6 +298,7 @@ impl Executor for FakeExecutor {
                 error: None,
                 ran_at: None,
                 blocked: Vec::new(),
+                checks: Vec::new(),
             };
             state.runs.push(Run {
                 info: info.clone(),

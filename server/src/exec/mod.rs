@@ -21,7 +21,7 @@ mod locks;
 pub mod plan;
 
 use app::domain::ids::{EnvName, ProjectKey, RequestId};
-use app::domain::request::{Conclusion, PlanSummary, RunStatus};
+use app::domain::request::{Conclusion, PlanSummary, RunCheck, RunStatus};
 pub use app::domain::scope::{Scope, ScopeKind, Unexpected};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -118,6 +118,9 @@ pub struct RunInfo {
     /// A blocked run: the changes outside its scope (nothing was applied).
     #[serde(default)]
     pub blocked: Vec<Unexpected>,
+    /// Cost estimates and policy checks the executor ran, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<RunCheck>,
 }
 
 /// Runs Terraform somewhere.

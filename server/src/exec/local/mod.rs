@@ -226,6 +226,7 @@ impl Executor for SharedLocalExecutor {
             error: None,
             ran_at: None,
             blocked: Vec::new(),
+            checks: Vec::new(),
         };
         let bytes = serde_json::to_vec(&info).expect("serializes");
         match self

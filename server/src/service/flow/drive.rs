@@ -85,6 +85,9 @@ impl Flow {
             a.conclusion = info.conclusion;
             a.summary = info.summary.or(a.summary);
             a.url = info.url.clone().or(a.url.take());
+            if !info.checks.is_empty() {
+                a.checks = info.checks.clone();
+            }
             if info.status == RunStatus::Completed {
                 a.changes = changes.clone();
                 a.completed_at = Some(self.now());
