@@ -2,6 +2,7 @@
 
 use super::ConfigError;
 use super::projects::FileProject;
+use super::tfc::FileSource;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,9 @@ pub(super) struct FileConfig {
     pub(super) four_eyes: Option<bool>,
     pub(super) admins: Option<Vec<String>>,
     pub(super) approvers: Option<Vec<String>>,
+    /// The file's path and text, to name the line of a problem.
+    #[serde(skip)]
+    pub(super) source: FileSource,
 }
 
 /// `10.0.0.0/8, 192.0.2.7, 2001:db8::/32`: addresses and CIDR blocks.
@@ -73,11 +77,13 @@ pub(super) fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         path: shown.clone(),
         message: format!("cannot read the file named by TFPILOT_CONFIG: {e}"),
     })?;
-    toml::from_str(&text).map_err(|e| {
+    let mut file: FileConfig = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
         ConfigError::File {
             path: line.map_or(shown.clone(), |l| format!("{shown}:{l}")),
             message: e.message().trim().to_owned(),
         }
-    })
+    })?;
+    file.source = FileSource { shown, text };
+    Ok(file)
 }

@@ -9,6 +9,7 @@ mod secret;
 pub mod slack;
 pub mod smtp;
 mod store;
+mod tfc;
 
 pub use github::{GitHubAuth, GitHubSettings};
 pub use model::{ModelMode, ModelSettings};
@@ -17,6 +18,7 @@ pub use secret::SecretString;
 pub use slack::SlackSettings;
 pub use smtp::SmtpSettings;
 pub use store::{S3Settings, StoreConfig};
+pub use tfc::{DEFAULT_TFC_URL, ExecutorChoice, TfcProject, TfcSettings};
 
 use app::domain::ids::ProjectKey;
 use app::domain::policy::Policy;
@@ -110,6 +112,8 @@ pub struct Config {
     pub smtp: Option<SmtpSettings>,
     /// The assistant's model (`TFPILOT_MODEL_*`); `None`: rules alone.
     pub model: Option<ModelSettings>,
+    /// HCP Terraform's API, when a project runs there (`TFPILOT_TFC_*`).
+    pub tfc: Option<TfcSettings>,
 }
 
 /// A GitHub OAuth app for signing people in.
@@ -201,7 +205,7 @@ impl Config {
         let projects = if file.projects.is_empty() {
             default_projects()
         } else {
-            parse_projects(file.projects)?
+            parse_projects(file.projects, &file.source)?
         };
         let prod_environments = list(
             "TFPILOT_PROD_ENVIRONMENTS",
@@ -294,6 +298,12 @@ impl Config {
             slack: slack_settings(&env)?,
             smtp: smtp_config(&env)?,
             model: model_settings(&env)?,
+            tfc: tfc::tfc_settings(
+                &env,
+                projects
+                    .values()
+                    .any(|p| matches!(p.executor, ExecutorChoice::Tfc(_))),
+            )?,
             trusted_proxies: trusted_proxies(env("TFPILOT_TRUSTED_PROXIES"))?,
             github_oauth,
             sessions,

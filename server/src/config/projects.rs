@@ -1,6 +1,7 @@
 //! Projects from `tfpilot.toml`: key, title, repo, environments.
 
 use super::ConfigError;
+use super::tfc::{ExecutorChoice, FileSource, FileTfc, executor_choice};
 use app::domain::ids::{EnvName, ProjectKey};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -22,6 +23,8 @@ pub struct Project {
     /// The Slack channel for notices of this project's requests
     /// (`slack_channel`; default `TFPILOT_SLACK_CHANNEL`).
     pub slack_channel: Option<String>,
+    /// Where its runs go (`executor`, `tfc`).
+    pub executor: ExecutorChoice,
 }
 
 /// The default branch of a project that names none.
@@ -35,6 +38,8 @@ pub(super) struct FileProject {
     environments: Vec<String>,
     default_branch: Option<String>,
     slack_channel: Option<String>,
+    executor: Option<toml::Spanned<String>>,
+    tfc: Option<toml::Spanned<FileTfc>>,
 }
 
 /// The embedded default: one local project `sandbox` with `dev` and `prod`.
@@ -52,15 +57,17 @@ pub(super) fn default_projects() -> BTreeMap<ProjectKey, Project> {
             environments: envs,
             default_branch: DEFAULT_BRANCH.into(),
             slack_channel: None,
+            executor: ExecutorChoice::Mode,
         },
     )])
 }
 
 pub(super) fn parse_projects(
     raw: BTreeMap<String, FileProject>,
+    source: &FileSource,
 ) -> Result<BTreeMap<ProjectKey, Project>, ConfigError> {
     let bad = |key: &str, message: String| ConfigError::File {
-        path: "TFPILOT_CONFIG".into(),
+        path: source.shown.clone(),
         message: format!("projects.{key}: {message}"),
     };
     let mut out = BTreeMap::new();
@@ -91,6 +98,7 @@ pub(super) fn parse_projects(
         {
             return Err(bad(&key_text, format!("slack_channel: {problem}")));
         }
+        let executor = executor_choice(&key_text, p.executor, p.tfc, &environments, source)?;
         out.insert(
             key.clone(),
             Project {
@@ -100,6 +108,7 @@ pub(super) fn parse_projects(
                 default_branch,
                 environments,
                 slack_channel,
+                executor,
             },
         );
     }

@@ -19,6 +19,7 @@ pub mod fake;
 pub mod local;
 mod locks;
 pub mod plan;
+pub mod route;
 
 use app::domain::ids::{EnvName, ProjectKey, RequestId};
 use app::domain::request::{Conclusion, PlanSummary, RunCheck, RunStatus};
