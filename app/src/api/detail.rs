@@ -23,6 +23,24 @@ pub struct LinkItem {
     pub state: String,
 }
 
+/// A check a run's executor ran beside its plan: HCP Terraform's cost
+/// estimate or a policy check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckItem {
+    /// `plan attempt 2`, `apply attempt 1`.
+    pub run: String,
+    /// `cost` or `policy`.
+    pub kind: String,
+    /// `Cost estimate`, a policy set's name.
+    pub name: String,
+    /// `passed`, `soft failed`, `finished`…
+    pub outcome: String,
+    /// What it found (`+$12.40/month`).
+    pub detail: String,
+    /// The outcome stops the run.
+    pub blocking: bool,
+}
+
 /// One action and whether the caller may take it now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionItem {
@@ -85,6 +103,9 @@ pub struct Detail {
     pub note: Option<String>,
     /// A blocked run's changes outside its scope, one line each.
     pub blocked: Vec<String>,
+    /// Cost estimates and policy checks of the newest runs.
+    #[serde(default)]
+    pub checks: Vec<CheckItem>,
     /// PRs and runs, newest last.
     pub links: Vec<LinkItem>,
     /// The caller's actions.

@@ -20,7 +20,7 @@ pub use admin::{FreshToken, Me, SignInNotice, TokenRow, UserRow};
 pub use ask::{AskAnswer, AskItem, AskRequest};
 pub use assistant::{AssistantAsk, AssistantDraft, Described, Offer, Source};
 pub use detail::{
-    ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanChange, PlanGroup, PlanView,
+    ActionItem, BlockView, CheckItem, ConfigItem, Detail, LinkItem, PlanChange, PlanGroup, PlanView,
 };
 pub use draft::{Draft, ModuleCard, NewOptions, ProjectChoice};
 pub use events::{Change, Event};

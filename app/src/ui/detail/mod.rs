@@ -77,6 +77,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         approval,
         note,
         blocked,
+        checks,
         links,
         actions,
         block,
@@ -122,6 +123,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
             <h2 id="plan-title">"Plan"</h2>
             {plan_note.map(|n| view! { <p class="muted" data-testid="plan-note">{n}</p> })}
             {plan.map(|p| view! { <plan::Plan p/> })}
+            {(!checks.is_empty()).then(|| view! { <plan::Checks checks/> })}
         </section>
     }
     .into_any();

@@ -5,8 +5,8 @@
 //! Rendered on the server as plain HTML, so 1,000+ resources cost the
 //! browser no script at all.
 
-use crate::api::PlanView;
 use crate::api::detail::is_destructive;
+use crate::api::{CheckItem, PlanView};
 use leptos::prelude::*;
 
 fn symbol(action: &str) -> &'static str {
@@ -74,5 +74,31 @@ pub(super) fn Plan(p: PlanView) -> impl IntoView {
             <summary>"Raw plan output"</summary>
             <pre class="code" data-testid="plan-log">{log}</pre>
         </details>
+    }
+}
+
+/// Cost estimates and policy checks the executor ran beside the plan.
+#[component]
+pub fn Checks(checks: Vec<CheckItem>) -> impl IntoView {
+    view! {
+        <h3>"Checks"</h3>
+        <ul class="checks" data-testid="checks">
+            {checks.into_iter().map(|c| {
+                let label = match c.kind.as_str() {
+                    "cost" => "Cost estimate",
+                    _ => "Policy",
+                };
+                let warn = c.blocking.then_some("warn");
+                let (kind, outcome) = (c.kind.clone(), c.outcome.clone());
+                view! {
+                    <li data-kind=kind data-outcome=outcome class=warn>
+                        <strong>{label}</strong>" "{c.name}" — "
+                        <span class="badge">{c.outcome}</span>
+                        {(!c.detail.is_empty()).then(|| view! { " "<span>{c.detail}</span> })}
+                        " "<span class="muted">{format!("({})", c.run)}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
 }

@@ -5,21 +5,43 @@ use super::{UiServices, refusal};
 use crate::exec::RunKind;
 use crate::service::flow::short;
 use app::api::{
-    ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanView, TimelineEntry, collapse,
-    short_time,
+    ActionItem, BlockView, CheckItem, ConfigItem, Detail, LinkItem, PlanView, TimelineEntry,
+    collapse, short_time,
 };
 use app::domain::config::Config;
 use app::domain::ids::Target;
 use app::domain::policy::{Action, Actor, Decision};
 use app::domain::registry::{Input, Module};
 use app::domain::render::render_block;
-use app::domain::request::{Attempt, PrState, PullRequest, Request, RunStatus};
+use app::domain::request::{Attempt, CheckKind, PrState, PullRequest, Request, RunStatus};
 use app::services::Refusal;
 use serde_json::Value;
 
 /// The newest audit records the request page shows; older ones stay in
 /// the audit log (`GET /api/v1/audit?request=<id>`).
 pub const TIMELINE_ROWS: usize = 200;
+
+/// The checks of the newest plan, apply and destroy, in that order.
+fn checks(doc: &Request) -> Vec<CheckItem> {
+    [RunKind::Plan, RunKind::Apply, RunKind::Destroy]
+        .into_iter()
+        .filter_map(|kind| {
+            let attempt = app::domain::transitions::history(doc, kind).latest()?;
+            Some(attempt.checks.iter().map(move |c| CheckItem {
+                run: format!("{} attempt {}", kind.as_str(), attempt.attempt),
+                kind: match c.kind {
+                    CheckKind::Cost => "cost".into(),
+                    CheckKind::Policy => "policy".into(),
+                },
+                name: c.name.clone(),
+                outcome: c.outcome.clone(),
+                detail: c.detail.clone(),
+                blocking: c.blocking,
+            }))
+        })
+        .flatten()
+        .collect()
+}
 
 impl UiServices {
     pub(super) async fn detail_for(&self, actor: &Actor, id: &str) -> Result<Detail, Refusal> {
@@ -81,6 +103,7 @@ impl UiServices {
                         .collect()
                 })
                 .unwrap_or_default(),
+            checks: checks(doc),
             links: links(doc, |a| self.flow.queued_ahead(a)),
             actions: view
                 .allowed_actions
