@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use wire::{GhContent, GhPull, GhRef, encode_path, failure, percent, pr_info};
 
 mod commit;
+mod tarball;
 mod wire;
 
 /// The infra repos on GitHub, one `owner/name` per project.

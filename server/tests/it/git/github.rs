@@ -264,3 +264,42 @@ async fn actions_runs_are_dispatched_once_found_by_run_name_and_read_from_artifa
     };
     assert!(exec.dispatch(&unknown).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_is_exported_from_its_tarball() {
+    use server::git::TreeExport;
+    let fake = fake().await;
+    let host = host_on(&fake);
+    let main = host.ensure_repo(&sandbox()).await.unwrap();
+    let change = FileChange {
+        path: "envs/dev/tfpilot.s3.tf".into(),
+        content: Some("# exported\n".into()),
+    };
+    let sha = host
+        .commit(&sandbox(), MAIN, &main, &[change], "a block")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    host.export(&sandbox(), &sha, dir.path()).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("envs/dev/tfpilot.s3.tf")).unwrap(),
+        "# exported\n",
+        "the file is at its repo path, without the tarball's top directory"
+    );
+    assert!(
+        dir.path().join("modules").is_dir(),
+        "the template's modules came along"
+    );
+    let older = tempfile::tempdir().unwrap();
+    host.export(&sandbox(), &main, older.path()).await.unwrap();
+    assert!(!older.path().join("envs/dev/tfpilot.s3.tf").exists());
+    let err = host
+        .export(
+            &sandbox(),
+            "0123456789abcdef0123456789abcdef01234567",
+            older.path(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GitError::NotFound(_)), "{err:?}");
+}

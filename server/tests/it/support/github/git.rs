@@ -99,6 +99,22 @@ impl BareRepo {
         out.ok.then_some(out.stdout)
     }
 
+    /// `git archive --format=tar.gz` of `commit` under `prefix/`, as GitHub's
+    /// tarball endpoint serves it.
+    pub async fn tarball(&self, commit: &str, prefix: &str) -> Option<Vec<u8>> {
+        let out = self
+            .cmd(&[
+                "archive",
+                "--format=tar.gz",
+                &format!("--prefix={prefix}/"),
+                commit,
+            ])
+            .output()
+            .await
+            .expect("git runs");
+        out.status.success().then_some(out.stdout)
+    }
+
     /// Resolves a branch name or sha to a commit.
     pub async fn resolve(&self, rev: &str) -> Option<String> {
         if let Some(head) = self.head(rev).await {

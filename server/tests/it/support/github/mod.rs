@@ -104,6 +104,7 @@ impl Fake {
             .route("/repos/{owner}/{repo}/git/trees", post(create_tree))
             .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(get_blob))
             .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
+            .route("/repos/{owner}/{repo}/tarball/{rev}", get(tarball))
             .route(
                 "/app/installations/{id}/access_tokens",
                 post(installation_token),
@@ -764,6 +765,34 @@ async fn get_blob(
 struct RefQuery {
     #[serde(rename = "ref")]
     rev: Option<String>,
+}
+
+/// `GET /repos/:owner/:repo/tarball/:ref`: a redirect to the tar.gz of the
+/// commit (top directory `<owner>-<repo>-<short sha>`) in blob storage.
+async fn tarball(
+    State(fake): State<Fake>,
+    Path((owner, repo, rev)): Path<(String, String, String)>,
+) -> Response {
+    let git = match fake.git_of(&owner, &repo) {
+        Ok(g) => g,
+        Err(e) => return *e,
+    };
+    let Some(commit) = git.resolve(&rev).await else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let prefix = format!("{owner}-{repo}-{}", &commit[..7]);
+    let Some(bytes) = git.tarball(&commit, &prefix).await else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let id = {
+        let mut s = fake.state.lock().unwrap();
+        s.next_artifact += 1;
+        let id = 5000 + s.next_artifact;
+        s.blobs.insert(id, bytes);
+        id
+    };
+    let location = format!("http://localhost:{}/_blobs/{id}", fake.addr.port());
+    (StatusCode::FOUND, [("location", location)]).into_response()
 }
 
 async fn contents(
