@@ -145,4 +145,11 @@ pub trait Executor: Send + Sync + 'static {
     fn queued_ahead(&self, _run_id: &str) -> Option<usize> {
         None
     }
+
+    /// Why a queued run waits, in a few words (`2 ahead`, `workspace
+    /// busy`), when the executor knows; the request page shows
+    /// `queued (<words>)`.
+    fn waiting(&self, run_id: &str) -> Option<String> {
+        self.queued_ahead(run_id).map(|n| format!("{n} ahead"))
+    }
 }

@@ -58,6 +58,12 @@ impl Executor for ByProject {
             .chain(self.projects.values())
             .find_map(|e| e.queued_ahead(run_id))
     }
+
+    fn waiting(&self, run_id: &str) -> Option<String> {
+        std::iter::once(&self.default)
+            .chain(self.projects.values())
+            .find_map(|e| e.waiting(run_id))
+    }
 }
 
 #[cfg(test)]

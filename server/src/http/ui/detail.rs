@@ -104,7 +104,7 @@ impl UiServices {
                 })
                 .unwrap_or_default(),
             checks: checks(doc),
-            links: links(doc, |a| self.flow.queued_ahead(a)),
+            links: links(doc, |a| self.flow.waiting(a)),
             actions: view
                 .allowed_actions
                 .iter()
@@ -138,7 +138,7 @@ impl UiServices {
         if attempt.status != RunStatus::Completed {
             let note = format!(
                 "{label} is {}; this page refreshes when it finishes.",
-                run_state(attempt, self.flow.queued_ahead(attempt))
+                run_state(attempt, self.flow.waiting(attempt))
             );
             return (None, Some(note));
         }
@@ -211,10 +211,10 @@ fn web(url: &str) -> Option<String> {
     (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_owned())
 }
 
-fn run_state(a: &Attempt, ahead: Option<usize>) -> String {
+fn run_state(a: &Attempt, waiting: Option<String>) -> String {
     match (a.status, a.conclusion) {
-        (RunStatus::Queued, _) => match ahead {
-            Some(n) => format!("queued ({n} ahead)"),
+        (RunStatus::Queued, _) => match waiting {
+            Some(why) => format!("queued ({why})"),
             None => "queued".into(),
         },
         (RunStatus::Running, _) => "running".into(),
@@ -239,7 +239,7 @@ fn pr_link(label: &str, pr: &PullRequest) -> LinkItem {
     }
 }
 
-fn links(doc: &Request, ahead: impl Fn(&Attempt) -> Option<usize>) -> Vec<LinkItem> {
+fn links(doc: &Request, waiting: impl Fn(&Attempt) -> Option<String>) -> Vec<LinkItem> {
     let mut out = Vec::new();
     if let Some(pr) = &doc.pr {
         out.push(pr_link("PR", pr));
@@ -250,7 +250,7 @@ fn links(doc: &Request, ahead: impl Fn(&Attempt) -> Option<usize>) -> Vec<LinkIt
         ("Destroy", &doc.runs.destroy),
     ] {
         for a in &history.attempts {
-            let mut state = run_state(a, ahead(a));
+            let mut state = run_state(a, waiting(a));
             if let Some(s) = a.summary {
                 state.push_str(&format!(
                     ": {} to add, {} to change, {} to destroy",

@@ -7,11 +7,11 @@ use app::domain::request::{Attempt, Request, RunStatus};
 use std::sync::Arc;
 
 impl Flow {
-    /// How many runs wait ahead of this attempt for a terraform slot, while
-    /// it waits (`queued (n ahead)`).
-    pub fn queued_ahead(&self, attempt: &Attempt) -> Option<usize> {
+    /// Why this attempt waits, while it is queued: the runs ahead of it
+    /// for a terraform slot (`2 ahead`), a busy workspace…
+    pub fn waiting(&self, attempt: &Attempt) -> Option<String> {
         (attempt.status == RunStatus::Queued)
-            .then(|| self.exec.queued_ahead(&attempt.run_id))
+            .then(|| self.exec.waiting(&attempt.run_id))
             .flatten()
     }
 
