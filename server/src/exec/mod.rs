@@ -1,6 +1,7 @@
 //! The `Executor` port: where Terraform runs. Adapters: `local` (real
 //! `terraform` on a checkout, the embedded default) and, with production,
-//! GitHub Actions; `fake` is the in-memory one for tests.
+//! GitHub Actions, or HCP Terraform / Terraform Enterprise (`tfc`); `fake`
+//! is the in-memory one for tests.
 //!
 //! Plans run at the PR head (which tfpilot keeps merged with the current
 //! main). Applies and destroys always run on the **tip of main** at the
@@ -19,6 +20,7 @@ pub mod fake;
 pub mod local;
 mod locks;
 pub mod plan;
+pub mod tfc;
 
 use app::domain::ids::{EnvName, ProjectKey, RequestId};
 use app::domain::request::{Conclusion, PlanSummary, RunCheck, RunStatus};
@@ -143,5 +145,11 @@ pub trait Executor: Send + Sync + 'static {
     /// queued somewhere else, such as GitHub Actions).
     fn queued_ahead(&self, _run_id: &str) -> Option<usize> {
         None
+    }
+
+    /// For a queued run: why it waits, in a few words (`2 ahead`,
+    /// `workspace busy`); `None` when nothing is known.
+    fn queued_detail(&self, run_id: &str) -> Option<String> {
+        self.queued_ahead(run_id).map(|n| format!("{n} ahead"))
     }
 }
