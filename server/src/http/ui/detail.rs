@@ -81,7 +81,7 @@ impl UiServices {
                         .collect()
                 })
                 .unwrap_or_default(),
-            links: links(doc, |a| self.flow.queued_ahead(a)),
+            links: links(doc, |a| self.flow.queued_detail(a)),
             actions: view
                 .allowed_actions
                 .iter()
@@ -115,7 +115,7 @@ impl UiServices {
         if attempt.status != RunStatus::Completed {
             let note = format!(
                 "{label} is {}; this page refreshes when it finishes.",
-                run_state(attempt, self.flow.queued_ahead(attempt))
+                run_state(attempt, self.flow.queued_detail(attempt))
             );
             return (None, Some(note));
         }
@@ -188,10 +188,10 @@ fn web(url: &str) -> Option<String> {
     (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_owned())
 }
 
-fn run_state(a: &Attempt, ahead: Option<usize>) -> String {
+fn run_state(a: &Attempt, waiting: Option<String>) -> String {
     match (a.status, a.conclusion) {
-        (RunStatus::Queued, _) => match ahead {
-            Some(n) => format!("queued ({n} ahead)"),
+        (RunStatus::Queued, _) => match waiting {
+            Some(why) => format!("queued ({why})"),
             None => "queued".into(),
         },
         (RunStatus::Running, _) => "running".into(),
@@ -216,7 +216,7 @@ fn pr_link(label: &str, pr: &PullRequest) -> LinkItem {
     }
 }
 
-fn links(doc: &Request, ahead: impl Fn(&Attempt) -> Option<usize>) -> Vec<LinkItem> {
+fn links(doc: &Request, waiting: impl Fn(&Attempt) -> Option<String>) -> Vec<LinkItem> {
     let mut out = Vec::new();
     if let Some(pr) = &doc.pr {
         out.push(pr_link("PR", pr));
@@ -227,7 +227,7 @@ fn links(doc: &Request, ahead: impl Fn(&Attempt) -> Option<usize>) -> Vec<LinkIt
         ("Destroy", &doc.runs.destroy),
     ] {
         for a in &history.attempts {
-            let mut state = run_state(a, ahead(a));
+            let mut state = run_state(a, waiting(a));
             if let Some(s) = a.summary {
                 state.push_str(&format!(
                     ": {} to add, {} to change, {} to destroy",

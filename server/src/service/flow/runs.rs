@@ -1,5 +1,5 @@
-//! Runs as the workflow sees them: completed runs fed back, the queue
-//! ahead of a waiting run, and the log and plan of the newest attempts.
+//! Runs as the workflow sees them: completed runs fed back, why a
+//! waiting run waits, and the log and plan of the newest attempts.
 
 use super::{Flow, history};
 use crate::exec::{RunInfo, RunKind, RunSpec};
@@ -7,11 +7,12 @@ use app::domain::request::{Attempt, Request, RunStatus};
 use std::sync::Arc;
 
 impl Flow {
-    /// How many runs wait ahead of this attempt for a terraform slot, while
-    /// it waits (`queued (n ahead)`).
-    pub fn queued_ahead(&self, attempt: &Attempt) -> Option<usize> {
+    /// Why this attempt waits, while it waits: the runs ahead of it for a
+    /// terraform slot (`2 ahead`), or a busy HCP Terraform workspace
+    /// (`workspace busy`); shown as `queued (…)`.
+    pub fn queued_detail(&self, attempt: &Attempt) -> Option<String> {
         (attempt.status == RunStatus::Queued)
-            .then(|| self.exec.queued_ahead(&attempt.run_id))
+            .then(|| self.exec.queued_detail(&attempt.run_id))
             .flatten()
     }
 
