@@ -1,6 +1,7 @@
 //! The `Executor` port: where Terraform runs. Adapters: `local` (real
 //! `terraform` on a checkout, the embedded default) and, with production,
-//! GitHub Actions; `fake` is the in-memory one for tests.
+//! GitHub Actions, or HCP Terraform / Terraform Enterprise (`tfc`); `fake`
+//! is the in-memory one for tests.
 //!
 //! Plans run at the PR head (which tfpilot keeps merged with the current
 //! main). Applies and destroys always run on the **tip of main** at the
@@ -20,6 +21,7 @@ pub mod local;
 mod locks;
 pub mod plan;
 pub mod route;
+pub mod tfc;
 
 use app::domain::ids::{EnvName, ProjectKey, RequestId};
 use app::domain::request::{Conclusion, PlanSummary, RunCheck, RunStatus};

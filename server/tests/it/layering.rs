@@ -33,6 +33,7 @@ const ADAPTERS: &[&str] = &[
     "exec::local",
     "exec::actions",
     "exec::fake",
+    "exec::tfc",
     "slack::web",
     "assistant::model",
 ];

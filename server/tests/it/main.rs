@@ -35,4 +35,5 @@ mod signin_limits;
 mod slack;
 mod store;
 mod support;
+mod tfc;
 mod webhooks;

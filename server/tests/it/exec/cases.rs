@@ -7,11 +7,11 @@ use server::exec::{ExecError, RunInfo, RunKind, RunSpec, Scope, ScopeKind, Unexp
 use std::time::{Duration, Instant};
 
 /// The `n`th request id of a case.
-fn request(n: u64) -> RequestId {
+pub fn request(n: u64) -> RequestId {
     RequestId::generate(1_760_000_000_000 + n, n as u32)
 }
 
-fn spec(kind: RunKind, request: &RequestId, sha: &str, attempt: u32) -> RunSpec {
+pub fn spec(kind: RunKind, request: &RequestId, sha: &str, attempt: u32) -> RunSpec {
     RunSpec {
         project: sandbox(),
         environment: EnvName::parse("dev").unwrap(),
@@ -36,7 +36,7 @@ fn destroy(request: &RequestId, sha: &str) -> RunSpec {
     }
 }
 
-fn apply(request: &RequestId, sha: &str, may_apply: &[RequestId]) -> RunSpec {
+pub fn apply(request: &RequestId, sha: &str, may_apply: &[RequestId]) -> RunSpec {
     RunSpec {
         scope: Some(Scope {
             kind: ScopeKind::Apply,
@@ -52,7 +52,7 @@ fn apply(request: &RequestId, sha: &str, may_apply: &[RequestId]) -> RunSpec {
 /// Reads `status` until the run completes, letting it move on in between;
 /// its status never goes back and it has a conclusion exactly when it has
 /// completed.
-async fn finish(h: &Harness, spec: &RunSpec) -> RunInfo {
+pub async fn finish(h: &Harness, spec: &RunSpec) -> RunInfo {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut last = RunStatus::Queued;
     loop {

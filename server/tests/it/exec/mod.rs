@@ -1,6 +1,6 @@
 //! The `Executor` contract, run against every adapter: local terraform on
-//! a local repo, GitHub Actions on the stateful GitHub fake, and the
-//! in-memory `FakeExecutor`. Each adapter's module builds a [`Harness`]
+//! a local repo, GitHub Actions on the stateful GitHub fake, HCP Terraform
+//! on its stateful fake, and the in-memory `FakeExecutor`. Each adapter's module builds a [`Harness`]
 //! and instantiates every case with [`exec_contract!`].
 
 use app::domain::ids::{ProjectKey, RequestId};
@@ -34,9 +34,10 @@ macro_rules! exec_contract {
 }
 
 mod actions;
-mod cases;
+pub mod cases;
 mod fake;
 mod local;
+pub mod tfc;
 
 /// Whatever must live as long as the executor (a temp dir, a fake).
 pub type Keep = Box<dyn std::any::Any + Send + Sync>;

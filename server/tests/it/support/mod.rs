@@ -16,6 +16,7 @@ pub mod model;
 pub mod s3;
 pub mod slack;
 pub mod smtp;
+pub mod tfc;
 
 pub use builder::TestAppBuilder;
 
