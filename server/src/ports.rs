@@ -11,9 +11,9 @@ use crate::assistant::model::ModelAssistant;
 use crate::assistant::rules::RulesAssistant;
 use crate::auth::Users;
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, ExecutorChoice};
 use crate::exec::{Executor, RunInfo};
-use crate::git::GitHost;
+use crate::git::{GitHost, TreeExport};
 use crate::ids::{Ids, OsIds};
 use crate::notify::{LogNotifier, Notifier};
 use crate::slack::{SlackApi, SlackError, SlackWeb};
@@ -71,17 +71,20 @@ impl Ports {
             .await
             .context("cannot open the request store")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let (git, exec, runs_done) = match &config.github {
+        let (sink, done) = runs_channel();
+        let (git, tree, exec, reports): (_, Arc<dyn TreeExport>, _, _) = match &config.github {
             Some(settings) => {
-                let (git, exec) = github_ports(config, settings)?;
-                (git, exec, None)
+                let (host, exec) = github_ports(config, settings)?;
+                (host.clone() as Arc<dyn GitHost>, host, exec, false)
             }
             None => {
-                let (sink, done) = runs_channel();
-                let (git, exec) = local_ports(config, &stores, sink, clock.clone()).await?;
-                (git, exec, Some(done))
+                let (local, exec) =
+                    local_ports(config, &stores, sink.clone(), clock.clone()).await?;
+                (local.clone() as Arc<dyn GitHost>, local, exec, true)
             }
         };
+        let (exec, on_tfc) = tfc_projects(config, exec, tree, sink)?;
+        let runs_done = (reports || on_tfc).then_some(done);
         let notifiers = notifiers(config, &stores, &slack, clock.clone())?;
         Ok(Ports {
             requests: stores.requests,
@@ -149,11 +152,63 @@ fn notifiers(
     Ok(notifiers)
 }
 
+/// Projects with `executor = "tfc"` run in their HCP Terraform workspaces
+/// (uploading trees read from `tree`, reporting finished runs to `sink`),
+/// the others on `mode`; true when any project does.
+fn tfc_projects(
+    config: &Config,
+    mode: Arc<dyn Executor>,
+    tree: Arc<dyn TreeExport>,
+    sink: RunSink,
+) -> anyhow::Result<(Arc<dyn Executor>, bool)> {
+    let projects: Vec<_> = config
+        .projects
+        .values()
+        .filter_map(|p| match &p.executor {
+            ExecutorChoice::Tfc(tfc) => Some((p, tfc)),
+            ExecutorChoice::Mode => None,
+        })
+        .collect();
+    if projects.is_empty() {
+        return Ok((mode, false));
+    }
+    let settings = config
+        .tfc
+        .as_ref()
+        .context("TFPILOT_TFC_TOKEN must be set: a project has executor = \"tfc\"")?;
+    let workspaces = projects.iter().flat_map(|(p, tfc)| {
+        tfc.workspaces.iter().map(|(env, name)| {
+            (
+                (p.key.clone(), env.clone()),
+                exec::tfc::Workspace {
+                    organization: tfc.organization.clone(),
+                    name: name.clone(),
+                },
+            )
+        })
+    });
+    let tfc = exec::tfc::TfcExecutor::new(settings, tree, workspaces, Some(sink))
+        .map_err(anyhow::Error::msg)?
+        .with_default_branches(
+            projects
+                .iter()
+                .map(|(p, _)| (p.key.clone(), p.default_branch.clone())),
+        );
+    let tfc: Arc<dyn Executor> = Arc::new(tfc);
+    let keys: Vec<_> = projects.iter().map(|(p, _)| p.key.to_string()).collect();
+    tracing::info!(api = %settings.url, projects = %keys.join(", "), "runs of these projects go to HCP Terraform");
+    let routed = exec::route::ByProject::new(
+        mode,
+        projects.iter().map(|(p, _)| (p.key.clone(), tfc.clone())),
+    );
+    Ok((Arc::new(routed), true))
+}
+
 /// GitHub repos and Actions workflows (production).
 fn github_ports(
     config: &Config,
     settings: &github::GitHubSettings,
-) -> anyhow::Result<(Arc<dyn GitHost>, Arc<dyn Executor>)> {
+) -> anyhow::Result<(Arc<git::github::GitHubHost>, Arc<dyn Executor>)> {
     let client = github::GitHubClient::new(settings).map_err(anyhow::Error::msg)?;
     let repos: Vec<_> = config
         .projects
@@ -216,7 +271,7 @@ async fn local_ports(
     stores: &Stores,
     done: RunSink,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<(Arc<dyn GitHost>, Arc<dyn Executor>)> {
+) -> anyhow::Result<(Arc<git::local::LocalGit>, Arc<dyn Executor>)> {
     let template = config.workflows_dir.join("template");
     if !template.is_dir() {
         anyhow::bail!(

@@ -111,7 +111,7 @@ impl TfcExecutor {
             workspaces: Arc::new(workspaces.into_iter().collect()),
             default_branches: Arc::new(HashMap::new()),
             completed,
-            poll: (Duration::from_secs(2), Duration::from_secs(30)),
+            poll: (Duration::from_secs(1), Duration::from_secs(10)),
             memory: Arc::new(Memory::default()),
         })
     }

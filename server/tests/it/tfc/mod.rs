@@ -5,6 +5,7 @@
 
 mod calls;
 mod errors;
+mod flow;
 mod runs;
 
 use crate::support::tfc::{Fake, Run};
