@@ -208,3 +208,44 @@ fn a_project_may_name_its_default_branch() {
         .to_string();
     assert!(e.contains("projects.a: default_branch"), "{e}");
 }
+
+#[test]
+fn a_tfc_project_needs_a_workspace_per_environment_and_a_token() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        file,
+        "[projects.payments]\nenvironments = [\"dev\", \"prod\"]\nexecutor = \"tfc\"\n\n\
+         [projects.payments.tfc]\norganization = \"acme\"\nworkspaces = {{ dev = \"payments-dev\" }}\n"
+    )
+    .unwrap();
+    let path = file.path().to_str().unwrap();
+    let e = config_from(&[("TFPILOT_CONFIG", path), ("TFPILOT_TFC_TOKEN", "t")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&format!(
+            "{path}:5: projects.payments.tfc.workspaces.prod: "
+        )),
+        "the file, the line and the key: {e}"
+    );
+
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        file,
+        "[projects.payments]\nenvironments = [\"dev\"]\nexecutor = \"tfc\"\n\
+         tfc = {{ organization = \"acme\", workspaces = {{ dev = \"payments-dev\" }} }}\n"
+    )
+    .unwrap();
+    let path = file.path().to_str().unwrap();
+    let e = config_from(&[("TFPILOT_CONFIG", path)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("TFPILOT_TFC_TOKEN: must be set"), "{e}");
+    let c = config_from(&[("TFPILOT_CONFIG", path), ("TFPILOT_TFC_TOKEN", "t0k")]).unwrap();
+    let tfc = c.tfc.expect("settings");
+    assert_eq!(tfc.url, "https://app.terraform.io");
+    assert!(
+        !format!("{tfc:?}").contains("t0k"),
+        "the token is never printed"
+    );
+}
