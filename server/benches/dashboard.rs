@@ -73,21 +73,7 @@ async fn main() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let login = http
-        .post(format!("{base}/auth/login"))
-        .json(&serde_json::json!({"login": "viewer", "password": password}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("tfpilot_session="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned();
+    let cookie = common::session_cookie(&http, &base, "viewer", password).await;
 
     // Warm up, then measure.
     measure(&http, &format!("{base}/requests"), &cookie).await;

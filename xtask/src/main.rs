@@ -22,7 +22,7 @@ const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | build-s
   test        install test tools, then fmt --check, actionlint, clippy -D warnings, all tests
   contract    only the API contract: schemathesis (--checks all, fixed seed) against a
               live debug tfpilot
-  bench       start moto and run the benches (request index; create → PR)
+  bench       start moto and run the benches (request index; create → PR; …)
   build-site  only build the browser bundle into <target>/site/pkg";
 
 fn main() {
@@ -177,6 +177,11 @@ fn bench() -> Result<()> {
     run_step(
         "cargo bench (POST /api/v1/assistant/draft: rules, cache, model)",
         ws.cargo(&["bench", "--package", "server", "--bench", "assistant"]),
+    )?;
+    run_step(
+        "cargo bench (HCP Terraform: plan dispatch → plan shown)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "tfc"])
+            .env("TF_CLI_CONFIG_FILE", "/dev/null"),
     )
 }
 
@@ -244,9 +249,24 @@ fn test() -> Result<()> {
                 ws.target.join("e2e-artifacts/assistant.txt"),
             ),
     )?;
+    run_step(
+        "cargo bench (HCP Terraform: plan dispatch → plan shown)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "tfc"])
+            .env("TF_CLI_CONFIG_FILE", "/dev/null")
+            .env(
+                "TFPILOT_BENCH_REPORT",
+                ws.target.join("e2e-artifacts/tfc.txt"),
+            ),
+    )?;
     println!();
     println!("{report}");
-    for measured in ["dashboard.txt", "slack.txt", "assistant.txt", "paint.txt"] {
+    for measured in [
+        "dashboard.txt",
+        "slack.txt",
+        "assistant.txt",
+        "tfc.txt",
+        "paint.txt",
+    ] {
         if let Ok(line) = std::fs::read_to_string(ws.target.join("e2e-artifacts").join(measured)) {
             println!("{}", line.trim());
         }

@@ -100,3 +100,27 @@ pub async fn serve(data: &Path, extra: &[(&str, PathBuf)]) -> String {
         .unwrap();
     format!("http://{}", running.addr)
 }
+
+/// Signs `login` in with `password` at `base`; the session cookie
+/// (`tfpilot_session=…`) to send with page requests.
+pub async fn session_cookie(
+    http: &reqwest::Client,
+    base: &str,
+    login: &str,
+    password: &str,
+) -> String {
+    let res = http
+        .post(format!("{base}/auth/login"))
+        .json(&serde_json::json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tfpilot_session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned()
+}

@@ -111,7 +111,7 @@ impl TfcExecutor {
             workspaces: Arc::new(workspaces.into_iter().collect()),
             default_branches: Arc::new(HashMap::new()),
             completed,
-            poll: (Duration::from_secs(1), Duration::from_secs(10)),
+            poll: (Duration::from_millis(500), Duration::from_secs(5)),
             memory: Arc::new(Memory::default()),
         })
     }
