@@ -359,6 +359,7 @@ impl SlackBot {
             environment: draft.environment.as_ref()?.to_string(),
             module: draft.module.as_ref()?.to_string(),
             config: draft.conversation.as_ref()?.config().into_iter().collect(),
+            kind: draft.conversation.as_ref()?.kind(),
         })
     }
 

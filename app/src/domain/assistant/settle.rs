@@ -145,7 +145,9 @@ mod tests {
             &m,
             &config(json!({"name": "team-logs", "expiration_days": 90})),
         );
-        let c = super::super::Conversation::seeded(&m, s.config);
+        let mut c = super::super::Conversation::seeded(&m, s.config);
+        assert!(c.asking_kind(), "new or existing comes first");
+        c.reply(&m, "new");
         assert!(
             c.transcript[0].text.contains("name = team-logs"),
             "{:?}",

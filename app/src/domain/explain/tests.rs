@@ -257,6 +257,7 @@ fn changes_outside_the_request_are_counted_destroys_first() {
         action: "delete".into(),
     });
     let summary = PlanSummary {
+        import: 0,
         add: 3,
         change: 1,
         destroy: 1,
@@ -277,6 +278,7 @@ fn changes_outside_the_request_are_counted_destroys_first() {
             &subject,
             &[],
             PlanSummary {
+                import: 0,
                 add: 0,
                 change: 2,
                 destroy: 1

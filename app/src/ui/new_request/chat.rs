@@ -48,6 +48,7 @@ pub fn Chat(
             environment: environment.clone(),
             module: module.with_value(|m| m.module_type.to_string()),
             config: conv.with_untracked(Conversation::config),
+            kind: conv.with_untracked(Conversation::kind),
         }
     };
     // The preview follows the answers once every required one is known (a

@@ -8,11 +8,11 @@ use app::api::{
     ActionItem, BlockView, ConfigItem, Detail, LinkItem, PlanView, TimelineEntry, collapse,
     short_time,
 };
+use app::domain::adopt;
 use app::domain::config::Config;
 use app::domain::ids::Target;
 use app::domain::policy::{Action, Actor, Decision};
 use app::domain::registry::{Input, Module};
-use app::domain::render::render_block;
 use app::domain::request::{Attempt, PrState, PullRequest, Request, RunStatus};
 use app::services::Refusal;
 use serde_json::Value;
@@ -49,6 +49,7 @@ impl UiServices {
             project: doc.project.to_string(),
             environment: doc.environment.to_string(),
             module: module_title,
+            adopts: doc.kind == app::domain::request::Kind::Adopt,
             revision: doc.revision,
             created_at: doc.created_at.clone(),
             updated_at: doc.updated_at.clone(),
@@ -129,6 +130,7 @@ impl UiServices {
                 .unwrap_or_default();
             let view = PlanView {
                 label: format!("{label} failed"),
+                import: 0,
                 add: 0,
                 change: 0,
                 destroy: 0,
@@ -144,6 +146,7 @@ impl UiServices {
                 let replace = out.changes.iter().filter(|c| c.action == "replace").count();
                 let view = PlanView {
                     label,
+                    import: out.summary.import,
                     add: out.summary.add,
                     change: out.summary.change,
                     destroy: out.summary.destroy,
@@ -229,10 +232,7 @@ fn links(doc: &Request, ahead: impl Fn(&Attempt) -> Option<usize>) -> Vec<LinkIt
         for a in &history.attempts {
             let mut state = run_state(a, ahead(a));
             if let Some(s) = a.summary {
-                state.push_str(&format!(
-                    ": {} to add, {} to change, {} to destroy",
-                    s.add, s.change, s.destroy
-                ));
+                state.push_str(&format!(": {}", s.words()));
             }
             out.push(LinkItem {
                 label: format!("{kind} attempt {}", a.attempt),
@@ -320,7 +320,7 @@ fn block(module: &Module, doc: &Request) -> Option<BlockView> {
         project: &doc.project,
         environment: &doc.environment,
     };
-    render_block(module, target, &doc.config)
+    adopt::render(module, target, &doc.config, adopt::wants_import(doc))
         .ok()
         .map(|b| BlockView {
             path: format!("envs/{}/{}", doc.environment, b.file),

@@ -57,6 +57,7 @@ fn an_approval_message_calls_out_destroys_and_risks() {
     doc.version = 4;
     let mut n = notice(0, NoticeKind::ApprovalNeeded, &doc, "http://t", None);
     n.plan = Some(PlanSummary {
+        import: 0,
         add: 1,
         change: 0,
         destroy: 2,
