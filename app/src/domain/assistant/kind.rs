@@ -87,6 +87,28 @@ impl Conversation {
         }
     }
 
+    /// Sets the kind from the form view; moves on when it was being asked.
+    pub fn set_kind(&mut self, module: &Module, kind: Kind) {
+        if module.import.is_none() {
+            return;
+        }
+        self.kind = Some(kind);
+        if self.asking_kind() {
+            self.asking = None;
+            self.ask_next(module);
+        }
+    }
+
+    /// The kind as the answers list shows it (`new`, `existing`), once
+    /// answered, for a module that can adopt.
+    pub fn kind_shown(&self, module: &Module) -> Option<&'static str> {
+        module.import.as_ref()?;
+        self.kind.map(|k| match k {
+            Kind::Create => "new",
+            Kind::Adopt => "existing (imported)",
+        })
+    }
+
     /// The buttons under the kind question: new (the default) first.
     pub(super) fn kind_replies(&self) -> Vec<QuickReply> {
         vec![

@@ -126,9 +126,15 @@ impl Conversation {
 
     /// A new conversation for `module` that starts from answers taken
     /// from a description (already checked, see [`settle`]): it says what
-    /// it took and asks only what is left.
-    pub fn seeded(module: &Module, answers: Config) -> Self {
+    /// it took and asks only what is left. The description also says
+    /// whether the resource is new or exists already ([`read_kind`]; new
+    /// unless it says "existing", "adopt" or "import"), so the kind
+    /// question is not asked.
+    pub fn seeded(module: &Module, answers: Config, described: &str) -> Self {
         let mut c = Self::default();
+        if module.import.is_some() {
+            c.kind = Some(read_kind(described).map_or(Kind::Create, |(kind, _)| kind));
+        }
         let taken: Vec<String> = module
             .inputs
             .iter()
@@ -151,9 +157,13 @@ impl Conversation {
                 taken.join(", ")
             )
         });
-        if !c.ask_kind(module) {
-            c.ask_next(module);
+        if c.kind == Some(Kind::Adopt) {
+            c.say(format!(
+                "An existing {}: tfpilot imports it, nothing is created.",
+                module.title
+            ));
         }
+        c.ask_next(module);
         c
     }
 
