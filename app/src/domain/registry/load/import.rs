@@ -89,8 +89,11 @@ pub(super) fn check(
         to,
         id: id.into_inner(),
     };
+    // It must render; an id that comes out empty for the samples is fine
+    // (an optional input only adopters give): filing refuses that (422).
     if errors.list.len() == before
-        && let Err(e) = adopt::import_id(&import, &sample_config(module))
+        && let Err(adopt::AdoptError::Template(e)) =
+            adopt::import_id(&import, &sample_config(module))
     {
         errors.push(
             id_at,
