@@ -254,9 +254,8 @@ pub fn explain(subject: &Subject, changes: &[PlannedChange], summary: PlanSummar
     let adopted = (summary.import > 0).then(|| {
         let n = summary.import as usize;
         format!(
-            "Adopts {} that already {}: imported into the state, not created.",
-            count(n, "existing resource"),
-            if n == 1 { "exists" } else { "exist" }
+            "Adopts {}: imported into the state, not created.",
+            count(n, "existing resource")
         )
     });
     if groups.is_empty() {
