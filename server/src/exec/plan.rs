@@ -155,6 +155,14 @@ mod tests {
             summary.words(),
             "2 to import, 0 to add, 1 to change, 0 to destroy"
         );
+        assert_eq!(summary.short(), "+0 ~1 -0, 2 to import");
+        let plain = PlanSummary {
+            add: 1,
+            ..PlanSummary::default()
+        };
+        assert_eq!(plain.words(), "1 to add, 0 to change, 0 to destroy");
+        assert_eq!(plain.short(), "+1 ~0 -0");
+        assert!(!serde_json::to_string(&plain).unwrap().contains("import"));
         let got: Vec<_> = changes
             .iter()
             .map(|c| (c.address.as_str(), c.action.as_str()))
