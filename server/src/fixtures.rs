@@ -11,6 +11,7 @@ pub(crate) fn request() -> Request {
         project: ProjectKey::parse("sandbox").unwrap(),
         environment: EnvName::parse("dev").unwrap(),
         module: ModuleType::parse("sqs-queue").unwrap(),
+        kind: Default::default(),
         revision: 1,
         config: Default::default(),
         created_by: "alice".into(),

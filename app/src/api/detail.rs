@@ -89,6 +89,10 @@ pub struct Detail {
     pub environment: String,
     /// Module title.
     pub module: String,
+    /// It adopts (imports) a resource that already exists rather than
+    /// creating one.
+    #[serde(default)]
+    pub adopts: bool,
     /// Revision (updates add one).
     pub revision: u32,
     /// Filed at.
@@ -153,6 +157,9 @@ pub struct PlanGroup {
 pub struct PlanView {
     /// `plan attempt 2 at 1a2b3c4d5e`.
     pub label: String,
+    /// To import (adopted as they are).
+    #[serde(default)]
+    pub import: u32,
     /// To create.
     pub add: u32,
     /// To update in place.

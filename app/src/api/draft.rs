@@ -3,6 +3,7 @@
 
 use crate::domain::config::Config;
 use crate::domain::registry::Module;
+use crate::domain::request::Kind;
 use serde::{Deserialize, Serialize};
 
 /// One module in the catalogue.
@@ -65,4 +66,7 @@ pub struct Draft {
     pub module: String,
     /// Answers.
     pub config: Config,
+    /// New, or adopting an existing resource (modules with `import`).
+    #[serde(default, skip_serializing_if = "Kind::is_create")]
+    pub kind: Kind,
 }

@@ -78,6 +78,8 @@ pub enum Ask {
     Change,
     /// Its destruction.
     Destroy,
+    /// Adopting (importing) a resource that already exists.
+    Adopt,
 }
 
 /// What is asked for, before a plan shows the exact changes.
@@ -98,6 +100,11 @@ pub fn asks(subject: &Subject, ask: Ask) -> String {
         Ask::Destroy => format!(
             "Asks to destroy {} in {env} and everything in it.",
             subject.the()
+        ),
+        Ask::Adopt => format!(
+            "Asks to adopt an existing {title}{named} in {env}{}: it is imported, not created; \
+             the plan will show exact changes.",
+            with(" with ", subject.settings())
         ),
     }
 }
@@ -128,6 +135,7 @@ pub fn request(doc: &Request, module: &Module) -> String {
     {
         Some((changes, summary)) => explain(&subject, changes, summary),
         None if doc.revision > 1 => asks(&subject, Ask::Change),
+        None if doc.kind == super::request::Kind::Adopt => asks(&subject, Ask::Adopt),
         None => asks(&subject, Ask::Create),
     }
 }
@@ -144,7 +152,9 @@ pub fn own_changes(
     plan: impl IntoIterator<Item = PlannedChange>,
 ) -> Vec<PlannedChange> {
     plan.into_iter()
-        .filter(|c| kind(&c.action).is_some() && owner(&c.address) == Some(id))
+        .filter(|c| {
+            (kind(&c.action).is_some() || c.action == "import") && owner(&c.address) == Some(id)
+        })
         .collect()
 }
 
@@ -239,9 +249,19 @@ pub fn explain(subject: &Subject, changes: &[PlannedChange], summary: PlanSummar
                 .collect::<Vec<_>>(),
         )
     };
+    // Imports are counted from the summary: an imported resource may also
+    // be updated, and then it is one of the request's changes too.
+    let adopted = (summary.import > 0).then(|| {
+        let n = summary.import as usize;
+        format!(
+            "Adopts {}: imported into the state, not created.",
+            count(n, "existing resource")
+        )
+    });
     if groups.is_empty() {
+        let lead = adopted.map(|a| a + " ").unwrap_or_default();
         return if o_destroy + o_add + o_change == 0 {
-            "Nothing changes.".to_owned()
+            format!("{lead}Nothing changes.")
         } else {
             let all = [
                 ("destroys", o_destroy),
@@ -249,13 +269,13 @@ pub fn explain(subject: &Subject, changes: &[PlannedChange], summary: PlanSummar
                 ("changes", o_change),
             ];
             format!(
-                "Nothing of this request changes. Outside it, the plan {}.",
+                "{lead}Nothing of this request changes. Outside it, the plan {}.",
                 elsewhere(&all)
             )
         };
     }
     let mut place = Some(format!(" in {}", subject.environment));
-    let mut out = Vec::new();
+    let mut out: Vec<String> = adopted.into_iter().collect();
     for g in groups.iter().filter(|g| g.kind <= Kind::Replace) {
         out.push(sentence(subject, g, &mut place, None));
     }

@@ -1,5 +1,6 @@
 //! The pure domain: no I/O, no clocks, no randomness — callers pass them in.
 //!
+//! - [`adopt`]: the import block of a request that adopts an existing resource;
 //! - [`assistant`]: the deterministic chat that collects a module's inputs;
 //! - [`ids`]: the newtypes that parse (`RequestId`, `ProjectKey`, `EnvName`, `ModuleType`);
 //! - [`registry`]: the module registry, its strict loader and the input schema;
@@ -14,6 +15,7 @@
 //! - [`hcl`], [`render`], [`blocks`]: the literal encoder, the block renderer
 //!   and the bounded-block editor.
 
+pub mod adopt;
 pub mod assistant;
 pub mod blocks;
 pub mod config;

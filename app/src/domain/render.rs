@@ -42,7 +42,9 @@ pub fn block_name(module: &ModuleType, id: &RequestId) -> String {
     format!("{module}_{id}")
 }
 
-fn environment() -> Environment<'static> {
+/// The template engine every registry template runs in: strict
+/// undefined, no auto-escape, the `hcl` filter.
+pub(super) fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -61,7 +63,7 @@ fn environment() -> Environment<'static> {
     env
 }
 
-fn template_error(e: minijinja::Error) -> TemplateError {
+pub(super) fn template_error(e: minijinja::Error) -> TemplateError {
     TemplateError {
         line: e.line(),
         message: match e.detail() {
@@ -94,18 +96,23 @@ pub fn render_block(
     let trimmed = body.trim_end().len();
     body.truncate(trimmed);
     body.push('\n');
+    Ok(wrap(&module.file, target, body))
+}
+
+/// `body` (ending in a newline) between the markers of `target`'s block.
+pub(super) fn wrap(file: &str, target: Target<'_>, body: String) -> Block {
     let id = target.request_id.as_str();
     let text = format!(
         "{}\n{body}{}\n",
         blocks::begin_marker(id),
         blocks::end_marker(id)
     );
-    Ok(Block {
-        file: module.file.clone(),
+    Block {
+        file: file.to_owned(),
         id: id.to_owned(),
         body,
         text,
-    })
+    }
 }
 
 /// A config with a valid value for every input: its default, else its

@@ -38,6 +38,10 @@ pub struct Request {
     pub environment: EnvName,
     /// Registry module type.
     pub module: ModuleType,
+    /// Create a new resource, or adopt (import) one that already exists.
+    /// Omitted when `create`, so older documents read and write the same.
+    #[serde(default, skip_serializing_if = "Kind::is_create")]
+    pub kind: Kind,
     /// Config revision: 1 at creation, +1 per update.
     pub revision: u32,
     /// Normalized inputs.
@@ -75,6 +79,44 @@ pub struct Request {
     /// status changes are told there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+}
+
+/// What a request does to its resource: create it, or adopt one that
+/// already exists (an `import` block next to the module block until the
+/// first successful apply).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A new resource.
+    #[default]
+    Create,
+    /// An existing resource, imported.
+    Adopt,
+}
+
+impl Kind {
+    /// Whether this is the default, `create`.
+    pub fn is_create(&self) -> bool {
+        *self == Kind::Create
+    }
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Create => "create",
+            Kind::Adopt => "adopt",
+        }
+    }
+
+    /// Parses the wire spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "create" => Some(Kind::Create),
+            "adopt" => Some(Kind::Adopt),
+            _ => None,
+        }
+    }
 }
 
 /// A conversation a request came from.
@@ -319,12 +361,45 @@ pub enum Conclusion {
 /// Resource counts of a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSummary {
+    /// To import (adopted as they are; an import may also be counted as a
+    /// change). Omitted when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub import: u32,
     /// To create.
     pub add: u32,
     /// To update in place.
     pub change: u32,
     /// To destroy.
     pub destroy: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl PlanSummary {
+    /// The counts as Terraform words them: `1 to import, 0 to add, 0 to
+    /// change, 0 to destroy` (the import count only when there is one).
+    pub fn words(&self) -> String {
+        let import = match self.import {
+            0 => String::new(),
+            n => format!("{n} to import, "),
+        };
+        format!(
+            "{import}{} to add, {} to change, {} to destroy",
+            self.add, self.change, self.destroy
+        )
+    }
+
+    /// The counts in short: `+1 ~0 -0`, then `, 1 to import` when there
+    /// are imports.
+    pub fn short(&self) -> String {
+        let import = match self.import {
+            0 => String::new(),
+            n => format!(", {n} to import"),
+        };
+        format!("+{} ~{} -{}{import}", self.add, self.change, self.destroy)
+    }
 }
 
 /// An approval, valid only for one plan attempt at one head sha.

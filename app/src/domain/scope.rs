@@ -46,7 +46,8 @@ pub struct Scope {
 }
 
 /// One resource change of a plan: its address and its action
-/// (`create`, `update`, `delete`, `replace`, `read`).
+/// (`create`, `update`, `delete`, `replace`, `read`, `import`: adopted
+/// as it is).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PlannedChange {
     /// Resource address.
@@ -96,7 +97,9 @@ fn allowed(scope: &Scope, change: &PlannedChange) -> bool {
         return false;
     };
     match change.action.as_str() {
-        "create" | "update" => scope.kind == ScopeKind::Apply && scope.apply.contains(&owner),
+        "create" | "update" | "import" => {
+            scope.kind == ScopeKind::Apply && scope.apply.contains(&owner)
+        }
         "delete" => scope.destroy.contains(&owner),
         _ => false, // replace: never without a confirmation
     }

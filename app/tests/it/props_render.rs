@@ -3,11 +3,11 @@
 //! exactly the template's attributes, and reads back the typed values.
 
 use crate::props_hcl_blocks::{any_text, decode};
-use app::domain::blocks;
 use app::domain::config::Config;
 use app::domain::ids::{EnvName, ProjectKey, RequestId, Target};
 use app::domain::registry::{InputType, Module, Registry};
 use app::domain::render::{block_name, render_block, sample_config};
+use app::domain::{adopt, blocks};
 use hcl_edit::structure::Structure;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -98,6 +98,53 @@ proptest! {
             let got = attrs.iter().find(|(k, _)| k == &input.name).map(|(_, v)| v);
             prop_assert_eq!(got, config.get(&input.name), "{} reads back", &input.name);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// An adopt request's block: the module block and one `import` block
+    /// whose `id` reads back exactly as rendered, or a refusal naming the
+    /// inputs when the id is empty or spans lines — never anything else.
+    #[test]
+    fn adopt_blocks_are_safe_for_any_input(
+        which in any::<prop::sample::Index>(),
+        pool in vec(any_text(), 1..12),
+        entropy in any::<u32>(),
+    ) {
+        let modules: Vec<&Module> = registry().modules.values().filter(|m| m.import.is_some()).collect();
+        let m = modules[which.index(modules.len())];
+        let id = RequestId::generate(1_760_000_000_000, entropy);
+        let (project, env) = (ProjectKey::parse("sandbox").unwrap(), EnvName::parse("prod").unwrap());
+        let target = Target { request_id: &id, project: &project, environment: &env };
+        let config = hostile_config(m, &pool);
+        let import = m.import.as_ref().unwrap();
+        let block = match adopt::render(m, target, &config, true) {
+            Ok(block) => block,
+            Err(adopt::AdoptError::BadId { inputs, .. }) => {
+                let raw = adopt::import_id(import, &config);
+                prop_assert!(raw.is_err());
+                prop_assert!(!inputs.is_empty(), "the refusal names the inputs");
+                return Ok(());
+            }
+            Err(e) => return Err(TestCaseError::fail(e.to_string())),
+        };
+        let markers = block.text.lines().filter(|l| l.starts_with("# --- tfpilot:")).count();
+        prop_assert_eq!(markers, 2, "exactly one begin and one end marker");
+        let body = hcl_edit::parser::parse_body(&block.text)
+            .map_err(|e| TestCaseError::fail(format!("does not parse: {e}\n{}", block.text)))?;
+        prop_assert_eq!(body.len(), 2, "the module block and the import block");
+        let Some(Structure::Block(imp)) = body.get(1) else {
+            return Err(TestCaseError::fail("no import block"));
+        };
+        prop_assert_eq!(imp.ident.as_str(), "import");
+        prop_assert_eq!(imp.body.blocks().count(), 0, "no nested block");
+        let keys: Vec<&str> = imp.body.attributes().map(|a| a.key.as_str()).collect();
+        prop_assert_eq!(keys, vec!["to", "id"]);
+        let id_attr = imp.body.attributes().find(|a| a.key.as_str() == "id").unwrap();
+        let expected = adopt::import_id(import, &config).unwrap();
+        prop_assert_eq!(decode(&id_attr.value)?, Value::String(expected));
     }
 }
 

@@ -4,6 +4,7 @@
 //! the Playwright driver and Chromium, and sets `TFPILOT_SITE_ROOT`.
 
 mod admin;
+mod adopt;
 mod describe;
 mod flow;
 mod home;

@@ -18,6 +18,7 @@ pub fn request(i: u64, project: &str, env: &str, module: &str) -> Request {
         project: ProjectKey::parse(project).unwrap(),
         environment: EnvName::parse(env).unwrap(),
         module: ModuleType::parse(module).unwrap(),
+        kind: Default::default(),
         revision: 1,
         config: serde_json::json!({"name": format!("resource-{i}")})
             .as_object()

@@ -11,7 +11,10 @@ pub struct ResourceChange {
     pub address: String,
     /// The module it belongs to (`module.s3-bucket_x`), if any.
     pub module: Option<String>,
-    /// `create`, `update`, `delete`, `replace`, `read`.
+    /// `create`, `update`, `delete`, `replace`, `read`, or `import` for a
+    /// resource adopted as it is (an import that also changes the
+    /// resource keeps its change's action and is counted in
+    /// `summary.import`).
     pub action: String,
 }
 
@@ -43,6 +46,9 @@ struct RawChange {
 #[derive(Deserialize)]
 struct RawActions {
     actions: Vec<String>,
+    /// Present when the resource is imported (`{"id": …}`).
+    #[serde(default)]
+    importing: Option<serde_json::Value>,
 }
 
 /// Parses `terraform show -json <planfile>` into counts and changes.
@@ -54,13 +60,18 @@ pub fn parse_show_json(
     let mut changes = Vec::new();
     for rc in show.resource_changes {
         let acts: Vec<&str> = rc.change.actions.iter().map(String::as_str).collect();
+        let importing = rc.change.importing.as_ref().is_some_and(|v| !v.is_null());
+        if importing {
+            summary.import += 1;
+        }
         let action = match acts.as_slice() {
             ["create"] => "create",
             ["update"] => "update",
             ["delete"] => "delete",
             ["delete", "create"] | ["create", "delete"] => "replace",
             ["read"] => "read",
-            _ => continue, // no-op
+            _ if importing => "import", // adopted as it is
+            _ => continue,              // no-op
         };
         match action {
             "create" => summary.add += 1,
@@ -122,6 +133,46 @@ mod tests {
         assert!(
             !serde_json::to_string(&changes).unwrap().contains("hunter2"),
             "values are never kept"
+        );
+        assert_eq!(summary.import, 0);
+    }
+
+    #[test]
+    fn imports_are_counted_and_an_import_alone_is_an_import() {
+        let json = br#"{"resource_changes": [
+            {"address": "module.a.terraform_data.this", "module_address": "module.a",
+             "change": {"actions": ["no-op"], "importing": {"id": "logs-archive"}}},
+            {"address": "module.b.terraform_data.this", "module_address": "module.b",
+             "change": {"actions": ["update"], "importing": {"id": "orders"}}},
+            {"address": "c.three", "change": {"actions": ["no-op"], "importing": null}}
+        ]}"#;
+        let (summary, changes) = parse_show_json(json).unwrap();
+        assert_eq!(
+            (summary.import, summary.add, summary.change, summary.destroy),
+            (2, 0, 1, 0)
+        );
+        assert_eq!(
+            summary.words(),
+            "2 to import, 0 to add, 1 to change, 0 to destroy"
+        );
+        assert_eq!(summary.short(), "+0 ~1 -0, 2 to import");
+        let plain = PlanSummary {
+            add: 1,
+            ..PlanSummary::default()
+        };
+        assert_eq!(plain.words(), "1 to add, 0 to change, 0 to destroy");
+        assert_eq!(plain.short(), "+1 ~0 -0");
+        assert!(!serde_json::to_string(&plain).unwrap().contains("import"));
+        let got: Vec<_> = changes
+            .iter()
+            .map(|c| (c.address.as_str(), c.action.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("module.a.terraform_data.this", "import"),
+                ("module.b.terraform_data.this", "update")
+            ]
         );
     }
 }

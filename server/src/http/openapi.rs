@@ -345,6 +345,11 @@ fn contract(doc: &mut Value, choices: &Choices) {
             "environment": {"type": "string", "enum": choices.environments, "description": "One of the project's environments"},
             "module": {"type": "string", "enum": choices.modules, "description": "A registry module type"},
             "config": {"type": "object", "description": "Inputs by name"},
+            "kind": {"type": "string", "enum": ["create", "adopt"], "default": "create",
+                "description": "`create` a new resource, or `adopt` (import) one that already exists. \
+                    Adopting needs a module whose registry entry has an `import` table (else 422 naming \
+                    the module, field `kind`) and inputs that make an import id that is neither empty \
+                    nor spans lines (else 422 naming each input it is made from)"},
         },
         "oneOf": per_module,
     });

@@ -115,7 +115,7 @@ pub async fn list(
         (status = 400, description = "Malformed body, or unknown project, environment or module", body = ErrorBody),
         (status = 401, description = "No or bad bearer token", body = ErrorBody),
         (status = 403, description = "The caller may not file requests", body = ErrorBody),
-        (status = 422, description = "The config breaks the module's rules", body = ErrorBody),
+        (status = 422, description = "The config breaks the module's rules; or `kind` is `adopt` for a module without an `import` table (field `kind`, naming the module), or with inputs whose import id is empty or spans lines (a field error per input it is made from)", body = ErrorBody),
         (status = 503, description = "The store is unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -281,7 +281,7 @@ pub async fn replan(
         (status = 403, description = "Not allowed", body = ErrorBody),
         (status = 404, description = "No such request", body = ErrorBody),
         (status = 409, description = "The request's state forbids it", body = ErrorBody),
-        (status = 422, description = "The config breaks the module's rules or changes an immutable input", body = ErrorBody),
+        (status = 422, description = "The config breaks the module's rules or changes an immutable input, or an adopt request not yet applied would get an import id that is empty or spans lines (a field error per input it is made from)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

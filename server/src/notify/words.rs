@@ -50,9 +50,10 @@ pub fn headline(notice: &Notice) -> String {
     )
 }
 
-/// `+1 ~0 -0`: to create, to change, to destroy.
+/// `+1 ~0 -0`: to create, to change, to destroy (then `, 1 to import`
+/// when the plan imports).
 pub fn counts(plan: PlanSummary) -> String {
-    format!("+{} ~{} -{}", plan.add, plan.change, plan.destroy)
+    plan.short()
 }
 
 fn with_counts(what: &str, plan: Option<PlanSummary>) -> String {
@@ -77,6 +78,7 @@ mod tests {
     #[test]
     fn each_kind_reads_as_one_sentence() {
         let plan = Some(PlanSummary {
+            import: 0,
             add: 1,
             change: 0,
             destroy: 2,

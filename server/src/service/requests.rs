@@ -9,7 +9,7 @@ use app::domain::config::{FieldError, normalize, redact};
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId, Target};
 use app::domain::policy::{Action, Actor, Decision, Operation, allowed_actions, decide_operation};
 use app::domain::registry::{Module, Registry};
-use app::domain::request::{Event, Origin, Request};
+use app::domain::request::{Event, Kind, Origin, Request};
 use app::domain::status::derive_status;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -27,6 +27,12 @@ pub struct NewRequest {
     /// Inputs by name.
     #[schema(value_type = Object)]
     pub config: serde_json::Map<String, serde_json::Value>,
+    /// `create` (the default) a new resource, or `adopt` (import) one that
+    /// already exists: only for modules whose registry entry has an
+    /// `import` table, and only with inputs that make a non-empty,
+    /// one-line import id (else 422 naming the module or the inputs).
+    #[serde(default, skip_serializing_if = "Kind::is_create")]
+    pub kind: Kind,
 }
 
 /// Why the service refused.
@@ -208,6 +214,8 @@ impl RequestService {
             environment: &environment,
         };
         let config = normalize(module, &new.config, ctx).map_err(ServiceError::Fields)?;
+        app::domain::adopt::check(module, new.kind, &config)
+            .map_err(|e| ServiceError::Fields(e.field_errors()))?;
         Ok((project, environment, module, config))
     }
 
@@ -225,8 +233,9 @@ impl RequestService {
             project: &project,
             environment: &environment,
         };
+        let adopt = new.kind == Kind::Adopt;
         let config = redact(module, &config);
-        app::domain::render::render_block(module, target, &config).map_err(|e| {
+        app::domain::adopt::render(module, target, &config, adopt).map_err(|e| {
             ServiceError::Invalid {
                 field: "module".into(),
                 message: format!("the template of {} failed: {e}", module.module_type),
@@ -300,6 +309,7 @@ impl RequestService {
             project,
             environment,
             module: module.module_type.clone(),
+            kind: new.kind,
             revision: 1,
             config,
             created_by: actor.login.clone(),

@@ -116,8 +116,12 @@ pub fn approval(notice: &Notice, acted: Option<&str>) -> (String, Value) {
         blocks.push(section(&esc(words)));
     }
     if let Some(plan) = notice.plan {
+        let import = match plan.import {
+            0 => String::new(),
+            n => format!("*{n}* to import (adopted, not created), "),
+        };
         blocks.push(section(&format!(
-            "Plan: *+{}* to add, *~{}* to change, *-{}* to destroy",
+            "Plan: {import}*+{}* to add, *~{}* to change, *-{}* to destroy",
             plan.add, plan.change, plan.destroy
         )));
         if plan.destroy > 0 {

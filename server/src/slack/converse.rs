@@ -207,7 +207,7 @@ impl SlackBot {
         if let Some(s) =
             suggestion.filter(|s| s.module.as_deref() == Some(module.module_type.as_str()))
         {
-            return self.start_from(draft, project.project.as_str(), module, s);
+            return self.start_from(draft, project.project.as_str(), module, s, &words);
         }
         let mut conv = Conversation::start(module);
         let opening = conv.transcript.len();
@@ -250,6 +250,7 @@ impl SlackBot {
         project: &str,
         module: &Module,
         s: AssistantDraft,
+        words: &str,
     ) -> Vec<Reply> {
         let env = draft
             .environment
@@ -266,7 +267,7 @@ impl SlackBot {
                 d.field, d.message
             )));
         }
-        let conv = Conversation::seeded(module, s.config);
+        let conv = Conversation::seeded(module, s.config, words);
         replies.extend(assistant_lines(&conv, 0));
         draft.stage = Stage::Asking;
         self.finish_turn(draft, conv, module, replies)
@@ -359,6 +360,7 @@ impl SlackBot {
             environment: draft.environment.as_ref()?.to_string(),
             module: draft.module.as_ref()?.to_string(),
             config: draft.conversation.as_ref()?.config().into_iter().collect(),
+            kind: draft.conversation.as_ref()?.kind(),
         })
     }
 

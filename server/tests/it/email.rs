@@ -112,6 +112,7 @@ async fn an_approval_mail_carries_the_counts_and_the_risk_notes() {
     let email = EmailNotifier::new(&settings(smtp.url()), users(&dir).await).unwrap();
     let mut needed = notice(NoticeKind::ApprovalNeeded, "alice");
     needed.plan = Some(PlanSummary {
+        import: 0,
         add: 1,
         change: 0,
         destroy: 0,

@@ -1,6 +1,7 @@
 //! The server's integration tests: one binary, one module per concern.
 
 mod access;
+mod adopt;
 mod apply;
 mod ask;
 mod assistant;

@@ -23,6 +23,7 @@ fn queue_plan(spec: &RunSpec) -> Outcome {
     };
     let block = format!("module.sqs-queue_{}", spec.request);
     let summary = PlanSummary {
+        import: 0,
         add: u32::from(action == "create"),
         change: 0,
         destroy: u32::from(action == "delete"),

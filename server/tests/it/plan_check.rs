@@ -27,15 +27,22 @@ type Change<'a> = (&'a str, &'a [&'a str]);
 /// (scope, the plan's changes, the addresses blocked, in order)
 type Case<'a> = (&'a Scope, Vec<Change<'a>>, Vec<&'a str>);
 
+/// A trailing pseudo-action: the resource is imported (`change.importing`).
+const IMPORTING: &str = "importing";
+
 /// A `terraform show -json` plan with these (address, actions).
 fn plan(changes: &[Change]) -> Value {
     let changes: Vec<Value> = changes
         .iter()
         .map(|(address, actions)| {
+            let (actions, importing) = match actions.split_last() {
+                Some((&IMPORTING, rest)) => (rest, json!({"id": "existing-1"})),
+                _ => (*actions, Value::Null),
+            };
             json!({
                 "address": address,
                 "type": "terraform_data",
-                "change": {"actions": actions, "after": {"input": "s3cr3t"}},
+                "change": {"actions": actions, "after": {"input": "s3cr3t"}, "importing": importing},
             })
         })
         .collect();
@@ -151,6 +158,16 @@ fn the_workflow_check_and_the_rust_check_agree() {
         (&apply, vec![(&me_s, &["create", "delete"])], vec![&me_s]),
         (&apply, vec![(hand, &["create"])], vec![hand]),
         (&apply, vec![(hand, &["delete"])], vec![hand]),
+        // imports: of requests in `apply` only, alone or with an update
+        (&apply, vec![(&me_s, &["no-op", IMPORTING])], vec![]),
+        (&apply, vec![(&other_s, &["update", IMPORTING])], vec![]),
+        (
+            &apply,
+            vec![(&stranger_s, &["no-op", IMPORTING])],
+            vec![&stranger_s],
+        ),
+        (&apply, vec![(hand, &["no-op", IMPORTING])], vec![hand]),
+        (&destroy, vec![(&me_s, &["no-op", IMPORTING])], vec![&me_s]),
         // confirmed: exact address and action only
         (&confirmed, vec![(&stranger_s, &["delete"])], vec![]),
         (&confirmed, vec![(hand, &["create"])], vec![]),

@@ -6,18 +6,21 @@
 
 mod extract;
 pub mod intake;
+mod kind;
 mod parse;
 mod quick;
 mod settle;
 pub mod transcript;
 
 pub use extract::extract;
+pub use kind::{ASKING_KIND, KIND_QUESTION, read_kind};
 pub use parse::{Answer, is_yes, parse_answer};
 pub use quick::{QuickReply, Shown, USE_DEFAULTS, default_text, wants_defaults};
 pub use settle::{Settled, settle};
 
 use super::config::{Config, REDACTED};
 use super::registry::{Input, InputType, Module, Risk};
+use super::request::Kind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -54,6 +57,9 @@ pub struct Conversation {
     pub offered: Option<Value>,
     /// Lines so far.
     pub transcript: Vec<Line>,
+    /// New or existing, once answered (modules that can adopt only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
 }
 
 /// A value as people read it (`yes`, `90`, `a, b`, `k=v`); sensitive
@@ -112,15 +118,23 @@ impl Conversation {
             "Let's set up your {}. Describe it in a sentence, or answer one question at a time.",
             module.title
         ));
-        c.ask_next(module);
+        if !c.ask_kind(module) {
+            c.ask_next(module);
+        }
         c
     }
 
     /// A new conversation for `module` that starts from answers taken
     /// from a description (already checked, see [`settle`]): it says what
-    /// it took and asks only what is left.
-    pub fn seeded(module: &Module, answers: Config) -> Self {
+    /// it took and asks only what is left. The description also says
+    /// whether the resource is new or exists already ([`read_kind`]; new
+    /// unless it says "existing", "adopt" or "import"), so the kind
+    /// question is not asked.
+    pub fn seeded(module: &Module, answers: Config, described: &str) -> Self {
         let mut c = Self::default();
+        if module.import.is_some() {
+            c.kind = Some(read_kind(described).map_or(Kind::Create, |(kind, _)| kind));
+        }
         let taken: Vec<String> = module
             .inputs
             .iter()
@@ -143,6 +157,12 @@ impl Conversation {
                 taken.join(", ")
             )
         });
+        if c.kind == Some(Kind::Adopt) {
+            c.say(format!(
+                "An existing {}: tfpilot imports it, nothing is created.",
+                module.title
+            ));
+        }
         c.ask_next(module);
         c
     }
@@ -185,9 +205,10 @@ impl Conversation {
             .find(|i| !self.answers.contains_key(&i.name) && !self.defaulted.contains(&i.name))
     }
 
-    /// Whether every input is answered or left to its default.
+    /// Whether every input is answered or left to its default (and the
+    /// kind question is not waiting for its answer).
     pub fn is_complete(&self, module: &Module) -> bool {
-        self.next_open(module).is_none()
+        !self.asking_kind() && self.next_open(module).is_none()
     }
 
     fn ask_next(&mut self, module: &Module) {
@@ -224,9 +245,29 @@ impl Conversation {
                 text.trim().into()
             },
         });
+        if self.asking_kind() {
+            let Some(rest) = self.answer_kind(module, text) else {
+                return self.ask_next(module);
+            };
+            // Not (only) about the kind: read as a description (when it
+            // names inputs), else as the answer to the first open input.
+            let first = self.answers.is_empty() && self.defaulted.is_empty();
+            self.asking = match first && !extract(module, rest).is_empty() {
+                false => self.next_open(module).map(|i| i.name.clone()),
+                true => None,
+            };
+            return self.answer(module, rest);
+        }
+        self.answer(module, text);
+    }
+
+    /// Reads a reply (already in the transcript) as an answer: several
+    /// inputs from a first sentence, or the asked input's value.
+    fn answer(&mut self, module: &Module, text: &str) {
         if wants_defaults(text) {
             return self.use_defaults(module);
         }
+        let asking = self.asking.as_ref().and_then(|n| module.input(n));
         let first = self.answers.is_empty() && self.defaulted.is_empty();
         if first {
             let found = extract(module, text);
@@ -272,6 +313,9 @@ impl Conversation {
 
     /// An empty Enter: the primary quick reply, if there is one.
     fn enter(&mut self, module: &Module) {
+        if self.asking_kind() {
+            return self.reply(module, "new");
+        }
         let Some(input) = self.asking.as_ref().and_then(|n| module.input(n)) else {
             return;
         };
@@ -319,8 +363,14 @@ impl Conversation {
         self.ask_next(module);
     }
 
-    /// Goes back to an input: forgets its answer and asks it now.
+    /// Goes back to an input (or to the kind question, [`ASKING_KIND`]):
+    /// forgets its answer and asks it now.
     pub fn revisit(&mut self, module: &Module, name: &str) {
+        if name == ASKING_KIND {
+            self.kind = None;
+            self.ask_kind(module);
+            return;
+        }
         let Some(input) = module.input(name) else {
             return;
         };

@@ -162,6 +162,9 @@ impl Conversation {
     /// The default comes first and is the primary one; a choice other
     /// than the default of a high-risk input is never primary.
     pub fn quick_replies(&self, module: &Module) -> Vec<QuickReply> {
+        if self.asking_kind() {
+            return self.kind_replies();
+        }
         let Some(input) = self.asking.as_deref().and_then(|n| module.input(n)) else {
             return Vec::new();
         };

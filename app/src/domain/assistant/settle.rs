@@ -145,7 +145,15 @@ mod tests {
             &m,
             &config(json!({"name": "team-logs", "expiration_days": 90})),
         );
-        let c = super::super::Conversation::seeded(&m, s.config);
+        let c = super::super::Conversation::seeded(&m, s.config.clone(), "a bucket team-logs");
+        assert_eq!(c.kind(), crate::domain::request::Kind::Create);
+        assert!(!c.asking_kind(), "the description said it: new");
+        let adopting = super::super::Conversation::seeded(
+            &m,
+            s.config.clone(),
+            "the existing bucket team-logs",
+        );
+        assert_eq!(adopting.kind(), crate::domain::request::Kind::Adopt);
         assert!(
             c.transcript[0].text.contains("name = team-logs"),
             "{:?}",

@@ -171,11 +171,14 @@ fn one_sentence_sets_several_inputs() {
 fn the_conversation_asks_in_order_skips_what_is_known_and_goes_back() {
     let m = module("s3-bucket");
     let mut c = Conversation::start(&m);
-    assert_eq!(c.asking.as_deref(), Some("name"));
+    assert_eq!(c.asking.as_deref(), Some(ASKING_KIND));
+    // A sentence that is not about new or existing reads as new and as
+    // the description it is.
     c.reply(
         &m,
         "a versioned bucket called logs-archive with 90 day retention",
     );
+    assert_eq!(c.kind(), crate::domain::request::Kind::Create);
     assert_eq!(c.answers.get("name"), Some(&json!("logs-archive")));
     // versioning and expiration_days are known: the next open input is asked.
     assert_eq!(c.asking.as_deref(), Some("force_destroy"));
@@ -235,4 +238,42 @@ fn sensitive_answers_stay_out_of_the_transcript() {
         "{:?}",
         c.transcript
     );
+}
+
+#[test]
+fn modules_that_can_adopt_ask_new_or_existing_first() {
+    use crate::domain::request::Kind;
+    let m = module("sqs-queue");
+    let mut c = Conversation::start(&m);
+    assert!(c.asking_kind());
+    assert!(c.transcript.last().unwrap().text.starts_with(KIND_QUESTION));
+    let replies = c.quick_replies(&m);
+    assert_eq!(replies[0].label, "New (default)");
+    assert!(replies[0].primary);
+    assert!(!c.is_complete(&m));
+    c.reply(&m, "it already exists");
+    assert_eq!(c.kind(), Kind::Adopt);
+    assert_eq!(c.asking.as_deref(), Some("name"));
+    let said = &c.transcript[c.transcript.len() - 2].text;
+    assert!(said.contains("nothing is created"), "{said}");
+
+    // Words about the kind and more: both are taken.
+    let mut c = Conversation::start(&m);
+    c.reply(&m, "adopt the existing queue called orders-in");
+    assert_eq!(c.kind(), Kind::Adopt);
+    assert_eq!(c.answers.get("name"), Some(&json!("orders-in")));
+
+    // Going back to the question asks it again.
+    c.revisit(&m, ASKING_KIND);
+    assert!(c.asking_kind());
+    c.reply(&m, "new");
+    assert_eq!(c.kind(), Kind::Create);
+
+    // A module that cannot adopt never asks.
+    let mut plain = m.clone();
+    plain.import = None;
+    let c = Conversation::start(&plain);
+    assert_eq!(c.asking.as_deref(), Some("name"));
+    assert_eq!(c.kind(), Kind::Create);
+    assert!(c.transcript.iter().all(|l| !l.text.contains(KIND_QUESTION)));
 }

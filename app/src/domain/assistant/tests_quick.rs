@@ -312,6 +312,13 @@ fn enter_does_what_the_primary_button_does() {
 
     // The required name: no button, Enter explains.
     let mut c = Conversation::start(&m);
+    // (The first question, new or existing, defaults to new.)
+    assert_eq!(
+        c.placeholder(&m),
+        "Type an answer, or press Enter for “New (default)”"
+    );
+    c.reply(&m, "");
+    assert_eq!(c.kind(), crate::domain::request::Kind::Create);
     assert_eq!(
         c.placeholder(&m),
         "Type an answer, or describe what you need"

@@ -257,6 +257,7 @@ fn changes_outside_the_request_are_counted_destroys_first() {
         action: "delete".into(),
     });
     let summary = PlanSummary {
+        import: 0,
         add: 3,
         change: 1,
         destroy: 1,
@@ -277,6 +278,7 @@ fn changes_outside_the_request_are_counted_destroys_first() {
             &subject,
             &[],
             PlanSummary {
+                import: 0,
                 add: 0,
                 change: 2,
                 destroy: 1
@@ -383,4 +385,45 @@ fn a_request_is_explained_from_its_newest_recorded_plan() {
         with(&destroyed),
         "Destroys the SQS queue `orders` in dev and everything in it. Nothing is created or changed."
     );
+}
+
+#[test]
+fn an_adopt_request_says_it_imports_and_creates_nothing() {
+    let registry = registry();
+    let mut doc = doc(&registry, "sqs-queue", "dev", json!({"name": "orders"}));
+    doc.kind = crate::domain::request::Kind::Adopt;
+    let module = registry.module(&doc.module).expect("module");
+    assert_eq!(
+        request(&doc, module),
+        "Asks to adopt an existing SQS queue `orders` in dev with a 30-second visibility timeout; \
+         messages kept for 345600 seconds: it is imported, not created; the plan will show exact changes."
+    );
+    let subject = Subject::of(&doc, module);
+    // Imported as it is: the import alone.
+    let alone = own("sqs-queue", &[("terraform_data.this", "import")]);
+    let summary = PlanSummary {
+        import: 1,
+        ..PlanSummary::default()
+    };
+    assert_eq!(
+        explain(&subject, &alone, summary),
+        "Adopts 1 existing resource: imported into the state, not created. Nothing changes."
+    );
+    // Imported and brought in line with the inputs.
+    let updated = own("sqs-queue", &[("terraform_data.this", "update")]);
+    let summary = PlanSummary {
+        import: 1,
+        change: 1,
+        ..PlanSummary::default()
+    };
+    let said = explain(&subject, &updated, summary);
+    assert!(
+        said.starts_with(
+            "Adopts 1 existing resource: imported into the state, not created. Changes 1 "
+        ),
+        "{said}"
+    );
+    assert!(said.ends_with("Nothing is created or destroyed."), "{said}");
+    // An import of the request's own block is kept with its changes.
+    assert_eq!(own_changes(doc.id, alone.clone()), alone);
 }

@@ -56,6 +56,7 @@ struct RawModule {
     keywords: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     inputs: Vec<Spanned<RawInput>>,
+    import: Option<Spanned<import::RawImport>>,
 }
 
 #[derive(Deserialize)]
@@ -292,7 +293,14 @@ fn check_module(module_type: ModuleType, raw: RawModule, errors: &mut Errors) ->
         template: raw.template.get_ref().clone(),
         keywords,
         inputs,
+        import: None,
     };
+    let mut module = module;
+    if errors.list.len() == before
+        && let Some(raw_import) = raw.import
+    {
+        module.import = import::check(&module, raw_import, errors);
+    }
     if errors.list.len() == before
         && let Err(e) = render::check_template(&module)
     {
@@ -525,5 +533,8 @@ fn check_input(m: &str, raw: RawInput, errors: &mut Errors) -> Option<Input> {
 }
 
 mod explain;
+mod import;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_import;

@@ -50,6 +50,22 @@ pub struct Module {
     pub keywords: Vec<String>,
     /// Inputs in the order the assistant asks them.
     pub inputs: Vec<Input>,
+    /// How an existing resource is adopted (imported) by a request of
+    /// kind `adopt`; modules without it are only ever created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<Import>,
+}
+
+/// A module's `[modules.<m>.import]` table: where an adopted resource
+/// goes and the id it is imported by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Import {
+    /// The resource address inside the module (`terraform_data.this`).
+    pub to: String,
+    /// minijinja template over the inputs (`{{ config.name }}`) giving the
+    /// id Terraform imports by; tfpilot writes it through the literal
+    /// encoder.
+    pub id: String,
 }
 
 impl Module {

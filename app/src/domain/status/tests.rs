@@ -15,6 +15,7 @@ pub(crate) fn request(env: &str) -> Request {
         project: ProjectKey::parse("sandbox").unwrap(),
         environment: EnvName::parse(env).unwrap(),
         module: ModuleType::parse("s3-bucket").unwrap(),
+        kind: Default::default(),
         revision: 1,
         config: Default::default(),
         created_by: "alice".into(),

@@ -70,6 +70,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         project,
         environment,
         module,
+        adopts,
         revision,
         created_at,
         updated_at,
@@ -97,6 +98,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         <div class="page-head">
             <h1 id="request-title">{title}</h1>
             <span class="badge big" data-status=status.clone() data-testid="status">{status_text}</span>
+            {adopts.then(|| view! { <span class="badge big adopt" data-testid="adopts">"adopts an existing resource"</span> })}
         </div>
         <dl class="facts">
             <div><dt>"Project"</dt><dd>{project}</dd></div>

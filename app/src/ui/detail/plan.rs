@@ -15,6 +15,7 @@ fn symbol(action: &str) -> &'static str {
         "update" => "~",
         "delete" => "−",
         "replace" => "±",
+        "import" => "⇣",
         _ => "·",
     }
 }
@@ -23,6 +24,7 @@ fn symbol(action: &str) -> &'static str {
 pub(super) fn Plan(p: PlanView) -> impl IntoView {
     let PlanView {
         label,
+        import,
         add,
         change,
         destroy,
@@ -35,6 +37,7 @@ pub(super) fn Plan(p: PlanView) -> impl IntoView {
     view! {
         <p class="muted">{label}</p>
         <ul class="plan-counts" data-testid="plan-counts">
+            {(import > 0).then(|| view! { <li class="import"><strong data-testid="plan-import">{import}</strong>" to import"</li> })}
             <li class="add"><strong data-testid="plan-add">{add}</strong>" to add"</li>
             <li class="change"><strong data-testid="plan-change">{change}</strong>" to change"</li>
             <li class="destroy" data-nonzero=(destroy > 0).to_string()>
@@ -42,6 +45,7 @@ pub(super) fn Plan(p: PlanView) -> impl IntoView {
             </li>
             {(replace > 0).then(|| view! { <li class="destroy" data-nonzero="true"><strong>{replace}</strong>" to replace"</li> })}
         </ul>
+        {(import > 0 && add == 0).then(|| view! { <p class="note" data-testid="plan-adopts">"Nothing is created: the existing resource is imported into Terraform's state."</p> })}
         {(total == 0).then(|| view! { <p class="muted">"No changes: the infrastructure matches the configuration."</p> })}
         {groups.into_iter().enumerate().map(|(i, g)| {
             let n = g.changes.len();

@@ -6,10 +6,12 @@
 use super::{file_request, preview, update_request};
 use crate::api::Draft;
 use crate::domain::assistant::{
-    Answer, Conversation, Speaker, USE_DEFAULTS, default_text, form_text, parse_answer, show,
+    ASKING_KIND, Answer, Conversation, KIND_QUESTION, Speaker, USE_DEFAULTS, default_text,
+    form_text, parse_answer, show,
 };
 use crate::domain::registry::Risk;
 use crate::domain::registry::{Input, InputType, Module};
+use crate::domain::request::Kind;
 
 use crate::ui::esc;
 use leptos::prelude::*;
@@ -25,11 +27,13 @@ pub fn Chat(
     module: Module,
     prefill: Option<crate::domain::config::Config>,
     seed: Option<crate::domain::config::Config>,
+    /// The description the seed came from (it says new or existing).
+    described: String,
 ) -> impl IntoView {
     let updating = prefill.is_some();
     let conv = RwSignal::new(match (prefill, seed) {
         (Some(answers), _) => Conversation::resume(&module, answers),
-        (None, Some(taken)) => Conversation::seeded(&module, taken),
+        (None, Some(taken)) => Conversation::seeded(&module, taken, &described),
         (None, None) => Conversation::start(&module),
     });
     let module = StoredValue::new(module);
@@ -48,6 +52,7 @@ pub fn Chat(
             environment: environment.clone(),
             module: module.with_value(|m| m.module_type.to_string()),
             config: conv.with_untracked(Conversation::config),
+            kind: conv.with_untracked(Conversation::kind),
         }
     };
     // The preview follows the answers once every required one is known (a
@@ -129,7 +134,14 @@ pub fn Chat(
     let answers = move || {
         module.with_value(|m| {
             conv.with(|c| {
-                c.shown(m)
+                let kind = c.kind_shown(m).map(|k| {
+                    format!(
+                        "<li data-input=\"{ASKING_KIND}\"><code>new or existing</code> = <span>{k}</span> \
+                         <button type=\"button\" class=\"link\" data-change=\"{ASKING_KIND}\" \
+                         aria-label=\"Change new or existing\">change</button></li>"
+                    )
+                });
+                kind.into_iter().chain(c.shown(m)
                     .into_iter()
                     .map(|s| {
                         let n = esc(&s.input.name);
@@ -144,7 +156,7 @@ pub fn Chat(
                              aria-label=\"Change {n}\">change</button></li>",
                             esc(&s.value)
                         )
-                    })
+                    }))
                     .collect::<String>()
             })
         })
@@ -302,6 +314,15 @@ fn FormView(
 ) -> impl IntoView {
     let on_change = move |ev: leptos::ev::Event| {
         let target = event_target::<leptos::web_sys::Element>(&ev);
+        let kind = match target.id().as_str() {
+            "kind-create" => Some(Kind::Create),
+            "kind-adopt" => Some(Kind::Adopt),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            module.with_value(|m| conv.update(|c| c.set_kind(m, kind)));
+            return;
+        }
         let Some(name) = target.id().strip_prefix("field-").map(str::to_owned) else {
             return;
         };
@@ -328,8 +349,17 @@ fn FormView(
             None => {}
         }
     };
+    let adopts = module.with_value(|m| m.import.is_some());
+    let is = move |k: Kind| conv.with(|c| c.kind == Some(k));
     view! {
         <div class="form-view" data-testid="form-view" on:change=on_change>
+            {adopts.then(|| view! {
+                <fieldset class="field" data-input=ASKING_KIND>
+                    <legend>{KIND_QUESTION}</legend>
+                    <label><input type="radio" name="kind" id="kind-create" prop:checked=move || is(Kind::Create)/>" New"</label>
+                    <label><input type="radio" name="kind" id="kind-adopt" prop:checked=move || is(Kind::Adopt)/>" It already exists (imported, nothing is created)"</label>
+                </fieldset>
+            })}
             {inputs.into_iter().map(|input| {
                 let name = input.name.clone();
                 let id = format!("field-{name}");

@@ -177,7 +177,7 @@ fn ChangeRequest(id: String) -> impl IntoView {
                             Some(schema) => view! {
                                 <h1 id="new-title">{format!("Change {} {}", schema.title, d.id)}</h1>
                                 <p class="muted">{format!("{} · {}", d.project, d.environment)}</p>
-                                <Chat id=d.id ticket=String::new() project=d.project environment=d.environment module=schema prefill=Some(d.config) seed=None/>
+                                <Chat id=d.id ticket=String::new() project=d.project environment=d.environment module=schema prefill=Some(d.config) seed=None described=String::new()/>
                             }.into_any(),
                             None => view! { <p class="error" role="alert">"This request's module is no longer in the catalogue."</p> }.into_any(),
                         },
@@ -270,7 +270,7 @@ fn Steps(
         {pickers}
         {match ready {
             Some(schema) => view! {
-                <Chat id ticket project=project_key environment module=schema prefill=None seed/>
+                <Chat id ticket project=project_key environment module=schema prefill=None seed described=describe/>
             }.into_any(),
             None => view! {
                 <p class="muted">"Choose an environment and a module to start."</p>

@@ -26,9 +26,10 @@ BLOCKED = 3
 UNREADABLE = 2
 
 
-def action_of(actions):
-    """The one word for a change's actions, or None for a no-op."""
-    return {
+def action_of(actions, importing=False):
+    """The one word for a change's actions: `import` for a resource
+    adopted as it is, None for a no-op."""
+    action = {
         ("create",): "create",
         ("update",): "update",
         ("delete",): "delete",
@@ -36,13 +37,17 @@ def action_of(actions):
         ("create", "delete"): "replace",
         ("read",): "read",
     }.get(tuple(actions))
+    if action is None and importing:
+        return "import"
+    return action
 
 
 def changes_of(plan):
     """(address, action) of every resource change, destructive first."""
     out = []
     for rc in plan.get("resource_changes") or []:
-        action = action_of(rc["change"]["actions"])
+        change = rc["change"]
+        action = action_of(change["actions"], change.get("importing") is not None)
         if action is not None:
             out.append((rc["address"], action))
     out.sort(key=lambda c: (0 if c[1] in ("delete", "replace") else 1, c[0]))
@@ -79,7 +84,7 @@ def allowed(scope, address, action):
     who = owner(address)
     if who is None:
         return False
-    if action in ("create", "update"):
+    if action in ("create", "update", "import"):
         return scope.get("kind") == "apply" and who in (scope.get("apply") or [])
     if action == "delete":
         return who in (scope.get("destroy") or [])

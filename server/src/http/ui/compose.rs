@@ -16,6 +16,7 @@ fn new_request(d: Draft) -> NewRequest {
         environment: d.environment,
         module: d.module,
         config: d.config,
+        kind: d.kind,
     }
 }
 
@@ -91,6 +92,7 @@ impl UiServices {
             environment: doc.environment.to_string(),
             module: doc.module.to_string(),
             config,
+            kind: doc.kind,
         })
     }
 

@@ -8,11 +8,11 @@ use app::api::{
     ActionItem, BlockView, CheckItem, ConfigItem, Detail, LinkItem, PlanView, TimelineEntry,
     collapse, short_time,
 };
+use app::domain::adopt;
 use app::domain::config::Config;
 use app::domain::ids::Target;
 use app::domain::policy::{Action, Actor, Decision};
 use app::domain::registry::{Input, Module};
-use app::domain::render::render_block;
 use app::domain::request::{Attempt, CheckKind, PrState, PullRequest, Request, RunStatus};
 use app::services::Refusal;
 use serde_json::Value;
@@ -71,6 +71,7 @@ impl UiServices {
             project: doc.project.to_string(),
             environment: doc.environment.to_string(),
             module: module_title,
+            adopts: doc.kind == app::domain::request::Kind::Adopt,
             revision: doc.revision,
             created_at: doc.created_at.clone(),
             updated_at: doc.updated_at.clone(),
@@ -152,6 +153,7 @@ impl UiServices {
                 .unwrap_or_default();
             let view = PlanView {
                 label: format!("{label} failed"),
+                import: 0,
                 add: 0,
                 change: 0,
                 destroy: 0,
@@ -167,6 +169,7 @@ impl UiServices {
                 let replace = out.changes.iter().filter(|c| c.action == "replace").count();
                 let view = PlanView {
                     label,
+                    import: out.summary.import,
                     add: out.summary.add,
                     change: out.summary.change,
                     destroy: out.summary.destroy,
@@ -252,10 +255,7 @@ fn links(doc: &Request, waiting: impl Fn(&Attempt) -> Option<String>) -> Vec<Lin
         for a in &history.attempts {
             let mut state = run_state(a, waiting(a));
             if let Some(s) = a.summary {
-                state.push_str(&format!(
-                    ": {} to add, {} to change, {} to destroy",
-                    s.add, s.change, s.destroy
-                ));
+                state.push_str(&format!(": {}", s.words()));
             }
             out.push(LinkItem {
                 label: format!("{kind} attempt {}", a.attempt),
@@ -343,7 +343,7 @@ fn block(module: &Module, doc: &Request) -> Option<BlockView> {
         project: &doc.project,
         environment: &doc.environment,
     };
-    render_block(module, target, &doc.config)
+    adopt::render(module, target, &doc.config, adopt::wants_import(doc))
         .ok()
         .map(|b| BlockView {
             path: format!("envs/{}/{}", doc.environment, b.file),

@@ -51,7 +51,7 @@ impl Ask {
                     .plan
                     .latest()
                     .and_then(|a| a.summary)
-                    .map(|s| format!(", plan +{} ~{} -{}", s.add, s.change, s.destroy))
+                    .map(|s| format!(", plan {}", s.short()))
                     .unwrap_or_default();
                 item(&row, format!("{}{plan}", place(&row)), None)
             })

@@ -241,6 +241,10 @@ impl Flow {
         let raw = app::domain::config::keep_redacted(module, &current.config, raw);
         let config = normalize(module, &raw, ctx).map_err(FlowError::Fields)?;
         check_update(module, &current.config, &config).map_err(FlowError::Fields)?;
+        if app::domain::adopt::wants_import(&current) {
+            app::domain::adopt::check(module, current.kind, &config)
+                .map_err(|e| FlowError::Fields(e.field_errors()))?;
+        }
         if let Some(pr) = current
             .pr
             .as_ref()

@@ -5,10 +5,10 @@
 use super::advance::SYSTEM;
 use super::{Flow, FlowError, cleanup_branch, request_branch, short};
 use crate::git::{FileChange, GitError};
+use app::domain::adopt;
 use app::domain::blocks;
 use app::domain::explain::{self, Ask, Subject};
 use app::domain::ids::Target;
-use app::domain::render::render_block;
 use app::domain::request::{PrState, PullRequest, Request};
 use std::sync::Arc;
 
@@ -23,9 +23,10 @@ impl Flow {
             project: &doc.project,
             environment: &doc.environment,
         };
-        let block = render_block(module, target, &doc.config).map_err(|e| {
-            FlowError::Conflict(format!("the template of {} failed: {e}", doc.module))
-        })?;
+        let block =
+            adopt::render(module, target, &doc.config, adopt::wants_import(doc)).map_err(|e| {
+                FlowError::Conflict(format!("the template of {} failed: {e}", doc.module))
+            })?;
         let path = format!("envs/{}/{}", doc.environment, block.file);
         let branch = request_branch(&doc.id, doc.revision);
         self.git.ensure_repo(&doc.project).await?;
@@ -43,6 +44,8 @@ impl Flow {
         // No plan yet: the description says what is asked for.
         let ask = if doc.revision > 1 {
             Ask::Change
+        } else if doc.kind == app::domain::request::Kind::Adopt {
+            Ask::Adopt
         } else {
             Ask::Create
         };
@@ -235,9 +238,10 @@ impl Flow {
                 project: &doc.project,
                 environment: &doc.environment,
             };
-            let block = render_block(module, target, &doc.config).map_err(|e| {
-                FlowError::Conflict(format!("the template of {} failed: {e}", doc.module))
-            })?;
+            let block = adopt::render(module, target, &doc.config, adopt::wants_import(doc))
+                .map_err(|e| {
+                    FlowError::Conflict(format!("the template of {} failed: {e}", doc.module))
+                })?;
             blocks::upsert(&text, doc.id.as_str(), &block.body)
                 .map_err(|e| FlowError::Conflict(format!("{path}: {e}")))?
         };

@@ -57,6 +57,7 @@ fn an_approval_message_calls_out_destroys_and_risks() {
     doc.version = 4;
     let mut n = notice(0, NoticeKind::ApprovalNeeded, &doc, "http://t", None);
     n.plan = Some(PlanSummary {
+        import: 0,
         add: 1,
         change: 0,
         destroy: 2,
@@ -85,4 +86,28 @@ fn an_approval_message_calls_out_destroys_and_risks() {
     let (_, acted) = approval(&n, Some("Approved by bob"));
     assert!(action_ids(&acted).is_empty());
     assert!(acted.to_string().contains("Approved by bob"));
+}
+
+#[test]
+fn an_approval_message_says_what_is_imported() {
+    let doc = request();
+    let mut n = notice(0, NoticeKind::ApprovalNeeded, &doc, "http://t", None);
+    n.plan = Some(PlanSummary {
+        import: 1,
+        add: 0,
+        change: 1,
+        destroy: 0,
+    });
+    let (_, blocks) = approval(&n, None);
+    let all = blocks.to_string();
+    assert!(
+        all.contains("Plan: *1* to import (adopted, not created), *+0* to add"),
+        "{all}"
+    );
+    n.plan = Some(PlanSummary {
+        add: 1,
+        ..PlanSummary::default()
+    });
+    let (_, blocks) = approval(&n, None);
+    assert!(!blocks.to_string().contains("to import"));
 }

@@ -59,6 +59,7 @@ fn plan_of(
         .collect();
     let count = |action: &str| changes.iter().filter(|c| c.action == action).count() as u32;
     let summary = PlanSummary {
+        import: 0,
         add: count("create"),
         change: 0,
         destroy: count("delete"),

@@ -29,6 +29,7 @@ fn sandbox_plan(spec: &RunSpec) -> Outcome {
     let block = format!("module.block_{}", spec.request);
     Outcome::success().with_plan(PlanOutput {
         summary: PlanSummary {
+            import: 0,
             add: 1,
             change: 0,
             destroy: 0,

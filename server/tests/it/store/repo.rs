@@ -17,6 +17,7 @@ pub fn sample_request(id: RequestId, env: &str, module: &str, by: &str) -> Reque
         project: ProjectKey::parse("sandbox").unwrap(),
         environment: EnvName::parse(env).unwrap(),
         module: ModuleType::parse(module).unwrap(),
+        kind: Default::default(),
         revision: 1,
         config: serde_json::json!({"name": "logs-archive"})
             .as_object()

@@ -3,7 +3,7 @@
 
 use super::*;
 
-const GOOD: &str = r#"
+pub(super) const GOOD: &str = r#"
 [modules.s3-bucket]
 title = "S3 bucket"
 description = "A bucket."
