@@ -6,6 +6,7 @@
 mod calls;
 mod errors;
 mod flow;
+mod github;
 mod runs;
 
 use crate::support::tfc::{Fake, Run};
