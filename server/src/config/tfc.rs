@@ -238,6 +238,12 @@ mod tests {
         };
         assert_eq!(tfc.organization, "acme");
         assert_eq!(tfc.workspaces.len(), 2);
+        let dotted = project(
+            "executor = \"tfc\"\ntfc.organization = \"acme\"\n\
+             tfc.workspaces = { dev = \"payments-dev\", prod = \"payments-prod\" }\n",
+        )
+        .unwrap();
+        assert_eq!(dotted, ExecutorChoice::Tfc(tfc), "dotted keys say the same");
         assert_eq!(project("").unwrap(), ExecutorChoice::Mode);
         assert_eq!(
             project("executor = \"actions\"").unwrap(),
