@@ -197,7 +197,20 @@ impl TestApp {
         module: &str,
         config: serde_json::Value,
     ) -> String {
-        let body = serde_json::json!({"project": "sandbox", "environment": env,
+        self.file_in(token, "sandbox", env, module, config).await
+    }
+
+    /// Files a request in `project` over the API as the token's user (201
+    /// expected); its id.
+    pub async fn file_in(
+        &self,
+        token: &str,
+        project: &str,
+        env: &str,
+        module: &str,
+        config: serde_json::Value,
+    ) -> String {
+        let body = serde_json::json!({"project": project, "environment": env,
                                       "module": module, "config": config});
         let res = self.post_as(token, "/api/v1/requests", &body).await;
         assert_eq!(res.status(), 201);

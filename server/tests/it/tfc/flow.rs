@@ -53,15 +53,15 @@ async fn tfc_a_request_goes_from_plan_to_destroyed_in_hcp_terraform() {
     let alice = app.token("alice", Role::Requester).await;
     let bob = app.token("bob", Role::Approver).await;
 
-    let body = json!({"project": "payments", "environment": "dev", "module": "s3-bucket",
-        "config": {"name": "tfc-flow-bucket"}});
-    let created: Value = app
-        .post_as(&alice, "/api/v1/requests", &body)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    let id = app
+        .file_in(
+            &alice,
+            "payments",
+            "dev",
+            "s3-bucket",
+            json!({"name": "tfc-flow-bucket"}),
+        )
+        .await;
     let ready = app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     let plan_run = &ready["request"]["runs"]["plan"]["attempts"][0];
     let url = plan_run["url"].as_str().unwrap();
@@ -147,15 +147,14 @@ async fn tfc_a_request_goes_from_plan_to_destroyed_in_hcp_terraform() {
     );
 
     // The other project still runs on local terraform.
-    let body = json!({"project": "sandbox", "environment": "dev", "module": "s3-bucket",
-        "config": {"name": "local-beside-tfc"}});
-    let created: Value = app
-        .post_as(&alice, "/api/v1/requests", &body)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let local = created["request"]["id"].as_str().unwrap().to_owned();
+    let local = app
+        .file(
+            &alice,
+            "dev",
+            "s3-bucket",
+            json!({"name": "local-beside-tfc"}),
+        )
+        .await;
     app.wait_for_status(&alice, &local, "plan_ready", WAIT)
         .await;
     assert!(
