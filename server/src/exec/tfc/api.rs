@@ -139,6 +139,37 @@ pub struct PolicyAttrs {
     pub result: Option<PolicyResult>,
 }
 
+/// A policy evaluation of a task stage (OPA, or Sentinel in the newer
+/// policy framework).
+#[derive(Debug, Deserialize)]
+pub struct EvaluationAttrs {
+    /// `passed`, `failed`, `errored`, `overridden`, `pending`…
+    pub status: String,
+    /// `opa` or `sentinel`.
+    #[serde(rename = "policy-kind", default)]
+    pub policy_kind: String,
+    /// Counts.
+    #[serde(rename = "result-count", default)]
+    pub result_count: Option<EvaluationCount>,
+}
+
+/// `attributes.result-count` of a policy evaluation.
+#[derive(Debug, Default, Deserialize)]
+pub struct EvaluationCount {
+    /// Policies that passed.
+    #[serde(default)]
+    pub passed: u32,
+    /// Advisory failures.
+    #[serde(rename = "advisory-failed", default)]
+    pub advisory_failed: u32,
+    /// Mandatory failures.
+    #[serde(rename = "mandatory-failed", default)]
+    pub mandatory_failed: u32,
+    /// Policies that could not be evaluated.
+    #[serde(default)]
+    pub errored: u32,
+}
+
 /// `attributes.result` of a policy check.
 #[derive(Debug, Default, Deserialize)]
 pub struct PolicyResult {

@@ -1,9 +1,11 @@
 //! The checks a workspace runs beside the plan, as `RunCheck`s: its cost
 //! estimate (`relationships.cost-estimate`) and its policy checks
-//! (`/runs/:id/policy-checks`, asked only when the run names some).
+//! (`/runs/:id/policy-checks`, asked only when the run names some) and
+//! the OPA or Sentinel policy evaluations of its task stages
+//! (`/task-stages/:id/policy-evaluations`).
 //! A check that cannot be read is left out, never fails the run.
 
-use super::api::{self, CostAttrs, Doc, PolicyAttrs, Resource, RunAttrs};
+use super::api::{self, CostAttrs, Doc, EvaluationAttrs, PolicyAttrs, Resource, RunAttrs};
 use super::client::Retry;
 use super::{TfcError, TfcExecutor};
 use app::domain::request::{CheckKind, RunCheck};
@@ -30,7 +32,47 @@ impl TfcExecutor {
                 Err(e) => tracing::warn!(tfc_run = %run.id, "cannot read the policy checks: {e}"),
             }
         }
+        let stages = run
+            .relationships
+            .get("task-stages")
+            .and_then(|r| r.data.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s["id"].as_str())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for stage in stages {
+            match self.evaluations(stage).await {
+                Ok(checks) => out.extend(checks),
+                Err(e) => {
+                    tracing::warn!(tfc_run = %run.id, stage, "cannot read the policy evaluations: {e}")
+                }
+            }
+        }
         out
+    }
+
+    async fn evaluations(&self, stage: &str) -> Result<Vec<RunCheck>, TfcError> {
+        let what = format!("policy evaluations of task stage {stage}");
+        let reply = self
+            .client
+            .api(
+                Method::GET,
+                &format!("/task-stages/{stage}/policy-evaluations"),
+                None,
+                Retry::Safe,
+            )
+            .await?;
+        if reply.status.as_u16() != 200 {
+            return Err(reply.error(&what));
+        }
+        let doc: Doc<Vec<Resource<EvaluationAttrs>>> = api::parse(&reply.body, &what)?;
+        Ok(doc
+            .data
+            .iter()
+            .map(|e| evaluation_check(&e.attributes))
+            .collect())
     }
 
     async fn cost(&self, id: &str) -> Result<RunCheck, TfcError> {
@@ -128,9 +170,71 @@ fn policy_check(p: &PolicyAttrs) -> RunCheck {
     }
 }
 
+/// `OPA policies`: `1 of 2 policies passed, 1 advisory failed`; a
+/// mandatory failure blocks.
+fn evaluation_check(e: &EvaluationAttrs) -> RunCheck {
+    let name = match e.policy_kind.as_str() {
+        "opa" => "OPA policies",
+        "sentinel" => "Sentinel policies",
+        _ => "policies",
+    };
+    let mut detail = String::new();
+    if let Some(c) = &e.result_count {
+        let total = c.passed + c.advisory_failed + c.mandatory_failed + c.errored;
+        detail = format!("{} of {total} policies passed", c.passed);
+        for (n, what) in [
+            (c.mandatory_failed, "mandatory failed"),
+            (c.advisory_failed, "advisory failed"),
+            (c.errored, "errored"),
+        ] {
+            if n > 0 {
+                detail.push_str(&format!(", {n} {what}"));
+            }
+        }
+    }
+    let mandatory = e
+        .result_count
+        .as_ref()
+        .is_some_and(|c| c.mandatory_failed > 0);
+    RunCheck {
+        kind: CheckKind::Policy,
+        name: name.into(),
+        outcome: e.status.replace('_', " "),
+        detail,
+        blocking: e.status == "failed" && mandatory,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_evaluations_read_as_one_line() {
+        let opa = evaluation_check(&EvaluationAttrs {
+            status: "failed".into(),
+            policy_kind: "opa".into(),
+            result_count: Some(api::EvaluationCount {
+                passed: 1,
+                mandatory_failed: 1,
+                ..Default::default()
+            }),
+        });
+        assert_eq!(
+            (
+                opa.name.as_str(),
+                opa.outcome.as_str(),
+                opa.detail.as_str(),
+                opa.blocking
+            ),
+            (
+                "OPA policies",
+                "failed",
+                "1 of 2 policies passed, 1 mandatory failed",
+                true
+            )
+        );
+    }
 
     #[test]
     fn costs_and_policies_read_as_one_line() {

@@ -50,6 +50,7 @@ async fn tfc_a_request_goes_from_plan_to_destroyed_in_hcp_terraform() {
     let (app, _config, dev) = on_tfc(&fake).await;
     fake.set_cost("payments-dev", "0.00", "0.00");
     fake.set_policy("payments-dev", Policy::Pass);
+    fake.set_opa("payments-dev", 0);
     let alice = app.token("alice", Role::Requester).await;
     let bob = app.token("bob", Role::Approver).await;
 
@@ -112,6 +113,7 @@ async fn tfc_a_request_goes_from_plan_to_destroyed_in_hcp_terraform() {
     assert!(html.contains("data-testid=\"checks\""), "{html}");
     assert!(html.contains("data-kind=\"cost\""), "{html}");
     assert!(html.contains("data-kind=\"policy\""), "{html}");
+    assert!(html.contains("OPA policies"), "{html}");
 
     assert_eq!(act(&app, &bob, &id, "approve").await.status(), 202);
     assert_eq!(act(&app, &bob, &id, "merge").await.status(), 202);

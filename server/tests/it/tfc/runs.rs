@@ -169,6 +169,7 @@ async fn tfc_cost_estimates_and_policy_checks_reach_the_run() {
     let (h, fake, _) = harness_with(TOKEN, WORKSPACE, None).await;
     fake.set_cost(WORKSPACE, "40.0", "12.4");
     fake.set_policy(WORKSPACE, Policy::SoftFail);
+    fake.set_opa(WORKSPACE, 1);
     let r = request(37);
     let tip = h.world.merge_block(&r).await;
     let plan = spec(RunKind::Plan, &r, &tip, 1);
@@ -197,8 +198,15 @@ async fn tfc_cost_estimates_and_policy_checks_reach_the_run() {
                 "1 of 2 policies passed, 1 soft-failed",
                 false
             ),
+            (
+                CheckKind::Policy,
+                "failed",
+                "1 of 2 policies passed, 1 advisory failed",
+                false
+            ),
         ]
     );
+    assert_eq!(done.checks[2].name, "OPA policies");
 
     // An apply whose policy hard-fails errors in TFC: a failure naming it.
     fake.set_policy(WORKSPACE, Policy::HardFail);

@@ -24,6 +24,10 @@ pub fn routes() -> Router<Fake> {
         .route("/runs/{id}", get(get_run))
         .route("/runs/{id}/actions/{action}", post(run_action))
         .route("/runs/{id}/policy-checks", get(policy_checks))
+        .route(
+            "/task-stages/{id}/policy-evaluations",
+            get(policy_evaluations),
+        )
         .route("/plans/{id}", get(get_plan))
         .route("/plans/{id}/json-output", get(plan_json))
         .route("/applies/{id}", get(get_apply))
@@ -256,6 +260,7 @@ async fn create_run(State(fake): State<Fake>, body: Bytes) -> Response {
             json_asked: 0,
             cost: ws_rec.cost.map(|(p, d)| (format!("ce-{id}"), p, d)),
             policy: None,
+            opa: None,
             fin: false,
         };
         s.runs.push(run.clone());
@@ -275,6 +280,11 @@ fn run_json(r: &Run) -> Value {
     } else {
         Vec::new()
     };
+    let stages: Vec<Value> = if r.opa.is_some() {
+        vec![json!({ "id": format!("ts-{}", r.id), "type": "task-stages" })]
+    } else {
+        Vec::new()
+    };
     let discardable = r.confirmable || r.status == "policy_override";
     json!({
         "id": r.id, "type": "runs",
@@ -291,6 +301,7 @@ fn run_json(r: &Run) -> Value {
             "apply": { "data": { "id": format!("apply-{}", r.id), "type": "applies" } },
             "cost-estimate": { "data": cost },
             "policy-checks": { "data": policies },
+            "task-stages": { "data": stages },
         },
     })
 }
@@ -493,6 +504,26 @@ async fn policy_checks(State(fake): State<Fake>, Path(id): Path<String>) -> Resp
                 "status": status, "scope": "organization",
                 "result": { "result": soft + hard == 0, "passed": passed, "soft-failed": soft,
                     "hard-failed": hard, "advisory-failed": 0, "total-failed": soft + hard },
+            }})
+        })
+        .collect();
+    doc(StatusCode::OK, json!({ "data": data }))
+}
+
+/// `GET /task-stages/:id/policy-evaluations`: the run's OPA evaluation.
+async fn policy_evaluations(State(fake): State<Fake>, Path(id): Path<String>) -> Response {
+    let s = fake.state.lock().unwrap();
+    let Some(run) = s.runs.iter().find(|r| format!("ts-{}", r.id) == id) else {
+        return not_found("task stage not found");
+    };
+    let data: Vec<Value> = run
+        .opa
+        .iter()
+        .map(|(status, passed, advisory)| {
+            json!({ "id": format!("poleval-{}", run.id), "type": "policy-evaluations", "attributes": {
+                "status": status, "policy-kind": "opa", "policy-tool-version": "0.61.0",
+                "result-count": { "advisory-failed": advisory, "errored": 0,
+                    "mandatory-failed": 0, "passed": passed },
             }})
         })
         .collect();

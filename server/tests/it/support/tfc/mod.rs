@@ -50,6 +50,9 @@ pub struct Ws {
     /// Cost estimation: (proposed, delta) monthly cost.
     pub cost: Option<(String, String)>,
     pub policy: Option<Policy>,
+    /// An OPA policy evaluation in a task stage: how many advisory
+    /// policies fail (of two).
+    pub opa: Option<u32>,
 }
 
 /// A configuration version.
@@ -93,6 +96,8 @@ pub struct Run {
     pub cost: Option<(String, String, String)>,
     /// (status, passed, soft-failed, hard-failed)
     pub policy: Option<(String, u32, u32, u32)>,
+    /// The OPA evaluation: (status, passed, advisory failed).
+    pub opa: Option<(String, u32, u32)>,
     pub fin: bool,
 }
 
@@ -189,6 +194,7 @@ impl Fake {
             locked: false,
             cost: None,
             policy: None,
+            opa: None,
         });
         id
     }
@@ -206,6 +212,12 @@ impl Fake {
     /// Runs of `name` get a policy check ending as `policy`.
     pub fn set_policy(&self, name: &str, policy: Policy) {
         self.with_ws(name, |w| w.policy = Some(policy));
+    }
+
+    /// Runs of `name` get an OPA policy evaluation in a task stage, with
+    /// `failing` of its two advisory policies failing.
+    pub fn set_opa(&self, name: &str, failing: u32) {
+        self.with_ws(name, |w| w.opa = Some(failing.min(2)));
     }
 
     /// Locks or unlocks `name` as a person would.

@@ -129,6 +129,12 @@ async fn run(fake: &Fake, id: &str) -> Result<(), String> {
         tokio::time::sleep(STEP).await;
         set(fake, id, |r| r.status = "cost_estimated".into());
     }
+    if let Some(failing) = ws.opa {
+        let status = if failing == 0 { "passed" } else { "failed" };
+        set(fake, id, |r| {
+            r.opa = Some((status.into(), 2 - failing, failing))
+        });
+    }
     if let Some(policy) = ws.policy {
         set(fake, id, |r| r.status = "policy_checking".into());
         tokio::time::sleep(STEP).await;
