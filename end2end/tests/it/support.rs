@@ -191,16 +191,20 @@ impl Session {
     pub async fn stored(&self, id: &str) -> Result<serde_json::Value> {
         let mut last = None;
         for _ in 0..10 {
-            let got = self
-                .page
-                .evaluate(
+            // A reload in the middle can leave the call unanswered: it is
+            // given up after a while and asked again.
+            let got = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                self.page.evaluate(
                     "async (id) => (await fetch('/api/v1/requests/' + id)).json()",
                     Some(&id),
-                )
-                .await;
+                ),
+            )
+            .await;
             match got {
-                Ok(doc) => return Ok(doc),
-                Err(e) => last = Some(e),
+                Ok(Ok(doc)) => return Ok(doc),
+                Ok(Err(e)) => last = Some(anyhow::Error::from(e)),
+                Err(_) => last = Some(anyhow::anyhow!("no answer within 10 s")),
             }
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
