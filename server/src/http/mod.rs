@@ -14,6 +14,7 @@ mod login;
 mod modules;
 mod oauth;
 pub mod openapi;
+mod policies;
 mod reject;
 mod requests;
 mod session;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub slack: Option<Arc<crate::slack::SlackBot>>,
     /// Questions about platform state.
     pub ask: Arc<crate::service::ask::Ask>,
+    /// Remediation policies.
+    pub policies: crate::service::policies::Policies,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -171,7 +174,7 @@ impl AppState {
         let slack = ports.slack.clone().map(|api| {
             Arc::new(crate::slack::SlackBot::new(
                 api,
-                crate::slack::records::Records::new(ports.requests.clone()),
+                crate::store::records::Records::new(ports.requests.clone()),
                 requests.clone(),
                 flow.clone(),
                 users.clone(),
@@ -182,7 +185,15 @@ impl AppState {
                 ask.clone(),
             ))
         });
+        let policies = crate::service::policies::Policies::new(
+            ports.requests.clone(),
+            ports.audit_log(),
+            registry.clone(),
+            config.policy.clone(),
+            ports.clock.clone(),
+        );
         Self {
+            policies,
             drafting,
             ask,
             slack,
@@ -239,6 +250,14 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{login}", axum::routing::patch(users::update))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/policies", get(policies::list).post(policies::create))
+        .route("/policies/test", post(policies::test))
+        .route(
+            "/policies/{name}",
+            get(policies::get)
+                .put(policies::replace)
+                .delete(policies::delete),
+        )
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {

@@ -7,6 +7,7 @@
 //! module from the registry (`inputs.rs`).
 
 mod inputs;
+mod policies;
 
 use super::AppState;
 use super::error::ErrorBody;
@@ -56,7 +57,13 @@ impl Modify for BearerAuth {
         super::slack::interactions,
         super::modules::list,
         super::assistant::draft,
-        super::ask::ask
+        super::ask::ask,
+        super::policies::list,
+        super::policies::create,
+        super::policies::get,
+        super::policies::replace,
+        super::policies::delete,
+        super::policies::test
     ),
     components(schemas(
         ErrorBody,
@@ -260,6 +267,9 @@ fn contract(doc: &mut Value, choices: &Choices) {
                         }
                         (Some("path"), "id") => json!({"type": "string", "pattern": REQUEST_ID}),
                         (Some("path"), "login") => json!({"type": "string", "pattern": LOGIN}),
+                        (Some("path"), "name") if path.starts_with("/api/v1/policies") => {
+                            json!({"type": "string", "pattern": policies::POLICY_NAME, "not": {"const": "test"}})
+                        }
                         (Some("path"), "action") => json!({"type": "string",
                             "enum": ["approve", "merge", "apply", "destroy", "retry"],
                             "description": "`plan` has its own operation, POST /api/v1/requests/{id}/plan"}),
@@ -325,6 +335,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
         "ChangeUser": {"operationId": "patchUsersLogin", "parameters": {"login": "$response.body#/login"}}
     });
     ask_schemas(doc);
+    policies::schemas(doc, &choices.environments);
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];
     // One alternative per module: its config follows its inputs.

@@ -27,6 +27,7 @@ mod notices;
 mod oauth;
 mod oauth_identities;
 mod plan_check;
+mod policies;
 mod probes;
 mod reject;
 mod requests_api;

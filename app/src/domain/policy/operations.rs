@@ -50,6 +50,10 @@ pub enum Operation<'a> {
         /// A request's records (`true`) or the system's.
         request: bool,
     },
+    /// Read the remediation policies, or try an alert against them.
+    ReadPolicies,
+    /// Create, change or delete a remediation policy.
+    ManagePolicies,
 }
 
 /// Decides an [`Operation`]: 403 with a rule, 409 for a change that would
@@ -136,6 +140,16 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
         }
         // Every signed-in role reads requests; viewers exist for that.
         Operation::ReadRequests | Operation::ReadAudit { request: true } => Decision::Allowed,
+        Operation::ReadPolicies if actor.role < Role::Approver => forbidden(
+            "policies.approver",
+            "remediation policies are read by approvers and admins",
+        ),
+        Operation::ReadPolicies => Decision::Allowed,
+        Operation::ManagePolicies if !admin => forbidden(
+            "policies.admin",
+            "only an admin creates, changes or deletes remediation policies",
+        ),
+        Operation::ManagePolicies => Decision::Allowed,
         Operation::ReadAudit { request: false } => {
             if admin {
                 Decision::Allowed

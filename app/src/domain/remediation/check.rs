@@ -65,6 +65,13 @@ pub fn check(raw: &Value, ctx: &Context<'_>) -> Result<Remediation, Vec<FieldErr
         );
     }
     let name = match obj.get("name").and_then(Value::as_str) {
+        Some("test") => {
+            errs.add(
+                "name",
+                "test is reserved: POST /api/v1/policies/test tries an alert against the policies",
+            );
+            String::new()
+        }
         Some(n) if valid_name(n) => n.to_owned(),
         _ => {
             errs.add("name", "is required: 1 to 63 lowercase letters, digits, - or _, starting with a letter or digit");

@@ -18,8 +18,9 @@ mod inputs;
 mod template;
 #[cfg(test)]
 mod tests;
+pub mod webhook;
 
-pub use check::{Context, check};
+pub use check::{Context, check, valid_name};
 pub use condition::{Condition, LabelMatch};
 pub use inputs::apply_inputs;
 pub use template::Template;
