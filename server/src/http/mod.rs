@@ -145,8 +145,15 @@ impl AppState {
             requests.index().clone(),
             ports,
         ));
+        let policies = crate::service::policies::Policies::new(
+            ports.requests.clone(),
+            ports.audit_log(),
+            registry.clone(),
+            config.policy.clone(),
+            ports.clock.clone(),
+        );
         let services: SharedServices = Arc::new(UiServices::new(
-            (drafting.clone(), ask.clone()),
+            (drafting.clone(), ask.clone(), policies.clone()),
             registry.clone(),
             config.clone(),
             (users.clone(), admin.clone()),
@@ -185,13 +192,6 @@ impl AppState {
                 ask.clone(),
             ))
         });
-        let policies = crate::service::policies::Policies::new(
-            ports.requests.clone(),
-            ports.audit_log(),
-            registry.clone(),
-            config.policy.clone(),
-            ports.clock.clone(),
-        );
         Self {
             policies,
             drafting,
@@ -291,6 +291,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{login}", post(forms::set_user))
         .route("/admin/tokens", post(forms::create_token))
         .route("/admin/tokens/{id}/revoke", post(forms::revoke_token))
+        .route("/admin/policies", post(forms::save_policy))
+        .route("/admin/policies/{name}/delete", post(forms::delete_policy))
         .nest("/api/v1", api)
         .route(
             "/sfn/{*fn_name}",

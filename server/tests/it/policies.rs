@@ -267,3 +267,92 @@ async fn a_bad_policy_is_a_422_naming_each_field() {
         "nothing was stored"
     );
 }
+
+/// Posts one of the policies page's forms as a browser without script does;
+/// where it sends the browser back to.
+async fn post_form(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> String {
+    let res = app
+        .client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .header("origin", app.url(""))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_policies_page_saves_tries_and_deletes_with_plain_forms() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_in("ada", Role::Admin).await;
+    let bob = app.signed_in("bob", Role::Approver).await;
+
+    let (status, html) = app.page_as(&ada, "/admin/policies").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"no-policies\""), "{html}");
+
+    let back = post_form(
+        &app,
+        &ada,
+        "/admin/policies",
+        &[("policy", &backlog().to_string())],
+    )
+    .await;
+    assert!(back.starts_with("/admin/policies?done=Created"), "{back}");
+    let mut bad = backlog();
+    bad["condition"]["labels"]["alertname"] = json!("=~(");
+    let back = post_form(
+        &app,
+        &ada,
+        "/admin/policies",
+        &[("policy", &bad.to_string())],
+    )
+    .await;
+    assert!(
+        back.contains("error=") && back.contains("condition.labels.alertname"),
+        "{back}"
+    );
+    let back = post_form(
+        &app,
+        &bob,
+        "/admin/policies",
+        &[("policy", &backlog().to_string())],
+    )
+    .await;
+    assert!(back.contains("error="), "an approver cannot save: {back}");
+
+    // An approver sees the policy, without edit forms, and tries an alert.
+    let alert = payload(
+        json!({"alertname": "QueueBacklog", "severity": "critical", "tfpilot_request": "01kabcdefghjkmnp"}),
+        json!({"new_max": "30"}),
+    );
+    let path = format!("/admin/policies?alert={}", urlencode(&alert.to_string()));
+    let (status, html) = app.page_as(&bob, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-policy=\"queue-backlog\""), "{html}");
+    assert!(
+        !html.contains("Delete queue-backlog"),
+        "approvers do not manage policies"
+    );
+    assert!(
+        html.contains("dlq_max_receive_count = 30"),
+        "the dry run shows what it would do: {html}"
+    );
+
+    let back = post_form(&app, &ada, "/admin/policies/queue-backlog/delete", &[]).await;
+    assert!(back.contains("done=Deleted"), "{back}");
+    let (_, html) = app.page_as(&ada, "/admin/policies").await;
+    assert!(html.contains("data-testid=\"no-policies\""));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
