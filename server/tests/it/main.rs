@@ -2,6 +2,7 @@
 
 mod access;
 mod adopt;
+mod alerts;
 mod apply;
 mod ask;
 mod assistant;
