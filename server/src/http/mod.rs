@@ -251,12 +251,13 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/policies", get(policies::list).post(policies::create))
-        .route("/policies/test", post(policies::test))
+        // `test` is a reserved name: POST /policies/test is the dry run.
         .route(
             "/policies/{name}",
             get(policies::get)
                 .put(policies::replace)
-                .delete(policies::delete),
+                .delete(policies::delete)
+                .post(policies::test),
         )
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));

@@ -139,20 +139,28 @@ pub async fn delete(
 /// or done.
 #[utoipa::path(
     post,
-    path = "/api/v1/policies/test",
+    path = "/api/v1/policies/{name}",
+    params(("name" = String, Path, description = "Only `test` (a reserved policy name): POST /api/v1/policies/test is the dry run; any other name is 404")),
     request_body(content = Object, description = "An Alertmanager webhook payload (version 4)"),
     responses(
         (status = 200, description = "`{\"results\": [{alert, policy, planned, error, outcome}]}`, one per alert", body = Object),
         (status = 400, description = "Not an Alertmanager webhook payload; `field` names what is wrong", body = ErrorBody),
         (status = 403, description = "Not an approver or admin (`policies.approver`)", body = ErrorBody),
+        (status = 404, description = "A name other than `test`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn test(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    Path(name): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
+    if name != "test" {
+        return Err(ApiError::NotFound(format!(
+            "POST /api/v1/policies/{name} does nothing: POST /api/v1/policies creates a policy, POST /api/v1/policies/test tries an alert"
+        )));
+    }
     let payload = webhook::read(&body).map_err(|e| ApiError::BadRequest {
         message: format!("{} {}", e.field, e.message),
         field: Some(e.field),

@@ -57,7 +57,7 @@ fn strings(
     required: bool,
 ) -> Result<BTreeMap<String, String>, FieldError> {
     match obj.get(name) {
-        None | Some(Value::Null) if !required => Ok(BTreeMap::new()),
+        None if !required => Ok(BTreeMap::new()),
         Some(Value::Object(map)) => map
             .iter()
             .map(|(k, v)| match v {

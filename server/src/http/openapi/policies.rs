@@ -26,7 +26,8 @@ pub fn schemas(doc: &mut Value, environments: &[String]) {
         "additionalProperties": false,
         "description": "A remediation policy. The enabled policy with the lowest priority number whose condition matches an alert runs, one per alert.",
         "properties": {
-            "name": {"type": "string", "pattern": POLICY_NAME, "not": {"const": "test"}},
+            "name": {"type": "string", "pattern": POLICY_NAME,
+                "description": "Unique; `test` is reserved for the dry run (422)"},
             "priority": {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 100},
             "enabled": {"type": "boolean", "default": true},
             "condition": {
@@ -87,10 +88,20 @@ pub fn schemas(doc: &mut Value, environments: &[String]) {
     for (path, method, schema) in [
         ("/api/v1/policies", "post", "Policy"),
         ("/api/v1/policies/{name}", "put", "Policy"),
-        ("/api/v1/policies/test", "post", "AlertmanagerWebhook"),
+        ("/api/v1/policies/{name}", "post", "AlertmanagerWebhook"),
     ] {
         if let Some(op) = doc["paths"][path].get_mut(method) {
             op["requestBody"] = body(schema);
         }
     }
+    // The dry run shares the path of the policies: its one name is `test`.
+    if let Some(params) = doc["paths"]["/api/v1/policies/{name}"]["post"]
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+    {
+        for p in params.iter_mut().filter(|p| p["name"] == "name") {
+            p["schema"] = json!({"type": "string", "enum": ["test"]});
+        }
+    }
+    doc["paths"]["/api/v1/policies/{name}"]["post"]["operationId"] = json!("postPoliciesTest");
 }
