@@ -261,8 +261,8 @@ fn contract(doc: &mut Value, choices: &Choices) {
                         (Some("path"), "id") => json!({"type": "string", "pattern": REQUEST_ID}),
                         (Some("path"), "login") => json!({"type": "string", "pattern": LOGIN}),
                         (Some("path"), "action") => json!({"type": "string",
-                            "enum": ["approve", "merge", "apply", "destroy", "retry"],
-                            "description": "`plan` has its own operation, POST /api/v1/requests/{id}/plan"}),
+                            "enum": ["approve", "merge", "apply", "destroy", "retry", "reapply"],
+                            "description": "`plan` has its own operation, POST /api/v1/requests/{id}/plan; `reapply` applies an applied request's current config again on the tip of main, its own block only (reverts drift; the rights of `apply`)"}),
                         (Some("query"), "kind") => {
                             json!({"type": "string", "enum": ["plan", "apply", "destroy"]})
                         }

@@ -162,13 +162,14 @@ pub(super) fn parse_id(id: &str) -> Result<RequestId, ApiError> {
     RequestId::parse(id).map_err(|_| ApiError::NotFound(format!("request {id} does not exist")))
 }
 
-/// Takes an action: plan, approve, merge, apply, destroy or retry.
+/// Takes an action: plan, approve, merge, apply, destroy, retry or reapply
+/// (an applied request's config applied again, its own block only).
 #[utoipa::path(
     post,
     path = "/api/v1/requests/{id}/{action}",
     params(
         ("id" = String, Path, description = "Request id"),
-        ("action" = String, Path, description = "plan, approve, merge, apply, destroy or retry"),
+        ("action" = String, Path, description = "plan, approve, merge, apply, destroy, retry or reapply"),
     ),
     responses(
         (status = 202, description = "Accepted; follow-up steps run in the background", body = RequestView),
