@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 /// One top-level attribute that differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttrChange {
     /// The attribute's name (`input`, `bucket`, `retention_in_days`).
     pub name: String,
@@ -33,6 +34,7 @@ pub struct AttrChange {
 /// One resource that drifted: its address, what a plan would do to bring
 /// it back to the config, and (updates) the attributes that differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DriftChange {
     /// Resource address.
     pub address: String,
@@ -46,6 +48,7 @@ pub struct DriftChange {
 /// The drift found on one request, stored on its document until a later
 /// drift run finds it clean or it is applied again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Drift {
     /// When the drift run found it.
     pub detected_at: Timestamp,

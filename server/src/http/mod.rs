@@ -5,6 +5,7 @@ mod assistant;
 mod audit;
 mod auth;
 pub mod client_addr;
+mod drift;
 pub mod error;
 mod events;
 mod forms;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub slack: Option<Arc<crate::slack::SlackBot>>,
     /// Questions about platform state.
     pub ask: Arc<crate::service::ask::Ask>,
+    /// Drift runs.
+    pub drift: Arc<crate::service::drift::DriftService>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -182,7 +185,14 @@ impl AppState {
                 ask.clone(),
             ))
         });
+        let drift = Arc::new(crate::service::drift::DriftService::new(
+            config.clone(),
+            ports,
+            flow.clone(),
+            requests.index().clone(),
+        ));
         Self {
+            drift,
             drafting,
             ask,
             slack,
@@ -229,6 +239,10 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/confirm", post(requests::confirm))
         .route("/requests/{id}/reject", post(reject::reject))
         .route("/requests/{id}/{action}", post(requests::act))
+        .route(
+            "/drift/{project}/{env}",
+            get(drift::latest).post(drift::run),
+        )
         .route("/webhooks/github", post(webhooks::github))
         .route("/slack/events", post(slack::events))
         .route("/slack/interactions", post(slack::interactions))

@@ -56,7 +56,9 @@ impl Modify for BearerAuth {
         super::slack::interactions,
         super::modules::list,
         super::assistant::draft,
-        super::ask::ask
+        super::ask::ask,
+        super::drift::run,
+        super::drift::latest
     ),
     components(schemas(
         ErrorBody,
@@ -70,7 +72,11 @@ impl Modify for BearerAuth {
         app::api::assistant::AssistantDraft,
         app::api::assistant::Offer,
         app::api::assistant::Source,
-        app::domain::config::FieldError
+        app::domain::config::FieldError,
+        crate::service::drift::DriftRun,
+        crate::service::drift::DriftState,
+        app::domain::drift::DriftChange,
+        app::domain::drift::AttrChange
     )),
     modifiers(&BearerAuth)
 )]
@@ -263,6 +269,9 @@ fn contract(doc: &mut Value, choices: &Choices) {
                         (Some("path"), "action") => json!({"type": "string",
                             "enum": ["approve", "merge", "apply", "destroy", "retry", "reapply"],
                             "description": "`plan` has its own operation, POST /api/v1/requests/{id}/plan; `reapply` applies an applied request's current config again on the tip of main, its own block only (reverts drift; the rights of `apply`)"}),
+                        (Some("query"), "drift") => {
+                            json!({"type": "string", "enum": ["", "yes", "no"]})
+                        }
                         (Some("query"), "kind") => {
                             json!({"type": "string", "enum": ["plan", "apply", "destroy"]})
                         }

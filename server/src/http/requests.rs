@@ -29,6 +29,8 @@ pub struct ListParams {
     pub project: Option<String>,
     /// Text in the id, title or requester.
     pub q: Option<String>,
+    /// `yes`: only requests the newest drift run found drifted; `no`: the others.
+    pub drift: Option<String>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
@@ -93,6 +95,7 @@ pub async fn list(
         module: params.module.as_deref(),
         project: params.project.as_deref(),
         q: params.q.as_deref(),
+        drift: params.drift.as_deref(),
         limit: params.limit.as_deref(),
         cursor: params.cursor.as_deref(),
     })
