@@ -7,7 +7,6 @@
 //! only, and a sensitive one is never kept at all.
 
 use super::ids::RequestId;
-use super::request::Timestamp;
 use super::scope::owner;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,8 +49,8 @@ pub struct DriftChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Drift {
-    /// When the drift run found it.
-    pub detected_at: Timestamp,
+    /// When the drift run found it (RFC 3339, as the server's clock writes it).
+    pub detected_at: String,
     /// The drift run's id.
     pub run: String,
     /// The request's resources that differ.

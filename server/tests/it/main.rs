@@ -11,6 +11,7 @@ mod config;
 mod crash;
 mod dashboard;
 mod detail;
+mod drift;
 mod email;
 mod email_flow;
 mod exec;
