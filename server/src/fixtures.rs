@@ -25,5 +25,6 @@ pub(crate) fn request() -> Request {
         confirmation: None,
         events: vec![],
         origin: None,
+        drift: None,
     }
 }

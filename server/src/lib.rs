@@ -134,6 +134,7 @@ pub async fn start_with(
         &public_url,
     );
     let sweeper = tokio::spawn(state.limits.clone().sweep_forever());
+    let drift_schedule = tokio::spawn(service::drift::run_schedule(state.drift.clone()));
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.
     let listener = listener.tap_io(|tcp| {
@@ -152,6 +153,7 @@ pub async fn start_with(
         reconciler.abort();
         deliveries.abort();
         sweeper.abort();
+        drift_schedule.abort();
         if let Err(e) = index.save_snapshot().await {
             tracing::warn!("could not write the index snapshot at shutdown: {e}");
         }

@@ -60,6 +60,7 @@ mod tests {
             updated_at: "2026-11-22T05:50:01Z".into(),
             note: String::new(),
             etag: "\"e1\"".into(),
+            drifted: false,
         };
         let cases = [
             (

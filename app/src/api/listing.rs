@@ -30,6 +30,10 @@ pub struct Row {
     /// it empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub etag: String,
+    /// Whether the newest drift run found its resources different from
+    /// its config (the **drifted** badge).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drifted: bool,
 }
 
 impl Row {
@@ -43,6 +47,7 @@ impl Row {
             project: &self.project,
             title: &self.title,
             requester: &self.requester,
+            drifted: self.drifted,
         }
     }
 }
@@ -65,6 +70,8 @@ pub struct RowFields<'a> {
     pub title: &'a str,
     /// Requester login.
     pub requester: &'a str,
+    /// Drifted.
+    pub drifted: bool,
 }
 
 /// The dashboard's filters, as in the URL; an empty value means "any".
@@ -80,6 +87,9 @@ pub struct Filters {
     pub project: String,
     /// Free text (id, title, requester).
     pub q: String,
+    /// `yes`: drifted requests only; `no`: the others; empty: any.
+    #[serde(default)]
+    pub drift: String,
     /// Continue after this id.
     pub cursor: String,
 }
@@ -109,6 +119,7 @@ impl Matcher<'_> {
         ]
         .iter()
         .all(|(want, have)| want.is_empty() || want.as_str() == *have)
+            && (f.drift.is_empty() || (f.drift == "yes") == row.drifted)
             && (self.text.is_empty()
                 || [row.id, row.title, row.requester]
                     .iter()
@@ -139,6 +150,7 @@ impl Filters {
             &self.module,
             &self.project,
             &self.q,
+            &self.drift,
         ]
         .iter()
         .filter(|v| !v.is_empty())
@@ -154,6 +166,7 @@ impl Filters {
             ("module", &self.module),
             ("project", &self.project),
             ("q", &self.q),
+            ("drift", &self.drift),
             ("cursor", &self.cursor),
         ];
         let query: Vec<String> = pairs

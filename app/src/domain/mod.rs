@@ -6,6 +6,7 @@
 //! - [`registry`]: the module registry, its strict loader and the input schema;
 //! - [`config`]: validation and normalization of a request's inputs;
 //! - [`request`]: the stored request document;
+//! - [`drift`]: what a drift run found, and which request owns it;
 //! - [`status`]: the status derived from a request's facts;
 //! - [`policy`]: who may do what, and why not;
 //! - [`remediation`]: alert remediation policies (match, fill in, check);
@@ -20,6 +21,7 @@ pub mod adopt;
 pub mod assistant;
 pub mod blocks;
 pub mod config;
+pub mod drift;
 pub mod explain;
 pub mod hcl;
 pub mod ids;

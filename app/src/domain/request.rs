@@ -79,6 +79,11 @@ pub struct Request {
     /// status changes are told there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// What the newest drift run found different on the request's
+    /// resources; cleared when a later one finds them clean or the
+    /// request is applied again. Never part of the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<super::drift::Drift>,
 }
 
 /// What a request does to its resource: create it, or adopt one that

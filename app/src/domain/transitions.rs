@@ -94,6 +94,19 @@ pub fn apply(doc: &Request, actor: &str, now: &str) -> Result<Request, Refusal> 
     Ok(next)
 }
 
+/// Why a reapply attempt was queued: the flow gives such an attempt the
+/// request's own block as its whole scope.
+pub const REAPPLY: &str = "reapply: the request's own block, on main's tip";
+
+/// An applied request's current config applied again on main's tip (its
+/// own block only): reverts drift. The drift stays recorded until the
+/// apply succeeds.
+pub fn reapply(doc: &Request, actor: &str, now: &str) -> Result<Request, Refusal> {
+    let mut next = doc.clone();
+    queue_attempt(&mut next, RunKind::Apply, actor, Some(REAPPLY.into()), now)?;
+    Ok(next)
+}
+
 /// The approval of the newest plan of the PR head. An open PR's plan must
 /// have seen main at `tip`, or the approval is refused as stale.
 pub fn approve(doc: &Request, actor: &str, tip: &str, now: &str) -> Result<Request, Refusal> {

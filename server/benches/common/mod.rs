@@ -35,6 +35,7 @@ pub fn request(i: u64, project: &str, env: &str, module: &str) -> Request {
         confirmation: None,
         events: vec![],
         origin: None,
+        drift: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! One `Config`, layered: defaults → optional `tfpilot.toml` → `TFPILOT_*`
 //! environment variables. Every error names the variable or the file key.
 
+mod drift;
 mod env;
 pub mod github;
 pub mod model;
@@ -11,6 +12,7 @@ pub mod smtp;
 mod store;
 mod tfc;
 
+pub use drift::Every;
 pub use github::{GitHubAuth, GitHubSettings};
 pub use model::{ModelMode, ModelSettings};
 pub use projects::{DEFAULT_BRANCH, Project};

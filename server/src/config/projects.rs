@@ -1,6 +1,7 @@
 //! Projects from `tfpilot.toml`: key, title, repo, environments.
 
 use super::ConfigError;
+use super::drift::{Every, drift_schedules};
 use super::tfc::{ExecutorChoice, FileSource, FileTfc, executor_choice};
 use app::domain::ids::{EnvName, ProjectKey};
 use serde::Deserialize;
@@ -25,6 +26,9 @@ pub struct Project {
     pub slack_channel: Option<String>,
     /// Where its runs go (`executor`, `tfc`).
     pub executor: ExecutorChoice,
+    /// How often each environment is checked for drift (`drift_schedule`;
+    /// an environment not named is never checked on a schedule).
+    pub drift_schedules: BTreeMap<EnvName, Every>,
 }
 
 /// The default branch of a project that names none.
@@ -40,6 +44,7 @@ pub(super) struct FileProject {
     slack_channel: Option<String>,
     executor: Option<toml::Spanned<String>>,
     tfc: Option<toml::Spanned<FileTfc>>,
+    drift_schedule: Option<toml::Spanned<toml::Value>>,
 }
 
 /// The embedded default: one local project `sandbox` with `dev` and `prod`.
@@ -58,6 +63,7 @@ pub(super) fn default_projects() -> BTreeMap<ProjectKey, Project> {
             default_branch: DEFAULT_BRANCH.into(),
             slack_channel: None,
             executor: ExecutorChoice::Mode,
+            drift_schedules: BTreeMap::new(),
         },
     )])
 }
@@ -99,6 +105,7 @@ pub(super) fn parse_projects(
             return Err(bad(&key_text, format!("slack_channel: {problem}")));
         }
         let executor = executor_choice(&key_text, p.executor, p.tfc, &environments, source)?;
+        let drift_schedules = drift_schedules(&key_text, p.drift_schedule, &environments, source)?;
         out.insert(
             key.clone(),
             Project {
@@ -109,6 +116,7 @@ pub(super) fn parse_projects(
                 environments,
                 slack_channel,
                 executor,
+                drift_schedules,
             },
         );
     }

@@ -395,6 +395,16 @@ impl Executor for ActionsExecutor {
         Ok(info)
     }
 
+    async fn drift(
+        &self,
+        spec: &crate::exec::DriftSpec,
+    ) -> Result<crate::exec::DriftReport, ExecError> {
+        Err(ExecError::Invalid(format!(
+            "drift checks of {}/{} are not supported by this executor yet",
+            spec.project, spec.environment
+        )))
+    }
+
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {
         let run = self
             .find(spec)

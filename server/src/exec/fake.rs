@@ -13,7 +13,10 @@
 //! It passes the `Executor` contract suite (`tests/it/exec/`), like the
 //! local and the Actions executors.
 
-use super::{ExecError, Executor, PlanOutput, RunInfo, RunKind, RunSpec, Unexpected};
+use super::{
+    DriftReport, DriftSpec, ExecError, Executor, PlanOutput, RunInfo, RunKind, RunSpec, Unexpected,
+};
+use app::domain::drift::DriftChange;
 use app::domain::request::{Conclusion, PlanSummary, RunStatus};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -101,6 +104,10 @@ struct State {
     plan: PlanOutput,
     auto: Option<Decide>,
     completed: Option<UnboundedSender<RunInfo>>,
+    /// What drift checks find, per `<project>/<env>` (none: no drift).
+    drift: std::collections::HashMap<String, Result<Vec<DriftChange>, String>>,
+    /// Drift checks run, by run id (a repeated id is answered from here).
+    drift_runs: Vec<DriftReport>,
 }
 
 struct Run {
@@ -133,6 +140,8 @@ impl FakeExecutor {
                 plan,
                 auto: None,
                 completed: None,
+                drift: Default::default(),
+                drift_runs: Vec::new(),
             })),
         }
     }
@@ -162,6 +171,19 @@ impl FakeExecutor {
     /// Changes the plan of the runs completing from now on.
     pub fn set_plan(&self, plan: PlanOutput) {
         self.lock().plan = plan;
+    }
+
+    /// Drift checks of `project`/`env` from now on find `changes` (an
+    /// error: the check fails with it).
+    pub fn set_drift(&self, project: &str, env: &str, changes: Result<Vec<DriftChange>, String>) {
+        self.lock()
+            .drift
+            .insert(format!("{project}/{env}"), changes);
+    }
+
+    /// Every drift check run, in order.
+    pub fn drift_runs(&self) -> Vec<DriftReport> {
+        self.lock().drift_runs.clone()
     }
 
     /// Back to runs that finish only when told.
@@ -343,6 +365,27 @@ impl Executor for FakeExecutor {
             log: run.log.clone(),
             ..plan.clone()
         })
+    }
+
+    async fn drift(&self, spec: &DriftSpec) -> Result<DriftReport, ExecError> {
+        let mut state = self.lock();
+        if let Some(done) = state.drift_runs.iter().find(|r| r.run_id == spec.run_id) {
+            return Ok(done.clone());
+        }
+        let key = format!("{}/{}", spec.project, spec.environment);
+        let changes = match state.drift.get(&key) {
+            None => Vec::new(),
+            Some(Ok(changes)) => changes.clone(),
+            Some(Err(e)) => return Err(ExecError::Unavailable(e.clone())),
+        };
+        let report = DriftReport {
+            run_id: spec.run_id.clone(),
+            sha: "fake-main".into(),
+            changes,
+            url: None,
+        };
+        state.drift_runs.push(report.clone());
+        Ok(report)
     }
 
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {

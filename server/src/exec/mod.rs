@@ -16,6 +16,7 @@
 pub mod actions;
 mod artifact;
 mod checkouts;
+pub mod drift;
 pub mod fake;
 pub mod local;
 mod locks;
@@ -29,6 +30,7 @@ pub use app::domain::scope::{Scope, ScopeKind, Unexpected};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use drift::{DriftReport, DriftSpec};
 pub use plan::{PlanOutput, ResourceChange};
 
 /// What can go wrong, decided by the adapter.
@@ -140,6 +142,12 @@ pub trait Executor: Send + Sync + 'static {
 
     /// The run's log so far (complete once the run is).
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError>;
+
+    /// Checks `spec`'s project + environment for drift on the tip of the
+    /// default branch, under the same serialization as its applies, and
+    /// waits for the answer. Found again by its run id: asked twice, it
+    /// runs once.
+    async fn drift(&self, spec: &DriftSpec) -> Result<DriftReport, ExecError>;
 
     /// For a run waiting for a terraform slot here: how many runs wait
     /// ahead of it. `None` when it is not waiting here (started, done, or

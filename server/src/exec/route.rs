@@ -3,7 +3,7 @@
 //! terraform, or GitHub Actions).
 
 use super::plan::PlanOutput;
-use super::{ExecError, Executor, RunInfo, RunSpec};
+use super::{DriftReport, DriftSpec, ExecError, Executor, RunInfo, RunSpec};
 use app::domain::ids::ProjectKey;
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -51,6 +51,14 @@ impl Executor for ByProject {
 
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {
         self.of(spec).log(spec).await
+    }
+
+    async fn drift(&self, spec: &DriftSpec) -> Result<DriftReport, ExecError> {
+        self.projects
+            .get(&spec.project)
+            .unwrap_or(&self.default)
+            .drift(spec)
+            .await
     }
 
     fn queued_ahead(&self, run_id: &str) -> Option<usize> {

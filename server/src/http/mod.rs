@@ -5,6 +5,7 @@ mod assistant;
 mod audit;
 mod auth;
 pub mod client_addr;
+mod drift;
 pub mod error;
 mod events;
 mod forms;
@@ -95,6 +96,8 @@ pub struct AppState {
     pub ask: Arc<crate::service::ask::Ask>,
     /// Remediation policies.
     pub policies: crate::service::policies::Policies,
+    /// Drift runs.
+    pub drift: Arc<crate::service::drift::DriftService>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -192,8 +195,15 @@ impl AppState {
                 ask.clone(),
             ))
         });
+        let drift = Arc::new(crate::service::drift::DriftService::new(
+            config.clone(),
+            ports,
+            flow.clone(),
+            requests.index().clone(),
+        ));
         Self {
             policies,
+            drift,
             drafting,
             ask,
             slack,
@@ -240,6 +250,10 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/confirm", post(requests::confirm))
         .route("/requests/{id}/reject", post(reject::reject))
         .route("/requests/{id}/{action}", post(requests::act))
+        .route(
+            "/drift/{project}/{env}",
+            get(drift::latest).post(drift::run),
+        )
         .route("/webhooks/github", post(webhooks::github))
         .route("/slack/events", post(slack::events))
         .route("/slack/interactions", post(slack::interactions))

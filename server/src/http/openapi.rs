@@ -63,7 +63,9 @@ impl Modify for BearerAuth {
         super::policies::get,
         super::policies::replace,
         super::policies::delete,
-        super::policies::test
+        super::policies::test,
+        super::drift::run,
+        super::drift::latest
     ),
     components(schemas(
         ErrorBody,
@@ -77,7 +79,11 @@ impl Modify for BearerAuth {
         app::api::assistant::AssistantDraft,
         app::api::assistant::Offer,
         app::api::assistant::Source,
-        app::domain::config::FieldError
+        app::domain::config::FieldError,
+        crate::service::drift::DriftRun,
+        crate::service::drift::DriftState,
+        app::domain::drift::DriftChange,
+        app::domain::drift::AttrChange
     )),
     modifiers(&BearerAuth)
 )]
@@ -271,8 +277,11 @@ fn contract(doc: &mut Value, choices: &Choices) {
                             json!({"type": "string", "pattern": policies::POLICY_NAME})
                         }
                         (Some("path"), "action") => json!({"type": "string",
-                            "enum": ["approve", "merge", "apply", "destroy", "retry"],
-                            "description": "`plan` has its own operation, POST /api/v1/requests/{id}/plan"}),
+                            "enum": ["approve", "merge", "apply", "destroy", "retry", "reapply"],
+                            "description": "`plan` has its own operation, POST /api/v1/requests/{id}/plan; `reapply` applies an applied request's current config again on the tip of main, its own block only (reverts drift; the rights of `apply`)"}),
+                        (Some("query"), "drift") => {
+                            json!({"type": "string", "enum": ["", "yes", "no"]})
+                        }
                         (Some("query"), "kind") => {
                             json!({"type": "string", "enum": ["plan", "apply", "destroy"]})
                         }

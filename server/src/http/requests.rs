@@ -29,6 +29,8 @@ pub struct ListParams {
     pub project: Option<String>,
     /// Text in the id, title or requester.
     pub q: Option<String>,
+    /// `yes`: only requests the newest drift run found drifted; `no`: the others.
+    pub drift: Option<String>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
@@ -93,6 +95,7 @@ pub async fn list(
         module: params.module.as_deref(),
         project: params.project.as_deref(),
         q: params.q.as_deref(),
+        drift: params.drift.as_deref(),
         limit: params.limit.as_deref(),
         cursor: params.cursor.as_deref(),
     })
@@ -162,13 +165,14 @@ pub(super) fn parse_id(id: &str) -> Result<RequestId, ApiError> {
     RequestId::parse(id).map_err(|_| ApiError::NotFound(format!("request {id} does not exist")))
 }
 
-/// Takes an action: plan, approve, merge, apply, destroy or retry.
+/// Takes an action: plan, approve, merge, apply, destroy, retry or reapply
+/// (an applied request's config applied again, its own block only).
 #[utoipa::path(
     post,
     path = "/api/v1/requests/{id}/{action}",
     params(
         ("id" = String, Path, description = "Request id"),
-        ("action" = String, Path, description = "plan, approve, merge, apply, destroy or retry"),
+        ("action" = String, Path, description = "plan, approve, merge, apply, destroy, retry or reapply"),
     ),
     responses(
         (status = 202, description = "Accepted; follow-up steps run in the background", body = RequestView),

@@ -61,6 +61,8 @@ pub enum NoticeKind {
     Destroyed,
     /// Another step failed (PR or cleanup closed, apply or destroy failed).
     Failed,
+    /// A drift run found the request's resources different from its config.
+    DriftDetected,
 }
 
 impl NoticeKind {
@@ -80,6 +82,7 @@ impl NoticeKind {
             Self::ApplyBlocked => "apply.blocked",
             Self::Destroyed => "destroyed",
             Self::Failed => "failed",
+            Self::DriftDetected => "drift.detected",
         }
     }
 }
@@ -212,6 +215,7 @@ pub fn notice(
         (NoticeKind::PlanSucceeded | NoticeKind::ApprovalNeeded, Some(module)) => {
             Some(app::domain::explain::request(after, module))
         }
+        (NoticeKind::DriftDetected, _) => after.drift.as_ref().map(words::drift),
         _ => None,
     };
     let risks = match (kind, module) {

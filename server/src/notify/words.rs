@@ -34,6 +34,44 @@ pub fn sentence(notice: &Notice) -> String {
         }
         NoticeKind::Destroyed => "destroyed".into(),
         NoticeKind::Failed => failed(notice.failed_step.as_deref().unwrap_or("a step")),
+        NoticeKind::DriftDetected => {
+            "drifted: what is there no longer matches its config (revert or adopt it)".into()
+        }
+    }
+}
+
+/// A request's drift in a few words: `2 resources differ: update
+/// terraform_data.this (input), create terraform_data.other` (attribute
+/// names only, never a value).
+pub fn drift(drift: &app::domain::drift::Drift) -> String {
+    let n = drift.changes.len();
+    let each: Vec<String> = drift
+        .changes
+        .iter()
+        .map(|c| {
+            let resource = resource_of(&c.address);
+            let attrs: Vec<&str> = c.attributes.iter().map(|a| a.name.as_str()).collect();
+            if attrs.is_empty() {
+                format!("{} {resource}", c.action)
+            } else {
+                format!("{} {resource} ({})", c.action, attrs.join(", "))
+            }
+        })
+        .collect();
+    format!(
+        "{n} resource{} differ{}: {}",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" },
+        each.join(", ")
+    )
+}
+
+/// The resource part of an address inside a request's block
+/// (`module.x_<id>.terraform_data.this` → `terraform_data.this`).
+fn resource_of(address: &str) -> &str {
+    match address.strip_prefix("module.") {
+        Some(rest) => rest.split_once('.').map_or(address, |(_, r)| r),
+        None => address,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct FilterText<'a> {
     pub project: Option<&'a str>,
     /// Free text.
     pub q: Option<&'a str>,
+    /// `yes` or `no`.
+    pub drift: Option<&'a str>,
     /// Page size.
     pub limit: Option<&'a str>,
     /// Cursor of the previous page.
@@ -78,8 +80,20 @@ pub fn parse(text: &FilterText<'_>) -> Result<Query, FilterError> {
             ),
         });
     }
+    let drift = match given(text.drift).as_deref() {
+        None => None,
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        Some(other) => {
+            return Err(FilterError {
+                field: "drift",
+                message: format!("`{other}` must be `yes` or `no`"),
+            });
+        }
+    };
     Ok(Query {
         status,
+        drift,
         environment: given(text.environment),
         module: given(text.module),
         project: given(text.project),
@@ -110,12 +124,14 @@ mod tests {
             ("limit", "0"),
             ("limit", "501"),
             ("cursor", "../x"),
+            ("drift", "maybe"),
         ];
         for (field, value) in cases {
             let mut text = FilterText::default();
             match field {
                 "status" => text.status = Some(value),
                 "limit" => text.limit = Some(value),
+                "drift" => text.drift = Some(value),
                 _ => text.cursor = Some(value),
             }
             assert_eq!(parse(&text).err().map(|e| e.field), Some(field), "{value}");

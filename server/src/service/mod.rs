@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod ask;
 pub mod assistant;
+pub mod drift;
 pub mod feed;
 pub mod filters;
 pub mod flow;

@@ -328,6 +328,7 @@ impl RequestService {
                 detail: format!("revision 1 of {}", module.title),
             }],
             origin,
+            drift: None,
         };
         let stored = self.repo.create(&doc).await?;
         self.index.upsert(&stored.doc, &stored.etag);

@@ -37,7 +37,11 @@ type Release = (
 pub struct Lease {
     renew: tokio::task::JoinHandle<()>,
     release: Option<Release>,
+    took_over: Option<String>,
 }
+
+/// The holder name a released lease is left with.
+const RELEASED: &str = "released";
 
 impl Lease {
     /// Waits until `key` is free (absent, released or expired by `clock`)
@@ -49,6 +53,7 @@ impl Lease {
         ttl: Duration,
         clock: Arc<dyn Clock>,
     ) -> Result<Lease, StoreError> {
+        let mut took_over = None;
         let etag = loop {
             match store
                 .put(
@@ -64,9 +69,15 @@ impl Lease {
             }
             match store.get(&key).await {
                 Ok(obj) => {
-                    let free = serde_json::from_slice::<Record>(&obj.bytes)
-                        .map_or(true, |r| r.expires_at <= clock.unix_millis());
+                    let old = serde_json::from_slice::<Record>(&obj.bytes).ok();
+                    let free = old
+                        .as_ref()
+                        .is_none_or(|r| r.expires_at <= clock.unix_millis());
                     if free {
+                        // Expired without a release: its holder died.
+                        let dead = old
+                            .map(|r| r.holder)
+                            .filter(|h| h != RELEASED && *h != holder);
                         match store
                             .put(
                                 &key,
@@ -75,7 +86,10 @@ impl Lease {
                             )
                             .await
                         {
-                            Ok(etag) => break etag,
+                            Ok(etag) => {
+                                took_over = dead;
+                                break etag;
+                            }
                             Err(StoreError::Conflict(_)) => {}
                             Err(e) => return Err(e),
                         }
@@ -116,7 +130,14 @@ impl Lease {
         Ok(Lease {
             renew,
             release: Some((store, key, current, clock)),
+            took_over,
         })
+    }
+
+    /// The holder whose lease expired without being released (it died or
+    /// stopped renewing) and was taken over by this one, if any.
+    pub fn took_over(&self) -> Option<&str> {
+        self.took_over.as_deref()
     }
 }
 
@@ -131,7 +152,7 @@ impl Drop for Lease {
                     let _ = store
                         .put(
                             &key,
-                            record("released", Duration::ZERO, clock.as_ref()),
+                            record(RELEASED, Duration::ZERO, clock.as_ref()),
                             Precondition::IfMatch(etag),
                         )
                         .await;

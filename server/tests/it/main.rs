@@ -12,6 +12,7 @@ mod config;
 mod crash;
 mod dashboard;
 mod detail;
+mod drift;
 mod email;
 mod email_flow;
 mod exec;

@@ -14,6 +14,7 @@ fn row() -> Row {
         updated_at: "2026-11-22T05:50:01Z".into(),
         note: String::new(),
         etag: String::new(),
+        drifted: false,
     }
 }
 
@@ -27,6 +28,7 @@ fn filters(set: &[(&str, &str)]) -> Filters {
             "module" => f.module = value,
             "project" => f.project = value,
             "q" => f.q = value,
+            "drift" => f.drift = value,
             _ => f.cursor = value,
         }
     }
@@ -54,6 +56,9 @@ fn the_predicate_matches_fields_exactly_and_text_ignoring_case() {
         (&[("environment", "dev"), ("q", "ana")], true),
         (&[("environment", "prod"), ("q", "ana")], false),
         (&[("cursor", "01m8zzz")], true),
+        (&[("drift", "no")], true),
+        (&[("drift", "yes")], false),
+        (&[("drift", "yes"), ("environment", "dev")], false),
     ];
     for (set, want) in cases {
         let f = filters(set);
@@ -89,4 +94,22 @@ fn a_row_without_a_note_or_etag_leaves_them_out_and_reads_back() {
 fn times_are_shortened_to_the_minute() {
     assert_eq!(short_time("2026-11-22T05:50:01Z"), "2026-11-22 05:50");
     assert_eq!(short_time("soon"), "soon");
+}
+
+#[test]
+fn the_drift_filter_keeps_drifted_rows_and_its_url() {
+    let drifted = Row {
+        drifted: true,
+        ..row()
+    };
+    for (value, want) in [("yes", true), ("no", false), ("", true)] {
+        let f = filters(&[("drift", value)]);
+        assert_eq!(f.matches(&drifted), want, "drift={value}");
+    }
+    let f = filters(&[("drift", "yes")]);
+    assert_eq!(f.active(), 1);
+    assert_eq!(
+        f.href_with("status", "applied"),
+        "/requests?status=applied&drift=yes"
+    );
 }

@@ -140,11 +140,14 @@ pub enum Action {
     Retry,
     /// Let a blocked apply or destroy make exactly the changes it listed.
     Confirm,
+    /// Apply an applied request's current config again on main's tip,
+    /// its own block only: reverts drift (and answers remediations).
+    Reapply,
 }
 
 impl Action {
     /// Every action, in the order the UI lists them.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Self::Plan,
         Self::Approve,
         Self::Merge,
@@ -153,6 +156,7 @@ impl Action {
         Self::Destroy,
         Self::Retry,
         Self::Confirm,
+        Self::Reapply,
     ];
 
     /// Lowercase name (also the REST path segment).
@@ -166,6 +170,7 @@ impl Action {
             Self::Destroy => "destroy",
             Self::Retry => "retry",
             Self::Confirm => "confirm",
+            Self::Reapply => "reapply",
         }
     }
 
@@ -183,7 +188,7 @@ impl Action {
             .filter(|a| !matches!(a, Self::Update | Self::Confirm))
             .ok_or_else(|| {
                 format!(
-                    "`{}` is not an action; use plan, approve, merge, apply, destroy or retry",
+                    "`{}` is not an action; use plan, approve, merge, apply, destroy, retry or reapply",
                     s.chars().take(32).collect::<String>()
                 )
             })
@@ -273,7 +278,9 @@ enum Right {
 fn right_for(action: Action, status: Status) -> Right {
     match action {
         Action::Plan | Action::Update => Right::Edit,
-        Action::Approve | Action::Merge | Action::Apply | Action::Confirm => Right::Ship,
+        Action::Approve | Action::Merge | Action::Apply | Action::Confirm | Action::Reapply => {
+            Right::Ship
+        }
         Action::Destroy => Right::Destroy,
         Action::Retry => match status.failed_step() {
             Some(Step::Apply) => Right::Ship,

@@ -58,6 +58,7 @@ pub(super) fn check_state(action: Action, status: Status, req: &Request) -> Deci
             matches!(status, S::Failed(Step::Apply | Step::Destroy))
                 && blocked_attempt(req).is_some()
         }
+        Action::Reapply => status == S::Applied,
     };
     if ok {
         return Decision::Allowed;
@@ -114,6 +115,9 @@ pub(super) fn check_state(action: Action, status: Status, req: &Request) -> Deci
             "only a blocked apply or destroy can be confirmed (status: {status})"
         )),
         (Action::Retry, _) => conflict(format!("nothing has failed (status: {status})")),
+        (Action::Reapply, _) => conflict(format!(
+            "only an applied request can be applied again (status: {status})"
+        )),
         (_, S::Planning | S::Applying | S::Destroying) => {
             conflict(format!("wait until the request is no longer {status}"))
         }

@@ -26,7 +26,7 @@ fn allowed_in(status: Status) -> &'static str {
         S::Approved => "plan merge update destroy",
         S::Merged => "apply update destroy",
         S::Applying => "",
-        S::Applied => "update destroy",
+        S::Applied => "update destroy reapply",
         S::Destroying => "merge",
         S::Destroyed => "",
         S::Failed(Step::Plan) => "plan update destroy retry",
@@ -267,6 +267,37 @@ fn only_a_blocked_run_is_confirmed_and_only_by_who_may_ship() {
         )
         .is_allowed()
     );
+}
+
+#[test]
+fn reapply_is_for_applied_requests_and_needs_the_rights_of_an_apply() {
+    let req = in_status("prod", Status::Applied);
+    let cases: &[(&str, Role, Option<&str>)] = &[
+        ("pat", Role::Approver, None),
+        ("root", Role::Admin, Some("prod.allow_list")),
+        ("ann", Role::Approver, Some("prod.allow_list")),
+        ("alice", Role::Requester, Some("role.approver")),
+        ("vic", Role::Viewer, Some("role.viewer")),
+    ];
+    for (login, role, rule) in cases {
+        let d = decide(Action::Reapply, &req, &actor(login, *role), &policy());
+        match rule {
+            None => assert!(d.is_allowed(), "{login}: {d:?}"),
+            Some(rule) => assert!(
+                matches!(&d, Decision::Forbidden { rule: r, .. } if r == rule),
+                "{login}: {d:?}"
+            ),
+        }
+    }
+    let merged = in_status("dev", Status::Merged);
+    let (reason, _) = conflict_of(decide(
+        Action::Reapply,
+        &merged,
+        &actor("root", Role::Admin),
+        &policy(),
+    ));
+    assert!(reason.contains("only an applied request"), "{reason}");
+    assert_eq!(Action::from_path("reapply"), Ok(Action::Reapply));
 }
 
 #[test]

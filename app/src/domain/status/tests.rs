@@ -29,6 +29,7 @@ pub(crate) fn request(env: &str) -> Request {
         confirmation: None,
         events: vec![],
         origin: None,
+        drift: None,
     }
 }
 

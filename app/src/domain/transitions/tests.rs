@@ -569,3 +569,20 @@ fn approvals_are_read_back_per_revision_and_plan_attempt() {
         vec![want("bob", 1, 1, false), want("carol", 2, 2, true)]
     );
 }
+
+#[test]
+fn reapply_queues_an_apply_of_the_merge_marked_as_a_reapply() {
+    let applied = at(Status::Applied);
+    let before = applied.runs.apply.current_attempt;
+    let next = reapply(&applied, "pat", NOW).unwrap();
+    let a = next.runs.apply.latest().unwrap();
+    assert_eq!(a.attempt, before + 1);
+    assert_eq!(a.head_sha, MERGE);
+    assert_eq!(a.reason.as_deref(), Some(REAPPLY));
+    assert_eq!(derive_status(&next), Status::Applying);
+    assert_eq!(kinds(&next).last(), Some(&"apply_queued"));
+    assert_eq!(
+        reapply(&at(Status::Created), "pat", NOW).unwrap_err(),
+        Refusal::NoCommit(RunKind::Apply)
+    );
+}

@@ -37,6 +37,7 @@ fn filters_from_url() -> Filters {
         module: get("module"),
         project: get("project"),
         q: get("q"),
+        drift: get("drift"),
         cursor: get("cursor"),
     }
 }
@@ -109,6 +110,7 @@ fn Loaded(page: Listing, filters: Filters) -> impl IntoView {
                 <Select name="environment" label="Environment" choices=environments selected=filters.environment.clone()/>
                 <Select name="module" label="Module" choices=modules selected=filters.module.clone()/>
                 <Select name="project" label="Project" choices=projects selected=filters.project.clone()/>
+                <Select name="drift" label="Drift" choices=drift_choices() selected=filters.drift.clone()/>
                 <label class="grow">
                     "Search"
                     <input type="search" name="q" value=filters.q.clone() placeholder="id, title or requester"/>
@@ -146,6 +148,16 @@ fn Select(
     }
 }
 
+/// The drift filter's choices (`drift=yes`, `drift=no`).
+fn drift_choices() -> Vec<Choice> {
+    [("yes", "drifted"), ("no", "not drifted")]
+        .map(|(value, label)| Choice {
+            value: value.into(),
+            label: label.into(),
+        })
+        .to_vec()
+}
+
 /// One table row as HTML: the server renders the page with it and the
 /// browser inserts new rows with it, so both always agree. Cells carry
 /// their column as a class and a label, so a narrow screen shows each row
@@ -160,7 +172,7 @@ pub fn row_html(r: &Row) -> String {
          <td class=\"project\" data-label=\"Project\">{project}</td>\
          <td class=\"env\" data-label=\"Env\">{env}</td>\
          <td class=\"module\" data-label=\"Module\">{module}</td>\
-         <td class=\"status\"><span class=\"badge\" data-status=\"{status}\">{label}</span>{note}</td>\
+         <td class=\"status\"><span class=\"badge\" data-status=\"{status}\">{label}</span>{drift}{note}</td>\
          <td class=\"requester\" data-label=\"By\">{requester}</td>\
          <td class=\"updated\"><time datetime=\"{at}\">{short}</time></td></tr>",
         title = esc(&r.title),
@@ -168,6 +180,11 @@ pub fn row_html(r: &Row) -> String {
         env = esc(&r.environment),
         module = esc(&r.module),
         label = esc(&status_label(&r.status)),
+        drift = if r.drifted {
+            " <span class=\"badge drifted\" data-drift=\"yes\" title=\"The newest drift run found its resources different from its config\">drifted</span>"
+        } else {
+            ""
+        },
         note = if r.note.is_empty() {
             String::new()
         } else {
@@ -247,6 +264,7 @@ mod tests {
             updated_at: "2026-11-22T05:50:01Z".into(),
             note: String::new(),
             etag: String::new(),
+            drifted: false,
         }
     }
 

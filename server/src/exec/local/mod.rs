@@ -15,13 +15,14 @@
 //! again the runs a previous process left queued or running, through the
 //! same checked path (`terraform.rs`).
 
+mod drift;
 mod records;
 mod terraform;
 
 use crate::config::S3Settings;
 use crate::exec::locks::KeyedLocks;
 use crate::exec::plan::PlanOutput;
-use crate::exec::{ExecError, Executor, RunInfo, RunKind, RunSpec};
+use crate::exec::{DriftReport, DriftSpec, ExecError, Executor, RunInfo, RunKind, RunSpec};
 use crate::git::TreeExport;
 use crate::store::lease::Lease;
 use crate::store::{ObjectStore, Precondition, StoreError};
@@ -143,26 +144,37 @@ impl LocalExecutor {
                 vec![Box::new(own), Box::new(state.read_owned().await)]
             }
             RunKind::Apply | RunKind::Destroy => {
-                let local = state.write_owned().await;
-                let key = format!("locks/apply/{}/{}.json", spec.project, spec.environment);
-                let lease = loop {
-                    match Lease::acquire(
-                        self.records.clone(),
-                        key.clone(),
-                        self.holder.clone(),
-                        LEASE_TTL,
-                        self.clock.clone(),
-                    )
-                    .await
-                    {
-                        Ok(lease) => break lease,
-                        Err(e) => {
-                            tracing::warn!(lease = %key, "cannot take the environment lease (retrying): {e}");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                        }
-                    }
-                };
+                let (local, lease) = self.environment(&spec.project, &spec.environment).await;
                 vec![Box::new(local), Box::new(lease)]
+            }
+        }
+    }
+
+    /// Holds `project`'s `environment` as an apply does: its lock in this
+    /// process, then its lease across processes sharing the store.
+    async fn environment(
+        &self,
+        project: &app::domain::ids::ProjectKey,
+        environment: &app::domain::ids::EnvName,
+    ) -> (tokio::sync::OwnedRwLockWriteGuard<()>, Lease) {
+        let state = self.lock(format!("state/{project}/{environment}"));
+        let local = state.write_owned().await;
+        let key = format!("locks/apply/{project}/{environment}.json");
+        loop {
+            match Lease::acquire(
+                self.records.clone(),
+                key.clone(),
+                self.holder.clone(),
+                LEASE_TTL,
+                self.clock.clone(),
+            )
+            .await
+            {
+                Ok(lease) => return (local, lease),
+                Err(e) => {
+                    tracing::warn!(lease = %key, "cannot take the environment lease (retrying): {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
             }
         }
     }
@@ -262,6 +274,10 @@ impl Executor for SharedLocalExecutor {
 
     fn queued_ahead(&self, run_id: &str) -> Option<usize> {
         self.0.ahead(run_id)
+    }
+
+    async fn drift(&self, spec: &DriftSpec) -> Result<DriftReport, ExecError> {
+        self.0.drift_check(spec).await
     }
 
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {

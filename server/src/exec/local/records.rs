@@ -71,10 +71,19 @@ impl LocalExecutor {
 
     /// The local state file of a project's environment.
     pub fn state_path(&self, spec: &RunSpec) -> PathBuf {
+        self.state_file(&spec.project, &spec.environment)
+    }
+
+    /// The local state file of `project`'s `environment`.
+    pub fn state_file(
+        &self,
+        project: &app::domain::ids::ProjectKey,
+        environment: &app::domain::ids::EnvName,
+    ) -> PathBuf {
         self.dir
             .join("state")
-            .join(spec.project.as_str())
-            .join(format!("{}.tfstate", spec.environment))
+            .join(project.as_str())
+            .join(format!("{environment}.tfstate"))
     }
 
     pub(super) async fn save(&self, info: &RunInfo) -> Result<(), ExecError> {

@@ -6,6 +6,7 @@ use crate::config::S3Settings;
 use crate::exec::checkouts::Checkout;
 use crate::exec::plan::parse_show_json;
 use crate::exec::{RunKind, RunSpec};
+use app::domain::ids::{EnvName, ProjectKey};
 use app::domain::scope::PlannedChange;
 use std::path::Path;
 use std::process::Stdio;
@@ -14,9 +15,14 @@ use tokio::process::Command;
 
 impl LocalExecutor {
     /// The `-backend-config` of a run, after preparing `env_dir` for it.
-    pub(super) async fn backend(&self, spec: &RunSpec, env_dir: &Path) -> Result<String, String> {
+    pub(super) async fn backend(
+        &self,
+        project: &ProjectKey,
+        environment: &EnvName,
+        env_dir: &Path,
+    ) -> Result<String, String> {
         let Some((bucket, s3)) = &self.s3_state else {
-            let state = self.state_path(spec);
+            let state = self.state_file(project, environment);
             if let Some(parent) = state.parent() {
                 tokio::fs::create_dir_all(parent)
                     .await
@@ -39,7 +45,7 @@ impl LocalExecutor {
         )
         .await?;
         let lit = app::domain::hcl::encode_str;
-        let key = format!("{}/{}/terraform.tfstate", spec.project, spec.environment);
+        let key = format!("{project}/{environment}/terraform.tfstate");
         let mut conf = format!(
             "bucket = {}\nkey = {}\nregion = {}\nuse_lockfile = true\n",
             lit(bucket),
@@ -100,7 +106,9 @@ impl LocalExecutor {
             .await
             .map_err(|e| format!("cannot check out {sha}: {e}"))?;
         let env_dir = checkout.join("envs").join(spec.environment.as_str());
-        let backend = self.backend(spec, &env_dir).await?;
+        let backend = self
+            .backend(&spec.project, &spec.environment, &env_dir)
+            .await?;
         let log = run_dir.join("log.txt");
         if spec.kind != RunKind::Plan {
             append(

@@ -289,6 +289,16 @@ impl Executor for TfcExecutor {
             .ok_or_else(|| ExecError::NotFound(format!("run {} has no plan yet", run_name(spec))))
     }
 
+    async fn drift(
+        &self,
+        spec: &crate::exec::DriftSpec,
+    ) -> Result<crate::exec::DriftReport, ExecError> {
+        Err(ExecError::Invalid(format!(
+            "drift checks of {}/{} are not supported by this executor yet",
+            spec.project, spec.environment
+        )))
+    }
+
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {
         let info = self.status(spec).await?;
         let ws = self.workspace_of(spec)?.clone();

@@ -286,6 +286,7 @@ fn action_item(
         Action::Destroy => "Destroy",
         Action::Retry => "Retry",
         Action::Confirm => "Confirm the listed changes",
+        Action::Reapply => "Revert drift (apply again)",
     };
     let confirm = match action {
         Action::Destroy => Some(format!(
@@ -294,6 +295,10 @@ fn action_item(
         )),
         Action::Apply if destroys > 0 => Some(format!(
             "The plan destroys {destroys} resource(s). Apply it to {}?",
+            doc.environment
+        )),
+        Action::Reapply => Some(format!(
+            "Apply {title}'s current config again in {}, on the tip of main? Only its own block may change.",
             doc.environment
         )),
         Action::Confirm => app::domain::policy::blocked_attempt(doc).map(|a| {

@@ -177,6 +177,7 @@ impl Services for UiServices {
                 module: Some(&f.module),
                 project: Some(&f.project),
                 q: Some(&f.q),
+                drift: Some(&f.drift),
                 limit: None,
                 cursor: Some(&f.cursor),
             })

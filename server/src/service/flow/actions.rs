@@ -55,6 +55,12 @@ impl Flow {
                 })
                 .await?
             }
+            Action::Reapply => {
+                self.act(actor, id, Some(action), |doc| {
+                    Ok(transitions::reapply(doc, &login, &self.now())?)
+                })
+                .await?
+            }
             Action::Confirm => self.confirm(actor, id, None).await?,
             Action::Approve => {
                 let doc = self.repo.get(id).await?.doc;

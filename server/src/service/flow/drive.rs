@@ -111,6 +111,17 @@ impl Flow {
                     &format!("{}_completed", kind.as_str()),
                     format!("attempt {n} {outcome}"),
                 ));
+                // Applied again: what the config says is what is there.
+                if kind == RunKind::Apply
+                    && info.conclusion == Some(Conclusion::Success)
+                    && next.drift.take().is_some()
+                {
+                    next.events.push(self.event(
+                        SYSTEM,
+                        "drift_cleared",
+                        format!("attempt {n} applied the config again"),
+                    ));
+                }
             }
         })
         .await?;

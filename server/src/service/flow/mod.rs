@@ -10,6 +10,7 @@
 
 mod actions;
 mod advance;
+mod drift;
 mod drive;
 mod edits;
 mod error;
@@ -21,6 +22,7 @@ mod scope;
 mod write;
 
 pub use app::domain::transitions::short;
+pub use drift::DriftMark;
 pub use error::FlowError;
 pub use scope::waiting_for_apply;
 

@@ -53,7 +53,13 @@ impl Flow {
             });
         }
         let mut apply = vec![doc.id];
-        apply.extend(self.waiting_in(doc).await?);
+        // A reapply (drift reverted) may change its own block only.
+        let reapply = doc.runs.apply.attempts.iter().any(|a| {
+            a.attempt == attempt && a.reason.as_deref() == Some(app::domain::transitions::REAPPLY)
+        });
+        if !reapply {
+            apply.extend(self.waiting_in(doc).await?);
+        }
         Ok(Scope {
             kind: ScopeKind::Apply,
             apply,

@@ -51,6 +51,9 @@ pub struct IndexEntry {
     pub note: String,
     /// Etag of the indexed version.
     pub etag: String,
+    /// Whether the newest drift run found it drifted.
+    #[serde(default)]
+    pub drifted: bool,
 }
 
 fn status_name<S: Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> {
@@ -68,6 +71,7 @@ impl IndexEntry {
             project: &self.project,
             title: &self.title,
             requester: &self.requester,
+            drifted: self.drifted,
         }
     }
 
@@ -84,6 +88,7 @@ impl IndexEntry {
             updated_at: self.updated_at.clone(),
             note: self.note.clone(),
             etag: self.etag.clone(),
+            drifted: self.drifted,
         }
     }
 }
@@ -102,6 +107,8 @@ pub struct Query {
     /// Text in id, title or requester, ignoring case (see
     /// `app::api::Matcher::matches`).
     pub text: Option<String>,
+    /// Drifted (`Some(true)`) or not (`Some(false)`).
+    pub drift: Option<bool>,
     /// Page size.
     pub limit: usize,
     /// Continue after this id (newest first).
@@ -118,6 +125,11 @@ impl Query {
             module: text(&self.module),
             project: text(&self.project),
             q: text(&self.text),
+            drift: match self.drift {
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+                None => String::new(),
+            },
             cursor: String::new(),
         }
     }
@@ -167,6 +179,7 @@ pub fn project(doc: &Request, etag: &str, registry: &Registry) -> IndexEntry {
         updated_at: doc.updated_at.clone(),
         note: app::domain::status::note(doc).unwrap_or_default(),
         etag: etag.to_owned(),
+        drifted: doc.drift.is_some(),
     }
 }
 

@@ -19,6 +19,7 @@ pub(super) struct State {
     by_environment: Postings,
     by_module: Postings,
     by_project: Postings,
+    by_drift: Postings,
     interned: BTreeSet<Arc<str>>,
     /// Keys that are not requests: key → (etag, message).
     pub(super) problems: BTreeMap<String, (String, String)>,
@@ -28,8 +29,19 @@ pub(super) struct State {
 
 /// The values of a row the posting lists are keyed by, in the order of
 /// [`State::postings`].
-fn keys(e: &IndexEntry) -> [&str; 4] {
-    [e.status.as_str(), &e.environment, &e.module, &e.project]
+fn keys(e: &IndexEntry) -> [&str; 5] {
+    [
+        e.status.as_str(),
+        &e.environment,
+        &e.module,
+        &e.project,
+        drift_key(e.drifted),
+    ]
+}
+
+/// The drift posting list a row is in.
+fn drift_key(drifted: bool) -> &'static str {
+    if drifted { "yes" } else { "no" }
 }
 
 impl State {
@@ -42,12 +54,13 @@ impl State {
         arc
     }
 
-    fn postings(&mut self) -> [&mut Postings; 4] {
+    fn postings(&mut self) -> [&mut Postings; 5] {
         [
             &mut self.by_status,
             &mut self.by_environment,
             &mut self.by_module,
             &mut self.by_project,
+            &mut self.by_drift,
         ]
     }
 
@@ -71,8 +84,12 @@ impl State {
     /// Inserts or replaces a row; whether anything a reader sees changed.
     pub(super) fn insert(&mut self, mut e: IndexEntry) -> bool {
         let changed = self.rows.get(&e.id).is_none_or(|old| {
-            (old.status.as_str(), &old.title, &old.updated_at)
-                != (e.status.as_str(), &e.title, &e.updated_at)
+            (
+                old.status.as_str(),
+                &old.title,
+                &old.updated_at,
+                old.drifted,
+            ) != (e.status.as_str(), &e.title, &e.updated_at, e.drifted)
         });
         self.remove(&e.id);
         e.project = self.intern(&e.project);
@@ -80,11 +97,13 @@ impl State {
         e.module = self.intern(&e.module);
         e.requester = self.intern(&e.requester);
         let status = self.intern(e.status.as_str());
+        let drift = self.intern(drift_key(e.drifted));
         let values = [
             status,
             e.environment.clone(),
             e.module.clone(),
             e.project.clone(),
+            drift,
         ];
         for (map, value) in self.postings().into_iter().zip(values) {
             map.entry(value).or_default().insert(e.id);
@@ -107,12 +126,14 @@ impl State {
     /// id when it sets none), or `None` when a value it asks for has no
     /// row at all.
     pub(super) fn candidates(&self, q: &Query) -> Option<Ids<'_>> {
-        let wanted = [&q.status, &q.environment, &q.module, &q.project];
+        let drift = q.drift.map(|d| drift_key(d).to_owned());
+        let wanted = [&q.status, &q.environment, &q.module, &q.project, &drift];
         let maps = [
             &self.by_status,
             &self.by_environment,
             &self.by_module,
             &self.by_project,
+            &self.by_drift,
         ];
         let mut shortest: Option<&BTreeSet<RequestId>> = None;
         for (map, value) in maps.into_iter().zip(wanted) {

@@ -64,6 +64,8 @@ struct StoredEntry {
     #[serde(default)]
     note: String,
     etag: String,
+    #[serde(default)]
+    drifted: bool,
 }
 
 /// Every status but `failed`, whose step a row names apart.
@@ -98,6 +100,7 @@ impl StoredEntry {
             updated_at: self.updated_at,
             note: self.note,
             etag: self.etag,
+            drifted: self.drifted,
         })
     }
 }

@@ -34,6 +34,7 @@ pub fn sample_request(id: RequestId, env: &str, module: &str, by: &str) -> Reque
         confirmation: None,
         events: vec![],
         origin: None,
+        drift: None,
     }
 }
 

@@ -14,6 +14,7 @@ fn entry(status: Status) -> IndexEntry {
         updated_at: "2026-11-22T05:50:01Z".into(),
         note: String::new(),
         etag: "\"e1\"".into(),
+        drifted: false,
     }
 }
 

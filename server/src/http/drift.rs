@@ -1,0 +1,88 @@
+//! `POST /api/v1/drift/{project}/{env}` (run a drift check now) and
+//! `GET /api/v1/drift/{project}/{env}` (the newest drift run, with the
+//! drifted requests and the unmanaged changes of the environment).
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use crate::service::drift::{DriftError, DriftRun};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+impl From<DriftError> for ApiError {
+    fn from(e: DriftError) -> Self {
+        match e {
+            DriftError::NotFound(m) => ApiError::NotFound(m),
+            DriftError::Forbidden => ApiError::Forbidden {
+                rule: "role.approver".into(),
+                message: e.to_string(),
+            },
+            DriftError::Store(e) => ApiError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+/// Runs a drift check of a project's environment now: a plan of the tip
+/// of main through the project's executor, serialized with its applies.
+/// Answers at once with the queued run; follow it with the GET. Each
+/// applied request whose resources differ from its config is marked
+/// drifted (and its requester told); what no request owns is listed as
+/// `unmanaged` on the run.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drift/{project}/{env}",
+    params(
+        ("project" = String, Path, description = "A configured project"),
+        ("env" = String, Path, description = "One of the project's environments"),
+    ),
+    responses(
+        (status = 202, description = "Queued: `run` is the drift run's id", body = DriftRun),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 403, description = "Only approvers and admins run drift checks (`rule`: `role.approver`)", body = ErrorBody),
+        (status = 404, description = "No such project, or no such environment in it", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn run(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, env)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<DriftRun>), ApiError> {
+    let queued = state.drift.start(&actor, &project, &env).await?;
+    Ok((StatusCode::ACCEPTED, Json(queued)))
+}
+
+/// The newest drift run of a project's environment: where it stands, the
+/// requests it found drifted, and the changes no request owns
+/// (`unmanaged`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/drift/{project}/{env}",
+    params(
+        ("project" = String, Path, description = "A configured project"),
+        ("env" = String, Path, description = "One of the project's environments"),
+    ),
+    responses(
+        (status = 200, description = "The newest drift run", body = DriftRun),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 404, description = "No such project or environment, or no drift run yet", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn latest(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((project, env)): Path<(String, String)>,
+) -> Result<Json<DriftRun>, ApiError> {
+    let (project, env) = state.drift.target(&project, &env)?;
+    state
+        .drift
+        .latest(&project, &env)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no drift run of {project}/{env} yet")))
+}

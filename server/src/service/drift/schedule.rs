@@ -1,0 +1,81 @@
+//! The drift schedule: for every project + environment with a
+//! `drift_schedule`, a drift run each time the server's `Clock` enters a
+//! new period. Periods are counted from the Unix epoch, so every replica
+//! names a period's run alike (`drift-<project>-<env>-s<period start>`):
+//! the drift lease lets one run it and the others find it done.
+
+use super::DriftService;
+use crate::clock::Clock;
+pub use crate::config::Every;
+use app::domain::ids::{EnvName, ProjectKey};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the schedule looks at the clock.
+const TICK: Duration = Duration::from_millis(500);
+
+/// The period `now` (Unix seconds) falls in, and its start.
+fn period(now: u64, every: Every) -> (u64, u64) {
+    let len = every.0.as_secs().max(1);
+    (now / len, now / len * len)
+}
+
+/// Runs the drift schedule forever (spawned at start when any project has
+/// one). A run is due when the clock enters a period after the one it was
+/// in when the schedule started.
+pub async fn run_schedule(service: Arc<DriftService>) {
+    let targets: Vec<(ProjectKey, EnvName, Every)> = service
+        .config
+        .projects
+        .values()
+        .flat_map(|p| {
+            p.drift_schedules
+                .iter()
+                .map(|(env, every)| (p.key.clone(), env.clone(), *every))
+        })
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let clock: Arc<dyn Clock> = service.clock.clone();
+    let now = || clock.unix_millis() / 1000;
+    let mut last: Vec<u64> = targets
+        .iter()
+        .map(|(_, _, e)| period(now(), *e).0)
+        .collect();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for (i, (project, env, every)) in targets.iter().enumerate() {
+            let (n, start) = period(now(), *every);
+            if n <= last[i] {
+                continue;
+            }
+            last[i] = n;
+            let run = format!("drift-{project}-{env}-s{start}");
+            tracing::info!(%project, %env, %run, "scheduled drift run");
+            let (me, project, env) = (service.clone(), project.clone(), env.clone());
+            tokio::spawn(async move { me.run(&project, &env, &run, "schedule").await });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_count_from_the_epoch() {
+        let six_hours = Every(Duration::from_secs(6 * 3600));
+        let cases = [
+            (0, (0, 0)),
+            (21_599, (0, 0)),
+            (21_600, (1, 21_600)),
+            (50_000, (2, 43_200)),
+        ];
+        for (now, want) in cases {
+            assert_eq!(period(now, six_hours), want, "{now}");
+        }
+    }
+}
