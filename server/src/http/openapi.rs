@@ -215,7 +215,12 @@ fn contract(doc: &mut Value, choices: &Choices) {
                 if method != "get" {
                     add(
                         "403",
-                        "Not allowed (`rule` names the rule), or a cookie request without the CSRF token (`csrf`)",
+                        "Not allowed (`rule` names the rule: `scope.automation` for a token of scope automation anywhere but the alert receiver), or a cookie request without the CSRF token (`csrf`)",
+                    );
+                } else {
+                    add(
+                        "403",
+                        "A token of scope automation (`scope.automation`): it may only file remediations",
                     );
                 }
                 add("503", "The store (or git, or the executor) is unavailable");
@@ -389,8 +394,8 @@ fn contract(doc: &mut Value, choices: &Choices) {
         "properties": {
             "name": {"type": "string", "pattern": TOKEN_NAME, "description": "A label (`ci`, `slack-bot`)"},
             "user": {"type": ["string", "null"], "pattern": LOGIN, "description": "Owner; default the caller (admins may name anyone)"},
-            "scope": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], null],
-                "description": "The most the token may do; default the caller's own scope"},
+            "scope": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], "automation", null],
+                "description": "The most the token may do; default the caller's own scope. `automation` (admins only) files remediations (POST /api/v1/alerts/alertmanager) and nothing else"},
         }
     });
     schemas["NewUser"] = json!({
