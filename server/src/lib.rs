@@ -134,6 +134,9 @@ pub async fn start_with(
         &public_url,
     );
     let sweeper = tokio::spawn(state.limits.clone().sweep_forever());
+    let workers = state.jobs.settings().workers;
+    let replica = ports.ids.random_hex(8);
+    let job_pool = tokio::spawn(state.jobs.clone().run_pool(workers, replica));
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.
     let listener = listener.tap_io(|tcp| {
@@ -152,6 +155,7 @@ pub async fn start_with(
         reconciler.abort();
         deliveries.abort();
         sweeper.abort();
+        job_pool.abort();
         if let Err(e) = index.save_snapshot().await {
             tracing::warn!("could not write the index snapshot at shutdown: {e}");
         }

@@ -166,7 +166,13 @@ pub fn apply_inputs(
                 .trim()
                 .parse::<f64>()
                 .ok()
-                .and_then(serde_json::Number::from_f64)
+                .and_then(|n| {
+                    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+                        Some(serde_json::Number::from(n as i64))
+                    } else {
+                        serde_json::Number::from_f64(n)
+                    }
+                })
                 .map(Value::Number)
                 .ok_or_else(|| FieldError {
                     field: name.clone(),

@@ -1,5 +1,6 @@
 //! HTTP: the REST API, the Leptos pages and server functions, static assets.
 
+mod alerts;
 mod ask;
 mod assistant;
 mod audit;
@@ -9,6 +10,7 @@ pub mod error;
 mod events;
 mod forms;
 mod health;
+mod jobs;
 mod limit;
 mod login;
 mod modules;
@@ -92,6 +94,8 @@ pub struct AppState {
     pub slack: Option<Arc<crate::slack::SlackBot>>,
     /// Questions about platform state.
     pub ask: Arc<crate::service::ask::Ask>,
+    /// Remediation jobs: the alert intake, the job log and the workers.
+    pub jobs: Arc<crate::service::jobs::Jobs>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -118,6 +122,14 @@ impl AppState {
             .site_addr(config.bind)
             .build();
         let stores = ports.stores();
+        let jobs = Arc::new(crate::service::jobs::Jobs::new(
+            ports,
+            config.jobs,
+            flow.clone(),
+            registry.clone(),
+            config.policy.clone(),
+            notices.clone(),
+        ));
         let requests = Arc::new(RequestService::new(
             config.clone(),
             registry.clone(),
@@ -183,6 +195,7 @@ impl AppState {
             ))
         });
         Self {
+            jobs,
             drafting,
             ask,
             slack,
@@ -239,6 +252,9 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{login}", axum::routing::patch(users::update))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/alerts/alertmanager", post(alerts::alertmanager))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}", get(jobs::get))
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {

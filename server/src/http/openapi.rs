@@ -7,6 +7,7 @@
 //! module from the registry (`inputs.rs`).
 
 mod inputs;
+mod jobs;
 
 use super::AppState;
 use super::error::ErrorBody;
@@ -56,7 +57,10 @@ impl Modify for BearerAuth {
         super::slack::interactions,
         super::modules::list,
         super::assistant::draft,
-        super::ask::ask
+        super::ask::ask,
+        super::alerts::alertmanager,
+        super::jobs::list,
+        super::jobs::get
     ),
     components(schemas(
         ErrorBody,
@@ -65,6 +69,7 @@ impl Modify for BearerAuth {
         users::UserChange,
         requests::ConfirmBody,
         super::reject::RejectBody,
+        super::alerts::AlertmanagerPayload,
         super::slack::InteractionForm,
         app::api::assistant::AssistantAsk,
         app::api::assistant::AssistantDraft,
@@ -330,6 +335,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
         "ChangeUser": {"operationId": "patchUsersLogin", "parameters": {"login": "$response.body#/login"}}
     });
     ask_schemas(doc);
+    jobs::contract(doc);
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];
     // One alternative per module: its config follows its inputs.

@@ -61,6 +61,8 @@ pub enum NoticeKind {
     Destroyed,
     /// Another step failed (PR or cleanup closed, apply or destroy failed).
     Failed,
+    /// A remediation policy's message about the request (an alert fired).
+    Remediation,
 }
 
 impl NoticeKind {
@@ -80,6 +82,7 @@ impl NoticeKind {
             Self::ApplyBlocked => "apply.blocked",
             Self::Destroyed => "destroyed",
             Self::Failed => "failed",
+            Self::Remediation => "remediation",
         }
     }
 }
@@ -131,6 +134,9 @@ pub struct Notice {
     /// The first line of what went wrong, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A remediation policy's message (remediation notices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// Why a notifier did not deliver; the outbox tries again later.
@@ -272,6 +278,7 @@ pub fn notice(
                 .map(|e| e.detail.lines().next().unwrap_or_default().to_owned())
                 .filter(|l| !l.is_empty()),
         },
+        message: None,
     }
 }
 
@@ -382,19 +389,41 @@ impl Notices {
         self.send(vec![kind], after).await;
     }
 
+    /// Stores a remediation job's `message` about `doc` under an id made
+    /// from the job's, so a job that runs again stores it once; the id.
+    pub async fn remediation(
+        &self,
+        doc: &Request,
+        job: &str,
+        actor: &str,
+        message: &str,
+    ) -> String {
+        let mut n = notice(0, NoticeKind::Remediation, doc, &self.public_url, None);
+        n.id = format!("{}.job-{job}.remediation", doc.id);
+        n.actor = Some(actor.to_owned());
+        n.message = Some(message.to_owned());
+        let id = n.id.clone();
+        self.deliver(n).await;
+        id
+    }
+
     async fn send(&self, kinds: Vec<NoticeKind>, after: &Request) {
         for (seq, kind) in kinds.into_iter().enumerate() {
             let notice = notice(seq, kind, after, &self.public_url, self.registry.as_deref());
-            match &self.sink {
-                Sink::Direct(notifier) => {
-                    if let Err(e) = notifier.notify(&notice).await {
-                        tracing::warn!(notifier = notifier.name(), notice = %notice.id, "notice not delivered: {e}");
-                    }
+            self.deliver(notice).await;
+        }
+    }
+
+    async fn deliver(&self, notice: Notice) {
+        match &self.sink {
+            Sink::Direct(notifier) => {
+                if let Err(e) = notifier.notify(&notice).await {
+                    tracing::warn!(notifier = notifier.name(), notice = %notice.id, "notice not delivered: {e}");
                 }
-                Sink::Outbox(outbox) => {
-                    if let Err(e) = outbox.enqueue(&notice).await {
-                        tracing::error!(notice = %notice.id, "notice not stored in the outbox: {e}");
-                    }
+            }
+            Sink::Outbox(outbox) => {
+                if let Err(e) = outbox.enqueue(&notice).await {
+                    tracing::error!(notice = %notice.id, "notice not stored in the outbox: {e}");
                 }
             }
         }

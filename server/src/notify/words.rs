@@ -34,6 +34,11 @@ pub fn sentence(notice: &Notice) -> String {
         }
         NoticeKind::Destroyed => "destroyed".into(),
         NoticeKind::Failed => failed(notice.failed_step.as_deref().unwrap_or("a step")),
+        NoticeKind::Remediation => format!(
+            "{}: {}",
+            by("remediation"),
+            notice.message.as_deref().unwrap_or("an alert fired")
+        ),
     }
 }
 

@@ -8,5 +8,6 @@ pub mod filters;
 pub mod flow;
 pub mod ids;
 pub mod index;
+pub mod jobs;
 pub mod requests;
 pub mod signin;

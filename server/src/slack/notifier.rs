@@ -204,7 +204,8 @@ impl Notifier for SlackNotifier {
             NoticeKind::Applied
             | NoticeKind::Failed
             | NoticeKind::PlanFailed
-            | NoticeKind::ApplyBlocked => {
+            | NoticeKind::ApplyBlocked
+            | NoticeKind::Remediation => {
                 let text = format!(
                     "{} · <{}|open>",
                     blocks::esc(&headline(notice)),

@@ -20,6 +20,7 @@ mod git;
 mod guardrails;
 mod http;
 mod identity;
+mod jobs;
 mod layering;
 mod matrix;
 mod modules;
