@@ -84,6 +84,9 @@ pub trait Services: Send + Sync + 'static {
     fn users(&self) -> Later<'_, Vec<UserRow>>;
     /// Tokens (all for admins, one's own otherwise).
     fn tokens(&self) -> Later<'_, Vec<TokenRow>>;
+    /// The remediation policies (approvers and admins), and what the
+    /// Alertmanager payload `alert` (JSON), when given, would lead to.
+    fn policies(&self, alert: Option<String>) -> Later<'_, crate::api::PolicyPage>;
     /// The signed-in user, if any.
     fn me(&self) -> Later<'_, Option<Me>>;
     /// A page of the requests dashboard.

@@ -139,7 +139,7 @@ fn notifiers(
             .collect();
         notifiers.push(Arc::new(crate::slack::SlackNotifier::new(
             api.clone(),
-            crate::slack::records::Records::new(stores.requests.clone()),
+            crate::store::records::Records::new(stores.requests.clone()),
             channels,
         )));
     }

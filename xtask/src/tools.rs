@@ -124,6 +124,32 @@ pub fn ensure_chromium() -> Result<()> {
     )
 }
 
+/// Installs Debian's Alertmanager when it is missing (the alert tests run
+/// the real one); its path.
+pub fn ensure_alertmanager() -> Result<PathBuf> {
+    let bin = PathBuf::from("/usr/bin/prometheus-alertmanager");
+    if succeeds(Command::new(&bin).arg("--version")) {
+        return Ok(bin);
+    }
+    let install = || {
+        let mut c = Command::new("apt-get");
+        c.args(["install", "-y", "-qq", "prometheus-alertmanager"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    if run_step("apt-get install prometheus-alertmanager", &mut install()).is_err() {
+        run_step(
+            "apt-get update",
+            Command::new("apt-get").args(["update", "-qq"]),
+        )?;
+        run_step("apt-get install prometheus-alertmanager", &mut install())?;
+    }
+    if !succeeds(Command::new(&bin).arg("--version")) {
+        bail!("{} does not run after its install", bin.display());
+    }
+    Ok(bin)
+}
+
 /// Terraform must be on the PATH (it is on this project's machine image).
 pub fn ensure_terraform() -> Result<()> {
     if succeeds(

@@ -14,6 +14,7 @@ pub mod detail;
 pub mod draft;
 pub mod events;
 pub mod listing;
+pub mod policies;
 pub mod timeline;
 
 pub use admin::{FreshToken, Me, SignInNotice, TokenRow, UserRow};
@@ -25,4 +26,5 @@ pub use detail::{
 pub use draft::{Draft, ModuleCard, NewOptions, ProjectChoice};
 pub use events::{Change, Event};
 pub use listing::{Choice, Filters, Listing, Matcher, Row, RowFields, short_time, url_encode};
+pub use policies::{PolicyPage, PolicyRow, TriedAlert};
 pub use timeline::{TimelineEntry, collapse};

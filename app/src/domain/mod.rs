@@ -8,6 +8,7 @@
 //! - [`request`]: the stored request document;
 //! - [`status`]: the status derived from a request's facts;
 //! - [`policy`]: who may do what, and why not;
+//! - [`remediation`]: alert remediation policies (match, fill in, check);
 //! - [`scope`]: what an apply may change, and the check of its saved plan;
 //! - [`transitions`]: the workflow's edits of a request (approve, retry,
 //!   a new revision, …), pure and with their refusals;
@@ -25,7 +26,7 @@ pub mod ids;
 pub mod jobs;
 pub mod policy;
 pub mod registry;
-pub mod remediation_stub;
+pub mod remediation;
 pub mod render;
 pub mod request;
 pub mod scope;

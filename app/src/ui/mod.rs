@@ -8,6 +8,7 @@ mod home;
 #[cfg(feature = "hydrate")]
 mod live;
 pub mod new_request;
+pub mod policies;
 pub mod shell;
 pub mod signin;
 
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("requests"), ParamSegment("id")) view=detail::RequestPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::UsersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("policies")) view=policies::PoliciesPage/>
                     </Routes>
                 </main>
             </Router>

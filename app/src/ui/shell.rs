@@ -31,8 +31,15 @@ pub fn TopBar() -> impl IntoView {
                 <a href="/admin/tokens">"Tokens"</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let admin = matches!(me.await, Ok(Some(Me { ref role, .. })) if role == "admin");
-                        admin.then(|| view! { <a href="/admin/users">"Users"</a> })
+                        let role = match me.await {
+                            Ok(Some(Me { role, .. })) => role,
+                            _ => String::new(),
+                        };
+                        let approver = role == "approver" || role == "admin";
+                        view! {
+                            {approver.then(|| view! { <a href="/admin/policies">"Policies"</a> })}
+                            {(role == "admin").then(|| view! { <a href="/admin/users">"Users"</a> })}
+                        }
                     })}
                 </Suspense>
             </nav>

@@ -275,3 +275,61 @@ pub async fn revoke_token(
     .await;
     outcome("/admin/tokens", done)
 }
+
+/// What the policies page's save forms post.
+#[derive(Debug, Deserialize)]
+pub struct PolicyForm {
+    /// The policy as JSON.
+    #[serde(default)]
+    pub policy: String,
+}
+
+/// `POST /admin/policies`: saves (creates or replaces) the policy the
+/// form's JSON names.
+pub async fn save_policy(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    axum::Form(form): axum::Form<PolicyForm>,
+) -> Response {
+    let done = async {
+        let Caller(actor) = caller?;
+        let raw: serde_json::Value =
+            serde_json::from_str(&form.policy).map_err(|e| ApiError::BadRequest {
+                message: format!("the policy is not JSON: {e}"),
+                field: Some("policy".into()),
+            })?;
+        let name = raw
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let (stored, created) = if name.is_empty() {
+            (state.policies.create(&actor, &raw).await?, true)
+        } else {
+            state.policies.replace(&actor, &name, &raw).await?
+        };
+        Ok(format!(
+            "{} policy {} (version {}).",
+            if created { "Created" } else { "Saved" },
+            stored.policy.name,
+            stored.version
+        ))
+    }
+    .await;
+    outcome("/admin/policies", done)
+}
+
+/// `POST /admin/policies/{name}/delete`.
+pub async fn delete_policy(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Path(name): Path<String>,
+) -> Response {
+    let done = async {
+        let Caller(actor) = caller?;
+        state.policies.delete(&actor, &name).await?;
+        Ok(format!("Deleted policy {name}."))
+    }
+    .await;
+    outcome("/admin/policies", done)
+}

@@ -16,6 +16,7 @@ mod login;
 mod modules;
 mod oauth;
 pub mod openapi;
+mod policies;
 mod reject;
 mod requests;
 mod session;
@@ -96,6 +97,8 @@ pub struct AppState {
     pub ask: Arc<crate::service::ask::Ask>,
     /// Remediation jobs: the alert intake, the job log and the workers.
     pub jobs: Arc<crate::service::jobs::Jobs>,
+    /// Remediation policies.
+    pub policies: crate::service::policies::Policies,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -122,20 +125,12 @@ impl AppState {
             .site_addr(config.bind)
             .build();
         let stores = ports.stores();
-        let jobs = Arc::new(crate::service::jobs::Jobs::new(
-            ports,
-            config.jobs,
-            flow.clone(),
-            registry.clone(),
-            config.policy.clone(),
-            notices.clone(),
-        ));
         let requests = Arc::new(RequestService::new(
             config.clone(),
             registry.clone(),
             index,
             ports,
-            notices,
+            notices.clone(),
             flow.clone(),
         ));
         let users = ports.users();
@@ -154,8 +149,24 @@ impl AppState {
             requests.index().clone(),
             ports,
         ));
+        let policies = crate::service::policies::Policies::new(
+            ports.requests.clone(),
+            ports.audit_log(),
+            registry.clone(),
+            config.policy.clone(),
+            ports.clock.clone(),
+        );
+        let jobs = Arc::new(crate::service::jobs::Jobs::new(
+            ports,
+            policies.clone(),
+            config.jobs,
+            flow.clone(),
+            registry.clone(),
+            config.policy.clone(),
+            notices.clone(),
+        ));
         let services: SharedServices = Arc::new(UiServices::new(
-            (drafting.clone(), ask.clone()),
+            (drafting.clone(), ask.clone(), policies.clone()),
             registry.clone(),
             config.clone(),
             (users.clone(), admin.clone()),
@@ -183,7 +194,7 @@ impl AppState {
         let slack = ports.slack.clone().map(|api| {
             Arc::new(crate::slack::SlackBot::new(
                 api,
-                crate::slack::records::Records::new(ports.requests.clone()),
+                crate::store::records::Records::new(ports.requests.clone()),
                 requests.clone(),
                 flow.clone(),
                 users.clone(),
@@ -196,6 +207,7 @@ impl AppState {
         });
         Self {
             jobs,
+            policies,
             drafting,
             ask,
             slack,
@@ -255,6 +267,14 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts/alertmanager", post(alerts::alertmanager))
         .route("/jobs", get(jobs::list))
         .route("/jobs/{id}", get(jobs::get))
+        .route("/policies", get(policies::list).post(policies::create))
+        .route("/policies/test", post(policies::test))
+        .route(
+            "/policies/{name}",
+            get(policies::get)
+                .put(policies::replace)
+                .delete(policies::delete),
+        )
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {
@@ -288,6 +308,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{login}", post(forms::set_user))
         .route("/admin/tokens", post(forms::create_token))
         .route("/admin/tokens/{id}/revoke", post(forms::revoke_token))
+        .route("/admin/policies", post(forms::save_policy))
+        .route("/admin/policies/{name}/delete", post(forms::delete_policy))
         .nest("/api/v1", api)
         .route(
             "/sfn/{*fn_name}",

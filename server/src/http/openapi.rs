@@ -8,6 +8,7 @@
 
 mod inputs;
 mod jobs;
+mod policies;
 
 use super::AppState;
 use super::error::ErrorBody;
@@ -60,7 +61,13 @@ impl Modify for BearerAuth {
         super::ask::ask,
         super::alerts::alertmanager,
         super::jobs::list,
-        super::jobs::get
+        super::jobs::get,
+        super::policies::list,
+        super::policies::create,
+        super::policies::get,
+        super::policies::replace,
+        super::policies::delete,
+        super::policies::test
     ),
     components(schemas(
         ErrorBody,
@@ -69,7 +76,6 @@ impl Modify for BearerAuth {
         users::UserChange,
         requests::ConfirmBody,
         super::reject::RejectBody,
-        super::alerts::AlertmanagerPayload,
         super::slack::InteractionForm,
         app::api::assistant::AssistantAsk,
         app::api::assistant::AssistantDraft,
@@ -270,6 +276,9 @@ fn contract(doc: &mut Value, choices: &Choices) {
                         }
                         (Some("path"), "id") => json!({"type": "string", "pattern": REQUEST_ID}),
                         (Some("path"), "login") => json!({"type": "string", "pattern": LOGIN}),
+                        (Some("path"), "name") if path.starts_with("/api/v1/policies") => {
+                            json!({"type": "string", "pattern": policies::POLICY_NAME, "not": {"const": "test"}})
+                        }
                         (Some("path"), "action") => json!({"type": "string",
                             "enum": ["approve", "merge", "apply", "destroy", "retry"],
                             "description": "`plan` has its own operation, POST /api/v1/requests/{id}/plan"}),
@@ -335,6 +344,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
         "ChangeUser": {"operationId": "patchUsersLogin", "parameters": {"login": "$response.body#/login"}}
     });
     ask_schemas(doc);
+    policies::schemas(doc, &choices.environments);
     jobs::contract(doc);
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];

@@ -9,5 +9,6 @@ pub mod flow;
 pub mod ids;
 pub mod index;
 pub mod jobs;
+pub mod policies;
 pub mod requests;
 pub mod signin;

@@ -6,13 +6,13 @@
 
 use super::api::{Message, SlackApi, SlackError};
 use super::drafts::{Drafts, draft_id};
-use super::records::Records;
 use super::wire::Event;
 use crate::auth::Users;
 use crate::config::Config;
 use crate::service::ask::Ask;
 use crate::service::flow::Flow;
 use crate::service::requests::RequestService;
+use crate::store::records::Records;
 use app::domain::assistant::intake::{Command, FORMS, Question, command, strip_mentions};
 use app::domain::policy::{Actor, Credential};
 use app::domain::registry::Registry;

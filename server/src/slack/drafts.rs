@@ -1,7 +1,7 @@
 //! Drafts: one per Slack thread (or DM) where someone is asking for something; where the conversation stands, kept in the store.
 
-use super::records::{Records, Stored};
 use crate::store::StoreError;
+use crate::store::records::{Records, Stored};
 use app::domain::assistant::Conversation;
 use app::domain::ids::{EnvName, ModuleType, ProjectKey, RequestId};
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,6 @@ pub mod buttons;
 mod converse;
 pub mod drafts;
 pub mod notifier;
-pub mod records;
 pub mod signing;
 pub mod web;
 pub mod wire;

@@ -6,9 +6,9 @@
 
 use super::api::{Message, SlackApi, SlackError};
 use super::blocks;
-use super::records::Records;
 use crate::notify::words::{headline, sentence};
 use crate::notify::{Notice, NoticeKind, Notifier, NotifyError};
+use crate::store::records::Records;
 use app::domain::ids::ProjectKey;
 use app::domain::request::{Origin, PlanSummary};
 use async_trait::async_trait;

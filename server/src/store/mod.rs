@@ -7,6 +7,7 @@ pub mod fs;
 pub mod journal;
 pub mod lease;
 pub mod open;
+pub mod records;
 pub mod repo;
 pub mod s3;
 

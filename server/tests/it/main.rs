@@ -2,6 +2,7 @@
 
 mod access;
 mod adopt;
+mod alerts;
 mod apply;
 mod ask;
 mod assistant;
@@ -28,6 +29,7 @@ mod notices;
 mod oauth;
 mod oauth_identities;
 mod plan_check;
+mod policies;
 mod probes;
 mod reject;
 mod requests_api;

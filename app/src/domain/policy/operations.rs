@@ -62,6 +62,10 @@ pub enum Operation<'a> {
     /// is checked for it once, so an automation token is refused
     /// everywhere else.
     UseApi,
+    /// Read the remediation policies, or try an alert against them.
+    ReadPolicies,
+    /// Create, change or delete a remediation policy.
+    ManagePolicies,
 }
 
 /// Decides an [`Operation`]: 403 with a rule, 409 for a change that would
@@ -170,6 +174,16 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
             "alerts.automation",
             "alerts are filed with a token of scope automation; an admin creates one with `tfpilot tokens create --user NAME --scope automation`",
         ),
+        Operation::ReadPolicies if actor.role < Role::Approver => forbidden(
+            "policies.approver",
+            "remediation policies are read by approvers and admins",
+        ),
+        Operation::ReadPolicies => Decision::Allowed,
+        Operation::ManagePolicies if !admin => forbidden(
+            "policies.admin",
+            "only an admin creates, changes or deletes remediation policies",
+        ),
+        Operation::ManagePolicies => Decision::Allowed,
         Operation::ReadAudit { request: false } => {
             if admin {
                 Decision::Allowed

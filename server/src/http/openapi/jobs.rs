@@ -1,39 +1,15 @@
-//! The alert receiver's payload and the job log's parameters, exact.
+//! The alert receiver's body and the job log's parameters, exact.
 
 use super::REQUEST_ID;
 use serde_json::{Value, json};
 
-/// Makes the alert and job operations exact.
+/// Makes the alert and job operations exact (the payload's schema,
+/// `AlertmanagerWebhook`, is the policies' dry run's).
 pub(super) fn contract(doc: &mut Value) {
-    let text =
-        |max: u32| json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": "\\S"});
-    let status = json!({"type": "string", "enum": ["firing", "resolved"]});
-    let strings = json!({"type": "object", "additionalProperties": {"type": "string"}});
-    doc["components"]["schemas"]["AlertmanagerAlert"] = json!({
-        "type": "object",
-        "required": ["status", "fingerprint", "startsAt"],
-        "properties": {
-            "status": status,
-            "labels": strings,
-            "annotations": strings,
-            "fingerprint": text(128),
-            "startsAt": text(64),
-            "endsAt": {"type": ["string", "null"]},
-            "generatorURL": {"type": ["string", "null"]},
-        },
-    });
-    doc["components"]["schemas"]["AlertmanagerPayload"] = json!({
-        "type": "object",
-        "description": "Alertmanager's webhook payload, version 4; other fields are ignored",
-        "required": ["version", "groupKey", "status", "alerts"],
-        "properties": {
-            "version": {"type": "string", "enum": ["4"]},
-            "groupKey": {"type": "string"},
-            "status": status,
-            "receiver": {"type": "string"},
-            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/AlertmanagerAlert"}},
-        },
-    });
+    if let Some(op) = doc["paths"]["/api/v1/alerts/alertmanager"].get_mut("post") {
+        op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema":
+            {"$ref": "#/components/schemas/AlertmanagerWebhook"}}}});
+    }
     let statuses: Vec<&str> = std::iter::once("")
         .chain(app::domain::jobs::JobStatus::ALL.iter().map(|s| s.as_str()))
         .collect();
@@ -41,8 +17,9 @@ pub(super) fn contract(doc: &mut Value) {
         for p in params {
             let schema = match p["name"].as_str() {
                 Some("status") => json!({"type": "string", "enum": statuses}),
-                Some("request") => json!({"type": "string", "pattern": REQUEST_ID}),
-                Some("cursor") => json!({"type": "string", "pattern": REQUEST_ID}),
+                Some("request") | Some("cursor") => {
+                    json!({"type": "string", "pattern": REQUEST_ID})
+                }
                 Some("limit") => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
                 Some("policy") => json!({"type": "string", "maxLength": 128}),
                 _ => continue,

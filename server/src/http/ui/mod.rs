@@ -4,6 +4,7 @@
 
 mod compose;
 mod detail;
+mod policies;
 
 use super::error::ApiError;
 use crate::auth::Users;
@@ -36,14 +37,16 @@ pub struct UiServices {
     flow: Arc<Flow>,
     chat_logs: crate::store::journal::ChatLogs,
     clock: Arc<dyn crate::clock::Clock>,
+    policies: crate::service::policies::Policies,
 }
 
 impl UiServices {
     /// Over a loaded registry, the services and the ports' stores.
     pub fn new(
-        (drafting, ask): (
+        (drafting, ask, policies): (
             Arc<crate::service::assistant::Drafting>,
             Arc<crate::service::ask::Ask>,
+            crate::service::policies::Policies,
         ),
         registry: Arc<Registry>,
         config: Arc<Config>,
@@ -53,6 +56,7 @@ impl UiServices {
         ports: &crate::ports::Ports,
     ) -> Self {
         Self {
+            policies,
             drafting,
             ask,
             registry,
@@ -149,6 +153,10 @@ impl Services for UiServices {
                 })
                 .collect())
         })
+    }
+
+    fn policies(&self, alert: Option<String>) -> Later<'_, app::api::PolicyPage> {
+        Box::pin(self.policy_page(alert))
     }
 
     fn me(&self) -> Later<'_, Option<Me>> {

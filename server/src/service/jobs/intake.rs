@@ -85,13 +85,6 @@ fn as_alert(a: &JobAlert) -> remediation::Alert {
     }
 }
 
-fn kind_name(kind: remediation::ActionKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl Jobs {
     /// Stores the new alerts of one delivery and their jobs; a full queue
     /// stops it (what was stored stays, a resend skips it).
@@ -208,7 +201,7 @@ impl Jobs {
             Ok(planned) => {
                 job.request = planned.request.clone();
                 job.action = Some(JobAction {
-                    kind: kind_name(planned.kind),
+                    kind: planned.kind.as_str().to_owned(),
                     request: planned.request,
                     inputs: planned.inputs,
                     message: planned.message,

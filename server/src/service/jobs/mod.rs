@@ -4,23 +4,22 @@
 //! request through the normal pipeline (`run.rs`, `ship.rs`).
 
 mod intake;
-mod policies_stub;
 mod run;
 mod ship;
 pub mod store;
 mod worker;
 
 pub use intake::{IntakeError, Receipt};
-pub use policies_stub::Policies;
 pub use store::{JobStore, JobStoreError};
 
-use app::domain::remediation_stub as remediation;
+use app::domain::remediation;
 
 use crate::clock::Clock;
 use crate::config::JobSettings;
 use crate::ids::Ids;
 use crate::notify::Notices;
 use crate::service::flow::Flow;
+use crate::service::policies::Policies;
 use crate::store::journal::AuditLog;
 use crate::store::repo::RequestRepo;
 use app::domain::jobs::{Job, JobStatus};
@@ -81,6 +80,7 @@ impl Jobs {
     /// the services a job drives.
     pub fn new(
         ports: &crate::ports::Ports,
+        policies: Policies,
         settings: JobSettings,
         flow: Arc<Flow>,
         registry: Arc<Registry>,
@@ -89,7 +89,7 @@ impl Jobs {
     ) -> Self {
         Self {
             store: JobStore::new(ports.requests.clone()),
-            policies: Policies::new(ports.requests.clone()),
+            policies,
             settings,
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),

@@ -10,7 +10,6 @@ mod takeover;
 use crate::support::{TestApp, wait_until};
 use app::domain::policy::{Role, TokenScope};
 use serde_json::{Value, json};
-use server::store::{ObjectStore, Precondition};
 use std::time::Duration;
 
 /// A token of scope automation for a new user `login` (admins give it).
@@ -27,17 +26,33 @@ pub async fn automation_token(app: &TestApp, login: &str) -> String {
     token
 }
 
-/// Stores a remediation policy as `policies/<name>.json`.
+/// Creates or replaces a remediation policy over the API, as an admin.
 pub async fn put_policy(app: &TestApp, policy: Value) {
     let name = policy["name"].as_str().expect("a name").to_owned();
-    app.requests_store()
-        .put(
-            &format!("policies/{name}.json"),
-            serde_json::to_vec(&policy).unwrap().into(),
-            Precondition::None,
-        )
+    let store = app.requests_store();
+    // The same admin for every policy of a test.
+    let _ = server::auth::Users::new(store.clone())
+        .add("policy-admin", Role::Admin, None)
+        .await;
+    let (_, admin) = server::auth::Tokens::new(store)
+        .create("policy-admin", "test")
         .await
-        .expect("policy stored");
+        .expect("token");
+    let created = app.post_as(&admin, "/api/v1/policies", &policy).await;
+    let status = created.status();
+    if status == 409 {
+        let replaced = app
+            .client
+            .put(app.url(&format!("/api/v1/policies/{name}")))
+            .bearer_auth(&admin)
+            .json(&policy)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replaced.status(), 200, "{}", replaced.text().await.unwrap());
+    } else {
+        assert_eq!(status, 201, "{}", created.text().await.unwrap());
+    }
 }
 
 /// A policy setting `dlq_max_receive_count` of the request an alert

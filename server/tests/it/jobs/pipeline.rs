@@ -10,6 +10,7 @@ use app::domain::policy::Role;
 use serde_json::{Value, json};
 use server::exec::fake::{FakeExecutor, Outcome};
 use server::notify::{MemoryNotifier, NoticeKind};
+use server::store::{ObjectStore, Precondition};
 use std::sync::Arc;
 
 async fn world() -> (TestApp, Arc<MemoryNotifier>, String, String) {
@@ -126,9 +127,21 @@ async fn a_dev_alert_becomes_an_applied_revision_and_a_resend_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_prod_alert_waits_for_a_person_whatever_the_policy_says() {
     let (app, notices, bot, alice) = world().await;
-    let mut policy = scale_policy();
-    policy["auto_approve_environments"] = json!(["dev", "prod"]);
-    put_policy(&app, policy).await;
+    // The policy API refuses prod in auto_approve_environments (422); a
+    // record that says it anyway (written by hand) changes nothing.
+    let store = app.requests_store();
+    let key = "policies/raise-receives.json";
+    let mut stored: Value = serde_json::from_slice(&store.get(key).await.unwrap().bytes).unwrap();
+    stored["auto_approve_environments"] = json!(["dev", "prod"]);
+    store
+        .put(
+            key,
+            serde_json::to_vec(&stored).unwrap().into(),
+            Precondition::None,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let id = applied_queue(&app, &alice, "prod", "payments").await;
 
     let receipt: Value = send(&app, &bot, &backlog("fp-prod", &id, "8"))

@@ -52,8 +52,8 @@ async fn a_malformed_payload_is_a_400_naming_the_field() {
         .as_object_mut()
         .unwrap()
         .remove("fingerprint");
-    let mut blank_fingerprint = good();
-    blank_fingerprint["alerts"][0]["fingerprint"] = json!(" ");
+    let mut empty_fingerprint = good();
+    empty_fingerprint["alerts"][0]["fingerprint"] = json!("");
     let mut odd_status = good();
     odd_status["alerts"][0]["status"] = json!("exploding");
     let mut labels_not_strings = good();
@@ -66,9 +66,9 @@ async fn a_malformed_payload_is_a_400_naming_the_field() {
     alert_not_object["alerts"] = json!(["x"]);
     let cases = [
         (no_fingerprint, "alerts[0].fingerprint"),
-        (blank_fingerprint, "alerts[0].fingerprint"),
+        (empty_fingerprint, "alerts[0].fingerprint"),
         (odd_status, "alerts[0].status"),
-        (labels_not_strings, "alerts[0]"),
+        (labels_not_strings, "alerts[0].labels.n"),
         (old_version, "version"),
         (no_group, "groupKey"),
         (alert_not_object, "alerts[0]"),

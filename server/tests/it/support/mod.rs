@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub mod alertmanager;
 pub mod binary;
 mod builder;
 pub mod github;

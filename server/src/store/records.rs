@@ -1,11 +1,13 @@
-//! The Slack app's small records in the request store: seen events, drafts of threads, approval messages, rejections waiting for a reason.
+//! Small JSON records in a store, written with compare-and-swap: create-only
+//! claims, versioned replaces and deletes. The Slack app keeps its seen
+//! events, drafts and approval messages here; remediation policies too.
 
 use crate::store::{ObjectStore, Precondition, StoreError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
-/// JSON records under `slack/`, written with compare-and-swap.
+/// JSON records, written with compare-and-swap.
 #[derive(Clone)]
 pub struct Records {
     store: Arc<dyn ObjectStore>,
