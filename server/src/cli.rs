@@ -5,7 +5,7 @@ use crate::auth::{Tokens, Users};
 use crate::config::Config;
 use crate::store::open::open;
 use anyhow::Context;
-use app::domain::policy::Role;
+use app::domain::policy::{Role, TokenScope};
 use std::io::Read;
 
 /// `tfpilot users add NAME --role ROLE [--password-stdin] [--slack ID]
@@ -66,7 +66,7 @@ pub async fn create_token(
     config: &Config,
     user: &str,
     name: &str,
-    scope: Option<Role>,
+    scope: Option<TokenScope>,
 ) -> anyhow::Result<()> {
     let stores = open(config).await?;
     let (record, token) = Tokens::new(stores.requests)

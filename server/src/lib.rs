@@ -135,6 +135,9 @@ pub async fn start_with(
     );
     let sweeper = tokio::spawn(state.limits.clone().sweep_forever());
     let drift_schedule = tokio::spawn(service::drift::run_schedule(state.drift.clone()));
+    let workers = state.jobs.settings().workers;
+    let replica = ports.ids.random_hex(8);
+    let job_pool = tokio::spawn(state.jobs.clone().run_pool(workers, replica));
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.
     let listener = listener.tap_io(|tcp| {
@@ -154,6 +157,7 @@ pub async fn start_with(
         deliveries.abort();
         sweeper.abort();
         drift_schedule.abort();
+        job_pool.abort();
         if let Err(e) = index.save_snapshot().await {
             tracing::warn!("could not write the index snapshot at shutdown: {e}");
         }

@@ -1,6 +1,6 @@
 //! The `tfpilot` binary: parses the command line and hands over to the library.
 
-use app::domain::policy::Role;
+use app::domain::policy::{Role, TokenScope};
 use clap::{Parser, Subcommand};
 use server::config::Config;
 use std::path::PathBuf;
@@ -80,9 +80,10 @@ enum TokensCommand {
         /// A label for the token.
         #[arg(long, default_value = "cli")]
         name: String,
-        /// The most the token may do (viewer, requester, approver, admin).
-        #[arg(long, value_parser = parse_role)]
-        scope: Option<Role>,
+        /// The most the token may do (viewer, requester, approver, admin),
+        /// or automation: it files remediations (alerts) and nothing else.
+        #[arg(long, value_parser = parse_scope)]
+        scope: Option<TokenScope>,
     },
     /// List tokens (never their secrets).
     List {
@@ -100,6 +101,12 @@ enum TokensCommand {
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s)
         .ok_or_else(|| format!("`{s}` is not a role; use viewer, requester, approver or admin"))
+}
+
+fn parse_scope(s: &str) -> Result<TokenScope, String> {
+    TokenScope::parse(s).ok_or_else(|| {
+        format!("`{s}` is not a scope; use viewer, requester, approver, admin or automation")
+    })
 }
 
 #[derive(Subcommand)]

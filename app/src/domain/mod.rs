@@ -25,6 +25,7 @@ pub mod drift;
 pub mod explain;
 pub mod hcl;
 pub mod ids;
+pub mod jobs;
 pub mod policy;
 pub mod registry;
 pub mod remediation;

@@ -170,6 +170,7 @@ pub fn TokensPage() -> impl IntoView {
                     <select name="scope">
                         <option value="">"my role"</option>
                         {ROLES.map(|r| view! { <option value=r>{r}</option> })}
+                        <option value="automation">"automation (files alerts only; admins)"</option>
                     </select>
                 </label>
                 <button type="submit">"Create token"</button>

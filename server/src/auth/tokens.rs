@@ -4,7 +4,7 @@
 use super::{User, Users};
 use crate::store::list_all;
 use crate::store::{ObjectStore, Precondition, StoreError};
-use app::domain::policy::Role;
+use app::domain::policy::TokenScope;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -30,9 +30,10 @@ pub struct TokenRecord {
     #[serde(default)]
     pub revoked_at: Option<String>,
     /// The most the token may do, whatever its owner's role (a CI token of
-    /// an admin can be a requester token).
+    /// an admin can be a requester token); `automation` files remediations
+    /// and nothing else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Role>,
+    pub scope: Option<TokenScope>,
 }
 
 /// Why a token operation failed.
@@ -110,7 +111,7 @@ impl Tokens {
         &self,
         login: &str,
         name: &str,
-        scope: Option<Role>,
+        scope: Option<TokenScope>,
     ) -> Result<(TokenRecord, String), TokenError> {
         self.users.get(login).await?;
         loop {
@@ -203,7 +204,7 @@ impl Tokens {
     pub async fn authenticate_scoped(
         &self,
         token: &str,
-    ) -> Result<(User, Option<Role>), TokenError> {
+    ) -> Result<(User, Option<TokenScope>), TokenError> {
         self.check(token).await
     }
 
@@ -212,7 +213,7 @@ impl Tokens {
         Ok(self.check(token).await?.0)
     }
 
-    async fn check(&self, token: &str) -> Result<(User, Option<Role>), TokenError> {
+    async fn check(&self, token: &str) -> Result<(User, Option<TokenScope>), TokenError> {
         let (id, secret) = token
             .strip_prefix(PREFIX)
             .and_then(|rest| rest.split_once('_'))

@@ -4,6 +4,7 @@
 mod drift;
 mod env;
 pub mod github;
+mod jobs;
 pub mod model;
 mod projects;
 mod secret;
@@ -14,6 +15,7 @@ mod tfc;
 
 pub use drift::Every;
 pub use github::{GitHubAuth, GitHubSettings};
+pub use jobs::JobSettings;
 pub use model::{ModelMode, ModelSettings};
 pub use projects::{DEFAULT_BRANCH, Project};
 pub use secret::SecretString;
@@ -90,6 +92,8 @@ pub struct Config {
     pub max_runs: usize,
     /// How often the reconciler drives unfinished requests (`TFPILOT_RECONCILE_SECS`).
     pub reconcile: Duration,
+    /// The remediation job queue (`TFPILOT_WORKERS`, `TFPILOT_JOBS_MAX_QUEUED`).
+    pub jobs: JobSettings,
     /// The `terraform` binary the local executor runs (`TFPILOT_TERRAFORM`).
     pub terraform: PathBuf,
     /// Secret of GitHub webhook signatures (`TFPILOT_GITHUB_WEBHOOK_SECRET`).
@@ -329,6 +333,7 @@ impl Config {
                 },
             },
             reconcile: seconds("TFPILOT_RECONCILE_SECS", 15)?,
+            jobs: jobs::job_settings(&env)?,
             terraform: path("TFPILOT_TERRAFORM", None, "terraform"),
             github_webhook_secret: env("TFPILOT_GITHUB_WEBHOOK_SECRET")
                 .filter(|s| !s.is_empty())

@@ -8,7 +8,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::auth::TokenError;
 use crate::auth::session_keys::CSRF;
-use app::domain::policy::Actor;
+use app::domain::policy::{Actor, Operation, decide_operation};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
@@ -20,11 +20,28 @@ pub struct Caller(pub Actor);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
+    /// Any caller but a token of scope `automation`, which may only file
+    /// remediations ([`Operation::UseApi`]): 403 `scope.automation`.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match parts.headers.get(header::AUTHORIZATION) {
+        let Caller(actor) = AnyCaller::from_request_parts(parts, state).await?.0;
+        ApiError::from_decision(decide_operation(Operation::UseApi, &actor))?;
+        Ok(Caller(actor))
+    }
+}
+
+/// Any authenticated caller, automation tokens included: only the alert
+/// receiver takes it (and decides [`Operation::FileRemediation`]).
+pub struct AnyCaller(pub Caller);
+
+impl FromRequestParts<AppState> for AnyCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = match parts.headers.get(header::AUTHORIZATION) {
             Some(header) => bearer(header, state).await,
             None => cookie(parts, state).await,
-        }
+        }?;
+        Ok(AnyCaller(caller))
     }
 }
 
@@ -55,7 +72,7 @@ async fn bearer(header: &axum::http::HeaderValue, state: &AppState) -> Result<Ca
             .await;
     }
     Ok(Caller(Actor {
-        role: scope.map_or(role, |s| s.min(role)),
+        role: scope.map_or(role, |s| s.cap(role)),
         login: user.login,
         credential: app::domain::policy::Credential::Token { scope },
     }))

@@ -75,6 +75,14 @@ pub enum ApiError {
     /// 503: a dependency is down.
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: full for now (the job queue); try again.
+    #[error("{message}")]
+    Busy {
+        /// Why.
+        message: String,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// 500: our fault; the details are logged, not sent.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -139,8 +147,28 @@ impl ApiError {
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A policy decision as a result: 403 with its rule, 409, or `Ok`.
+    pub fn from_decision(decision: app::domain::policy::Decision) -> Result<(), ApiError> {
+        use app::domain::policy::Decision;
+        match decision {
+            Decision::Allowed => Ok(()),
+            Decision::Forbidden { rule, reason } => Err(Self::Forbidden {
+                rule,
+                message: reason,
+            }),
+            Decision::Conflict {
+                reason,
+                rule: Some(rule),
+            } => Err(Self::ConflictRule {
+                rule,
+                message: reason,
+            }),
+            Decision::Conflict { reason, rule: None } => Err(Self::Conflict(reason)),
         }
     }
 
@@ -162,7 +190,9 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let message = self.to_string();
         let retry_after = match &self {
-            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            Self::TooManyRequests { retry_after, .. } | Self::Busy { retry_after, .. } => {
+                Some(*retry_after)
+            }
             _ => None,
         };
         let (code, field, rule, fields) = match self {
@@ -179,7 +209,7 @@ impl IntoResponse for ApiError {
             Self::Invalid { field, .. } => ("unprocessable", Some(field), None, None),
             Self::TooLarge(_) => ("too_large", None, None, None),
             Self::TooManyRequests { .. } => ("too_many_requests", None, None, None),
-            Self::Unavailable(_) => ("unavailable", None, None, None),
+            Self::Unavailable(_) | Self::Busy { .. } => ("unavailable", None, None, None),
             Self::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
                 ("internal", None, None, None)

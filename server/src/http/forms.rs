@@ -14,7 +14,7 @@ use crate::auth::contact::{LinkChange, Links};
 use crate::service::admin::UserChange;
 use app::api::FreshToken;
 use app::domain::ids::RequestId;
-use app::domain::policy::Role;
+use app::domain::policy::{Role, TokenScope};
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderValue, Method, header};
@@ -222,7 +222,15 @@ pub async fn create_token(State(state): State<AppState>, req: Request) -> Respon
             message: e.body_text(),
             field: None,
         })?;
-        let scope = role("scope", &form.scope)?;
+        let scope = match form.scope.as_str() {
+            "" => None,
+            text => Some(TokenScope::parse(text).ok_or_else(|| ApiError::BadRequest {
+                message: format!(
+                    "`{text}` is not a scope; choose viewer, requester, approver, admin or automation"
+                ),
+                field: Some("scope".to_owned()),
+            })?),
+        };
         let (_, token) = state
             .admin
             .create_token(&actor, None, &form.name, scope)

@@ -1,5 +1,6 @@
 //! HTTP: the REST API, the Leptos pages and server functions, static assets.
 
+mod alerts;
 mod ask;
 mod assistant;
 mod audit;
@@ -10,6 +11,7 @@ pub mod error;
 mod events;
 mod forms;
 mod health;
+mod jobs;
 mod limit;
 mod login;
 mod modules;
@@ -94,6 +96,8 @@ pub struct AppState {
     pub slack: Option<Arc<crate::slack::SlackBot>>,
     /// Questions about platform state.
     pub ask: Arc<crate::service::ask::Ask>,
+    /// Remediation jobs: the alert intake, the job log and the workers.
+    pub jobs: Arc<crate::service::jobs::Jobs>,
     /// Remediation policies.
     pub policies: crate::service::policies::Policies,
     /// Drift runs.
@@ -129,7 +133,7 @@ impl AppState {
             registry.clone(),
             index,
             ports,
-            notices,
+            notices.clone(),
             flow.clone(),
         ));
         let users = ports.users();
@@ -155,6 +159,15 @@ impl AppState {
             config.policy.clone(),
             ports.clock.clone(),
         );
+        let jobs = Arc::new(crate::service::jobs::Jobs::new(
+            ports,
+            policies.clone(),
+            config.jobs,
+            flow.clone(),
+            registry.clone(),
+            config.policy.clone(),
+            notices.clone(),
+        ));
         let services: SharedServices = Arc::new(UiServices::new(
             (drafting.clone(), ask.clone(), policies.clone()),
             registry.clone(),
@@ -202,6 +215,7 @@ impl AppState {
             requests.index().clone(),
         ));
         Self {
+            jobs,
             policies,
             drift,
             drafting,
@@ -264,6 +278,9 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{login}", axum::routing::patch(users::update))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/alerts/alertmanager", post(alerts::alertmanager))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}", get(jobs::get))
         .route("/policies", get(policies::list).post(policies::create))
         // `test` is a reserved name: POST /policies/test is the dry run.
         .route(

@@ -7,6 +7,7 @@
 //! module from the registry (`inputs.rs`).
 
 mod inputs;
+mod jobs;
 mod policies;
 
 use super::AppState;
@@ -58,6 +59,9 @@ impl Modify for BearerAuth {
         super::modules::list,
         super::assistant::draft,
         super::ask::ask,
+        super::alerts::alertmanager,
+        super::jobs::list,
+        super::jobs::get,
         super::policies::list,
         super::policies::create,
         super::policies::get,
@@ -228,7 +232,12 @@ fn contract(doc: &mut Value, choices: &Choices) {
                 if method != "get" {
                     add(
                         "403",
-                        "Not allowed (`rule` names the rule), or a cookie request without the CSRF token (`csrf`)",
+                        "Not allowed (`rule` names the rule: `scope.automation` for a token of scope automation anywhere but the alert receiver), or a cookie request without the CSRF token (`csrf`)",
+                    );
+                } else {
+                    add(
+                        "403",
+                        "A token of scope automation (`scope.automation`): it may only file remediations",
                     );
                 }
                 add("503", "The store (or git, or the executor) is unavailable");
@@ -345,6 +354,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
     });
     ask_schemas(doc);
     policies::schemas(doc, &choices.environments);
+    jobs::contract(doc);
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];
     // One alternative per module: its config follows its inputs.
@@ -409,8 +419,8 @@ fn contract(doc: &mut Value, choices: &Choices) {
         "properties": {
             "name": {"type": "string", "pattern": TOKEN_NAME, "description": "A label (`ci`, `slack-bot`)"},
             "user": {"type": ["string", "null"], "pattern": LOGIN, "description": "Owner; default the caller (admins may name anyone)"},
-            "scope": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], null],
-                "description": "The most the token may do; default the caller's own scope"},
+            "scope": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], "automation", null],
+                "description": "The most the token may do; default the caller's own scope. `automation` (admins only) files remediations (POST /api/v1/alerts/alertmanager) and nothing else"},
         }
     });
     schemas["NewUser"] = json!({

@@ -6,7 +6,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::auth::TokenError;
 use crate::auth::tokens::TokenRecord;
-use app::domain::policy::Role;
+use app::domain::policy::TokenScope;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -63,10 +63,11 @@ pub struct NewToken {
     /// Owner; default the caller (admins may name anyone).
     #[serde(default)]
     pub user: Option<String>,
-    /// The most the token may do: viewer, requester, approver or admin.
+    /// The most the token may do: viewer, requester, approver or admin;
+    /// or automation (admins only), which files remediations and nothing else.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
-    pub scope: Option<Role>,
+    pub scope: Option<TokenScope>,
 }
 
 /// `POST /api/v1/tokens`: 201 with the token, shown this once.
@@ -78,7 +79,7 @@ pub struct NewToken {
         (status = 201, description = "The token (shown once) and its record", body = Object),
         (status = 400, description = "Bad name or scope", body = ErrorBody),
         (status = 404, description = "The named user does not exist", body = ErrorBody),
-        (status = 403, description = "Another user's token, or a scope above one's role", body = ErrorBody),
+        (status = 403, description = "Another user's token (`tokens.owner`), a scope above one's role (`tokens.scope`), automation asked by a non-admin (`tokens.automation`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -63,6 +63,8 @@ pub enum NoticeKind {
     Failed,
     /// A drift run found the request's resources different from its config.
     DriftDetected,
+    /// A remediation policy's message about the request (an alert fired).
+    Remediation,
 }
 
 impl NoticeKind {
@@ -83,6 +85,7 @@ impl NoticeKind {
             Self::Destroyed => "destroyed",
             Self::Failed => "failed",
             Self::DriftDetected => "drift.detected",
+            Self::Remediation => "remediation",
         }
     }
 }
@@ -134,6 +137,9 @@ pub struct Notice {
     /// The first line of what went wrong, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A remediation policy's message (remediation notices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// Why a notifier did not deliver; the outbox tries again later.
@@ -276,6 +282,7 @@ pub fn notice(
                 .map(|e| e.detail.lines().next().unwrap_or_default().to_owned())
                 .filter(|l| !l.is_empty()),
         },
+        message: None,
     }
 }
 
@@ -386,19 +393,41 @@ impl Notices {
         self.send(vec![kind], after).await;
     }
 
+    /// Stores a remediation job's `message` about `doc` under an id made
+    /// from the job's, so a job that runs again stores it once; the id.
+    pub async fn remediation(
+        &self,
+        doc: &Request,
+        job: &str,
+        actor: &str,
+        message: &str,
+    ) -> String {
+        let mut n = notice(0, NoticeKind::Remediation, doc, &self.public_url, None);
+        n.id = format!("{}.job-{job}.remediation", doc.id);
+        n.actor = Some(actor.to_owned());
+        n.message = Some(message.to_owned());
+        let id = n.id.clone();
+        self.deliver(n).await;
+        id
+    }
+
     async fn send(&self, kinds: Vec<NoticeKind>, after: &Request) {
         for (seq, kind) in kinds.into_iter().enumerate() {
             let notice = notice(seq, kind, after, &self.public_url, self.registry.as_deref());
-            match &self.sink {
-                Sink::Direct(notifier) => {
-                    if let Err(e) = notifier.notify(&notice).await {
-                        tracing::warn!(notifier = notifier.name(), notice = %notice.id, "notice not delivered: {e}");
-                    }
+            self.deliver(notice).await;
+        }
+    }
+
+    async fn deliver(&self, notice: Notice) {
+        match &self.sink {
+            Sink::Direct(notifier) => {
+                if let Err(e) = notifier.notify(&notice).await {
+                    tracing::warn!(notifier = notifier.name(), notice = %notice.id, "notice not delivered: {e}");
                 }
-                Sink::Outbox(outbox) => {
-                    if let Err(e) = outbox.enqueue(&notice).await {
-                        tracing::error!(notice = %notice.id, "notice not stored in the outbox: {e}");
-                    }
+            }
+            Sink::Outbox(outbox) => {
+                if let Err(e) = outbox.enqueue(&notice).await {
+                    tracing::error!(notice = %notice.id, "notice not stored in the outbox: {e}");
                 }
             }
         }

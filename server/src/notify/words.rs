@@ -37,6 +37,11 @@ pub fn sentence(notice: &Notice) -> String {
         NoticeKind::DriftDetected => {
             "drifted: what is there no longer matches its config (revert or adopt it)".into()
         }
+        NoticeKind::Remediation => format!(
+            "{}: {}",
+            by("remediation"),
+            notice.message.as_deref().unwrap_or("an alert fired")
+        ),
     }
 }
 

@@ -5,7 +5,9 @@ use crate::auth::contact::{LinkChange, Links};
 use crate::auth::tokens::TokenRecord;
 use crate::auth::{TokenError, Tokens, User, UserError, Users};
 use crate::store::journal::{AuditLog, AuditRecord};
-use app::domain::policy::{Actor, Decision, Operation, Role, decide_operation, token_scope};
+use app::domain::policy::{
+    Actor, Decision, Operation, Role, TokenScope, decide_operation, token_scope,
+};
 
 /// Why an admin operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -212,7 +214,7 @@ impl Admin {
         actor: &Actor,
         owner: Option<&str>,
         name: &str,
-        scope: Option<Role>,
+        scope: Option<TokenScope>,
     ) -> Result<(TokenRecord, String), AdminError> {
         let owner = owner.unwrap_or(&actor.login).to_owned();
         if !crate::auth::valid_login(&owner) {

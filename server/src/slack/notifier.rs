@@ -205,7 +205,8 @@ impl Notifier for SlackNotifier {
             | NoticeKind::Failed
             | NoticeKind::PlanFailed
             | NoticeKind::ApplyBlocked
-            | NoticeKind::DriftDetected => {
+            | NoticeKind::DriftDetected
+            | NoticeKind::Remediation => {
                 let text = format!(
                     "{} · <{}|open>",
                     blocks::esc(&headline(notice)),

@@ -32,6 +32,7 @@ fn notice(kind: NoticeKind, requester: &str) -> Notice {
         explanation: None,
         failed_step: None,
         error: None,
+        message: None,
     }
 }
 

@@ -8,9 +8,11 @@ use std::collections::BTreeSet;
 
 mod operations;
 mod state;
+mod token;
 
 pub use operations::{Operation, decide_operation, token_scope};
 use state::check_state;
+pub use token::TokenScope;
 
 /// A user's role; each includes the rights of the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -70,6 +72,15 @@ impl Actor {
             credential: Credential::Session,
         }
     }
+
+    /// Whether the caller holds a token of scope `automation` (it may only
+    /// file remediations).
+    pub fn is_automation(&self) -> bool {
+        self.credential
+            == (Credential::Token {
+                scope: Some(TokenScope::Automation),
+            })
+    }
 }
 
 /// How a caller authenticated.
@@ -82,10 +93,13 @@ pub enum Credential {
     /// A bearer token, with its scope when it has one.
     Token {
         /// The token's scope (`None`: the owner's role).
-        scope: Option<Role>,
+        scope: Option<TokenScope>,
     },
     /// A Slack user linked to a tfpilot user (a signed Slack request).
     Slack,
+    /// A remediation job acting under a policy (its login names the
+    /// policy); never ships in production.
+    Remediation,
 }
 
 impl Credential {
@@ -96,6 +110,7 @@ impl Credential {
             Self::Session => "session",
             Self::Token { .. } => "token",
             Self::Slack => "slack",
+            Self::Remediation => "remediation",
         }
     }
 }
@@ -225,6 +240,12 @@ impl Decision {
     }
 }
 
+/// The rule that refuses an automation token anything but filing a
+/// remediation.
+pub const AUTOMATION_RULE: &str = "scope.automation";
+pub(super) const AUTOMATION_ONLY: &str =
+    "a token of scope automation may only file remediations (POST /api/v1/alerts/alertmanager)";
+
 pub(super) fn forbidden(rule: &str, reason: impl Into<String>) -> Decision {
     Decision::Forbidden {
         rule: rule.to_owned(),
@@ -307,6 +328,9 @@ fn authorize(
     actor: &Actor,
     policy: &Policy,
 ) -> Decision {
+    if actor.is_automation() {
+        return forbidden(AUTOMATION_RULE, AUTOMATION_ONLY);
+    }
     if actor.role == Role::Viewer {
         return forbidden(
             "role.viewer",
@@ -321,6 +345,15 @@ fn authorize(
             "role.requester_own",
             "requesters can act only on their own requests; ask an approver",
         ),
+        Right::Ship | Right::Destroy if prod && actor.credential == Credential::Remediation => {
+            forbidden(
+                "prod.remediation",
+                format!(
+                    "a remediation job may not {} in production; a person does",
+                    action.as_str()
+                ),
+            )
+        }
         Right::Destroy if prod && !policy.destroy_prod_allowed_users.contains(&actor.login) => {
             forbidden(
                 "prod.destroy_allow_list",

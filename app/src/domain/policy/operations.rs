@@ -1,6 +1,9 @@
 //! Decisions outside a request's lifecycle: filing, people, tokens, audit.
 
-use super::{Actor, Credential, Decision, Role, conflict, forbidden};
+use super::{
+    AUTOMATION_ONLY, AUTOMATION_RULE, Actor, Credential, Decision, Role, TokenScope, conflict,
+    forbidden,
+};
 
 /// What one may do outside a request's lifecycle: filing, people,
 /// tokens and the audit log.
@@ -35,7 +38,7 @@ pub enum Operation<'a> {
         /// Its owner.
         owner: &'a str,
         /// The scope asked for (`None`: see [`token_scope`]).
-        scope: Option<Role>,
+        scope: Option<TokenScope>,
     },
     /// Revoke a token of `owner`.
     RevokeToken {
@@ -50,6 +53,15 @@ pub enum Operation<'a> {
         /// A request's records (`true`) or the system's.
         request: bool,
     },
+    /// File remediations: post alerts to the receiver. Only a token of
+    /// scope `automation` does.
+    FileRemediation,
+    /// Read the job log (remediation jobs and their alerts).
+    ReadJobs,
+    /// Anything on the API but filing remediations: every route's caller
+    /// is checked for it once, so an automation token is refused
+    /// everywhere else.
+    UseApi,
     /// Read the remediation policies, or try an alert against them.
     ReadPolicies,
     /// Create, change or delete a remediation policy.
@@ -59,6 +71,12 @@ pub enum Operation<'a> {
 /// Decides an [`Operation`]: 403 with a rule, 409 for a change that would
 /// lock someone out, or allowed.
 pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
+    if actor.is_automation() {
+        return match op {
+            Operation::FileRemediation => Decision::Allowed,
+            _ => forbidden(AUTOMATION_RULE, AUTOMATION_ONLY),
+        };
+    }
     let admin = actor.role == Role::Admin;
     let admin_only = |what: &str| {
         if admin {
@@ -117,7 +135,16 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
                     "only an admin manages another user's tokens",
                 );
             }
-            if scope.is_some_and(|s| s > actor.role) {
+            if scope == Some(TokenScope::Automation) && !admin {
+                return forbidden(
+                    "tokens.automation",
+                    "only an admin creates a token of scope automation",
+                );
+            }
+            if scope
+                .and_then(TokenScope::role)
+                .is_some_and(|s| s > actor.role)
+            {
                 return forbidden(
                     "tokens.scope",
                     format!(
@@ -138,8 +165,15 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
                 )
             }
         }
-        // Every signed-in role reads requests; viewers exist for that.
-        Operation::ReadRequests | Operation::ReadAudit { request: true } => Decision::Allowed,
+        // Every signed-in role reads requests and jobs; viewers exist for that.
+        Operation::ReadRequests
+        | Operation::ReadAudit { request: true }
+        | Operation::ReadJobs
+        | Operation::UseApi => Decision::Allowed,
+        Operation::FileRemediation => forbidden(
+            "alerts.automation",
+            "alerts are filed with a token of scope automation; an admin creates one with `tfpilot tokens create --user NAME --scope automation`",
+        ),
         Operation::ReadPolicies if actor.role < Role::Approver => forbidden(
             "policies.approver",
             "remediation policies are read by approvers and admins",
@@ -166,10 +200,13 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
 /// The scope a new token gets: what was asked for, and never more than
 /// the creator's effective role. A caller acting through a scoped token
 /// passes its scope on when none is asked for.
-pub fn token_scope(actor: &Actor, asked: Option<Role>) -> Option<Role> {
+/// An automation scope is kept as asked ([`decide_operation`] lets only
+/// admins ask for it).
+pub fn token_scope(actor: &Actor, asked: Option<TokenScope>) -> Option<TokenScope> {
     match (asked, actor.credential) {
-        (Some(s), _) => Some(s.min(actor.role)),
-        (None, Credential::Token { scope: Some(_) }) => Some(actor.role),
+        (Some(TokenScope::Automation), _) => Some(TokenScope::Automation),
+        (Some(s), _) => Some(s.cap(actor.role).into()),
+        (None, Credential::Token { scope: Some(_) }) => Some(actor.role.into()),
         (None, _) => None,
     }
 }

@@ -339,7 +339,9 @@ fn in_status_by(env: &str, authors: &[&str]) -> Request {
 
 fn token(login: &str, role: Role, scope: Option<Role>) -> Actor {
     Actor {
-        credential: Credential::Token { scope },
+        credential: Credential::Token {
+            scope: scope.map(TokenScope::from),
+        },
         ..actor(login, role)
     }
 }
@@ -402,10 +404,10 @@ fn filing_people_tokens_and_audit_are_one_table() {
         (&ann, Operation::ListTokens { owner: Some("ann") }, "ok"),
         (&ann, Operation::ListTokens { owner: None }, "users.admin"),
         (&ann, Operation::CreateToken { owner: "ann", scope: None }, "ok"),
-        (&ann, Operation::CreateToken { owner: "ann", scope: Some(Role::Admin) }, "tokens.scope"),
+        (&ann, Operation::CreateToken { owner: "ann", scope: Some(TokenScope::Admin) }, "tokens.scope"),
         (&ann, Operation::CreateToken { owner: "bob", scope: None }, "tokens.owner"),
-        (&scoped, Operation::CreateToken { owner: "root", scope: Some(Role::Admin) }, "tokens.scope"),
-        (&scoped, Operation::CreateToken { owner: "root", scope: Some(Role::Viewer) }, "ok"),
+        (&scoped, Operation::CreateToken { owner: "root", scope: Some(TokenScope::Admin) }, "tokens.scope"),
+        (&scoped, Operation::CreateToken { owner: "root", scope: Some(TokenScope::Viewer) }, "ok"),
         (&scoped, Operation::CreateToken { owner: "bob", scope: None }, "tokens.owner"),
         (&root, Operation::CreateToken { owner: "bob", scope: None }, "ok"),
         (&ann, Operation::RevokeToken { owner: "ann" }, "ok"),
@@ -432,13 +434,20 @@ fn filing_people_tokens_and_audit_are_one_table() {
 #[test]
 fn a_scoped_caller_passes_its_scope_on() {
     let scoped = token("root", Role::Viewer, Some(Role::Viewer));
-    assert_eq!(token_scope(&scoped, None), Some(Role::Viewer));
-    assert_eq!(token_scope(&scoped, Some(Role::Admin)), Some(Role::Viewer));
+    assert_eq!(token_scope(&scoped, None), Some(TokenScope::Viewer));
+    assert_eq!(
+        token_scope(&scoped, Some(TokenScope::Admin)),
+        Some(TokenScope::Viewer)
+    );
     let unscoped = token("root", Role::Admin, None);
     assert_eq!(token_scope(&unscoped, None), None);
     assert_eq!(
-        token_scope(&unscoped, Some(Role::Approver)),
-        Some(Role::Approver)
+        token_scope(&unscoped, Some(TokenScope::Approver)),
+        Some(TokenScope::Approver)
+    );
+    assert_eq!(
+        token_scope(&unscoped, Some(TokenScope::Automation)),
+        Some(TokenScope::Automation)
     );
     assert_eq!(token_scope(&actor("ann", Role::Requester), None), None);
 }
@@ -452,4 +461,129 @@ fn action_names_from_outside_are_parsed_once() {
         let e = Action::from_path(bad).unwrap_err();
         assert!(e.contains("is not an action"), "{bad}: {e}");
     }
+}
+
+fn automation(login: &str, owner: Role) -> Actor {
+    Actor {
+        login: login.into(),
+        role: TokenScope::Automation.cap(owner),
+        credential: Credential::Token {
+            scope: Some(TokenScope::Automation),
+        },
+    }
+}
+
+#[test]
+fn an_automation_token_only_files_remediations() {
+    // Even an admin's automation token: it acts as no role at all.
+    let bot = automation("root", Role::Admin);
+    assert!(bot.is_automation());
+    assert_eq!(
+        bot.role,
+        Role::Viewer,
+        "the lowest role, for every `<` check"
+    );
+    #[rustfmt::skip]
+    let table: &[(Operation<'_>, &str)] = &[
+        (Operation::FileRemediation, "ok"),
+        (Operation::UseApi, "scope.automation"),
+        (Operation::File, "scope.automation"),
+        (Operation::ReadRequests, "scope.automation"),
+        (Operation::ReadJobs, "scope.automation"),
+        (Operation::ReadAudit { request: true }, "scope.automation"),
+        (Operation::ListUsers, "scope.automation"),
+        (Operation::ListTokens { owner: Some("root") }, "scope.automation"),
+        (Operation::CreateToken { owner: "root", scope: None }, "scope.automation"),
+        (Operation::RevokeToken { owner: "root" }, "scope.automation"),
+    ];
+    for (op, expected) in table {
+        assert_eq!(&op_rule(*op, &bot), expected, "{op:?}");
+    }
+    for who in [
+        actor("root", Role::Admin),
+        token("root", Role::Admin, None),
+        actor("ann", Role::Requester),
+        actor("vic", Role::Viewer),
+    ] {
+        assert_eq!(
+            op_rule(Operation::FileRemediation, &who),
+            "alerts.automation",
+            "{who:?}"
+        );
+        assert_eq!(op_rule(Operation::UseApi, &who), "ok");
+        assert_eq!(op_rule(Operation::ReadJobs, &who), "ok");
+    }
+    for status in ALL {
+        for env in ["dev", "prod"] {
+            let req = in_status(env, status);
+            for (action, decision) in allowed_actions(&req, &bot, &policy()) {
+                assert!(
+                    matches!(&decision, Decision::Forbidden { rule, .. } if rule == "scope.automation"),
+                    "{status} {env} {action:?}: {decision:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn only_an_admin_gives_the_automation_scope() {
+    let op = |owner| Operation::CreateToken {
+        owner,
+        scope: Some(TokenScope::Automation),
+    };
+    assert_eq!(op_rule(op("bot"), &actor("root", Role::Admin)), "ok");
+    assert_eq!(op_rule(op("root"), &token("root", Role::Admin, None)), "ok");
+    assert_eq!(
+        op_rule(op("ann"), &actor("ann", Role::Approver)),
+        "tokens.automation"
+    );
+    assert_eq!(
+        op_rule(op("root"), &token("root", Role::Viewer, Some(Role::Viewer))),
+        "tokens.automation",
+        "an admin's viewer token is no admin"
+    );
+    assert_eq!(
+        TokenScope::parse("automation"),
+        Some(TokenScope::Automation)
+    );
+    for s in TokenScope::ALL {
+        assert_eq!(TokenScope::parse(s.as_str()), Some(s));
+    }
+}
+
+#[test]
+fn a_remediation_job_never_ships_in_production() {
+    let job = Actor {
+        login: "policy:scale".into(),
+        role: Role::Approver,
+        credential: Credential::Remediation,
+    };
+    // Even on the allow-lists.
+    let mut pol = policy();
+    pol.prod_allowed_users.insert(job.login.clone());
+    pol.destroy_prod_allowed_users.insert(job.login.clone());
+    for (action, status) in [
+        (Action::Approve, Status::PlanReady),
+        (Action::Merge, Status::Approved),
+        (Action::Apply, Status::Merged),
+        (Action::Destroy, Status::Applied),
+    ] {
+        let prod = decide(action, &in_status("prod", status), &job, &pol);
+        assert!(
+            matches!(&prod, Decision::Forbidden { rule, .. } if rule == "prod.remediation"),
+            "{action:?}: {prod:?}"
+        );
+        assert!(decide(action, &in_status("dev", status), &job, &pol).is_allowed());
+    }
+    let update = decide(
+        Action::Update,
+        &in_status("prod", Status::Applied),
+        &job,
+        &pol,
+    );
+    assert!(
+        update.is_allowed(),
+        "a new revision waits for people: {update:?}"
+    );
 }

@@ -91,11 +91,11 @@ pub fn read(raw: &Value) -> Result<Notification, FieldError> {
     }
     let group_key = text(obj, "", "groupKey")?.to_owned();
     let status = read_status(obj, "")?;
-    let receiver = obj
-        .get("receiver")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let receiver = match obj.get("receiver") {
+        None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(bad("receiver", "must be text, the receiver's name")),
+    };
     let items = obj
         .get("alerts")
         .and_then(Value::as_array)

@@ -296,7 +296,13 @@ impl Flow {
 #[cfg(test)]
 mod tests;
 
-/// `slack` for an action that came from Slack (the audit log's `via`).
+/// `slack` for an action that came from Slack, `remediation` for one a
+/// remediation job took (the audit log's `via`).
 fn via(actor: &Actor) -> Option<String> {
-    (actor.credential == app::domain::policy::Credential::Slack).then(|| "slack".to_owned())
+    use app::domain::policy::Credential;
+    matches!(
+        actor.credential,
+        Credential::Slack | Credential::Remediation
+    )
+    .then(|| actor.credential.via().to_owned())
 }

@@ -1,0 +1,208 @@
+//! The worker pool: `TFPILOT_WORKERS` tasks per replica, woken when an
+//! alert is stored and polling otherwise. A worker claims the oldest
+//! claimable job by compare-and-swap with a lease, renews the lease while
+//! the job runs, and records the end; a job whose worker died is claimed
+//! again once its lease ran out by the `Clock`.
+
+use super::{Jobs, LEASE_TTL};
+use app::domain::jobs::{Claim, Job, JobStatus, claim, finish, renew};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// How often an idle worker looks for work it was not woken for (another
+/// replica's alerts, expired leases).
+const POLL: Duration = Duration::from_secs(1);
+/// A marker whose job never came (a stop between the two writes) is
+/// dropped once it is this old.
+const ORPHAN_MS: u64 = 60_000;
+
+/// How a job's run ended.
+pub(super) enum Ended {
+    /// With this status and sentence.
+    Done(JobStatus, String),
+    /// Its lease was lost (expired and taken): the new holder goes on.
+    Lost,
+    /// The store failed: the lease runs out and the job is claimed again.
+    Interrupted(String),
+}
+
+impl Jobs {
+    /// Runs `n` workers named after `replica` until the task is dropped.
+    pub async fn run_pool(self: Arc<Self>, n: usize, replica: String) {
+        let workers: Vec<_> = (0..n)
+            .map(|i| {
+                let jobs = self.clone();
+                let holder = format!("{replica}/{i}");
+                tokio::spawn(async move { jobs.work(holder).await })
+            })
+            .collect();
+        let _abort = AbortOnDrop(workers);
+        std::future::pending::<()>().await;
+    }
+
+    async fn work(self: Arc<Self>, holder: String) {
+        loop {
+            let wake = self.wake.notified();
+            match self.next(&holder).await {
+                Some(job) => self.execute(job, &holder).await,
+                None => {
+                    tokio::select! {
+                        _ = wake => {}
+                        _ = tokio::time::sleep(POLL) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Claims the oldest claimable job, if any.
+    async fn next(&self, holder: &str) -> Option<Job> {
+        let ids = match self.store.open_ids(200).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!("cannot list the job queue: {e}");
+                return None;
+            }
+        };
+        for id in ids {
+            let now_ms = self.clock.unix_millis();
+            let now = self.clock.rfc3339_millis();
+            let claimed = self
+                .store
+                .update(&id, |job| {
+                    match claim(job, holder, now_ms, ttl_ms(), &now) {
+                        Claim::Taken(next) | Claim::GivenUp(next) => Some(next),
+                        Claim::Busy => None,
+                    }
+                })
+                .await;
+            match claimed {
+                Ok(Some(job)) if job.status == JobStatus::Running => return Some(job),
+                Ok(Some(job)) => self.audit_end(&job).await,
+                Ok(None) => self.drop_stale_marker(&id).await,
+                Err(super::JobStoreError::NotFound(_)) => {
+                    let born = app::domain::ids::RequestId::parse(&id)
+                        .map(|r| r.unix_millis())
+                        .unwrap_or(0);
+                    if now_ms.saturating_sub(born) > ORPHAN_MS {
+                        self.store.close(&id).await;
+                    }
+                }
+                Err(e) => tracing::warn!(job = %id, "cannot claim the job: {e}"),
+            }
+        }
+        None
+    }
+
+    /// A marker of a job that is no longer open is dropped.
+    async fn drop_stale_marker(&self, id: &str) {
+        if let Ok(stored) = self.store.get(id).await
+            && !stored.job.status.is_open()
+        {
+            self.store.close(id).await;
+        }
+    }
+
+    /// Runs a claimed job with its lease renewed, and records how it ended.
+    async fn execute(&self, job: Job, holder: &str) {
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewal = {
+            let (store, clock, id, holder, lost) = (
+                self.store.clone(),
+                self.clock.clone(),
+                job.id.clone(),
+                holder.to_owned(),
+                lost.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(LEASE_TTL / 3).await;
+                    let now_ms = clock.unix_millis();
+                    match store
+                        .update(&id, |j| renew(j, &holder, now_ms, ttl_ms()))
+                        .await
+                    {
+                        Ok(Some(_)) => {}
+                        Ok(None) => {
+                            lost.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                        Err(e) => tracing::warn!(job = %id, "cannot renew the job's lease: {e}"),
+                    }
+                }
+            })
+        };
+        let ended = self.drive(&job, holder, &lost).await;
+        renewal.abort();
+        match ended {
+            Ended::Done(status, result) => {
+                let now_ms = self.clock.unix_millis();
+                let now = self.clock.rfc3339_millis();
+                let done = self
+                    .store
+                    .update(&job.id, |j| {
+                        j.held_by(holder, now_ms)
+                            .then(|| finish(j, status, result.clone(), &now))
+                    })
+                    .await;
+                match done {
+                    Ok(Some(job)) => self.audit_end(&job).await,
+                    Ok(None) => {
+                        tracing::warn!(job = %job.id, "the job's lease was lost before it ended; its new holder finishes it")
+                    }
+                    Err(e) => {
+                        tracing::warn!(job = %job.id, "cannot record the job's end (it runs again): {e}")
+                    }
+                }
+            }
+            Ended::Lost => {
+                tracing::warn!(job = %job.id, "the job's lease was lost; its new holder goes on")
+            }
+            Ended::Interrupted(e) => {
+                tracing::warn!(job = %job.id, "the job stopped (it runs again once its lease runs out): {e}")
+            }
+        }
+    }
+
+    /// `f` recorded on the job, if `holder` still holds it; `Lost` if not.
+    pub(super) async fn record(
+        &self,
+        id: &str,
+        holder: &str,
+        mut f: impl FnMut(&mut Job),
+    ) -> Result<Job, Ended> {
+        let now_ms = self.clock.unix_millis();
+        let now = self.clock.rfc3339_millis();
+        match self
+            .store
+            .update(id, |j| {
+                j.held_by(holder, now_ms).then(|| {
+                    let mut next = j.clone();
+                    f(&mut next);
+                    next.updated_at = now.clone();
+                    next
+                })
+            })
+            .await
+        {
+            Ok(Some(job)) => Ok(job),
+            Ok(None) => Err(Ended::Lost),
+            Err(e) => Err(Ended::Interrupted(e.to_string())),
+        }
+    }
+}
+
+fn ttl_ms() -> u64 {
+    LEASE_TTL.as_millis() as u64
+}
+
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for w in &self.0 {
+            w.abort();
+        }
+    }
+}
