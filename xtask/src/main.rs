@@ -182,6 +182,12 @@ fn bench() -> Result<()> {
         "cargo bench (HCP Terraform: plan dispatch → plan shown)",
         ws.cargo(&["bench", "--package", "server", "--bench", "tfc"])
             .env("TF_CLI_CONFIG_FILE", "/dev/null"),
+    )?;
+    let alertmanager = tools::ensure_alertmanager()?;
+    run_step(
+        "cargo bench (alerts: fired → job queued, receiver throughput)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "alerts"])
+            .env("TFPILOT_TEST_ALERTMANAGER", &alertmanager),
     )
 }
 
@@ -260,6 +266,15 @@ fn test() -> Result<()> {
                 ws.target.join("e2e-artifacts/tfc.txt"),
             ),
     )?;
+    run_step(
+        "cargo bench (alerts: fired → job queued, receiver throughput)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "alerts"])
+            .env("TFPILOT_TEST_ALERTMANAGER", &alertmanager)
+            .env(
+                "TFPILOT_BENCH_REPORT",
+                ws.target.join("e2e-artifacts/alerts.txt"),
+            ),
+    )?;
     println!();
     println!("{report}");
     for measured in [
@@ -267,6 +282,7 @@ fn test() -> Result<()> {
         "slack.txt",
         "assistant.txt",
         "tfc.txt",
+        "alerts.txt",
         "paint.txt",
     ] {
         if let Ok(line) = std::fs::read_to_string(ws.target.join("e2e-artifacts").join(measured)) {
