@@ -68,12 +68,16 @@ async fn start(data: &Path) -> (String, String, String) {
     (base, admin, bot)
 }
 
-struct Alertmanager(Child, tempfile::TempDir);
+/// A running Alertmanager and its directory (removed when dropped).
+struct Alertmanager {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
 
 impl Drop for Alertmanager {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -108,7 +112,7 @@ async fn alertmanager(webhook: &str, token: &str) -> (Alertmanager, String) {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
     let url = format!("http://127.0.0.1:{port}");
-    let am = Alertmanager(child, dir);
+    let am = Alertmanager { child, _dir: dir };
     for _ in 0..300 {
         if reqwest::get(format!("{url}/-/ready"))
             .await
