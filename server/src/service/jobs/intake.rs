@@ -85,9 +85,28 @@ fn as_alert(a: &JobAlert) -> remediation::Alert {
     }
 }
 
+/// What became of one alert.
+enum Taken {
+    /// Stored with its job (`open`: queued; `skipped`: no policy matched).
+    New {
+        id: String,
+        open: bool,
+        skipped: bool,
+    },
+    /// Recorded before: nothing stored.
+    Duplicate,
+    /// It would have queued a job, and the queue is full.
+    Refused,
+}
+
+/// How many alerts of a delivery are stored at once.
+const AT_ONCE: usize = 16;
+
 impl Jobs {
-    /// Stores the new alerts of one delivery and their jobs; a full queue
-    /// stops it (what was stored stays, a resend skips it).
+    /// Stores the new alerts of one delivery and their jobs, up to
+    /// [`AT_ONCE`] at a time and never more queued jobs than there is room
+    /// for; a full queue stops it (what was stored stays, a resend skips
+    /// it).
     pub async fn receive(&self, alerts: Vec<JobAlert>) -> Result<Receipt, IntakeError> {
         let max = self.settings.max_queued;
         let mut open = self.store.count_open(max).await?;
@@ -99,76 +118,103 @@ impl Jobs {
             received: alerts.len(),
             ..Receipt::default()
         };
-        for alert in alerts {
-            let key = alert_key(&alert);
-            let mut job = self.new_job(&alert, &policies);
-            match self.store.store().get(&key).await {
-                Ok(obj) => {
-                    let seen: Option<Seen> = serde_json::from_slice(&obj.bytes).ok();
-                    match seen {
-                        Some(seen)
-                            if matches!(
-                                self.store.get(&seen.job).await,
-                                Err(JobStoreError::NotFound(_))
-                            ) =>
-                        {
-                            // A stop between the record and its job: the job
-                            // is made now, under the recorded id.
-                            job.id = seen.job;
+        let mut pending = alerts.into_iter().peekable();
+        while pending.peek().is_some() {
+            let room = max.saturating_sub(open);
+            let chunk: Vec<JobAlert> = pending.by_ref().take(room.clamp(1, AT_ONCE)).collect();
+            let taken =
+                futures::future::join_all(chunk.iter().map(|a| self.take(a, &policies, room == 0)))
+                    .await;
+            let mut refused = false;
+            for t in taken {
+                match t? {
+                    Taken::New {
+                        id,
+                        open: o,
+                        skipped,
+                    } => {
+                        if o {
+                            open += 1;
+                            self.wake.notify_waiters();
                         }
-                        _ => {
-                            receipt.duplicates += 1;
-                            continue;
+                        if skipped {
+                            receipt.unmatched += 1;
                         }
+                        receipt.new += 1;
+                        receipt.jobs.push(id);
                     }
+                    Taken::Duplicate => receipt.duplicates += 1,
+                    Taken::Refused => refused = true,
                 }
-                Err(StoreError::NotFound(_)) => {
-                    if job.status.is_open() && open >= max {
-                        return Err(IntakeError::Full {
-                            open,
-                            max,
-                            stored: receipt,
-                        });
-                    }
-                    let seen = serde_json::to_vec(&Seen {
-                        job: job.id.clone(),
-                    })
-                    .unwrap_or_default();
-                    match self
-                        .store
-                        .store()
-                        .put(&key, seen.into(), Precondition::IfAbsent)
-                        .await
-                    {
-                        Ok(_) => {}
-                        Err(StoreError::Conflict(_)) => {
-                            receipt.duplicates += 1;
-                            continue;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                Err(e) => return Err(e.into()),
             }
-            match self.store.create(&job).await {
-                Ok(()) => {}
-                Err(JobStoreError::Exists(_)) => {
-                    receipt.duplicates += 1;
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
+            if refused {
+                return Err(IntakeError::Full {
+                    open,
+                    max,
+                    stored: receipt,
+                });
             }
-            if job.status.is_open() {
-                open += 1;
-                self.wake.notify_waiters();
-            }
-            if job.status == JobStatus::Skipped {
-                receipt.unmatched += 1;
-            }
-            receipt.new += 1;
-            receipt.jobs.push(job.id);
         }
         Ok(receipt)
+    }
+
+    /// Records one alert and stores its job, unless it was recorded
+    /// before; `full` refuses a job that would be queued.
+    async fn take(
+        &self,
+        alert: &JobAlert,
+        policies: &[remediation::Remediation],
+        full: bool,
+    ) -> Result<Taken, IntakeError> {
+        let key = alert_key(alert);
+        let mut job = self.new_job(alert, policies);
+        if full && job.status.is_open() {
+            // A resend of what is stored is still a duplicate.
+            return match self.store.store().get(&key).await {
+                Ok(_) => Ok(Taken::Duplicate),
+                Err(StoreError::NotFound(_)) => Ok(Taken::Refused),
+                Err(e) => Err(e.into()),
+            };
+        }
+        let seen = serde_json::to_vec(&Seen {
+            job: job.id.clone(),
+        })
+        .unwrap_or_default();
+        match self
+            .store
+            .store()
+            .put(&key, seen.into(), Precondition::IfAbsent)
+            .await
+        {
+            Ok(_) => {}
+            Err(StoreError::Conflict(_)) => {
+                let obj = self.store.store().get(&key).await?;
+                match serde_json::from_slice::<Seen>(&obj.bytes) {
+                    Ok(seen)
+                        if matches!(
+                            self.store.get(&seen.job).await,
+                            Err(JobStoreError::NotFound(_))
+                        ) =>
+                    {
+                        // A stop between the record and its job: the job
+                        // is made now, under the recorded id.
+                        job.id = seen.job;
+                    }
+                    _ => return Ok(Taken::Duplicate),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        match self.store.create(&job).await {
+            Ok(()) => {}
+            Err(JobStoreError::Exists(_)) => return Ok(Taken::Duplicate),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Taken::New {
+            open: job.status.is_open(),
+            skipped: job.status == JobStatus::Skipped,
+            id: job.id,
+        })
     }
 
     /// The job of a new alert: its policy chosen now, its action
