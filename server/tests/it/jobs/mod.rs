@@ -4,6 +4,7 @@
 
 mod auth;
 mod deadline;
+mod page;
 mod pipeline;
 mod receiver;
 mod replicas;
