@@ -170,8 +170,11 @@ async fn a_job_whose_process_is_killed_is_finished_once_by_the_other_process() {
     .await;
     let took = killed_at.elapsed();
     eprintln!(
-        "kill -9 result: the process holding job {job_id} died at job.revision_filed; \
-         the other process finished it {:.1} s later (lease {LEASE_SECS} s), attempts {}",
+        "kill -9 result: process {} (of A, which received the alert, and B) claimed job \
+         {job_id} and died at crash point job.revision_filed (abort: no cleanup); process {} \
+         finished it {:.1} s later (lease {LEASE_SECS} s), attempts {}",
+        ["A", "B"][dead],
+        ["A", "B"][1 - dead],
         took.as_secs_f64(),
         job["attempts"]
     );
