@@ -8,6 +8,10 @@
 //! `run.plan.finished`, `merge.merged`, `run.apply.dispatched`,
 //! `run.apply.finished`, `cleanup.branch`, `cleanup.commit`, `cleanup.pr`,
 //! `cleanup.merged`, `run.destroy.dispatched`, `run.destroy.finished`.
+//! A remediation job has `job.revision_filed` (its new revision stored,
+//! not yet recorded on the job), met on a job's first attempt only, so
+//! every replica may run with it and the one that takes the job over
+//! finishes it.
 
 use std::sync::OnceLock;
 

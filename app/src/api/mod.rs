@@ -13,6 +13,7 @@ pub mod assistant;
 pub mod detail;
 pub mod draft;
 pub mod events;
+pub mod jobs;
 pub mod listing;
 pub mod policies;
 pub mod timeline;
@@ -25,6 +26,7 @@ pub use detail::{
 };
 pub use draft::{Draft, ModuleCard, NewOptions, ProjectChoice};
 pub use events::{Change, Event};
+pub use jobs::{JobFilters, JobLog, JobRow};
 pub use listing::{Choice, Filters, Listing, Matcher, Row, RowFields, short_time, url_encode};
 pub use policies::{PolicyPage, PolicyRow, TriedAlert};
 pub use timeline::{TimelineEntry, collapse};

@@ -38,6 +38,7 @@ pub fn TopBar() -> impl IntoView {
                         let approver = role == "approver" || role == "admin";
                         view! {
                             {approver.then(|| view! { <a href="/admin/policies">"Policies"</a> })}
+                            {(!role.is_empty()).then(|| view! { <a href="/jobs">"Jobs"</a> })}
                             {(role == "admin").then(|| view! { <a href="/admin/users">"Users"</a> })}
                         }
                     })}

@@ -1,7 +1,10 @@
 //! The remediation job queue: `TFPILOT_WORKERS` (how many jobs this
 //! replica runs at once; 0 runs none) and `TFPILOT_JOBS_MAX_QUEUED` (how
 //! many jobs may wait across every replica before the alert receiver
-//! answers 503).
+//! answers 503), `TFPILOT_JOBS_LEASE_SECS` (how long a claim lasts
+//! without renewal: a dead worker's job is taken over after it) and
+//! `TFPILOT_JOBS_WAIT_SECS` (how long a job follows its request through
+//! plan and apply before it fails).
 
 use super::ConfigError;
 
@@ -13,6 +16,13 @@ pub struct JobSettings {
     /// Jobs queued or running before alerts are refused
     /// (`TFPILOT_JOBS_MAX_QUEUED`, default 1000, 1 to 1,000,000).
     pub max_queued: usize,
+    /// Seconds a claim lasts without renewal, renewed every third of it
+    /// (`TFPILOT_JOBS_LEASE_SECS`, default 30, 3 to 3600).
+    pub lease_secs: u64,
+    /// Seconds a job waits on its request (plans, applies, refusals while
+    /// the flow plans again) before it fails (`TFPILOT_JOBS_WAIT_SECS`,
+    /// default 3600, 1 to 604800).
+    pub wait_secs: u64,
 }
 
 impl Default for JobSettings {
@@ -20,6 +30,8 @@ impl Default for JobSettings {
         Self {
             workers: 2,
             max_queued: 1000,
+            lease_secs: 30,
+            wait_secs: 3600,
         }
     }
 }
@@ -43,6 +55,8 @@ pub(super) fn job_settings(
     Ok(JobSettings {
         workers: number("TFPILOT_WORKERS", 2, 0, 64, "workers")?,
         max_queued: number("TFPILOT_JOBS_MAX_QUEUED", 1000, 1, 1_000_000, "jobs")?,
+        lease_secs: number("TFPILOT_JOBS_LEASE_SECS", 30, 3, 3600, "seconds")? as u64,
+        wait_secs: number("TFPILOT_JOBS_WAIT_SECS", 3600, 1, 604_800, "seconds")? as u64,
     })
 }
 
@@ -62,10 +76,18 @@ mod tests {
         assert_eq!(read(&[]).unwrap(), JobSettings::default());
         let set = read(&[("TFPILOT_WORKERS", "0"), ("TFPILOT_JOBS_MAX_QUEUED", "5")]).unwrap();
         assert_eq!((set.workers, set.max_queued), (0, 5));
+        let set = read(&[
+            ("TFPILOT_JOBS_LEASE_SECS", "5"),
+            ("TFPILOT_JOBS_WAIT_SECS", "60"),
+        ])
+        .unwrap();
+        assert_eq!((set.lease_secs, set.wait_secs), (5, 60));
         for (var, bad) in [
             ("TFPILOT_WORKERS", "65"),
             ("TFPILOT_WORKERS", "two"),
             ("TFPILOT_JOBS_MAX_QUEUED", "0"),
+            ("TFPILOT_JOBS_LEASE_SECS", "2"),
+            ("TFPILOT_JOBS_WAIT_SECS", "0"),
         ] {
             let err = read(&[(var, bad)]).unwrap_err().to_string();
             assert!(err.contains(var), "{err}");

@@ -169,7 +169,12 @@ impl AppState {
             notices.clone(),
         ));
         let services: SharedServices = Arc::new(UiServices::new(
-            (drafting.clone(), ask.clone(), policies.clone()),
+            (
+                drafting.clone(),
+                ask.clone(),
+                policies.clone(),
+                jobs.clone(),
+            ),
             registry.clone(),
             config.clone(),
             (users.clone(), admin.clone()),

@@ -32,7 +32,7 @@ pub(super) async fn sign_in_first(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let path = req.uri().path();
-    let private = ["/requests", "/admin"]
+    let private = ["/requests", "/admin", "/jobs"]
         .iter()
         .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if private

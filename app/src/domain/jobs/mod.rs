@@ -155,6 +155,10 @@ pub struct JobSteps {
     /// The notice the job stored (`notify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified: Option<String>,
+    /// Unix milliseconds when the job began to wait on its request (plans,
+    /// applies): its deadline counts from here, across take-overs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<u64>,
 }
 
 /// One remediation job.
@@ -277,6 +281,33 @@ pub fn finish(job: &Job, status: JobStatus, result: impl Into<String>, now: &str
     next.updated_at = now.to_owned();
     next.finished_at = Some(now.to_owned());
     next
+}
+
+/// Why a job that began waiting on request `request` at `since_ms` stops
+/// at `now_ms`, once `wait_secs` have gone by (`None` while time is left);
+/// `state` says where the request stands.
+pub fn overdue(
+    request: &str,
+    state: &str,
+    since_ms: u64,
+    now_ms: u64,
+    wait_secs: u64,
+) -> Option<String> {
+    (now_ms.saturating_sub(since_ms) >= wait_secs.saturating_mul(1000)).then(|| {
+        format!(
+            "gave up waiting after {}: request {request} is still {state} (the limit is TFPILOT_JOBS_WAIT_SECS)",
+            span(wait_secs)
+        )
+    })
+}
+
+/// A number of seconds in words: `1 h`, `90 min`, `45 s`.
+pub fn span(secs: u64) -> String {
+    match secs {
+        s if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
 }
 
 #[cfg(test)]

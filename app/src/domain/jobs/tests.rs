@@ -91,3 +91,32 @@ fn statuses_round_trip_by_name() {
     assert_eq!(JobStatus::Skipped.words(), "no policy matched");
     assert!(JobStatus::Queued.is_open() && !JobStatus::WaitingApproval.is_open());
 }
+
+#[test]
+fn a_job_waits_on_its_request_until_its_deadline() {
+    // since, now, limit (s), overdue?
+    let cases: [(u64, u64, u64, bool); 5] = [
+        (1_000, 1_000, 3600, false),
+        (1_000, 3_600_999, 3600, false),
+        (1_000, 3_601_000, 3600, true),
+        (5_000, 1_000, 60, false),
+        (0, 60_000, 60, true),
+    ];
+    for (since, now, limit, want) in cases {
+        let got = overdue("r1", "planning", since, now, limit);
+        assert_eq!(got.is_some(), want, "{since} {now} {limit}: {got:?}");
+    }
+    assert_eq!(
+        overdue("r1", "planning", 0, 3_600_000, 3600).unwrap(),
+        "gave up waiting after 1 h: request r1 is still planning (the limit is TFPILOT_JOBS_WAIT_SECS)"
+    );
+    for (secs, words) in [
+        (3600, "1 h"),
+        (5400, "90 min"),
+        (45, "45 s"),
+        (7200, "2 h"),
+        (61, "61 s"),
+    ] {
+        assert_eq!(span(secs), words);
+    }
+}

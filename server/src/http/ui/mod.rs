@@ -4,6 +4,7 @@
 
 mod compose;
 mod detail;
+mod jobs;
 mod policies;
 
 use super::error::ApiError;
@@ -38,15 +39,17 @@ pub struct UiServices {
     chat_logs: crate::store::journal::ChatLogs,
     clock: Arc<dyn crate::clock::Clock>,
     policies: crate::service::policies::Policies,
+    jobs: Arc<crate::service::jobs::Jobs>,
 }
 
 impl UiServices {
     /// Over a loaded registry, the services and the ports' stores.
     pub fn new(
-        (drafting, ask, policies): (
+        (drafting, ask, policies, jobs): (
             Arc<crate::service::assistant::Drafting>,
             Arc<crate::service::ask::Ask>,
             crate::service::policies::Policies,
+            Arc<crate::service::jobs::Jobs>,
         ),
         registry: Arc<Registry>,
         config: Arc<Config>,
@@ -57,6 +60,7 @@ impl UiServices {
     ) -> Self {
         Self {
             policies,
+            jobs,
             drafting,
             ask,
             registry,
@@ -157,6 +161,10 @@ impl Services for UiServices {
 
     fn policies(&self, alert: Option<String>) -> Later<'_, app::api::PolicyPage> {
         Box::pin(self.policy_page(alert))
+    }
+
+    fn jobs(&self, filters: app::api::JobFilters) -> Later<'_, app::api::JobLog> {
+        Box::pin(self.job_log(filters))
     }
 
     fn me(&self) -> Later<'_, Option<Me>> {

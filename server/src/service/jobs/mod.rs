@@ -26,10 +26,6 @@ use app::domain::jobs::{Job, JobStatus};
 use app::domain::policy::Policy;
 use app::domain::registry::Registry;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How long a claim lasts without renewal (renewed every third of it).
-pub const LEASE_TTL: Duration = Duration::from_secs(30);
 
 /// The job queue and its workers.
 pub struct Jobs {
@@ -106,6 +102,11 @@ impl Jobs {
     /// The settings it runs with.
     pub fn settings(&self) -> JobSettings {
         self.settings
+    }
+
+    /// How long a claim lasts without renewal (`TFPILOT_JOBS_LEASE_SECS`).
+    fn lease_ms(&self) -> u64 {
+        self.settings.lease_secs.saturating_mul(1000)
     }
 
     /// One job.

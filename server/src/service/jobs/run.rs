@@ -216,6 +216,9 @@ impl Jobs {
                 .update(actor, &doc.id, &raw)
                 .await
                 .map_err(|e| flow_failed("cannot file a new revision", e))?;
+            if job.attempts == 1 {
+                crate::crash::point("job.revision_filed");
+            }
             stored.doc.revision
         };
         let job = self

@@ -3,14 +3,17 @@
 //! production one) the job approves, merges and applies as its policy,
 //! as a person would, and succeeds once the request is applied; anywhere
 //! else it stops at `waiting_approval` with the request planned — the
-//! approval-needed notice the flow sends tells the approvers.
+//! approval-needed notice the flow sends tells the approvers. A job waits
+//! on its request (plans, applies, refusals while the flow plans again) at
+//! most `TFPILOT_JOBS_WAIT_SECS` by the `Clock`, counted from the first
+//! wait and kept on the job across take-overs; then it fails saying so.
 
 use super::Jobs;
 use super::run::{failed, flow_failed};
 use super::worker::Ended;
 use crate::service::flow::FlowError;
 use app::domain::ids::RequestId;
-use app::domain::jobs::{Job, JobStatus};
+use app::domain::jobs::{Job, JobStatus, overdue};
 use app::domain::policy::Action;
 use app::domain::status::{Status, Step, derive_status};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,9 +21,6 @@ use std::time::Duration;
 
 /// How often a job looks at its request while it waits for a run.
 const WATCH: Duration = Duration::from_millis(250);
-/// How many times in a row an action may be refused by the request's
-/// state (while the flow plans again) before the job gives up.
-const MAX_REFUSALS: u32 = 2400;
 
 impl Jobs {
     pub(super) async fn ship(
@@ -32,7 +32,16 @@ impl Jobs {
     ) -> Result<Ended, Ended> {
         let actor = Self::actor(job);
         let mut job = job.clone();
-        let mut refusals = 0u32;
+        if job.steps.waiting_since.is_none() {
+            let now = self.clock.unix_millis();
+            job = self
+                .record(&job.id, holder, |j| {
+                    j.steps.waiting_since.get_or_insert(now);
+                })
+                .await?;
+        }
+        let since = job.steps.waiting_since.unwrap_or_default();
+        let mut refused: Option<String> = None;
         loop {
             if lost.load(Ordering::SeqCst) {
                 return Err(Ended::Lost);
@@ -44,7 +53,8 @@ impl Jobs {
                 .as_ref()
                 .is_some_and(|a| a.auto_approve_environments.iter().any(|e| e == env))
                 && !self.guardrails.is_prod(env);
-            let step = match derive_status(&doc) {
+            let status = derive_status(&doc);
+            let step = match status {
                 Status::Created | Status::Planning | Status::Applying => None,
                 Status::PlanReady if !auto => {
                     let why = if self.guardrails.is_prod(env) {
@@ -104,13 +114,17 @@ impl Jobs {
                     // Main moved or the PR went stale: the flow plans again;
                     // the job waits for that plan.
                     Err(e @ (FlowError::Refused { .. } | FlowError::Conflict(_))) => {
-                        refusals += 1;
-                        if refusals > MAX_REFUSALS {
-                            return Err(flow_failed(&format!("cannot {}", action.as_str()), e));
-                        }
+                        refused = Some(format!("cannot {}: {e}", action.as_str()));
                     }
                     Err(e) => return Err(flow_failed(&format!("cannot {}", action.as_str()), e)),
                 }
+            }
+            let (state, now) = (status.to_string(), self.clock.unix_millis());
+            if let Some(why) = overdue(id.as_str(), &state, since, now, self.settings.wait_secs) {
+                return Err(failed(match refused {
+                    Some(last) => format!("{why}; last refused: {last}"),
+                    None => why,
+                }));
             }
             tokio::time::sleep(WATCH).await;
         }

@@ -4,7 +4,7 @@
 //! the job runs, and records the end; a job whose worker died is claimed
 //! again once its lease ran out by the `Clock`.
 
-use super::{Jobs, LEASE_TTL};
+use super::Jobs;
 use app::domain::jobs::{Claim, Job, JobStatus, claim, finish, renew};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -68,13 +68,12 @@ impl Jobs {
         for id in ids {
             let now_ms = self.clock.unix_millis();
             let now = self.clock.rfc3339_millis();
+            let ttl = self.lease_ms();
             let claimed = self
                 .store
-                .update(&id, |job| {
-                    match claim(job, holder, now_ms, ttl_ms(), &now) {
-                        Claim::Taken(next) | Claim::GivenUp(next) => Some(next),
-                        Claim::Busy => None,
-                    }
+                .update(&id, |job| match claim(job, holder, now_ms, ttl, &now) {
+                    Claim::Taken(next) | Claim::GivenUp(next) => Some(next),
+                    Claim::Busy => None,
                 })
                 .await;
             match claimed {
@@ -108,6 +107,7 @@ impl Jobs {
     async fn execute(&self, job: Job, holder: &str) {
         let lost = Arc::new(AtomicBool::new(false));
         let renewal = {
+            let ttl = self.lease_ms();
             let (store, clock, id, holder, lost) = (
                 self.store.clone(),
                 self.clock.clone(),
@@ -117,12 +117,9 @@ impl Jobs {
             );
             tokio::spawn(async move {
                 loop {
-                    tokio::time::sleep(LEASE_TTL / 3).await;
+                    tokio::time::sleep(Duration::from_millis(ttl / 3)).await;
                     let now_ms = clock.unix_millis();
-                    match store
-                        .update(&id, |j| renew(j, &holder, now_ms, ttl_ms()))
-                        .await
-                    {
+                    match store.update(&id, |j| renew(j, &holder, now_ms, ttl)).await {
                         Ok(Some(_)) => {}
                         Ok(None) => {
                             lost.store(true, Ordering::SeqCst);
@@ -191,10 +188,6 @@ impl Jobs {
             Err(e) => Err(Ended::Interrupted(e.to_string())),
         }
     }
-}
-
-fn ttl_ms() -> u64 {
-    LEASE_TTL.as_millis() as u64
 }
 
 struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);

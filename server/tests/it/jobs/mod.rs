@@ -3,8 +3,11 @@
 //! lease take-over by the clock, and two real processes on one data dir.
 
 mod auth;
+mod deadline;
+mod page;
 mod pipeline;
 mod receiver;
+mod replicas;
 mod takeover;
 
 use crate::support::{TestApp, wait_until};
