@@ -12,6 +12,7 @@ pub mod ask;
 pub mod assistant;
 pub mod detail;
 pub mod draft;
+pub mod drift;
 pub mod events;
 pub mod listing;
 pub mod policies;
@@ -24,6 +25,7 @@ pub use detail::{
     ActionItem, BlockView, CheckItem, ConfigItem, Detail, LinkItem, PlanChange, PlanGroup, PlanView,
 };
 pub use draft::{Draft, ModuleCard, NewOptions, ProjectChoice};
+pub use drift::{AdoptRow, DriftRow, DriftView, rows};
 pub use events::{Change, Event};
 pub use listing::{Choice, Filters, Listing, Matcher, Row, RowFields, short_time, url_encode};
 pub use policies::{PolicyPage, PolicyRow, TriedAlert};
