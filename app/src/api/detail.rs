@@ -127,6 +127,9 @@ pub struct Detail {
     /// The server's last change number when this was read (see
     /// `Listing::since`).
     pub since: u64,
+    /// The drift the newest drift run found, with Revert and Adopt.
+    #[serde(default)]
+    pub drift: Option<super::drift::DriftView>,
     /// The newest records of the request's audit log, oldest first.
     pub timeline: Vec<TimelineEntry>,
     /// How many older records the audit log holds beyond `timeline`.

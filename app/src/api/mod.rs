@@ -12,6 +12,7 @@ pub mod ask;
 pub mod assistant;
 pub mod detail;
 pub mod draft;
+pub mod drift;
 pub mod events;
 pub mod jobs;
 pub mod listing;
@@ -25,6 +26,7 @@ pub use detail::{
     ActionItem, BlockView, CheckItem, ConfigItem, Detail, LinkItem, PlanChange, PlanGroup, PlanView,
 };
 pub use draft::{Draft, ModuleCard, NewOptions, ProjectChoice};
+pub use drift::{AdoptRow, DriftRow, DriftView, rows};
 pub use events::{Change, Event};
 pub use jobs::{JobFilters, JobLog, JobRow};
 pub use listing::{Choice, Filters, Listing, Matcher, Row, RowFields, short_time, url_encode};

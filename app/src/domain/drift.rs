@@ -6,6 +6,8 @@
 //! is *unmanaged*. Values are kept as JSON text, top-level attributes
 //! only, and a sensitive one is never kept at all.
 
+pub mod adopt;
+
 use super::ids::RequestId;
 use super::scope::owner;
 use serde::{Deserialize, Serialize};

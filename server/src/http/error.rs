@@ -324,6 +324,10 @@ impl From<crate::service::flow::FlowError> for ApiError {
                 message: reason,
             },
             F::Fields(errors) => Self::Unprocessable(errors),
+            F::NotAdoptable(message) => Self::Invalid {
+                field: "drift".into(),
+                message,
+            },
             F::Git(GitError::Conflict(m) | GitError::MergeConflict(m)) => Self::Conflict(m),
             F::Git(GitError::NotFound(m)) => {
                 Self::Conflict(format!("{m} is missing from the infra repo"))

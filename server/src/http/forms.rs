@@ -64,8 +64,12 @@ pub struct ActForm {
     pub addresses: String,
 }
 
+/// The action name of the request page's Adopt form (the API's
+/// `POST /api/v1/requests/{id}/adopt-drift`).
+pub const ADOPT_DRIFT: &str = "adopt-drift";
+
 /// `POST /requests/{id}/act`: the request page's buttons before (or
-/// without) the wasm.
+/// without) the wasm, and the drift section's Adopt form.
 pub async fn act(
     state: State<AppState>,
     caller: Result<Caller, ApiError>,
@@ -81,6 +85,10 @@ pub async fn act(
         if form.action == app::domain::policy::Action::Confirm.as_str() {
             let addresses = form.addresses.lines().map(str::to_owned).collect();
             state.flow.confirm(&caller.0, &rid, Some(addresses)).await?;
+            return Ok(());
+        }
+        if form.action == ADOPT_DRIFT {
+            state.flow.adopt_drift(&caller.0, &rid).await?;
             return Ok(());
         }
         super::requests::act(state, caller, Path((id, form.action)))

@@ -267,6 +267,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/requests/{id}/log", get(requests::log))
         .route("/requests/{id}/confirm", post(requests::confirm))
+        .route("/requests/{id}/adopt-drift", post(drift::adopt))
         .route("/requests/{id}/reject", post(reject::reject))
         .route("/requests/{id}/{action}", post(requests::act))
         .route(

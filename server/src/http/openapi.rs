@@ -69,7 +69,8 @@ impl Modify for BearerAuth {
         super::policies::delete,
         super::policies::test,
         super::drift::run,
-        super::drift::latest
+        super::drift::latest,
+        super::drift::adopt
     ),
     components(schemas(
         ErrorBody,

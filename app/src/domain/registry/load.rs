@@ -1,7 +1,7 @@
 //! The strict TOML loader. Every error names the file, the line, the module
 //! and the field, and all errors are reported at once.
 
-use super::{Input, InputType, Module, Pattern, Registry, Risk};
+use super::{AttributePath, Input, InputType, Module, Pattern, Registry, Risk};
 use crate::domain::{config, ids::ModuleType, render};
 use serde::Deserialize;
 use std::{collections::BTreeMap, fmt};
@@ -84,6 +84,7 @@ struct RawInput {
     risk: Option<Spanned<String>>,
     explain: Option<Spanned<String>>,
     explain_off: Option<Spanned<String>>,
+    attribute: Option<Spanned<String>>,
 }
 
 /// Collects errors with positions resolved against the source text.
@@ -248,10 +249,14 @@ fn check_module(module_type: ModuleType, raw: RawModule, errors: &mut Errors) ->
     }
 
     let mut inputs = Vec::new();
+    let mut attribute_spans = Vec::new();
     for raw_input in raw.inputs {
         let span = raw_input.span();
         let raw_input = raw_input.into_inner();
         let name = raw_input.name.get_ref().clone();
+        if let Some(a) = &raw_input.attribute {
+            attribute_spans.push((name.clone(), a.span().start));
+        }
         if inputs.iter().any(|i: &Input| i.name == name) {
             errors.push(
                 raw_input.name.span().start,
@@ -269,6 +274,29 @@ fn check_module(module_type: ModuleType, raw: RawModule, errors: &mut Errors) ->
                 m,
                 Some(format!("inputs.{name}")),
                 "invalid input".into(),
+            );
+        }
+    }
+    for (n, input) in inputs.iter().enumerate() {
+        let Some(path) = &input.attribute else {
+            continue;
+        };
+        if let Some(other) = inputs[..n]
+            .iter()
+            .find(|o| o.attribute.as_ref().is_some_and(|p| p.overlaps(path)))
+        {
+            let at = attribute_spans
+                .iter()
+                .find(|(name, _)| *name == input.name)
+                .map_or(0, |(_, at)| *at);
+            errors.push(
+                at,
+                m,
+                Some(format!("inputs.{}.attribute", input.name)),
+                format!(
+                    "`{path}` overlaps the attribute of input `{}`; each input lands in its own attribute",
+                    other.name
+                ),
             );
         }
     }
@@ -486,7 +514,14 @@ fn check_input(m: &str, raw: RawInput, errors: &mut Errors) -> Option<Input> {
         risk,
         explain: None,
         explain_off: None,
+        attribute: None,
     };
+    if let Some(a) = &raw.attribute {
+        match AttributePath::parse(a.get_ref()) {
+            Ok(path) => input.attribute = Some(path),
+            Err(rule) => errors.push(a.span().start, m, field("attribute"), rule),
+        }
+    }
     explain::check(m, &raw.explain, &raw.explain_off, &mut input, errors);
     if let Some(default) = raw.default {
         if input.required {
@@ -536,5 +571,7 @@ mod explain;
 mod import;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_attribute;
 #[cfg(test)]
 mod tests_import;

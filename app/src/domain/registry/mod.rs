@@ -4,8 +4,10 @@
 //! [`Registry::from_toml`] (in [`load`]) is the only way to build one from
 //! text, and it refuses anything it cannot fully check.
 
+mod attribute;
 mod load;
 
+pub use attribute::AttributePath;
 pub use load::RegistryError;
 
 use super::ids::ModuleType;
@@ -176,6 +178,12 @@ pub struct Input {
     /// A bool's phrase when it is false (nothing is said without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explain_off: Option<String>,
+    /// Where the input lands, unchanged, in the module's resources
+    /// (`terraform_data.this.input.max_receive_count`): drift of that
+    /// attribute is adopted as a new value of this input. Set only where
+    /// the mapping is one to one; checked at load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<AttributePath>,
 }
 
 /// A compiled regular expression that serializes as its source text.

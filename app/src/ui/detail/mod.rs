@@ -1,10 +1,11 @@
 //! `/requests/{id}`: everything about one request on one page — status,
 //! inputs, the caller's actions (and why others are not allowed), the
 //! change in plain words above the plan,
-//! PR and run links, the rendered block, and the timeline from the audit
-//! log. The page renders on the server; only the action bar is an island.
+//! PR and run links, the rendered block, the drift (with Revert and
+//! Adopt) and the timeline from the audit log. The page renders on the server; only the action bar is an island.
 
 mod actions;
+mod drift;
 mod plan;
 
 use crate::api::{Detail, TimelineEntry, short_time};
@@ -86,6 +87,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
         plan,
         plan_note,
         since,
+        drift,
         timeline,
         older,
     } = d;
@@ -99,6 +101,9 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
             <h1 id="request-title">{title}</h1>
             <span class="badge big" data-status=status.clone() data-testid="status">{status_text}</span>
             {adopts.then(|| view! { <span class="badge big adopt" data-testid="adopts">"adopts an existing resource"</span> })}
+            {drift.is_some().then(|| view! {
+                <span class="badge big drifted" data-testid="drifted" title="The newest drift run found its resources different from its config">"drifted"</span>
+            })}
         </div>
         <dl class="facts">
             <div><dt>"Project"</dt><dd>{project}</dd></div>
@@ -198,6 +203,7 @@ fn Loaded(d: Detail, error: Option<String>) -> impl IntoView {
             {head}
             <ActionBar id=id.clone() status=status.clone() since actions error/>
             {explanation.map(|e| view! { <p class="explanation" data-testid="explanation">{e}</p> })}
+            {drift.map(|d| view! { <drift::DriftSection id=id.clone() d/> })}
             <div class="columns">{plan}{inputs}</div>
             {block}
             {timeline}

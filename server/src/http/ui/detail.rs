@@ -61,6 +61,7 @@ impl UiServices {
                 message: format!("The audit log cannot be read right now: {e}."),
             })?;
         let (plan, plan_note) = self.plan_of(doc).await;
+        let drift = self.drift_view(&view).await;
         let destroys = plan.as_ref().map_or(0, |p| p.destroy);
         Ok(Detail {
             id: doc.id.to_string(),
@@ -116,6 +117,7 @@ impl UiServices {
             plan,
             plan_note,
             since,
+            drift,
             timeline: collapse(records.into_iter().map(|r| {
                 let mut entry = TimelineEntry::new(r.at, r.actor, r.action, r.detail);
                 entry.count = u32::try_from(r.count).unwrap_or(u32::MAX);

@@ -4,6 +4,7 @@
 
 mod compose;
 mod detail;
+mod drift;
 mod jobs;
 mod policies;
 

@@ -29,6 +29,9 @@ pub enum FlowError {
         /// Why.
         reason: String,
     },
+    /// The request's drift cannot be adopted (422): the sentence says why.
+    #[error("{0}")]
+    NotAdoptable(String),
     /// The new config is invalid (422).
     #[error("the config is invalid")]
     Fields(Vec<FieldError>),

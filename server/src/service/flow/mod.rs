@@ -9,6 +9,7 @@
 //! reconciler), so a crash at any point is repaired, never duplicated.
 
 mod actions;
+mod adopt_drift;
 mod advance;
 mod drift;
 mod drive;
@@ -21,6 +22,7 @@ mod runs;
 mod scope;
 mod write;
 
+pub use adopt_drift::{NO_DRIFT, NOT_APPLIED};
 pub use app::domain::transitions::short;
 pub use drift::DriftMark;
 pub use error::FlowError;

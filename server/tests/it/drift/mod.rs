@@ -3,6 +3,8 @@
 //! that finds exactly that request, a revert that fixes it; and the
 //! endpoint's bad input.
 
+mod adopt;
+
 use crate::flow::{act, status_of};
 use crate::support::{TestApp, WAIT, wait_until};
 use app::domain::policy::Role;

@@ -43,6 +43,16 @@ fn one_error(text: &str) -> RegistryError {
     errs.into_iter().next().unwrap()
 }
 
+/// The one error loading `text` gives (for the other test files).
+pub(super) fn one_error_of(text: &str) -> RegistryError {
+    one_error(text)
+}
+
+/// The 1-based line of `needle` in `text` (for the other test files).
+pub(super) fn line_of_in(text: &str, needle: &str) -> usize {
+    line_of(text, needle)
+}
+
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
