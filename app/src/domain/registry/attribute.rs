@@ -102,9 +102,12 @@ impl<'de> Deserialize<'de> for AttributePath {
 mod tests {
     use super::AttributePath;
 
+    /// The resource, the attribute and the keys inside it.
+    type Parsed<'a> = Option<(&'a str, &'a str, &'a [&'a str])>;
+
     #[test]
     fn attribute_paths() {
-        let cases: &[(&str, Option<(&str, &str, &[&str])>)] = &[
+        let cases: &[(&str, Parsed)] = &[
             (
                 "terraform_data.this.input.name",
                 Some(("terraform_data.this", "input", &["name"])),
