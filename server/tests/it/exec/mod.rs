@@ -71,7 +71,7 @@ pub trait World: Send + Sync {
     /// How many times the run of `spec` was really started.
     async fn executions(&self, spec: &RunSpec) -> usize;
 
-    /// Changes the applied resource `address` of `request`'s block behind
+    /// Changes the applied resource of `request`'s block behind
     /// Terraform's back: its `versioning` input becomes `false` in the
     /// state (the fake is told what a check will find).
     async fn change_out_of_band(&self, request: &RequestId);
