@@ -13,7 +13,7 @@
 
 use super::artifact::{self, RunArtifact};
 use super::plan::PlanOutput;
-use super::{ExecError, Executor, RunInfo, RunKind, RunSpec, run_name};
+use super::{DriftReport, DriftSpec, ExecError, Executor, RunInfo, RunKind, RunSpec, run_name};
 use crate::config::DEFAULT_BRANCH;
 use crate::github::{GitHubClient, Reply, Retry};
 use app::domain::ids::ProjectKey;
@@ -152,19 +152,25 @@ impl ActionsExecutor {
     /// The newest run of `spec`'s workflow whose run-name is `spec`'s.
     async fn find(&self, spec: &RunSpec) -> Result<Option<GhRun>, ExecError> {
         let repo = self.repo(&spec.project)?;
-        let name = run_name(spec);
+        self.find_named(repo, workflow_file(spec.kind), &run_name(spec))
+            .await
+    }
+
+    /// The newest dispatched run of `workflow` in `repo` named `name`.
+    async fn find_named(
+        &self,
+        repo: &str,
+        workflow: &str,
+        name: &str,
+    ) -> Result<Option<GhRun>, ExecError> {
         for page in 1..=5 {
             let reply = self
                 .get(format!(
-                    "/repos/{repo}/actions/workflows/{}/runs?event=workflow_dispatch&per_page=100&page={page}",
-                    workflow_file(spec.kind)
+                    "/repos/{repo}/actions/workflows/{workflow}/runs?event=workflow_dispatch&per_page=100&page={page}"
                 ))
                 .await?;
             if reply.status != StatusCode::OK {
-                return Err(failure(
-                    &reply,
-                    &format!("runs of {}", workflow_file(spec.kind)),
-                ));
+                return Err(failure(&reply, &format!("runs of {workflow}")));
             }
             let runs = reply.json::<GhRuns>().map_err(unavailable)?.workflow_runs;
             let last_page = runs.len() < 100;
@@ -207,16 +213,11 @@ impl ActionsExecutor {
             )),
         };
         RunInfo {
-            run_id: spec.run_id(),
-            spec: spec.clone(),
             url: run.map(|r| r.html_url.clone()),
             status,
             conclusion,
-            summary: None,
             error,
-            ran_at: None,
-            blocked: Vec::new(),
-            checks: Vec::new(),
+            ..RunInfo::queued(spec)
         }
     }
 
@@ -231,13 +232,20 @@ impl ActionsExecutor {
         if let Some(cached) = self.artifacts.get(&key) {
             return Ok(cached);
         }
+        let zip = self.download(repo, run, &artifact_name(spec)).await?;
+        let read = Arc::new(artifact::read(&zip)?);
+        self.artifacts.put(key, read.clone());
+        Ok(read)
+    }
+
+    /// The zip of the artifact `name` of the completed `run` in `repo`.
+    async fn download(&self, repo: &str, run: &GhRun, name: &str) -> Result<Vec<u8>, ExecError> {
         let reply = self
             .get(format!("/repos/{repo}/actions/runs/{}/artifacts", run.id))
             .await?;
         if reply.status != StatusCode::OK {
             return Err(failure(&reply, "artifacts"));
         }
-        let name = artifact_name(spec);
         let artifact = reply
             .json::<GhArtifacts>()
             .map_err(unavailable)?
@@ -251,8 +259,8 @@ impl ActionsExecutor {
                 artifact.id
             ))
             .await?;
-        let zip = match reply.status.as_u16() {
-            200 => reply.body,
+        match reply.status.as_u16() {
+            200 => Ok(reply.body.to_vec()),
             301 | 302 | 303 | 307 => {
                 let location = reply
                     .headers
@@ -264,13 +272,10 @@ impl ActionsExecutor {
                 if blob.status != StatusCode::OK {
                     return Err(failure(&blob, "artifact download"));
                 }
-                blob.body
+                Ok(blob.body.to_vec())
             }
-            _ => return Err(failure(&reply, "artifact")),
-        };
-        let read = Arc::new(artifact::read(&zip)?);
-        self.artifacts.put(key, read.clone());
-        Ok(read)
+            _ => Err(failure(&reply, "artifact")),
+        }
     }
 
     /// The plan in the artifact of the completed `run`.
@@ -284,12 +289,69 @@ impl ActionsExecutor {
             })
     }
 
-    fn recently_dispatched(&self, spec: &RunSpec) -> bool {
+    /// Whether the run `id` was dispatched here a moment ago.
+    fn recently_dispatched(&self, id: &str) -> bool {
         self.dispatched
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&spec.run_id())
+            .get(id)
             .is_some_and(|at| at.elapsed() < VISIBLE_WITHIN)
+    }
+
+    /// Claims the dispatch of run `id` for this caller: false when it was
+    /// dispatched (or is being dispatched) here a moment ago.
+    fn claim(&self, id: &str) -> bool {
+        let mut dispatched = self.dispatched.lock().unwrap_or_else(|p| p.into_inner());
+        dispatched.retain(|_, at| at.elapsed() < VISIBLE_WITHIN);
+        dispatched.insert(id.to_owned(), Instant::now()).is_none()
+    }
+
+    /// Dispatches `workflow` of `project`'s repo on the default branch
+    /// (where the workflow file, and what applies run, come from) as run
+    /// `id`, which the caller has [`claim`](Self::claim)ed; a dispatch
+    /// that fails gives the claim back.
+    async fn send_dispatch(
+        &self,
+        project: &ProjectKey,
+        workflow: &str,
+        inputs: Value,
+        id: &str,
+    ) -> Result<(), ExecError> {
+        let sent = self.post_dispatch(project, workflow, inputs).await;
+        match &sent {
+            Ok(()) => tracing::info!(run = %id, workflow, "workflow dispatched"),
+            Err(_) => {
+                self.dispatched
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(id);
+            }
+        }
+        sent
+    }
+
+    async fn post_dispatch(
+        &self,
+        project: &ProjectKey,
+        workflow: &str,
+        inputs: Value,
+    ) -> Result<(), ExecError> {
+        let repo = self.repo(project)?;
+        let body = json!({ "ref": self.default_branch(project), "inputs": inputs });
+        let reply = self
+            .client
+            .send(
+                Method::POST,
+                &format!("/repos/{repo}/actions/workflows/{workflow}/dispatches"),
+                Some(&body),
+                Retry::Once,
+            )
+            .await
+            .map_err(unavailable)?;
+        if reply.status != StatusCode::NO_CONTENT {
+            return Err(failure(&reply, &format!("dispatch of {workflow}")));
+        }
+        Ok(())
     }
 }
 
@@ -324,38 +386,16 @@ impl Executor for ActionsExecutor {
         if self.find(spec).await?.is_some() {
             return self.status(spec).await;
         }
-        if self.recently_dispatched(spec) {
+        if !self.claim(&spec.run_id()) {
             return Ok(self.info(spec, None));
         }
-        let repo = self.repo(&spec.project)?;
-        // The workflow file is always the default branch's; so is what an
-        // apply runs.
-        let body = json!({ "ref": self.default_branch(&spec.project), "inputs": inputs });
-        let reply = self
-            .client
-            .send(
-                Method::POST,
-                &format!(
-                    "/repos/{repo}/actions/workflows/{}/dispatches",
-                    workflow_file(spec.kind)
-                ),
-                Some(&body),
-                Retry::Once,
-            )
-            .await
-            .map_err(unavailable)?;
-        if reply.status != StatusCode::NO_CONTENT {
-            return Err(failure(
-                &reply,
-                &format!("dispatch of {}", workflow_file(spec.kind)),
-            ));
-        }
-        {
-            let mut dispatched = self.dispatched.lock().unwrap_or_else(|p| p.into_inner());
-            dispatched.retain(|_, at| at.elapsed() < VISIBLE_WITHIN);
-            dispatched.insert(spec.run_id(), Instant::now());
-        }
-        tracing::info!(run = %spec.run_id(), repo, "workflow dispatched");
+        self.send_dispatch(
+            &spec.project,
+            workflow_file(spec.kind),
+            inputs,
+            &spec.run_id(),
+        )
+        .await?;
         // The run shows up in the list a moment later.
         for _ in 0..10 {
             if let Some(run) = self.find(spec).await? {
@@ -368,7 +408,7 @@ impl Executor for ActionsExecutor {
 
     async fn status(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
         let Some(run) = self.find(spec).await? else {
-            if self.recently_dispatched(spec) {
+            if self.recently_dispatched(&spec.run_id()) {
                 return Ok(self.info(spec, None));
             }
             return Err(ExecError::NotFound(format!("run {}", run_name(spec))));
@@ -395,14 +435,8 @@ impl Executor for ActionsExecutor {
         Ok(info)
     }
 
-    async fn drift(
-        &self,
-        spec: &crate::exec::DriftSpec,
-    ) -> Result<crate::exec::DriftReport, ExecError> {
-        Err(ExecError::Invalid(format!(
-            "drift checks of {}/{} are not supported by this executor yet",
-            spec.project, spec.environment
-        )))
+    async fn drift(&self, spec: &DriftSpec) -> Result<DriftReport, ExecError> {
+        self.drift_check(spec).await
     }
 
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {
@@ -448,5 +482,6 @@ impl Executor for ActionsExecutor {
     }
 }
 
+mod drift;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,8 @@
 //! `plan.txt` and `plan.json` (every run), and for applies and destroys
 //! `check.json` (the changes outside the scope), `ran_at.txt` (the tip of
 //! main the run used) and `apply.txt`. Read once per completed run and kept
-//! in a small bounded cache.
+//! in a small bounded cache. A drift run's (`tfpilot-drift-<run id>`) holds
+//! `exitcode.txt`, `plan.json`, `plan.txt` and `ran_at.txt`.
 
 use super::plan::{PlanOutput, parse_show_json};
 use super::{ExecError, RunInfo, Unexpected};
@@ -39,16 +40,50 @@ fn unavailable(e: impl std::fmt::Display) -> ExecError {
     ExecError::Unavailable(e.to_string())
 }
 
-/// Reads the artifact zip.
-pub fn read(zip: &[u8]) -> Result<RunArtifact, ExecError> {
+/// A reader of the files of an artifact zip (`None`: no such file).
+fn files(zip: &[u8]) -> Result<impl FnMut(&str) -> Option<Vec<u8>> + '_, ExecError> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))
         .map_err(|e| unavailable(format!("the run's artifact is not a zip: {e}")))?;
-    let mut read = |name: &str| -> Option<Vec<u8>> {
+    Ok(move |name: &str| -> Option<Vec<u8>> {
         let mut file = archive.by_name(name).ok()?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).ok()?;
         Some(bytes)
-    };
+    })
+}
+
+/// What a drift run leaves in its artifact (`tfpilot-drift-<run id>`):
+/// `exitcode.txt` of `terraform plan -detailed-exitcode`, `plan.json` (0
+/// or 2), `plan.txt` and `ran_at.txt` (the commit planned).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DriftArtifact {
+    /// The plan's exit code: 0 no drift, 2 drift, anything else failed.
+    pub exit_code: Option<i32>,
+    /// `terraform show -json` of the saved plan.
+    pub plan_json: Option<Vec<u8>>,
+    /// The plan's output.
+    pub log: String,
+    /// The commit planned.
+    pub ran_at: Option<String>,
+}
+
+/// Reads a drift run's artifact zip.
+pub fn read_drift(zip: &[u8]) -> Result<DriftArtifact, ExecError> {
+    let mut read = files(zip)?;
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).trim().to_owned();
+    Ok(DriftArtifact {
+        exit_code: read("exitcode.txt").and_then(|b| text(b).parse().ok()),
+        plan_json: read("plan.json"),
+        log: read("plan.txt")
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default(),
+        ran_at: read("ran_at.txt").map(text).filter(|s| !s.is_empty()),
+    })
+}
+
+/// Reads the artifact zip.
+pub fn read(zip: &[u8]) -> Result<RunArtifact, ExecError> {
+    let mut read = files(zip)?;
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
     let plan_log = read("plan.txt").map(text).unwrap_or_default();
     let plan = match read("plan.json") {
@@ -228,6 +263,27 @@ mod tests {
         let info = report(failed, &RunArtifact::default());
         assert_eq!(info.conclusion, Some(Conclusion::Failure));
         assert!(info.blocked.is_empty());
+    }
+
+    #[test]
+    fn reads_a_drift_run() {
+        let zip = zip_of(&[
+            ("exitcode.txt", "2\n"),
+            ("plan.json", r#"{"resource_changes":[]}"#),
+            ("plan.txt", "Plan: 0 to add, 1 to change"),
+            ("ran_at.txt", "f00d\n"),
+        ]);
+        let a = read_drift(&zip).unwrap();
+        assert_eq!(a.exit_code, Some(2));
+        assert_eq!(
+            a.plan_json.as_deref(),
+            Some(&br#"{"resource_changes":[]}"#[..])
+        );
+        assert_eq!(a.log, "Plan: 0 to add, 1 to change");
+        assert_eq!(a.ran_at.as_deref(), Some("f00d"));
+        // A plan that failed leaves what it got to.
+        let a = read_drift(&zip_of(&[("exitcode.txt", "1"), ("plan.txt", "Error: x")])).unwrap();
+        assert_eq!((a.exit_code, a.plan_json, a.ran_at), (Some(1), None, None));
     }
 
     #[test]

@@ -108,6 +108,8 @@ struct State {
     drift: std::collections::HashMap<String, Result<Vec<DriftChange>, String>>,
     /// Drift checks run, by run id (a repeated id is answered from here).
     drift_runs: Vec<DriftReport>,
+    /// The tip of main drift checks report.
+    main: String,
 }
 
 struct Run {
@@ -142,6 +144,7 @@ impl FakeExecutor {
                 completed: None,
                 drift: Default::default(),
                 drift_runs: Vec::new(),
+                main: "fake-main".into(),
             })),
         }
     }
@@ -179,6 +182,12 @@ impl FakeExecutor {
         self.lock()
             .drift
             .insert(format!("{project}/{env}"), changes);
+    }
+
+    /// Drift checks from now on report `sha` as the tip of main they
+    /// planned (default `fake-main`).
+    pub fn set_main(&self, sha: &str) {
+        self.lock().main = sha.to_owned();
     }
 
     /// Every drift check run, in order.
@@ -310,18 +319,7 @@ impl Executor for FakeExecutor {
             if let Some(run) = state.runs.iter().find(|r| r.info.run_id == run_id) {
                 return Ok(run.info.clone());
             }
-            let info = RunInfo {
-                run_id: run_id.clone(),
-                spec: spec.clone(),
-                url: None,
-                status: RunStatus::Queued,
-                conclusion: None,
-                summary: None,
-                error: None,
-                ran_at: None,
-                blocked: Vec::new(),
-                checks: Vec::new(),
-            };
+            let info = RunInfo::queued(spec);
             state.runs.push(Run {
                 info: info.clone(),
                 plan: None,
@@ -380,7 +378,7 @@ impl Executor for FakeExecutor {
         };
         let report = DriftReport {
             run_id: spec.run_id.clone(),
-            sha: "fake-main".into(),
+            sha: state.main.clone(),
             changes,
             url: None,
         };

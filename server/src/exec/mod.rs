@@ -128,6 +128,24 @@ pub struct RunInfo {
     pub checks: Vec<RunCheck>,
 }
 
+impl RunInfo {
+    /// A run of `spec` just dispatched: queued, nothing known yet.
+    pub fn queued(spec: &RunSpec) -> RunInfo {
+        RunInfo {
+            run_id: spec.run_id(),
+            spec: spec.clone(),
+            url: None,
+            status: RunStatus::Queued,
+            conclusion: None,
+            summary: None,
+            error: None,
+            ran_at: None,
+            blocked: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+}
+
 /// Runs Terraform somewhere.
 #[async_trait]
 pub trait Executor: Send + Sync + 'static {

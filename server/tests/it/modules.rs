@@ -234,21 +234,29 @@ fn the_workflows_correlate_runs_and_serialize_state_changes() {
             "tfpilot-destroy.yml",
             "group: tfpilot-state-${{ inputs.project }}-${{ inputs.environment }}",
         ),
+        (
+            "tfpilot-drift.yml",
+            "group: tfpilot-state-${{ inputs.project }}-${{ inputs.environment }}",
+        ),
     ] {
         let text = read(name);
         let run_name = text
             .lines()
             .find(|l| l.starts_with("run-name:"))
             .unwrap_or_else(|| panic!("{name}: run-name"));
-        assert!(
+        let correlated = if name == "tfpilot-drift.yml" {
+            run_name.contains("${{ inputs.drift_run }}")
+        } else {
             run_name.contains("${{ inputs.request_id }}")
-                && run_name.contains("${{ inputs.attempt }}"),
-            "{name}: {run_name}"
-        );
+                && run_name.contains("${{ inputs.attempt }}")
+        };
+        assert!(correlated, "{name}: {run_name}");
         assert!(text.contains(group), "{name}: concurrency {group}");
         assert!(text.contains("workflow_dispatch:"), "{name}");
         assert!(text.contains("plan.json"), "{name}: plan artifact");
-        let state_changing = name.contains("apply") || name.contains("destroy");
+        // Drift checks share the applies' group: never cancelled either.
+        let state_changing =
+            name.contains("apply") || name.contains("destroy") || name.contains("drift");
         assert_eq!(
             text.contains("cancel-in-progress: false"),
             state_changing,

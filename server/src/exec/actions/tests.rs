@@ -97,3 +97,49 @@ fn plans_send_their_commit_and_applies_their_scope() {
         ));
     }
 }
+
+#[test]
+fn the_drift_workflow_is_named_by_its_run_and_waits_for_applies() {
+    let spec = DriftSpec {
+        project: ProjectKey::parse("sandbox").unwrap(),
+        environment: EnvName::parse("dev").unwrap(),
+        run_id: "drift-sandbox-dev-7".into(),
+    };
+    let workflow = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../infra-workflows/template/.github/workflows")
+            .join(drift::DRIFT_WORKFLOW),
+    )
+    .unwrap();
+    let run_name = workflow
+        .lines()
+        .find_map(|l| l.strip_prefix("run-name: "))
+        .unwrap()
+        .trim_matches('"')
+        .replace("${{ inputs.project }}", spec.project.as_str())
+        .replace("${{ inputs.environment }}", spec.environment.as_str())
+        .replace("${{ inputs.drift_run }}", &spec.run_id);
+    assert_eq!(run_name, spec.run_name());
+    let artifact = format!(
+        "name: {}",
+        drift::drift_artifact_name(&spec).replace(&spec.run_id, "${{ inputs.drift_run }}")
+    );
+    assert!(workflow.contains(&artifact), "{artifact}");
+    // The applies' concurrency group, never cancelled; the default
+    // branch's tip, whoever dispatches it.
+    let apply = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../infra-workflows/template/.github/workflows")
+            .join(workflow_file(RunKind::Apply)),
+    )
+    .unwrap();
+    let group = |w: &str| {
+        w.lines()
+            .find(|l| l.trim_start().starts_with("group:"))
+            .map(str::to_owned)
+    };
+    assert_eq!(group(&workflow), group(&apply));
+    assert!(workflow.contains("cancel-in-progress: false"));
+    assert!(workflow.contains("ref: ${{ github.event.repository.default_branch }}\n"));
+    assert!(workflow.contains("-detailed-exitcode"));
+}

@@ -20,12 +20,14 @@ fn record_key(run_id: &str) -> String {
 impl LocalExecutor {
     pub(super) async fn drift_check(&self, spec: &DriftSpec) -> Result<DriftReport, ExecError> {
         let key = record_key(&spec.run_id);
-        match self.records.get(&key).await {
-            Ok(obj) => return serde_json::from_slice(&obj.bytes).map_err(unavailable),
-            Err(StoreError::NotFound(_)) => {}
-            Err(e) => return Err(unavailable(e)),
+        if let Some(done) = self.drift_record(&key).await? {
+            return Ok(done);
         }
         let _env = self.environment(&spec.project, &spec.environment).await;
+        // Asked again while the first check held the environment: its answer.
+        if let Some(done) = self.drift_record(&key).await? {
+            return Ok(done);
+        }
         let _slot = self.slots.clone().acquire_owned().await;
         let run_dir = self.dir.join("drift").join(&spec.run_id);
         let checkout = Checkout::reserve(&run_dir).map_err(|e| {
@@ -47,6 +49,17 @@ impl LocalExecutor {
             .await
         {
             Ok(_) | Err(StoreError::Conflict(_)) => Ok(report),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// The report recorded under `key`, if the check already ran.
+    async fn drift_record(&self, key: &str) -> Result<Option<DriftReport>, ExecError> {
+        match self.records.get(key).await {
+            Ok(obj) => serde_json::from_slice(&obj.bytes)
+                .map(Some)
+                .map_err(unavailable),
+            Err(StoreError::NotFound(_)) => Ok(None),
             Err(e) => Err(unavailable(e)),
         }
     }

@@ -228,18 +228,7 @@ pub struct SharedLocalExecutor(pub Arc<LocalExecutor>);
 impl Executor for SharedLocalExecutor {
     async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
         let run_id = spec.run_id();
-        let info = RunInfo {
-            run_id: run_id.clone(),
-            spec: spec.clone(),
-            url: None,
-            status: RunStatus::Queued,
-            conclusion: None,
-            summary: None,
-            error: None,
-            ran_at: None,
-            blocked: Vec::new(),
-            checks: Vec::new(),
-        };
+        let info = RunInfo::queued(spec);
         let bytes = serde_json::to_vec(&info).expect("serializes");
         match self
             .0

@@ -95,6 +95,9 @@ pub struct RunAttrs {
     /// Runs waiting ahead of it in the workspace's queue.
     #[serde(rename = "position-in-queue", default)]
     pub position_in_queue: Option<u32>,
+    /// Whether its plan changes anything (known once planned).
+    #[serde(rename = "has-changes", default)]
+    pub has_changes: Option<bool>,
 }
 
 /// `attributes.actions` of a run.

@@ -7,6 +7,7 @@ use super::api::{self, Doc, Resource, RunAttrs};
 use super::client::Retry;
 use super::{TfcExecutor, archive, is_run_of, lock, unavailable};
 use crate::exec::{ExecError, RunInfo, RunKind, RunSpec, run_name};
+use app::domain::ids::{EnvName, ProjectKey};
 use app::domain::request::RunStatus;
 use reqwest::Method;
 use std::time::{Duration, Instant};
@@ -31,7 +32,7 @@ impl TfcExecutor {
             let mut under_way = lock(&self.memory.dispatching);
             under_way.retain(|_, at| at.elapsed() < super::DISPATCH_WITHIN);
             if under_way.contains_key(&spec.run_id()) {
-                return Ok(self.queued(spec));
+                return Ok(RunInfo::queued(spec));
             }
             under_way.insert(spec.run_id(), Instant::now());
         }
@@ -44,7 +45,7 @@ impl TfcExecutor {
             url: Some(self.run_url(&ws, &run.id)),
             status: RunStatus::Queued,
             ran_at: super::ran_at(spec, &run.attributes.message),
-            ..self.queued(spec)
+            ..RunInfo::queued(spec)
         };
         self.follow(spec, &info);
         Ok(info)
@@ -56,7 +57,19 @@ impl TfcExecutor {
         spec: &RunSpec,
         ws_id: &str,
     ) -> Result<Option<Resource<RunAttrs>>, ExecError> {
-        let known = lock(&self.memory.runs).get(&spec.run_id()).cloned();
+        self.find_by(&spec.run_id(), ws_id, |m| is_run_of(spec, m))
+            .await
+    }
+
+    /// The oldest TFC run of the workspace whose message `matches`,
+    /// remembered as tfpilot's run `key`.
+    pub(super) async fn find_by(
+        &self,
+        key: &str,
+        ws_id: &str,
+        matches: impl Fn(&str) -> bool,
+    ) -> Result<Option<Resource<RunAttrs>>, ExecError> {
+        let known = lock(&self.memory.runs).get(key).cloned();
         if let Some(id) = known {
             let reply = self
                 .client
@@ -70,7 +83,7 @@ impl TfcExecutor {
             if reply.status.as_u16() != 404 {
                 return Err(unavailable(reply.error(&format!("run {id}"))));
             }
-            lock(&self.memory.runs).remove(&spec.run_id());
+            lock(&self.memory.runs).remove(key);
         }
         let mut found = None;
         for page in 1..=PAGES {
@@ -91,7 +104,7 @@ impl TfcExecutor {
                 .data
                 .into_iter()
                 .rev()
-                .find(|r| is_run_of(spec, &r.attributes.message))
+                .find(|r| matches(&r.attributes.message))
             {
                 found = Some(run);
             }
@@ -104,7 +117,7 @@ impl TfcExecutor {
             }
         }
         if let Some(run) = &found {
-            lock(&self.memory.runs).insert(spec.run_id(), run.id.clone());
+            lock(&self.memory.runs).insert(key.to_owned(), run.id.clone());
         }
         Ok(found)
     }
@@ -132,10 +145,28 @@ impl TfcExecutor {
             let message = format!("{} on {tip}", run_name(spec));
             (tip, message)
         };
-        let archive = archive::build(self.tree.as_ref(), &spec.project, &spec.environment, &sha)
+        let cv = self
+            .upload_config(ws_id, &spec.project, &spec.environment, &sha, plan_only)
+            .await?;
+        self.create_run(&api::new_run(ws_id, &cv, &message, plan_only, targets))
+            .await
+    }
+
+    /// Uploads `envs/<env>/` and `modules/` of `project` at `sha` as a
+    /// configuration version of the workspace and waits until TFC has
+    /// processed it; returns its id.
+    pub(super) async fn upload_config(
+        &self,
+        ws_id: &str,
+        project: &ProjectKey,
+        env: &EnvName,
+        sha: &str,
+        speculative: bool,
+    ) -> Result<String, ExecError> {
+        let archive = archive::build(self.tree.as_ref(), project, env, sha)
             .await
             .map_err(unavailable)?;
-        let cv = self.config_version(ws_id, plan_only).await?;
+        let cv = self.config_version(ws_id, speculative).await?;
         let upload_url = cv
             .attributes
             .upload_url
@@ -150,10 +181,17 @@ impl TfcExecutor {
             return Err(unavailable(reply.error("archive upload")));
         }
         self.await_upload(&cv.id).await?;
-        let body = api::new_run(ws_id, &cv.id, &message, plan_only, targets);
+        Ok(cv.id)
+    }
+
+    /// `POST /runs` with `body`.
+    pub(super) async fn create_run(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<Resource<RunAttrs>, ExecError> {
         let reply = self
             .client
-            .api(Method::POST, "/runs", Some(&body), Retry::Never)
+            .api(Method::POST, "/runs", Some(body), Retry::Never)
             .await
             .map_err(unavailable)?;
         if reply.status.as_u16() != 201 {

@@ -27,7 +27,7 @@ impl TfcExecutor {
         let mut info = RunInfo {
             url: Some(self.run_url(ws, &run.id)),
             ran_at: super::ran_at(spec, &run.attributes.message),
-            ..self.queued(spec)
+            ..RunInfo::queued(spec)
         };
         let mut step = phase(&run.attributes.status, spec.kind == RunKind::Plan);
         if step == Phase::AwaitingConfirmation

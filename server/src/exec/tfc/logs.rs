@@ -47,7 +47,7 @@ impl TfcExecutor {
     }
 
     /// `terraform show -json` of the plan, following the redirect.
-    async fn plan_json(&self, plan_id: &str) -> Result<Vec<u8>, ExecError> {
+    pub(super) async fn plan_json(&self, plan_id: &str) -> Result<Vec<u8>, ExecError> {
         let (mut wait, max) = self.poll;
         for _ in 0..JSON_WAITS {
             let reply = self

@@ -15,7 +15,8 @@
 //! and the run is `Blocked` (`drive.rs`). Completed runs carry the cost
 //! estimate and policy checks of the workspace (`checks.rs`). Each run
 //! dispatched here is followed by a task that polls it with backoff and
-//! sends it to the completion sink when it ends.
+//! sends it to the completion sink when it ends. Drift checks are
+//! plan-only runs on the default branch's tip (`drift.rs`).
 
 mod api;
 mod archive;
@@ -23,6 +24,7 @@ mod cache;
 mod checks;
 mod client;
 mod dispatch;
+mod drift;
 mod drive;
 mod logs;
 mod state;
@@ -30,7 +32,9 @@ mod state;
 pub use client::TfcError;
 
 use crate::config::DEFAULT_BRANCH;
-use crate::exec::{ExecError, Executor, PlanOutput, RunInfo, RunKind, RunSpec, run_name};
+use crate::exec::{
+    DriftReport, DriftSpec, ExecError, Executor, PlanOutput, RunInfo, RunKind, RunSpec, run_name,
+};
 use crate::git::TreeExport;
 use app::domain::ids::{EnvName, ProjectKey};
 use app::domain::request::RunStatus;
@@ -205,22 +209,6 @@ impl TfcExecutor {
             .is_some_and(|at| at.elapsed() < DISPATCH_WITHIN)
     }
 
-    /// A run not yet visible in TFC.
-    fn queued(&self, spec: &RunSpec) -> RunInfo {
-        RunInfo {
-            run_id: spec.run_id(),
-            spec: spec.clone(),
-            url: None,
-            status: RunStatus::Queued,
-            conclusion: None,
-            summary: None,
-            error: None,
-            ran_at: None,
-            blocked: Vec::new(),
-            checks: Vec::new(),
-        }
-    }
-
     /// Starts a task that polls the run until it ends and sends it to the
     /// completion sink (one per run in this process).
     fn follow(&self, spec: &RunSpec, info: &RunInfo) {
@@ -268,7 +256,7 @@ impl Executor for TfcExecutor {
         let ws_id = self.workspace_id(&ws).await?;
         let Some(run) = self.find(spec, &ws_id).await? else {
             if self.dispatching(spec) {
-                return Ok(self.queued(spec));
+                return Ok(RunInfo::queued(spec));
             }
             return Err(ExecError::NotFound(format!("run {}", run_name(spec))));
         };
@@ -289,14 +277,8 @@ impl Executor for TfcExecutor {
             .ok_or_else(|| ExecError::NotFound(format!("run {} has no plan yet", run_name(spec))))
     }
 
-    async fn drift(
-        &self,
-        spec: &crate::exec::DriftSpec,
-    ) -> Result<crate::exec::DriftReport, ExecError> {
-        Err(ExecError::Invalid(format!(
-            "drift checks of {}/{} are not supported by this executor yet",
-            spec.project, spec.environment
-        )))
+    async fn drift(&self, spec: &DriftSpec) -> Result<DriftReport, ExecError> {
+        self.drift_check(spec).await
     }
 
     async fn log(&self, spec: &RunSpec) -> Result<String, ExecError> {

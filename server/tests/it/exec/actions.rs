@@ -2,14 +2,14 @@
 //! stateful GitHub fake, whose workflow runs execute real terraform and
 //! the repo's own scope check.
 
-use super::{Harness, World, commit_block, sandbox};
+use super::{Harness, World, commit_block, edit_state, sandbox};
 use crate::git::{client, host_on};
 use crate::support::github::Fake;
 use app::domain::ids::RequestId;
 use async_trait::async_trait;
-use server::exec::RunSpec;
 use server::exec::actions::ActionsExecutor;
 use server::exec::run_name;
+use server::exec::{DriftSpec, RunSpec};
 use server::git::GitHost;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +59,23 @@ impl World for Actions {
             .runs(REPO)
             .iter()
             .filter(|r| r.display_title == name)
+            .count()
+    }
+
+    async fn change_out_of_band(&self, request: &RequestId) {
+        edit_state(
+            &self.fake.state_dir().join(REPO).join("dev.tfstate"),
+            request,
+        );
+    }
+
+    /// The drift workflow's runs named after the check.
+    async fn drift_executions(&self, spec: &DriftSpec) -> usize {
+        let name = spec.run_name();
+        self.fake
+            .runs(REPO)
+            .iter()
+            .filter(|r| r.workflow == "tfpilot-drift.yml" && r.display_title == name)
             .count()
     }
 }

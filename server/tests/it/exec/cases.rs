@@ -3,7 +3,7 @@
 use super::{Harness, block, resource, sandbox};
 use app::domain::ids::{EnvName, RequestId};
 use app::domain::request::{Conclusion, RunStatus};
-use server::exec::{ExecError, RunInfo, RunKind, RunSpec, Scope, ScopeKind, Unexpected};
+use server::exec::{DriftSpec, ExecError, RunInfo, RunKind, RunSpec, Scope, ScopeKind, Unexpected};
 use std::time::{Duration, Instant};
 
 /// The `n`th request id of a case.
@@ -259,4 +259,64 @@ pub async fn a_destroy_removes_only_its_target(h: &Harness) {
     let changes = h.exec.plan_output(&after).await.unwrap().changes;
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!(changes[0].address, resource(&kept));
+}
+
+/// Drift run `n` of sandbox/dev.
+pub fn drift(n: u64) -> DriftSpec {
+    DriftSpec {
+        project: sandbox(),
+        environment: EnvName::parse("dev").unwrap(),
+        run_id: format!("drift-sandbox-dev-{n}"),
+    }
+}
+
+/// Applies `requests`' blocks (merged in order); returns main's tip.
+async fn applied(h: &Harness, requests: &[RequestId]) -> String {
+    let mut tip = String::new();
+    for r in requests {
+        tip = h.world.merge_block(r).await;
+    }
+    let run = apply(&requests[0], &tip, requests);
+    h.exec.dispatch(&run).await.unwrap();
+    let done = finish(h, &run).await;
+    assert_eq!(done.conclusion, Some(Conclusion::Success), "{done:?}");
+    tip
+}
+
+pub async fn a_drift_check_of_a_clean_environment_finds_nothing_and_runs_once(h: &Harness) {
+    let tip = applied(h, &[request(10)]).await;
+    let check = drift(1);
+    // Asked twice at once: one check, one answer.
+    let (first, second) = tokio::join!(h.exec.drift(&check), h.exec.drift(&check));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first, second);
+    assert_eq!(first.run_id, check.run_id);
+    assert_eq!(first.sha, tip, "the tip of main");
+    assert!(first.changes.is_empty(), "{:?}", first.changes);
+    // Asked again later: answered, not run again.
+    assert_eq!(h.exec.drift(&check).await.unwrap(), first);
+    assert_eq!(h.world.drift_executions(&check).await, 1);
+}
+
+pub async fn a_drift_check_finds_exactly_the_resource_changed_out_of_band(h: &Harness) {
+    let (kept, changed) = (request(11), request(12));
+    let tip = applied(h, &[kept, changed]).await;
+    h.world.change_out_of_band(&changed).await;
+    let check = drift(2);
+    let report = h.exec.drift(&check).await.unwrap();
+    assert_eq!(report.sha, tip);
+    let found: Vec<_> = report
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c.action.as_str()))
+        .collect();
+    assert_eq!(found, [(resource(&changed).as_str(), "update")]);
+    let attributes = &report.changes[0].attributes;
+    assert_eq!(attributes.len(), 1, "{attributes:?}");
+    assert_eq!(attributes[0].name, "input");
+    let current = attributes[0].current.clone().unwrap_or_default();
+    assert!(current.contains(r#""versioning":false"#), "{current}");
+    let desired = attributes[0].desired.clone().unwrap_or_default();
+    assert!(desired.contains(r#""versioning":true"#), "{desired}");
+    assert_eq!(h.world.drift_executions(&check).await, 1);
 }

@@ -4,12 +4,13 @@
 //! executor's.
 
 use super::{Harness, World, block, resource};
+use app::domain::drift::{AttrChange, DriftChange};
 use app::domain::ids::RequestId;
 use app::domain::request::{Conclusion, PlanSummary, RunStatus};
 use app::domain::scope::PlannedChange;
 use async_trait::async_trait;
 use server::exec::fake::{FakeExecutor, Outcome};
-use server::exec::{Executor, PlanOutput, ResourceChange, RunKind, RunSpec};
+use server::exec::{DriftSpec, Executor, PlanOutput, ResourceChange, RunKind, RunSpec};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -130,16 +131,20 @@ impl Model {
 impl World for Modelled {
     async fn merge_block(&self, request: &RequestId) -> String {
         let mut model = self.model.lock().unwrap();
-        model.commit(|blocks| {
+        let tip = model.commit(|blocks| {
             blocks.insert(*request);
-        })
+        });
+        self.fake.set_main(&tip);
+        tip
     }
 
     async fn remove_block(&self, request: &RequestId) -> String {
         let mut model = self.model.lock().unwrap();
-        model.commit(|blocks| {
+        let tip = model.commit(|blocks| {
             blocks.remove(request);
-        })
+        });
+        self.fake.set_main(&tip);
+        tip
     }
 
     /// Queued → running → completed, one step per call.
@@ -164,6 +169,34 @@ impl World for Modelled {
             .runs()
             .iter()
             .filter(|r| r.run_id == run_id)
+            .count()
+    }
+
+    /// What the edited state makes a check find, told to the fake.
+    async fn change_out_of_band(&self, request: &RequestId) {
+        let input = |versioning: bool| {
+            Some(format!(
+                r#"{{"name":"bucket-{request}","versioning":{versioning}}}"#
+            ))
+        };
+        let change = DriftChange {
+            address: resource(request),
+            action: "update".into(),
+            attributes: vec![AttrChange {
+                name: "input".into(),
+                current: input(false),
+                desired: input(true),
+                sensitive: false,
+            }],
+        };
+        self.fake.set_drift("sandbox", "dev", Ok(vec![change]));
+    }
+
+    async fn drift_executions(&self, spec: &DriftSpec) -> usize {
+        self.fake
+            .drift_runs()
+            .iter()
+            .filter(|r| r.run_id == spec.run_id)
             .count()
     }
 }

@@ -1,21 +1,24 @@
 //! The contract on the local executor: real `terraform` on a local repo
 //! seeded from `infra-workflows/template` with the sandbox overlay.
 
-use super::{Harness, Keep, World, commit_block, sandbox};
+use super::{Harness, Keep, World, commit_block, edit_state, sandbox};
 use crate::support::root;
 use app::domain::ids::RequestId;
 use async_trait::async_trait;
 use server::exec::local::{LocalExecutor, SharedLocalExecutor};
-use server::exec::{Executor, RunSpec};
+use server::exec::{DriftSpec, Executor, RunSpec};
 use server::git::GitHost;
 use server::git::local::LocalGit;
 use server::store::fs::FsStore;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 struct Local {
     git: Arc<dyn GitHost>,
     exec: Arc<dyn Executor>,
+    /// The executor's directory.
+    dir: PathBuf,
     _keep: Keep,
 }
 
@@ -43,6 +46,7 @@ async fn harness() -> Harness {
         world: Box::new(Local {
             git,
             exec,
+            dir: dir.path().join("exec"),
             _keep: Box::new(dir),
         }),
     }
@@ -66,6 +70,19 @@ impl World for Local {
     async fn executions(&self, spec: &RunSpec) -> usize {
         let log = self.exec.log(spec).await.unwrap_or_default();
         log.matches("$ terraform init").count()
+    }
+
+    async fn change_out_of_band(&self, request: &RequestId) {
+        edit_state(&self.dir.join("state/sandbox/dev.tfstate"), request);
+    }
+
+    /// Every drift check writes its first line to the check's log.
+    async fn drift_executions(&self, spec: &DriftSpec) -> usize {
+        let log = self.dir.join("drift").join(&spec.run_id).join("log.txt");
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .matches("# drift check on the tip of main")
+            .count()
     }
 }
 

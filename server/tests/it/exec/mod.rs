@@ -5,9 +5,11 @@
 
 use app::domain::ids::{ProjectKey, RequestId};
 use async_trait::async_trait;
-use server::exec::{Executor, RunSpec};
+use serde_json::{Value, json};
+use server::exec::{DriftSpec, Executor, RunSpec};
 use server::git::local::MAIN;
 use server::git::{FileChange, GitHost};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Instantiates every contract case for the adapter `$make` builds.
@@ -19,7 +21,9 @@ macro_rules! exec_contract {
             a_plan_reports_its_changes_in_status_plan_output_and_log,
             an_apply_within_its_scope_applies_main_at_its_tip,
             an_apply_beyond_its_scope_is_blocked_and_applies_nothing,
-            a_destroy_removes_only_its_target
+            a_destroy_removes_only_its_target,
+            a_drift_check_of_a_clean_environment_finds_nothing_and_runs_once,
+            a_drift_check_finds_exactly_the_resource_changed_out_of_band
         );
     };
     (@cases $make:path; $($case:ident),*) => {
@@ -66,6 +70,32 @@ pub trait World: Send + Sync {
 
     /// How many times the run of `spec` was really started.
     async fn executions(&self, spec: &RunSpec) -> usize;
+
+    /// Changes the applied resource of `request`'s block behind
+    /// Terraform's back: its `versioning` input becomes `false` in the
+    /// state (the fake is told what a check will find).
+    async fn change_out_of_band(&self, request: &RequestId);
+
+    /// How many times the drift check `spec` really ran.
+    async fn drift_executions(&self, spec: &DriftSpec) -> usize;
+}
+
+/// Sets `versioning = false` in the `input` of `request`'s resource in the
+/// state file at `path`, as a hand edit of the state would.
+pub fn edit_state(path: &Path, request: &RequestId) {
+    let mut state: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let module = block(request);
+    let resource = state["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["module"] == module.as_str())
+        .unwrap_or_else(|| panic!("{module} is in the state"));
+    let input = &mut resource["instances"][0]["attributes"]["input"]["value"];
+    assert_eq!(input["versioning"], json!(true), "{input}");
+    input["versioning"] = json!(false);
+    state["serial"] = json!(state["serial"].as_u64().unwrap() + 1);
+    std::fs::write(path, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
 }
 
 /// The project every case runs in (environment `dev`).

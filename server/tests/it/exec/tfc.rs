@@ -2,14 +2,14 @@
 //! of the API, whose runs execute real terraform on the uploaded archives;
 //! commits come from a local repo seeded like the embedded mode's.
 
-use super::{Harness, Keep, World, commit_block, sandbox};
+use super::{Harness, Keep, World, commit_block, edit_state, sandbox};
 use crate::support::root;
 use crate::support::tfc::{Fake, TOKEN};
 use app::domain::ids::{EnvName, RequestId};
 use async_trait::async_trait;
 use server::config::SecretString;
 use server::exec::tfc::{TfcExecutor, TfcSettings, Workspace};
-use server::exec::{RunInfo, RunSpec, run_name};
+use server::exec::{DriftSpec, RunInfo, RunSpec, run_name};
 use server::git::GitHost;
 use server::git::local::LocalGit;
 use server::store::fs::FsStore;
@@ -126,6 +126,21 @@ impl World for TfcWorld {
     /// The TFC runs whose message is the run's name.
     async fn executions(&self, spec: &RunSpec) -> usize {
         self.runs_of(spec).len()
+    }
+
+    async fn change_out_of_band(&self, request: &RequestId) {
+        let ws = self.fake.state.lock().unwrap().workspaces[0].id.clone();
+        edit_state(&self.fake.state_file(&ws), request);
+    }
+
+    /// The plan-only runs whose message names the check.
+    async fn drift_executions(&self, spec: &DriftSpec) -> usize {
+        let name = format!("{} on ", spec.run_name());
+        self.fake
+            .runs()
+            .iter()
+            .filter(|r| r.plan_only && r.message.starts_with(&name))
+            .count()
     }
 }
 

@@ -8,6 +8,7 @@
 //! scope's block), run the checked-out repo's own
 //! `.github/tfpilot/check_plan.py` with `TFPILOT_SCOPE`, and apply the saved
 //! plan only when it exits 0 (3: the run fails with `check.json`).
+//! Drift runs are `drift.rs`'s.
 
 use super::{Fake, error};
 use axum::Json;
@@ -229,7 +230,11 @@ async fn execute(fake: Fake, owner: String, repo: String, run: Run) {
         r.status = "in_progress".into()
     });
     notify(&fake, &owner, &repo, &run, "in_progress").await;
-    let outcome = job(&fake, &owner, &repo, &run).await;
+    let outcome = if run.workflow == "tfpilot-drift.yml" {
+        super::drift::job(&fake, &owner, &repo, &run).await
+    } else {
+        job(&fake, &owner, &repo, &run).await
+    };
     let (conclusion, artifact) = match outcome {
         Ok((true, zip)) => ("success", Some(zip)),
         Ok((false, zip)) => ("failure", Some(zip)),
@@ -254,11 +259,16 @@ async fn execute(fake: Fake, owner: String, repo: String, run: Run) {
         r.status = "completed".into();
         r.conclusion = Some(conclusion.into());
         if let Some(id) = artifact {
-            let name = format!(
-                "tfpilot-{kind}-{}-{}",
-                r.inputs["request_id"].as_str().unwrap_or_default(),
-                r.inputs["attempt"].as_str().unwrap_or_default()
-            );
+            let input = |k: &str| r.inputs.get(k).and_then(Value::as_str).unwrap_or_default();
+            let name = if kind == "drift" {
+                format!("tfpilot-drift-{}", input("drift_run"))
+            } else {
+                format!(
+                    "tfpilot-{kind}-{}-{}",
+                    input("request_id"),
+                    input("attempt")
+                )
+            };
             r.artifacts.push((id, name));
         }
     });
@@ -388,7 +398,7 @@ async fn job(fake: &Fake, owner: &str, repo: &str, run: &Run) -> Result<(bool, V
     Ok((true, zip_of(&files)?))
 }
 
-fn zip_of(files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>, String> {
+pub(super) fn zip_of(files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>, String> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -399,7 +409,7 @@ fn zip_of(files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>, String> {
     Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
 }
 
-async fn tf(dir: &FsPath, args: &[&str]) -> Result<Vec<u8>, String> {
+pub(super) async fn tf(dir: &FsPath, args: &[&str]) -> Result<Vec<u8>, String> {
     let out = Command::new("terraform")
         .args(args)
         .current_dir(dir)

@@ -7,6 +7,7 @@
 //! queued to test the client's retries.
 
 mod actions;
+mod drift;
 pub mod git;
 mod pulls;
 

@@ -257,6 +257,7 @@ async fn create_run(State(fake): State<Fake>, body: Bytes) -> Response {
             plan_log: String::new(),
             apply_log: String::new(),
             plan_json: None,
+            has_changes: false,
             json_asked: 0,
             cost: ws_rec.cost.map(|(p, d)| (format!("ce-{id}"), p, d)),
             policy: None,
@@ -291,7 +292,7 @@ fn run_json(r: &Run) -> Value {
         "attributes": {
             "status": r.status, "message": r.message, "plan-only": r.plan_only,
             "auto-apply": false, "is-destroy": false, "target-addrs": r.targets,
-            "position-in-queue": r.position, "has-changes": r.plan_json.is_some(),
+            "position-in-queue": r.position, "has-changes": r.has_changes,
             "actions": { "is-confirmable": r.confirmable, "is-discardable": discardable, "is-cancelable": !r.fin },
         },
         "relationships": {

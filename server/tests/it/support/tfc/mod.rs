@@ -91,6 +91,8 @@ pub struct Run {
     pub plan_log: String,
     pub apply_log: String,
     pub plan_json: Option<Vec<u8>>,
+    /// Whether the plan changes a resource.
+    pub has_changes: bool,
     /// Times the plan's JSON was asked for (the first gets a 204).
     pub json_asked: u32,
     pub cost: Option<(String, String, String)>,

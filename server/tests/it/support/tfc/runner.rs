@@ -120,6 +120,7 @@ async fn run(fake: &Fake, id: &str) -> Result<(), String> {
     set(fake, id, |r| {
         r.plan_log.push_str(&plan);
         r.plan_json = Some(json.into_bytes());
+        r.has_changes = changes > 0;
         r.plan_status = "finished".into();
         r.status = "planned".into();
     });
