@@ -17,9 +17,10 @@ pub(super) fn contract(doc: &mut Value) {
         for p in params {
             let schema = match p["name"].as_str() {
                 Some("status") => json!({"type": "string", "enum": statuses}),
-                Some("request") | Some("cursor") => {
-                    json!({"type": "string", "pattern": REQUEST_ID})
-                }
+                // An empty `request` (a form's empty field) means any.
+                Some("request") => json!({"type": "string",
+                    "pattern": format!("^({})?$", REQUEST_ID.trim_start_matches('^').trim_end_matches('$'))}),
+                Some("cursor") => json!({"type": "string", "pattern": REQUEST_ID}),
                 Some("limit") => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
                 Some("policy") => json!({"type": "string", "maxLength": 128}),
                 _ => continue,
