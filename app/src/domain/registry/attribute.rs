@@ -102,9 +102,12 @@ impl<'de> Deserialize<'de> for AttributePath {
 mod tests {
     use super::AttributePath;
 
+    /// (resource, attribute, keys)
+    type Parsed = (&'static str, &'static str, &'static [&'static str]);
+
     #[test]
     fn attribute_paths() {
-        let cases: &[(&str, Option<(&str, &str, &[&str])>)] = &[
+        let cases: &[(&str, Option<Parsed>)] = &[
             (
                 "terraform_data.this.input.name",
                 Some(("terraform_data.this", "input", &["name"])),

@@ -86,9 +86,12 @@ fn patch(v: Value) -> Value {
     json!({"$patch": v})
 }
 
+/// (input, its value now, what is there)
+type Changed = (&'static str, Value, Value);
+
 #[test]
 fn drift_the_inputs_express_becomes_new_inputs() {
-    let cases: Vec<(Case, Vec<(&str, Value, Value)>)> = vec![
+    let cases: Vec<(Case, Vec<Changed>)> = vec![
         (
             Case {
                 module: "sqs-queue",
