@@ -102,12 +102,12 @@ impl<'de> Deserialize<'de> for AttributePath {
 mod tests {
     use super::AttributePath;
 
-    /// The resource, the attribute and the keys inside it.
-    type Parsed<'a> = Option<(&'a str, &'a str, &'a [&'a str])>;
+    /// (resource, attribute, keys)
+    type Parsed = (&'static str, &'static str, &'static [&'static str]);
 
     #[test]
     fn attribute_paths() {
-        let cases: &[(&str, Parsed)] = &[
+        let cases: &[(&str, Option<Parsed>)] = &[
             (
                 "terraform_data.this.input.name",
                 Some(("terraform_data.this", "input", &["name"])),

@@ -4,6 +4,7 @@
 //! endpoint's bad input.
 
 mod adopt;
+mod fake;
 
 use crate::flow::{act, status_of};
 use crate::support::{TestApp, WAIT, wait_until};

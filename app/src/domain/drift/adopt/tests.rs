@@ -86,12 +86,12 @@ fn patch(v: Value) -> Value {
     json!({"$patch": v})
 }
 
-/// An attribute that differs: its name, what is there, what the config says.
-type Differs<'a> = (&'a str, Value, Value);
+/// (input, its value now, what is there)
+type Changed = (&'static str, Value, Value);
 
 #[test]
 fn drift_the_inputs_express_becomes_new_inputs() {
-    let cases: Vec<(Case, Vec<Differs>)> = vec![
+    let cases: Vec<(Case, Vec<Changed>)> = vec![
         (
             Case {
                 module: "sqs-queue",
