@@ -4,6 +4,7 @@
 //! endpoint's bad input.
 
 mod adopt;
+mod clock;
 mod fake;
 
 use crate::flow::{act, status_of};
