@@ -74,6 +74,8 @@ async fn a_user_matched_by_email_files_and_asks_about_their_requests() {
     let (_, id) = s.file_from_slack("U0EVE", "eve-logs").await;
     let view = s.app.wait_for_status(&eve, &id, "plan_ready", WAIT).await;
     assert_eq!(view["request"]["created_by"], "eve");
+    // `status` answers from the index, which follows the document a moment later.
+    s.app.wait_for_row(&eve, &id, "plan_ready", WAIT).await;
     assert!(
         !s.slack.calls_to("users.info").is_empty(),
         "matched through users.info"
