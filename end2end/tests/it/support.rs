@@ -272,9 +272,8 @@ impl Session {
             .setup_token
             .clone()
             .context("a fresh data dir prints a setup link")?;
-        self.page
-            .goto(&self.url(&format!("/setup?token={token}")), None)
-            .await?;
+        // The first page of a fresh server: tried again if it does not load.
+        self.goto(&format!("/setup?token={token}")).await?;
         self.submit_credentials(login, password).await?;
         self.visible("[data-testid=who]").await
     }
