@@ -20,7 +20,9 @@ pub(super) fn contract(doc: &mut Value) {
                 // An empty `request` (a form's empty field) means any.
                 Some("request") => json!({"type": "string",
                     "pattern": format!("^({})?$", REQUEST_ID.trim_start_matches('^').trim_end_matches('$'))}),
-                Some("cursor") => json!({"type": "string", "pattern": REQUEST_ID}),
+                // As empty as a form's field: the first page.
+                Some("cursor") => json!({"type": "string",
+                    "pattern": format!("^({})?$", REQUEST_ID.trim_start_matches('^').trim_end_matches('$'))}),
                 Some("limit") => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
                 Some("policy") => json!({"type": "string", "maxLength": 128}),
                 _ => continue,
