@@ -21,6 +21,7 @@ pub mod http;
 pub mod ids;
 pub mod notify;
 pub mod ports;
+pub mod projects;
 pub mod registry;
 pub mod service;
 pub mod slack;
@@ -108,7 +109,6 @@ pub async fn start_with(
         notify::Notices::durable(outbox.clone(), &public_url).with_registry(registry.clone());
     let flow = Arc::new(service::flow::Flow::new(
         registry.clone(),
-        config.policy.clone(),
         index.clone(),
         &ports,
         notices.clone(),

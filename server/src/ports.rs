@@ -16,6 +16,7 @@ use crate::exec::{Executor, RunInfo};
 use crate::git::{GitHost, TreeExport};
 use crate::ids::{Ids, OsIds};
 use crate::notify::{LogNotifier, Notifier};
+use crate::projects::Projects;
 use crate::slack::{SlackApi, SlackError, SlackWeb};
 use crate::store::ObjectStore;
 use crate::store::journal::AuditLog;
@@ -60,6 +61,8 @@ pub struct Ports {
     pub slack: Option<Arc<dyn SlackApi>>,
     /// Reads descriptions: the model of `TFPILOT_MODEL_URL`, else the rules.
     pub assistant: Arc<dyn Assistant>,
+    /// The projects served and the policy over them.
+    pub projects: Arc<Projects>,
 }
 
 impl Ports {
@@ -97,6 +100,7 @@ impl Ports {
             runs_done,
             slack,
             assistant: assistant_port(config)?,
+            projects: Arc::new(Projects::from_config(config)),
         })
     }
 

@@ -351,6 +351,7 @@ impl Config {
                     file.destroy_prod_allowed_users,
                 ),
                 four_eyes,
+                projects: Default::default(),
             },
             admins: list("TFPILOT_ADMINS", file.admins),
             approvers: list("TFPILOT_APPROVERS", file.approvers),

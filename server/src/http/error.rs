@@ -6,6 +6,7 @@ use crate::service::requests::ServiceError;
 use crate::store::StoreError;
 use crate::store::repo::RepoError;
 use app::domain::config::FieldError;
+use app::domain::policy::HIDDEN_RULE;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -157,6 +158,9 @@ impl ApiError {
         use app::domain::policy::Decision;
         match decision {
             Decision::Allowed => Ok(()),
+            Decision::Forbidden { rule, reason } if rule == HIDDEN_RULE => {
+                Err(Self::NotFound(reason))
+            }
             Decision::Forbidden { rule, reason } => Err(Self::Forbidden {
                 rule,
                 message: reason,
@@ -314,6 +318,7 @@ impl From<crate::service::flow::FlowError> for ApiError {
         use crate::git::GitError;
         use crate::service::flow::FlowError as F;
         match e {
+            F::Forbidden { rule, reason } if rule == HIDDEN_RULE => Self::NotFound(reason),
             F::Forbidden { rule, reason } => Self::Forbidden {
                 rule,
                 message: reason,

@@ -7,10 +7,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 mod operations;
+mod project;
 mod state;
 mod token;
 
 pub use operations::{Operation, decide_operation, token_scope};
+pub use project::{ProjectAccess, Visibility};
 use state::check_state;
 pub use token::TokenScope;
 
@@ -126,6 +128,11 @@ pub struct Policy {
     pub destroy_prod_allowed_users: BTreeSet<String>,
     /// A requester may not approve their own production request.
     pub four_eyes: bool,
+    /// Each project's access rules by project key (members, visibility,
+    /// its own allow-lists); a project not named is open to everyone at
+    /// their global role.
+    #[serde(default)]
+    pub projects: std::collections::BTreeMap<String, ProjectAccess>,
 }
 
 impl Policy {
@@ -240,6 +247,12 @@ impl Decision {
     }
 }
 
+/// The rule that refuses a project's requests to someone it is hidden
+/// from (the HTTP layer answers 404 before it is ever asked).
+pub const HIDDEN_RULE: &str = "project.hidden";
+/// What someone a project is hidden from is told: nothing is there.
+pub const HIDDEN: &str = "no such request";
+
 /// The rule that refuses an automation token anything but filing a
 /// remediation.
 pub const AUTOMATION_RULE: &str = "scope.automation";
@@ -331,6 +344,10 @@ fn authorize(
     if actor.is_automation() {
         return forbidden(AUTOMATION_RULE, AUTOMATION_ONLY);
     }
+    let project = req.project.as_str();
+    let Some(actor) = &policy.in_project(project, actor) else {
+        return forbidden(HIDDEN_RULE, HIDDEN);
+    };
     if actor.role == Role::Viewer {
         return forbidden(
             "role.viewer",
@@ -354,17 +371,15 @@ fn authorize(
                 ),
             )
         }
-        Right::Destroy if prod && !policy.destroy_prod_allowed_users.contains(&actor.login) => {
-            forbidden(
-                "prod.destroy_allow_list",
-                "destroying in production needs a user on the prod destroy allow-list",
-            )
-        }
+        Right::Destroy if prod && !policy.destroy_prod_allowed(project, &actor.login) => forbidden(
+            "prod.destroy_allow_list",
+            "destroying in production needs a user on the prod destroy allow-list",
+        ),
         Right::Ship if actor.role < Role::Approver => forbidden(
             "role.approver",
             format!("`{}` needs the approver or admin role", action.as_str()),
         ),
-        Right::Ship if prod && !policy.prod_allowed_users.contains(&actor.login) => forbidden(
+        Right::Ship if prod && !policy.prod_allowed(project, &actor.login) => forbidden(
             "prod.allow_list",
             format!(
                 "{} in production needs a user on the prod allow-list",

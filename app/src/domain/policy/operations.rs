@@ -66,6 +66,18 @@ pub enum Operation<'a> {
     ReadPolicies,
     /// Create, change or delete a remediation policy.
     ManagePolicies,
+    /// Create a project.
+    CreateProject,
+    /// Change a project: its members only (`settings: false`), or its
+    /// settings (title, repo, environments, visibility, allow-lists …).
+    ChangeProject {
+        /// The caller's role in the project (`None`: hidden from them).
+        role_here: Option<Role>,
+        /// Whether anything but the members changes.
+        settings: bool,
+    },
+    /// Read, store or delete integration credentials (write-only secrets).
+    ManageIntegrations,
 }
 
 /// Decides an [`Operation`]: 403 with a rule, 409 for a change that would
@@ -184,6 +196,35 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
             "only an admin creates, changes or deletes remediation policies",
         ),
         Operation::ManagePolicies => Decision::Allowed,
+        Operation::CreateProject if !admin => {
+            forbidden("projects.admin", "only an admin creates projects")
+        }
+        Operation::CreateProject => Decision::Allowed,
+        Operation::ChangeProject {
+            role_here,
+            settings,
+        } => {
+            if admin {
+                Decision::Allowed
+            } else if settings {
+                forbidden(
+                    "projects.admin",
+                    "only an admin changes a project's settings; a project admin manages its members",
+                )
+            } else if role_here == Some(Role::Admin) {
+                Decision::Allowed
+            } else {
+                forbidden(
+                    "projects.members",
+                    "only an admin or the project's admins manage its members",
+                )
+            }
+        }
+        Operation::ManageIntegrations if !admin => forbidden(
+            "integrations.admin",
+            "only an admin reads or changes integrations",
+        ),
+        Operation::ManageIntegrations => Decision::Allowed,
         Operation::ReadAudit { request: false } => {
             if admin {
                 Decision::Allowed

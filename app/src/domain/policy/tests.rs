@@ -9,6 +9,7 @@ fn policy() -> Policy {
         prod_allowed_users: ["pat".to_owned(), "alice".to_owned()].into(),
         destroy_prod_allowed_users: ["dora".to_owned()].into(),
         four_eyes: true,
+        ..Policy::default()
     }
 }
 
@@ -586,4 +587,99 @@ fn a_remediation_job_never_ships_in_production() {
         update.is_allowed(),
         "a new revision waits for people: {update:?}"
     );
+}
+
+/// Two teams: `pay` open with members, `core` for its members only.
+fn teams() -> Policy {
+    let mut p = policy();
+    p.projects.insert(
+        "pay".into(),
+        ProjectAccess {
+            members: [
+                ("ana".to_owned(), Role::Approver),
+                ("rex".to_owned(), Role::Viewer),
+            ]
+            .into(),
+            prod_allowed_users: Some(["ana".to_owned()].into()),
+            ..ProjectAccess::default()
+        },
+    );
+    p.projects.insert(
+        "core".into(),
+        ProjectAccess {
+            visibility: Visibility::Members,
+            members: [("cat".to_owned(), Role::Approver)].into(),
+            ..ProjectAccess::default()
+        },
+    );
+    p
+}
+
+#[test]
+fn a_project_role_decides_in_its_project_only() {
+    let in_project = |project: &str, env: &str, status| {
+        let mut req = in_status(env, status);
+        req.project = crate::domain::ids::ProjectKey::parse(project).expect("key");
+        req
+    };
+    let ana = actor("ana", Role::Requester); // approver of `pay` only
+    let rex = actor("rex", Role::Approver); // viewer of `pay`, approver elsewhere
+    let cat = actor("cat", Role::Requester); // approver of hidden `core`
+    let pat = actor("pat", Role::Approver); // on the deployment's prod list
+    let root = actor("root", Role::Admin);
+    #[rustfmt::skip]
+    let table: &[(&Actor, &str, &str, &str)] = &[
+        (&ana, "pay", "dev", "ok"),
+        (&ana, "pay", "prod", "ok"),            // the project's own allow-list
+        (&ana, "open", "dev", "role.approver"), // her global role elsewhere
+        (&ana, "core", "dev", "project.hidden"),
+        (&rex, "pay", "dev", "role.viewer"),     // demoted in `pay`
+        (&rex, "open", "dev", "ok"),
+        (&pat, "pay", "prod", "prod.allow_list"), // `pay` replaces the list
+        (&pat, "open", "prod", "ok"),
+        (&cat, "core", "dev", "ok"),
+        (&cat, "pay", "dev", "role.approver"),
+        (&root, "core", "dev", "ok"),             // admins are admins everywhere
+    ];
+    for (who, project, env, expected) in table {
+        let req = in_project(project, env, Status::PlanReady);
+        let got = match decide(Action::Approve, &req, who, &teams()) {
+            Decision::Allowed => "ok".to_owned(),
+            Decision::Forbidden { rule, .. } => rule,
+            Decision::Conflict { reason, .. } => panic!("{reason}"),
+        };
+        assert_eq!(&got, expected, "{} approves in {project}/{env}", who.login);
+    }
+    let hidden = in_project("core", "dev", Status::PlanReady);
+    assert!(teams().sees("core", &cat) && !teams().sees("core", &ana));
+    assert!(
+        allowed_actions(&hidden, &ana, &teams())
+            .iter()
+            .all(|(_, d)| !d.is_allowed())
+    );
+}
+
+#[test]
+fn projects_are_created_by_admins_and_their_members_managed_by_project_admins() {
+    let root = actor("root", Role::Admin);
+    let lead = actor("lead", Role::Requester);
+    let change = |role_here, settings| Operation::ChangeProject {
+        role_here,
+        settings,
+    };
+    #[rustfmt::skip]
+    let table: &[(Operation<'_>, &Actor, &str)] = &[
+        (Operation::CreateProject, &root, "ok"),
+        (Operation::CreateProject, &lead, "projects.admin"),
+        (change(Some(Role::Admin), false), &lead, "ok"),
+        (change(Some(Role::Admin), true), &lead, "projects.admin"),
+        (change(Some(Role::Approver), false), &lead, "projects.members"),
+        (change(None, false), &lead, "projects.members"),
+        (change(None, true), &root, "ok"),
+        (Operation::ManageIntegrations, &root, "ok"),
+        (Operation::ManageIntegrations, &lead, "integrations.admin"),
+    ];
+    for (op, who, expected) in table {
+        assert_eq!(&op_rule(*op, who), expected, "{op:?} by {}", who.login);
+    }
 }

@@ -42,7 +42,7 @@ impl Flow {
         let stored = match action {
             Action::Plan => {
                 let doc = self.repo.get(id).await?.doc;
-                refuse(decide(action, &doc, actor, &self.policy))?;
+                refuse(decide(action, &doc, actor, &self.projects.policy()))?;
                 let tip = self.main_tip(&doc.project).await?;
                 self.act(actor, id, Some(action), |doc| {
                     Ok(transitions::plan(doc, &login, &tip, &self.now())?)
@@ -64,7 +64,7 @@ impl Flow {
             Action::Confirm => self.confirm(actor, id, None).await?,
             Action::Approve => {
                 let doc = self.repo.get(id).await?.doc;
-                refuse(decide(action, &doc, actor, &self.policy))?;
+                refuse(decide(action, &doc, actor, &self.projects.policy()))?;
                 let tip = self.main_tip(&doc.project).await?;
                 self.act(actor, id, Some(action), |doc| {
                     Ok(transitions::approve(doc, &login, &tip, &self.now())?)
@@ -90,7 +90,7 @@ impl Flow {
         id: &RequestId,
     ) -> Result<Versioned, FlowError> {
         let doc = self.repo.get(id).await?.doc;
-        refuse(decide(Action::Merge, &doc, actor, &self.policy))?;
+        refuse(decide(Action::Merge, &doc, actor, &self.projects.policy()))?;
         let cleanup = doc.cleanup_pr.is_some();
         let pr = if cleanup {
             doc.cleanup_pr.clone()
@@ -161,7 +161,12 @@ impl Flow {
 
     async fn destroy(&self, actor: &Actor, id: &RequestId) -> Result<Versioned, FlowError> {
         let doc = self.repo.get(id).await?.doc;
-        refuse(decide(Action::Destroy, &doc, actor, &self.policy))?;
+        refuse(decide(
+            Action::Destroy,
+            &doc,
+            actor,
+            &self.projects.policy(),
+        ))?;
         // Idempotent: a repeated destroy finds the same branch, commit and PR.
         let cleanup = self.open_cleanup(&doc).await?;
         let login = actor.login.clone();
@@ -232,7 +237,12 @@ impl Flow {
         raw: &InputConfig,
     ) -> Result<Versioned, FlowError> {
         let current = self.repo.get(id).await?.doc;
-        refuse(decide(Action::Update, &current, actor, &self.policy))?;
+        refuse(decide(
+            Action::Update,
+            &current,
+            actor,
+            &self.projects.policy(),
+        ))?;
         let module = self.registry.module(&current.module).ok_or_else(|| {
             FlowError::Conflict(format!(
                 "module {} is no longer in the registry",

@@ -48,7 +48,7 @@ impl Flow {
         id: &RequestId,
     ) -> Result<Versioned, FlowError> {
         let doc = self.repo.get(id).await?.doc;
-        let allowed = refuse(decide(Action::Update, &doc, actor, &self.policy));
+        let allowed = refuse(decide(Action::Update, &doc, actor, &self.projects.policy()));
         self.audit_refusal(&allowed, actor, id, Action::Update)
             .await;
         allowed?;

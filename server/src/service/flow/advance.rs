@@ -34,7 +34,7 @@ impl Flow {
     async fn step(self: &Arc<Self>, doc: &Request) -> Result<bool, FlowError> {
         if let Some(cleanup) = &doc.cleanup_pr {
             return match cleanup.state {
-                PrState::Open if !self.policy.is_prod(doc.environment.as_str()) => {
+                PrState::Open if !self.projects.policy().is_prod(doc.environment.as_str()) => {
                     self.merge_cleanup(doc, cleanup).await
                 }
                 PrState::Open | PrState::Closed => Ok(false),

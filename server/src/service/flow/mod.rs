@@ -34,7 +34,7 @@ use crate::git::GitHost;
 use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::repo::{RequestRepo, Versioned};
 use app::domain::ids::RequestId;
-use app::domain::policy::{Action, Actor, Policy, decide};
+use app::domain::policy::{Action, Actor, decide};
 use app::domain::registry::Registry;
 use app::domain::request::Request;
 use app::domain::status::Status;
@@ -45,7 +45,7 @@ use std::sync::Arc;
 /// The workflow over the ports.
 pub struct Flow {
     registry: Arc<Registry>,
-    policy: Policy,
+    projects: Arc<crate::projects::Projects>,
     repo: RequestRepo,
     index: Arc<Index>,
     audit: AuditLog,
@@ -79,14 +79,13 @@ impl Flow {
     /// clock; status changes go to `notices`.
     pub fn new(
         registry: Arc<Registry>,
-        policy: Policy,
         index: Arc<Index>,
         ports: &crate::ports::Ports,
         notices: crate::notify::Notices,
     ) -> Self {
         Self {
             registry,
-            policy,
+            projects: ports.projects.clone(),
             repo: RequestRepo::new(ports.requests.clone()),
             index,
             audit: ports.audit_log(),
@@ -178,7 +177,7 @@ impl Flow {
         f: impl FnMut(&Request) -> Result<Request, FlowError>,
     ) -> Result<Versioned, FlowError> {
         let mut f = f;
-        let policy = &self.policy;
+        let policy = &self.projects.policy();
         let stored = self
             .write(id, |doc| {
                 if let Some(action) = action {

@@ -19,7 +19,7 @@ impl Flow {
     ) -> Result<Versioned, FlowError> {
         let result = self
             .act_as(actor, id, None, "reject", |doc| {
-                refuse(decide(Action::Approve, doc, actor, &self.policy))?;
+                refuse(decide(Action::Approve, doc, actor, &self.projects.policy()))?;
                 Ok(transitions::reject(doc, &actor.login, reason, &self.now())?)
             })
             .await;
