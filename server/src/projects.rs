@@ -130,3 +130,60 @@ impl std::fmt::Debug for Projects {
             .finish()
     }
 }
+
+/// The projects one caller sees: all of them (the common case, no set to
+/// check), or a set of keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Seen {
+    /// Every project.
+    #[default]
+    All,
+    /// Only these project keys.
+    Only(Arc<std::collections::BTreeSet<String>>),
+}
+
+impl Seen {
+    /// Whether `project` is among them.
+    pub fn has(&self, project: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(keys) => keys.contains(project),
+        }
+    }
+}
+
+impl Projects {
+    /// The projects `actor` sees, as a set to filter rows by.
+    pub fn seen_by(&self, actor: &Actor) -> Seen {
+        let snap = self.snapshot();
+        let keys: std::collections::BTreeSet<String> = snap
+            .projects
+            .keys()
+            .filter(|k| snap.policy.sees(k.as_str(), actor))
+            .map(|k| k.to_string())
+            .collect();
+        if keys.len() == snap.projects.len() {
+            Seen::All
+        } else {
+            Seen::Only(Arc::new(keys))
+        }
+    }
+}
+
+impl Projects {
+    /// The projects `actor` may file requests in (seen, and a role there
+    /// that files), in key order.
+    pub fn fileable_by(&self, actor: &Actor) -> Vec<Arc<Project>> {
+        use app::domain::policy::{Operation, decide_operation};
+        let snap = self.snapshot();
+        snap.projects
+            .values()
+            .filter(|p| {
+                snap.policy
+                    .in_project(p.key.as_str(), actor)
+                    .is_some_and(|a| decide_operation(Operation::File, &a).is_allowed())
+            })
+            .cloned()
+            .collect()
+    }
+}

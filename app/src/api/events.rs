@@ -19,7 +19,20 @@ pub enum Change {
     Removed {
         /// Its id.
         id: String,
+        /// Its project.
+        #[serde(default)]
+        project: String,
     },
+}
+
+impl Change {
+    /// The project of the request that changed.
+    pub fn project(&self) -> &str {
+        match self {
+            Self::Request { row } => &row.project,
+            Self::Removed { project, .. } => project,
+        }
+    }
 }
 
 impl Change {
@@ -78,8 +91,11 @@ mod tests {
                 }),
             ),
             (
-                Change::Removed { id: row.id },
-                serde_json::json!({"type": "removed", "id": "01m8abc", "counts": {"planning": 1}}),
+                Change::Removed {
+                    id: row.id,
+                    project: "sandbox".into(),
+                },
+                serde_json::json!({"type": "removed", "id": "01m8abc", "project": "sandbox", "counts": {"planning": 1}}),
             ),
         ];
         for (change, json) in cases {

@@ -44,6 +44,7 @@ pub const DEFAULT_LIMIT: u32 = 100;
         (status = 400, description = "Malformed request id, limit or cursor", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "System records need an admin", body = ErrorBody),
+        (status = 404, description = "No such request (or its project is hidden from the caller)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -70,6 +71,9 @@ pub async fn list(
                 message: format!("request: {e}"),
                 field: Some("request".into()),
             })?;
+            // A request of a project hidden from the caller is not there,
+            // nor are its records.
+            state.requests.get(&actor, id.as_str()).await?;
             Some(id.to_string())
         }
         None => None,

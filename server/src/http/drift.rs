@@ -77,10 +77,10 @@ pub async fn run(
 )]
 pub async fn latest(
     State(state): State<AppState>,
-    _caller: Caller,
+    Caller(actor): Caller,
     Path((project, env)): Path<(String, String)>,
 ) -> Result<Json<DriftRun>, ApiError> {
-    let (project, env) = state.drift.target(&project, &env)?;
+    let (project, env) = state.drift.target(&actor, &project, &env)?;
     state
         .drift
         .latest(&project, &env)

@@ -46,7 +46,7 @@ fn event(number: u64, change: &Change, counts: BTreeMap<String, usize>) -> Event
 )]
 pub async fn stream(
     State(state): State<AppState>,
-    _caller: Caller,
+    Caller(actor): Caller,
     session: tower_sessions::Session,
     super::error::ApiQuery(query): super::error::ApiQuery<After>,
     headers: axum::http::HeaderMap,
@@ -70,10 +70,24 @@ pub async fn stream(
         None => None,
     };
     let Follow { missed, live } = index.changes().follow(after);
+    // Changes of projects hidden from the caller are never sent, and the
+    // counts are of the projects they see — both as they stand at each
+    // change, so a membership given or taken counts at once.
+    let projects = state.requests.projects().clone();
+    let seen = move |change: &Change| {
+        let snapshot = projects.snapshot();
+        snapshot
+            .policy
+            .sees(change.project(), &actor)
+            .then(|| projects.seen_by(&actor))
+    };
     let first: Vec<Event> = match missed {
         Some(missed) => missed
             .iter()
-            .map(|(n, change)| event(*n, change, index.counts()))
+            .filter_map(|(n, change)| {
+                let seen = seen(change)?;
+                Some(event(*n, change, index.counts_in(&seen)))
+            })
             .collect(),
         None => vec![resync(
             "the changes since this page was loaded are no longer kept",
@@ -83,7 +97,7 @@ pub async fn stream(
     // disabled user or a changed password ends the stream.
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let who = (state, headers, session);
+    let who = (state, headers, session, seen);
     let live = futures::stream::unfold(
         (live, index, recheck, who),
         |(mut live, index, mut recheck, who)| async move {
@@ -91,7 +105,10 @@ pub async fn stream(
                 tokio::select! {
                     got = live.recv() => {
                         let event = match got {
-                            Ok((n, change)) => event(n, &change, index.counts()),
+                            Ok((n, change)) => match (who.3)(&change) {
+                                Some(seen) => event(n, &change, index.counts_in(&seen)),
+                                None => continue,
+                            },
                             Err(RecvError::Lagged(missed)) => {
                                 resync(&format!("{missed} changes were missed"))
                             }

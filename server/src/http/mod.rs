@@ -129,7 +129,6 @@ impl AppState {
             .build();
         let stores = ports.stores();
         let requests = Arc::new(RequestService::new(
-            config.clone(),
             registry.clone(),
             index,
             ports,
@@ -145,9 +144,9 @@ impl AppState {
             ports.requests.clone(),
             registry.clone(),
             config.clone(),
+            ports.projects.clone(),
         ));
         let ask = Arc::new(crate::service::ask::Ask::new(
-            config.clone(),
             registry.clone(),
             requests.index().clone(),
             ports,
@@ -214,7 +213,6 @@ impl AppState {
             ))
         });
         let drift = Arc::new(crate::service::drift::DriftService::new(
-            config.clone(),
             ports,
             flow.clone(),
             requests.index().clone(),

@@ -108,21 +108,25 @@ pub struct Choices {
 
 impl Choices {
     fn of(state: &AppState) -> Self {
-        let mut environments: Vec<String> = state
-            .config
+        // Projects open to everyone: a members-only project's key is not
+        // published to whoever reads the document.
+        let snapshot = state.requests.projects().snapshot();
+        let open: Vec<_> = snapshot
             .projects
             .values()
+            .filter(|p| {
+                snapshot.policy.access(p.key.as_str()).visibility
+                    == app::domain::policy::Visibility::Open
+            })
+            .collect();
+        let mut environments: Vec<String> = open
+            .iter()
             .flat_map(|p| p.environments.iter().map(|e| e.to_string()))
             .collect();
         environments.sort();
         environments.dedup();
         Self {
-            projects: state
-                .config
-                .projects
-                .keys()
-                .map(|k| k.to_string())
-                .collect(),
+            projects: open.iter().map(|p| p.key.to_string()).collect(),
             environments,
             modules: state
                 .registry

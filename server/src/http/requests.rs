@@ -70,7 +70,7 @@ fn bad(field: &str, message: String) -> ApiError {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    _caller: Caller,
+    Caller(actor): Caller,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<ListResponse>, ApiError> {
     // Over the API a given page size or cursor must be one (the dashboard
@@ -100,11 +100,11 @@ pub async fn list(
         cursor: params.cursor.as_deref(),
     })
     .map_err(|e| bad(e.field, e.message))?;
-    let page = state.requests.list(&query);
+    let page = state.requests.list(&actor, &query);
     Ok(Json(ListResponse {
         items: page.items,
         next_cursor: page.next_cursor,
-        counts: state.requests.index().counts(),
+        counts: state.requests.counts(&actor),
     }))
 }
 

@@ -49,7 +49,7 @@ pub struct Drafting {
     cache: Option<PromptCache>,
     registry: Arc<Registry>,
     registry_hash: String,
-    config: Arc<Config>,
+    projects: Arc<crate::projects::Projects>,
 }
 
 /// A proposal and where it came from.
@@ -67,6 +67,7 @@ impl Drafting {
         store: Arc<dyn ObjectStore>,
         registry: Arc<Registry>,
         config: Arc<Config>,
+        projects: Arc<crate::projects::Projects>,
     ) -> Self {
         let cache = assistant.model().map(|_| {
             let max = config.model.as_ref().map_or(10_000, |m| m.cache_max);
@@ -78,14 +79,15 @@ impl Drafting {
             rules: RulesAssistant,
             cache,
             registry,
-            config,
+            projects,
         }
     }
 
-    fn places(&self) -> Vec<Place> {
-        self.config
-            .projects
-            .values()
+    /// The projects `actor` sees, as the places a description may name.
+    fn places(&self, actor: &Actor) -> Vec<Place> {
+        self.projects
+            .visible_to(actor)
+            .iter()
             .map(|p| Place {
                 project: p.key.clone(),
                 environments: p.environments.clone(),
@@ -99,15 +101,22 @@ impl Drafting {
         actor: &Actor,
         ask: &AssistantAsk,
     ) -> Result<AssistantDraft, DraftError> {
-        if let Decision::Forbidden { rule, reason } = decide_operation(Operation::File, actor) {
+        if let Decision::Forbidden { rule, reason } = decide_operation(Operation::File, actor)
+            && self.projects.fileable_by(actor).is_empty()
+        {
             return Err(DraftError::Forbidden { rule, reason });
         }
-        self.suggest(ask).await
+        self.suggest(actor, ask).await
     }
 
     /// The proposal for `ask`, for a caller whose right to file is checked
-    /// when it files (a Slack thread).
-    pub async fn suggest(&self, ask: &AssistantAsk) -> Result<AssistantDraft, DraftError> {
+    /// when it files (a Slack thread): only the projects `actor` sees are
+    /// named or picked.
+    pub async fn suggest(
+        &self,
+        actor: &Actor,
+        ask: &AssistantAsk,
+    ) -> Result<AssistantDraft, DraftError> {
         let text = ask.text.trim();
         if text.is_empty() {
             return Err(DraftError::Invalid {
@@ -119,8 +128,8 @@ impl Drafting {
         if chars > MAX_TEXT {
             return Err(DraftError::TooLong(chars));
         }
-        let (project, environment, chosen) = self.hints(ask)?;
-        let places = self.places();
+        let places = self.places(actor);
+        let (project, environment, chosen) = self.hints(ask, &places)?;
         let picked = intake::pick(text, &places, &self.registry);
         let project = project.or(picked.project);
         let environment = environment.or_else(|| {
@@ -155,6 +164,7 @@ impl Drafting {
     fn hints(
         &self,
         ask: &AssistantAsk,
+        places: &[Place],
     ) -> Result<(Option<ProjectKey>, Option<EnvName>, Option<ModuleType>), DraftError> {
         let given = |v: &Option<String>| {
             v.as_deref()
@@ -167,7 +177,7 @@ impl Drafting {
             Some(p) => {
                 let key = ProjectKey::parse(&p)
                     .ok()
-                    .filter(|k| self.config.projects.contains_key(k));
+                    .filter(|k| places.iter().any(|p| &p.project == k));
                 Some(key.ok_or_else(|| DraftError::Invalid {
                     field: "project",
                     message: format!("`{p}` is not a project of this tfpilot"),
@@ -177,20 +187,11 @@ impl Drafting {
         let environment = match given(&ask.environment) {
             None => None,
             Some(e) => {
-                let envs: Vec<&EnvName> = match &project {
-                    Some(p) => self
-                        .config
-                        .projects
-                        .get(p)
-                        .map(|p| p.environments.iter().collect())
-                        .unwrap_or_default(),
-                    None => self
-                        .config
-                        .projects
-                        .values()
-                        .flat_map(|p| p.environments.iter())
-                        .collect(),
-                };
+                let envs: Vec<&EnvName> = places
+                    .iter()
+                    .filter(|p| project.as_ref().is_none_or(|k| &p.project == k))
+                    .flat_map(|p| p.environments.iter())
+                    .collect();
                 let env = EnvName::parse(&e).ok().filter(|n| envs.contains(&n));
                 Some(env.ok_or_else(|| DraftError::Invalid {
                     field: "environment",

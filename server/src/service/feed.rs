@@ -105,6 +105,7 @@ mod tests {
     fn removed(n: u64) -> Change {
         Change::Removed {
             id: RequestId::generate(1_700_000_000_000 + n, 1).to_string(),
+            project: "sandbox".into(),
         }
     }
 

@@ -100,6 +100,7 @@ pub fn parse(text: &FilterText<'_>) -> Result<Query, FilterError> {
         text: given(text.q),
         limit,
         cursor,
+        seen: Default::default(),
     })
 }
 

@@ -2,7 +2,6 @@
 //! (The Git, PR and plan steps join it with the core flow.)
 
 use super::index::{Index, Query, QueryPage};
-use crate::config::Config;
 use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
 use app::domain::config::{FieldError, normalize, redact};
@@ -98,7 +97,6 @@ pub struct ActionView {
 
 /// Files, reads and lists requests.
 pub struct RequestService {
-    config: Arc<Config>,
     registry: Arc<Registry>,
     repo: RequestRepo,
     audit: AuditLog,
@@ -107,13 +105,13 @@ pub struct RequestService {
     notices: crate::notify::Notices,
     clock: Arc<dyn crate::clock::Clock>,
     flow: Arc<super::flow::Flow>,
+    projects: Arc<crate::projects::Projects>,
 }
 
 impl RequestService {
     /// Wires the service over the ports' request store; new requests go
     /// to `notices`.
     pub fn new(
-        config: Arc<Config>,
         registry: Arc<Registry>,
         index: Arc<Index>,
         ports: &crate::ports::Ports,
@@ -127,14 +125,19 @@ impl RequestService {
                 ports.ids.clone(),
             ),
             flow,
-            config,
             registry,
             repo: RequestRepo::new(ports.requests.clone()),
             audit: ports.audit_log(),
             index,
             notices,
             clock: ports.clock.clone(),
+            projects: ports.projects.clone(),
         }
+    }
+
+    /// The projects served.
+    pub fn projects(&self) -> &Arc<crate::projects::Projects> {
+        &self.projects
     }
 
     /// The index.
@@ -173,21 +176,26 @@ impl RequestService {
         new: &NewRequest,
         id: &RequestId,
     ) -> Result<(ProjectKey, EnvName, &Module, app::domain::config::Config), ServiceError> {
-        if let Decision::Forbidden { rule, reason } = decide_operation(Operation::File, actor) {
-            return Err(ServiceError::Forbidden { rule, reason });
-        }
         let invalid = |field: &str, message: String| ServiceError::Invalid {
             field: field.into(),
             message,
         };
         let project =
             ProjectKey::parse(&new.project).map_err(|e| invalid("project", e.to_string()))?;
-        let Some(p) = self.config.projects.get(&project) else {
+        let snapshot = self.projects.snapshot();
+        // A project hidden from the caller is as absent as an unknown one.
+        let (Some(p), Some(actor)) = (
+            snapshot.projects.get(&project),
+            snapshot.policy.in_project(project.as_str(), actor),
+        ) else {
             return Err(invalid(
                 "project",
                 format!("project `{project}` is not configured"),
             ));
         };
+        if let Decision::Forbidden { rule, reason } = decide_operation(Operation::File, &actor) {
+            return Err(ServiceError::Forbidden { rule, reason });
+        }
         let environment =
             EnvName::parse(&new.environment).map_err(|e| invalid("environment", e.to_string()))?;
         if !p.environments.contains(&environment) {
@@ -350,19 +358,37 @@ impl RequestService {
             RepoError::NotFound(id) => ServiceError::NotFound(id),
             e => e.into(),
         })?;
+        if !self.sees(actor, &stored.doc) {
+            return Err(ServiceError::NotFound(id.to_string()));
+        }
         Ok(self.view(actor, stored))
     }
 
-    /// A page of the index.
-    pub fn list(&self, query: &Query) -> QueryPage {
-        self.index.query(query)
+    /// Whether `actor` sees `doc` (its project is not hidden from them).
+    pub fn sees(&self, actor: &Actor, doc: &Request) -> bool {
+        self.projects.policy().sees(doc.project.as_str(), actor)
+    }
+
+    /// A page of the index as `actor` sees it: rows of projects hidden
+    /// from them never match.
+    pub fn list(&self, actor: &Actor, query: &Query) -> QueryPage {
+        let query = Query {
+            seen: self.projects.seen_by(actor),
+            ..query.clone()
+        };
+        self.index.query(&query)
+    }
+
+    /// Rows per status in the projects `actor` sees.
+    pub fn counts(&self, actor: &Actor) -> std::collections::BTreeMap<String, usize> {
+        self.index.counts_in(&self.projects.seen_by(actor))
     }
 
     /// A stored document as `actor` sees it.
     pub fn view(&self, actor: &Actor, stored: Versioned) -> RequestView {
         let mut request = stored.doc;
         let status = derive_status(&request);
-        let actions = allowed_actions(&request, actor, &self.config.policy)
+        let actions = allowed_actions(&request, actor, &self.projects.policy())
             .into_iter()
             .map(|(action, decision)| ActionView { action, decision })
             .collect();

@@ -355,8 +355,12 @@ impl SlackBot {
         | Decision::Conflict {
             reason,
             rule: Some(rule),
-        } = decide(Action::Approve, &doc, actor, &self.config.policy)
-        {
+        } = decide(
+            Action::Approve,
+            &doc,
+            actor,
+            &self.requests.projects().policy(),
+        ) {
             self.audit_refusal(
                 &actor.login,
                 Some(id),

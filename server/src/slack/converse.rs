@@ -53,11 +53,15 @@ impl SlackBot {
                 other.map(|s| s.etag),
             ),
         };
-        let suggestion = match draft.stage {
-            Stage::Picking => self.suggestion(&draft, text).await,
-            _ => None,
+        let (suggestion, places) = match draft.stage {
+            Stage::Picking => {
+                let actor = self.picker(user).await;
+                let places = self.places(&actor);
+                (self.suggestion(&actor, &draft, text).await, places)
+            }
+            _ => (None, Vec::new()),
         };
-        let replies = self.advance(&mut draft, text, suggestion);
+        let replies = self.advance(&mut draft, text, suggestion, &places);
         let summary = replies.iter().any(|r| matches!(r, Reply::Summary));
         let starter = if summary {
             self.prepare_summary(&mut draft).await
@@ -81,10 +85,27 @@ impl SlackBot {
         }
     }
 
-    fn places(&self) -> Vec<intake::Place> {
-        self.config
+    /// Who picks a project in a thread: the linked user when a project is
+    /// hidden from some (members only), else anyone, who sees them all.
+    async fn picker(&self, user: &str) -> Actor {
+        let anyone = || Actor::person("", app::domain::policy::Role::Viewer);
+        let policy = self.requests.projects().policy();
+        let all_open = policy
             .projects
             .values()
+            .all(|a| a.visibility == app::domain::policy::Visibility::Open);
+        if all_open {
+            return anyone();
+        }
+        self.linked(user).await.unwrap_or_else(anyone)
+    }
+
+    /// The projects `actor` sees, as places the words may name.
+    fn places(&self, actor: &Actor) -> Vec<intake::Place> {
+        self.requests
+            .projects()
+            .visible_to(actor)
+            .iter()
             .map(|p| intake::Place {
                 project: p.key.clone(),
                 environments: p.environments.clone(),
@@ -95,7 +116,7 @@ impl SlackBot {
     /// What the assistant proposes for everything said so far and `text`
     /// (the model when one is configured, else the rules); `None` when it
     /// cannot read it (then the words are picked here).
-    async fn suggestion(&self, draft: &Draft, text: &str) -> Option<AssistantDraft> {
+    async fn suggestion(&self, actor: &Actor, draft: &Draft, text: &str) -> Option<AssistantDraft> {
         let mut said = draft.said.clone();
         said.push(text.to_owned());
         let ask = AssistantAsk {
@@ -104,7 +125,7 @@ impl SlackBot {
             environment: draft.environment.as_ref().map(ToString::to_string),
             module: draft.module.as_ref().map(ToString::to_string),
         };
-        match self.drafting.suggest(&ask).await {
+        match self.drafting.suggest(actor, &ask).await {
             Ok(s) => Some(s),
             Err(e) => {
                 tracing::info!("the assistant cannot read this Slack message: {e}");
@@ -119,9 +140,10 @@ impl SlackBot {
         draft: &mut Draft,
         text: &str,
         suggestion: Option<AssistantDraft>,
+        places: &[intake::Place],
     ) -> Vec<Reply> {
         match draft.stage {
-            Stage::Picking => self.pick_and_start(draft, text, suggestion),
+            Stage::Picking => self.pick_and_start(draft, text, suggestion, places),
             Stage::Asking | Stage::Ready => self.answer(draft, text),
             Stage::Changing => self.change(draft, text),
             Stage::Filed => Vec::new(),
@@ -133,11 +155,11 @@ impl SlackBot {
         draft: &mut Draft,
         text: &str,
         suggestion: Option<AssistantDraft>,
+        places: &[intake::Place],
     ) -> Vec<Reply> {
         draft.said.push(text.to_owned());
-        let places = self.places();
         let words = draft.said.join(" ");
-        let mut picked = pick(&words, &places, &self.registry);
+        let mut picked = pick(&words, places, &self.registry);
         if let Some(s) = &suggestion {
             picked.project = s.project.as_deref().and_then(|p| ProjectKey::parse(p).ok());
             picked.environment = s

@@ -60,7 +60,7 @@ mod patch {
                     None => {}
                 }
             }
-            Change::Removed { id } => {
+            Change::Removed { id, .. } => {
                 if let Some(tr) = find(&format!("tr[data-id=\"{}\"]", esc(&id))) {
                     tr.remove();
                 }

@@ -53,9 +53,10 @@ impl UiServices {
             });
         Ok(NewOptions {
             projects: self
-                .config
-                .projects
-                .values()
+                .requests
+                .projects()
+                .fileable_by(actor)
+                .iter()
                 .map(|p| ProjectChoice {
                     key: p.key.to_string(),
                     title: p.title.clone(),

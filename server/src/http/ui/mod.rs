@@ -179,7 +179,7 @@ impl Services for UiServices {
 
     fn dashboard(&self, f: Filters) -> Later<'_, Listing> {
         Box::pin(async move {
-            self.caller().await?;
+            let actor = self.caller().await?;
             let query = filters::parse(&FilterText {
                 status: Some(&f.status),
                 environment: Some(&f.environment),
@@ -193,10 +193,11 @@ impl Services for UiServices {
             .map_err(|e| format!("The {} filter cannot be used: {}.", e.field, e.message))?;
             // Read before the rows: any change after it is replayed to the page.
             let since = self.requests.index().changes().last();
-            let page = self.requests.list(&query);
-            let counts = self.requests.index().counts();
+            let page = self.requests.list(&actor, &query);
+            let counts = self.requests.counts(&actor);
+            let projects = self.requests.projects().visible_to(&actor);
             let mut environments: Vec<String> = Vec::new();
-            for p in self.config.projects.values() {
+            for p in &projects {
                 for e in &p.environments {
                     if !environments.iter().any(|x| x == e.as_str()) {
                         environments.push(e.to_string());
@@ -222,10 +223,8 @@ impl Services for UiServices {
                     .iter()
                     .map(|s| (s.to_string(), counts.get(*s).copied().unwrap_or(0)))
                     .collect(),
-                projects: self
-                    .config
-                    .projects
-                    .values()
+                projects: projects
+                    .iter()
                     .map(|p| Choice {
                         value: p.key.to_string(),
                         label: p.title.clone(),
@@ -248,7 +247,10 @@ impl Services for UiServices {
     fn new_options(&self, module: String) -> Later<'_, NewOptions> {
         Box::pin(async move {
             let actor = self.caller().await?;
-            if let Decision::Forbidden { reason, .. } = decide_operation(Operation::File, &actor) {
+            // A viewer may still file where a project makes them a requester.
+            if let Decision::Forbidden { reason, .. } = decide_operation(Operation::File, &actor)
+                && self.requests.projects().fileable_by(&actor).is_empty()
+            {
                 return Err(Refusal {
                     status: 403,
                     message: reason,

@@ -2,6 +2,7 @@
 //! now, by the same decision the request page shows (`decide(Approve)`).
 
 use super::{Ask, AskError, MAX_ITEMS, count, item, place};
+use crate::projects::Seen;
 use crate::service::index::{IndexEntry, Query};
 use app::api::AskAnswer;
 use app::domain::policy::{Action, Actor, Decision, decide};
@@ -12,7 +13,11 @@ const ROLE_RULES: [&str; 2] = ["role.viewer", "role.approver"];
 
 impl Ask {
     /// The requests `actor` may approve now, newest first.
-    pub(super) async fn waiting_for(&self, actor: &Actor) -> Result<AskAnswer, AskError> {
+    pub(super) async fn waiting_for(
+        &self,
+        seen: &Seen,
+        actor: &Actor,
+    ) -> Result<AskAnswer, AskError> {
         // Only a ready plan, or a merged change whose plan succeeded, can
         // be approved (`policy::state`).
         let mut rows: Vec<IndexEntry> = ["plan_ready", "merged"]
@@ -20,22 +25,29 @@ impl Ask {
             .flat_map(|status| {
                 self.rows(&Query {
                     status: Some(status.to_owned()),
+                    seen: seen.clone(),
                     ..Query::default()
                 })
             })
             .collect();
         rows.sort_by_key(|r| std::cmp::Reverse(r.id));
         let mut mine = Vec::new();
+        let mut by_role = None;
+        let policy = self.projects.policy();
         for stored in self.documents(&rows).await? {
-            match decide(Action::Approve, &stored.doc, actor, &self.config.policy) {
+            match decide(Action::Approve, &stored.doc, actor, &policy) {
                 Decision::Allowed => mine.push(stored),
                 Decision::Forbidden { rule, reason } if ROLE_RULES.contains(&rule.as_str()) => {
-                    return Ok(AskAnswer::sentence(format!(
-                        "Nothing is waiting for your approval: {reason}."
-                    )));
+                    by_role.get_or_insert(reason);
                 }
                 _ => {}
             }
+        }
+        // A role that approves nowhere answers for every request.
+        if let (true, Some(reason)) = (mine.is_empty(), by_role) {
+            return Ok(AskAnswer::sentence(format!(
+                "Nothing is waiting for your approval: {reason}."
+            )));
         }
         if mine.is_empty() {
             return Ok(AskAnswer::sentence("Nothing is waiting for your approval."));

@@ -3,6 +3,7 @@
 //! newest failure first.
 
 use super::{Ask, AskError, MAX_ITEMS, count, item, millis};
+use crate::projects::Seen;
 use crate::service::index::{IndexEntry, Query};
 use app::api::AskAnswer;
 use app::domain::assistant::intake::{Period, names_env};
@@ -40,11 +41,12 @@ fn ended(a: &Attempt) -> &'static str {
 impl Ask {
     /// The configured environments `word` names (by name or alias), or
     /// the sentence saying there is none.
-    fn environments(&self, word: &str) -> Result<Vec<String>, String> {
+    fn environments(&self, seen: &Seen, word: &str) -> Result<Vec<String>, String> {
         let mut all: Vec<String> = self
-            .config
             .projects
-            .values()
+            .all()
+            .iter()
+            .filter(|p| seen.has(p.key.as_str()))
             .flat_map(|p| p.environments.iter().map(|e| e.to_string()))
             .collect();
         all.sort();
@@ -63,10 +65,11 @@ impl Ask {
     /// "what failed (in `environment`) (`period`)".
     pub(super) async fn failures(
         &self,
+        seen: &Seen,
         environment: Option<&str>,
         period: Period,
     ) -> Result<AskAnswer, AskError> {
-        let envs = match environment.map(|w| self.environments(w)).transpose() {
+        let envs = match environment.map(|w| self.environments(seen, w)).transpose() {
             Ok(envs) => envs,
             Err(sentence) => return Ok(AskAnswer::sentence(sentence)),
         };
@@ -75,7 +78,10 @@ impl Ask {
             humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(since)).to_string();
         // A failure in the period is a write in the period.
         let mut rows: Vec<IndexEntry> = self
-            .rows(&Query::default())
+            .rows(&Query {
+                seen: seen.clone(),
+                ..Query::default()
+            })
             .into_iter()
             .filter(|r| {
                 envs.as_ref()

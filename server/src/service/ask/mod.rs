@@ -15,7 +15,7 @@ mod failures;
 mod one;
 
 use super::index::{Index, IndexEntry, Query};
-use crate::config::Config;
+use crate::projects::Seen;
 use crate::store::StoreError;
 use crate::store::journal::AuditLog;
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
@@ -48,7 +48,7 @@ pub enum AskError {
 
 /// Answers questions about platform state.
 pub struct Ask {
-    config: Arc<Config>,
+    projects: Arc<crate::projects::Projects>,
     registry: Arc<Registry>,
     index: Arc<Index>,
     repo: RequestRepo,
@@ -64,14 +64,9 @@ pub fn not_a_question() -> String {
 
 impl Ask {
     /// Over the index and the ports' request store and audit log.
-    pub fn new(
-        config: Arc<Config>,
-        registry: Arc<Registry>,
-        index: Arc<Index>,
-        ports: &crate::ports::Ports,
-    ) -> Self {
+    pub fn new(registry: Arc<Registry>, index: Arc<Index>, ports: &crate::ports::Ports) -> Self {
         Self {
-            config,
+            projects: ports.projects.clone(),
             registry,
             index,
             repo: RequestRepo::new(ports.requests.clone()),
@@ -119,23 +114,26 @@ impl Ask {
         {
             return Ok(AskAnswer::sentence(format!("I cannot tell you: {reason}.")));
         }
+        // Requests of projects hidden from the asker are never named.
+        let seen = self.projects.seen_by(actor);
         match question {
-            Question::Status(id) => self.status(id).await,
-            Question::Mine => Ok(self.mine(&actor.login)),
-            Question::Approvals => self.waiting_for(actor).await,
+            Question::Status(id) => self.status(&seen, id).await,
+            Question::Mine => Ok(self.mine(&seen, &actor.login)),
+            Question::Approvals => self.waiting_for(&seen, actor).await,
             Question::Failed {
                 environment,
                 period,
-            } => self.failures(environment.as_deref(), *period).await,
-            Question::WhoApproved(id) => self.who_approved(actor, id).await,
+            } => self.failures(&seen, environment.as_deref(), *period).await,
+            Question::WhoApproved(id) => self.who_approved(&seen, actor, id).await,
         }
     }
 
     /// "my requests": the asker's live requests, newest first.
-    fn mine(&self, login: &str) -> AskAnswer {
+    fn mine(&self, seen: &Seen, login: &str) -> AskAnswer {
         let rows: Vec<IndexEntry> = self
             .rows(&Query {
                 text: Some(login.to_owned()),
+                seen: seen.clone(),
                 ..Query::default()
             })
             .into_iter()

@@ -2,6 +2,7 @@
 //! "status of 01j…" and "who approved 01j…?".
 
 use super::{Ask, AskError, MAX_ITEMS, count, item, place};
+use crate::projects::Seen;
 use crate::service::index::IndexEntry;
 use crate::store::journal::AuditRecord;
 use crate::store::repo::RepoError;
@@ -26,9 +27,15 @@ enum Found {
 impl Ask {
     /// The request `id` names: a live one whose id starts with it, else
     /// the archived one with exactly that id.
-    async fn find(&self, id: &str) -> Result<Found, AskError> {
+    async fn find(&self, seen: &Seen, id: &str) -> Result<Found, AskError> {
         let prefix = id.to_lowercase();
-        let mut rows = self.index.with_prefix(&prefix, MAX_ITEMS + 1);
+        let mut rows: Vec<IndexEntry> = self
+            .index
+            .with_prefix(&prefix, 1_000)
+            .into_iter()
+            .filter(|r| seen.has(&r.project))
+            .take(MAX_ITEMS + 1)
+            .collect();
         match rows.len() {
             0 => {}
             1 => return Ok(Found::One(Box::new(rows.remove(0)))),
@@ -38,7 +45,10 @@ impl Ask {
             return Ok(Found::Nothing);
         };
         match self.repo.get_archived(&full).await {
-            Ok(stored) => Ok(Found::One(Box::new(self.row(&stored)))),
+            Ok(stored) if seen.has(stored.doc.project.as_str()) => {
+                Ok(Found::One(Box::new(self.row(&stored))))
+            }
+            Ok(_) => Ok(Found::Nothing),
             Err(RepoError::NotFound(_)) => Ok(Found::Nothing),
             Err(e) => Err(e.into()),
         }
@@ -70,8 +80,8 @@ impl Ask {
     }
 
     /// "status of 01j…".
-    pub(super) async fn status(&self, id: &str) -> Result<AskAnswer, AskError> {
-        let row = match self.find(id).await? {
+    pub(super) async fn status(&self, seen: &Seen, id: &str) -> Result<AskAnswer, AskError> {
+        let row = match self.find(seen, id).await? {
             Found::One(row) => row,
             other => return Ok(Self::not_one(id, other)),
         };
@@ -96,6 +106,7 @@ impl Ask {
     /// revision and plan attempt it was for from the request's timeline.
     pub(super) async fn who_approved(
         &self,
+        seen: &Seen,
         actor: &Actor,
         id: &str,
     ) -> Result<AskAnswer, AskError> {
@@ -104,7 +115,7 @@ impl Ask {
         {
             return Ok(AskAnswer::sentence(format!("I cannot tell you: {reason}.")));
         }
-        let row = match self.find(id).await? {
+        let row = match self.find(seen, id).await? {
             Found::One(row) => row,
             other => return Ok(Self::not_one(id, other)),
         };

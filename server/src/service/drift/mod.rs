@@ -15,7 +15,6 @@ pub use schedule::{Every, run_schedule};
 use super::flow::{DriftMark, Flow};
 use super::index::{Index, Query};
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::exec::{DriftSpec, Executor};
 use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::lease::Lease;
@@ -100,7 +99,7 @@ pub enum DriftError {
 
 /// Drift runs over the ports.
 pub struct DriftService {
-    config: Arc<Config>,
+    projects: Arc<crate::projects::Projects>,
     exec: Arc<dyn Executor>,
     store: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
@@ -116,14 +115,9 @@ fn record_key(project: &ProjectKey, env: &EnvName) -> String {
 
 impl DriftService {
     /// Wires drift runs over the ports, the flow and the index.
-    pub fn new(
-        config: Arc<Config>,
-        ports: &crate::ports::Ports,
-        flow: Arc<Flow>,
-        index: Arc<Index>,
-    ) -> Self {
+    pub fn new(ports: &crate::ports::Ports, flow: Arc<Flow>, index: Arc<Index>) -> Self {
         Self {
-            config,
+            projects: ports.projects.clone(),
             exec: ports.exec.clone(),
             store: ports.requests.clone(),
             clock: ports.clock.clone(),
@@ -134,15 +128,21 @@ impl DriftService {
         }
     }
 
-    /// The project and environment named, if configured.
-    pub fn target(&self, project: &str, env: &str) -> Result<(ProjectKey, EnvName), DriftError> {
+    /// The project and environment named, if served and not hidden from
+    /// `actor` (a hidden project is as absent as an unknown one).
+    pub fn target(
+        &self,
+        actor: &Actor,
+        project: &str,
+        env: &str,
+    ) -> Result<(ProjectKey, EnvName), DriftError> {
         let unknown =
             || DriftError::NotFound(format!("project `{project}` has no environment `{env}`"));
-        let p = self
-            .config
+        let snapshot = self.projects.snapshot();
+        let p = snapshot
             .projects
             .values()
-            .find(|p| p.key.as_str() == project)
+            .find(|p| p.key.as_str() == project && snapshot.policy.sees(project, actor))
             .ok_or_else(|| DriftError::NotFound(format!("no project `{project}`")))?;
         let e = p
             .environments
@@ -160,8 +160,9 @@ impl DriftService {
         project: &str,
         env: &str,
     ) -> Result<DriftRun, DriftError> {
-        let (project, env) = self.target(project, env)?;
-        if actor.role < Role::Approver {
+        let (project, env) = self.target(actor, project, env)?;
+        let role = self.projects.policy().role_in(project.as_str(), actor);
+        if role.is_none_or(|r| r < Role::Approver) {
             return Err(DriftError::Forbidden);
         }
         let run = format!("drift-{project}-{env}-{}", self.clock.unix_millis());

@@ -25,9 +25,9 @@ fn period(now: u64, every: Every) -> (u64, u64) {
 /// in when the schedule started.
 pub async fn run_schedule(service: Arc<DriftService>) {
     let targets: Vec<(ProjectKey, EnvName, Every)> = service
-        .config
         .projects
-        .values()
+        .all()
+        .iter()
         .flat_map(|p| {
             p.drift_schedules
                 .iter()

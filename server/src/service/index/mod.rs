@@ -15,6 +15,7 @@ mod sync;
 pub use sync::{RefreshStats, SNAPSHOT_KEY};
 
 use super::feed::{Change, Feed};
+use crate::projects::Seen;
 use crate::store::ObjectStore;
 use app::api::{Filters, Row, RowFields};
 use app::domain::ids::RequestId;
@@ -113,6 +114,8 @@ pub struct Query {
     pub limit: usize,
     /// Continue after this id (newest first).
     pub cursor: Option<RequestId>,
+    /// The projects the caller sees (rows of the others never match).
+    pub seen: Seen,
 }
 
 impl Query {
@@ -209,9 +212,12 @@ impl Index {
         }
     }
 
-    fn publish_removed(&self, id: RequestId, changed: bool) {
-        if changed {
-            self.changes.publish(Change::Removed { id: id.to_string() });
+    fn publish_removed(&self, id: RequestId, removed: Option<String>) {
+        if let Some(project) = removed {
+            self.changes.publish(Change::Removed {
+                id: id.to_string(),
+                project,
+            });
         }
     }
 
@@ -260,6 +266,15 @@ impl Index {
         self.read().counts()
     }
 
+    /// Rows per status in the projects `seen` (every status named, zero
+    /// or not, when only some projects are seen).
+    pub fn counts_in(&self, seen: &Seen) -> BTreeMap<String, usize> {
+        match seen {
+            Seen::All => self.counts(),
+            Seen::Only(projects) => self.read().counts_in(projects),
+        }
+    }
+
     /// A page of rows matching `q`, newest first: the posting lists narrow
     /// the candidates, the dashboard's one predicate
     /// (`app::api::Matcher`) decides each row.
@@ -277,7 +292,7 @@ impl Index {
             let Some(row) = state.rows.get(id) else {
                 continue;
             };
-            if !matcher.matches(&row.fields()) {
+            if !q.seen.has(&row.project) || !matcher.matches(&row.fields()) {
                 continue;
             }
             if items.len() == limit {

@@ -65,10 +65,9 @@ impl State {
     }
 
     /// Drops a row; whether there was one.
-    pub(super) fn remove(&mut self, id: &RequestId) -> bool {
-        let Some(old) = self.rows.remove(id) else {
-            return false;
-        };
+    /// Drops a row; its project when there was one.
+    pub(super) fn remove(&mut self, id: &RequestId) -> Option<String> {
+        let old = self.rows.remove(id)?;
         for (map, value) in self.postings().into_iter().zip(keys(&old)) {
             if let Some(set) = map.get_mut(value) {
                 set.remove(id);
@@ -78,7 +77,7 @@ impl State {
             }
         }
         self.dirty = true;
-        true
+        Some(old.project.to_string())
     }
 
     /// Inserts or replaces a row; whether anything a reader sees changed.
@@ -119,6 +118,21 @@ impl State {
             .iter()
             .map(|(k, v)| (k.to_string(), v.len()))
             .collect()
+    }
+
+    /// Rows per status in `projects` only: each status the index knows,
+    /// counted over the projects' posting lists.
+    pub(super) fn counts_in(&self, projects: &BTreeSet<String>) -> BTreeMap<String, usize> {
+        let mut out: BTreeMap<String, usize> =
+            self.by_status.keys().map(|k| (k.to_string(), 0)).collect();
+        for project in projects {
+            for id in self.by_project.get(project.as_str()).into_iter().flatten() {
+                if let Some(row) = self.rows.get(id) {
+                    *out.entry(row.status.as_str().to_owned()).or_default() += 1;
+                }
+            }
+        }
+        out
     }
 
     /// The ids worth testing for `q`, newest first and below its cursor:
