@@ -112,11 +112,13 @@ pub async fn list(
     ApiQuery(query): ApiQuery<JobQuery>,
 ) -> Result<Json<Value>, ApiError> {
     ApiError::from_decision(decide_operation(Operation::ReadJobs, &actor))?;
-    let page = state
+    let mut page = state
         .jobs
         .list(&query.filter()?)
         .await
         .map_err(store_error)?;
+    page.items
+        .retain(|job| state.requests.sees_id(&actor, job.request.as_deref()));
     Ok(Json(json!(page)))
 }
 
@@ -128,6 +130,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The job", body = Object),
         (status = 400, description = "Not a job id", body = ErrorBody),
+        (status = 404, description = "No such job, or it acts on a request of a project hidden from the caller", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -144,5 +147,8 @@ pub async fn get(
         });
     }
     let job = state.jobs.get(&id).await.map_err(store_error)?;
+    if !state.requests.sees_id(&actor, job.request.as_deref()) {
+        return Err(ApiError::NotFound(format!("no job {id}")));
+    }
     Ok(Json(json!(job)))
 }

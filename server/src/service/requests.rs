@@ -369,6 +369,19 @@ impl RequestService {
         self.projects.policy().sees(doc.project.as_str(), actor)
     }
 
+    /// Whether `actor` sees the live request `id` names (a job's, say):
+    /// `true` when it names none, or no live request.
+    pub fn sees_id(&self, actor: &Actor, id: Option<&str>) -> bool {
+        let Some(id) = id else {
+            return true;
+        };
+        self.index
+            .with_prefix(id, 1)
+            .first()
+            .filter(|row| row.id.as_str() == id)
+            .is_none_or(|row| self.projects.policy().sees(&row.project, actor))
+    }
+
     /// A page of the index as `actor` sees it: rows of projects hidden
     /// from them never match.
     pub fn list(&self, actor: &Actor, query: &Query) -> QueryPage {

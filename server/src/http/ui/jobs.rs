@@ -75,10 +75,12 @@ impl UiServices {
         }
         .filter()
         .map_err(refusal)?;
-        let page = self.jobs.list(&filter).await.map_err(|e| Refusal {
+        let mut page = self.jobs.list(&filter).await.map_err(|e| Refusal {
             status: 503,
             message: format!("the job log cannot be read right now: {e}"),
         })?;
+        page.items
+            .retain(|job| self.requests.sees_id(&actor, job.request.as_deref()));
         Ok(JobLog {
             older: page.next_cursor.as_deref().map(|c| f.href(Some(c))),
             newest: text(f.cursor.clone()).map(|_| f.href(None)),
