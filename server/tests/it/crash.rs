@@ -148,7 +148,9 @@ async fn a_crash_at_any_step_is_finished_by_the_reconciler_without_duplicates() 
     // and after it finished.
     let server = start(data, Some("run.apply.dispatched")).await;
     server.wait_for(&bob, &id, "merged").await;
-    assert_eq!(server.act(&bob, &id, "apply").await, Some(202));
+    // The step driver may dispatch (and die) before the answer is sent.
+    let answered = server.act(&bob, &id, "apply").await;
+    assert!(matches!(answered, Some(202) | None), "{answered:?}");
     server.crashed_at("run.apply.dispatched");
     points.push("run.apply.dispatched");
     // Between the saved plan and its apply: the restart runs it again

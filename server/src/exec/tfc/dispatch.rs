@@ -37,10 +37,13 @@ impl TfcExecutor {
             under_way.insert(spec.run_id(), Instant::now());
         }
         let created = self.create(spec, &ws_id, &targets).await;
+        // Known before the claim is dropped: no moment holds neither.
+        if let Ok(run) = &created {
+            lock(&self.memory.runs).insert(spec.run_id(), run.id.clone());
+        }
         lock(&self.memory.dispatching).remove(&spec.run_id());
         let run = created?;
         tracing::info!(run = %spec.run_id(), tfc_run = %run.id, workspace = %ws.name, "HCP Terraform run created");
-        lock(&self.memory.runs).insert(spec.run_id(), run.id.clone());
         let info = RunInfo {
             url: Some(self.run_url(&ws, &run.id)),
             status: RunStatus::Queued,

@@ -46,10 +46,14 @@ impl TfcExecutor {
         };
         if mine {
             let created = self.create_drift(spec, &ws_id).await;
+            // Known before the claim is dropped, so a caller waiting on the
+            // claim finds the run when it sees the claim gone.
+            if let Ok(created) = &created {
+                lock(&self.memory.runs).insert(key.clone(), created.id.clone());
+            }
             lock(&self.memory.dispatching).remove(&key);
             let created = created?;
             tracing::info!(run = %key, tfc_run = %created.id, workspace = %ws.name, "HCP Terraform drift run created");
-            lock(&self.memory.runs).insert(key.clone(), created.id.clone());
             run = Some(created);
         }
         let (mut wait, max) = self.poll;
@@ -58,10 +62,16 @@ impl TfcExecutor {
             match run {
                 Some(r) if phase(&r.attributes.status, true).is_final() => break r,
                 None if !lock(&self.memory.dispatching).contains_key(&key) => {
-                    return Err(unavailable(format!(
-                        "the drift run `{}` was not created",
-                        spec.run_name()
-                    )));
+                    // The creator may have finished since this caller last
+                    // looked: one more look before giving up.
+                    run = self.find_by(&key, &ws_id, ours).await?;
+                    if run.is_none() {
+                        return Err(unavailable(format!(
+                            "the drift run `{}` was not created",
+                            spec.run_name()
+                        )));
+                    }
+                    continue;
                 }
                 _ if Instant::now() >= until => {
                     return Err(unavailable(format!(
