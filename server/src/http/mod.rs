@@ -11,6 +11,8 @@ pub mod error;
 mod events;
 mod forms;
 mod health;
+mod integration_forms;
+mod integrations;
 mod jobs;
 mod limit;
 mod login;
@@ -102,6 +104,8 @@ pub struct AppState {
     pub policies: crate::service::policies::Policies,
     /// Drift runs.
     pub drift: Arc<crate::service::drift::DriftService>,
+    /// Integration credentials, sealed with the master key.
+    pub integrations: crate::service::integrations::Integrations,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -159,6 +163,13 @@ impl AppState {
             config.policy.clone(),
             ports.clock.clone(),
         );
+        let integrations = crate::service::integrations::Integrations::new(
+            ports.requests.clone(),
+            ports.keys.clone(),
+            ports.ids.clone(),
+            ports.clock.clone(),
+            ports.audit_log(),
+        );
         let jobs = Arc::new(crate::service::jobs::Jobs::new(
             ports,
             policies.clone(),
@@ -174,6 +185,7 @@ impl AppState {
                 ask.clone(),
                 policies.clone(),
                 jobs.clone(),
+                integrations.clone(),
             ),
             registry.clone(),
             config.clone(),
@@ -220,6 +232,7 @@ impl AppState {
             requests.index().clone(),
         ));
         Self {
+            integrations,
             jobs,
             policies,
             drift,
@@ -296,6 +309,13 @@ pub fn router(state: AppState) -> Router {
                 .delete(policies::delete)
                 .post(policies::test),
         )
+        .route("/integrations", get(integrations::list))
+        .route(
+            "/integrations/{kind}/{name}",
+            get(integrations::get)
+                .put(integrations::put)
+                .delete(integrations::delete),
+        )
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {
@@ -331,6 +351,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(forms::revoke_token))
         .route("/admin/policies", post(forms::save_policy))
         .route("/admin/policies/{name}/delete", post(forms::delete_policy))
+        .route("/admin/integrations", post(integration_forms::save))
+        .route(
+            "/admin/integrations/{kind}/{name}/delete",
+            post(integration_forms::delete),
+        )
         .nest("/api/v1", api)
         .route(
             "/sfn/{*fn_name}",

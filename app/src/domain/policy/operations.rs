@@ -66,6 +66,9 @@ pub enum Operation<'a> {
     ReadPolicies,
     /// Create, change or delete a remediation policy.
     ManagePolicies,
+    /// List, read (never the secrets), set or delete integration
+    /// credentials.
+    ManageIntegrations,
 }
 
 /// Decides an [`Operation`]: 403 with a rule, 409 for a change that would
@@ -184,6 +187,11 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
             "only an admin creates, changes or deletes remediation policies",
         ),
         Operation::ManagePolicies => Decision::Allowed,
+        Operation::ManageIntegrations if !admin => forbidden(
+            "integrations.admin",
+            "only an admin reads or changes integration credentials",
+        ),
+        Operation::ManageIntegrations => Decision::Allowed,
         Operation::ReadAudit { request: false } => {
             if admin {
                 Decision::Allowed
