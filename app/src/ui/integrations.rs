@@ -12,6 +12,9 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_query_map;
 
+/// The kinds with a "Test connection" button.
+const TESTABLE: [&str; 4] = ["slack", "github_app", "github_token", "tfc"];
+
 /// The page's data for the caller.
 #[server(prefix = "/sfn", endpoint = "integrations", input = Json)]
 pub async fn load_integrations() -> Result<IntegrationsPage, ServerFnError> {
@@ -87,6 +90,8 @@ fn Rows(rows: Vec<IntegrationView>, kinds: Vec<KindForm>) -> impl IntoView {
             <tbody>
                 {rows.into_iter().map(|r| {
                     let delete = format!("/admin/integrations/{}/{}/delete", url_encode(&r.kind), url_encode(&r.name));
+                    let test = format!("/admin/integrations/{}/{}/test", url_encode(&r.kind), url_encode(&r.name));
+                    let testable = TESTABLE.contains(&r.kind.as_str());
                     let settings: Vec<String> = r.metadata.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                     let unreadable = r.state != crate::api::integrations::STATE_OK;
                     let form = kinds.iter().find(|k| k.kind == r.kind).cloned();
@@ -103,6 +108,11 @@ fn Rows(rows: Vec<IntegrationView>, kinds: Vec<KindForm>) -> impl IntoView {
                             <details>
                                 <summary>{format!("Edit {label}")}</summary>
                                 {form.map(|k| view! { <KindFields kind=k existing=Some(r.clone())/> })}
+                                {testable.then(|| view! {
+                                    <form class="inline" method="post" action=test>
+                                        <button type="submit">{format!("Test connection of {label}")}</button>
+                                    </form>
+                                })}
                                 <form class="inline" method="post" action=delete>
                                     <button type="submit" class="danger">{format!("Delete {label}")}</button>
                                 </form>

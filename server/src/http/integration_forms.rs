@@ -59,3 +59,26 @@ pub async fn delete(
     .await;
     outcome(PAGE, done)
 }
+
+/// `POST /admin/integrations/{kind}/{name}/test`: the connection test,
+/// its answer shown on the page.
+pub async fn test(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Path((kind, name)): Path<(String, String)>,
+) -> Response {
+    let done = async {
+        let Caller(actor) = caller?;
+        let checked = super::integrations::run_test(&state, &actor, &kind, &name).await?;
+        if checked.ok {
+            Ok(format!("{kind}/{name}: {}", checked.message))
+        } else {
+            Err(ApiError::Conflict(format!(
+                "{kind}/{name}: the test failed: {}",
+                checked.message
+            )))
+        }
+    }
+    .await;
+    outcome(PAGE, done)
+}

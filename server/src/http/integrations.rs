@@ -129,3 +129,56 @@ pub async fn delete(
     state.integrations.delete(&actor, &kind, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `POST /api/v1/integrations/{kind}/{name}/test`: the stored values tried
+/// against the service (Slack `auth.test`, GitHub `/app` or `/user`, HCP
+/// Terraform `/account/details`); its answer, never a secret.
+#[utoipa::path(
+    post,
+    path = "/api/v1/integrations/{kind}/{name}/test",
+    params(
+        ("kind" = String, Path, description = "slack, github_app, github_token or tfc (the kinds with a connection test)"),
+        ("name" = String, Path, description = "The integration's name"),
+    ),
+    responses(
+        (status = 200, description = "`{\"ok\": true|false, \"message\"}`: the service's answer in a sentence (`ok: false` when it refused the credentials or could not be reached)", body = Object),
+        (status = 403, description = "Not an admin (`integrations.admin`)", body = ErrorBody),
+        (status = 404, description = "No such kind, or no integration of that name", body = ErrorBody),
+        (status = 409, description = "No master key (TFPILOT_MASTER_KEY is not set), or the stored secret does not open (wrong key?)", body = ErrorBody),
+        (status = 422, description = "A kind without a connection test (`field`: `kind`)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn test(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((kind, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let checked = run_test(&state, &actor, &kind, &name).await?;
+    Ok(Json(json!(checked)))
+}
+
+/// The test for the API and the page's button.
+pub(super) async fn run_test(
+    state: &AppState,
+    actor: &app::domain::policy::Actor,
+    kind: &str,
+    name: &str,
+) -> Result<crate::integrations::check::Checked, ApiError> {
+    use crate::integrations::check;
+    let (kind, resolved) = state
+        .integrations
+        .for_test(actor, kind, name, &check::TESTABLE)
+        .await?;
+    let checked = check::check(kind, &resolved.metadata, &resolved.secrets)
+        .await
+        .unwrap_or(check::Checked {
+            ok: false,
+            message: "no connection test for this kind".into(),
+        });
+    state
+        .integrations
+        .tested(actor, kind, name, checked.ok)
+        .await;
+    Ok(checked)
+}

@@ -316,6 +316,7 @@ pub fn router(state: AppState) -> Router {
                 .put(integrations::put)
                 .delete(integrations::delete),
         )
+        .route("/integrations/{kind}/{name}/test", post(integrations::test))
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {
@@ -355,6 +356,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/integrations/{kind}/{name}/delete",
             post(integration_forms::delete),
+        )
+        .route(
+            "/admin/integrations/{kind}/{name}/test",
+            post(integration_forms::test),
         )
         .nest("/api/v1", api)
         .route(

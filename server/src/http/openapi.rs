@@ -73,6 +73,7 @@ impl Modify for BearerAuth {
         super::integrations::get,
         super::integrations::put,
         super::integrations::delete,
+        super::integrations::test,
         super::drift::run,
         super::drift::latest,
         super::drift::adopt

@@ -4,6 +4,7 @@
 //! store (`store.rs`) and the re-encryption of every record under a new
 //! key (`rotate.rs`, `tfpilot keys rotate`).
 
+pub mod check;
 pub mod crypto;
 pub mod keys;
 pub mod kinds;

@@ -3,6 +3,7 @@
 //! kind as a string; a field of another kind than the path's is a 422
 //! naming it.
 
+use crate::integrations::check::TESTABLE;
 use crate::integrations::kinds::KINDS;
 use serde_json::{Map, Value, json};
 
@@ -44,7 +45,14 @@ pub fn schemas(doc: &mut Value) {
         op["requestBody"] = json!({"required": true, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Integration"}}}});
     }
-    for method in ["get", "put", "delete"] {
+    let test = "/api/v1/integrations/{kind}/{name}/test";
+    for (path, method) in [
+        (path, "get"),
+        (path, "put"),
+        (path, "delete"),
+        (test, "post"),
+    ] {
+        let testable = method == "post";
         let Some(params) = doc["paths"][path][method]
             .get_mut("parameters")
             .and_then(Value::as_array_mut)
@@ -53,6 +61,10 @@ pub fn schemas(doc: &mut Value) {
         };
         for p in params.iter_mut() {
             match p["name"].as_str() {
+                Some("kind") if testable => {
+                    let names: Vec<&str> = TESTABLE.iter().map(|k| k.as_str()).collect();
+                    p["schema"] = json!({"type": "string", "enum": names})
+                }
                 Some("kind") => p["schema"] = json!({"type": "string", "enum": kinds}),
                 Some("name") => {
                     p["schema"] = json!({"type": "string", "pattern": INTEGRATION_NAME})

@@ -5,6 +5,7 @@
 //! Without a master key (production without `TFPILOT_MASTER_KEY`) every
 //! call is refused as unavailable.
 
+mod connection;
 mod view;
 
 use crate::clock::Clock;

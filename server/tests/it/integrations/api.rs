@@ -435,6 +435,16 @@ async fn the_openapi_document_lists_every_status_of_the_integrations() {
         paths[one].get("post").is_none(),
         "only the methods it answers"
     );
+    let test = "/api/v1/integrations/{kind}/{name}/test";
+    assert_eq!(
+        statuses(test, "post"),
+        ["200", "401", "403", "404", "409", "422", "503"]
+    );
+    let kinds = &paths[test]["post"]["parameters"][0]["schema"]["enum"];
+    assert_eq!(
+        kinds,
+        &json!(["slack", "github_app", "github_token", "tfc"])
+    );
     let params = paths[one]["put"]["parameters"].as_array().unwrap();
     assert_eq!(params[0]["schema"]["enum"].as_array().unwrap().len(), 7);
     assert_eq!(params[1]["schema"]["pattern"], "^[a-z0-9][a-z0-9-]{0,62}$");

@@ -5,6 +5,7 @@
 //! interrupted and resumed, through the real binary.
 
 mod api;
+mod connection;
 mod keys;
 mod rotate;
 mod secrets;
