@@ -87,6 +87,9 @@ pub trait Services: Send + Sync + 'static {
     /// The remediation policies (approvers and admins), and what the
     /// Alertmanager payload `alert` (JSON), when given, would lead to.
     fn policies(&self, alert: Option<String>) -> Later<'_, crate::api::PolicyPage>;
+    /// The integration credentials (admins): never a secret, only which
+    /// are set, when, by whom, with which key, and whether they open.
+    fn integrations(&self) -> Later<'_, crate::api::IntegrationsPage>;
     /// A page of the remediation job log, newest first (every signed-in
     /// role); a bad filter is a 400 naming it.
     fn jobs(&self, filters: crate::api::JobFilters) -> Later<'_, crate::api::JobLog>;

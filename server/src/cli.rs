@@ -115,3 +115,59 @@ pub async fn revoke_token(config: &Config, id: &str) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `tfpilot keys rotate [--every N]`: seals every integration record again
+/// with `TFPILOT_MASTER_KEY`, opening the older ones with
+/// `TFPILOT_MASTER_KEY_OLD`; prints progress every `every` records and at
+/// the end; fails naming every record that does not open.
+pub async fn rotate_keys(config: &Config, every: usize) -> anyhow::Result<()> {
+    use crate::clock::{Clock as _, SystemClock};
+    use crate::ids::{Ids, OsIds};
+    use crate::integrations::{keys, rotate, store::IntegrationStore};
+    use crate::store::journal::{AuditLog, AuditRecord};
+    let ids: &dyn Ids = &OsIds;
+    let Some(keyring) = keys::keyring(config, ids)? else {
+        anyhow::bail!(
+            "TFPILOT_MASTER_KEY is not set: set it to the new key (base64 of 32 bytes) and TFPILOT_MASTER_KEY_OLD to the key the records were sealed with"
+        );
+    };
+    println!(
+        "rotating integration credentials to key {} ({})",
+        keyring.current.id(),
+        keyring.old.as_ref().map_or(
+            "TFPILOT_MASTER_KEY_OLD is not set: only records sealed with the current key will open"
+                .to_owned(),
+            |old| format!("old key {}", old.id())
+        )
+    );
+    let stores = open(config).await?;
+    let store = IntegrationStore::new(stores.requests.clone());
+    let mut print = |p: &rotate::Progress| println!("{}", p.line());
+    let progress = rotate::rotate(&store, &keyring, ids, every, &mut print).await?;
+    let record = AuditRecord {
+        at: SystemClock.rfc3339_millis(),
+        actor: "tfpilot keys rotate".into(),
+        action: "integration.rotate".into(),
+        request: None,
+        before_version: None,
+        after_version: None,
+        detail: format!("to key {}: {}", keyring.current.id(), progress.line()),
+        count: 1,
+        until: None,
+        via: Some("cli".into()),
+    };
+    if let Err(e) = AuditLog::new(stores.requests).append(&record).await {
+        eprintln!("warning: cannot write the audit record integration.rotate: {e}");
+    }
+    if progress.failed.is_empty() {
+        return Ok(());
+    }
+    for (key, why) in &progress.failed {
+        eprintln!("{key}: {why}");
+    }
+    anyhow::bail!(
+        "{} of {} records do not open and were left as they are (named above); set TFPILOT_MASTER_KEY_OLD to the key they were sealed with and run again, or set them again from /admin/integrations",
+        progress.failed.len(),
+        progress.total
+    )
+}

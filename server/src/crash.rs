@@ -11,7 +11,8 @@
 //! A remediation job has `job.revision_filed` (its new revision stored,
 //! not yet recorded on the job), met on a job's first attempt only, so
 //! every replica may run with it and the one that takes the job over
-//! finishes it.
+//! finishes it. `tfpilot keys rotate` has `keys.rotated.<n>`: the `n`th
+//! record sealed again with the new key and written, the rest not yet.
 
 use std::sync::OnceLock;
 

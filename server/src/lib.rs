@@ -19,6 +19,7 @@ pub mod git;
 pub mod github;
 pub mod http;
 pub mod ids;
+pub mod integrations;
 pub mod notify;
 pub mod ports;
 pub mod projects;

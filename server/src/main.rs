@@ -36,6 +36,23 @@ enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// The master keys of integration credentials.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Seal every integration record again with TFPILOT_MASTER_KEY, opening
+    /// older ones with TFPILOT_MASTER_KEY_OLD; resumable, run it again after
+    /// a stop.
+    Rotate {
+        /// Print progress every this many records.
+        #[arg(long, default_value_t = 100)]
+        every: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -178,6 +195,9 @@ fn main() -> ExitCode {
                 TokensCommand::Revoke { id } => server::cli::revoke_token(&config, &id).await,
             }
         }),
+        Command::Keys {
+            command: KeysCommand::Rotate { every },
+        } => runtime.block_on(server::cli::rotate_keys(&config, every)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

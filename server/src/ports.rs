@@ -15,6 +15,7 @@ use crate::config::{Config, ExecutorChoice};
 use crate::exec::{Executor, RunInfo};
 use crate::git::{GitHost, TreeExport};
 use crate::ids::{Ids, OsIds};
+use crate::integrations::crypto::Keyring;
 use crate::notify::{LogNotifier, Notifier};
 use crate::projects::Projects;
 use crate::slack::{SlackApi, SlackError, SlackWeb};
@@ -63,6 +64,9 @@ pub struct Ports {
     pub assistant: Arc<dyn Assistant>,
     /// The projects served and the policy over them.
     pub projects: Arc<Projects>,
+    /// The master keys of integration credentials; `None`: integrations
+    /// are unavailable (production without `TFPILOT_MASTER_KEY`).
+    pub keys: Option<Arc<Keyring>>,
 }
 
 impl Ports {
@@ -89,6 +93,13 @@ impl Ports {
         let (exec, on_tfc) = tfc_projects(config, exec, tree, sink)?;
         let runs_done = (reports || on_tfc).then_some(done);
         let notifiers = notifiers(config, &stores, &slack, clock.clone())?;
+        let ids: Arc<dyn Ids> = Arc::new(OsIds);
+        let keys = crate::integrations::keys::keyring(config, ids.as_ref())?.map(Arc::new);
+        if keys.is_none() {
+            tracing::warn!(
+                "integration credentials are unavailable: TFPILOT_MASTER_KEY (or TFPILOT_MASTER_KEY_FILE) is not set"
+            );
+        }
         Ok(Ports {
             requests: stores.requests,
             chat_logs: stores.chat_logs,
@@ -96,7 +107,8 @@ impl Ports {
             exec,
             notifiers,
             clock,
-            ids: Arc::new(OsIds),
+            ids,
+            keys,
             runs_done,
             slack,
             assistant: assistant_port(config)?,

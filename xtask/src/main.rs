@@ -188,6 +188,10 @@ fn bench() -> Result<()> {
         "cargo bench (alerts: fired → job queued, receiver throughput)",
         ws.cargo(&["bench", "--package", "server", "--bench", "alerts"])
             .env("TFPILOT_TEST_ALERTMANAGER", &alertmanager),
+    )?;
+    run_step(
+        "cargo bench (tfpilot keys rotate: 1,000 records)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "rotate"]),
     )
 }
 
@@ -275,6 +279,14 @@ fn test() -> Result<()> {
                 ws.target.join("e2e-artifacts/alerts.txt"),
             ),
     )?;
+    run_step(
+        "cargo bench (tfpilot keys rotate: 1,000 records)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "rotate"])
+            .env(
+                "TFPILOT_BENCH_REPORT",
+                ws.target.join("e2e-artifacts/rotate.txt"),
+            ),
+    )?;
     println!();
     println!("{report}");
     for measured in [
@@ -283,6 +295,7 @@ fn test() -> Result<()> {
         "assistant.txt",
         "tfc.txt",
         "alerts.txt",
+        "rotate.txt",
         "paint.txt",
     ] {
         if let Ok(line) = std::fs::read_to_string(ws.target.join("e2e-artifacts").join(measured)) {

@@ -14,6 +14,7 @@ pub mod detail;
 pub mod draft;
 pub mod drift;
 pub mod events;
+pub mod integrations;
 pub mod jobs;
 pub mod listing;
 pub mod policies;
@@ -28,6 +29,7 @@ pub use detail::{
 pub use draft::{Draft, ModuleCard, NewOptions, ProjectChoice};
 pub use drift::{AdoptRow, DriftRow, DriftView, rows};
 pub use events::{Change, Event};
+pub use integrations::{IntegrationView, IntegrationsPage, KindField, KindForm};
 pub use jobs::{JobFilters, JobLog, JobRow};
 pub use listing::{Choice, Filters, Listing, Matcher, Row, RowFields, short_time, url_encode};
 pub use policies::{PolicyPage, PolicyRow, TriedAlert};

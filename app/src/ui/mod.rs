@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod dashboard;
 pub mod detail;
 mod home;
+pub mod integrations;
 pub mod jobs;
 #[cfg(feature = "hydrate")]
 mod live;
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::UsersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("policies")) view=policies::PoliciesPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("integrations")) view=integrations::IntegrationsPage/>
                         <Route path=StaticSegment("jobs") view=jobs::JobsPage/>
                     </Routes>
                 </main>

@@ -40,6 +40,7 @@ pub fn TopBar() -> impl IntoView {
                             {approver.then(|| view! { <a href="/admin/policies">"Policies"</a> })}
                             {(!role.is_empty()).then(|| view! { <a href="/jobs">"Jobs"</a> })}
                             {(role == "admin").then(|| view! { <a href="/admin/users">"Users"</a> })}
+                            {(role == "admin").then(|| view! { <a href="/admin/integrations">"Integrations"</a> })}
                         }
                     })}
                 </Suspense>

@@ -5,6 +5,7 @@ mod drift;
 mod env;
 pub mod github;
 mod jobs;
+pub mod master_key;
 pub mod model;
 mod projects;
 mod secret;
@@ -16,6 +17,7 @@ mod tfc;
 pub use drift::Every;
 pub use github::{GitHubAuth, GitHubSettings};
 pub use jobs::JobSettings;
+pub use master_key::{KeyBytes, MasterKeySettings};
 pub use model::{ModelMode, ModelSettings};
 pub use projects::{DEFAULT_BRANCH, Project};
 pub use secret::SecretString;
@@ -120,6 +122,9 @@ pub struct Config {
     pub model: Option<ModelSettings>,
     /// HCP Terraform's API, when a project runs there (`TFPILOT_TFC_*`).
     pub tfc: Option<TfcSettings>,
+    /// The master key of integration credentials (`TFPILOT_MASTER_KEY`,
+    /// `TFPILOT_MASTER_KEY_FILE`, `TFPILOT_MASTER_KEY_OLD`).
+    pub master_key: MasterKeySettings,
 }
 
 /// A GitHub OAuth app for signing people in.
@@ -303,6 +308,7 @@ impl Config {
         Ok(Config {
             slack: slack_settings(&env)?,
             smtp: smtp_config(&env)?,
+            master_key: master_key::master_key_settings(&env)?,
             model: model_settings(&env)?,
             tfc: tfc::tfc_settings(
                 &env,

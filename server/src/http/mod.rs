@@ -11,6 +11,8 @@ pub mod error;
 mod events;
 mod forms;
 mod health;
+mod integration_forms;
+mod integrations;
 mod jobs;
 mod limit;
 mod login;
@@ -102,6 +104,8 @@ pub struct AppState {
     pub policies: crate::service::policies::Policies,
     /// Drift runs.
     pub drift: Arc<crate::service::drift::DriftService>,
+    /// Integration credentials, sealed with the master key.
+    pub integrations: crate::service::integrations::Integrations,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -158,6 +162,13 @@ impl AppState {
             config.policy.clone(),
             ports.clock.clone(),
         );
+        let integrations = crate::service::integrations::Integrations::new(
+            ports.requests.clone(),
+            ports.keys.clone(),
+            ports.ids.clone(),
+            ports.clock.clone(),
+            ports.audit_log(),
+        );
         let jobs = Arc::new(crate::service::jobs::Jobs::new(
             ports,
             policies.clone(),
@@ -173,6 +184,7 @@ impl AppState {
                 ask.clone(),
                 policies.clone(),
                 jobs.clone(),
+                integrations.clone(),
             ),
             registry.clone(),
             config.clone(),
@@ -218,6 +230,7 @@ impl AppState {
             requests.index().clone(),
         ));
         Self {
+            integrations,
             jobs,
             policies,
             drift,
@@ -294,6 +307,14 @@ pub fn router(state: AppState) -> Router {
                 .delete(policies::delete)
                 .post(policies::test),
         )
+        .route("/integrations", get(integrations::list))
+        .route(
+            "/integrations/{kind}/{name}",
+            get(integrations::get)
+                .put(integrations::put)
+                .delete(integrations::delete),
+        )
+        .route("/integrations/{kind}/{name}/test", post(integrations::test))
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {
@@ -329,6 +350,15 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(forms::revoke_token))
         .route("/admin/policies", post(forms::save_policy))
         .route("/admin/policies/{name}/delete", post(forms::delete_policy))
+        .route("/admin/integrations", post(integration_forms::save))
+        .route(
+            "/admin/integrations/{kind}/{name}/delete",
+            post(integration_forms::delete),
+        )
+        .route(
+            "/admin/integrations/{kind}/{name}/test",
+            post(integration_forms::test),
+        )
         .nest("/api/v1", api)
         .route(
             "/sfn/{*fn_name}",

@@ -7,6 +7,7 @@
 //! module from the registry (`inputs.rs`).
 
 mod inputs;
+mod integrations;
 mod jobs;
 mod policies;
 
@@ -68,6 +69,11 @@ impl Modify for BearerAuth {
         super::policies::replace,
         super::policies::delete,
         super::policies::test,
+        super::integrations::list,
+        super::integrations::get,
+        super::integrations::put,
+        super::integrations::delete,
+        super::integrations::test,
         super::drift::run,
         super::drift::latest,
         super::drift::adopt
@@ -359,6 +365,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
     });
     ask_schemas(doc);
     policies::schemas(doc, &choices.environments);
+    integrations::schemas(doc);
     jobs::contract(doc);
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];

@@ -9,6 +9,7 @@ pub mod filters;
 pub mod flow;
 pub mod ids;
 pub mod index;
+pub mod integrations;
 pub mod jobs;
 pub mod policies;
 pub mod requests;

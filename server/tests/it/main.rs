@@ -22,6 +22,7 @@ mod git;
 mod guardrails;
 mod http;
 mod identity;
+mod integrations;
 mod jobs;
 mod layering;
 mod matrix;

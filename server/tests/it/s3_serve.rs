@@ -1,6 +1,7 @@
 //! `tfpilot serve` in production storage mode against a real S3-compatible
 //! server: the CLI creates a user and a token in the bucket, and requests
-//! filed over HTTP land under `requests/`.
+//! filed over HTTP land under `requests/`; without a master key the
+//! integrations answer 409 naming `TFPILOT_MASTER_KEY`.
 
 use crate::support::{WAIT, root, s3, status_reached, wait_until};
 use serde_json::{Value, json};
@@ -122,6 +123,40 @@ async fn serve_stores_requests_in_the_s3_bucket() {
         .await
         .unwrap();
     assert_eq!(ready["store"]["backend"], format!("s3://{requests_bucket}"));
+
+    // Production without TFPILOT_MASTER_KEY: serving, integrations unavailable.
+    assert!(
+        tfpilot(&envs)
+            .args(["users", "add", "root", "--role", "admin"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let root_token = tfpilot(&envs)
+        .args(["tokens", "create", "--user", "root"])
+        .output()
+        .unwrap();
+    let root_token = String::from_utf8(root_token.stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let integrations = http
+        .get(format!("{base}/api/v1/integrations"))
+        .bearer_auth(&root_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(integrations.status(), 409);
+    let refusal: Value = integrations.json().await.unwrap();
+    assert!(
+        refusal["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("TFPILOT_MASTER_KEY"),
+        "{refusal}"
+    );
+    assert!(!data.path().join("master.key").exists());
 
     let body = json!({"project": "sandbox", "environment": "prod", "module": "sqs-queue", "config": {"name": "orders"}});
     let anonymous = http

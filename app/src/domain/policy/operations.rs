@@ -76,7 +76,8 @@ pub enum Operation<'a> {
         /// Whether anything but the members changes.
         settings: bool,
     },
-    /// Read, store or delete integration credentials (write-only secrets).
+    /// List, read (never the secrets), set or delete integration
+    /// credentials.
     ManageIntegrations,
 }
 
@@ -222,7 +223,7 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
         }
         Operation::ManageIntegrations if !admin => forbidden(
             "integrations.admin",
-            "only an admin reads or changes integrations",
+            "only an admin reads or changes integration credentials",
         ),
         Operation::ManageIntegrations => Decision::Allowed,
         Operation::ReadAudit { request: false } => {

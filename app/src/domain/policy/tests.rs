@@ -420,6 +420,10 @@ fn filing_people_tokens_and_audit_are_one_table() {
         (&vic, Operation::ReadRequests, "ok"),
         (&scoped, Operation::ReadRequests, "ok"),
         (&ann_token, Operation::ReadRequests, "ok"),
+        (&ann, Operation::ManageIntegrations, "integrations.admin"),
+        (&scoped, Operation::ManageIntegrations, "integrations.admin"),
+        (&root, Operation::ManageIntegrations, "ok"),
+        (&root_token, Operation::ManageIntegrations, "ok"),
     ];
     for (who, op, expected) in table {
         assert_eq!(
@@ -496,6 +500,7 @@ fn an_automation_token_only_files_remediations() {
         (Operation::ListTokens { owner: Some("root") }, "scope.automation"),
         (Operation::CreateToken { owner: "root", scope: None }, "scope.automation"),
         (Operation::RevokeToken { owner: "root" }, "scope.automation"),
+        (Operation::ManageIntegrations, "scope.automation"),
     ];
     for (op, expected) in table {
         assert_eq!(&op_rule(*op, &bot), expected, "{op:?}");

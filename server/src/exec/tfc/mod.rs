@@ -316,3 +316,26 @@ fn is_run_of(spec: &RunSpec, message: &str) -> bool {
             .strip_prefix(&name)
             .is_some_and(|rest| rest.starts_with(" on "))
 }
+
+/// `GET /api/v2/account/details` with `settings`: the account's username,
+/// or the error in a sentence (the connection test of a stored token).
+pub async fn account_details(settings: &TfcSettings) -> Result<String, String> {
+    let client = Client::new(settings)?;
+    let reply = client
+        .api(
+            reqwest::Method::GET,
+            "/account/details",
+            None,
+            client::Retry::Safe,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if !reply.status.is_success() {
+        return Err(reply.error("GET /account/details").to_string());
+    }
+    let body: serde_json::Value = reply.decode("account details").map_err(|e| e.to_string())?;
+    Ok(body["data"]["attributes"]["username"]
+        .as_str()
+        .unwrap_or("?")
+        .to_owned())
+}

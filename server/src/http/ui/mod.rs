@@ -5,6 +5,7 @@
 mod compose;
 mod detail;
 mod drift;
+mod integrations;
 mod jobs;
 mod policies;
 
@@ -41,16 +42,18 @@ pub struct UiServices {
     clock: Arc<dyn crate::clock::Clock>,
     policies: crate::service::policies::Policies,
     jobs: Arc<crate::service::jobs::Jobs>,
+    integrations: crate::service::integrations::Integrations,
 }
 
 impl UiServices {
     /// Over a loaded registry, the services and the ports' stores.
     pub fn new(
-        (drafting, ask, policies, jobs): (
+        (drafting, ask, policies, jobs, integrations): (
             Arc<crate::service::assistant::Drafting>,
             Arc<crate::service::ask::Ask>,
             crate::service::policies::Policies,
             Arc<crate::service::jobs::Jobs>,
+            crate::service::integrations::Integrations,
         ),
         registry: Arc<Registry>,
         config: Arc<Config>,
@@ -62,6 +65,7 @@ impl UiServices {
         Self {
             policies,
             jobs,
+            integrations,
             drafting,
             ask,
             registry,
@@ -162,6 +166,10 @@ impl Services for UiServices {
 
     fn policies(&self, alert: Option<String>) -> Later<'_, app::api::PolicyPage> {
         Box::pin(self.policy_page(alert))
+    }
+
+    fn integrations(&self) -> Later<'_, app::api::IntegrationsPage> {
+        Box::pin(self.integration_page())
     }
 
     fn jobs(&self, filters: app::api::JobFilters) -> Later<'_, app::api::JobLog> {

@@ -113,7 +113,7 @@ async fn bad_credentials_are_named() {
 }
 
 /// An RSA key pair as GitHub hands them out: (private PKCS#1 PEM, public PEM).
-fn app_key(dir: &std::path::Path) -> (String, String) {
+pub fn app_key(dir: &std::path::Path) -> (String, String) {
     let private = dir.join("app.pem");
     let ok = std::process::Command::new("openssl")
         .args(["genrsa", "-traditional", "-out"])

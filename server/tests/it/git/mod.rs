@@ -2,7 +2,7 @@
 //! the GitHub one talking to the stateful fake (with faults injected).
 
 mod cases;
-mod github;
+pub mod github;
 
 use crate::support::github::{Fake, TOKEN};
 use crate::support::root;

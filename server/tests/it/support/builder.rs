@@ -17,6 +17,7 @@ pub struct TestAppBuilder {
     executor: Option<Arc<FakeExecutor>>,
     clock: Option<Arc<ManualClock>>,
     notifier: Option<Arc<dyn Notifier>>,
+    no_master_key: bool,
 }
 
 impl TestAppBuilder {
@@ -51,6 +52,13 @@ impl TestAppBuilder {
     /// Sends request notices to `notifier`.
     pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
         self.notifier = Some(notifier);
+        self
+    }
+
+    /// Starts without a master key, as production (S3) does when
+    /// `TFPILOT_MASTER_KEY` is not set: integrations are unavailable.
+    pub fn no_master_key(mut self) -> Self {
+        self.no_master_key = true;
         self
     }
 
@@ -90,6 +98,9 @@ impl TestAppBuilder {
         }
         if let Some(notifier) = self.notifier {
             ports.notifiers.push(notifier);
+        }
+        if self.no_master_key {
+            ports.keys = None;
         }
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let running = server::start_with(config, ports, listener, async move {

@@ -110,6 +110,7 @@ impl Fake {
                 "/app/installations/{id}/access_tokens",
                 post(installation_token),
             )
+            .route("/app", get(app_info))
             .route("/user", get(current_user))
             .route("/user/memberships/orgs/{org}", get(org_membership))
             .route(
@@ -169,6 +170,15 @@ impl Fake {
     /// public half is `public_pem`.
     pub fn enable_app(&self, app_id: u64, installation: u64, public_pem: String) {
         self.state.lock().unwrap().app = Some((app_id, installation, public_pem));
+    }
+
+    /// Makes `token` a user token of `login` (as `GET /user` reads it).
+    pub fn add_user_token(&self, token: &str, login: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .user_tokens
+            .insert(token.into(), login.into());
     }
 
     /// An OAuth app whose consent screen signs in `login`.
@@ -296,7 +306,7 @@ async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         .unwrap_or_default()
         .to_owned();
     // The token endpoint checks the app's JWT itself.
-    let minting = path.starts_with("/app/");
+    let minting = path == "/app" || path.starts_with("/app/");
     let fault = {
         let mut s = fake.state.lock().unwrap();
         let authorized = minting
@@ -335,9 +345,45 @@ async fn installation_token(
     Path(id): Path<u64>,
     headers: axum::http::HeaderMap,
 ) -> Response {
+    let installation = match app_jwt(&fake, &headers) {
+        Ok((_, installation)) => installation,
+        Err((status, message)) => return error(status, message),
+    };
+    if id != installation {
+        return error(StatusCode::UNAUTHORIZED, "Bad credentials");
+    }
+    let token = format!("ghs_{:016x}", fastrand::u64(..));
+    fake.state.lock().unwrap().minted.push(token.clone());
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "token": token,
+            "expires_at": "2099-01-01T00:00:00Z",
+            "permissions": { "contents": "write", "pull_requests": "write", "actions": "write" },
+        })),
+    )
+        .into_response()
+}
+
+/// `GET /app`: the app its RS256 JWT is signed for.
+async fn app_info(State(fake): State<Fake>, headers: axum::http::HeaderMap) -> Response {
+    match app_jwt(&fake, &headers) {
+        Ok((app_id, _)) => {
+            Json(json!({"id": app_id, "slug": "tfpilot-test", "name": "tfpilot test"}))
+                .into_response()
+        }
+        Err((status, message)) => error(status, message),
+    }
+}
+
+/// The app id and installation of a request bearing the app's JWT.
+fn app_jwt(
+    fake: &Fake,
+    headers: &axum::http::HeaderMap,
+) -> Result<(u64, u64), (StatusCode, &'static str)> {
     use octocrab::jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
     let Some((app_id, installation, public_pem)) = fake.state.lock().unwrap().app.clone() else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
+        return Err((StatusCode::NOT_FOUND, "Not Found"));
     };
     let jwt = headers
         .get("authorization")
@@ -352,30 +398,20 @@ async fn installation_token(
     let claims = match decode::<Claims>(jwt, &key, &Validation::new(Algorithm::RS256)) {
         Ok(data) => data.claims,
         Err(_) => {
-            return error(
+            return Err((
                 StatusCode::UNAUTHORIZED,
                 "A JSON web token could not be decoded",
-            );
+            ));
         }
     };
     let iss = claims
         .iss
         .as_u64()
         .or_else(|| claims.iss.as_str()?.parse().ok());
-    if iss != Some(app_id) || id != installation {
-        return error(StatusCode::UNAUTHORIZED, "Bad credentials");
+    if iss != Some(app_id) {
+        return Err((StatusCode::UNAUTHORIZED, "Bad credentials"));
     }
-    let token = format!("ghs_{:016x}", fastrand::u64(..));
-    fake.state.lock().unwrap().minted.push(token.clone());
-    (
-        StatusCode::CREATED,
-        Json(json!({
-            "token": token,
-            "expires_at": "2099-01-01T00:00:00Z",
-            "permissions": { "contents": "write", "pull_requests": "write", "actions": "write" },
-        })),
-    )
-        .into_response()
+    Ok((app_id, installation))
 }
 
 #[derive(Deserialize)]

@@ -32,6 +32,14 @@ pub fn routes() -> Router<Fake> {
         .route("/plans/{id}/json-output", get(plan_json))
         .route("/applies/{id}", get(get_apply))
         .route("/cost-estimates/{id}", get(cost_estimate))
+        .route("/account/details", get(account_details))
+}
+
+/// `GET /account/details`: the token's user.
+async fn account_details() -> Response {
+    axum::Json(json!({"data": {"id": "user-tfpilot", "type": "users",
+        "attributes": {"username": "tfpilot-test"}}}))
+    .into_response()
 }
 
 fn not_found(what: &str) -> Response {
