@@ -11,5 +11,6 @@ pub mod ids;
 pub mod index;
 pub mod jobs;
 pub mod policies;
+pub mod projects;
 pub mod requests;
 pub mod signin;
