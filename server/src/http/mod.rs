@@ -18,6 +18,7 @@ mod modules;
 mod oauth;
 pub mod openapi;
 mod policies;
+mod projects;
 mod reject;
 mod requests;
 mod session;
@@ -102,6 +103,8 @@ pub struct AppState {
     pub policies: crate::service::policies::Policies,
     /// Drift runs.
     pub drift: Arc<crate::service::drift::DriftService>,
+    /// Projects, their members and settings.
+    pub projects: crate::service::projects::ProjectsService,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -219,7 +222,19 @@ impl AppState {
             flow.clone(),
             requests.index().clone(),
         ));
+        let projects = crate::service::projects::ProjectsService::new(
+            crate::projects::seed::Served::new(
+                crate::projects::store::ProjectStore::new(ports.requests.clone()),
+                ports.projects.clone(),
+                ports.clock.clone(),
+            ),
+            ports.git.clone(),
+            users.clone(),
+            ports.audit_log(),
+            config.github.is_some(),
+        );
         Self {
+            projects,
             jobs,
             policies,
             drift,
@@ -296,6 +311,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(policies::delete)
                 .post(policies::test),
         )
+        .route("/projects", get(projects::list).post(projects::create))
+        .route("/projects/{key}", get(projects::get).patch(projects::patch))
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {

@@ -9,6 +9,7 @@
 mod inputs;
 mod jobs;
 mod policies;
+mod projects;
 
 use super::AppState;
 use super::error::ErrorBody;
@@ -68,6 +69,10 @@ impl Modify for BearerAuth {
         super::policies::replace,
         super::policies::delete,
         super::policies::test,
+        super::projects::list,
+        super::projects::create,
+        super::projects::get,
+        super::projects::patch,
         super::drift::run,
         super::drift::latest,
         super::drift::adopt
@@ -283,6 +288,9 @@ fn contract(doc: &mut Value, choices: &Choices) {
                         }
                         (Some("path"), "id") => json!({"type": "string", "pattern": REQUEST_ID}),
                         (Some("path"), "login") => json!({"type": "string", "pattern": LOGIN}),
+                        (Some("path"), "key") if path.starts_with("/api/v1/projects") => {
+                            json!({"type": "string", "pattern": projects::PROJECT_KEY, "maxLength": 40})
+                        }
                         (Some("path"), "name") if path.starts_with("/api/v1/policies") => {
                             json!({"type": "string", "pattern": policies::POLICY_NAME})
                         }
@@ -355,6 +363,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
     });
     ask_schemas(doc);
     policies::schemas(doc, &choices.environments);
+    projects::schemas(doc);
     jobs::contract(doc);
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];

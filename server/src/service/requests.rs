@@ -107,6 +107,7 @@ pub struct RequestService {
     notices: crate::notify::Notices,
     clock: Arc<dyn crate::clock::Clock>,
     flow: Arc<super::flow::Flow>,
+    projects: Arc<crate::projects::Projects>,
 }
 
 impl RequestService {
@@ -129,6 +130,7 @@ impl RequestService {
             flow,
             config,
             registry,
+            projects: ports.projects.clone(),
             repo: RequestRepo::new(ports.requests.clone()),
             audit: ports.audit_log(),
             index,
@@ -182,7 +184,7 @@ impl RequestService {
         };
         let project =
             ProjectKey::parse(&new.project).map_err(|e| invalid("project", e.to_string()))?;
-        let Some(p) = self.config.projects.get(&project) else {
+        let Some(p) = self.projects.get(&project) else {
             return Err(invalid(
                 "project",
                 format!("project `{project}` is not configured"),

@@ -32,6 +32,7 @@ mod oauth_identities;
 mod plan_check;
 mod policies;
 mod probes;
+mod projects;
 mod reject;
 mod requests_api;
 mod s3_serve;
