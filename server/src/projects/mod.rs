@@ -11,6 +11,7 @@
 //! project); `seed.rs` writes the configured ones into it at start and
 //! loads the store into the snapshot, then keeps it fresh.
 
+pub mod per_project;
 pub mod seed;
 pub mod store;
 
