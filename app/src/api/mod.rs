@@ -17,6 +17,7 @@ pub mod events;
 pub mod jobs;
 pub mod listing;
 pub mod policies;
+pub mod projects;
 pub mod timeline;
 
 pub use admin::{FreshToken, Me, SignInNotice, TokenRow, UserRow};
@@ -31,4 +32,5 @@ pub use events::{Change, Event};
 pub use jobs::{JobFilters, JobLog, JobRow};
 pub use listing::{Choice, Filters, Listing, Matcher, Row, RowFields, short_time, url_encode};
 pub use policies::{PolicyPage, PolicyRow, TriedAlert};
+pub use projects::{MemberRow, ProjectRow, ProjectView, ProjectsPage};
 pub use timeline::{TimelineEntry, collapse};

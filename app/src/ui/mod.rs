@@ -10,6 +10,7 @@ pub mod jobs;
 mod live;
 pub mod new_request;
 pub mod policies;
+pub mod projects;
 pub mod shell;
 pub mod signin;
 
@@ -94,6 +95,8 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("users")) view=admin::UsersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("policies")) view=policies::PoliciesPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("projects")) view=projects::ProjectsListPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("projects"), ParamSegment("key")) view=projects::ProjectPage/>
                         <Route path=StaticSegment("jobs") view=jobs::JobsPage/>
                     </Routes>
                 </main>

@@ -29,7 +29,7 @@ fn back(page: &str, key: &str, text: &str) -> Response {
 
 /// Back to `page` with the outcome; a caller who is not signed in is sent
 /// to sign in first.
-fn outcome(page: &str, done: Result<String, ApiError>) -> Response {
+pub(super) fn outcome(page: &str, done: Result<String, ApiError>) -> Response {
     match done {
         Ok(text) => back(page, "done", &text),
         Err(ApiError::Unauthorized(_)) => {

@@ -18,6 +18,7 @@ mod modules;
 mod oauth;
 pub mod openapi;
 mod policies;
+mod project_forms;
 mod projects;
 mod reject;
 mod requests;
@@ -171,12 +172,24 @@ impl AppState {
             config.policy.clone(),
             notices.clone(),
         ));
+        let projects = crate::service::projects::ProjectsService::new(
+            crate::projects::seed::Served::new(
+                crate::projects::store::ProjectStore::new(ports.requests.clone()),
+                ports.projects.clone(),
+                ports.clock.clone(),
+            ),
+            ports.git.clone(),
+            users.clone(),
+            ports.audit_log(),
+            config.github.is_some(),
+        );
         let services: SharedServices = Arc::new(UiServices::new(
             (
                 drafting.clone(),
                 ask.clone(),
                 policies.clone(),
                 jobs.clone(),
+                projects.clone(),
             ),
             registry.clone(),
             config.clone(),
@@ -222,17 +235,6 @@ impl AppState {
             flow.clone(),
             requests.index().clone(),
         ));
-        let projects = crate::service::projects::ProjectsService::new(
-            crate::projects::seed::Served::new(
-                crate::projects::store::ProjectStore::new(ports.requests.clone()),
-                ports.projects.clone(),
-                ports.clock.clone(),
-            ),
-            ports.git.clone(),
-            users.clone(),
-            ports.audit_log(),
-            config.github.is_some(),
-        );
         Self {
             projects,
             jobs,
@@ -348,6 +350,13 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(forms::revoke_token))
         .route("/admin/policies", post(forms::save_policy))
         .route("/admin/policies/{name}/delete", post(forms::delete_policy))
+        .route("/admin/projects", post(project_forms::create))
+        .route("/admin/projects/{key}", post(project_forms::settings))
+        .route("/admin/projects/{key}/members", post(project_forms::member))
+        .route(
+            "/admin/projects/{key}/members/{login}/remove",
+            post(project_forms::remove_member),
+        )
         .nest("/api/v1", api)
         .route(
             "/sfn/{*fn_name}",

@@ -3,6 +3,7 @@
 
 mod api;
 mod embedded;
+mod pages;
 mod seed;
 
 use crate::support::TestApp;
