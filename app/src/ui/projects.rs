@@ -179,9 +179,9 @@ fn Project(view: ProjectView) -> impl IntoView {
 }
 
 #[component]
-fn RoleSelect(chosen: String) -> impl IntoView {
+fn RoleSelect(chosen: String, #[prop(optional)] label: Option<String>) -> impl IntoView {
     view! {
-        <select name="role">
+        <select name="role" aria-label=label>
             {ROLES.into_iter().map(|r| view! { <option value=r selected=r == chosen>{r}</option> }).collect_view()}
         </select>
     }
@@ -206,7 +206,7 @@ fn Members(members: Vec<MemberRow>, base: String, manage: bool) -> impl IntoView
                                 view! {
                                     <form class="inline" method="post" action=action>
                                         <input type="hidden" name="login" value=m.login.clone()/>
-                                        <RoleSelect chosen=m.role.clone()/>
+                                        <RoleSelect chosen=m.role.clone() label=format!("Role of {} here", m.login)/>
                                         <button type="submit">"Change"</button>
                                     </form>
                                 }.into_any()

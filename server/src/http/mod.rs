@@ -133,7 +133,6 @@ impl AppState {
             .build();
         let stores = ports.stores();
         let requests = Arc::new(RequestService::new(
-            config.clone(),
             registry.clone(),
             index,
             ports,

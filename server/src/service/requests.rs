@@ -2,7 +2,6 @@
 //! (The Git, PR and plan steps join it with the core flow.)
 
 use super::index::{Index, Query, QueryPage};
-use crate::config::Config;
 use crate::store::journal::{AuditLog, AuditRecord};
 use crate::store::repo::{RepoError, RequestRepo, Versioned};
 use app::domain::config::{FieldError, normalize, redact};
@@ -98,7 +97,6 @@ pub struct ActionView {
 
 /// Files, reads and lists requests.
 pub struct RequestService {
-    config: Arc<Config>,
     registry: Arc<Registry>,
     repo: RequestRepo,
     audit: AuditLog,
@@ -114,7 +112,6 @@ impl RequestService {
     /// Wires the service over the ports' request store; new requests go
     /// to `notices`.
     pub fn new(
-        config: Arc<Config>,
         registry: Arc<Registry>,
         index: Arc<Index>,
         ports: &crate::ports::Ports,
@@ -128,7 +125,6 @@ impl RequestService {
                 ports.ids.clone(),
             ),
             flow,
-            config,
             registry,
             projects: ports.projects.clone(),
             repo: RequestRepo::new(ports.requests.clone()),
@@ -364,7 +360,7 @@ impl RequestService {
     pub fn view(&self, actor: &Actor, stored: Versioned) -> RequestView {
         let mut request = stored.doc;
         let status = derive_status(&request);
-        let actions = allowed_actions(&request, actor, &self.config.policy)
+        let actions = allowed_actions(&request, actor, &self.projects.policy())
             .into_iter()
             .map(|(action, decision)| ActionView { action, decision })
             .collect();

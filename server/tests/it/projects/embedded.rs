@@ -41,14 +41,23 @@ async fn a_new_project_has_its_repo_and_its_own_approvers() {
     app.wait_for_status(&rita, &here, "plan_ready", WAIT).await;
     app.wait_for_status(&rita, &there, "plan_ready", WAIT).await;
 
-    let view: serde_json::Value = app
-        .get_as(&carl, &format!("/api/v1/requests/{here}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let allowed = view["allowed_actions"].to_string();
-    assert!(allowed.contains("approve"), "{view}");
+    let allowed = |view: serde_json::Value| -> Vec<String> {
+        view["allowed_actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["decision"] == "allowed")
+            .map(|a| a["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let view = app.get_as(&carl, &format!("/api/v1/requests/{here}")).await;
+    let mine = allowed(view.json().await.unwrap());
+    assert!(mine.contains(&"approve".to_owned()), "{mine:?}");
+    let view = app
+        .get_as(&carl, &format!("/api/v1/requests/{there}"))
+        .await;
+    let theirs = allowed(view.json().await.unwrap());
+    assert!(!theirs.contains(&"approve".to_owned()), "{theirs:?}");
     let (status, body) = send(
         &app,
         Method::POST,
