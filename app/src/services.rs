@@ -93,6 +93,10 @@ pub trait Services: Send + Sync + 'static {
     /// A page of the remediation job log, newest first (every signed-in
     /// role); a bad filter is a 400 naming it.
     fn jobs(&self, filters: crate::api::JobFilters) -> Later<'_, crate::api::JobLog>;
+    /// The projects the caller sees, for `/admin/projects`.
+    fn projects(&self) -> Later<'_, crate::api::ProjectsPage>;
+    /// One project's settings and members (404 when hidden).
+    fn project(&self, key: String) -> Later<'_, crate::api::ProjectView>;
     /// The signed-in user, if any.
     fn me(&self) -> Later<'_, Option<Me>>;
     /// A page of the requests dashboard.

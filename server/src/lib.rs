@@ -89,6 +89,26 @@ pub async fn start_with(
             "\ntfpilot: there is no admin yet. Open this link within an hour to create one:\n\n    {link}\n"
         );
     }
+    let served = projects::seed::Served::new(
+        projects::store::ProjectStore::new(ports.requests.clone()),
+        ports.projects.clone(),
+        ports.clock.clone(),
+    );
+    let seeded = served
+        .seed(&config.projects)
+        .await
+        .context("cannot write the configured projects into the store")?;
+    let served_count = served
+        .load()
+        .await
+        .context("cannot read the projects from the store")?;
+    tracing::info!(
+        projects = served_count,
+        created = seeded.created,
+        updated = seeded.updated,
+        released = seeded.released,
+        "projects loaded"
+    );
     let index = Arc::new(Index::new(ports.requests.clone(), registry.clone()));
     let loaded = index
         .load()
@@ -123,6 +143,7 @@ pub async fn start_with(
         });
     }
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
+    let projects_fresh = tokio::spawn(served.clone().keep_fresh(config.index_refresh));
     let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
     let deliveries = tokio::spawn(outbox.run(OUTBOX_EVERY));
     let state = http::AppState::new(
@@ -154,6 +175,7 @@ pub async fn start_with(
         .with_graceful_shutdown(shutdown)
         .await;
         background.abort();
+        projects_fresh.abort();
         reconciler.abort();
         deliveries.abort();
         sweeper.abort();

@@ -78,10 +78,12 @@ impl Ports {
             .await
             .context("cannot open the request store")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let projects = Arc::new(Projects::from_config(config));
         let (sink, done) = runs_channel();
         let (git, tree, exec, reports): (_, Arc<dyn TreeExport>, _, _) = match &config.github {
             Some(settings) => {
-                let (host, exec) = github_ports(config, settings)?;
+                check_repos(config)?;
+                let (host, exec) = github_ports(settings, projects.clone())?;
                 (host.clone() as Arc<dyn GitHost>, host, exec, false)
             }
             None => {
@@ -92,7 +94,7 @@ impl Ports {
         };
         let (exec, on_tfc) = tfc_projects(config, exec, tree, sink)?;
         let runs_done = (reports || on_tfc).then_some(done);
-        let notifiers = notifiers(config, &stores, &slack, clock.clone())?;
+        let notifiers = notifiers(config, &stores, &slack, clock.clone(), &projects)?;
         let ids: Arc<dyn Ids> = Arc::new(OsIds);
         let keys = crate::integrations::keys::keyring(config, ids.as_ref())?.map(Arc::new);
         if keys.is_none() {
@@ -112,7 +114,7 @@ impl Ports {
             runs_done,
             slack,
             assistant: assistant_port(config)?,
-            projects: Arc::new(Projects::from_config(config)),
+            projects,
         })
     }
 
@@ -145,19 +147,18 @@ fn notifiers(
     stores: &Stores,
     slack: &Option<Arc<dyn SlackApi>>,
     clock: Arc<dyn Clock>,
+    projects: &Arc<Projects>,
 ) -> anyhow::Result<Vec<Arc<dyn Notifier>>> {
     let mut notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(LogNotifier)];
     if let Some(api) = slack {
-        let channels = config
-            .projects
-            .keys()
-            .filter_map(|key| Some((key.clone(), config.slack_channel(key)?.to_owned())))
-            .collect();
-        notifiers.push(Arc::new(crate::slack::SlackNotifier::new(
-            api.clone(),
-            crate::store::records::Records::new(stores.requests.clone()),
-            channels,
-        )));
+        notifiers.push(Arc::new(
+            crate::slack::SlackNotifier::new(
+                api.clone(),
+                crate::store::records::Records::new(stores.requests.clone()),
+                Default::default(),
+            )
+            .serving(projects.clone(), config.slack.channel.clone()),
+        ));
     }
     if let Some(smtp) = &config.smtp {
         let users = Users::new(stores.requests.clone())
@@ -220,28 +221,33 @@ fn tfc_projects(
     Ok((Arc::new(routed), true))
 }
 
-/// GitHub repos and Actions workflows (production).
+/// Every configured repo is `owner/name` (projects created at runtime are
+/// checked when written).
+fn check_repos(config: &Config) -> anyhow::Result<()> {
+    for p in config.projects.values() {
+        if let Some(repo) = &p.repo
+            && github::split_repo(repo).is_none()
+        {
+            anyhow::bail!("projects.{}.repo: `{repo}` is not `owner/name`", p.key);
+        }
+    }
+    Ok(())
+}
+
+/// GitHub repos and Actions workflows (production), each project's repo
+/// and default branch read from the served `projects` on every call.
 fn github_ports(
-    config: &Config,
     settings: &github::GitHubSettings,
+    projects: Arc<Projects>,
 ) -> anyhow::Result<(Arc<git::github::GitHubHost>, Arc<dyn Executor>)> {
     let client = github::GitHubClient::new(settings).map_err(anyhow::Error::msg)?;
-    let repos: Vec<_> = config
-        .projects
-        .values()
-        .filter_map(|p| Some((p.key.clone(), p.repo.clone()?)))
-        .collect();
-    let branches: Vec<_> = config
-        .projects
-        .values()
-        .map(|p| (p.key.clone(), p.default_branch.clone()))
-        .collect();
-    let host = git::github::GitHubHost::new(client.clone(), repos.clone())
-        .map_err(anyhow::Error::msg)?
-        .with_default_branches(branches.clone());
-    let actions =
-        exec::actions::ActionsExecutor::new(client, repos, std::time::Duration::from_secs(2))
-            .with_default_branches(branches);
+    let host = git::github::GitHubHost::serving(client.clone(), projects.clone());
+    let actions = exec::actions::ActionsExecutor::new(
+        client,
+        std::iter::empty(),
+        std::time::Duration::from_secs(2),
+    )
+    .serving(projects);
     tracing::info!(api = %settings.api_url, "infra repos on GitHub, runs in GitHub Actions");
     Ok((Arc::new(host), Arc::new(actions)))
 }

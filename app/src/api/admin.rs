@@ -10,6 +10,9 @@ pub struct Me {
     pub login: String,
     /// Effective role.
     pub role: String,
+    /// Whether they are an admin of some project (they manage its members).
+    #[serde(default)]
+    pub project_admin: bool,
 }
 
 /// A user as the admin page lists it.

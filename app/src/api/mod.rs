@@ -18,6 +18,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod listing;
 pub mod policies;
+pub mod projects;
 pub mod timeline;
 
 pub use admin::{FreshToken, Me, SignInNotice, TokenRow, UserRow};
@@ -33,4 +34,5 @@ pub use integrations::{IntegrationView, IntegrationsPage, KindField, KindForm};
 pub use jobs::{JobFilters, JobLog, JobRow};
 pub use listing::{Choice, Filters, Listing, Matcher, Row, RowFields, short_time, url_encode};
 pub use policies::{PolicyPage, PolicyRow, TriedAlert};
+pub use projects::{MemberRow, ProjectRow, ProjectView, ProjectsPage};
 pub use timeline::{TimelineEntry, collapse};

@@ -11,6 +11,7 @@ pub mod jobs;
 mod live;
 pub mod new_request;
 pub mod policies;
+pub mod projects;
 pub mod shell;
 pub mod signin;
 
@@ -96,6 +97,8 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=admin::TokensPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("policies")) view=policies::PoliciesPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("integrations")) view=integrations::IntegrationsPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("projects")) view=projects::ProjectsListPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("projects"), ParamSegment("key")) view=projects::ProjectPage/>
                         <Route path=StaticSegment("jobs") view=jobs::JobsPage/>
                     </Routes>
                 </main>

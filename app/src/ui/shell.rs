@@ -31,13 +31,15 @@ pub fn TopBar() -> impl IntoView {
                 <a href="/admin/tokens">"Tokens"</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let role = match me.await {
-                            Ok(Some(Me { role, .. })) => role,
-                            _ => String::new(),
+                        let (role, project_admin) = match me.await {
+                            Ok(Some(Me { role, project_admin, .. })) => (role, project_admin),
+                            _ => (String::new(), false),
                         };
                         let approver = role == "approver" || role == "admin";
+                        let projects = role == "admin" || project_admin;
                         view! {
                             {approver.then(|| view! { <a href="/admin/policies">"Policies"</a> })}
+                            {projects.then(|| view! { <a href="/admin/projects">"Projects"</a> })}
                             {(!role.is_empty()).then(|| view! { <a href="/jobs">"Jobs"</a> })}
                             {(role == "admin").then(|| view! { <a href="/admin/users">"Users"</a> })}
                             {(role == "admin").then(|| view! { <a href="/admin/integrations">"Integrations"</a> })}
@@ -50,7 +52,7 @@ pub fn TopBar() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match me.await {
-                            Ok(Some(Me { login, role })) => view! {
+                            Ok(Some(Me { login, role, .. })) => view! {
                                 <span class="who" data-testid="who">
                                     <strong>{login}</strong>
                                     " "<span class="role" data-role=role.clone()>{role.clone()}</span>

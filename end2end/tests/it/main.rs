@@ -9,4 +9,5 @@ mod describe;
 mod flow;
 mod home;
 mod hurry;
+mod projects;
 mod support;

@@ -46,7 +46,7 @@ impl super::Config {
 
 /// `None` when the channel is a plausible Slack channel id (`C0123ABCD`) or
 /// name (`#infra-requests`); otherwise what is wrong with it.
-pub(super) fn check_channel(channel: &str) -> Option<String> {
+pub fn check_channel(channel: &str) -> Option<String> {
     let name = channel.strip_prefix('#').unwrap_or(channel);
     let ok = !name.is_empty()
         && name.len() <= 80

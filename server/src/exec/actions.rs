@@ -16,6 +16,8 @@ use super::plan::PlanOutput;
 use super::{DriftReport, DriftSpec, ExecError, Executor, RunInfo, RunKind, RunSpec, run_name};
 use crate::config::DEFAULT_BRANCH;
 use crate::github::{GitHubClient, Reply, Retry};
+use crate::projects::Projects;
+use crate::projects::per_project::PerProject;
 use app::domain::ids::ProjectKey;
 use app::domain::request::{Conclusion, RunStatus};
 use async_trait::async_trait;
@@ -33,8 +35,8 @@ const VISIBLE_WITHIN: Duration = Duration::from_secs(300);
 /// Runs Terraform in GitHub Actions.
 pub struct ActionsExecutor {
     client: GitHubClient,
-    repos: HashMap<ProjectKey, String>,
-    default_branches: HashMap<ProjectKey, String>,
+    repos: PerProject,
+    default_branches: PerProject,
     dispatched: Mutex<HashMap<String, Instant>>,
     /// Artifacts of completed runs, by repo and GitHub run id (bounded).
     artifacts: artifact::Cache,
@@ -112,8 +114,8 @@ impl ActionsExecutor {
     ) -> Self {
         Self {
             client,
-            repos: repos.into_iter().collect(),
-            default_branches: HashMap::new(),
+            repos: PerProject::fixed(repos),
+            default_branches: PerProject::default(),
             dispatched: Mutex::new(HashMap::new()),
             artifacts: artifact::Cache::default(),
             poll,
@@ -126,18 +128,26 @@ impl ActionsExecutor {
         mut self,
         branches: impl IntoIterator<Item = (ProjectKey, String)>,
     ) -> Self {
-        self.default_branches = branches.into_iter().collect();
+        self.default_branches = PerProject::fixed(branches);
         self
     }
 
-    fn default_branch(&self, project: &ProjectKey) -> &str {
-        self.default_branches
-            .get(project)
-            .map_or(DEFAULT_BRANCH, String::as_str)
+    /// Each project's repo and default branch read from the served
+    /// projects on every call (instead of the maps given to `new`).
+    pub fn serving(mut self, projects: Arc<Projects>) -> Self {
+        self.repos = PerProject::served(projects.clone(), |p| p.repo.clone());
+        self.default_branches = PerProject::served(projects, |p| Some(p.default_branch.clone()));
+        self
     }
 
-    fn repo(&self, project: &ProjectKey) -> Result<&str, ExecError> {
-        self.repos.get(project).map(String::as_str).ok_or_else(|| {
+    fn default_branch(&self, project: &ProjectKey) -> String {
+        self.default_branches
+            .get(project)
+            .unwrap_or_else(|| DEFAULT_BRANCH.to_owned())
+    }
+
+    fn repo(&self, project: &ProjectKey) -> Result<String, ExecError> {
+        self.repos.get(project).ok_or_else(|| {
             ExecError::Invalid(format!("project {project} has no GitHub repo configured"))
         })
     }
@@ -152,7 +162,7 @@ impl ActionsExecutor {
     /// The newest run of `spec`'s workflow whose run-name is `spec`'s.
     async fn find(&self, spec: &RunSpec) -> Result<Option<GhRun>, ExecError> {
         let repo = self.repo(&spec.project)?;
-        self.find_named(repo, workflow_file(spec.kind), &run_name(spec))
+        self.find_named(&repo, workflow_file(spec.kind), &run_name(spec))
             .await
     }
 
@@ -232,7 +242,7 @@ impl ActionsExecutor {
         if let Some(cached) = self.artifacts.get(&key) {
             return Ok(cached);
         }
-        let zip = self.download(repo, run, &artifact_name(spec)).await?;
+        let zip = self.download(&repo, run, &artifact_name(spec)).await?;
         let read = Arc::new(artifact::read(&zip)?);
         self.artifacts.put(key, read.clone());
         Ok(read)

@@ -50,6 +50,15 @@ pub enum ApiError {
         /// Why.
         message: String,
     },
+    /// 409 naming the field at fault (a taken key, a setting another
+    /// source owns).
+    #[error("{message}")]
+    ConflictField {
+        /// The field at fault.
+        field: String,
+        /// Why, and what to do instead.
+        message: String,
+    },
     /// 422: the inputs break the module's rules (every field error).
     #[error("the config is invalid: {}", summary(.0))]
     Unprocessable(Vec<FieldError>),
@@ -144,7 +153,9 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::ConflictRule { .. } => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::ConflictRule { .. } | Self::ConflictField { .. } => {
+                StatusCode::CONFLICT
+            }
             Self::Unprocessable(_) | Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -206,6 +217,7 @@ impl IntoResponse for ApiError {
             Self::NotFound(_) => ("not_found", None, None, None),
             Self::Conflict(_) => ("conflict", None, None, None),
             Self::ConflictRule { rule, .. } => ("conflict", None, Some(rule), None),
+            Self::ConflictField { field, .. } => ("conflict", Some(field), None, None),
             Self::Unprocessable(errors) => {
                 let first = errors.first().map(|e| e.field.clone());
                 ("unprocessable", first, None, Some(errors))

@@ -20,6 +20,8 @@ mod modules;
 mod oauth;
 pub mod openapi;
 mod policies;
+mod project_forms;
+mod projects;
 mod reject;
 mod requests;
 mod session;
@@ -106,6 +108,8 @@ pub struct AppState {
     pub drift: Arc<crate::service::drift::DriftService>,
     /// Integration credentials, sealed with the master key.
     pub integrations: crate::service::integrations::Integrations,
+    /// Projects, their members and settings.
+    pub projects: crate::service::projects::ProjectsService,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -178,6 +182,17 @@ impl AppState {
             config.policy.clone(),
             notices.clone(),
         ));
+        let projects = crate::service::projects::ProjectsService::new(
+            crate::projects::seed::Served::new(
+                crate::projects::store::ProjectStore::new(ports.requests.clone()),
+                ports.projects.clone(),
+                ports.clock.clone(),
+            ),
+            ports.git.clone(),
+            users.clone(),
+            ports.audit_log(),
+            config.github.is_some(),
+        );
         let services: SharedServices = Arc::new(UiServices::new(
             (
                 drafting.clone(),
@@ -185,6 +200,7 @@ impl AppState {
                 policies.clone(),
                 jobs.clone(),
                 integrations.clone(),
+                projects.clone(),
             ),
             registry.clone(),
             config.clone(),
@@ -231,6 +247,7 @@ impl AppState {
         ));
         Self {
             integrations,
+            projects,
             jobs,
             policies,
             drift,
@@ -315,6 +332,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(integrations::delete),
         )
         .route("/integrations/{kind}/{name}/test", post(integrations::test))
+        .route("/projects", get(projects::list).post(projects::create))
+        .route("/projects/{key}", get(projects::get).patch(projects::patch))
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT));
     let context = {
@@ -358,6 +377,13 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/integrations/{kind}/{name}/test",
             post(integration_forms::test),
+        )
+        .route("/admin/projects", post(project_forms::create))
+        .route("/admin/projects/{key}", post(project_forms::settings))
+        .route("/admin/projects/{key}/members", post(project_forms::member))
+        .route(
+            "/admin/projects/{key}/members/{login}/remove",
+            post(project_forms::remove_member),
         )
         .nest("/api/v1", api)
         .route(

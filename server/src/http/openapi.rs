@@ -10,6 +10,7 @@ mod inputs;
 mod integrations;
 mod jobs;
 mod policies;
+mod projects;
 
 use super::AppState;
 use super::error::ErrorBody;
@@ -74,6 +75,10 @@ impl Modify for BearerAuth {
         super::integrations::put,
         super::integrations::delete,
         super::integrations::test,
+        super::projects::list,
+        super::projects::create,
+        super::projects::get,
+        super::projects::patch,
         super::drift::run,
         super::drift::latest,
         super::drift::adopt
@@ -293,6 +298,9 @@ fn contract(doc: &mut Value, choices: &Choices) {
                         }
                         (Some("path"), "id") => json!({"type": "string", "pattern": REQUEST_ID}),
                         (Some("path"), "login") => json!({"type": "string", "pattern": LOGIN}),
+                        (Some("path"), "key") if path.starts_with("/api/v1/projects") => {
+                            json!({"type": "string", "pattern": projects::PROJECT_KEY, "maxLength": 40})
+                        }
                         (Some("path"), "name") if path.starts_with("/api/v1/policies") => {
                             json!({"type": "string", "pattern": policies::POLICY_NAME})
                         }
@@ -366,6 +374,7 @@ fn contract(doc: &mut Value, choices: &Choices) {
     ask_schemas(doc);
     policies::schemas(doc, &choices.environments);
     integrations::schemas(doc);
+    projects::schemas(doc);
     jobs::contract(doc);
     // Bodies and their rules.
     let schemas = &mut doc["components"]["schemas"];

@@ -12,5 +12,6 @@ pub mod index;
 pub mod integrations;
 pub mod jobs;
 pub mod policies;
+pub mod projects;
 pub mod requests;
 pub mod signin;

@@ -8,6 +8,8 @@ use super::api::{Message, SlackApi, SlackError};
 use super::blocks;
 use crate::notify::words::{headline, sentence};
 use crate::notify::{Notice, NoticeKind, Notifier, NotifyError};
+use crate::projects::Projects;
+use crate::projects::per_project::PerProject;
 use crate::store::records::Records;
 use app::domain::ids::ProjectKey;
 use app::domain::request::{Origin, PlanSummary};
@@ -43,7 +45,7 @@ pub fn approval_key(id: &str) -> String {
 pub struct SlackNotifier {
     api: Arc<dyn SlackApi>,
     records: Records,
-    channels: BTreeMap<ProjectKey, String>,
+    channels: PerProject,
 }
 
 impl SlackNotifier {
@@ -57,12 +59,21 @@ impl SlackNotifier {
         Self {
             api,
             records,
-            channels,
+            channels: PerProject::fixed(channels),
         }
     }
 
-    fn channel_of(&self, project: &ProjectKey) -> Option<&str> {
-        self.channels.get(project).map(String::as_str)
+    /// Each project's channel read from the served projects on every
+    /// notice: its `slack_channel`, else `default` (`TFPILOT_SLACK_CHANNEL`).
+    pub fn serving(mut self, projects: Arc<Projects>, default: Option<String>) -> Self {
+        self.channels = PerProject::served(projects, move |p| {
+            p.slack_channel.clone().or_else(|| default.clone())
+        });
+        self
+    }
+
+    fn channel_of(&self, project: &ProjectKey) -> Option<String> {
+        self.channels.get(project)
     }
 
     /// Posts `msg` unless this notice's `target` post was made before; the
@@ -199,7 +210,7 @@ impl Notifier for SlackNotifier {
             return Ok(());
         };
         match notice.kind {
-            NoticeKind::ApprovalNeeded => self.ask_approval(notice, channel).await,
+            NoticeKind::ApprovalNeeded => self.ask_approval(notice, &channel).await,
             NoticeKind::Approved | NoticeKind::Rejected => self.acted(notice).await,
             NoticeKind::Applied
             | NoticeKind::Failed

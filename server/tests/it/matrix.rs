@@ -17,13 +17,13 @@ const ROLES: [Role; 4] = [Role::Viewer, Role::Requester, Role::Approver, Role::A
 const ENVS: [&str; 2] = ["dev", "prod"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Want {
+pub(crate) enum Want {
     Allowed,
     Refused(&'static str),
 }
 
 /// The rules, as the product states them.
-fn expected(action: &str, role: Role, prod: bool, listed: bool, own: bool) -> Want {
+pub(crate) fn expected(action: &str, role: Role, prod: bool, listed: bool, own: bool) -> Want {
     use Want::*;
     if role == Role::Viewer {
         return Refused("role.viewer");

@@ -7,6 +7,8 @@
 use super::{FileChange, GitError, GitHost, PullRequestInfo, check_branch, check_path};
 use crate::config::DEFAULT_BRANCH;
 use crate::github::{GitHubClient, Reply, Retry, split_repo};
+use crate::projects::Projects;
+use crate::projects::per_project::PerProject;
 use app::domain::ids::ProjectKey;
 use app::domain::request::PrState;
 use async_trait::async_trait;
@@ -14,6 +16,7 @@ use base64::Engine as _;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::Arc;
 use wire::{GhContent, GhPull, GhRef, encode_path, failure, percent, pr_info};
 
 mod commit;
@@ -24,8 +27,8 @@ mod wire;
 #[derive(Debug, Clone)]
 pub struct GitHubHost {
     client: GitHubClient,
-    repos: HashMap<ProjectKey, String>,
-    default_branches: HashMap<ProjectKey, String>,
+    repos: PerProject,
+    default_branches: PerProject,
 }
 
 impl GitHubHost {
@@ -44,9 +47,20 @@ impl GitHubHost {
         }
         Ok(Self {
             client,
-            repos,
-            default_branches: HashMap::new(),
+            repos: PerProject::fixed(repos),
+            default_branches: PerProject::default(),
         })
+    }
+
+    /// A host for the served projects: each one's repo and default branch
+    /// read on every call, so a project created at runtime works at once
+    /// (its `owner/name` was checked when it was written).
+    pub fn serving(client: GitHubClient, projects: Arc<Projects>) -> Self {
+        Self {
+            client,
+            repos: PerProject::served(projects.clone(), |p| p.repo.clone()),
+            default_branches: PerProject::served(projects, |p| Some(p.default_branch.clone())),
+        }
     }
 
     /// The default branch of each project that does not use `main`.
@@ -54,12 +68,12 @@ impl GitHubHost {
         mut self,
         branches: impl IntoIterator<Item = (ProjectKey, String)>,
     ) -> Self {
-        self.default_branches = branches.into_iter().collect();
+        self.default_branches = PerProject::fixed(branches);
         self
     }
 
-    fn repo(&self, project: &ProjectKey) -> Result<&str, GitError> {
-        self.repos.get(project).map(String::as_str).ok_or_else(|| {
+    fn repo(&self, project: &ProjectKey) -> Result<String, GitError> {
+        self.repos.get(project).ok_or_else(|| {
             GitError::NotFound(format!("project {project} has no GitHub repo configured"))
         })
     }
@@ -92,7 +106,6 @@ impl GitHost for GitHubHost {
     fn default_branch(&self, project: &ProjectKey) -> String {
         self.default_branches
             .get(project)
-            .cloned()
             .unwrap_or_else(|| DEFAULT_BRANCH.to_owned())
     }
 
@@ -366,7 +379,7 @@ impl GitHost for GitHubHost {
 
     async fn get_pr(&self, project: &ProjectKey, number: u64) -> Result<PullRequestInfo, GitError> {
         let repo = self.repo(project)?;
-        self.pr(repo, number).await
+        self.pr(&repo, number).await
     }
 
     async fn list_prs(
@@ -408,7 +421,7 @@ impl GitHost for GitHubHost {
         expected_head: &str,
     ) -> Result<PullRequestInfo, GitError> {
         let repo = self.repo(project)?;
-        let pr = self.pr(repo, number).await?;
+        let pr = self.pr(&repo, number).await?;
         match pr.state {
             PrState::Merged => return Ok(pr),
             PrState::Closed => {
@@ -430,10 +443,10 @@ impl GitHost for GitHubHost {
             )
             .await?;
         match reply.status.as_u16() {
-            200 => self.pr(repo, number).await,
+            200 => self.pr(&repo, number).await,
             405 => {
                 // Merged by the previous try whose reply was lost, or really unmergeable.
-                let now = self.pr(repo, number).await?;
+                let now = self.pr(&repo, number).await?;
                 if now.state == PrState::Merged {
                     Ok(now)
                 } else {
@@ -457,7 +470,7 @@ impl GitHost for GitHubHost {
         number: u64,
     ) -> Result<PullRequestInfo, GitError> {
         let repo = self.repo(project)?;
-        let pr = self.pr(repo, number).await?;
+        let pr = self.pr(&repo, number).await?;
         if pr.state != PrState::Open {
             return Ok(pr);
         }

@@ -8,6 +8,7 @@ mod drift;
 mod integrations;
 mod jobs;
 mod policies;
+mod projects;
 
 use super::error::ApiError;
 use crate::auth::Users;
@@ -43,17 +44,20 @@ pub struct UiServices {
     policies: crate::service::policies::Policies,
     jobs: Arc<crate::service::jobs::Jobs>,
     integrations: crate::service::integrations::Integrations,
+    projects: crate::service::projects::ProjectsService,
+    served: Arc<crate::projects::Projects>,
 }
 
 impl UiServices {
     /// Over a loaded registry, the services and the ports' stores.
     pub fn new(
-        (drafting, ask, policies, jobs, integrations): (
+        (drafting, ask, policies, jobs, integrations, projects): (
             Arc<crate::service::assistant::Drafting>,
             Arc<crate::service::ask::Ask>,
             crate::service::policies::Policies,
             Arc<crate::service::jobs::Jobs>,
             crate::service::integrations::Integrations,
+            crate::service::projects::ProjectsService,
         ),
         registry: Arc<Registry>,
         config: Arc<Config>,
@@ -66,6 +70,8 @@ impl UiServices {
             policies,
             jobs,
             integrations,
+            projects,
+            served: ports.projects.clone(),
             drafting,
             ask,
             registry,
@@ -176,9 +182,18 @@ impl Services for UiServices {
         Box::pin(self.job_log(filters))
     }
 
+    fn projects(&self) -> Later<'_, app::api::ProjectsPage> {
+        Box::pin(self.projects_page())
+    }
+
+    fn project(&self, key: String) -> Later<'_, app::api::ProjectView> {
+        Box::pin(async move { self.project_view(&key).await })
+    }
+
     fn me(&self) -> Later<'_, Option<Me>> {
         Box::pin(async move {
             Ok(self.caller().await.ok().map(|a| Me {
+                project_admin: self.project_admin(&a),
                 login: a.login,
                 role: a.role.as_str().to_owned(),
             }))

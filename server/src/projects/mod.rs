@@ -6,6 +6,14 @@
 //! or changed while the server runs counts at once; whoever changes the
 //! projects calls [`Projects::replace`], and [`Projects::changes`] tells
 //! anyone who keeps something per project.
+//!
+//! The projects themselves live in the store (`store.rs`, one record per
+//! project); `seed.rs` writes the configured ones into it at start and
+//! loads the store into the snapshot, then keeps it fresh.
+
+pub mod per_project;
+pub mod seed;
+pub mod store;
 
 use crate::config::{Config, Project};
 use app::domain::ids::ProjectKey;
