@@ -75,7 +75,7 @@ async fn a_members_only_project_is_a_404_everywhere_for_everyone_else() {
 
     // Pam, a member, sees it live; Bob's stream never carries it.
     let seen = next_request_event(&mut pam_stream, WAIT).await.unwrap();
-    assert_eq!(seen["change"]["row"]["project"], "pay", "{seen}");
+    assert_eq!(seen["row"]["project"], "pay", "{seen}");
     assert!(
         next_request_event(&mut bob_stream, Duration::from_secs(2))
             .await
@@ -159,22 +159,45 @@ async fn a_members_only_project_is_a_404_everywhere_for_everyone_else() {
     assert_eq!(app.get_as(&bob, "/api/v1/projects/pay").await.status(), 404);
 
     // Bob cannot file there: the project is as unknown as one never made.
-    let res = app
-        .post_as(
-            &bob,
-            "/api/v1/requests",
-            &json!({"project": "pay", "environment": "dev", "module": "sqs-queue",
-                    "config": {"name": "sneaky"}}),
-        )
-        .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["field"], "project", "{body}");
+    let file = |project: &'static str| {
+        let (app, bob) = (&app, bob.clone());
+        async move {
+            let res = app
+                .post_as(
+                    &bob,
+                    "/api/v1/requests",
+                    &json!({"project": project, "environment": "dev", "module": "sqs-queue",
+                            "config": {"name": "sneaky"}}),
+                )
+                .await;
+            (res.status(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (hidden, said) = file("pay").await;
+    let (unknown, never) = file("nowhere").await;
+    assert_eq!(hidden, unknown, "{said} / {never}");
+    assert!(hidden.is_client_error(), "{said}");
+    assert_eq!(said["error"]["field"], "project", "{said}");
+    assert_eq!(
+        said["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("pay", "nowhere"),
+        never["error"]["message"].as_str().unwrap(),
+    );
 
     // Its page, to a signed-in non-member, is the not-found page.
     let cookie = app.signed_in("bea", Role::Approver).await;
-    let (status, _) = app.page_as(&cookie, &format!("/requests/{id}")).await;
-    assert_eq!(status, 404);
+    let (status, page) = app.page_as(&cookie, &format!("/requests/{id}")).await;
+    let never = "01m0000000000000";
+    let (never_status, never_page) = app.page_as(&cookie, &format!("/requests/{never}")).await;
+    assert_eq!(status, never_status);
+    assert!(!page.contains("ledger-events"), "{page}");
+    assert_eq!(
+        page.replace(id.as_str(), never).len(),
+        never_page.len(),
+        "the page of a hidden request is the page of one that never was"
+    );
 
     // A global admin sees it like any project.
     assert_eq!(
