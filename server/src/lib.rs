@@ -123,6 +123,8 @@ pub async fn start_with(
         });
     }
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
+    // Credentials other replicas store are read every refresh period.
+    let credentials = tokio::spawn(ports.credentials.clone().follow(config.index_refresh));
     let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
     let deliveries = tokio::spawn(outbox.run(OUTBOX_EVERY));
     let state = http::AppState::new(
@@ -154,6 +156,7 @@ pub async fn start_with(
         .with_graceful_shutdown(shutdown)
         .await;
         background.abort();
+        credentials.abort();
         reconciler.abort();
         deliveries.abort();
         sweeper.abort();

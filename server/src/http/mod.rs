@@ -106,6 +106,9 @@ pub struct AppState {
     pub drift: Arc<crate::service::drift::DriftService>,
     /// Integration credentials, sealed with the master key.
     pub integrations: crate::service::integrations::Integrations,
+    /// The credentials adapters read now (Slack's signing secret, the
+    /// webhook secret).
+    pub credentials: Arc<crate::integrations::credentials::Credentials>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -168,7 +171,8 @@ impl AppState {
             ports.ids.clone(),
             ports.clock.clone(),
             ports.audit_log(),
-        );
+        )
+        .with_credentials(ports.credentials.clone());
         let jobs = Arc::new(crate::service::jobs::Jobs::new(
             ports,
             policies.clone(),
@@ -230,6 +234,7 @@ impl AppState {
             requests.index().clone(),
         ));
         Self {
+            credentials: ports.credentials.clone(),
             integrations,
             jobs,
             policies,

@@ -61,8 +61,11 @@ impl SlackNotifier {
         }
     }
 
-    fn channel_of(&self, project: &ProjectKey) -> Option<&str> {
-        self.channels.get(project).map(String::as_str)
+    fn channel_of(&self, project: &ProjectKey) -> Option<String> {
+        self.channels
+            .get(project)
+            .cloned()
+            .or_else(|| self.api.default_channel())
     }
 
     /// Posts `msg` unless this notice's `target` post was made before; the
@@ -178,6 +181,10 @@ impl Notifier for SlackNotifier {
     }
 
     async fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
+        if !self.api.configured() {
+            // Slack is off until its credentials are stored again.
+            return Ok(());
+        }
         if let Some(Origin::Slack { channel, thread_ts }) = &notice.origin
             && for_thread(notice.kind)
         {
@@ -199,7 +206,7 @@ impl Notifier for SlackNotifier {
             return Ok(());
         };
         match notice.kind {
-            NoticeKind::ApprovalNeeded => self.ask_approval(notice, channel).await,
+            NoticeKind::ApprovalNeeded => self.ask_approval(notice, &channel).await,
             NoticeKind::Approved | NoticeKind::Rejected => self.acted(notice).await,
             NoticeKind::Applied
             | NoticeKind::Failed
