@@ -197,9 +197,14 @@ impl Client {
         Ok(Self { http, base, token })
     }
 
-    /// The installation's URL (`https://app.terraform.io`).
-    pub fn base(&self) -> &str {
-        &self.base
+    /// The installation's URL (`https://app.terraform.io`): the
+    /// credential's, else the one the client was made with.
+    pub fn base(&self) -> String {
+        self.token
+            .get()
+            .map(|c| c.url.trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| self.base.clone())
     }
 
     /// A JSON:API call to `path` (under `/api/v2`).
@@ -210,7 +215,7 @@ impl Client {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Reply, TfcError> {
-        let url = format!("{}/api/v2{path}", self.base);
+        let url = format!("{}/api/v2{path}", self.base());
         let what = format!("{method} {path}");
         let token = self
             .token
@@ -257,7 +262,7 @@ impl Client {
     /// may answer paths).
     fn absolute(&self, url: &str) -> String {
         if url.starts_with('/') {
-            format!("{}{url}", self.base)
+            format!("{}{url}", self.base())
         } else {
             url.to_owned()
         }
