@@ -235,3 +235,74 @@ impl Credentials {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::load(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).expect("config")
+    }
+
+    /// Variables, a kind, the variable that wins for it.
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        Kind,
+        Option<&'static str>,
+    );
+
+    #[test]
+    fn the_environment_sets_its_kinds_and_names_the_variable_that_wins() {
+        let cases: &[Case] = &[
+            (&[], Kind::Slack, None),
+            (
+                &[("TFPILOT_SLACK_BOT_TOKEN", "xoxb-1")],
+                Kind::Slack,
+                Some("TFPILOT_SLACK_BOT_TOKEN"),
+            ),
+            (
+                &[("TFPILOT_SLACK_SIGNING_SECRET", "s")],
+                Kind::Slack,
+                Some("TFPILOT_SLACK_SIGNING_SECRET"),
+            ),
+            (
+                &[("TFPILOT_MODEL_URL", "http://m/v1"), ("TFPILOT_MODEL", "x")],
+                Kind::Model,
+                Some("TFPILOT_MODEL_URL"),
+            ),
+            (
+                &[("TFPILOT_GITHUB_WEBHOOK_SECRET", "w")],
+                Kind::WebhookSecret,
+                Some("TFPILOT_GITHUB_WEBHOOK_SECRET"),
+            ),
+            (
+                &[("TFPILOT_TFC_TOKEN", "t")],
+                Kind::Tfc,
+                Some("TFPILOT_TFC_TOKEN"),
+            ),
+            (&[("TFPILOT_TFC_TOKEN", "t")], Kind::Model, None),
+        ];
+        for (vars, kind, want) in cases {
+            let c = Credentials::from_config(&config(vars));
+            assert_eq!(c.env_var(*kind), *want, "{vars:?} {kind:?}");
+            assert!(!c.has_store());
+        }
+        let c = Credentials::from_config(&config(&[("TFPILOT_SLACK_BOT_TOKEN", "xoxb-1")]));
+        let slack = c.slack.get().expect("from the environment");
+        assert_eq!(slack.bot_token.expose(), "xoxb-1");
+        assert_eq!(slack.signing_secret, None);
+        assert!(!format!("{c:?}").contains("xoxb-1"));
+    }
+
+    #[tokio::test]
+    async fn without_a_store_a_refresh_changes_nothing() {
+        let c = Credentials::from_config(&config(&[("TFPILOT_TFC_TOKEN", "t")]));
+        c.refresh().await;
+        assert_eq!(c.tfc.get().expect("kept").token.expose(), "t");
+        assert!(!c.model.is_set());
+    }
+}
