@@ -144,6 +144,8 @@ pub async fn start_with(
     }
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
     let projects_fresh = tokio::spawn(served.clone().keep_fresh(config.index_refresh));
+    // Credentials other replicas store are read every refresh period.
+    let credentials = tokio::spawn(ports.credentials.clone().follow(config.index_refresh));
     let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
     let deliveries = tokio::spawn(outbox.run(OUTBOX_EVERY));
     let state = http::AppState::new(
@@ -176,6 +178,7 @@ pub async fn start_with(
         .await;
         background.abort();
         projects_fresh.abort();
+        credentials.abort();
         reconciler.abort();
         deliveries.abort();
         sweeper.abort();

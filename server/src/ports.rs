@@ -11,10 +11,11 @@ use crate::assistant::model::ModelAssistant;
 use crate::assistant::rules::RulesAssistant;
 use crate::auth::Users;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, ExecutorChoice};
+use crate::config::{Config, ExecutorChoice, ModelSettings};
 use crate::exec::{Executor, RunInfo};
 use crate::git::{GitHost, TreeExport};
 use crate::ids::{Ids, OsIds};
+use crate::integrations::credentials::Credentials;
 use crate::integrations::crypto::Keyring;
 use crate::notify::{LogNotifier, Notifier};
 use crate::projects::Projects;
@@ -58,7 +59,8 @@ pub struct Ports {
     /// The runs `exec` finishes on its own; `None` when the flow learns of
     /// them otherwise (webhooks and polling of GitHub Actions).
     pub runs_done: Option<RunsDone>,
-    /// Slack's Web API as the bot; `None` without `TFPILOT_SLACK_BOT_TOKEN`.
+    /// Slack's Web API as the bot; `None` without `TFPILOT_SLACK_BOT_TOKEN`
+    /// and without a master key (no stored token can switch it on).
     pub slack: Option<Arc<dyn SlackApi>>,
     /// Reads descriptions: the model of `TFPILOT_MODEL_URL`, else the rules.
     pub assistant: Arc<dyn Assistant>,
@@ -67,16 +69,30 @@ pub struct Ports {
     /// The master keys of integration credentials; `None`: integrations
     /// are unavailable (production without `TFPILOT_MASTER_KEY`).
     pub keys: Option<Arc<Keyring>>,
+    /// The credentials the adapters read on every use: the environment's,
+    /// else the stored integrations named `default`.
+    pub credentials: Arc<Credentials>,
 }
 
 impl Ports {
     /// The adapters `config` names: opens the stores and the repos, and
     /// restarts local runs a restart interrupted.
     pub async fn from_config(config: &Config) -> anyhow::Result<Ports> {
-        let slack = slack_port(&config.slack).await?;
         let stores = store::open::open(config)
             .await
             .context("cannot open the request store")?;
+        let ids: Arc<dyn Ids> = Arc::new(OsIds);
+        let keys = crate::integrations::keys::keyring(config, ids.as_ref())?.map(Arc::new);
+        if keys.is_none() {
+            tracing::warn!(
+                "integration credentials are unavailable: TFPILOT_MASTER_KEY (or TFPILOT_MASTER_KEY_FILE) is not set"
+            );
+        }
+        let credentials = Arc::new(
+            Credentials::from_config(config).with_store(stores.requests.clone(), keys.clone()),
+        );
+        credentials.refresh().await;
+        let slack = slack_port(&config.slack, &credentials).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let projects = Arc::new(Projects::from_config(config));
         let (sink, done) = runs_channel();
@@ -92,16 +108,16 @@ impl Ports {
                 (local.clone() as Arc<dyn GitHost>, local, exec, true)
             }
         };
-        let (exec, on_tfc) = tfc_projects(config, exec, tree, sink)?;
+        let (exec, on_tfc) = tfc_projects(config, &credentials, exec, tree, sink)?;
         let runs_done = (reports || on_tfc).then_some(done);
-        let notifiers = notifiers(config, &stores, &slack, clock.clone(), &projects)?;
-        let ids: Arc<dyn Ids> = Arc::new(OsIds);
-        let keys = crate::integrations::keys::keyring(config, ids.as_ref())?.map(Arc::new);
-        if keys.is_none() {
-            tracing::warn!(
-                "integration credentials are unavailable: TFPILOT_MASTER_KEY (or TFPILOT_MASTER_KEY_FILE) is not set"
-            );
-        }
+        let notifiers = notifiers(
+            config,
+            &stores,
+            &slack,
+            &credentials,
+            clock.clone(),
+            &projects,
+        );
         Ok(Ports {
             requests: stores.requests,
             chat_logs: stores.chat_logs,
@@ -110,11 +126,12 @@ impl Ports {
             notifiers,
             clock,
             ids,
-            keys,
             runs_done,
             slack,
-            assistant: assistant_port(config)?,
+            assistant: assistant_port(config, &credentials)?,
             projects,
+            keys,
+            credentials,
         })
     }
 
@@ -141,16 +158,20 @@ impl Ports {
     }
 }
 
-/// The log, and Slack and e-mail when configured.
+/// The log, and Slack and e-mail when they are (or may be, with a master
+/// key) configured.
 fn notifiers(
     config: &Config,
     stores: &Stores,
     slack: &Option<Arc<dyn SlackApi>>,
+    credentials: &Credentials,
     clock: Arc<dyn Clock>,
     projects: &Arc<Projects>,
-) -> anyhow::Result<Vec<Arc<dyn Notifier>>> {
+) -> Vec<Arc<dyn Notifier>> {
     let mut notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(LogNotifier)];
     if let Some(api) = slack {
+        // A project without its own channel uses TFPILOT_SLACK_CHANNEL,
+        // else the stored Slack integration's.
         notifiers.push(Arc::new(
             crate::slack::SlackNotifier::new(
                 api.clone(),
@@ -160,13 +181,16 @@ fn notifiers(
             .serving(projects.clone(), config.slack.channel.clone()),
         ));
     }
-    if let Some(smtp) = &config.smtp {
+    if credentials.smtp.is_set() || credentials.has_store() {
         let users = Users::new(stores.requests.clone())
             .with_clock(clock)
             .with_ids(Arc::new(OsIds));
-        notifiers.push(Arc::new(crate::notify::EmailNotifier::new(smtp, users)?));
+        notifiers.push(Arc::new(crate::notify::EmailNotifier::live(
+            credentials.smtp.clone(),
+            users,
+        )));
     }
-    Ok(notifiers)
+    notifiers
 }
 
 /// Projects with `executor = "tfc"` run in their HCP Terraform workspaces
@@ -174,6 +198,7 @@ fn notifiers(
 /// the others on `mode`; true when any project does.
 fn tfc_projects(
     config: &Config,
+    credentials: &Credentials,
     mode: Arc<dyn Executor>,
     tree: Arc<dyn TreeExport>,
     sink: RunSink,
@@ -189,10 +214,18 @@ fn tfc_projects(
     if projects.is_empty() {
         return Ok((mode, false));
     }
-    let settings = config
-        .tfc
-        .as_ref()
-        .context("TFPILOT_TFC_TOKEN must be set: a project has executor = \"tfc\"")?;
+    let url = match (credentials.tfc.get(), credentials.has_store()) {
+        (Some(c), _) => c.url.clone(),
+        (None, true) => {
+            tracing::warn!(
+                "projects run on HCP Terraform but it has no token yet: their runs fail until TFPILOT_TFC_TOKEN is set or the tfc integration `default` is stored"
+            );
+            crate::config::DEFAULT_TFC_URL.to_owned()
+        }
+        (None, false) => {
+            anyhow::bail!("TFPILOT_TFC_TOKEN must be set: a project has executor = \"tfc\"")
+        }
+    };
     let workspaces = projects.iter().flat_map(|(p, tfc)| {
         tfc.workspaces.iter().map(|(env, name)| {
             (
@@ -204,16 +237,17 @@ fn tfc_projects(
             )
         })
     });
-    let tfc = exec::tfc::TfcExecutor::new(settings, tree, workspaces, Some(sink))
-        .map_err(anyhow::Error::msg)?
-        .with_default_branches(
-            projects
-                .iter()
-                .map(|(p, _)| (p.key.clone(), p.default_branch.clone())),
-        );
+    let tfc =
+        exec::tfc::TfcExecutor::live(&url, credentials.tfc.clone(), tree, workspaces, Some(sink))
+            .map_err(anyhow::Error::msg)?
+            .with_default_branches(
+                projects
+                    .iter()
+                    .map(|(p, _)| (p.key.clone(), p.default_branch.clone())),
+            );
     let tfc: Arc<dyn Executor> = Arc::new(tfc);
     let keys: Vec<_> = projects.iter().map(|(p, _)| p.key.to_string()).collect();
-    tracing::info!(api = %settings.url, projects = %keys.join(", "), "runs of these projects go to HCP Terraform");
+    tracing::info!(api = %url, projects = %keys.join(", "), "runs of these projects go to HCP Terraform");
     let routed = exec::route::ByProject::new(
         mode,
         projects.iter().map(|(p, _)| (p.key.clone(), tfc.clone())),
@@ -252,38 +286,67 @@ fn github_ports(
     Ok((Arc::new(host), Arc::new(actions)))
 }
 
-/// The model of `TFPILOT_MODEL_URL`, or the registry's rules without one.
-fn assistant_port(config: &Config) -> anyhow::Result<Arc<dyn Assistant>> {
-    Ok(match &config.model {
-        Some(settings) => {
-            tracing::info!(url = %settings.url, model = %settings.model, "the assistant asks a model");
-            Arc::new(ModelAssistant::new(settings.clone()).map_err(anyhow::Error::msg)?)
-        }
-        None => Arc::new(RulesAssistant),
-    })
+/// The model of `TFPILOT_MODEL_URL` or of the stored integration; the
+/// registry's rules alone when neither can be.
+fn assistant_port(
+    config: &Config,
+    credentials: &Credentials,
+) -> anyhow::Result<Arc<dyn Assistant>> {
+    if !credentials.model.is_set() && !credentials.has_store() {
+        return Ok(Arc::new(RulesAssistant));
+    }
+    if let Some(m) = credentials.model.get() {
+        tracing::info!(url = %m.url, model = %m.model, "the assistant asks a model");
+    }
+    let settings = config.model.clone().unwrap_or_else(ModelSettings::defaults);
+    Ok(Arc::new(
+        ModelAssistant::live(settings, credentials.model.clone()).map_err(anyhow::Error::msg)?,
+    ))
 }
 
-/// Slack's Web API with the bot token, once `auth.test` accepts it.
+/// Slack's Web API reading its bot token from `credentials`: checked with
+/// `auth.test` at start when the environment sets it (a refusal stops the
+/// start), built without a token when one may be stored later.
 async fn slack_port(
     settings: &crate::config::SlackSettings,
+    credentials: &Credentials,
 ) -> anyhow::Result<Option<Arc<dyn SlackApi>>> {
-    let Some(token) = &settings.bot_token else {
+    let from_env = settings.bot_token.is_some();
+    if !from_env && !credentials.has_store() {
         return Ok(None);
-    };
+    }
     let url = &settings.api_url;
-    let web = SlackWeb::new(url, token.clone())
-        .map_err(|e| anyhow::anyhow!("TFPILOT_SLACK_API_URL: {e}"))?;
-    let me = web.auth_test().await.map_err(|e| match e {
-        SlackError::Api(code) => anyhow::anyhow!(
-            "TFPILOT_SLACK_BOT_TOKEN is refused by Slack's auth.test at {url} \
-             (TFPILOT_SLACK_API_URL): {code}"
+    if from_env {
+        reqwest::Url::parse(url)
+            .map_err(|e| anyhow::anyhow!("TFPILOT_SLACK_API_URL: `{url}` is not a URL: {e}"))?;
+    }
+    let web = SlackWeb::live(credentials.slack.clone())
+        .map_err(|e| anyhow::anyhow!("Slack client: {e}"))?;
+    if !credentials.slack.is_set() {
+        return Ok(Some(Arc::new(web)));
+    }
+    match web.auth_test().await {
+        Ok(me) => {
+            tracing::info!(api = %web.api_url(), bot = %me.user_id, team = %me.team, "Slack bot signed in")
+        }
+        Err(e) if from_env => {
+            return Err(match e {
+                SlackError::Api(code) => anyhow::anyhow!(
+                    "TFPILOT_SLACK_BOT_TOKEN is refused by Slack's auth.test at {url} \
+                     (TFPILOT_SLACK_API_URL): {code}"
+                ),
+                other => anyhow::anyhow!(
+                    "TFPILOT_SLACK_BOT_TOKEN cannot be checked with Slack's auth.test at {url} \
+                     (TFPILOT_SLACK_API_URL): {other}"
+                ),
+            });
+        }
+        Err(e) => tracing::warn!(
+            kind = "slack",
+            name = "default",
+            "the stored Slack bot token does not pass auth.test: {e}"
         ),
-        other => anyhow::anyhow!(
-            "TFPILOT_SLACK_BOT_TOKEN cannot be checked with Slack's auth.test at {url} \
-             (TFPILOT_SLACK_API_URL): {other}"
-        ),
-    })?;
-    tracing::info!(api = %url, bot = %me.user_id, team = %me.team, "Slack bot signed in");
+    }
     Ok(Some(Arc::new(web)))
 }
 

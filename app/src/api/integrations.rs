@@ -34,6 +34,11 @@ pub struct IntegrationView {
     /// Why it is unreadable, when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// For the record the adapters read (`default`) of a kind whose
+    /// environment variable is set: "TFPILOT_SLACK_BOT_TOKEN is set and
+    /// wins" — the record is not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_wins: Option<String>,
 }
 
 impl IntegrationView {
@@ -81,6 +86,11 @@ pub struct IntegrationsPage {
     pub rows: Vec<IntegrationView>,
     /// Every kind with its fields.
     pub kinds: Vec<KindForm>,
+    /// A sentence per kind whose environment variable is set, which wins
+    /// over any stored record (`slack: TFPILOT_SLACK_BOT_TOKEN is set and
+    /// wins`).
+    #[serde(default)]
+    pub env_wins: Vec<String>,
 }
 
 #[cfg(test)]
@@ -100,6 +110,7 @@ mod tests {
             version: 1,
             state: STATE_OK.into(),
             problem: None,
+            env_wins: None,
         };
         assert_eq!(view.summary(), "set on 2026-12-02 by ada, key k3fa9c1d2");
         view.state = STATE_UNREADABLE.into();

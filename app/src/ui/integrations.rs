@@ -57,8 +57,14 @@ fn Integrations(page: IntegrationsPage) -> impl IntoView {
     }
     let kinds = page.kinds;
     let key = page.key_id.unwrap_or_default();
+    let env_wins = page.env_wins;
     view! {
         <p data-testid="current-key">{format!("New secrets are sealed with key {key}.")}</p>
+        {(!env_wins.is_empty()).then(|| view! {
+            <ul class="notice" data-testid="env-wins">
+                {env_wins.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
+            </ul>
+        })}
         {if page.rows.is_empty() {
             view! { <p class="empty" data-testid="no-integrations">"No integrations yet."</p> }.into_any()
         } else {
@@ -102,7 +108,7 @@ fn Rows(rows: Vec<IntegrationView>, kinds: Vec<KindForm>) -> impl IntoView {
                             <td><strong>{r.name.clone()}</strong></td>
                             <td>{if settings.is_empty() { "-".to_owned() } else { settings.join(", ") }}</td>
                             <td>{r.secret_fields.join(", ")}</td>
-                            <td data-testid="state" title=r.problem.clone().unwrap_or_default()>{r.summary()}</td>
+                            <td data-testid="state" title=r.problem.clone().unwrap_or_default()>{r.summary()}{r.env_wins.clone().map(|w| format!(" — not used: {w}"))}</td>
                         </tr>
                         <tr class="edit"><td colspan="5">
                             <details>

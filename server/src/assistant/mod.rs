@@ -65,7 +65,7 @@ pub trait Assistant: Send + Sync + 'static {
     /// `rules` or `model`.
     fn name(&self) -> &'static str;
     /// The model's name, for a model adapter (part of the cache key).
-    fn model(&self) -> Option<&str> {
+    fn model(&self) -> Option<String> {
         None
     }
     /// Proposes a module and inputs for `ask`.

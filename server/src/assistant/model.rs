@@ -3,10 +3,16 @@
 //! (`response_format: json_schema`), or through one forced function call
 //! for servers without it. A server that refuses `json_schema` with a 400
 //! is asked again with the function call, and is asked that way after.
+//! The URL, model and API key are read on every call from a [`Live`]
+//! credential: without one the assistant is the registry's rules alone
+//! ([`Assistant::model`] is `None`), and a model stored later is asked at
+//! once.
 
 use super::schema::{SCHEMA_NAME, answer_schema, inputs_from_answer, instructions};
 use super::{Ask, Assistant, AssistantError, Proposal};
 use crate::config::{ModelMode, ModelSettings};
+use crate::integrations::live::Live;
+use crate::integrations::values::ModelCredential;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,12 +24,27 @@ pub const TOOL_NAME: &str = "propose_request";
 pub struct ModelAssistant {
     http: reqwest::Client,
     settings: ModelSettings,
+    credential: Live<ModelCredential>,
     tools: AtomicBool,
 }
 
 impl ModelAssistant {
     /// A client for `settings` (its timeout covers the whole answer).
     pub fn new(settings: ModelSettings) -> Result<Self, AssistantError> {
+        let credential = Live::fixed(ModelCredential {
+            url: settings.url.clone(),
+            model: settings.model.clone(),
+            api_key: settings.api_key.clone(),
+        });
+        Self::live(settings, credential)
+    }
+
+    /// A client reading the URL, model and key from `credential` on every
+    /// call; the timeout, mode and cache size come from `settings`.
+    pub fn live(
+        settings: ModelSettings,
+        credential: Live<ModelCredential>,
+    ) -> Result<Self, AssistantError> {
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
@@ -33,15 +54,26 @@ impl ModelAssistant {
         Ok(Self {
             http,
             settings,
+            credential,
             tools,
         })
     }
 
-    fn body(&self, ask: &Ask<'_>, tools: bool) -> Value {
+    /// The model now, or why there is none.
+    fn current(&self) -> Result<std::sync::Arc<ModelCredential>, AssistantError> {
+        self.credential.get().ok_or_else(|| {
+            AssistantError::Unavailable(
+                "no model is configured (TFPILOT_MODEL_URL, or the stored model integration `default`)"
+                    .into(),
+            )
+        })
+    }
+
+    fn body(&self, model: &str, ask: &Ask<'_>, tools: bool) -> Value {
         let only = ask.module.and_then(|m| ask.registry.module(m));
         let schema = answer_schema(ask.registry, only);
         let mut body = json!({
-            "model": self.settings.model,
+            "model": model,
             "temperature": 0,
             "messages": [
                 {"role": "system", "content": instructions(ask.registry, only)},
@@ -69,11 +101,12 @@ impl ModelAssistant {
     }
 
     async fn call(&self, ask: &Ask<'_>, tools: bool) -> Result<Value, Failure> {
+        let model = self.current().map_err(Failure::Other)?;
         let mut req = self
             .http
-            .post(format!("{}/chat/completions", self.settings.url))
-            .json(&self.body(ask, tools));
-        if let Some(key) = &self.settings.api_key {
+            .post(format!("{}/chat/completions", model.url))
+            .json(&self.body(&model.model, ask, tools));
+        if let Some(key) = &model.api_key {
             req = req.bearer_auth(key.expose());
         }
         let res = req
@@ -155,8 +188,12 @@ When it asks for new infrastructure or anything else, call no tool and answer wi
 impl ModelAssistant {
     /// Offers the read-only tools for `text`; the tool call, if any.
     async fn route(&self, text: &str) -> Result<Option<(String, String)>, AssistantError> {
+        let Some(model) = self.credential.get() else {
+            // Rules alone: no question is read from words.
+            return Ok(None);
+        };
         let body = json!({
-            "model": self.settings.model,
+            "model": model.model,
             "temperature": 0,
             "messages": [
                 {"role": "system", "content": ROUTER},
@@ -167,9 +204,9 @@ impl ModelAssistant {
         });
         let mut req = self
             .http
-            .post(format!("{}/chat/completions", self.settings.url))
+            .post(format!("{}/chat/completions", model.url))
             .json(&body);
-        if let Some(key) = &self.settings.api_key {
+        if let Some(key) = &model.api_key {
             req = req.bearer_auth(key.expose());
         }
         let res = req.send().await.map_err(|e| self.failed(e))?;
@@ -212,8 +249,8 @@ impl Assistant for ModelAssistant {
         "model"
     }
 
-    fn model(&self) -> Option<&str> {
-        Some(&self.settings.model)
+    fn model(&self) -> Option<String> {
+        self.credential.get().map(|m| m.model.clone())
     }
 
     async fn propose(&self, ask: &Ask<'_>) -> Result<Proposal, AssistantError> {

@@ -305,23 +305,29 @@ impl Config {
                 })
             }
         };
+        let master_key = master_key::master_key_settings(&env)?;
+        let store = store_config(&env)?;
+        // With a master key (always one in the embedded mode) the
+        // credentials may be stored integrations instead.
+        let stored = master_key.current.is_some() || matches!(store, StoreConfig::Fs);
         Ok(Config {
             slack: slack_settings(&env)?,
             smtp: smtp_config(&env)?,
-            master_key: master_key::master_key_settings(&env)?,
             model: model_settings(&env)?,
             tfc: tfc::tfc_settings(
                 &env,
                 projects
                     .values()
                     .any(|p| matches!(p.executor, ExecutorChoice::Tfc(_))),
+                stored,
             )?,
+            master_key,
             trusted_proxies: trusted_proxies(env("TFPILOT_TRUSTED_PROXIES"))?,
             github_oauth,
             sessions,
             github,
             state_bucket,
-            store: store_config(&env)?,
+            store,
             index_refresh: seconds("TFPILOT_INDEX_REFRESH_SECS", 10)?,
             index_snapshot: seconds("TFPILOT_INDEX_SNAPSHOT_SECS", 60)?,
             workflows_dir: path("TFPILOT_WORKFLOWS_DIR", None, "./infra-workflows"),

@@ -35,6 +35,21 @@ pub struct ModelSettings {
 }
 
 /// `None` without `TFPILOT_MODEL_URL`; every other setting is checked.
+impl ModelSettings {
+    /// The defaults of the optional settings, for a model whose URL and
+    /// name are stored (`url` and `model` are empty here).
+    pub fn defaults() -> Self {
+        Self {
+            url: String::new(),
+            model: String::new(),
+            api_key: None,
+            timeout: Duration::from_secs(20),
+            mode: ModelMode::JsonSchema,
+            cache_max: 10_000,
+        }
+    }
+}
+
 pub(super) fn model_settings(
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<ModelSettings>, ConfigError> {

@@ -168,10 +168,13 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
 }
 
-/// The API settings, needed when `needed` (a project runs on HCP Terraform).
+/// The API settings, needed when `needed` (a project runs on HCP
+/// Terraform) unless `stored` (a master key: the token may be the stored
+/// integration `tfc/default`).
 pub(super) fn tfc_settings(
     env: &impl Fn(&str) -> Option<String>,
     needed: bool,
+    stored: bool,
 ) -> Result<Option<TfcSettings>, ConfigError> {
     let set = |var: &str| {
         env(var)
@@ -191,11 +194,12 @@ pub(super) fn tfc_settings(
     }
     let token = match set("TFPILOT_TFC_TOKEN") {
         Some(t) => t,
-        None if needed => {
+        None if needed && !stored => {
             return Err(ConfigError::Env {
                 var: "TFPILOT_TFC_TOKEN",
                 message: "must be set: a project has executor = \"tfc\"; use a team or user \
-                          API token that may queue, read and apply runs in its workspaces"
+                          API token that may queue, read and apply runs in its workspaces \
+                          (or set TFPILOT_MASTER_KEY and store it as the tfc integration `default`)"
                     .into(),
             });
         }
@@ -291,19 +295,24 @@ mod tests {
     #[test]
     fn the_token_is_needed_only_by_tfc_projects() {
         let none = |_: &str| None;
-        assert_eq!(tfc_settings(&none, false).unwrap(), None);
-        let err = tfc_settings(&none, true).unwrap_err().to_string();
+        assert_eq!(tfc_settings(&none, false, false).unwrap(), None);
+        let err = tfc_settings(&none, true, false).unwrap_err().to_string();
         assert!(err.starts_with("TFPILOT_TFC_TOKEN"), "{err}");
+        assert_eq!(
+            tfc_settings(&none, true, true).unwrap(),
+            None,
+            "with a master key the token may be stored"
+        );
         let env = |k: &str| match k {
             "TFPILOT_TFC_TOKEN" => Some("t0ken".to_owned()),
             "TFPILOT_TFC_URL" => Some("https://tfe.example.com/".to_owned()),
             _ => None,
         };
-        let s = tfc_settings(&env, true).unwrap().unwrap();
+        let s = tfc_settings(&env, true, false).unwrap().unwrap();
         assert_eq!(s.url, "https://tfe.example.com");
         assert_eq!(s.token.expose(), "t0ken");
         let env = |k: &str| (k == "TFPILOT_TFC_URL").then(|| "ftp://x".to_owned());
-        let err = tfc_settings(&env, false).unwrap_err().to_string();
+        let err = tfc_settings(&env, false, false).unwrap_err().to_string();
         assert!(err.starts_with("TFPILOT_TFC_URL"), "{err}");
     }
 }

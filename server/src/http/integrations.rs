@@ -31,7 +31,7 @@ impl From<IntegrationsError> for ApiError {
     get,
     path = "/api/v1/integrations",
     responses(
-        (status = 200, description = "`{\"integrations\": [...]}` by kind then name: clear fields, the names of the secret fields set, `set_at`, `set_by`, `key_id`, `state` (`ok`, or `unreadable (wrong key?)` with the `problem`); never a secret", body = Object),
+        (status = 200, description = "`{\"integrations\": [...]}` by kind then name: clear fields, the names of the secret fields set, `set_at`, `set_by`, `key_id`, `state` (`ok`, or `unreadable (wrong key?)` with the `problem`), and for a `default` record whose kind's environment variable is set, `env_wins` (`TFPILOT_SLACK_BOT_TOKEN is set and wins`: the record is not used); never a secret", body = Object),
         (status = 403, description = "Not an admin (`integrations.admin`)", body = ErrorBody),
         (status = 409, description = "No master key: TFPILOT_MASTER_KEY is not set", body = ErrorBody),
     ),
@@ -54,7 +54,7 @@ pub async fn list(
         ("name" = String, Path, description = "The integration's name (adapters use `default`)"),
     ),
     responses(
-        (status = 200, description = "The integration without its secret", body = Object),
+        (status = 200, description = "The integration without its secret (with `env_wins` when its kind's environment variable is set and the record is `default`)", body = Object),
         (status = 403, description = "Not an admin (`integrations.admin`)", body = ErrorBody),
         (status = 404, description = "No such kind, or no integration of that name", body = ErrorBody),
         (status = 409, description = "No master key: TFPILOT_MASTER_KEY is not set", body = ErrorBody),

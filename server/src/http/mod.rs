@@ -110,6 +110,9 @@ pub struct AppState {
     pub integrations: crate::service::integrations::Integrations,
     /// Projects, their members and settings.
     pub projects: crate::service::projects::ProjectsService,
+    /// The credentials adapters read now (Slack's signing secret, the
+    /// webhook secret).
+    pub credentials: Arc<crate::integrations::credentials::Credentials>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -172,7 +175,8 @@ impl AppState {
             ports.ids.clone(),
             ports.clock.clone(),
             ports.audit_log(),
-        );
+        )
+        .with_credentials(ports.credentials.clone());
         let jobs = Arc::new(crate::service::jobs::Jobs::new(
             ports,
             policies.clone(),
@@ -246,6 +250,7 @@ impl AppState {
             requests.index().clone(),
         ));
         Self {
+            credentials: ports.credentials.clone(),
             integrations,
             projects,
             jobs,

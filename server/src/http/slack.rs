@@ -16,14 +16,17 @@ use std::sync::Arc;
 /// Bodies Slack sends are small; anything larger is refused.
 pub const MAX_BODY: usize = 256 * 1024;
 
-/// The bot and the signing secret, or 404 when Slack is not set up.
+/// The bot and the signing secret, or 404 when Slack is not set up (its
+/// credentials are read now: stored ones switch Slack on and off).
 fn configured(state: &AppState) -> Result<(Arc<SlackBot>, String), ApiError> {
-    match (&state.slack, &state.config.slack.signing_secret) {
+    let secret = state
+        .credentials
+        .slack
+        .get()
+        .and_then(|c| c.signing_secret.clone());
+    match (&state.slack, secret) {
         (Some(bot), Some(secret)) => Ok((bot.clone(), secret.expose().to_owned())),
-        _ => Err(ApiError::NotFound(
-            "Slack is not configured: set TFPILOT_SLACK_SIGNING_SECRET and TFPILOT_SLACK_BOT_TOKEN"
-                .into(),
-        )),
+        _ => Err(ApiError::NotFound(crate::slack::web::NOT_CONFIGURED.into())),
     }
 }
 

@@ -63,7 +63,7 @@ pub fn request_of_branch(branch: &str) -> Option<RequestId> {
         (status = 202, description = "Accepted: the request it names is driven forward, or the event is ignored"),
         (status = 400, description = "The body is not JSON", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong X-Hub-Signature-256", body = super::error::ErrorBody),
-        (status = 404, description = "Webhooks are not configured (no TFPILOT_GITHUB_WEBHOOK_SECRET)", body = super::error::ErrorBody),
+        (status = 404, description = "Webhooks are not configured (no TFPILOT_GITHUB_WEBHOOK_SECRET and no stored webhook_secret integration `default`)", body = super::error::ErrorBody),
         (status = 413, description = "The body is over 256 KiB", body = super::error::ErrorBody),
     )
 )]
@@ -72,9 +72,9 @@ pub async fn github(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Some(secret) = &state.config.github_webhook_secret else {
+    let Some(secret) = state.credentials.webhook_secret.get() else {
         return Err(ApiError::NotFound(
-            "GitHub webhooks are not configured here: set TFPILOT_GITHUB_WEBHOOK_SECRET to receive them".into(),
+            "GitHub webhooks are not configured here: set TFPILOT_GITHUB_WEBHOOK_SECRET, or store the webhook_secret integration `default`, to receive them".into(),
         ));
     };
     let signature = headers

@@ -1,15 +1,21 @@
 //! Integration credentials stored encrypted: the kinds and their fields
 //! (`kinds.rs`), AES-256-GCM sealing bound to the record (`crypto.rs`),
 //! the master keys the server starts with (`keys.rs`), the records in the
-//! store (`store.rs`) and the re-encryption of every record under a new
-//! key (`rotate.rs`, `tfpilot keys rotate`).
+//! store (`store.rs`), the re-encryption of every record under a new
+//! key (`rotate.rs`, `tfpilot keys rotate`), and what the adapters read:
+//! each kind's value (`values.rs`) held in a [`live::Live`] handle, filled
+//! from the environment or the stored `default` record
+//! (`credentials.rs`).
 
 pub mod check;
+pub mod credentials;
 pub mod crypto;
 pub mod keys;
 pub mod kinds;
+pub mod live;
 pub mod rotate;
 pub mod store;
+pub mod values;
 
 use crate::ids::Ids;
 use crypto::{Keyring, OpenError, Sealed};

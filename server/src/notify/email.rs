@@ -1,12 +1,19 @@
-//! `EmailNotifier`: mails each notice to the requester's address over SMTP (`TFPILOT_SMTP_*`).
+//! `EmailNotifier`: mails each notice to the requester's address over SMTP (`TFPILOT_SMTP_*`, or the stored `smtp` integration).
+//!
+//! The SMTP URL and sender are read from a [`Live`] credential at each
+//! notice; the transport is built again when they changed. Without one,
+//! nothing is mailed.
 
 use super::words::headline;
 use super::{Notice, NoticeKind, Notifier, NotifyError};
 use crate::auth::{UserError, Users};
-use crate::config::SmtpSettings;
+use crate::config::{SecretString, SmtpSettings};
+use crate::integrations::live::Live;
+use crate::integrations::values::SmtpCredential;
 use async_trait::async_trait;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Why the e-mail notifier cannot be built from its settings.
@@ -25,47 +32,35 @@ pub enum EmailError {
 /// and are not disabled (not for `Created`: they filed it themselves; not
 /// for `PlanSucceeded`: `ApprovalNeeded` follows with the same counts).
 pub struct EmailNotifier {
+    credential: Live<SmtpCredential>,
+    /// The transport of the credential it was built from.
+    built: Mutex<Option<(Arc<SmtpCredential>, Arc<Sender>)>>,
+    users: Users,
+}
+
+/// A transport and its sender.
+struct Sender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    users: Users,
     /// The URL's password, scrubbed from any error sentence.
     password: Option<String>,
 }
 
-impl EmailNotifier {
-    /// Over the SMTP server and sender of `settings`; addresses are read
-    /// from `users` at each notice.
-    pub fn new(settings: &SmtpSettings, users: Users) -> Result<Self, EmailError> {
-        let url = settings.url.expose();
+impl Sender {
+    fn new(url: &SecretString, from: &str) -> Result<Self, EmailError> {
+        let url = url.expose();
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| EmailError::Url(e.to_string()))?
             .timeout(Some(Duration::from_secs(30)))
             .build();
-        let from = settings
-            .from
+        let from = from
             .parse()
-            .map_err(|_| EmailError::From(settings.from.clone()))?;
+            .map_err(|_| EmailError::From(from.to_owned()))?;
         Ok(Self {
             transport,
             from,
-            users,
             password: password(url),
         })
-    }
-
-    /// The mail of `notice` to `to`.
-    fn message(&self, notice: &Notice, to: Mailbox) -> Result<Message, NotifyError> {
-        let line = headline(notice);
-        Message::builder()
-            .message_id(Some(format!("<{}@tfpilot>", notice.id)))
-            .from(self.from.clone())
-            .to(to)
-            .subject(format!("[tfpilot] {line}"))
-            .multipart(MultiPart::alternative_plain_html(
-                text_body(&line, notice),
-                html_body(&line, notice),
-            ))
-            .map_err(|e| NotifyError::Failed(format!("the mail of {} is invalid: {e}", notice.id)))
     }
 
     fn scrub(&self, sentence: String) -> String {
@@ -73,6 +68,69 @@ impl EmailNotifier {
             Some(p) if !p.is_empty() => sentence.replace(p.as_str(), "***"),
             _ => sentence,
         }
+    }
+}
+
+impl EmailNotifier {
+    /// Over the SMTP server and sender of `settings`; addresses are read
+    /// from `users` at each notice.
+    pub fn new(settings: &SmtpSettings, users: Users) -> Result<Self, EmailError> {
+        let credential = Arc::new(SmtpCredential {
+            url: settings.url.clone(),
+            from: settings.from.clone(),
+        });
+        let sender = Arc::new(Sender::new(&credential.url, &credential.from)?);
+        let notifier = Self::live(Live::fixed(SmtpCredential::clone(&credential)), users);
+        *notifier.built.lock().unwrap_or_else(|p| p.into_inner()) = Some((credential, sender));
+        Ok(notifier)
+    }
+
+    /// Reading the SMTP server and sender from `credential` at each notice.
+    pub fn live(credential: Live<SmtpCredential>, users: Users) -> Self {
+        Self {
+            credential,
+            built: Mutex::new(None),
+            users,
+        }
+    }
+
+    /// The sender of the credential now; `None` when there is none.
+    fn sender(&self) -> Result<Option<Arc<Sender>>, NotifyError> {
+        let Some(now) = self.credential.get() else {
+            return Ok(None);
+        };
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((from, sender)) = built.as_ref()
+            && **from == *now
+        {
+            return Ok(Some(sender.clone()));
+        }
+        let sender = Arc::new(
+            Sender::new(&now.url, &now.from)
+                .map_err(|e| NotifyError::Failed(format!("the SMTP settings: {e}")))?,
+        );
+        *built = Some((now, sender.clone()));
+        Ok(Some(sender))
+    }
+
+    /// The mail of `notice` to `to`.
+    fn message(
+        &self,
+        from: &Mailbox,
+        notice: &Notice,
+        to: Mailbox,
+    ) -> Result<Message, NotifyError> {
+        let line = headline(notice);
+        Message::builder()
+            .message_id(Some(format!("<{}@tfpilot>", notice.id)))
+            .from(from.clone())
+            .to(to)
+            .subject(format!("[tfpilot] {line}"))
+            .multipart(MultiPart::alternative_plain_html(
+                text_body(&line, notice),
+                html_body(&line, notice),
+            ))
+            .map_err(|e| NotifyError::Failed(format!("the mail of {} is invalid: {e}", notice.id)))
     }
 }
 
@@ -89,6 +147,10 @@ impl Notifier for EmailNotifier {
             // the risk notes).
             return Ok(());
         }
+        let Some(sender) = self.sender()? else {
+            // No SMTP server (any more): nothing to mail.
+            return Ok(());
+        };
         let user = match self.users.get(&notice.requester).await {
             Ok(user) => user,
             Err(UserError::NotFound(_) | UserError::InvalidLogin(_)) => return Ok(()),
@@ -110,13 +172,18 @@ impl Notifier for EmailNotifier {
             tracing::warn!(user = %user.login, notice = %notice.id, "the user's e-mail address is invalid; notice not mailed");
             return Ok(());
         };
-        let message = self.message(notice, to)?;
-        self.transport.send(message).await.map(|_| ()).map_err(|e| {
-            NotifyError::Failed(self.scrub(format!(
-                "the mail of {} to {}'s address was not sent: {e}",
-                notice.id, user.login
-            )))
-        })
+        let message = self.message(&sender.from, notice, to)?;
+        sender
+            .transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                NotifyError::Failed(sender.scrub(format!(
+                    "the mail of {} to {}'s address was not sent: {e}",
+                    notice.id, user.login
+                )))
+            })
     }
 }
 

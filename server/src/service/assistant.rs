@@ -69,10 +69,10 @@ impl Drafting {
         config: Arc<Config>,
         projects: Arc<crate::projects::Projects>,
     ) -> Self {
-        let cache = assistant.model().map(|_| {
-            let max = config.model.as_ref().map_or(10_000, |m| m.cache_max);
-            PromptCache::new(store, max)
-        });
+        // A model may be configured later (a stored integration): the
+        // cache is there for it.
+        let max = config.model.as_ref().map_or(10_000, |m| m.cache_max);
+        let cache = Some(PromptCache::new(store, max));
         Self {
             registry_hash: registry_hash(&registry),
             assistant,
@@ -237,7 +237,7 @@ impl Drafting {
         let key = key(KeyParts {
             text: ask.text,
             registry: &self.registry_hash,
-            model,
+            model: &model,
             project: project.map(ProjectKey::as_str),
             environment: env.map(EnvName::as_str),
             module: ask.module.map(ModuleType::as_str),
@@ -255,7 +255,7 @@ impl Drafting {
         match self.assistant.propose(ask).await {
             Ok(p) if self.known(&p) || ask.module.is_some() => {
                 if let Some(cache) = cache {
-                    cache.put(&key, model, &p).await;
+                    cache.put(&key, &model, &p).await;
                 }
                 Sourced {
                     proposal: p,

@@ -100,6 +100,18 @@ pub enum SlackError {
 /// The Slack Web API calls tfpilot makes, with the bot token.
 #[async_trait]
 pub trait SlackApi: Send + Sync + 'static {
+    /// Whether it has a bot token now (a client whose credential is
+    /// stored may have none yet, or no longer).
+    fn configured(&self) -> bool {
+        true
+    }
+
+    /// The channel of notices whose project names none, when the
+    /// credential names one.
+    fn default_channel(&self) -> Option<String> {
+        None
+    }
+
     /// `chat.postMessage`.
     async fn post_message(&self, msg: &Message) -> Result<Posted, SlackError>;
 

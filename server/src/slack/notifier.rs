@@ -73,7 +73,9 @@ impl SlackNotifier {
     }
 
     fn channel_of(&self, project: &ProjectKey) -> Option<String> {
-        self.channels.get(project)
+        self.channels
+            .get(project)
+            .or_else(|| self.api.default_channel())
     }
 
     /// Posts `msg` unless this notice's `target` post was made before; the
@@ -189,6 +191,10 @@ impl Notifier for SlackNotifier {
     }
 
     async fn notify(&self, notice: &Notice) -> Result<(), NotifyError> {
+        if !self.api.configured() {
+            // Slack is off until its credentials are stored again.
+            return Ok(());
+        }
         if let Some(Origin::Slack { channel, thread_ts }) = &notice.origin
             && for_thread(notice.kind)
         {

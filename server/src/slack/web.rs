@@ -1,13 +1,17 @@
 //! `SlackWeb`: the [`SlackApi`] adapter, a small typed client of Slack's Web API over HTTPS.
 //!
 //! Calls go to `{api_url}/{method}` with the bot token as a bearer token
-//! (never logged: it lives in a [`SecretString`]). HTTP 429 becomes
+//! (never logged: it lives in a [`SecretString`]), both read on every call
+//! from a [`Live`] credential, so a token changed in the store is used at
+//! once; without one a call is [`SlackError::Unavailable`]. HTTP 429 becomes
 //! [`SlackError::RateLimited`] with Slack's `Retry-After`, network errors,
 //! timeouts (10 s) and 5xx [`SlackError::Unavailable`], and `ok: false`
 //! [`SlackError::Api`] with Slack's error code.
 
 use super::api::{BotIdentity, Message, Posted, SlackApi, SlackError, SlackUser};
 use crate::config::SecretString;
+use crate::integrations::live::Live;
+use crate::integrations::values::SlackCredential;
 use async_trait::async_trait;
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::{Value, json};
@@ -24,9 +28,17 @@ const HOOKS: &str = "https://hooks.slack.com/";
 #[derive(Debug, Clone)]
 pub struct SlackWeb {
     http: reqwest::Client,
+    credential: Live<SlackCredential>,
+}
+
+/// What a call needs: the API and the token.
+struct Bot {
     api_url: String,
     token: SecretString,
 }
+
+/// The sentence of a call made while Slack has no bot token.
+pub const NOT_CONFIGURED: &str = "Slack is not configured: set TFPILOT_SLACK_BOT_TOKEN and TFPILOT_SLACK_SIGNING_SECRET, or store the slack integration `default`";
 
 impl SlackWeb {
     /// A client of the API at `api_url` (`https://slack.com/api`) with the
@@ -34,42 +46,74 @@ impl SlackWeb {
     pub fn new(api_url: &str, token: SecretString) -> Result<SlackWeb, SlackError> {
         Url::parse(api_url)
             .map_err(|e| SlackError::Unavailable(format!("`{api_url}` is not a URL: {e}")))?;
+        Self::live(Live::fixed(SlackCredential {
+            bot_token: token,
+            signing_secret: None,
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            channel: None,
+        }))
+    }
+
+    /// A client whose API and bot token are read from `credential` on
+    /// every call.
+    pub fn live(credential: Live<SlackCredential>) -> Result<SlackWeb, SlackError> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
             .user_agent(concat!("tfpilot/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SlackError::Unavailable(format!("cannot build an HTTP client: {e}")))?;
-        Ok(SlackWeb {
-            http,
-            api_url: api_url.trim_end_matches('/').to_owned(),
-            token,
+        Ok(SlackWeb { http, credential })
+    }
+
+    /// The API base URL (empty while Slack is not configured).
+    pub fn api_url(&self) -> String {
+        self.credential
+            .get()
+            .map(|c| c.api_url.clone())
+            .unwrap_or_default()
+    }
+
+    /// The API and token now.
+    fn bot(&self) -> Result<Bot, SlackError> {
+        let c = self
+            .credential
+            .get()
+            .ok_or_else(|| SlackError::Unavailable(NOT_CONFIGURED.into()))?;
+        Ok(Bot {
+            api_url: c.api_url.trim_end_matches('/').to_owned(),
+            token: c.bot_token.clone(),
         })
     }
 
-    /// The API base URL.
-    pub fn api_url(&self) -> &str {
-        &self.api_url
-    }
-
-    fn post(&self, method: &str) -> RequestBuilder {
-        self.http
-            .post(format!("{}/{method}", self.api_url))
-            .bearer_auth(self.token.expose())
+    fn post(&self, method: &str) -> Result<RequestBuilder, SlackError> {
+        let bot = self.bot()?;
+        Ok(self
+            .http
+            .post(format!("{}/{method}", bot.api_url))
+            .bearer_auth(bot.token.expose()))
     }
 
     /// A Web API call with a JSON body.
-    fn post_json(&self, method: &str, body: &impl serde::Serialize) -> RequestBuilder {
-        json_body(self.post(method), body)
+    fn post_json(
+        &self,
+        method: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<RequestBuilder, SlackError> {
+        Ok(json_body(self.post(method)?, body))
     }
 
     /// Sends a Web API call; its JSON answer when `ok` is true.
-    async fn call(&self, method: &str, request: RequestBuilder) -> Result<Value, SlackError> {
-        let (status, body) = send(method, request).await?;
+    async fn call(
+        &self,
+        method: &str,
+        request: Result<RequestBuilder, SlackError>,
+    ) -> Result<Value, SlackError> {
+        let (status, body) = send(method, request?).await?;
         let body: Value = serde_json::from_str(&body).map_err(|_| {
             SlackError::Unavailable(format!(
                 "{method} answered HTTP {status} without Slack's JSON; is the API URL {} right?",
-                self.api_url
+                self.api_url()
             ))
         })?;
         if body["ok"].as_bool() == Some(true) {
@@ -90,7 +134,7 @@ impl SlackWeb {
         if url.starts_with(HOOKS) {
             return true;
         }
-        Url::parse(&self.api_url).is_ok_and(|base| {
+        Url::parse(&self.api_url()).is_ok_and(|base| {
             base.scheme() == target.scheme()
                 && base.host_str() == target.host_str()
                 && base.port_or_known_default() == target.port_or_known_default()
@@ -156,6 +200,14 @@ fn text(v: &Value) -> Option<String> {
 
 #[async_trait]
 impl SlackApi for SlackWeb {
+    fn configured(&self) -> bool {
+        self.credential.is_set()
+    }
+
+    fn default_channel(&self) -> Option<String> {
+        self.credential.get().and_then(|c| c.channel.clone())
+    }
+
     async fn post_message(&self, msg: &Message) -> Result<Posted, SlackError> {
         let body = self
             .call("chat.postMessage", self.post_json("chat.postMessage", msg))
@@ -200,11 +252,12 @@ impl SlackApi for SlackWeb {
     }
 
     async fn user_info(&self, user_id: &str) -> Result<SlackUser, SlackError> {
-        let request = self
-            .http
-            .get(format!("{}/users.info", self.api_url))
-            .bearer_auth(self.token.expose())
-            .query(&[("user", user_id)]);
+        let request = self.bot().map(|bot| {
+            self.http
+                .get(format!("{}/users.info", bot.api_url))
+                .bearer_auth(bot.token.expose())
+                .query(&[("user", user_id)])
+        });
         let body = self.call("users.info", request).await?;
         let user = &body["user"];
         Ok(SlackUser {

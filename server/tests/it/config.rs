@@ -237,9 +237,18 @@ fn a_tfc_project_needs_a_workspace_per_environment_and_a_token() {
     )
     .unwrap();
     let path = file.path().to_str().unwrap();
-    let e = config_from(&[("TFPILOT_CONFIG", path)])
-        .unwrap_err()
-        .to_string();
+    // Embedded, a master key is at hand: the token may be the stored
+    // integration `tfc/default`.
+    let c = config_from(&[("TFPILOT_CONFIG", path)]).unwrap();
+    assert!(c.tfc.is_none());
+    // Production without a master key: nowhere to store it.
+    let e = config_from(&[
+        ("TFPILOT_CONFIG", path),
+        ("TFPILOT_REQUESTS_BUCKET", "requests"),
+        ("TFPILOT_CHAT_LOGS_BUCKET", "chat-logs"),
+    ])
+    .unwrap_err()
+    .to_string();
     assert!(e.starts_with("TFPILOT_TFC_TOKEN: must be set"), "{e}");
     let c = config_from(&[("TFPILOT_CONFIG", path), ("TFPILOT_TFC_TOKEN", "t0k")]).unwrap();
     let tfc = c.tfc.expect("settings");

@@ -7,7 +7,8 @@
 //! fetched without the token.
 
 use super::TfcSettings;
-use crate::config::SecretString;
+use crate::integrations::live::Live;
+use crate::integrations::values::TfcCredential;
 use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -32,6 +33,11 @@ pub enum TfcError {
         "HCP Terraform refused TFPILOT_TFC_TOKEN (401) for {0}: the token is wrong, expired or revoked"
     )]
     Unauthorized(String),
+    /// No token at all: neither the variable nor a stored integration.
+    #[error(
+        "no HCP Terraform token for {0}: set TFPILOT_TFC_TOKEN or store the tfc integration `default`"
+    )]
+    NoToken(String),
     /// 404: no such thing, or the token cannot see it.
     #[error("{0} (404)")]
     NotFound(String),
@@ -142,7 +148,8 @@ impl Reply {
 pub struct Client {
     http: reqwest::Client,
     base: String,
-    token: SecretString,
+    /// Read on every call: a token changed in the store is used at once.
+    token: Live<TfcCredential>,
 }
 
 impl std::fmt::Debug for Client {
@@ -156,16 +163,28 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// A client for `settings`; refuses a URL that is not http(s).
     pub fn new(settings: &TfcSettings) -> Result<Self, String> {
-        let base = settings.url.trim().trim_end_matches('/').to_owned();
+        if settings.token.expose().trim().is_empty() {
+            return Err("TFPILOT_TFC_TOKEN is empty".into());
+        }
+        Self::live(
+            &settings.url,
+            Live::fixed(TfcCredential {
+                token: settings.token.clone(),
+                url: settings.url.clone(),
+            }),
+        )
+    }
+
+    /// A client of the installation at `url` whose token is read from
+    /// `token` on every call; refuses a URL that is not http(s).
+    pub fn live(url: &str, token: Live<TfcCredential>) -> Result<Self, String> {
+        let base = url.trim().trim_end_matches('/').to_owned();
         let parsed = reqwest::Url::parse(&base)
             .map_err(|e| format!("TFPILOT_TFC_URL `{base}` is not a URL: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(format!(
                 "TFPILOT_TFC_URL `{base}` must be an http(s) URL such as https://app.terraform.io"
             ));
-        }
-        if settings.token.expose().trim().is_empty() {
-            return Err("TFPILOT_TFC_TOKEN is empty".into());
         }
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
@@ -175,16 +194,17 @@ impl Client {
             .user_agent(concat!("tfpilot/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
-        Ok(Self {
-            http,
-            base,
-            token: settings.token.clone(),
-        })
+        Ok(Self { http, base, token })
     }
 
-    /// The installation's URL (`https://app.terraform.io`).
-    pub fn base(&self) -> &str {
-        &self.base
+    /// The installation's URL (`https://app.terraform.io`): the
+    /// credential's, else the one the client was made with.
+    pub fn base(&self) -> String {
+        self.token
+            .get()
+            .map(|c| c.url.trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| self.base.clone())
     }
 
     /// A JSON:API call to `path` (under `/api/v2`).
@@ -195,13 +215,18 @@ impl Client {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Reply, TfcError> {
-        let url = format!("{}/api/v2{path}", self.base);
+        let url = format!("{}/api/v2{path}", self.base());
         let what = format!("{method} {path}");
+        let token = self
+            .token
+            .get()
+            .filter(|t| !t.token.expose().trim().is_empty())
+            .ok_or_else(|| TfcError::NoToken(what.clone()))?;
         self.send(&what, retry, || {
             let mut req = self
                 .http
                 .request(method.clone(), &url)
-                .bearer_auth(self.token.expose())
+                .bearer_auth(token.token.expose())
                 .header(reqwest::header::CONTENT_TYPE, JSON_API)
                 .header(reqwest::header::ACCEPT, JSON_API);
             if let Some(body) = body {
@@ -237,7 +262,7 @@ impl Client {
     /// may answer paths).
     fn absolute(&self, url: &str) -> String {
         if url.starts_with('/') {
-            format!("{}{url}", self.base)
+            format!("{}{url}", self.base())
         } else {
             url.to_owned()
         }

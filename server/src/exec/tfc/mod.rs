@@ -109,15 +109,46 @@ impl TfcExecutor {
         workspaces: impl IntoIterator<Item = ((ProjectKey, EnvName), Workspace)>,
         completed: Option<UnboundedSender<RunInfo>>,
     ) -> Result<Self, String> {
-        Ok(Self {
-            client: Client::new(settings)?,
+        Ok(Self::over(
+            Client::new(settings)?,
+            tree,
+            workspaces,
+            completed,
+        ))
+    }
+
+    /// The same, with the API at `url` and the token read from `token` on
+    /// every call (a token changed in the store is used by the next call).
+    pub fn live(
+        url: &str,
+        token: crate::integrations::live::Live<crate::integrations::values::TfcCredential>,
+        tree: Arc<dyn TreeExport>,
+        workspaces: impl IntoIterator<Item = ((ProjectKey, EnvName), Workspace)>,
+        completed: Option<UnboundedSender<RunInfo>>,
+    ) -> Result<Self, String> {
+        Ok(Self::over(
+            Client::live(url, token)?,
+            tree,
+            workspaces,
+            completed,
+        ))
+    }
+
+    fn over(
+        client: Client,
+        tree: Arc<dyn TreeExport>,
+        workspaces: impl IntoIterator<Item = ((ProjectKey, EnvName), Workspace)>,
+        completed: Option<UnboundedSender<RunInfo>>,
+    ) -> Self {
+        Self {
+            client,
             tree,
             workspaces: Arc::new(workspaces.into_iter().collect()),
             default_branches: Arc::new(HashMap::new()),
             completed,
             poll: (Duration::from_millis(500), Duration::from_secs(5)),
             memory: Arc::new(Memory::default()),
-        })
+        }
     }
 
     /// The default branch of each project that does not use the one its

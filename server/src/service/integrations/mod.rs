@@ -1,7 +1,9 @@
 //! Integration credentials, for admins: list, read (never a secret), set
 //! and delete, each change audited without a value (`integration.put`,
 //! `integration.delete`: kind, name, the fields changed, the key id); and
-//! [`Integrations::resolve`], the decrypted fields for the adapters.
+//! [`Integrations::resolve`], the decrypted fields for the adapters. A
+//! change of a `default` record is read again at once by the adapters'
+//! [`Credentials`]; a kind whose environment variable is set says so.
 //! Without a master key (production without `TFPILOT_MASTER_KEY`) every
 //! call is refused as unavailable.
 
@@ -10,6 +12,7 @@ mod view;
 
 use crate::clock::Clock;
 use crate::ids::Ids;
+use crate::integrations::credentials::{Credentials, DEFAULT_NAME};
 use crate::integrations::crypto::{Keyring, OpenError};
 use crate::integrations::kinds::{self, KINDS, Kind, read_change};
 use crate::integrations::store::{IntegrationRecord, IntegrationStore};
@@ -111,6 +114,12 @@ pub struct Integrations {
     ids: Arc<dyn Ids>,
     clock: Arc<dyn Clock>,
     audit: AuditLog,
+    credentials: Option<Arc<Credentials>>,
+}
+
+/// "TFPILOT_SLACK_BOT_TOKEN is set and wins".
+fn wins(var: &str) -> String {
+    format!("{var} is set and wins")
 }
 
 fn decide(actor: &Actor) -> Result<(), IntegrationsError> {
@@ -159,6 +168,37 @@ impl Integrations {
             ids,
             clock,
             audit,
+            credentials: None,
+        }
+    }
+
+    /// Telling `credentials` of every change of a `default` record, and
+    /// saying which kinds their environment sets.
+    pub fn with_credentials(mut self, credentials: Arc<Credentials>) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The variable that wins over `kind/name`, if it is the record the
+    /// adapters read and the variable is set.
+    fn env_wins(&self, kind: &str, name: &str) -> Option<String> {
+        let kind = Kind::parse(kind)?;
+        let var = self.credentials.as_ref()?.env_var(kind)?;
+        (name == DEFAULT_NAME).then(|| wins(var))
+    }
+
+    fn shown(&self, r: &IntegrationRecord, keyring: &Keyring) -> IntegrationView {
+        let mut v = view::view(r, keyring);
+        v.env_wins = self.env_wins(&r.kind, &r.name);
+        v
+    }
+
+    /// The adapters read `kind` again after a change of its `default`.
+    async fn changed(&self, kind: Kind, name: &str) {
+        if let Some(c) = &self.credentials
+            && name == DEFAULT_NAME
+        {
+            c.refresh_kind(kind).await;
         }
     }
 
@@ -175,7 +215,7 @@ impl Integrations {
         let mut out = Vec::new();
         for key in self.store.keys().await? {
             match self.store.get_key(&key).await {
-                Ok(Some(s)) => out.push(view::view(&s.value, keyring)),
+                Ok(Some(s)) => out.push(self.shown(&s.value, keyring)),
                 Ok(None) => {}
                 Err(StoreError::Invalid(e)) => {
                     tracing::warn!("skipping an integration record that is not JSON: {e}")
@@ -191,12 +231,20 @@ impl Integrations {
     pub async fn page(&self, actor: &Actor) -> Result<IntegrationsPage, IntegrationsError> {
         decide(actor)?;
         let kinds = KINDS.into_iter().map(view::form).collect();
+        let env_wins = KINDS
+            .into_iter()
+            .filter_map(|k| {
+                let var = self.credentials.as_ref()?.env_var(k)?;
+                Some(format!("{}: {}", k.as_str(), wins(var)))
+            })
+            .collect();
         let Some(keyring) = self.keys.as_deref() else {
             return Ok(IntegrationsPage {
                 unavailable: Some(UNAVAILABLE.into()),
                 key_id: None,
                 rows: Vec::new(),
                 kinds,
+                env_wins,
             });
         };
         Ok(IntegrationsPage {
@@ -204,6 +252,7 @@ impl Integrations {
             key_id: Some(keyring.current.id().to_owned()),
             rows: self.list(actor).await?,
             kinds,
+            env_wins,
         })
     }
 
@@ -221,7 +270,7 @@ impl Integrations {
         }
         let stored = self.store.get(kind, name).await?;
         let stored = stored.ok_or_else(|| not_found(kind, name))?;
-        Ok(view::view(&stored.value, keyring))
+        Ok(self.shown(&stored.value, keyring))
     }
 
     /// Sets `kind/name` from a JSON object of the kind's fields: the clear
@@ -285,7 +334,8 @@ impl Integrations {
                 Ok(_) => {
                     let detail = view::changed(before, &record, &set);
                     self.audit(actor, "integration.put", detail).await;
-                    return Ok((view::view(&record, keyring), before.is_none()));
+                    self.changed(kind, name).await;
+                    return Ok((self.shown(&record, keyring), before.is_none()));
                 }
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
@@ -320,6 +370,7 @@ impl Integrations {
             keyring.current.id()
         );
         self.audit(actor, "integration.delete", detail).await;
+        self.changed(kind, name).await;
         Ok(())
     }
 

@@ -29,6 +29,7 @@ pub(super) fn view(r: &IntegrationRecord, keyring: &Keyring) -> IntegrationView 
         }
         .to_owned(),
         problem,
+        env_wins: None,
     }
 }
 

@@ -2,11 +2,15 @@
 //! returned, every bad field named), an unreadable record beside working
 //! ones, no master key, a whole session searched for the secret values,
 //! the master key's start-up rules and the rotation to a new key,
-//! interrupted and resumed, through the real binary.
+//! interrupted and resumed, through the real binary; the adapters reading
+//! the stored credentials while the server runs, the environment winning
+//! over them, and a second server following a change.
 
 mod api;
 mod connection;
 mod keys;
+mod resolve;
+mod resolve_env;
 mod rotate;
 mod secrets;
 

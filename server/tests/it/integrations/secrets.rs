@@ -1,6 +1,8 @@
 //! A whole session on the real binary with debug logs: every kind set
 //! over the API and through the page's forms, listed, read, edited,
-//! refused and deleted. Then the server's output, every API answer, every
+//! refused and deleted, and used by the adapters (the model asked, a
+//! webhook and a Slack request checked with the stored secrets). Then the
+//! server's output, every API answer, every
 //! page, every audit record and the stored records are searched for the
 //! secret values: none is anywhere.
 
@@ -217,6 +219,53 @@ async fn no_secret_value_is_in_any_log_page_answer_or_audit_record() {
             .unwrap()
             .contains("done=Deleted")
     );
+    // The adapters use the stored values: a draft asks the stored model
+    // (unreachable: the rules answer), a GitHub ping signed with the
+    // stored webhook secret and a Slack URL check signed with the stored
+    // signing secret are accepted.
+    let res = http
+        .post(format!("{base}/api/v1/assistant/draft"))
+        .bearer_auth(&ada)
+        .json(&serde_json::json!({"text": "a queue called zq7-orders"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    answer(res.text().await.unwrap());
+    let ping = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
+    let res = http
+        .post(format!("{base}/api/v1/webhooks/github"))
+        .header("x-github-event", "ping")
+        .header(
+            "x-hub-signature-256",
+            server::http::webhooks::signature(b"zq7hook", ping),
+        )
+        .body(ping.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the stored webhook secret is used");
+    answer(res.text().await.unwrap());
+    let check = br#"{"type":"url_verification","challenge":"zq7-challenge"}"#.to_vec();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let res = http
+        .post(format!("{base}/api/v1/slack/events"))
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", &now)
+        .header(
+            "x-slack-signature",
+            server::slack::signing::signature("zq7sign", &now, &check),
+        )
+        .body(check)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the stored signing secret is used");
+    answer(res.text().await.unwrap());
     let res = http
         .delete(format!("{base}/api/v1/integrations/model/default"))
         .bearer_auth(&ada)

@@ -101,6 +101,10 @@ impl TestAppBuilder {
         }
         if self.no_master_key {
             ports.keys = None;
+            // Nothing stored can be read either: the environment's values only.
+            ports.credentials = Arc::new(
+                server::integrations::credentials::Credentials::from_config(&config),
+            );
         }
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let running = server::start_with(config, ports, listener, async move {

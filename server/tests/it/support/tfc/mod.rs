@@ -119,6 +119,8 @@ pub struct FakeState {
     pub calls: Vec<String>,
     pub faults: VecDeque<Fault>,
     pub next: u64,
+    /// The one token accepted, when not [`TOKEN`].
+    pub token: Option<String>,
 }
 
 impl FakeState {
@@ -238,6 +240,12 @@ impl Fake {
         }
     }
 
+    /// Accepts `token` instead of [`TOKEN`] from now on (the old one is
+    /// refused with 401).
+    pub fn set_token(&self, token: &str) {
+        self.state.lock().unwrap().token = Some(token.into());
+    }
+
     /// Every call so far (`METHOD route`), and forgets them.
     pub fn take_calls(&self) -> Vec<String> {
         std::mem::take(&mut self.state.lock().unwrap().calls)
@@ -315,7 +323,8 @@ async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if bearer != Some(TOKEN) {
+    let token = fake.state.lock().unwrap().token.clone();
+    if bearer != Some(token.as_deref().unwrap_or(TOKEN)) {
         return error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
