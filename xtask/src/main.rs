@@ -306,8 +306,10 @@ fn test() -> Result<()> {
         "browser screenshots: {}",
         ws.target.join("e2e-artifacts").display()
     );
-    if let Ok(matrix) = std::fs::read_to_string(ws.target.join("e2e-artifacts/matrix.txt")) {
-        println!("{}", matrix.trim());
+    for matrix in ["matrix.txt", "matrix-projects.txt"] {
+        if let Ok(line) = std::fs::read_to_string(ws.target.join("e2e-artifacts").join(matrix)) {
+            println!("{}", line.trim());
+        }
     }
     println!("{contract}");
     println!("xtask test: all steps passed in {:.0?}", started.elapsed());

@@ -8,6 +8,7 @@ use super::DriftService;
 use crate::clock::Clock;
 pub use crate::config::Every;
 use app::domain::ids::{EnvName, ProjectKey};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,11 +21,9 @@ fn period(now: u64, every: Every) -> (u64, u64) {
     (now / len, now / len * len)
 }
 
-/// Runs the drift schedule forever (spawned at start when any project has
-/// one). A run is due when the clock enters a period after the one it was
-/// in when the schedule started.
-pub async fn run_schedule(service: Arc<DriftService>) {
-    let targets: Vec<(ProjectKey, EnvName, Every)> = service
+/// Every schedule of the projects served now.
+fn targets(service: &DriftService) -> Vec<(ProjectKey, EnvName, Every)> {
+    service
         .projects
         .all()
         .iter()
@@ -33,29 +32,34 @@ pub async fn run_schedule(service: Arc<DriftService>) {
                 .iter()
                 .map(|(env, every)| (p.key.clone(), env.clone(), *every))
         })
-        .collect();
-    if targets.is_empty() {
-        return;
-    }
+        .collect()
+}
+
+/// Runs the drift schedules forever (spawned at start). The schedules are
+/// those of the projects served at each tick, so a project created or
+/// changed while the server runs is followed. A run is due when the clock
+/// enters a period after the one a schedule was in when it was first seen.
+pub async fn run_schedule(service: Arc<DriftService>) {
     let clock: Arc<dyn Clock> = service.clock.clone();
     let now = || clock.unix_millis() / 1000;
-    let mut last: Vec<u64> = targets
-        .iter()
-        .map(|(_, _, e)| period(now(), *e).0)
-        .collect();
+    let mut last: HashMap<(ProjectKey, EnvName, Every), u64> = HashMap::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        for (i, (project, env, every)) in targets.iter().enumerate() {
-            let (n, start) = period(now(), *every);
-            if n <= last[i] {
+        let targets = targets(&service);
+        last.retain(|k, _| targets.contains(k));
+        for target in targets {
+            let (n, start) = period(now(), target.2);
+            let seen = last.entry(target.clone()).or_insert(n);
+            if n <= *seen {
                 continue;
             }
-            last[i] = n;
+            *seen = n;
+            let (project, env, _) = target;
             let run = format!("drift-{project}-{env}-s{start}");
             tracing::info!(%project, %env, %run, "scheduled drift run");
-            let (me, project, env) = (service.clone(), project.clone(), env.clone());
+            let me = service.clone();
             tokio::spawn(async move { me.run(&project, &env, &run, "schedule").await });
         }
     }
