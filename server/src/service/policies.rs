@@ -6,7 +6,7 @@
 //! store once a second, not once an alert).
 
 use crate::clock::Clock;
-use crate::store::journal::{AuditLog, AuditRecord};
+use crate::store::journal::AuditLog;
 use crate::store::records::Records;
 use crate::store::{ObjectStore, StoreError, list_all};
 use app::domain::config::FieldError;
@@ -331,21 +331,7 @@ impl Policies {
     }
 
     async fn audit(&self, actor: &Actor, action: &str, detail: String) {
-        let record = AuditRecord {
-            at: self.clock.rfc3339_millis(),
-            actor: actor.login.clone(),
-            action: action.to_owned(),
-            request: None,
-            before_version: None,
-            after_version: None,
-            detail,
-            count: 1,
-            until: None,
-            via: Some(actor.credential.via().to_owned()).filter(|v| *v != "session"),
-        };
-        if let Err(e) = self.audit.append(&record).await {
-            tracing::error!("cannot write the audit record {action}: {e}");
-        }
+        self.audit.note(actor, action, detail).await;
     }
 }
 

@@ -230,6 +230,27 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Appends a system record (no request) of `actor` doing `action`, at
+    /// this log's clock; a failure is logged, never returned: the change
+    /// it records is made already.
+    pub async fn note(&self, actor: &app::domain::policy::Actor, action: &str, detail: String) {
+        let record = AuditRecord {
+            at: self.clock.rfc3339_millis(),
+            actor: actor.login.clone(),
+            action: action.to_owned(),
+            request: None,
+            before_version: None,
+            after_version: None,
+            detail,
+            count: 1,
+            until: None,
+            via: Some(actor.credential.via().to_owned()).filter(|v| *v != "session"),
+        };
+        if let Err(e) = self.append(&record).await {
+            tracing::error!("cannot write the audit record {action}: {e}");
+        }
+    }
+
     /// A fresh key for `record`: `<scope>/<unix ms, 13 digits>-<nonce>.json`.
     fn new_key(&self, record: &AuditRecord) -> String {
         let nonce = self.ids.random_hex(5);

@@ -17,7 +17,7 @@ use crate::integrations::crypto::{Keyring, OpenError};
 use crate::integrations::kinds::{self, KINDS, Kind, read_change};
 use crate::integrations::store::{IntegrationRecord, IntegrationStore};
 use crate::integrations::{Secrets, open_secrets, seal_secrets};
-use crate::store::journal::{AuditLog, AuditRecord};
+use crate::store::journal::AuditLog;
 use crate::store::{ObjectStore, StoreError};
 use app::api::{IntegrationView, IntegrationsPage};
 use app::domain::config::FieldError;
@@ -396,20 +396,6 @@ impl Integrations {
     }
 
     async fn audit(&self, actor: &Actor, action: &str, detail: String) {
-        let record = AuditRecord {
-            at: self.clock.rfc3339_millis(),
-            actor: actor.login.clone(),
-            action: action.to_owned(),
-            request: None,
-            before_version: None,
-            after_version: None,
-            detail,
-            count: 1,
-            until: None,
-            via: Some(actor.credential.via().to_owned()).filter(|v| *v != "session"),
-        };
-        if let Err(e) = self.audit.append(&record).await {
-            tracing::error!("cannot write the audit record {action}: {e}");
-        }
+        self.audit.note(actor, action, detail).await;
     }
 }

@@ -14,7 +14,7 @@ use crate::git::GitHost;
 use crate::projects::seed::Served;
 use crate::projects::store::StoredProject;
 use crate::store::StoreError;
-use crate::store::journal::{AuditLog, AuditRecord};
+use crate::store::journal::AuditLog;
 use app::domain::config::FieldError;
 use app::domain::ids::ProjectKey;
 use app::domain::policy::{Actor, Decision, Operation, ProjectAccess, decide_operation};
@@ -321,21 +321,7 @@ impl ProjectsService {
     }
 
     async fn audit(&self, actor: &Actor, action: &str, detail: String) {
-        let record = AuditRecord {
-            at: self.clock.rfc3339_millis(),
-            actor: actor.login.clone(),
-            action: action.to_owned(),
-            request: None,
-            before_version: None,
-            after_version: None,
-            detail,
-            count: 1,
-            until: None,
-            via: Some(actor.credential.via().to_owned()).filter(|v| *v != "session"),
-        };
-        if let Err(e) = self.audit.append(&record).await {
-            tracing::error!("cannot write the audit record {action}: {e}");
-        }
+        self.audit.note(actor, action, detail).await;
     }
 }
 
