@@ -1,9 +1,14 @@
 //! Talking to GitHub's REST API: authentication (a token or a GitHub App
-//! installation), the API base URL (GitHub Enterprise), and what to do on
+//! installation, from the environment or the stored integration read on
+//! every call), the API base URL (GitHub Enterprise), and what to do on
 //! rate limits and 5xx. The `git::github` host and the `exec::actions`
 //! executor share one client.
 
+mod auth;
+
 pub use crate::config::github::{GitHubAuth, GitHubSettings, split_repo};
+use crate::integrations::credentials::Credentials;
+use auth::Auth;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -39,6 +44,11 @@ pub enum GitHubError {
         /// The parser's complaint.
         message: String,
     },
+    /// Stored credentials are to be used and none are stored.
+    #[error(
+        "no GitHub credentials: store a github_app or github_token integration named default on /admin/integrations"
+    )]
+    NoCredentials,
     /// A download URL that is not an absolute URL.
     #[error("{0}")]
     BadUrl(String),
@@ -95,7 +105,7 @@ const ATTEMPTS: u32 = 5;
 /// A GitHub REST client.
 #[derive(Clone)]
 pub struct GitHubClient {
-    octo: Octocrab,
+    auth: Auth,
     max_wait: Duration,
     api_url: String,
 }
@@ -109,48 +119,25 @@ impl std::fmt::Debug for GitHubClient {
 }
 
 impl GitHubClient {
-    /// A client for `settings`; fails on a malformed URL or key.
+    /// A client for `settings`; fails on a malformed URL or key. With
+    /// [`GitHubAuth::Stored`] every call fails until [`GitHubClient::reading`]
+    /// gives it the stored credentials.
     pub fn new(settings: &GitHubSettings) -> Result<Self, GitHubError> {
-        let bad = GitHubError::Settings;
-        let builder = Octocrab::builder()
-            .base_uri(settings.api_url.as_str())
-            .map_err(|e| {
-                bad(format!(
-                    "TFPILOT_GITHUB_API_URL `{}`: {e}",
-                    settings.api_url
-                ))
-            })?
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)));
-        let octo = match &settings.auth {
-            GitHubAuth::Token(token) => builder
-                .personal_token(token.expose().to_owned())
-                .build()
-                .map_err(|e| bad(format!("GitHub client: {e}")))?,
-            GitHubAuth::App {
-                app_id,
-                private_key,
-                installation_id,
-            } => {
-                let key = octocrab::EncodingKey::from_rsa_pem(private_key.expose().as_bytes())
-                    .map_err(|e| {
-                        bad(format!(
-                            "TFPILOT_GITHUB_APP_KEY is not an RSA private key in PEM: {e}"
-                        ))
-                    })?;
-                builder
-                    .app((*app_id).into(), key)
-                    .build()
-                    .map_err(|e| bad(format!("GitHub client: {e}")))?
-                    .installation((*installation_id).into())
-                    .map_err(|e| bad(format!("GitHub App installation: {e}")))?
-            }
-        };
         Ok(Self {
-            octo,
+            auth: Auth::new(settings)?,
             max_wait: settings.max_wait,
             api_url: settings.api_url.clone(),
         })
+    }
+
+    /// This client reading the stored `github_app` (preferred) or
+    /// `github_token` integration of `credentials` on every call, when its
+    /// settings say [`GitHubAuth::Stored`]; unchanged otherwise.
+    pub fn reading(self, credentials: &Credentials) -> Self {
+        Self {
+            auth: self.auth.reading(credentials),
+            ..self
+        }
     }
 
     /// Sends a call to `path` (relative to the API URL), waiting out rate limits up to
@@ -162,11 +149,12 @@ impl GitHubClient {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Reply, GitHubError> {
+        let octo = self.auth.client(&self.api_url)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= ATTEMPTS;
-            let reply = match self.once(&method, path, body).await {
+            let reply = match once(&octo, &method, path, body).await {
                 Ok(reply) => reply,
                 Err(e) if retry == Retry::Safe && !last => {
                     tracing::warn!(%method, path, "GitHub unreachable ({e}); retrying");
@@ -234,29 +222,30 @@ impl GitHubClient {
             }
         }
     }
+}
 
-    async fn once(
-        &self,
-        method: &Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Reply, octocrab::Error> {
-        let res = match *method {
-            Method::GET => self.octo._get(path).await?,
-            Method::POST => self.octo._post(path, body).await?,
-            Method::PATCH => self.octo._patch(path, body).await?,
-            Method::PUT => self.octo._put(path, body).await?,
-            Method::DELETE => self.octo._delete(path, body).await?,
-            _ => self.octo._get(path).await?,
-        };
-        let (parts, body) = res.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok(Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
-    }
+/// One attempt of a call.
+async fn once(
+    octo: &Octocrab,
+    method: &Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Reply, octocrab::Error> {
+    let res = match *method {
+        Method::GET => octo._get(path).await?,
+        Method::POST => octo._post(path, body).await?,
+        Method::PATCH => octo._patch(path, body).await?,
+        Method::PUT => octo._put(path, body).await?,
+        Method::DELETE => octo._delete(path, body).await?,
+        _ => octo._get(path).await?,
+    };
+    let (parts, body) = res.into_parts();
+    let body = body.collect().await?.to_bytes();
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
 }
 
 /// `POST` of JSON to `base` + `path` without credentials, asking for JSON

@@ -99,7 +99,7 @@ impl Ports {
         let (git, tree, exec, reports): (_, Arc<dyn TreeExport>, _, _) = match &config.github {
             Some(settings) => {
                 check_repos(config)?;
-                let (host, exec) = github_ports(settings, projects.clone())?;
+                let (host, exec) = github_ports(settings, &credentials, projects.clone())?;
                 (host.clone() as Arc<dyn GitHost>, host, exec, false)
             }
             None => {
@@ -269,12 +269,16 @@ fn check_repos(config: &Config) -> anyhow::Result<()> {
 }
 
 /// GitHub repos and Actions workflows (production), each project's repo
-/// and default branch read from the served `projects` on every call.
+/// and default branch read from the served `projects` on every call, the
+/// credentials from the environment or else from the stored integration.
 fn github_ports(
     settings: &github::GitHubSettings,
+    credentials: &Credentials,
     projects: Arc<Projects>,
 ) -> anyhow::Result<(Arc<git::github::GitHubHost>, Arc<dyn Executor>)> {
-    let client = github::GitHubClient::new(settings).map_err(anyhow::Error::msg)?;
+    let client = github::GitHubClient::new(settings)
+        .map_err(anyhow::Error::msg)?
+        .reading(credentials);
     let host = git::github::GitHubHost::serving(client.clone(), projects.clone());
     let actions = exec::actions::ActionsExecutor::new(
         client,

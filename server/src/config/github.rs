@@ -21,6 +21,10 @@ pub enum GitHubAuth {
         /// Installation id on the organisation that owns the infra repos.
         installation_id: u64,
     },
+    /// Neither is set, only `TFPILOT_GITHUB_API_URL`, and a master key
+    /// is: the stored `github_app` or `github_token` integration named
+    /// `default`, read on every call.
+    Stored,
 }
 
 /// Where and how to reach GitHub.
@@ -45,8 +49,11 @@ pub fn split_repo(repo: &str) -> Option<(&str, &str)> {
     (ok(owner) && ok(name)).then_some((owner, name))
 }
 
+/// GitHub's settings, if switched on: by a token, by App variables, or
+/// (when `stored`: a master key) by `TFPILOT_GITHUB_API_URL` alone.
 pub(super) fn github_config(
     env: &impl Fn(&str) -> Option<String>,
+    stored: bool,
 ) -> Result<Option<GitHubSettings>, ConfigError> {
     let set = |var: &str| env(var).filter(|s| !s.trim().is_empty());
     let number = |var: &'static str| -> Result<u64, ConfigError> {
@@ -60,7 +67,20 @@ pub(super) fn github_config(
         })
     };
     let auth = match (set("TFPILOT_GITHUB_TOKEN"), set("TFPILOT_GITHUB_APP_ID")) {
-        (None, None) => return Ok(None),
+        (None, None) => match set("TFPILOT_GITHUB_API_URL") {
+            None => return Ok(None),
+            Some(_) if stored => GitHubAuth::Stored,
+            Some(_) => {
+                return Err(ConfigError::Env {
+                    var: "TFPILOT_GITHUB_API_URL",
+                    message: "is set without TFPILOT_GITHUB_TOKEN or the TFPILOT_GITHUB_APP_* \
+                              variables: set one of them, or set TFPILOT_MASTER_KEY (or \
+                              TFPILOT_MASTER_KEY_FILE) and store a github_app or github_token \
+                              integration named default"
+                        .into(),
+                });
+            }
+        },
         (Some(_), Some(_)) => {
             return Err(ConfigError::Env {
                 var: "TFPILOT_GITHUB_TOKEN",

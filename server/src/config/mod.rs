@@ -244,7 +244,12 @@ impl Config {
                 },
             }
         };
-        let github = github_config(&env)?;
+        let master_key = master_key::master_key_settings(&env)?;
+        let store = store_config(&env)?;
+        // With a master key (always one in the embedded mode) the
+        // credentials may be stored integrations instead.
+        let stored = master_key.current.is_some() || matches!(store, StoreConfig::Fs);
+        let github = github_config(&env, stored)?;
         check_repos(&projects, github.is_some())?;
         let state_bucket = match env("TFPILOT_STATE_BUCKET").filter(|s| !s.is_empty()) {
             Some(bucket) => Some((bucket, s3_settings(&env)?)),
@@ -305,11 +310,6 @@ impl Config {
                 })
             }
         };
-        let master_key = master_key::master_key_settings(&env)?;
-        let store = store_config(&env)?;
-        // With a master key (always one in the embedded mode) the
-        // credentials may be stored integrations instead.
-        let stored = master_key.current.is_some() || matches!(store, StoreConfig::Fs);
         Ok(Config {
             slack: slack_settings(&env)?,
             smtp: smtp_config(&env)?,

@@ -56,7 +56,13 @@ impl std::fmt::Debug for Credentials {
 /// The variable of each kind that wins when set.
 fn env_vars(config: &Config) -> BTreeMap<Kind, &'static str> {
     let s = &config.slack;
-    let github = config.github.as_ref().map(|g| &g.auth);
+    // Either GitHub variable makes the client use the environment's
+    // credentials, so it wins over both stored kinds.
+    let github = match config.github.as_ref().map(|g| &g.auth) {
+        Some(crate::config::GitHubAuth::Token(_)) => Some("TFPILOT_GITHUB_TOKEN"),
+        Some(crate::config::GitHubAuth::App { .. }) => Some("TFPILOT_GITHUB_APP_ID"),
+        Some(crate::config::GitHubAuth::Stored) | None => None,
+    };
     [
         (
             Kind::Slack,
@@ -68,16 +74,8 @@ fn env_vars(config: &Config) -> BTreeMap<Kind, &'static str> {
                     .map(|_| "TFPILOT_SLACK_SIGNING_SECRET")
             },
         ),
-        (
-            Kind::GithubToken,
-            matches!(github, Some(crate::config::GitHubAuth::Token(_)))
-                .then_some("TFPILOT_GITHUB_TOKEN"),
-        ),
-        (
-            Kind::GithubApp,
-            matches!(github, Some(crate::config::GitHubAuth::App { .. }))
-                .then_some("TFPILOT_GITHUB_APP_ID"),
-        ),
+        (Kind::GithubToken, github),
+        (Kind::GithubApp, github),
         (Kind::Tfc, config.tfc.as_ref().map(|_| "TFPILOT_TFC_TOKEN")),
         (
             Kind::Model,
@@ -296,6 +294,36 @@ mod tests {
         assert_eq!(slack.bot_token.expose(), "xoxb-1");
         assert_eq!(slack.signing_secret, None);
         assert!(!format!("{c:?}").contains("xoxb-1"));
+    }
+
+    #[test]
+    fn either_github_variable_wins_over_both_stored_kinds() {
+        use crate::config::{GitHubAuth, GitHubSettings};
+        let app = GitHubAuth::App {
+            app_id: 1,
+            private_key: SecretString::new("pem".into()),
+            installation_id: 2,
+        };
+        let cases = [
+            (
+                GitHubAuth::Token(SecretString::new("t".into())),
+                Some("TFPILOT_GITHUB_TOKEN"),
+            ),
+            (app, Some("TFPILOT_GITHUB_APP_ID")),
+            (GitHubAuth::Stored, None),
+        ];
+        for (auth, want) in cases {
+            let mut c = config(&[]);
+            c.github = Some(GitHubSettings {
+                api_url: "https://api.github.com".into(),
+                auth: auth.clone(),
+                max_wait: Duration::from_secs(1),
+            });
+            let creds = Credentials::from_config(&c);
+            for kind in [Kind::GithubToken, Kind::GithubApp] {
+                assert_eq!(creds.env_var(kind), want, "{auth:?} {kind:?}");
+            }
+        }
     }
 
     #[tokio::test]

@@ -181,7 +181,7 @@ pub fn smtp_stored(f: &Fields<'_>) -> Option<SmtpCredential> {
 pub fn github_token_env(config: &Config) -> Option<SecretString> {
     match &config.github.as_ref()?.auth {
         GitHubAuth::Token(t) => Some(t.clone()),
-        GitHubAuth::App { .. } => None,
+        GitHubAuth::App { .. } | GitHubAuth::Stored => None,
     }
 }
 
@@ -202,7 +202,7 @@ pub fn github_app_env(config: &Config) -> Option<GithubAppCredential> {
             installation_id: *installation_id,
             private_key: private_key.clone(),
         }),
-        GitHubAuth::Token(_) => None,
+        GitHubAuth::Token(_) | GitHubAuth::Stored => None,
     }
 }
 

@@ -181,6 +181,46 @@ fn github_settings_are_checked_at_start() {
 }
 
 #[test]
+fn the_api_url_alone_means_stored_github_credentials_with_a_master_key_only() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[projects.sandbox]\ntitle = \"Sandbox\"\nrepo = \"acme/infra\"\nenvironments = [\"dev\"]"
+    )
+    .unwrap();
+    let with_repo = file.path().to_str().unwrap();
+    let api = ("TFPILOT_GITHUB_API_URL", "https://ghe.example.com/api/v3");
+    let s3 = [
+        ("TFPILOT_REQUESTS_BUCKET", "requests"),
+        ("TFPILOT_CHAT_LOGS_BUCKET", "chats"),
+    ];
+    let mut vars = vec![("TFPILOT_CONFIG", with_repo), api];
+    vars.extend(s3);
+    let e = config_from(&vars).unwrap_err().to_string();
+    assert!(e.starts_with("TFPILOT_GITHUB_API_URL:"), "{e}");
+    assert!(
+        e.contains("TFPILOT_GITHUB_TOKEN") && e.contains("TFPILOT_MASTER_KEY"),
+        "says what to set: {e}"
+    );
+    let key = [(
+        "TFPILOT_MASTER_KEY",
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+    )];
+    vars.extend(key);
+    let c = config_from(&vars).unwrap();
+    let github = c.github.unwrap();
+    assert!(matches!(github.auth, server::github::GitHubAuth::Stored));
+    assert_eq!(github.api_url, "https://ghe.example.com/api/v3");
+    // The environment still wins.
+    vars.push(("TFPILOT_GITHUB_TOKEN", "ghp_x"));
+    let c = config_from(&vars).unwrap();
+    assert!(matches!(
+        c.github.unwrap().auth,
+        server::github::GitHubAuth::Token(_)
+    ));
+}
+
+#[test]
 fn a_project_may_name_its_default_branch() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(

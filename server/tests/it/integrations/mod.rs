@@ -11,6 +11,7 @@ mod connection;
 mod keys;
 mod resolve;
 mod resolve_env;
+mod resolve_github;
 mod rotate;
 mod secrets;
 

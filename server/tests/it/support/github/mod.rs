@@ -66,6 +66,8 @@ pub struct FakeState {
     pub user_ids: HashMap<String, u64>,
     /// Active members of organizations (`org`) and teams (`org/team`).
     pub members: HashMap<String, Vec<String>>,
+    /// The token accepted instead of [`TOKEN`], once set.
+    pub token: Option<String>,
 }
 
 pub struct RepoState {
@@ -170,6 +172,12 @@ impl Fake {
     /// public half is `public_pem`.
     pub fn enable_app(&self, app_id: u64, installation: u64, public_pem: String) {
         self.state.lock().unwrap().app = Some((app_id, installation, public_pem));
+    }
+
+    /// Accepts `token` from now on, and no longer [`TOKEN`] or the one
+    /// accepted before.
+    pub fn accept_token(&self, token: &str) {
+        self.state.lock().unwrap().token = Some(token.into());
     }
 
     /// Makes `token` a user token of `login` (as `GET /user` reads it).
@@ -310,7 +318,7 @@ async fn gate(State(fake): State<Fake>, req: Request, next: Next) -> Response {
     let fault = {
         let mut s = fake.state.lock().unwrap();
         let authorized = minting
-            || bearer == TOKEN
+            || bearer == s.token.as_deref().unwrap_or(TOKEN)
             || s.minted.contains(&bearer)
             || ((path == "/user" || path.starts_with("/user/") || path.starts_with("/orgs/"))
                 && s.user_tokens.contains_key(&bearer));
