@@ -63,11 +63,16 @@ pub type Later<'a, T> = Pin<Box<dyn Future<Output = Result<T, Refusal>> + Send +
 
 /// The server function error for a refusal; its status goes on the
 /// response of a server function call (so a client's mistake is never a
-/// 500). A page rendering the same call shows the sentence instead.
+/// 500). A page rendering the same call shows the sentence instead, and
+/// answers 404 when what it shows does not exist (or is hidden from the
+/// caller): the status holds where the page reads it with a blocking
+/// resource, which the first byte waits for.
 pub fn refuse(r: Refusal) -> ServerFnError {
     let server_fn_call =
         use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/sfn/"));
-    if server_fn_call && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+    if (server_fn_call || r.status == 404)
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
         response.set_status(
             http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::BAD_REQUEST),
         );

@@ -116,7 +116,8 @@ pub fn ProjectPage() -> impl IntoView {
         .read_untracked()
         .get("key")
         .unwrap_or_default();
-    let page = Resource::new(move || key.clone(), load_project);
+    // Blocking: a hidden or unknown project's page answers 404.
+    let page = Resource::new_blocking(move || key.clone(), load_project);
     view! {
         <section class="project-admin">
             <p><a href="/admin/projects">"← Projects"</a></p>

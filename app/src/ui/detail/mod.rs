@@ -42,7 +42,9 @@ pub fn RequestPage() -> impl IntoView {
     let error = leptos_router::hooks::use_query_map()
         .read_untracked()
         .get("error");
-    let data = Resource::new(move || id.clone(), request_detail);
+    // Blocking: the answer's status waits for it (404 when the request does
+    // not exist or its project is hidden from the caller).
+    let data = Resource::new_blocking(move || id.clone(), request_detail);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the request…"</p> }>
             {move || {
