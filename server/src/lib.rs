@@ -110,6 +110,12 @@ pub async fn start_with(
         "projects loaded"
     );
     let index = Arc::new(Index::new(ports.requests.clone(), registry.clone()));
+    // The shared change log's head first: whatever is written while the
+    // index loads is read after it.
+    let log_head = index
+        .attach_log()
+        .await
+        .context("cannot read the change log")?;
     let loaded = index
         .load()
         .await
@@ -142,6 +148,7 @@ pub async fn start_with(
             }
         });
     }
+    let change_log = tokio::spawn(index.clone().follow_log(log_head));
     let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
     let projects_fresh = tokio::spawn(served.clone().keep_fresh(config.index_refresh));
     // Credentials other replicas store are read every refresh period.
@@ -184,6 +191,12 @@ pub async fn start_with(
         sweeper.abort();
         drift_schedule.abort();
         job_pool.abort();
+        if !index.flush_log(LOG_FLUSH).await {
+            tracing::warn!(
+                "changes not yet in the change log at shutdown: other replicas read them at their next refresh"
+            );
+        }
+        change_log.abort();
         if let Err(e) = index.save_snapshot().await {
             tracing::warn!("could not write the index snapshot at shutdown: {e}");
         }
@@ -195,6 +208,9 @@ pub async fn start_with(
         setup_link,
     })
 }
+
+/// How long a stopping server waits for its changes to reach the log.
+const LOG_FLUSH: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// How often the outbox looks for due notices when nothing woke it.
 const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_secs(2);

@@ -5,8 +5,10 @@
 //! with the per-status counts, and carries its change number as its `id`.
 //! `?after=<n>` (a page passes the number it was rendered at) or a
 //! reconnect's `Last-Event-ID` replays the changes after `n` first, so none
-//! is missed. A client that falls behind, or whose number cannot be
-//! replayed, gets `resync` and should re-read the list.
+//! is missed. The numbers are the shared change log's, so a page
+//! rendered by one replica follows on any other. A client that falls
+//! behind, or whose number cannot be replayed, gets `resync` and should
+//! re-read the list.
 
 use super::AppState;
 use super::auth::Caller;
@@ -69,7 +71,11 @@ pub async fn stream(
         Some(text) => Some(number(text)?),
         None => None,
     };
-    let Follow { missed, live } = index.changes().follow(after);
+    let Follow {
+        missed,
+        live,
+        seen: already,
+    } = index.changes().follow(after);
     // Changes of projects hidden from the caller are never sent, and the
     // counts are of the projects they see — both as they stand at each
     // change, so a membership given or taken counts at once.
@@ -100,11 +106,13 @@ pub async fn stream(
     let who = (state, headers, session, seen);
     let live = futures::stream::unfold(
         (live, index, recheck, who),
-        |(mut live, index, mut recheck, who)| async move {
+        move |(mut live, index, mut recheck, who)| async move {
             loop {
                 tokio::select! {
                     got = live.recv() => {
                         let event = match got {
+                            // Rendered on a replica further along the log.
+                            Ok((n, _)) if n <= already => continue,
                             Ok((n, change)) => match (who.3)(&change) {
                                 Some(seen) => event(n, &change, index.counts_in(&seen)),
                                 None => continue,

@@ -9,6 +9,7 @@
 //! - documents that are not requests are skipped, logged once per version,
 //!   and reported by `/readyz`.
 
+pub mod log;
 mod postings;
 mod sync;
 
@@ -55,6 +56,10 @@ pub struct IndexEntry {
     /// Whether the newest drift run found it drifted.
     #[serde(default)]
     pub drifted: bool,
+    /// The document's version: a row never gives way to an older one (not
+    /// shown; the snapshot and the change log keep it).
+    #[serde(skip)]
+    pub version: u64,
 }
 
 fn status_name<S: Serializer>(status: &Status, s: S) -> Result<S::Ok, S::Error> {
@@ -154,6 +159,7 @@ pub struct Index {
     state: RwLock<State>,
     snapshot_etag: tokio::sync::Mutex<Option<String>>,
     changes: Feed,
+    log: log::ChangeLog,
 }
 
 /// A request as people name it: the module's title and the request's
@@ -183,6 +189,7 @@ pub fn project(doc: &Request, etag: &str, registry: &Registry) -> IndexEntry {
         note: app::domain::status::note(doc).unwrap_or_default(),
         etag: etag.to_owned(),
         drifted: doc.drift.is_some(),
+        version: doc.version,
     }
 }
 
@@ -195,25 +202,40 @@ impl Index {
             state: RwLock::new(State::default()),
             snapshot_etag: tokio::sync::Mutex::new(None),
             changes: Feed::default(),
+            log: log::ChangeLog::default(),
         }
     }
 
-    /// The numbered changes (local writes and what refreshes pick up from
-    /// other replicas), to follow from a number.
+    /// The numbered changes (every replica's, read from the change log),
+    /// to follow from a number.
     pub fn changes(&self) -> &Feed {
         &self.changes
     }
 
+    /// A row written here: into the change log (the feed publishes it
+    /// when the log is read back), or, with no log, into the feed.
     fn publish_row(&self, row: &IndexEntry, changed: bool) {
-        if changed {
+        if !changed {
+        } else if self.log.attached() {
+            self.log.append(log::Item::Row(sync::StoredEntry::of(row)));
+        } else {
             self.changes.publish(Change::Request {
                 row: Box::new(row.row()),
             });
         }
     }
 
-    fn publish_removed(&self, id: RequestId, removed: Option<String>) {
-        if let Some(project) = removed {
+    fn publish_removed(&self, id: RequestId, removed: Option<(String, u64)>) {
+        let Some((project, version)) = removed else {
+            return;
+        };
+        if self.log.attached() {
+            self.log.append(log::Item::Removed {
+                id,
+                project,
+                version,
+            });
+        } else {
             self.changes.publish(Change::Removed {
                 id: id.to_string(),
                 project,

@@ -5,6 +5,10 @@ use app::domain::ids::RequestId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+/// Dropped rows remembered before the memory is cleared (a late write of
+/// one older than that is corrected by the next refresh).
+const GONE_KEPT: usize = 100_000;
+
 /// Value → ids having it, for one field.
 type Postings = HashMap<Arc<str>, BTreeSet<RequestId>>;
 
@@ -23,6 +27,10 @@ pub(super) struct State {
     interned: BTreeSet<Arc<str>>,
     /// Keys that are not requests: key → (etag, message).
     pub(super) problems: BTreeMap<String, (String, String)>,
+    /// Rows dropped (archived), by the version they were dropped at: an
+    /// older write of one read late (from the change log) never brings it
+    /// back.
+    gone: HashMap<RequestId, u64>,
     /// Changed since the last snapshot.
     pub(super) dirty: bool,
 }
@@ -64,9 +72,30 @@ impl State {
         ]
     }
 
-    /// Drops a row; whether there was one.
-    /// Drops a row; its project when there was one.
-    pub(super) fn remove(&mut self, id: &RequestId) -> Option<String> {
+    /// Drops a row for good (archived, or gone from the bucket): its
+    /// project and version when there was one. A write of it up to that
+    /// version is ignored from now on.
+    pub(super) fn remove(&mut self, id: &RequestId) -> Option<(String, u64)> {
+        self.remove_at(id, 0)
+    }
+
+    /// [`State::remove`], at least at `version` (the document's final one,
+    /// as the change log says).
+    pub(super) fn remove_at(&mut self, id: &RequestId, version: u64) -> Option<(String, u64)> {
+        let old = self.take(id);
+        let at = old.as_ref().map_or(version, |o| o.version.max(version));
+        if at > 0 || old.is_some() {
+            if self.gone.len() >= GONE_KEPT {
+                self.gone.clear();
+            }
+            let kept = self.gone.entry(*id).or_default();
+            *kept = (*kept).max(at);
+        }
+        old.map(|o| (o.project.to_string(), at))
+    }
+
+    /// Takes a row out with its postings.
+    fn take(&mut self, id: &RequestId) -> Option<IndexEntry> {
         let old = self.rows.remove(id)?;
         for (map, value) in self.postings().into_iter().zip(keys(&old)) {
             if let Some(set) = map.get_mut(value) {
@@ -77,11 +106,21 @@ impl State {
             }
         }
         self.dirty = true;
-        Some(old.project.to_string())
+        Some(old)
     }
 
     /// Inserts or replaces a row; whether anything a reader sees changed.
+    /// A row older than the one held (by version), or than the one
+    /// dropped, changes nothing.
     pub(super) fn insert(&mut self, mut e: IndexEntry) -> bool {
+        if self
+            .rows
+            .get(&e.id)
+            .is_some_and(|old| e.version < old.version)
+            || self.gone.get(&e.id).is_some_and(|v| e.version <= *v)
+        {
+            return false;
+        }
         let changed = self.rows.get(&e.id).is_none_or(|old| {
             (
                 old.status.as_str(),
@@ -90,7 +129,7 @@ impl State {
                 old.drifted,
             ) != (e.status.as_str(), &e.title, &e.updated_at, e.drifted)
         });
-        self.remove(&e.id);
+        self.take(&e.id);
         e.project = self.intern(&e.project);
         e.environment = self.intern(&e.environment);
         e.module = self.intern(&e.module);

@@ -27,19 +27,11 @@ pub struct RefreshStats {
 }
 
 /// The snapshot as written: every row as the REST list shows it, plus the
-/// step of a failed one.
+/// step of a failed one and the document's version.
 #[derive(Serialize)]
-struct Snapshot<'a> {
+struct Snapshot {
     format: u32,
-    entries: Vec<Written<'a>>,
-}
-
-#[derive(Serialize)]
-struct Written<'a> {
-    #[serde(flatten)]
-    entry: &'a IndexEntry,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failed_step: Option<Step>,
+    entries: Vec<StoredEntry>,
 }
 
 /// The snapshot as read (older ones have no `failed_step`).
@@ -49,23 +41,27 @@ struct Stored {
     entries: Vec<StoredEntry>,
 }
 
-#[derive(Deserialize)]
-struct StoredEntry {
+/// A row as the snapshot and the change log hold it (older snapshots
+/// have no `failed_step` and no `version`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct StoredEntry {
     id: RequestId,
     project: String,
     environment: String,
     module: String,
     status: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     failed_step: Option<Step>,
     title: String,
     requester: String,
     updated_at: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     note: String,
     etag: String,
     #[serde(default)]
     drifted: bool,
+    #[serde(default)]
+    version: u64,
 }
 
 /// Every status but `failed`, whose step a row names apart.
@@ -82,9 +78,28 @@ const NOT_FAILED: [Status; 9] = [
 ];
 
 impl StoredEntry {
+    /// A row as it is stored.
+    pub(super) fn of(e: &IndexEntry) -> Self {
+        Self {
+            id: e.id,
+            project: e.project.to_string(),
+            environment: e.environment.to_string(),
+            module: e.module.to_string(),
+            status: e.status.as_str().to_owned(),
+            failed_step: e.status.failed_step(),
+            title: e.title.clone(),
+            requester: e.requester.to_string(),
+            updated_at: e.updated_at.clone(),
+            note: e.note.clone(),
+            etag: e.etag.clone(),
+            drifted: e.drifted,
+            version: e.version,
+        }
+    }
+
     /// The row; `None` when its status cannot be told (a failed one in an
     /// older snapshot, which has no step): the refresh reads it again.
-    fn into_entry(self) -> Option<IndexEntry> {
+    pub(super) fn into_entry(self) -> Option<IndexEntry> {
         let status = match (self.status.as_str(), self.failed_step) {
             ("failed", Some(step)) => Status::Failed(step),
             (name, _) => NOT_FAILED.into_iter().find(|s| s.as_str() == name)?,
@@ -101,6 +116,7 @@ impl StoredEntry {
             note: self.note,
             etag: self.etag,
             drifted: self.drifted,
+            version: self.version,
         })
     }
 }
@@ -246,14 +262,7 @@ impl Index {
             state.dirty = false;
             let snap = Snapshot {
                 format: SNAPSHOT_FORMAT,
-                entries: state
-                    .rows
-                    .values()
-                    .map(|entry| Written {
-                        entry,
-                        failed_step: entry.status.failed_step(),
-                    })
-                    .collect(),
+                entries: state.rows.values().map(StoredEntry::of).collect(),
             };
             serde_json::to_vec(&snap).expect("serializes")
         };

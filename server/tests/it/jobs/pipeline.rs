@@ -158,12 +158,19 @@ async fn a_prod_alert_waits_for_a_person_whatever_the_policy_says() {
     let view = app.wait_for_status(&alice, &id, "plan_ready", WAIT).await;
     assert_eq!(view["request"]["config"]["dlq_max_receive_count"], 8);
     assert!(view["request"]["approval"].is_null());
-    let asked = notices
-        .notices()
-        .into_iter()
-        .filter(|n| n.request.as_str() == id && n.kind == NoticeKind::ApprovalNeeded)
-        .count();
-    assert!(asked >= 2, "approvers are asked for the new revision");
+    // The outbox delivers a moment after the write that made the notice.
+    let asked = || {
+        notices
+            .notices()
+            .into_iter()
+            .filter(|n| n.request.as_str() == id && n.kind == NoticeKind::ApprovalNeeded)
+            .count()
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while asked() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(asked() >= 2, "approvers are asked for the new revision");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

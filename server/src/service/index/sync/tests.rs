@@ -15,6 +15,7 @@ fn entry(status: Status) -> IndexEntry {
         note: String::new(),
         etag: "\"e1\"".into(),
         drifted: false,
+        version: 3,
     }
 }
 
@@ -31,12 +32,9 @@ fn snapshot_rows_read_back_with_their_status() {
         .chain([Status::Failed(Step::Plan), Status::Failed(Step::Apply)]);
     for status in statuses {
         let e = entry(status);
-        let json = serde_json::to_value(Written {
-            entry: &e,
-            failed_step: status.failed_step(),
-        })
-        .unwrap();
+        let json = serde_json::to_value(StoredEntry::of(&e)).unwrap();
         assert_eq!(json["status"], status.as_str(), "the name, as before");
+        assert_eq!(json["version"], 3);
         assert_eq!(read(json), Some(e), "{status}");
     }
 }
@@ -58,4 +56,7 @@ fn older_rows_read_by_name_and_a_failed_one_is_read_again() {
     for (name, want) in cases {
         assert_eq!(read(old(name)).map(|e| e.status), want, "{name}");
     }
+    // A row of a snapshot from before versions reads as version 0, so any
+    // version read later replaces it.
+    assert_eq!(read(old("created")).map(|e| e.version), Some(0));
 }
