@@ -134,12 +134,10 @@ pub async fn start_with(
     ));
     let notices =
         notify::Notices::durable(outbox.clone(), &public_url).with_registry(registry.clone());
-    let flow = Arc::new(service::flow::Flow::new(
-        registry.clone(),
-        index.clone(),
-        &ports,
-        notices.clone(),
-    ));
+    let flow = Arc::new(
+        service::flow::Flow::new(registry.clone(), index.clone(), &ports, notices.clone())
+            .with_lease(config.lease),
+    );
     if let Some(mut done) = ports.runs_done.take() {
         let on_done = flow.clone();
         tokio::spawn(async move {

@@ -94,6 +94,10 @@ pub struct Config {
     pub max_runs: usize,
     /// How often the reconciler drives unfinished requests (`TFPILOT_RECONCILE_SECS`).
     pub reconcile: Duration,
+    /// How long a replica's hold on a request it drives lasts unrenewed
+    /// (`TFPILOT_LEASE_SECS`): a dead replica's requests are taken over
+    /// after it.
+    pub lease: Duration,
     /// The remediation job queue (`TFPILOT_WORKERS`, `TFPILOT_JOBS_MAX_QUEUED`).
     pub jobs: JobSettings,
     /// The `terraform` binary the local executor runs (`TFPILOT_TERRAFORM`).
@@ -345,6 +349,7 @@ impl Config {
                 },
             },
             reconcile: seconds("TFPILOT_RECONCILE_SECS", 15)?,
+            lease: seconds("TFPILOT_LEASE_SECS", 30)?,
             jobs: jobs::job_settings(&env)?,
             terraform: path("TFPILOT_TERRAFORM", None, "terraform"),
             github_webhook_secret: env("TFPILOT_GITHUB_WEBHOOK_SECRET")

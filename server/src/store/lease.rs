@@ -53,6 +53,26 @@ impl Lease {
         ttl: Duration,
         clock: Arc<dyn Clock>,
     ) -> Result<Lease, StoreError> {
+        loop {
+            let wait = Duration::from_secs(3600);
+            let (s, k, h, c) = (store.clone(), key.clone(), holder.clone(), clock.clone());
+            if let Some(lease) = Self::acquire_within(s, k, h, ttl, c, wait).await? {
+                return Ok(lease);
+            }
+        }
+    }
+
+    /// [`Lease::acquire`], waiting at most `wait` (`Duration::ZERO`: one
+    /// try); `None` when another holder kept it all along.
+    pub async fn acquire_within(
+        store: Arc<dyn ObjectStore>,
+        key: String,
+        holder: String,
+        ttl: Duration,
+        clock: Arc<dyn Clock>,
+        wait: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        let deadline = tokio::time::Instant::now() + wait;
         let mut took_over = None;
         let etag = loop {
             match store
@@ -98,7 +118,11 @@ impl Lease {
                 Err(StoreError::NotFound(_)) => continue,
                 Err(e) => return Err(e),
             }
-            tokio::time::sleep(Duration::from_millis(200 + fastrand::u64(..200))).await;
+            let pause = Duration::from_millis(200 + fastrand::u64(..200));
+            if tokio::time::Instant::now() + pause > deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(pause).await;
         };
         let current = Arc::new(std::sync::Mutex::new(etag));
         let renew = {
@@ -127,11 +151,28 @@ impl Lease {
                 }
             })
         };
-        Ok(Lease {
+        Ok(Some(Lease {
             renew,
             release: Some((store, key, current, clock)),
             took_over,
-        })
+        }))
+    }
+
+    /// Gives the lease back now (dropping it gives it back in the
+    /// background): the next taker finds it free at once.
+    pub async fn release(mut self) {
+        self.renew.abort();
+        if let Some((store, key, current, clock)) = self.release.take() {
+            let etag = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            // Only if it is still ours.
+            let _ = store
+                .put(
+                    &key,
+                    record(RELEASED, Duration::ZERO, clock.as_ref()),
+                    Precondition::IfMatch(etag),
+                )
+                .await;
+        }
     }
 
     /// The holder whose lease expired without being released (it died or

@@ -3,6 +3,7 @@
 
 use super::{Flow, FlowError, short};
 use crate::exec::RunKind;
+use crate::store::lease::Lease;
 use crate::store::repo::RepoError;
 use app::domain::ids::RequestId;
 use app::domain::request::{PrState, Request, RunStatus};
@@ -10,13 +11,57 @@ use std::sync::Arc;
 
 pub(super) const SYSTEM: &str = "tfpilot";
 
+/// How long an action waits for another replica driving its request.
+const HAND_OVER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The lease of whoever drives request `id`.
+pub(super) fn advance_key(id: &RequestId) -> String {
+    format!("locks/advance/{id}.json")
+}
+
 /// A `record_if` closure that had nothing to change.
 struct Unchanged;
 
 impl Flow {
-    /// Drives request `id` as far as it can go without a person.
+    /// Drives request `id` as far as it can go without a person — unless
+    /// another replica drives it and keeps doing so for [`HAND_OVER`]
+    /// (it then sees whatever changed: every step reads the request anew).
     pub async fn advance(self: &Arc<Self>, id: &RequestId) -> Result<(), FlowError> {
+        self.advance_within(id, HAND_OVER).await
+    }
+
+    /// [`Flow::advance`], waiting at most `wait` for another replica's
+    /// hold on the request (the reconciler does not wait).
+    pub(super) async fn advance_within(
+        self: &Arc<Self>,
+        id: &RequestId,
+        wait: std::time::Duration,
+    ) -> Result<(), FlowError> {
         let _one_at_a_time = self.advance_lock(id).lock().await;
+        let lease = Lease::acquire_within(
+            self.leases.clone(),
+            advance_key(id),
+            self.holder.clone(),
+            self.lease_ttl,
+            self.clock.clone(),
+            wait,
+        )
+        .await
+        .map_err(RepoError::from)?;
+        let Some(lease) = lease else {
+            tracing::debug!(request = %id, "another replica drives this request");
+            return Ok(());
+        };
+        if let Some(dead) = lease.took_over() {
+            tracing::info!(request = %id, from = dead, "took over a request a stopped replica was driving");
+        }
+        let driven = self.drive(id).await;
+        lease.release().await;
+        driven
+    }
+
+    /// The steps, under the lease.
+    async fn drive(self: &Arc<Self>, id: &RequestId) -> Result<(), FlowError> {
         for _ in 0..12 {
             let doc = match self.repo.get(id).await {
                 Ok(v) => v.doc,

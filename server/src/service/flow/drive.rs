@@ -30,6 +30,11 @@ impl Flow {
             if kind == RunKind::Destroy && app::domain::transitions::archivable(doc) {
                 self.repo.archive(&doc.id).await?;
                 self.index.remove(&doc.id);
+                // Its hold is not needed any more (a leftover is harmless).
+                let _ = self
+                    .leases
+                    .delete(&super::advance::advance_key(&doc.id))
+                    .await;
                 return Ok(false);
             }
             return Ok(false);

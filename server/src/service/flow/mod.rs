@@ -54,8 +54,13 @@ pub struct Flow {
     notices: crate::notify::Notices,
     clock: Arc<dyn crate::clock::Clock>,
     /// One step driver at a time per request (striped) in this process;
-    /// across replicas the CAS writes and found-before-created steps hold.
+    /// across replicas a lease in the store (`locks/advance/<id>.json`).
     advancing: Arc<[tokio::sync::Mutex<()>; ADVANCE_STRIPES]>,
+    /// The store the leases are kept in, this replica's name in them and
+    /// how long one lasts unrenewed.
+    leases: Arc<dyn crate::store::ObjectStore>,
+    holder: String,
+    lease_ttl: std::time::Duration,
 }
 
 const ADVANCE_STRIPES: usize = 64;
@@ -94,7 +99,17 @@ impl Flow {
             notices,
             clock: ports.clock.clone(),
             advancing: Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
+            leases: ports.requests.clone(),
+            holder: format!("replica-{}", ports.ids.random_hex(8)),
+            lease_ttl: std::time::Duration::from_secs(30),
         }
+    }
+
+    /// How long this replica's hold on a request it drives lasts
+    /// unrenewed (`TFPILOT_LEASE_SECS`).
+    pub fn with_lease(mut self, ttl: std::time::Duration) -> Self {
+        self.lease_ttl = ttl;
+        self
     }
 
     fn advance_lock(&self, id: &RequestId) -> &tokio::sync::Mutex<()> {
@@ -281,7 +296,11 @@ impl Flow {
                 };
                 if due {
                     n += 1;
-                    if let Err(e) = self.advance(&row.id).await {
+                    // A request another replica drives right now is its.
+                    if let Err(e) = self
+                        .advance_within(&row.id, std::time::Duration::ZERO)
+                        .await
+                    {
                         tracing::warn!(request = %row.id, "reconciler could not advance: {e}");
                     }
                 }
