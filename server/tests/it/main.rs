@@ -37,6 +37,7 @@ mod probes;
 mod projects;
 mod projects_hidden;
 mod reject;
+mod replicas;
 mod requests_api;
 mod s3_serve;
 mod sessions;

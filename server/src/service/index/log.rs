@@ -280,11 +280,12 @@ impl Index {
                     let current = {
                         let mut state = self.write();
                         state.insert(row.clone());
-                        state.rows.get(&id).map(|r| r.version)
+                        state.rows.get(&id).map(|_| ())
                     };
-                    // News to this feed, and not older than what it holds.
-                    let news = published.get(&id).is_none_or(|p| version > *p)
-                        && current.is_some_and(|c| c <= version);
+                    // News to this feed (every replica publishes the same
+                    // records under the same numbers, whatever its own
+                    // writes put in its index meanwhile), unless dropped.
+                    let news = published.get(&id).is_none_or(|p| version > *p) && current.is_some();
                     if news {
                         published.insert(id, version);
                         self.changes.publish_at(
