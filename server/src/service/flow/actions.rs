@@ -109,6 +109,16 @@ impl Flow {
                 .into());
             }
         }
+        // The merge and its record as one step: no driver reads the PR
+        // merged before the request says so.
+        let held = self
+            .hold(id, super::advance::HAND_OVER)
+            .await?
+            .ok_or_else(|| {
+                FlowError::Conflict(
+                    "tfpilot is working on this request on another replica right now: try again in a moment".into(),
+                )
+            })?;
         let merged = match self
             .git
             .merge_pr(&doc.project, pr.number, &pr.head_sha)
@@ -116,6 +126,7 @@ impl Flow {
         {
             Ok(merged) => merged,
             Err(GitError::MergeConflict(_)) => {
+                held.release().await;
                 let sha = self.refresh_branch(&doc, cleanup).await?;
                 self.spawn_advance(*id);
                 return Err(FlowError::Conflict(format!(
@@ -129,7 +140,10 @@ impl Flow {
                     }
                 )));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                held.release().await;
+                return Err(e.into());
+            }
         };
         crate::crash::point(if cleanup {
             "cleanup.merged"
@@ -154,7 +168,9 @@ impl Flow {
                     &self.now(),
                 ))
             })
-            .await?;
+            .await;
+        held.release().await;
+        let stored = stored?;
         self.main_moved(&doc.project);
         Ok(stored)
     }

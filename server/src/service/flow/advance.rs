@@ -12,7 +12,20 @@ use std::sync::Arc;
 pub(super) const SYSTEM: &str = "tfpilot";
 
 /// How long an action waits for another replica driving its request.
-const HAND_OVER: std::time::Duration = std::time::Duration::from_secs(5);
+pub(super) const HAND_OVER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A request held by one driver ([`Flow::hold`]).
+pub(super) struct Held<'a> {
+    _local: tokio::sync::MutexGuard<'a, ()>,
+    lease: Lease,
+}
+
+impl Held<'_> {
+    /// Gives the request back, to this process and the others.
+    pub(super) async fn release(self) {
+        self.lease.release().await;
+    }
+}
 
 /// The lease of whoever drives request `id`.
 pub(super) fn advance_key(id: &RequestId) -> String {
@@ -37,7 +50,24 @@ impl Flow {
         id: &RequestId,
         wait: std::time::Duration,
     ) -> Result<(), FlowError> {
-        let _one_at_a_time = self.advance_lock(id).lock().await;
+        let Some(held) = self.hold(id, wait).await? else {
+            tracing::debug!(request = %id, "another replica drives this request");
+            return Ok(());
+        };
+        let driven = self.drive(id).await;
+        held.release().await;
+        driven
+    }
+
+    /// Request `id` to this driver alone — in this process and across
+    /// replicas — waiting at most `wait`; `None` when another replica
+    /// kept it all along.
+    pub(super) async fn hold(
+        &self,
+        id: &RequestId,
+        wait: std::time::Duration,
+    ) -> Result<Option<Held<'_>>, FlowError> {
+        let local = self.advance_lock(id).lock().await;
         let lease = Lease::acquire_within(
             self.leases.clone(),
             advance_key(id),
@@ -48,16 +78,15 @@ impl Flow {
         )
         .await
         .map_err(RepoError::from)?;
-        let Some(lease) = lease else {
-            tracing::debug!(request = %id, "another replica drives this request");
-            return Ok(());
-        };
-        if let Some(dead) = lease.took_over() {
-            tracing::info!(request = %id, from = dead, "took over a request a stopped replica was driving");
-        }
-        let driven = self.drive(id).await;
-        lease.release().await;
-        driven
+        Ok(lease.map(|lease| {
+            if let Some(dead) = lease.took_over() {
+                tracing::info!(request = %id, from = dead, "took over a request a stopped replica was driving");
+            }
+            Held {
+                _local: local,
+                lease,
+            }
+        }))
     }
 
     /// The steps, under the lease.
