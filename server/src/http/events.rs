@@ -97,6 +97,7 @@ pub async fn stream(
     // disabled user or a changed password ends the stream.
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stop = state.shutdown.clone();
     let who = (state, headers, session, seen);
     let live = futures::stream::unfold(
         (live, index, recheck, who),
@@ -125,9 +126,22 @@ pub async fn stream(
             }
         },
     );
-    let stream = futures::stream::iter(first).chain(live).map(Ok);
+    // At a server stop the stream ends with a reconnection hint, so the
+    // EventSource reconnects (to another replica) within a second.
+    let stream = futures::stream::iter(first)
+        .chain(live)
+        .take_until(stop.clone().cancelled_owned())
+        .chain(
+            futures::stream::once(async move { stop.is_cancelled() }).filter_map(
+                |stopped| async move { stopped.then(|| Event::default().retry(RECONNECT)) },
+            ),
+        )
+        .map(Ok);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
+
+/// The reconnection delay a stream's last event asks for at a server stop.
+const RECONNECT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How often a stream's caller is checked again.
 const RECHECK: std::time::Duration = std::time::Duration::from_secs(2);

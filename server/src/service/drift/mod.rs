@@ -290,6 +290,7 @@ impl DriftService {
             && prev.run == run
             && prev.state == DriftState::Done
         {
+            lease.release().await;
             return prev;
         }
         record.state = DriftState::Running;
@@ -311,6 +312,7 @@ impl DriftService {
                     format!("drift run {run} of {project}/{env} failed: {e}"),
                 )
                 .await;
+                lease.release().await;
                 return record;
             }
         };
@@ -357,7 +359,7 @@ impl DriftService {
             ),
         )
         .await;
-        drop(lease);
+        lease.release().await;
         record
     }
 
