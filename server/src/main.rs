@@ -202,6 +202,9 @@ fn main() -> ExitCode {
             command: KeysCommand::Rotate { every },
         } => runtime.block_on(server::cli::rotate_keys(&config, every)),
     };
+    // Tasks still running (a terraform run cut by the stop) do not hold
+    // the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),

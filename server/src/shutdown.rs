@@ -171,7 +171,9 @@ mod tests {
         });
         tasks.spawn_watching("stuck", std::future::pending());
         stop.cancel();
-        let unfinished = tasks.join(Instant::now() + Duration::from_millis(300)).await;
+        let unfinished = tasks
+            .join(Instant::now() + Duration::from_millis(300))
+            .await;
         assert_eq!(unfinished, vec!["stuck"]);
     }
 }

@@ -40,6 +40,7 @@ mod reject;
 mod requests_api;
 mod s3_serve;
 mod sessions;
+mod shutdown;
 mod signin_limits;
 mod slack;
 mod store;
