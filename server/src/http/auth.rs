@@ -41,8 +41,7 @@ impl FromRequestParts<AppState> for AnyCaller {
             Some(header) => bearer(header, state).await,
             None => cookie(parts, state).await,
         }?;
-        // The request's span (`trace`) names who is calling from here on.
-        tracing::Span::current().record("actor", caller.0.login.as_str());
+        super::trace::record_actor(parts, &caller.0.login);
         Ok(AnyCaller(caller))
     }
 }

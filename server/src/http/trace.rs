@@ -59,9 +59,21 @@ fn random_hex(n: usize) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The `http` span of a request, in its extensions (other layers' spans
+/// may be the current one where the caller becomes known).
+#[derive(Clone)]
+struct RequestSpan(tracing::Span);
+
+/// Records `login` as the `actor` of the request's `http` span.
+pub(super) fn record_actor(parts: &axum::http::request::Parts, login: &str) {
+    if let Some(RequestSpan(span)) = parts.extensions.get::<RequestSpan>() {
+        span.record("actor", login);
+    }
+}
+
 /// The middleware: runs the rest of the request in its span and echoes
 /// the request id.
-pub async fn request_span(request: Request, next: Next) -> Response {
+pub async fn request_span(mut request: Request, next: Next) -> Response {
     // Read in a block: a borrow of the request (not `Sync`) must not live
     // across the await below.
     let (request_id, trace, route) = {
@@ -97,6 +109,7 @@ pub async fn request_span(request: Request, next: Next) -> Response {
         actor = tracing::field::Empty,
     );
     let started = std::time::Instant::now();
+    request.extensions_mut().insert(RequestSpan(span.clone()));
     let mut response = next.run(request).instrument(span.clone()).await;
     span.in_scope(|| {
         tracing::info!(

@@ -25,6 +25,7 @@ mod identity;
 mod integrations;
 mod jobs;
 mod layering;
+mod logs;
 mod matrix;
 mod matrix_projects;
 mod modules;
