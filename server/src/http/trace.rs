@@ -4,7 +4,8 @@
 //! valid W3C `traceparent`, else fresh), the method, the route template
 //! (never the raw path: ids stay out of it) and, once the caller is known,
 //! the `actor` ([`super::auth`] records it). One `http request` line per
-//! answer gives its status and latency.
+//! answer gives its status and latency (at `debug` for the probes,
+//! `/healthz` and `/readyz`).
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
@@ -105,18 +106,23 @@ pub async fn request_span(mut request: Request, next: Next) -> Response {
         request_id = %request_id,
         trace_id = %trace,
         method = %method,
-        route = %route,
+        route = %route.as_str(),
         actor = tracing::field::Empty,
     );
     let started = std::time::Instant::now();
     request.extensions_mut().insert(RequestSpan(span.clone()));
     let mut response = next.run(request).instrument(span.clone()).await;
+    let (status, latency_ms) = (
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0,
+    );
     span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "http request"
-        )
+        // Probes come every few seconds from every load balancer.
+        if matches!(route.as_str(), "/healthz" | "/readyz") {
+            tracing::debug!(status, latency_ms, "http request")
+        } else {
+            tracing::info!(status, latency_ms, "http request")
+        }
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
