@@ -438,6 +438,9 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::bounded_body))
-        .layer(axum::middleware::from_fn(trace::request_span))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace::request_span,
+        ))
         .with_state(state)
 }

@@ -7,7 +7,8 @@
 //! answer gives its status and latency (at `debug` for the probes,
 //! `/healthz` and `/readyz`).
 
-use axum::extract::{MatchedPath, Request};
+use super::AppState;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -51,15 +52,6 @@ pub fn trace_id(traceparent: &str) -> Option<&str> {
     ok.then_some(trace)
 }
 
-/// `n` random bytes as lower-case hex.
-fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    if getrandom::fill(&mut bytes).is_err() {
-        bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The `http` span of a request, in its extensions (other layers' spans
 /// may be the current one where the caller becomes known).
 #[derive(Clone)]
@@ -74,7 +66,11 @@ pub(super) fn record_actor(parts: &axum::http::request::Parts, login: &str) {
 
 /// The middleware: runs the rest of the request in its span and echoes
 /// the request id.
-pub async fn request_span(mut request: Request, next: Next) -> Response {
+pub async fn request_span(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     // Read in a block: a borrow of the request (not `Sync`) must not live
     // across the await below.
     let (request_id, trace, route) = {
@@ -88,11 +84,11 @@ pub async fn request_span(mut request: Request, next: Next) -> Response {
         let request_id = header(REQUEST_ID)
             .as_deref()
             .and_then(sane_request_id)
-            .map_or_else(|| random_hex(16), str::to_owned);
+            .map_or_else(|| state.ids.random_hex(16), str::to_owned);
         let trace = header("traceparent")
             .as_deref()
             .and_then(trace_id)
-            .map_or_else(|| random_hex(16), str::to_owned);
+            .map_or_else(|| state.ids.random_hex(16), str::to_owned);
         let route = request
             .extensions()
             .get::<MatchedPath>()
@@ -198,13 +194,5 @@ mod tests {
         for (value, want) in cases {
             assert_eq!(trace_id(value), want, "{value:?}");
         }
-    }
-
-    #[test]
-    fn fresh_ids_are_hex_of_the_asked_length() {
-        let id = random_hex(16);
-        assert_eq!(id.len(), 32);
-        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(id, random_hex(16));
     }
 }

@@ -40,18 +40,18 @@ fn targets(service: &DriftService) -> Vec<(ProjectKey, EnvName, Every)> {
 /// those of the projects served at each tick, so a project created or
 /// changed while the server runs is followed. A run is due when the clock
 /// enters a period after the one a schedule was in when it was first seen.
-/// At the stop no run starts; the runs under way finish and give their
-/// drift lease back before this returns.
+/// At the stop no run starts; the runs under way (scheduled or asked for)
+/// finish and give their drift lease back before this returns.
 pub async fn run_schedule(service: Arc<DriftService>, stop: CancellationToken) {
-    let mut runs = tokio::task::JoinSet::new();
     tokio::select! {
         _ = stop.cancelled() => {}
-        _ = schedule(&service, &mut runs) => {}
+        _ = schedule(&service) => {}
     }
-    while runs.join_next().await.is_some() {}
+    service.runs.close();
+    service.runs.wait().await;
 }
 
-async fn schedule(service: &Arc<DriftService>, runs: &mut tokio::task::JoinSet<()>) {
+async fn schedule(service: &Arc<DriftService>) {
     let clock: Arc<dyn Clock> = service.clock.clone();
     let now = || clock.unix_millis() / 1000;
     let mut last: HashMap<(ProjectKey, EnvName, Every), u64> = HashMap::new();
@@ -59,7 +59,6 @@ async fn schedule(service: &Arc<DriftService>, runs: &mut tokio::task::JoinSet<(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        while runs.try_join_next().is_some() {}
         let targets = targets(service);
         last.retain(|k, _| targets.contains(k));
         for target in targets {
@@ -73,7 +72,7 @@ async fn schedule(service: &Arc<DriftService>, runs: &mut tokio::task::JoinSet<(
             let run = format!("drift-{project}-{env}-s{start}");
             tracing::info!(%project, %env, %run, "scheduled drift run");
             let me = service.clone();
-            runs.spawn(async move {
+            service.runs.spawn(async move {
                 me.run(&project, &env, &run, "schedule").await;
             });
         }

@@ -46,10 +46,15 @@ impl Jobs {
     async fn work(self: Arc<Self>, holder: String, stop: CancellationToken) {
         while !stop.is_cancelled() {
             let wake = self.wake.notified();
-            let next = tokio::select! {
-                _ = stop.cancelled() => return,
-                next = self.next(&holder) => next,
-            };
+            // A claim under way completes (its write may have landed);
+            // a job claimed as the stop came is handed back at once.
+            let next = self.next(&holder).await;
+            if stop.is_cancelled() {
+                if let Some(job) = next {
+                    self.hand_back(&job, &holder).await;
+                }
+                return;
+            }
             match next {
                 Some(job) => self.execute(job, &holder, &stop).await,
                 None => {
