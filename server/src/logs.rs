@@ -53,8 +53,8 @@ impl LogFormat {
     }
 }
 
-/// Installs the global subscriber: `format` lines on standard error,
-/// filtered by `TFPILOT_LOG`.
+/// Installs the global subscriber: `format` lines on standard error
+/// (text in colour only when it is a terminal), filtered by `TFPILOT_LOG`.
 pub fn init(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TFPILOT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
@@ -62,7 +62,10 @@ pub fn init(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        LogFormat::Text => builder.init(),
+        // Colours only for a person at a terminal, not in a log file.
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
