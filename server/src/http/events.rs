@@ -6,7 +6,9 @@
 //! `?after=<n>` (a page passes the number it was rendered at) or a
 //! reconnect's `Last-Event-ID` replays the changes after `n` first, so none
 //! is missed. A client that falls behind, or whose number cannot be
-//! replayed, gets `resync` and should re-read the list.
+//! replayed, gets `resync` and should re-read the list. When the server
+//! stops, every stream ends with an event that only sets `retry: 1000`,
+//! so EventSources reconnect (to another replica) within a second.
 
 use super::AppState;
 use super::auth::Caller;
