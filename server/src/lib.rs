@@ -20,11 +20,13 @@ pub mod github;
 pub mod http;
 pub mod ids;
 pub mod integrations;
+pub mod logs;
 pub mod notify;
 pub mod ports;
 pub mod projects;
 pub mod registry;
 pub mod service;
+pub mod shutdown;
 pub mod slack;
 pub mod store;
 
@@ -121,11 +123,13 @@ pub async fn start_with(
         .await
         .context("cannot load the request index")?;
     tracing::info!(
+        event = logs::event::INDEX_LOADED,
         store = %ports.requests.describe(),
         requests = index.len(),
         fetched = loaded.fetched,
         "request index loaded"
     );
+    let shutdown_limit = config.shutdown;
     let config = Arc::new(config);
     let outbox = Arc::new(notify::Outbox::new(
         ports.requests.clone(),
@@ -146,13 +150,28 @@ pub async fn start_with(
             }
         });
     }
+    // Runs until the stop has written what this replica queued.
     let change_log = tokio::spawn(index.clone().follow_log(log_head));
-    let background = tokio::spawn(keep_index_fresh(index.clone(), config.clone()));
-    let projects_fresh = tokio::spawn(served.clone().keep_fresh(config.index_refresh));
+    let stop = shutdown::CancellationToken::new();
+    let mut tasks = shutdown::Tasks::new(stop.clone());
+    tasks.spawn(
+        "index refresh",
+        keep_index_fresh(index.clone(), config.clone()),
+    );
+    tasks.spawn(
+        "project refresh",
+        served.clone().keep_fresh(config.index_refresh),
+    );
     // Credentials other replicas store are read every refresh period.
-    let credentials = tokio::spawn(ports.credentials.clone().follow(config.index_refresh));
-    let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
-    let deliveries = tokio::spawn(outbox.run(OUTBOX_EVERY));
+    tasks.spawn(
+        "credential refresh",
+        ports.credentials.clone().follow(config.index_refresh),
+    );
+    tasks.spawn_watching(
+        "reconciler",
+        reconcile(flow.clone(), config.reconcile, stop.clone()),
+    );
+    tasks.spawn_watching("outbox", outbox.run(OUTBOX_EVERY, stop.clone()));
     let state = http::AppState::new(
         config,
         registry,
@@ -162,11 +181,21 @@ pub async fn start_with(
         notices,
         &public_url,
     );
-    let sweeper = tokio::spawn(state.limits.clone().sweep_forever());
-    let drift_schedule = tokio::spawn(service::drift::run_schedule(state.drift.clone()));
+    tasks.spawn(
+        "sign-in limit sweeper",
+        state.limits.clone().sweep_forever(),
+    );
+    tasks.spawn_watching(
+        "drift schedule",
+        service::drift::run_schedule(state.drift.clone(), stop.clone()),
+    );
     let workers = state.jobs.settings().workers;
     let replica = ports.ids.random_hex(8);
-    let job_pool = tokio::spawn(state.jobs.clone().run_pool(workers, replica));
+    tasks.spawn_watching(
+        "job workers",
+        state.jobs.clone().run_pool(workers, replica, stop.clone()),
+    );
+    let state = state.with_shutdown(stop.clone());
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.
     let listener = listener.tap_io(|tcp| {
@@ -174,31 +203,21 @@ pub async fn start_with(
             tracing::warn!("cannot set TCP_NODELAY: {e}");
         }
     });
+    let signalled = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        signalled.cancel();
+    });
     let handle = tokio::spawn(async move {
-        let served = axum::serve(
+        let server = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await;
-        background.abort();
-        projects_fresh.abort();
-        credentials.abort();
-        reconciler.abort();
-        deliveries.abort();
-        sweeper.abort();
-        drift_schedule.abort();
-        job_pool.abort();
-        if !index.flush_log(LOG_FLUSH).await {
-            tracing::warn!(
-                "changes not yet in the change log at shutdown: other replicas read them at their next refresh"
-            );
-        }
+        .with_graceful_shutdown(stop.clone().cancelled_owned())
+        .into_future();
+        let stopped = shutdown::drain(server, stop, tasks, index, shutdown_limit).await;
         change_log.abort();
-        if let Err(e) = index.save_snapshot().await {
-            tracing::warn!("could not write the index snapshot at shutdown: {e}");
-        }
-        served
+        stopped
     });
     Ok(Running {
         addr,
@@ -207,15 +226,17 @@ pub async fn start_with(
     })
 }
 
-/// How long a stopping server waits for its changes to reach the log.
-const LOG_FLUSH: std::time::Duration = std::time::Duration::from_secs(3);
-
 /// How often the outbox looks for due notices when nothing woke it.
 const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Stores the notices a crash cut off, then drives every unfinished
-/// request at start and periodically.
-async fn reconcile(flow: Arc<service::flow::Flow>, every: std::time::Duration) {
+/// request at start and periodically, until `stop` (a pass under way
+/// finishes its request steps first).
+async fn reconcile(
+    flow: Arc<service::flow::Flow>,
+    every: std::time::Duration,
+    stop: shutdown::CancellationToken,
+) {
     let recovered = flow.recover_notices().await;
     if recovered > 0 {
         tracing::info!(notices = recovered, "stored the notices a stop cut off");
@@ -223,7 +244,10 @@ async fn reconcile(flow: Arc<service::flow::Flow>, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for pass in 0u64.. {
-        tick.tick().await;
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
         // Open PRs waiting for a person are polled less often (webhooks
         // normally report them): at start and every tenth pass.
         let n = flow.reconcile_all(pass % 10 == 0).await;
@@ -256,39 +280,24 @@ async fn keep_index_fresh(index: Arc<Index>, config: Arc<Config>) {
     }
 }
 
-/// `tfpilot serve`: binds the configured address and serves until Ctrl-C.
+/// `tfpilot serve`: binds the configured address and serves until SIGTERM
+/// or Ctrl-C, then stops gracefully within `TFPILOT_SHUTDOWN_SECS`.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
     let registry = config.registry.clone();
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind} (TFPILOT_BIND)"))?;
-    let running = start(config, listener, shutdown_signal()).await?;
-    tracing::info!(registry = %registry.display(), "tfpilot is listening on http://{}", running.addr);
+    let running = start(config, listener, shutdown::signal()).await?;
+    tracing::info!(
+        event = logs::event::SERVER_STARTED,
+        registry = %registry.display(),
+        "tfpilot is listening on http://{}",
+        running.addr
+    );
     running
         .handle
         .await
         .context("server task failed")?
         .context("server error")
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
 }

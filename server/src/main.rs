@@ -137,7 +137,10 @@ enum RegistryCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    match server::logs::LogFormat::from_env() {
+        Ok(format) => server::logs::init(format),
+        Err(e) => return fail(&format!("configuration error: {e}")),
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return fail(&format!("configuration error: {e}")),
@@ -199,6 +202,9 @@ fn main() -> ExitCode {
             command: KeysCommand::Rotate { every },
         } => runtime.block_on(server::cli::rotate_keys(&config, every)),
     };
+    // Tasks still running (a terraform run cut by the stop) do not hold
+    // the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
@@ -208,13 +214,4 @@ fn main() -> ExitCode {
 fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::FAILURE
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TFPILOT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

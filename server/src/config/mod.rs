@@ -98,6 +98,9 @@ pub struct Config {
     /// (`TFPILOT_LEASE_SECS`): a dead replica's requests are taken over
     /// after it.
     pub lease: Duration,
+    /// The longest a graceful stop may take before the process exits
+    /// anyway (`TFPILOT_SHUTDOWN_SECS`, default 20).
+    pub shutdown: Duration,
     /// The remediation job queue (`TFPILOT_WORKERS`, `TFPILOT_JOBS_MAX_QUEUED`).
     pub jobs: JobSettings,
     /// The `terraform` binary the local executor runs (`TFPILOT_TERRAFORM`).
@@ -350,6 +353,7 @@ impl Config {
             },
             reconcile: seconds("TFPILOT_RECONCILE_SECS", 15)?,
             lease: seconds("TFPILOT_LEASE_SECS", 30)?,
+            shutdown: seconds("TFPILOT_SHUTDOWN_SECS", 20)?,
             jobs: jobs::job_settings(&env)?,
             terraform: path("TFPILOT_TERRAFORM", None, "terraform"),
             github_webhook_secret: env("TFPILOT_GITHUB_WEBHOOK_SECRET")

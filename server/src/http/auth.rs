@@ -41,6 +41,7 @@ impl FromRequestParts<AppState> for AnyCaller {
             Some(header) => bearer(header, state).await,
             None => cookie(parts, state).await,
         }?;
+        super::trace::record_actor(parts, &caller.0.login);
         Ok(AnyCaller(caller))
     }
 }

@@ -8,7 +8,9 @@
 //! is missed. The numbers are the shared change log's, so a page
 //! rendered by one replica follows on any other. A client that falls
 //! behind, or whose number cannot be replayed, gets `resync` and should
-//! re-read the list.
+//! re-read the list. When the server stops, every stream ends with an
+//! event that only sets `retry: 1000`, so EventSources reconnect (to
+//! another replica) within a second.
 
 use super::AppState;
 use super::auth::Caller;
@@ -103,6 +105,7 @@ pub async fn stream(
     // disabled user or a changed password ends the stream.
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stop = state.shutdown.clone();
     let who = (state, headers, session, seen);
     let live = futures::stream::unfold(
         (live, index, recheck, who),
@@ -133,9 +136,22 @@ pub async fn stream(
             }
         },
     );
-    let stream = futures::stream::iter(first).chain(live).map(Ok);
+    // At a server stop the stream ends with a reconnection hint, so the
+    // EventSource reconnects (to another replica) within a second.
+    let stream = futures::stream::iter(first)
+        .chain(live)
+        .take_until(stop.clone().cancelled_owned())
+        .chain(
+            futures::stream::once(async move { stop.is_cancelled() }).filter_map(
+                |stopped| async move { stopped.then(|| Event::default().retry(RECONNECT)) },
+            ),
+        )
+        .map(Ok);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
+
+/// The reconnection delay a stream's last event asks for at a server stop.
+const RECONNECT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How often a stream's caller is checked again.
 const RECHECK: std::time::Duration = std::time::Duration::from_secs(2);

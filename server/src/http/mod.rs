@@ -27,6 +27,7 @@ mod requests;
 mod session;
 mod slack;
 mod tokens;
+mod trace;
 mod ui;
 mod users;
 pub mod webhooks;
@@ -113,6 +114,9 @@ pub struct AppState {
     /// The credentials adapters read now (Slack's signing secret, the
     /// webhook secret).
     pub credentials: Arc<crate::integrations::credentials::Credentials>,
+    /// Cancelled when the server stops: long-lived answers (event
+    /// streams) end on it.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -250,6 +254,7 @@ impl AppState {
             requests.index().clone(),
         ));
         Self {
+            shutdown: tokio_util::sync::CancellationToken::new(),
             credentials: ports.credentials.clone(),
             integrations,
             projects,
@@ -278,6 +283,14 @@ impl AppState {
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
         }
+    }
+}
+
+impl AppState {
+    /// The state with `stop` as the server's stop signal.
+    pub fn with_shutdown(mut self, stop: tokio_util::sync::CancellationToken) -> Self {
+        self.shutdown = stop;
+        self
     }
 }
 
@@ -425,5 +438,9 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::bounded_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace::request_span,
+        ))
         .with_state(state)
 }

@@ -120,14 +120,16 @@ impl Outbox {
         Ok(())
     }
 
-    /// Delivers until the task is dropped: at once when woken, else every
-    /// `every`.
-    pub async fn run(self: Arc<Self>, every: Duration) {
-        loop {
+    /// Delivers until `stop`: at once when woken, else every `every`. A
+    /// pass under way at the stop finishes (a notice cut between its
+    /// delivery and its mark would be sent again after the restart).
+    pub async fn run(self: Arc<Self>, every: Duration, stop: tokio_util::sync::CancellationToken) {
+        while !stop.is_cancelled() {
             if let Err(e) = self.deliver_due().await {
                 tracing::warn!("outbox pass failed (will retry): {e}");
             }
             tokio::select! {
+                _ = stop.cancelled() => {}
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(every) => {}
             }

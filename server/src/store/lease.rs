@@ -158,47 +158,56 @@ impl Lease {
         }))
     }
 
-    /// Gives the lease back now (dropping it gives it back in the
-    /// background): the next taker finds it free at once.
-    pub async fn release(mut self) {
-        self.renew.abort();
-        if let Some((store, key, current, clock)) = self.release.take() {
-            let etag = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            // Only if it is still ours.
-            let _ = store
-                .put(
-                    &key,
-                    record(RELEASED, Duration::ZERO, clock.as_ref()),
-                    Precondition::IfMatch(etag),
-                )
-                .await;
-        }
-    }
-
     /// The holder whose lease expired without being released (it died or
     /// stopped renewing) and was taken over by this one, if any.
     pub fn took_over(&self) -> Option<&str> {
         self.took_over.as_deref()
     }
+
+    /// Gives the lease back now (dropping it does the same in the
+    /// background), so another holder takes it at once.
+    pub async fn release(mut self) {
+        self.renew.abort();
+        if let Some(release) = self.release.take() {
+            give_back(release).await;
+        }
+    }
+}
+
+/// Releases by expiring the lease, only if it is still ours.
+async fn give_back((store, key, current, clock): Release) {
+    let etag = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if let Err(e) = store
+        .put(
+            &key,
+            record(RELEASED, Duration::ZERO, clock.as_ref()),
+            Precondition::IfMatch(etag),
+        )
+        .await
+    {
+        tracing::debug!(lease = %key, "lease not released (it expires): {e}");
+    }
+}
+
+/// The releases of dropped leases still under way, in this process.
+static RELEASING: std::sync::LazyLock<tokio_util::task::TaskTracker> =
+    std::sync::LazyLock::new(tokio_util::task::TaskTracker::new);
+
+/// Resolves once the releases of the leases dropped so far are written
+/// (a stopping server waits for them before it exits).
+pub async fn releases_settled() {
+    RELEASING.close();
+    RELEASING.wait().await;
+    RELEASING.reopen();
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
         self.renew.abort();
-        if let Some((store, key, current, clock)) = self.release.take() {
-            let etag = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            // Released by expiring it, only if it is still ours.
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move {
-                    let _ = store
-                        .put(
-                            &key,
-                            record(RELEASED, Duration::ZERO, clock.as_ref()),
-                            Precondition::IfMatch(etag),
-                        )
-                        .await;
-                });
-            }
+        if let Some(release) = self.release.take()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            RELEASING.spawn_on(give_back(release), &handle);
         }
     }
 }

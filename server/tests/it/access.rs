@@ -263,6 +263,17 @@ async fn the_audit_log_records_changes_and_refusals() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_session_never_logs_a_secret() {
+    full_session_logs("text").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_session_never_logs_a_secret_in_json() {
+    full_session_logs("json").await;
+}
+
+/// A session from setup to logout with `TFPILOT_LOG_FORMAT=format`; no
+/// secret is in its logs.
+async fn full_session_logs(format: &str) {
     let data = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -279,6 +290,7 @@ async fn a_full_session_never_logs_a_secret() {
         .env("TFPILOT_WORKFLOWS_DIR", root().join("infra-workflows"))
         .env("TFPILOT_SITE_ROOT", data.path().join("site"))
         .env("TFPILOT_LOG", "debug")
+        .env("TFPILOT_LOG_FORMAT", format)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -384,7 +396,9 @@ async fn a_full_session_never_logs_a_secret() {
         async move { exited.map(|_| ()).ok_or_else(|| "still running".to_owned()) }
     })
     .await;
-    let logs = std::fs::read_to_string(&log).unwrap() + &drain.join().unwrap();
+    let logs =
+        crate::support::readable_logs(&std::fs::read_to_string(&log).unwrap(), format == "json")
+            + &drain.join().unwrap();
     assert!(
         logs.contains("auth") || logs.contains("request"),
         "debug logs were written"

@@ -107,6 +107,9 @@ pub struct DriftService {
     flow: Arc<Flow>,
     index: Arc<Index>,
     holder: String,
+    /// The runs under way (asked for or scheduled): a stopping server
+    /// waits for them, and each gives its drift lease back as it ends.
+    runs: tokio_util::task::TaskTracker,
 }
 
 fn record_key(project: &ProjectKey, env: &EnvName) -> String {
@@ -125,6 +128,7 @@ impl DriftService {
             flow,
             index,
             holder: format!("{}-{}", std::process::id(), ports.ids.random_hex(4)),
+            runs: tokio_util::task::TaskTracker::new(),
         }
     }
 
@@ -169,7 +173,8 @@ impl DriftService {
         let queued = self.queued(&project, &env, &run, &actor.login);
         let me = self.clone();
         let login = actor.login.clone();
-        tokio::spawn(async move { me.run(&project, &env, &run, &login).await });
+        self.runs
+            .spawn(async move { me.run(&project, &env, &run, &login).await });
         Ok(queued)
     }
 
@@ -290,6 +295,7 @@ impl DriftService {
             && prev.run == run
             && prev.state == DriftState::Done
         {
+            lease.release().await;
             return prev;
         }
         record.state = DriftState::Running;
@@ -311,6 +317,7 @@ impl DriftService {
                     format!("drift run {run} of {project}/{env} failed: {e}"),
                 )
                 .await;
+                lease.release().await;
                 return record;
             }
         };
@@ -357,7 +364,7 @@ impl DriftService {
             ),
         )
         .await;
-        drop(lease);
+        lease.release().await;
         record
     }
 

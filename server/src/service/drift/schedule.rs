@@ -11,6 +11,7 @@ use app::domain::ids::{EnvName, ProjectKey};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// How often the schedule looks at the clock.
 const TICK: Duration = Duration::from_millis(500);
@@ -35,11 +36,22 @@ fn targets(service: &DriftService) -> Vec<(ProjectKey, EnvName, Every)> {
         .collect()
 }
 
-/// Runs the drift schedules forever (spawned at start). The schedules are
+/// Runs the drift schedules until `stop` (spawned at start). The schedules are
 /// those of the projects served at each tick, so a project created or
 /// changed while the server runs is followed. A run is due when the clock
 /// enters a period after the one a schedule was in when it was first seen.
-pub async fn run_schedule(service: Arc<DriftService>) {
+/// At the stop no run starts; the runs under way (scheduled or asked for)
+/// finish and give their drift lease back before this returns.
+pub async fn run_schedule(service: Arc<DriftService>, stop: CancellationToken) {
+    tokio::select! {
+        _ = stop.cancelled() => {}
+        _ = schedule(&service) => {}
+    }
+    service.runs.close();
+    service.runs.wait().await;
+}
+
+async fn schedule(service: &Arc<DriftService>) {
     let clock: Arc<dyn Clock> = service.clock.clone();
     let now = || clock.unix_millis() / 1000;
     let mut last: HashMap<(ProjectKey, EnvName, Every), u64> = HashMap::new();
@@ -47,7 +59,7 @@ pub async fn run_schedule(service: Arc<DriftService>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let targets = targets(&service);
+        let targets = targets(service);
         last.retain(|k, _| targets.contains(k));
         for target in targets {
             let (n, start) = period(now(), target.2);
@@ -60,7 +72,9 @@ pub async fn run_schedule(service: Arc<DriftService>) {
             let run = format!("drift-{project}-{env}-s{start}");
             tracing::info!(%project, %env, %run, "scheduled drift run");
             let me = service.clone();
-            tokio::spawn(async move { me.run(&project, &env, &run, "schedule").await });
+            service.runs.spawn(async move {
+                me.run(&project, &env, &run, "schedule").await;
+            });
         }
     }
 }

@@ -9,6 +9,7 @@ use app::domain::jobs::{Claim, Job, JobStatus, claim, finish, renew};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// How often an idle worker looks for work it was not woken for (another
 /// replica's alerts, expired leases).
@@ -28,30 +29,63 @@ pub(super) enum Ended {
 }
 
 impl Jobs {
-    /// Runs `n` workers named after `replica` until the task is dropped.
-    pub async fn run_pool(self: Arc<Self>, n: usize, replica: String) {
-        let workers: Vec<_> = (0..n)
-            .map(|i| {
-                let jobs = self.clone();
-                let holder = format!("{replica}/{i}");
-                tokio::spawn(async move { jobs.work(holder).await })
-            })
-            .collect();
-        let _abort = AbortOnDrop(workers);
-        std::future::pending::<()>().await;
+    /// Runs `n` workers named after `replica` until `stop`: then no job is
+    /// claimed, a running job is cut at its next step and its lease handed
+    /// back (another replica claims it at once), and this returns when
+    /// every worker has.
+    pub async fn run_pool(self: Arc<Self>, n: usize, replica: String, stop: CancellationToken) {
+        let mut workers = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let jobs = self.clone();
+            let holder = format!("{replica}/{i}");
+            workers.spawn(jobs.work(holder, stop.clone()));
+        }
+        while workers.join_next().await.is_some() {}
     }
 
-    async fn work(self: Arc<Self>, holder: String) {
-        loop {
+    async fn work(self: Arc<Self>, holder: String, stop: CancellationToken) {
+        while !stop.is_cancelled() {
             let wake = self.wake.notified();
-            match self.next(&holder).await {
-                Some(job) => self.execute(job, &holder).await,
+            // A claim under way completes (its write may have landed);
+            // a job claimed as the stop came is handed back at once.
+            let next = self.next(&holder).await;
+            if stop.is_cancelled() {
+                if let Some(job) = next {
+                    self.hand_back(&job, &holder).await;
+                }
+                return;
+            }
+            match next {
+                Some(job) => self.execute(job, &holder, &stop).await,
                 None => {
                     tokio::select! {
+                        _ = stop.cancelled() => {}
                         _ = wake => {}
                         _ = tokio::time::sleep(POLL) => {}
                     }
                 }
+            }
+        }
+    }
+
+    /// Hands `job`'s lease back at a stop: it stays running, claimable at
+    /// once by another worker.
+    async fn hand_back(&self, job: &Job, holder: &str) {
+        let now_ms = self.clock.unix_millis();
+        match self
+            .store
+            .update(&job.id, |j| renew(j, holder, now_ms, 0))
+            .await
+        {
+            Ok(Some(_)) => tracing::info!(
+                event = crate::logs::event::JOB_FINISHED,
+                job = %job.id,
+                outcome = "handed back",
+                "the server stops: the job's lease is handed back for another worker"
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(job = %job.id, "cannot hand the job's lease back (it runs out): {e}")
             }
         }
     }
@@ -103,8 +137,15 @@ impl Jobs {
         }
     }
 
-    /// Runs a claimed job with its lease renewed, and records how it ended.
-    async fn execute(&self, job: Job, holder: &str) {
+    /// Runs a claimed job with its lease renewed, and records how it ended
+    /// (or hands it back at `stop`).
+    async fn execute(&self, job: Job, holder: &str, stop: &CancellationToken) {
+        tracing::info!(
+            event = crate::logs::event::JOB_CLAIMED,
+            job = %job.id,
+            attempt = job.attempts,
+            "job claimed"
+        );
         let lost = Arc::new(AtomicBool::new(false));
         let renewal = {
             let ttl = self.lease_ms();
@@ -130,7 +171,14 @@ impl Jobs {
                 }
             })
         };
-        let ended = self.drive(&job, holder, &lost).await;
+        let ended = tokio::select! {
+            ended = self.drive(&job, holder, &lost) => ended,
+            _ = stop.cancelled() => {
+                renewal.abort();
+                self.hand_back(&job, holder).await;
+                return;
+            }
+        };
         renewal.abort();
         match ended {
             Ended::Done(status, result) => {
@@ -144,7 +192,15 @@ impl Jobs {
                     })
                     .await;
                 match done {
-                    Ok(Some(job)) => self.audit_end(&job).await,
+                    Ok(Some(job)) => {
+                        tracing::info!(
+                            event = crate::logs::event::JOB_FINISHED,
+                            job = %job.id,
+                            outcome = ?job.status,
+                            "job finished"
+                        );
+                        self.audit_end(&job).await
+                    }
                     Ok(None) => {
                         tracing::warn!(job = %job.id, "the job's lease was lost before it ended; its new holder finishes it")
                     }
@@ -186,16 +242,6 @@ impl Jobs {
             Ok(Some(job)) => Ok(job),
             Ok(None) => Err(Ended::Lost),
             Err(e) => Err(Ended::Interrupted(e.to_string())),
-        }
-    }
-}
-
-struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        for w in &self.0 {
-            w.abort();
         }
     }
 }

@@ -14,6 +14,16 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_secret_value_is_in_any_log_page_answer_or_audit_record() {
+    session("text").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_secret_value_is_in_any_json_log_line() {
+    session("json").await;
+}
+
+/// The whole session with `TFPILOT_LOG_FORMAT=format`.
+async fn session(format: &str) {
     let data = tempfile::tempdir().unwrap();
     let password = "integration admin passphrase";
     cli(
@@ -61,6 +71,7 @@ async fn no_secret_value_is_in_any_log_page_answer_or_audit_record() {
         .env("TFPILOT_WORKFLOWS_DIR", root().join("infra-workflows"))
         .env("TFPILOT_SITE_ROOT", data.path().join("site"))
         .env("TFPILOT_LOG", "debug")
+        .env("TFPILOT_LOG_FORMAT", format)
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -296,7 +307,9 @@ async fn no_secret_value_is_in_any_log_page_answer_or_audit_record() {
         async move { exited.map(|_| ()).ok_or_else(|| "still running".to_owned()) }
     })
     .await;
-    let logs = std::fs::read_to_string(&log).unwrap() + &std::fs::read_to_string(&out).unwrap();
+    let logs =
+        crate::support::readable_logs(&std::fs::read_to_string(&log).unwrap(), format == "json")
+            + &std::fs::read_to_string(&out).unwrap();
     assert!(
         logs.contains("integration"),
         "debug logs were written: {logs}"
@@ -330,7 +343,7 @@ async fn no_secret_value_is_in_any_log_page_answer_or_audit_record() {
         }
     }
     println!(
-        "secret-grep: {} secret values searched in {} bytes of server output, {} bytes of answers and pages, {} bytes stored: {} found",
+        "secret-grep ({format} logs): {} secret values searched in {} bytes of server output, {} bytes of answers and pages, {} bytes stored: {} found",
         searched.len(),
         logs.len(),
         seen.len(),

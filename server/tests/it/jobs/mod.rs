@@ -4,6 +4,7 @@
 
 mod auth;
 mod deadline;
+mod handback;
 mod page;
 mod pipeline;
 mod receiver;

@@ -66,7 +66,7 @@ impl Binary {
             .env("TFPILOT_WORKFLOWS_DIR", root().join("infra-workflows"))
             .env("TFPILOT_SITE_ROOT", data.join("site"))
             .env("TFPILOT_RECONCILE_SECS", "1")
-            .env("RUST_LOG", "warn")
+            .env("TFPILOT_LOG", "warn")
             .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

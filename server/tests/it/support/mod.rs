@@ -353,3 +353,31 @@ impl TestApp {
         .await
     }
 }
+
+/// A server's log output as searched for secrets: the text itself and,
+/// for JSON logs (`json`, where every line must be a JSON object), every
+/// string in every line unescaped (a secret with a quote or a backslash
+/// reads differently once escaped).
+pub fn readable_logs(text: &str, json: bool) -> String {
+    fn strings(value: &serde_json::Value, out: &mut String) {
+        match value {
+            serde_json::Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = text.to_owned();
+    if json {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"));
+            assert!(value.is_object(), "a log line is not an object: {line}");
+            strings(&value, &mut out);
+        }
+    }
+    out
+}
