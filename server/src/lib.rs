@@ -20,6 +20,7 @@ pub mod github;
 pub mod http;
 pub mod ids;
 pub mod integrations;
+pub mod meters;
 pub mod notify;
 pub mod ports;
 pub mod projects;
@@ -72,6 +73,7 @@ pub async fn start_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let registry = Arc::new(registry::load(&config.registry)?);
+    meters::handle();
     let addr = listener.local_addr().context("listener has no address")?;
     let public_url = if config.sessions.public_url.ends_with(":0") {
         format!("http://{addr}")
@@ -114,6 +116,7 @@ pub async fn start_with(
         .load()
         .await
         .context("cannot load the request index")?;
+    meters::index_refreshed();
     tracing::info!(
         store = %ports.requests.describe(),
         requests = index.len(),
@@ -148,6 +151,7 @@ pub async fn start_with(
     let credentials = tokio::spawn(ports.credentials.clone().follow(config.index_refresh));
     let reconciler = tokio::spawn(reconcile(flow.clone(), config.reconcile));
     let deliveries = tokio::spawn(outbox.run(OUTBOX_EVERY));
+    let upkeep = tokio::spawn(meters::upkeep(std::time::Duration::from_secs(5)));
     let state = http::AppState::new(
         config,
         registry,
@@ -184,6 +188,7 @@ pub async fn start_with(
         sweeper.abort();
         drift_schedule.abort();
         job_pool.abort();
+        upkeep.abort();
         if let Err(e) = index.save_snapshot().await {
             tracing::warn!("could not write the index snapshot at shutdown: {e}");
         }
@@ -229,8 +234,9 @@ async fn keep_index_fresh(index: Arc<Index>, config: Arc<Config>) {
     loop {
         tokio::select! {
             _ = refresh.tick() => {
-                if let Err(e) = index.refresh().await {
-                    tracing::warn!("index refresh failed (will retry): {e}");
+                match index.refresh().await {
+                    Ok(_) => meters::index_refreshed(),
+                    Err(e) => tracing::warn!("index refresh failed (will retry): {e}"),
                 }
             }
             _ = snapshot.tick() => {

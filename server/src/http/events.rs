@@ -125,7 +125,12 @@ pub async fn stream(
             }
         },
     );
-    let stream = futures::stream::iter(first).chain(live).map(Ok);
+    // Counted as an open stream until the client goes and it is dropped.
+    let client = crate::meters::SseClient::opened();
+    let stream = futures::stream::iter(first).chain(live).map(move |e| {
+        let _open = &client;
+        Ok(e)
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

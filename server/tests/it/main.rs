@@ -27,6 +27,7 @@ mod jobs;
 mod layering;
 mod matrix;
 mod matrix_projects;
+mod metrics;
 mod modules;
 mod notices;
 mod oauth;
