@@ -224,6 +224,13 @@ impl GitHubClient {
                 })
             }
             .await;
+            meters::upstream_call(
+                Service::GitHub,
+                match &result {
+                    Ok(reply) => Outcome::of_status(reply.status.as_u16()),
+                    Err(_) => Outcome::Error,
+                },
+            );
             match result {
                 Ok(reply) if !reply.status.is_server_error() || attempt >= ATTEMPTS => {
                     return Ok(reply);

@@ -32,6 +32,18 @@ const FAMILIES: &[(&str, &str)] = &[
     ("tfpilot_index_refresh_lag_seconds", "gauge"),
 ];
 
+/// The value of one series of this process's recorder (installed by the
+/// call), `0` when it has none yet. Counters only grow, so a test reads
+/// one before and after what it does.
+pub fn series(name_and_labels: &str) -> f64 {
+    server::meters::handle()
+        .render()
+        .lines()
+        .find_map(|l| l.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// A token of scope `metrics` for a new user `login` of `role`.
 pub async fn metrics_token(app: &TestApp, login: &str, role: Role) -> String {
     let store = app.requests_store();
