@@ -50,8 +50,15 @@ async fn promtool_reads_the_page_without_a_word() {
     app.get_as(&scraper, "/api/v1/requests").await;
     app.get("/healthz").await;
     app.get("/no/such/page").await;
+    app.get_as(&scraper, "/api/v1/no-such-endpoint").await;
+    app.get("/pkg/no-such-asset.js").await;
     let (status, _, text) = scrape(&app, Some(&scraper)).await;
     assert_eq!(status, 200, "{text}");
+    // Paths nothing routes are never labels either.
+    assert!(
+        !text.contains("no-such") && !text.contains("no/such"),
+        "{text}"
+    );
     let (ok, printed) = check(&text);
     assert!(ok, "promtool refused the page:\n{printed}\n---\n{text}");
     assert_eq!(printed.trim(), "", "promtool has remarks:\n{printed}");
