@@ -154,3 +154,20 @@ async fn an_open_event_stream_is_counted() {
         .unwrap_or_else(|| panic!("no tfpilot_sse_clients:\n{text}"));
     assert!(open >= 1.0, "{open}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_apply_is_counted_and_timed() {
+    let (app, id) = planned_app().await;
+    let bob = app.token("bob", Role::Approver).await;
+    for step in ["approve", "merge", "apply"] {
+        let res = app
+            .post_as(&bob, &format!("/api/v1/requests/{id}/{step}"), &json!({}))
+            .await;
+        assert_eq!(res.status(), 202, "{step}");
+    }
+    app.wait_for_status(&bob, &id, "applied", WAIT).await;
+    let runs = r#"tfpilot_runs_total{executor="fake",kind="apply",conclusion="success"}"#;
+    let timed = r#"tfpilot_step_duration_seconds_count{step="apply"}"#;
+    assert!(series(runs) >= 1.0, "{runs}");
+    assert!(series(timed) >= 1.0, "{timed}");
+}
