@@ -8,6 +8,7 @@ mod auth;
 
 pub use crate::config::github::{GitHubAuth, GitHubSettings, split_repo};
 use crate::integrations::credentials::Credentials;
+use crate::meters::{self, Outcome, Service};
 use auth::Auth;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -154,7 +155,16 @@ impl GitHubClient {
         loop {
             attempt += 1;
             let last = attempt >= ATTEMPTS;
-            let reply = match once(&octo, &method, path, body).await {
+            let sent = once(&octo, &method, path, body).await;
+            meters::upstream_call(
+                Service::GitHub,
+                match &sent {
+                    Ok(reply) if rate_limited(reply).is_some() => Outcome::RateLimited,
+                    Ok(reply) => Outcome::of_status(reply.status.as_u16()),
+                    Err(_) => Outcome::Error,
+                },
+            );
+            let reply = match sent {
                 Ok(reply) => reply,
                 Err(e) if retry == Retry::Safe && !last => {
                     tracing::warn!(%method, path, "GitHub unreachable ({e}); retrying");
@@ -171,6 +181,7 @@ impl GitHubClient {
                     });
                 }
                 tracing::warn!(%method, path, "GitHub rate limit; waiting {wait:?}");
+                meters::rate_limit_wait(Service::GitHub, wait);
                 tokio::time::sleep(wait).await;
                 continue;
             }
@@ -213,6 +224,13 @@ impl GitHubClient {
                 })
             }
             .await;
+            meters::upstream_call(
+                Service::GitHub,
+                match &result {
+                    Ok(reply) => Outcome::of_status(reply.status.as_u16()),
+                    Err(_) => Outcome::Error,
+                },
+            );
             match result {
                 Ok(reply) if !reply.status.is_server_error() || attempt >= ATTEMPTS => {
                     return Ok(reply);

@@ -21,6 +21,7 @@ pub mod http;
 pub mod ids;
 pub mod integrations;
 pub mod logs;
+pub mod meters;
 pub mod notify;
 pub mod ports;
 pub mod projects;
@@ -74,6 +75,7 @@ pub async fn start_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let registry = Arc::new(registry::load(&config.registry)?);
+    meters::handle();
     let addr = listener.local_addr().context("listener has no address")?;
     let public_url = if config.sessions.public_url.ends_with(":0") {
         format!("http://{addr}")
@@ -122,6 +124,7 @@ pub async fn start_with(
         .load()
         .await
         .context("cannot load the request index")?;
+    meters::index_refreshed();
     tracing::info!(
         event = logs::event::INDEX_LOADED,
         store = %ports.requests.describe(),
@@ -172,6 +175,10 @@ pub async fn start_with(
         reconcile(flow.clone(), config.reconcile, stop.clone()),
     );
     tasks.spawn_watching("outbox", outbox.run(OUTBOX_EVERY, stop.clone()));
+    tasks.spawn(
+        "metrics upkeep",
+        meters::upkeep(std::time::Duration::from_secs(5)),
+    );
     let state = http::AppState::new(
         config,
         registry,
@@ -267,8 +274,9 @@ async fn keep_index_fresh(index: Arc<Index>, config: Arc<Config>) {
     loop {
         tokio::select! {
             _ = refresh.tick() => {
-                if let Err(e) = index.refresh().await {
-                    tracing::warn!("index refresh failed (will retry): {e}");
+                match index.refresh().await {
+                    Ok(_) => meters::index_refreshed(),
+                    Err(e) => tracing::warn!("index refresh failed (will retry): {e}"),
                 }
             }
             _ = snapshot.tick() => {

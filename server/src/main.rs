@@ -98,7 +98,8 @@ enum TokensCommand {
         #[arg(long, default_value = "cli")]
         name: String,
         /// The most the token may do (viewer, requester, approver, admin),
-        /// or automation: it files remediations (alerts) and nothing else.
+        /// or automation: it files remediations (alerts) and nothing else,
+        /// or metrics: it reads GET /metrics and nothing else.
         #[arg(long, value_parser = parse_scope)]
         scope: Option<TokenScope>,
     },
@@ -122,7 +123,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 fn parse_scope(s: &str) -> Result<TokenScope, String> {
     TokenScope::parse(s).ok_or_else(|| {
-        format!("`{s}` is not a scope; use viewer, requester, approver, admin or automation")
+        format!(
+            "`{s}` is not a scope; use one of {}",
+            TokenScope::ALL.map(TokenScope::as_str).join(", ")
+        )
     })
 }
 

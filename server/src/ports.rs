@@ -78,6 +78,8 @@ impl Ports {
     /// The adapters `config` names: opens the stores and the repos, and
     /// restarts local runs a restart interrupted.
     pub async fn from_config(config: &Config) -> anyhow::Result<Ports> {
+        // Installed before the first store call, so start-up is counted too.
+        crate::meters::handle();
         let stores = store::open::open(config)
             .await
             .context("cannot open the request store")?;

@@ -203,6 +203,7 @@ fn test() -> Result<()> {
     tools::ensure_chromium()?;
     tools::ensure_terraform()?;
     let alertmanager = tools::ensure_alertmanager()?;
+    let promtool = tools::ensure_promtool()?;
     let test_python = tools::test_python()?;
     run_step(
         "cargo fmt --check",
@@ -234,6 +235,7 @@ fn test() -> Result<()> {
             .env("TFPILOT_TEST_S3_ENDPOINT", &moto.endpoint)
             .env("TFPILOT_TEST_PYTHON", &test_python)
             .env("TFPILOT_TEST_ALERTMANAGER", &alertmanager)
+            .env("TFPILOT_TEST_PROMTOOL", &promtool)
             .env("TFPILOT_SITE_ROOT", ws.site())
             .env("TFPILOT_E2E_ARTIFACTS", ws.target.join("e2e-artifacts"))
             .env("TF_CLI_CONFIG_FILE", "/dev/null"),

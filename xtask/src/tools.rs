@@ -127,22 +127,38 @@ pub fn ensure_chromium() -> Result<()> {
 /// Installs Debian's Alertmanager when it is missing (the alert tests run
 /// the real one); its path.
 pub fn ensure_alertmanager() -> Result<PathBuf> {
-    let bin = PathBuf::from("/usr/bin/prometheus-alertmanager");
+    ensure_debian_tool(
+        "/usr/bin/prometheus-alertmanager",
+        "prometheus-alertmanager",
+    )
+}
+
+/// Installs Debian's Prometheus when `promtool` is missing (the metrics
+/// page is checked by the real `promtool check metrics`); its path.
+pub fn ensure_promtool() -> Result<PathBuf> {
+    ensure_debian_tool("/usr/bin/promtool", "prometheus")
+}
+
+/// `bin` when it runs (`--version`), else `package` installed with
+/// apt-get (updating the lists once if the install fails).
+fn ensure_debian_tool(bin: &str, package: &str) -> Result<PathBuf> {
+    let bin = PathBuf::from(bin);
     if succeeds(Command::new(&bin).arg("--version")) {
         return Ok(bin);
     }
+    let step = format!("apt-get install {package}");
     let install = || {
         let mut c = Command::new("apt-get");
-        c.args(["install", "-y", "-qq", "prometheus-alertmanager"])
+        c.args(["install", "-y", "-qq", package])
             .env("DEBIAN_FRONTEND", "noninteractive");
         c
     };
-    if run_step("apt-get install prometheus-alertmanager", &mut install()).is_err() {
+    if run_step(&step, &mut install()).is_err() {
         run_step(
             "apt-get update",
             Command::new("apt-get").args(["update", "-qq"]),
         )?;
-        run_step("apt-get install prometheus-alertmanager", &mut install())?;
+        run_step(&step, &mut install())?;
     }
     if !succeeds(Command::new(&bin).arg("--version")) {
         bail!("{} does not run after its install", bin.display());

@@ -8,6 +8,7 @@
 
 use super::error_text;
 use crate::api::{FreshToken, TokenRow, UserRow, short_time, url_encode};
+use crate::domain::policy::TokenScope;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_query_map;
@@ -31,6 +32,16 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
 }
 
 const ROLES: [&str; 4] = ["viewer", "requester", "approver", "admin"];
+
+/// A scope as the token form offers it: a role by its name, a machine
+/// scope with what it is for.
+fn scope_label(scope: TokenScope) -> &'static str {
+    match scope {
+        TokenScope::Automation => "automation (files alerts only; admins)",
+        TokenScope::Metrics => "metrics (reads /metrics only; admins)",
+        role => role.as_str(),
+    }
+}
 
 /// The outcome of the form last posted, from `?done=` / `?error=`.
 #[component]
@@ -169,8 +180,7 @@ pub fn TokensPage() -> impl IntoView {
                     "Scope"
                     <select name="scope">
                         <option value="">"my role"</option>
-                        {ROLES.map(|r| view! { <option value=r>{r}</option> })}
-                        <option value="automation">"automation (files alerts only; admins)"</option>
+                        {TokenScope::ALL.map(|s| view! { <option value=s.as_str()>{scope_label(s)}</option> })}
                     </select>
                 </label>
                 <button type="submit">"Create token"</button>

@@ -13,6 +13,7 @@ use super::{Ask, Assistant, AssistantError, Proposal};
 use crate::config::{ModelMode, ModelSettings};
 use crate::integrations::live::Live;
 use crate::integrations::values::ModelCredential;
+use crate::meters::{self, Outcome, Service};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,8 +113,10 @@ impl ModelAssistant {
         let res = req
             .send()
             .await
-            .map_err(|e| Failure::Other(self.failed(e)))?;
+            .map_err(|e| Failure::Other(self.failed(e)))
+            .inspect_err(|_| meters::upstream_call(Service::Model, Outcome::Error))?;
         let status = res.status();
+        meters::upstream_call(Service::Model, Outcome::of_status(status.as_u16()));
         let text = res
             .text()
             .await
@@ -209,8 +212,13 @@ impl ModelAssistant {
         if let Some(key) = &model.api_key {
             req = req.bearer_auth(key.expose());
         }
-        let res = req.send().await.map_err(|e| self.failed(e))?;
+        let res = req
+            .send()
+            .await
+            .map_err(|e| self.failed(e))
+            .inspect_err(|_| meters::upstream_call(Service::Model, Outcome::Error))?;
         let status = res.status();
+        meters::upstream_call(Service::Model, Outcome::of_status(status.as_u16()));
         let text = res.text().await.map_err(|e| self.failed(e))?;
         if !status.is_success() {
             let said: String = text.chars().take(200).collect();

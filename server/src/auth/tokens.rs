@@ -31,7 +31,7 @@ pub struct TokenRecord {
     pub revoked_at: Option<String>,
     /// The most the token may do, whatever its owner's role (a CI token of
     /// an admin can be a requester token); `automation` files remediations
-    /// and nothing else.
+    /// and nothing else, `metrics` reads `GET /metrics` and nothing else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<TokenScope>,
 }

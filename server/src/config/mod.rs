@@ -132,6 +132,9 @@ pub struct Config {
     /// The master key of integration credentials (`TFPILOT_MASTER_KEY`,
     /// `TFPILOT_MASTER_KEY_FILE`, `TFPILOT_MASTER_KEY_OLD`).
     pub master_key: MasterKeySettings,
+    /// `GET /metrics` answers without a credential
+    /// (`TFPILOT_METRICS_PUBLIC`, default false).
+    pub metrics_public: bool,
 }
 
 /// A GitHub OAuth app for signing people in.
@@ -329,6 +332,7 @@ impl Config {
                 stored,
             )?,
             master_key,
+            metrics_public: flag(&env, "TFPILOT_METRICS_PUBLIC", false)?,
             trusted_proxies: trusted_proxies(env("TFPILOT_TRUSTED_PROXIES"))?,
             github_oauth,
             sessions,

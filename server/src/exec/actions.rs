@@ -391,6 +391,10 @@ fn dispatch_inputs(spec: &RunSpec) -> Result<Value, ExecError> {
 
 #[async_trait]
 impl Executor for ActionsExecutor {
+    fn name(&self, _project: &ProjectKey) -> &'static str {
+        "actions"
+    }
+
     async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
         let inputs = dispatch_inputs(spec)?;
         if self.find(spec).await?.is_some() {

@@ -312,6 +312,10 @@ fn finish(run: &mut Run, outcome: Outcome, configured: PlanOutput) {
 
 #[async_trait]
 impl Executor for FakeExecutor {
+    fn name(&self, _project: &app::domain::ids::ProjectKey) -> &'static str {
+        "fake"
+    }
+
     async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
         let run_id = spec.run_id();
         let (info, auto) = {

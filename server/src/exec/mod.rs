@@ -167,6 +167,10 @@ pub trait Executor: Send + Sync + 'static {
     /// runs once.
     async fn drift(&self, spec: &DriftSpec) -> Result<DriftReport, ExecError>;
 
+    /// Where runs of `project` go, as a metrics label: `local`,
+    /// `actions`, `tfc` or `fake`.
+    fn name(&self, project: &ProjectKey) -> &'static str;
+
     /// For a run waiting for a terraform slot here: how many runs wait
     /// ahead of it. `None` when it is not waiting here (started, done, or
     /// queued somewhere else, such as GitHub Actions).

@@ -37,6 +37,13 @@ impl ByProject {
 
 #[async_trait]
 impl Executor for ByProject {
+    fn name(&self, project: &ProjectKey) -> &'static str {
+        self.projects
+            .get(project)
+            .unwrap_or(&self.default)
+            .name(project)
+    }
+
     async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
         self.of(spec).dispatch(spec).await
     }

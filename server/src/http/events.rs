@@ -137,7 +137,9 @@ pub async fn stream(
         },
     );
     // At a server stop the stream ends with a reconnection hint, so the
-    // EventSource reconnects (to another replica) within a second.
+    // EventSource reconnects (to another replica) within a second. It is
+    // counted as an open stream until the client goes and it is dropped.
+    let client = crate::meters::SseClient::opened();
     let stream = futures::stream::iter(first)
         .chain(live)
         .take_until(stop.clone().cancelled_owned())
@@ -146,7 +148,10 @@ pub async fn stream(
                 |stopped| async move { stopped.then(|| Event::default().retry(RECONNECT)) },
             ),
         )
-        .map(Ok);
+        .map(move |e| {
+            let _open = &client;
+            Ok(e)
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

@@ -234,7 +234,8 @@ pub async fn create_token(State(state): State<AppState>, req: Request) -> Respon
             "" => None,
             text => Some(TokenScope::parse(text).ok_or_else(|| ApiError::BadRequest {
                 message: format!(
-                    "`{text}` is not a scope; choose viewer, requester, approver, admin or automation"
+                    "`{text}` is not a scope; choose one of {}",
+                    TokenScope::ALL.map(TokenScope::as_str).join(", ")
                 ),
                 field: Some("scope".to_owned()),
             })?),

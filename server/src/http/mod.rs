@@ -16,6 +16,7 @@ mod integrations;
 mod jobs;
 mod limit;
 mod login;
+mod metrics;
 mod modules;
 mod oauth;
 pub mod openapi;
@@ -380,6 +381,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/github", get(oauth::start))
         .route("/auth/github/callback", get(oauth::callback))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::serve))
         .route("/requests/{id}/act", post(forms::act))
         .route("/admin/users", post(forms::add_user))
         .route("/admin/users/{login}", post(forms::set_user))
@@ -438,6 +440,7 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::bounded_body))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             trace::request_span,

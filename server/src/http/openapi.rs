@@ -81,7 +81,8 @@ impl Modify for BearerAuth {
         super::projects::patch,
         super::drift::run,
         super::drift::latest,
-        super::drift::adopt
+        super::drift::adopt,
+        super::metrics::serve
     ),
     components(schemas(
         ErrorBody,
@@ -440,8 +441,8 @@ fn contract(doc: &mut Value, choices: &Choices) {
         "properties": {
             "name": {"type": "string", "pattern": TOKEN_NAME, "description": "A label (`ci`, `slack-bot`)"},
             "user": {"type": ["string", "null"], "pattern": LOGIN, "description": "Owner; default the caller (admins may name anyone)"},
-            "scope": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], "automation", null],
-                "description": "The most the token may do; default the caller's own scope. `automation` (admins only) files remediations (POST /api/v1/alerts/alertmanager) and nothing else"},
+            "scope": {"type": ["string", "null"], "enum": [ROLES[0], ROLES[1], ROLES[2], ROLES[3], "automation", "metrics", null],
+                "description": "The most the token may do; default the caller's own scope. `automation` (admins only) files remediations (POST /api/v1/alerts/alertmanager) and nothing else; `metrics` (admins only) reads GET /metrics and nothing else"},
         }
     });
     schemas["NewUser"] = json!({

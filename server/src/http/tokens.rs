@@ -64,7 +64,9 @@ pub struct NewToken {
     #[serde(default)]
     pub user: Option<String>,
     /// The most the token may do: viewer, requester, approver or admin;
-    /// or automation (admins only), which files remediations and nothing else.
+    /// or automation (admins only), which files remediations and nothing
+    /// else, or metrics (admins only), which reads `GET /metrics` and
+    /// nothing else.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub scope: Option<TokenScope>,
@@ -79,7 +81,7 @@ pub struct NewToken {
         (status = 201, description = "The token (shown once) and its record", body = Object),
         (status = 400, description = "Bad name or scope", body = ErrorBody),
         (status = 404, description = "The named user does not exist", body = ErrorBody),
-        (status = 403, description = "Another user's token (`tokens.owner`), a scope above one's role (`tokens.scope`), automation asked by a non-admin (`tokens.automation`)", body = ErrorBody),
+        (status = 403, description = "Another user's token (`tokens.owner`), a scope above one's role (`tokens.scope`), automation or metrics asked by a non-admin (`tokens.automation`, `tokens.metrics`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

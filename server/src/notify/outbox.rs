@@ -141,7 +141,9 @@ impl Outbox {
         // Per request, the notifiers an earlier notice still waits for.
         let mut held: HashMap<String, HashSet<String>> = HashMap::new();
         let mut done = 0;
-        for listed in list_all(self.store.as_ref(), PREFIX).await? {
+        let listed = list_all(self.store.as_ref(), PREFIX).await?;
+        let entries = listed.len();
+        for listed in listed {
             let Some(id) = listed
                 .key
                 .strip_prefix(PREFIX)
@@ -162,6 +164,7 @@ impl Outbox {
                 }
             }
         }
+        crate::meters::outbox_pending(entries.saturating_sub(done));
         Ok(done)
     }
 

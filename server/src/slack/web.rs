@@ -12,6 +12,7 @@ use super::api::{BotIdentity, Message, Posted, SlackApi, SlackError, SlackUser};
 use crate::config::SecretString;
 use crate::integrations::live::Live;
 use crate::integrations::values::SlackCredential;
+use crate::meters::{self, Outcome, Service};
 use async_trait::async_trait;
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::{Value, json};
@@ -110,17 +111,15 @@ impl SlackWeb {
         request: Result<RequestBuilder, SlackError>,
     ) -> Result<Value, SlackError> {
         let (status, body) = send(method, request?).await?;
-        let body: Value = serde_json::from_str(&body).map_err(|_| {
-            SlackError::Unavailable(format!(
+        let answer = match serde_json::from_str::<Value>(&body) {
+            Err(_) => Err(SlackError::Unavailable(format!(
                 "{method} answered HTTP {status} without Slack's JSON; is the API URL {} right?",
                 self.api_url()
-            ))
-        })?;
-        if body["ok"].as_bool() == Some(true) {
-            Ok(body)
-        } else {
-            Err(api_error(&body))
-        }
+            ))),
+            Ok(body) if body["ok"].as_bool() == Some(true) => Ok(body),
+            Ok(body) => Err(api_error(&body)),
+        };
+        counted(answer)
     }
 
     /// Whether `url` is on Slack's hooks host or on the API's own host.
@@ -145,8 +144,16 @@ impl SlackWeb {
 /// Sends `request`: the status and body text of an answer that is neither
 /// a 429 nor a 5xx.
 async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, String), SlackError> {
-    let response = request.send().await.map_err(|e| unavailable(what, e))?;
+    let response = request.send().await.map_err(|e| {
+        meters::upstream_call(Service::Slack, Outcome::Error);
+        unavailable(what, e)
+    })?;
     let status = response.status();
+    // Answers that get through are counted by the caller, which reads
+    // Slack's `ok`.
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        meters::upstream_call(Service::Slack, Outcome::of_status(status.as_u16()));
+    }
     if status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = response
             .headers()
@@ -154,6 +161,8 @@ async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, String
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map_or(DEFAULT_RETRY_AFTER, Duration::from_secs);
+        // Waited out by the caller (the outbox holds the notice that long).
+        meters::rate_limit_wait(Service::Slack, retry_after);
         return Err(SlackError::RateLimited { retry_after });
     }
     if status.is_server_error() {
@@ -163,6 +172,17 @@ async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, String
     }
     let body = response.text().await.map_err(|e| unavailable(what, e))?;
     Ok((status, body))
+}
+
+/// Counts an answer that got through `send` as an `ok` or an error call.
+fn counted<T>(answer: Result<T, SlackError>) -> Result<T, SlackError> {
+    let outcome = if answer.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Error
+    };
+    meters::upstream_call(Service::Slack, outcome);
+    answer
 }
 
 /// `Unavailable`, with the causes of `error` (connection refused, timeout,
@@ -288,14 +308,14 @@ impl SlackApi for SlackWeb {
         )
         .await?;
         let answer: Option<Value> = serde_json::from_str(&text).ok();
-        match answer {
+        counted(match answer {
             Some(v) if v["ok"].as_bool() == Some(false) => Err(api_error(&v)),
             _ if status.is_success() => Ok(()),
             _ => Err(SlackError::Api(match text.trim() {
                 "" => format!("http_{}", status.as_u16()),
                 code => code.chars().take(100).collect(),
             })),
-        }
+        })
     }
 }
 

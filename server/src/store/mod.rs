@@ -6,6 +6,7 @@
 pub mod fs;
 pub mod journal;
 pub mod lease;
+pub mod metered;
 pub mod open;
 pub mod records;
 pub mod repo;

@@ -1,6 +1,7 @@
 //! Opens the configured stores: directories under the data dir, or S3.
 
 use super::fs::FsStore;
+use super::metered::Metered;
 use super::s3::{S3Store, client};
 use super::{ObjectStore, StoreError};
 use crate::config::{Config, StoreConfig};
@@ -15,8 +16,17 @@ pub struct Stores {
     pub chat_logs: Arc<dyn ObjectStore>,
 }
 
-/// Opens the stores `config` names.
+/// Opens the stores `config` names, each counted by its bucket role
+/// ([`Metered`]).
 pub async fn open(config: &Config) -> Result<Stores, StoreError> {
+    let stores = open_raw(config).await?;
+    Ok(Stores {
+        requests: Arc::new(Metered::new(stores.requests, "requests")),
+        chat_logs: Arc::new(Metered::new(stores.chat_logs, "chat_logs")),
+    })
+}
+
+async fn open_raw(config: &Config) -> Result<Stores, StoreError> {
     Ok(match &config.store {
         StoreConfig::Fs => {
             let root = config.data_dir.join("store");

@@ -60,7 +60,12 @@ impl Records {
             None => Precondition::IfAbsent,
             Some(tag) => Precondition::IfMatch(tag.to_owned()),
         };
-        self.store.put(key, bytes.into(), cond).await
+        let written = self.store.put(key, bytes.into(), cond).await;
+        if etag.is_some() && matches!(written, Err(StoreError::Conflict(_))) {
+            // The caller reads again and decides; counted as a conflict only.
+            crate::meters::cas_conflict("record", false);
+        }
+        written
     }
 
     /// Writes `value` at `key`, whatever was there.

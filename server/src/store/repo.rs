@@ -246,7 +246,11 @@ impl RequestRepo {
                 .await
             {
                 Ok(etag) => return Ok(Ok(Versioned { doc: next, etag })),
-                Err(StoreError::Conflict(_)) => tokio::time::sleep(self.backoff(attempt)).await,
+                Err(StoreError::Conflict(_)) => {
+                    let again = attempt + 1 < self.retry.max_attempts;
+                    crate::meters::cas_conflict("request", again);
+                    tokio::time::sleep(self.backoff(attempt)).await
+                }
                 Err(StoreError::NotFound(_)) => return Err(RepoError::NotFound(id.to_string())),
                 Err(e) => return Err(e.into()),
             }

@@ -28,6 +28,7 @@ mod layering;
 mod logs;
 mod matrix;
 mod matrix_projects;
+mod metrics;
 mod modules;
 mod notices;
 mod oauth;

@@ -83,6 +83,15 @@ impl Actor {
                 scope: Some(TokenScope::Automation),
             })
     }
+
+    /// The machine scope (`automation`, `metrics`) of the caller's token,
+    /// if it has one: such a caller may do that one thing and nothing else.
+    pub fn machine_scope(&self) -> Option<TokenScope> {
+        match self.credential {
+            Credential::Token { scope: Some(s) } if s.is_machine() => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// How a caller authenticated.
@@ -258,6 +267,17 @@ pub const HIDDEN: &str = "no such request";
 pub const AUTOMATION_RULE: &str = "scope.automation";
 pub(super) const AUTOMATION_ONLY: &str =
     "a token of scope automation may only file remediations (POST /api/v1/alerts/alertmanager)";
+/// The rule that refuses a metrics token anything but reading `/metrics`.
+pub const METRICS_RULE: &str = "scope.metrics";
+pub(super) const METRICS_ONLY: &str = "a token of scope metrics may only read GET /metrics";
+
+/// The refusal of everything outside a machine scope's one purpose.
+pub(super) fn machine_refusal(scope: TokenScope) -> Decision {
+    match scope {
+        TokenScope::Metrics => forbidden(METRICS_RULE, METRICS_ONLY),
+        _ => forbidden(AUTOMATION_RULE, AUTOMATION_ONLY),
+    }
+}
 
 pub(super) fn forbidden(rule: &str, reason: impl Into<String>) -> Decision {
     Decision::Forbidden {
@@ -341,8 +361,8 @@ fn authorize(
     actor: &Actor,
     policy: &Policy,
 ) -> Decision {
-    if actor.is_automation() {
-        return forbidden(AUTOMATION_RULE, AUTOMATION_ONLY);
+    if let Some(scope) = actor.machine_scope() {
+        return machine_refusal(scope);
     }
     let project = req.project.as_str();
     let Some(actor) = &policy.in_project(project, actor) else {
@@ -411,3 +431,6 @@ pub fn allowed_actions(req: &Request, actor: &Actor, policy: &Policy) -> Vec<(Ac
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod machine_tests;

@@ -1,9 +1,6 @@
 //! Decisions outside a request's lifecycle: filing, people, tokens, audit.
 
-use super::{
-    AUTOMATION_ONLY, AUTOMATION_RULE, Actor, Credential, Decision, Role, TokenScope, conflict,
-    forbidden,
-};
+use super::{Actor, Credential, Decision, Role, TokenScope, conflict, forbidden, machine_refusal};
 
 /// What one may do outside a request's lifecycle: filing, people,
 /// tokens and the audit log.
@@ -79,15 +76,19 @@ pub enum Operation<'a> {
     /// List, read (never the secrets), set or delete integration
     /// credentials.
     ManageIntegrations,
+    /// Read the server's metrics (`GET /metrics`): admins, and tokens of
+    /// scope `metrics`, which may do nothing else.
+    ReadMetrics,
 }
 
 /// Decides an [`Operation`]: 403 with a rule, 409 for a change that would
 /// lock someone out, or allowed.
 pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
-    if actor.is_automation() {
-        return match op {
-            Operation::FileRemediation => Decision::Allowed,
-            _ => forbidden(AUTOMATION_RULE, AUTOMATION_ONLY),
+    if let Some(scope) = actor.machine_scope() {
+        return match (scope, op) {
+            (TokenScope::Automation, Operation::FileRemediation)
+            | (TokenScope::Metrics, Operation::ReadMetrics) => Decision::Allowed,
+            _ => machine_refusal(scope),
         };
     }
     let admin = actor.role == Role::Admin;
@@ -148,10 +149,15 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
                     "only an admin manages another user's tokens",
                 );
             }
-            if scope == Some(TokenScope::Automation) && !admin {
+            if let Some(machine) = scope.filter(|s| s.is_machine())
+                && !admin
+            {
                 return forbidden(
-                    "tokens.automation",
-                    "only an admin creates a token of scope automation",
+                    &format!("tokens.{}", machine.as_str()),
+                    format!(
+                        "only an admin creates a token of scope {}",
+                        machine.as_str()
+                    ),
                 );
             }
             if scope
@@ -226,6 +232,11 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
             "only an admin reads or changes integration credentials",
         ),
         Operation::ManageIntegrations => Decision::Allowed,
+        Operation::ReadMetrics if !admin => forbidden(
+            "metrics.scope",
+            "metrics are read by an admin or with a token of scope metrics; an admin creates one with `tfpilot tokens create --user NAME --scope metrics`",
+        ),
+        Operation::ReadMetrics => Decision::Allowed,
         Operation::ReadAudit { request: false } => {
             if admin {
                 Decision::Allowed
@@ -242,11 +253,11 @@ pub fn decide_operation(op: Operation<'_>, actor: &Actor) -> Decision {
 /// The scope a new token gets: what was asked for, and never more than
 /// the creator's effective role. A caller acting through a scoped token
 /// passes its scope on when none is asked for.
-/// An automation scope is kept as asked ([`decide_operation`] lets only
-/// admins ask for it).
+/// A machine scope (`automation`, `metrics`) is kept as asked
+/// ([`decide_operation`] lets only admins ask for one).
 pub fn token_scope(actor: &Actor, asked: Option<TokenScope>) -> Option<TokenScope> {
     match (asked, actor.credential) {
-        (Some(TokenScope::Automation), _) => Some(TokenScope::Automation),
+        (Some(s), _) if s.is_machine() => Some(s),
         (Some(s), _) => Some(s.cap(actor.role).into()),
         (None, Credential::Token { scope: Some(_) }) => Some(actor.role.into()),
         (None, _) => None,

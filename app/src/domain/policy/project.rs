@@ -64,12 +64,10 @@ impl ProjectAccess {
     /// hidden from them.
     pub fn role_of(&self, actor: &Actor) -> Option<Role> {
         match actor.credential {
-            // A job acts under its policy's role; an automation token is
-            // refused everything but filing remediations anyway.
+            // A job acts under its policy's role; a machine token is
+            // refused everything but its one purpose anyway.
             Credential::Remediation => return Some(actor.role),
-            Credential::Token {
-                scope: Some(super::TokenScope::Automation),
-            } => return Some(actor.role),
+            Credential::Token { scope: Some(s) } if s.is_machine() => return Some(actor.role),
             _ => {}
         }
         if actor.role == Role::Admin {

@@ -226,6 +226,10 @@ pub struct SharedLocalExecutor(pub Arc<LocalExecutor>);
 
 #[async_trait]
 impl Executor for SharedLocalExecutor {
+    fn name(&self, _project: &app::domain::ids::ProjectKey) -> &'static str {
+        "local"
+    }
+
     async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
         let run_id = spec.run_id();
         let info = RunInfo::queued(spec);

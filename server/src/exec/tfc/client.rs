@@ -9,6 +9,7 @@
 use super::TfcSettings;
 use crate::integrations::live::Live;
 use crate::integrations::values::TfcCredential;
+use crate::meters::{self, Outcome, Service};
 use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -277,7 +278,15 @@ impl Client {
         let mut waited = Duration::ZERO;
         for attempt in 1..=ATTEMPTS {
             let last = attempt == ATTEMPTS;
-            let res = match build().send().await {
+            let sent = build().send().await;
+            meters::upstream_call(
+                Service::Tfc,
+                match &sent {
+                    Ok(res) => Outcome::of_status(res.status().as_u16()),
+                    Err(_) => Outcome::Error,
+                },
+            );
+            let res = match sent {
                 Ok(res) => res,
                 Err(e) if retry == Retry::Safe && !last => {
                     tracing::warn!(call = what, "HCP Terraform unreachable ({e}); retrying");
@@ -298,6 +307,7 @@ impl Client {
                     break;
                 }
                 tracing::warn!(call = what, "HCP Terraform rate limit; waiting {wait:?}");
+                meters::rate_limit_wait(Service::Tfc, wait);
                 tokio::time::sleep(wait).await;
                 waited += wait;
                 continue;

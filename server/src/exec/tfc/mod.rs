@@ -274,6 +274,10 @@ impl TfcExecutor {
 
 #[async_trait]
 impl Executor for TfcExecutor {
+    fn name(&self, _project: &ProjectKey) -> &'static str {
+        "tfc"
+    }
+
     async fn dispatch(&self, spec: &RunSpec) -> Result<RunInfo, ExecError> {
         self.start(spec).await
     }

@@ -130,6 +130,9 @@ impl Flow {
             }
         })
         .await?;
+        if info.status == RunStatus::Completed {
+            self.count_completed(doc, kind, &latest, &info);
+        }
         if info.status == RunStatus::Completed && kind == RunKind::Apply {
             match info.conclusion {
                 Some(Conclusion::Success) => {

@@ -12,6 +12,18 @@ impl Flow {
         self.clock.rfc3339_millis()
     }
 
+    /// Seconds from a stored timestamp to now (`None` when it does not
+    /// read as one).
+    pub(super) fn seconds_since(&self, at: &str) -> Option<f64> {
+        let then = humantime::parse_rfc3339_weak(at).ok()?;
+        Some(
+            self.clock
+                .now()
+                .duration_since(then)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        )
+    }
+
     /// A timeline entry, now.
     pub(super) fn event(&self, actor: &str, kind: &str, detail: impl Into<String>) -> Event {
         transitions::event(&self.now(), actor, kind, detail)

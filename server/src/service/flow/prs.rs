@@ -92,7 +92,14 @@ impl Flow {
                 format!("PR #{number} at {}", short(&head)),
             ));
         })
-        .await
+        .await?;
+        // A first revision's PR: how long from filing to a PR.
+        if doc.revision == 1
+            && let Some(seconds) = self.seconds_since(&doc.created_at)
+        {
+            crate::meters::step("create_to_pr", seconds);
+        }
+        Ok(())
     }
 
     /// Makes `branch` (from main) hold `edit(file)`; commits only if needed.

@@ -3,7 +3,7 @@
 
 use super::{Flow, history};
 use crate::exec::{RunInfo, RunKind, RunSpec};
-use app::domain::request::{Attempt, Request, RunStatus};
+use app::domain::request::{Attempt, Conclusion, Request, RunStatus};
 use std::sync::Arc;
 
 impl Flow {
@@ -51,6 +51,29 @@ impl Flow {
             .plan_output(&Self::spec(doc, RunKind::Plan, attempt))
             .await
             .map(Some)
+    }
+
+    /// Counts a run just recorded as completed: by executor, kind and
+    /// conclusion, and its time from dispatch as the step's latency.
+    pub(super) fn count_completed(
+        &self,
+        doc: &Request,
+        kind: RunKind,
+        attempt: &Attempt,
+        info: &RunInfo,
+    ) {
+        let conclusion = match info.conclusion {
+            Some(Conclusion::Success) => "success",
+            Some(Conclusion::Failure) => "failure",
+            Some(Conclusion::Cancelled) => "cancelled",
+            Some(Conclusion::TimedOut) => "timed_out",
+            Some(Conclusion::Blocked) => "blocked",
+            None => "unknown",
+        };
+        crate::meters::run_completed(self.exec.name(&doc.project), kind.as_str(), conclusion);
+        if let Some(seconds) = self.seconds_since(&attempt.dispatched_at) {
+            crate::meters::step(kind.as_str(), seconds);
+        }
     }
 
     pub(super) fn spec(doc: &Request, kind: RunKind, attempt: &Attempt) -> RunSpec {

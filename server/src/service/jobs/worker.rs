@@ -93,7 +93,10 @@ impl Jobs {
     /// Claims the oldest claimable job, if any.
     async fn next(&self, holder: &str) -> Option<Job> {
         let ids = match self.store.open_ids(200).await {
-            Ok(ids) => ids,
+            Ok(ids) => {
+                crate::meters::jobs_open(ids.len());
+                ids
+            }
             Err(e) => {
                 tracing::warn!("cannot list the job queue: {e}");
                 return None;

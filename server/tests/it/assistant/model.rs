@@ -2,6 +2,7 @@
 //! replaced by the rules' whenever it cannot be used.
 
 use super::{draft, requester, with_model};
+use crate::metrics::series;
 use crate::support::model::{FakeModel, Reply};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -138,6 +139,12 @@ async fn every_failure_of_the_model_falls_back_to_the_rules() {
             false,
         ),
     ];
+    let counted = |outcome: &str| {
+        series(&format!(
+            r#"tfpilot_upstream_calls_total{{service="model",outcome="{outcome}"}}"#
+        ))
+    };
+    let (oks, errors) = (counted("ok"), counted("error"));
     for (reply, offline) in cases {
         let shown = format!("{reply:?}");
         model.script(reply);
@@ -154,6 +161,10 @@ async fn every_failure_of_the_model_falls_back_to_the_rules() {
         );
     }
     assert_eq!(model.calls(), 6);
+    // The 500, the 503 and the timeout are failed calls; the other three
+    // answered (their content is what failed).
+    assert!(counted("error") >= errors + 3.0);
+    assert!(counted("ok") >= oks + 3.0);
     // Nothing of a failure is cached: the same text asks the model again.
     model.script(Reply::Answer(
         json!({"module": "s3-bucket", "inputs": {"expiration_days": 30}}),

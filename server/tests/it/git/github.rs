@@ -4,6 +4,7 @@
 //! without credentials).
 
 use super::{client, host_on};
+use crate::metrics::series;
 use crate::support::github::Fake;
 use app::domain::ids::{EnvName, ProjectKey, RequestId};
 use app::domain::request::{Conclusion, RunStatus};
@@ -28,10 +29,21 @@ async fn fake() -> Fake {
 async fn server_errors_are_retried_and_rate_limits_waited_out() {
     let fake = fake().await;
     let host = host_on(&fake);
+    let counted = |outcome: &str| {
+        series(&format!(
+            r#"tfpilot_upstream_calls_total{{service="github",outcome="{outcome}"}}"#
+        ))
+    };
+    let waits = r#"tfpilot_rate_limit_waits_total{service="github"}"#;
+    let (errors, limited, waited) = (counted("error"), counted("rate_limited"), series(waits));
     fake.fail_next(502, &[], "/git/ref/heads/main");
     fake.fail_next(503, &[], "/git/ref/heads/main");
     let main = host.branch_head(&sandbox(), MAIN).await.unwrap();
     assert!(main.is_some(), "two 5xx, then the answer");
+    assert!(
+        counted("error") >= errors + 2.0,
+        "each 5xx is a GitHub error"
+    );
 
     fake.fail_next(429, &[("retry-after", "1")], "/git/ref/heads/main");
     let started = Instant::now();
@@ -55,6 +67,10 @@ async fn server_errors_are_retried_and_rate_limits_waited_out() {
         "/git/ref/heads/main",
     );
     assert_eq!(host.branch_head(&sandbox(), MAIN).await.unwrap(), main);
+    // Both limits, the secondary (429) and the primary (403), are counted
+    // as rate-limited calls and waits.
+    assert!(counted("rate_limited") >= limited + 2.0);
+    assert!(series(waits) >= waited + 2.0);
 
     // A limit longer than the configured wait is reported, not slept through.
     fake.fail_next(429, &[("retry-after", "3600")], "/git/ref/heads/main");

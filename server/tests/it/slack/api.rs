@@ -1,5 +1,6 @@
 //! `SlackWeb` against `FakeSlack`: each call's JSON, users, identity, and how refusals, rate limits and outages map to `SlackError`.
 
+use crate::metrics::series;
 use crate::support::slack::{self, FakeSlack};
 use serde_json::json;
 use server::config::SecretString;
@@ -125,6 +126,12 @@ async fn a_token_slack_does_not_know_is_invalid_auth() {
 async fn rate_limits_carry_retry_after_and_failures_their_code() {
     let fake = FakeSlack::start().await;
     let web = client(&fake);
+    let counted = |outcome: &str| {
+        series(&format!(
+            r#"tfpilot_upstream_calls_total{{service="slack",outcome="{outcome}"}}"#
+        ))
+    };
+    let (limited, errors) = (counted("rate_limited"), counted("error"));
     fake.rate_limit_next(2, 30);
     for _ in 0..2 {
         assert_eq!(
@@ -142,6 +149,9 @@ async fn rate_limits_carry_retry_after_and_failures_their_code() {
     assert!(web.post_message(&Message::text("C1", "x")).await.is_ok());
     let oks: Vec<bool> = fake.calls().iter().map(|c| c.ok).collect();
     assert_eq!(oks, [false, false, false, true]);
+    // Two 429s and an `ok: false`, counted as such.
+    assert!(counted("rate_limited") >= limited + 2.0);
+    assert!(counted("error") >= errors + 1.0);
     assert_eq!(fake.messages_in("C1").len(), 1);
     assert_eq!(
         web.update("C1", "1.2", &Message::text("C1", "y")).await,

@@ -2,6 +2,7 @@
 
 use crate::exec::cases::{finish, request, spec};
 use crate::exec::tfc::{WORKSPACE, harness_with};
+use crate::metrics::series;
 use crate::support::tfc::TOKEN;
 use app::domain::request::Conclusion;
 use server::exec::{ExecError, RunKind};
@@ -55,6 +56,9 @@ async fn tfc_rate_limits_are_waited_out() {
     let tip = h.world.merge_block(&r).await;
     let plan = spec(RunKind::Plan, &r, &tip, 1);
     fake.take_calls();
+    let waits = r#"tfpilot_rate_limit_waits_total{service="tfc"}"#;
+    let limited = r#"tfpilot_upstream_calls_total{service="tfc",outcome="rate_limited"}"#;
+    let (waits_before, limited_before) = (series(waits), series(limited));
     // The next two calls answer 429 with `Retry-After: 1`.
     fake.fail_next(429, 2, Some(1));
     let started = Instant::now();
@@ -74,6 +78,9 @@ async fn tfc_rate_limits_are_waited_out() {
         ],
         "the same call, sent again after each 429"
     );
+    // Counted as calls that were rate limited, and as waits.
+    assert!(series(limited) >= limited_before + 2.0, "{limited}");
+    assert!(series(waits) >= waits_before + 2.0, "{waits}");
     let done = finish(&h, &plan).await;
     assert_eq!(done.conclusion, Some(Conclusion::Success), "{done:?}");
     assert_eq!(fake.runs().len(), 1, "one run, not one per attempt");
