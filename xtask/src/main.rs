@@ -4,9 +4,11 @@
 //!   the embedded mode on http://127.0.0.1:3000;
 //! - `cargo xtask test` — install what the tests need, then fmt, clippy, every
 //!   unit, integration and browser test;
-//! - `cargo xtask contract` — only the API contract run (schemathesis).
+//! - `cargo xtask contract` — only the API contract run (schemathesis);
+//! - `cargo xtask dist DIR` — what the container image ships, built in release.
 
 mod contract;
+mod dist;
 mod moto;
 mod tools;
 mod wasm;
@@ -15,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | build-site>
+const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | build-site | dist DIR>
 
   run         build the wasm bundle and the server (release), then serve the
               embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
@@ -23,7 +25,9 @@ const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | build-s
   contract    only the API contract: schemathesis (--checks all, fixed seed) against a
               live debug tfpilot
   bench       start moto and run the benches (request index; create → PR; …)
-  build-site  only build the browser bundle into <target>/site/pkg";
+  build-site  only build the browser bundle into <target>/site/pkg
+  dist DIR    build the release server and the optimised site into DIR
+              (DIR/tfpilot, DIR/site): what the Dockerfile ships";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +37,9 @@ fn main() {
         Some("bench") => bench(),
         Some("contract") => contract_only(),
         Some("build-site") => Workspace::locate().and_then(|ws| wasm::build_site(&ws).map(drop)),
+        Some("dist") if args.len() == 2 => {
+            Workspace::locate().and_then(|ws| dist::dist(&ws, Path::new(&args[1])))
+        }
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
