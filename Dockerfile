@@ -79,7 +79,7 @@ USER 10001:10001
 WORKDIR /var/lib/tfpilot
 VOLUME ["/var/lib/tfpilot"]
 EXPOSE 3000
-HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=15s --timeout=3s --start-period=5m --retries=3 \
     CMD ["curl", "-fsS", "--max-time", "2", "-o", "/dev/null", "http://127.0.0.1:3000/healthz"]
 ENTRYPOINT ["tfpilot"]
 CMD ["serve"]
