@@ -4,9 +4,14 @@
 //!   the embedded mode on http://127.0.0.1:3000;
 //! - `cargo xtask test` — install what the tests need, then fmt, clippy, every
 //!   unit, integration and browser test;
-//! - `cargo xtask contract` — only the API contract run (schemathesis).
+//! - `cargo xtask contract` — only the API contract run (schemathesis);
+//! - `cargo xtask dist DIR` — what the container image ships, built in release;
+//! - `cargo xtask check-deploy` — only the Dockerfile and `deploy/` checks.
 
 mod contract;
+mod deploy;
+mod dist;
+mod dockerfile;
 mod moto;
 mod tools;
 mod wasm;
@@ -15,15 +20,21 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | build-site>
+const USAGE: &str =
+    "usage: cargo xtask <run | test | contract | bench | build-site | dist DIR | check-deploy>
 
   run         build the wasm bundle and the server (release), then serve the
               embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
-  test        install test tools, then fmt --check, actionlint, clippy -D warnings, all tests
+  test        install test tools, then fmt --check, actionlint, the Dockerfile and
+              deploy/ checks, clippy -D warnings, all tests
   contract    only the API contract: schemathesis (--checks all, fixed seed) against a
               live debug tfpilot
   bench       start moto and run the benches (request index; create → PR; …)
-  build-site  only build the browser bundle into <target>/site/pkg";
+  build-site  only build the browser bundle into <target>/site/pkg
+  dist DIR    build the release server and the optimised site into DIR
+              (DIR/tfpilot, DIR/site): what the Dockerfile ships
+  check-deploy
+              only the Dockerfile (hadolint, syntax check) and deploy/ checks";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +44,10 @@ fn main() {
         Some("bench") => bench(),
         Some("contract") => contract_only(),
         Some("build-site") => Workspace::locate().and_then(|ws| wasm::build_site(&ws).map(drop)),
+        Some("dist") if args.len() == 2 => {
+            Workspace::locate().and_then(|ws| dist::dist(&ws, Path::new(&args[1])))
+        }
+        Some("check-deploy") => Workspace::locate().and_then(|ws| deploy::check(&ws)),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -210,6 +225,7 @@ fn test() -> Result<()> {
         ws.cargo(&["fmt", "--all", "--", "--check"]),
     )?;
     tools::actionlint(&ws)?;
+    deploy::check(&ws)?;
     run_step(
         "cargo clippy (server, app, tests)",
         ws.cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
