@@ -205,3 +205,59 @@ impl State {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::status::Status;
+
+    fn row(version: u64, status: Status) -> IndexEntry {
+        IndexEntry {
+            id: RequestId::generate(1_700_000_000_000, 7),
+            project: "sandbox".into(),
+            environment: "dev".into(),
+            module: "sqs-queue".into(),
+            status,
+            title: "SQS queue orders".into(),
+            requester: "ana".into(),
+            updated_at: format!("2026-12-05T10:00:0{version}Z"),
+            note: String::new(),
+            etag: format!("\"e{version}\""),
+            drifted: false,
+            version,
+        }
+    }
+
+    #[test]
+    fn a_row_never_gives_way_to_an_older_version() {
+        let mut state = State::default();
+        assert!(state.insert(row(3, Status::Planning)));
+        assert!(!state.insert(row(2, Status::Created)), "older: ignored");
+        let id = row(3, Status::Planning).id;
+        assert_eq!(state.rows[&id].version, 3);
+        assert_eq!(state.counts().get("planning"), Some(&1));
+        assert_eq!(state.counts().get("created"), None);
+        assert!(state.insert(row(4, Status::PlanReady)), "newer: taken");
+        assert!(
+            !state.insert(row(4, Status::PlanReady)),
+            "the same: no change"
+        );
+    }
+
+    #[test]
+    fn a_dropped_row_never_comes_back_from_an_older_write() {
+        let mut state = State::default();
+        state.insert(row(5, Status::Applied));
+        let id = row(5, Status::Applied).id;
+        assert_eq!(state.remove(&id), Some(("sandbox".to_owned(), 5)));
+        for late in [2, 5] {
+            assert!(!state.insert(row(late, Status::Applied)), "version {late}");
+        }
+        assert!(state.rows.is_empty());
+        // A drop the log reports at a later version than the row held.
+        state.insert(row(6, Status::Destroying));
+        assert_eq!(state.remove_at(&id, 9), Some(("sandbox".to_owned(), 9)));
+        assert!(!state.insert(row(8, Status::Destroying)));
+        assert_eq!(state.remove_at(&id, 9), None, "already gone");
+    }
+}
