@@ -236,11 +236,12 @@ impl Tokens {
         if record.revoked_at.is_some() || !same(&record.secret_sha256, &sha256_hex(secret)) {
             return Err(TokenError::Invalid);
         }
-        let user = self
-            .users
-            .get(&record.user)
-            .await
-            .map_err(|_| TokenError::Invalid)?;
+        // A store that fails is not a bad token: the caller may be fine.
+        let user = match self.users.get(&record.user).await {
+            Ok(user) => user,
+            Err(super::UserError::Store(e)) => return Err(e.into()),
+            Err(_) => return Err(TokenError::Invalid),
+        };
         if user.disabled {
             return Err(TokenError::Invalid);
         }

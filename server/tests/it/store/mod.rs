@@ -8,6 +8,7 @@ mod index;
 mod journal;
 mod lease;
 pub mod repo;
+mod users_down;
 
 use crate::support::s3 as moto;
 use server::store::ObjectStore;
