@@ -245,10 +245,14 @@ fn test() -> Result<()> {
     )?;
     let report = wasm::build_site(&ws)?;
     let moto = moto::start(&ws)?;
+    // The replicas' timing test measures the store it runs on: a moto of
+    // its own, not the one every other test loads at the same time.
+    let quiet_moto = moto::start(&ws)?;
     run_step(
         "cargo test (unit, integration, browser)",
         ws.cargo(&["test", "--lib", "--bins", "--tests"])
             .env("TFPILOT_TEST_S3_ENDPOINT", &moto.endpoint)
+            .env("TFPILOT_TEST_S3_QUIET_ENDPOINT", &quiet_moto.endpoint)
             .env("TFPILOT_TEST_PYTHON", &test_python)
             .env("TFPILOT_TEST_ALERTMANAGER", &alertmanager)
             .env("TFPILOT_TEST_PROMTOOL", &promtool)

@@ -1,7 +1,8 @@
 //! A write on one replica reaches the others' event streams within a
 //! second, under one change number on every replica, and a reconnect to
 //! another replica resumes from that number. The index refresh is set to
-//! five minutes: only the change log can carry the writes in time.
+//! five minutes: only the change log can carry the writes in time. The S3
+//! case runs on a moto of its own.
 
 use super::{Stream, file, quantile, user};
 use crate::support::binary::Binary;
@@ -9,13 +10,18 @@ use crate::support::{s3, wait_until};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Requests filed, round robin over the three replicas.
-const WRITES: usize = 24;
+/// Requests filed, round robin over the three replicas: 120 deliveries
+/// to another replica, so the p99 is not just the slowest one.
+const WRITES: usize = 60;
 
 async fn three_replicas_agree(label: &str, data: &Path, store: &[(&str, &str)]) {
+    // Plans fail at once (no terraform binary): the runs are not what is
+    // measured, and they would only compete for the CPU.
+    let no_terraform = data.join("no-terraform");
+    let no_terraform = no_terraform.to_str().unwrap();
     let mut envs = vec![
         ("TFPILOT_INDEX_REFRESH_SECS", "300"),
-        ("TFPILOT_MAX_RUNS", "1"),
+        ("TFPILOT_TERRAFORM", no_terraform),
     ];
     envs.extend_from_slice(store);
     let alice = user(data, &envs, "alice", "requester");
@@ -31,9 +37,14 @@ async fn three_replicas_agree(label: &str, data: &Path, store: &[(&str, &str)]) 
     }
 
     let mut written = Vec::new();
+    let mut posts = Vec::new();
     for n in 0..WRITES {
         let on = n % replicas.len();
+        // From the write's answer (it is stored): an event that came
+        // before the answer counts as 0.
+        let sent = Instant::now();
         let id = file(&replicas[on], &alice, &format!("{label}-agree-{n}")).await;
+        posts.push(sent.elapsed().as_secs_f64());
         written.push((id, on, Instant::now()));
     }
     let everywhere = || {
@@ -67,11 +78,13 @@ async fn three_replicas_agree(label: &str, data: &Path, store: &[(&str, &str)]) 
     }
     let (p50, p99) = (quantile(&across, 0.5), quantile(&across, 0.99));
     eprintln!(
-        "replicas ({label}): {} cross-replica deliveries, p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        "replicas ({label}): {} cross-replica deliveries after the write's answer: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (the POST itself: p50 {:.0} ms, p99 {:.0} ms)",
         across.len(),
         p50 * 1000.0,
         p99 * 1000.0,
         quantile(&across, 1.0) * 1000.0,
+        quantile(&posts, 0.5) * 1000.0,
+        quantile(&posts, 0.99) * 1000.0,
     );
     assert!(p99 <= 1.0, "cross-replica p99 {p99:.3} s is over a second");
     for s in &streams {
@@ -118,11 +131,13 @@ async fn three_replicas_on_one_data_dir_agree_within_a_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_replicas_on_one_bucket_agree_within_a_second() {
-    let client = s3::moto_client().await;
+    // A moto of its own: the figure is the replicas', not that of a moto
+    // every other test is loading at the same time.
+    let endpoint = s3::quiet_endpoint();
+    let client = s3::client_at(&endpoint).await;
     let requests = s3::fresh_bucket(&client, "replicas-requests").await;
     let chat = s3::fresh_bucket(&client, "replicas-chat").await;
     let state = s3::fresh_bucket(&client, "replicas-state").await;
-    let endpoint = s3::endpoint();
     let dir = tempfile::tempdir().unwrap();
     let store = [
         ("TFPILOT_REQUESTS_BUCKET", requests.as_str()),

@@ -14,6 +14,19 @@ pub fn endpoint() -> String {
     )
 }
 
+/// A moto that only the replicas' timing test uses (the other tests load
+/// [`endpoint`]'s all at once); the test fails (never skips) without one.
+pub fn quiet_endpoint() -> String {
+    std::env::var("TFPILOT_TEST_S3_QUIET_ENDPOINT").expect(
+        "TFPILOT_TEST_S3_QUIET_ENDPOINT is not set: run the tests through `cargo xtask test`, which starts a second moto for the replicas' timing test",
+    )
+}
+
+/// A client for the moto at `endpoint`, as it is (no reset).
+pub async fn client_at(endpoint: &str) -> Client {
+    client(&settings(endpoint)).await
+}
+
 /// Settings that reach moto with static test credentials.
 pub fn settings(endpoint: &str) -> S3Settings {
     S3Settings {
