@@ -4,7 +4,9 @@
 //!   the embedded mode on http://127.0.0.1:3000;
 //! - `cargo xtask test` — install what the tests need, then fmt, clippy, every
 //!   unit, integration and browser test;
-//! - `cargo xtask contract` — only the API contract run (schemathesis).
+//! - `cargo xtask contract` — only the API contract run (schemathesis);
+//! - `cargo xtask load` — the release server under sustained load (minutes;
+//!   wants a quiet machine, so it is not part of `test`).
 
 mod contract;
 mod moto;
@@ -15,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | build-site>
+const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | load | build-site>
 
   run         build the wasm bundle and the server (release), then serve the
               embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
@@ -23,6 +25,9 @@ const USAGE: &str = "usage: cargo xtask <run | test | contract | bench | build-s
   contract    only the API contract: schemathesis (--checks all, fixed seed) against a
               live debug tfpilot
   bench       start moto and run the benches (request index; create → PR; …)
+  load        build the release server, start moto and hold 500 SSE clients,
+              1,000 API reads/s and 20 creates/s against it for 60 s
+              (TFPILOT_LOAD_SECS); the table is kept in <target>/e2e-artifacts/load.txt
   build-site  only build the browser bundle into <target>/site/pkg";
 
 fn main() {
@@ -31,6 +36,7 @@ fn main() {
         Some("run") => run(),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("load") => load(),
         Some("contract") => contract_only(),
         Some("build-site") => Workspace::locate().and_then(|ws| wasm::build_site(&ws).map(drop)),
         _ => {
@@ -193,6 +199,39 @@ fn bench() -> Result<()> {
         "cargo bench (tfpilot keys rotate: 1,000 records)",
         ws.cargo(&["bench", "--package", "server", "--bench", "rotate"]),
     )
+}
+
+/// The load harness: the release binary against moto under 500 SSE
+/// clients, 1,000 reads/s and 20 creates/s (`server/benches/load`).
+fn load() -> Result<()> {
+    let ws = Workspace::locate()?;
+    run_step(
+        "build the server (release)",
+        ws.cargo(&[
+            "build",
+            "--release",
+            "--package",
+            "server",
+            "--bin",
+            "tfpilot",
+        ]),
+    )?;
+    let artifacts = ws.target.join("e2e-artifacts");
+    std::fs::create_dir_all(&artifacts)
+        .with_context(|| format!("cannot create {}", artifacts.display()))?;
+    let moto = moto::start(&ws)?;
+    run_step(
+        "cargo bench (load: 10,000 requests, 500 SSE clients, 1,000 reads/s, 20 creates/s)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "load"])
+            .env("TFPILOT_BENCH_S3_ENDPOINT", &moto.endpoint)
+            .env(
+                "TFPILOT_LOAD_BINARY",
+                ws.target.join("release").join("tfpilot"),
+            )
+            .env("TFPILOT_BENCH_REPORT", artifacts.join("load.txt")),
+    )?;
+    println!("load report: {}", artifacts.join("load.txt").display());
+    Ok(())
 }
 
 fn test() -> Result<()> {
