@@ -7,6 +7,8 @@
 //! - `cargo xtask contract` — only the API contract run (schemathesis);
 //! - `cargo xtask dist DIR` — what the container image ships, built in release;
 //! - `cargo xtask check-deploy` — only the Dockerfile and `deploy/` checks.
+//! - `cargo xtask load` — the release server under sustained load (minutes;
+//!   wants a quiet machine, so it is not part of `test`).
 
 mod contract;
 mod deploy;
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const USAGE: &str =
-    "usage: cargo xtask <run | test | contract | bench | build-site | dist DIR | check-deploy>
+    "usage: cargo xtask <run | test | contract | bench | load | build-site | dist DIR | check-deploy>
 
   run         build the wasm bundle and the server (release), then serve the
               embedded mode on http://127.0.0.1:3000 (TFPILOT_* variables apply)
@@ -30,6 +32,9 @@ const USAGE: &str =
   contract    only the API contract: schemathesis (--checks all, fixed seed) against a
               live debug tfpilot
   bench       start moto and run the benches (request index; create → PR; …)
+  load        build the release server, start moto and hold 500 SSE clients,
+              1,000 API reads/s and 20 creates/s against it for 60 s
+              (TFPILOT_LOAD_SECS); the table is kept in <target>/e2e-artifacts/load.txt
   build-site  only build the browser bundle into <target>/site/pkg
   dist DIR    build the release server and the optimised site into DIR
               (DIR/tfpilot, DIR/site): what the Dockerfile ships
@@ -42,6 +47,7 @@ fn main() {
         Some("run") => run(),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("load") => load(),
         Some("contract") => contract_only(),
         Some("build-site") => Workspace::locate().and_then(|ws| wasm::build_site(&ws).map(drop)),
         Some("dist") if args.len() == 2 => {
@@ -208,6 +214,39 @@ fn bench() -> Result<()> {
         "cargo bench (tfpilot keys rotate: 1,000 records)",
         ws.cargo(&["bench", "--package", "server", "--bench", "rotate"]),
     )
+}
+
+/// The load harness: the release binary against moto under 500 SSE
+/// clients, 1,000 reads/s and 20 creates/s (`server/benches/load`).
+fn load() -> Result<()> {
+    let ws = Workspace::locate()?;
+    run_step(
+        "build the server (release)",
+        ws.cargo(&[
+            "build",
+            "--release",
+            "--package",
+            "server",
+            "--bin",
+            "tfpilot",
+        ]),
+    )?;
+    let artifacts = ws.target.join("e2e-artifacts");
+    std::fs::create_dir_all(&artifacts)
+        .with_context(|| format!("cannot create {}", artifacts.display()))?;
+    let moto = moto::start(&ws)?;
+    run_step(
+        "cargo bench (load: 10,000 requests, 500 SSE clients, 1,000 reads/s, 20 creates/s)",
+        ws.cargo(&["bench", "--package", "server", "--bench", "load"])
+            .env("TFPILOT_BENCH_S3_ENDPOINT", &moto.endpoint)
+            .env(
+                "TFPILOT_LOAD_BINARY",
+                ws.target.join("release").join("tfpilot"),
+            )
+            .env("TFPILOT_BENCH_REPORT", artifacts.join("load.txt")),
+    )?;
+    println!("load report: {}", artifacts.join("load.txt").display());
+    Ok(())
 }
 
 fn test() -> Result<()> {
