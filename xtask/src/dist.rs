@@ -2,7 +2,7 @@
 //! release — the `tfpilot` binary and the site (`site/pkg`, wasm-opt
 //! required) — copied into `<dir>`.
 
-use crate::{Workspace, run_step, tools, wasm};
+use crate::{Workspace, tools, wasm};
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 
@@ -16,25 +16,13 @@ pub fn dist(ws: &Workspace, out: &Path) -> Result<()> {
         bail!("wasm-opt is missing after the npm install: the image ships an optimised bundle");
     }
     let report = wasm::build_site_with(ws, true)?;
-    run_step(
-        "build the server (release)",
-        ws.cargo(&[
-            "build",
-            "--release",
-            "--locked",
-            "--package",
-            "server",
-            "--bin",
-            "tfpilot",
-        ]),
-    )?;
+    let bin = crate::build_release_server(ws, &["--locked"])?;
     let site = out.join("site");
     if site.exists() {
         std::fs::remove_dir_all(&site)
             .with_context(|| format!("cannot empty {}", site.display()))?;
     }
     copy_dir(&ws.site(), &site)?;
-    let bin = ws.target.join("release/tfpilot");
     std::fs::copy(&bin, out.join("tfpilot"))
         .with_context(|| format!("cannot copy {} into {}", bin.display(), out.display()))?;
     println!("{report}");

@@ -124,6 +124,15 @@ pub fn run_step(what: &str, mut cmd: impl std::borrow::BorrowMut<Command>) -> Re
     Ok(())
 }
 
+/// Builds the release `tfpilot` (with `extra` cargo flags); its path.
+pub fn build_release_server(ws: &Workspace, extra: &[&str]) -> Result<PathBuf> {
+    let mut args = vec!["build", "--release"];
+    args.extend_from_slice(extra);
+    args.extend(["--package", "server", "--bin", "tfpilot"]);
+    run_step("build the server (release)", ws.cargo(&args))?;
+    Ok(ws.target.join("release").join("tfpilot"))
+}
+
 fn run() -> Result<()> {
     let ws = Workspace::locate()?;
     tools::ensure_wasm_target()?;
@@ -133,18 +142,7 @@ fn run() -> Result<()> {
         println!("note: wasm-opt is unavailable ({e:#}); serving the unoptimised bundle");
     }
     println!("{report}");
-    run_step(
-        "build the server (release)",
-        ws.cargo(&[
-            "build",
-            "--release",
-            "--package",
-            "server",
-            "--bin",
-            "tfpilot",
-        ]),
-    )?;
-    let bin = ws.target.join("release").join("tfpilot");
+    let bin = build_release_server(&ws, &[])?;
     let bind = std::env::var("TFPILOT_BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     println!();
     println!("tfpilot is starting on http://{bind}");
@@ -220,17 +218,7 @@ fn bench() -> Result<()> {
 /// clients, 1,000 reads/s and 20 creates/s (`server/benches/load`).
 fn load() -> Result<()> {
     let ws = Workspace::locate()?;
-    run_step(
-        "build the server (release)",
-        ws.cargo(&[
-            "build",
-            "--release",
-            "--package",
-            "server",
-            "--bin",
-            "tfpilot",
-        ]),
-    )?;
+    let bin = build_release_server(&ws, &[])?;
     let artifacts = ws.target.join("e2e-artifacts");
     std::fs::create_dir_all(&artifacts)
         .with_context(|| format!("cannot create {}", artifacts.display()))?;
@@ -239,10 +227,7 @@ fn load() -> Result<()> {
         "cargo bench (load: 10,000 requests, 500 SSE clients, 1,000 reads/s, 20 creates/s)",
         ws.cargo(&["bench", "--package", "server", "--bench", "load"])
             .env("TFPILOT_BENCH_S3_ENDPOINT", &moto.endpoint)
-            .env(
-                "TFPILOT_LOAD_BINARY",
-                ws.target.join("release").join("tfpilot"),
-            )
+            .env("TFPILOT_LOAD_BINARY", &bin)
             .env("TFPILOT_BENCH_REPORT", artifacts.join("load.txt")),
     )?;
     println!("load report: {}", artifacts.join("load.txt").display());

@@ -277,15 +277,15 @@ impl Index {
                         continue;
                     };
                     let (id, version) = (row.id, row.version);
-                    let current = {
+                    let held = {
                         let mut state = self.write();
                         state.insert(row.clone());
-                        state.rows.get(&id).map(|_| ())
+                        state.rows.contains_key(&id)
                     };
                     // News to this feed (every replica publishes the same
                     // records under the same numbers, whatever its own
                     // writes put in its index meanwhile), unless dropped.
-                    let news = published.get(&id).is_none_or(|p| version > *p) && current.is_some();
+                    let news = held && published.get(&id).is_none_or(|p| version > *p);
                     if news {
                         published.insert(id, version);
                         self.changes.publish_at(

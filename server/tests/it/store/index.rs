@@ -2,51 +2,14 @@
 //! replicas' writes are picked up, bad documents are skipped, and queries
 //! filter and paginate.
 
-use super::fs_store;
 use super::repo::sample_request;
+use super::{WatchGets, fs_store};
 use app::domain::ids::RequestId;
 use app::domain::registry::Registry;
-use async_trait::async_trait;
-use bytes::Bytes;
 use server::service::index::{Index, Query};
 use server::store::repo::RequestRepo;
-use server::store::{Object, ObjectStore, Page, Precondition, StoreError};
+use server::store::{ObjectStore, Precondition};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// Counts GETs of the store underneath.
-struct Counting {
-    inner: Arc<dyn ObjectStore>,
-    gets: AtomicUsize,
-}
-
-#[async_trait]
-impl ObjectStore for Counting {
-    async fn get(&self, key: &str) -> Result<Object, StoreError> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(key).await
-    }
-    async fn put(&self, key: &str, bytes: Bytes, cond: Precondition) -> Result<String, StoreError> {
-        self.inner.put(key, bytes, cond).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.delete(key).await
-    }
-    async fn list(
-        &self,
-        prefix: &str,
-        token: Option<String>,
-        limit: usize,
-    ) -> Result<Page, StoreError> {
-        self.inner.list(prefix, token, limit).await
-    }
-    async fn copy(&self, from: &str, to: &str) -> Result<String, StoreError> {
-        self.inner.copy(from, to).await
-    }
-    fn describe(&self) -> String {
-        "counting".into()
-    }
-}
 
 fn registry() -> Arc<Registry> {
     Arc::new(server::registry::load(&crate::support::root().join("modules-registry.toml")).unwrap())
@@ -103,17 +66,14 @@ async fn cold_start_fetches_only_what_the_snapshot_lacks() {
     }
     repo.archive(&id(10)).await.unwrap();
 
-    let counting = Arc::new(Counting {
-        inner: store,
-        gets: AtomicUsize::new(0),
-    });
+    let counting = Arc::new(WatchGets::new(store));
     let second = Index::new(counting.clone(), registry());
     let stats = second.load().await.unwrap();
     assert_eq!(stats.listed, 51);
     assert_eq!(stats.fetched, 5, "3 changed + 2 new");
     assert_eq!(stats.dropped, 1, "the archived one");
     assert_eq!(
-        counting.gets.load(Ordering::SeqCst),
+        counting.gets(),
         1 + 5,
         "the snapshot, then only changed keys"
     );
@@ -174,10 +134,7 @@ async fn documents_that_are_not_requests_are_skipped_and_reported() {
         )
         .await
         .unwrap();
-    let counting = Arc::new(Counting {
-        inner: store,
-        gets: AtomicUsize::new(0),
-    });
+    let counting = Arc::new(WatchGets::new(store));
     let index = Index::new(counting.clone(), registry());
     index.load().await.unwrap();
     assert_eq!(index.len(), 3, "the good ones are indexed");
@@ -186,13 +143,9 @@ async fn documents_that_are_not_requests_are_skipped_and_reported() {
     assert_eq!(keys.len(), 3, "{problems:?}");
     assert!(keys.contains(&format!("requests/{bad}.json").as_str()));
     assert!(keys.contains(&"requests/garbage.json"));
-    let gets = counting.gets.load(Ordering::SeqCst);
+    let gets = counting.gets();
     index.refresh().await.unwrap();
-    assert_eq!(
-        counting.gets.load(Ordering::SeqCst),
-        gets,
-        "a bad version is not fetched again"
-    );
+    assert_eq!(counting.gets(), gets, "a bad version is not fetched again");
 }
 
 #[tokio::test]

@@ -11,9 +11,75 @@ pub mod repo;
 mod users_down;
 
 use crate::support::s3 as moto;
-use server::store::ObjectStore;
+use async_trait::async_trait;
+use bytes::Bytes;
 use server::store::fs::FsStore;
+use server::store::{Object, ObjectStore, Page, Precondition, StoreError};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Why a GET of a key fails instead of reaching the store, if it does.
+type GetFault = Box<dyn Fn(&str) -> Option<StoreError> + Send + Sync>;
+
+/// A store that sees every GET first: it counts them and fails those
+/// `fault` names; everything else goes to `inner` as it is.
+pub struct WatchGets {
+    inner: Arc<dyn ObjectStore>,
+    gets: AtomicUsize,
+    fault: GetFault,
+}
+
+impl WatchGets {
+    /// Counts the GETs of `inner`, failing none.
+    pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
+        Self::failing(inner, Box::new(|_| None))
+    }
+
+    /// Counts the GETs of `inner`, failing those `fault` names.
+    pub fn failing(inner: Arc<dyn ObjectStore>, fault: GetFault) -> Self {
+        Self {
+            inner,
+            gets: AtomicUsize::new(0),
+            fault,
+        }
+    }
+
+    /// GETs so far.
+    pub fn gets(&self) -> usize {
+        self.gets.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for WatchGets {
+    async fn get(&self, key: &str) -> Result<Object, StoreError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        match (self.fault)(key) {
+            Some(e) => Err(e),
+            None => self.inner.get(key).await,
+        }
+    }
+    async fn put(&self, key: &str, bytes: Bytes, cond: Precondition) -> Result<String, StoreError> {
+        self.inner.put(key, bytes, cond).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn list(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        self.inner.list(prefix, token, limit).await
+    }
+    async fn copy(&self, from: &str, to: &str) -> Result<String, StoreError> {
+        self.inner.copy(from, to).await
+    }
+    fn describe(&self) -> String {
+        format!("watched {}", self.inner.describe())
+    }
+}
 
 /// A fresh bucket on disk (the directory lives for the test process).
 pub async fn fs_store(_label: &str) -> Arc<dyn ObjectStore> {
