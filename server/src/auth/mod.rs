@@ -13,6 +13,7 @@ pub mod limits;
 pub mod sessions;
 pub mod setup;
 pub mod tokens;
+pub mod trust;
 pub mod users;
 
 pub use tokens::{TokenError, Tokens};
@@ -69,9 +70,10 @@ pub enum SessionError {
     Unavailable(String),
 }
 
-/// The signed-in actor of a browser session. Re-reads the account every
-/// time, so a disabled user or a changed role counts at once; ends a
-/// session past its absolute lifetime.
+/// The signed-in actor of a browser session. Reads the account (trusted
+/// for a few seconds, [`trust`]), so a disabled user or a changed role
+/// counts at once on this replica and within seconds on the others; ends
+/// a session past its absolute lifetime.
 pub async fn session_actor(
     session: &tower_sessions::Session,
     users: &Users,
@@ -93,7 +95,7 @@ pub async fn session_actor(
         ));
     }
     let user = users
-        .get(&login)
+        .get_trusted(&login)
         .await
         .ok()
         .filter(|u| !u.disabled)

@@ -1,6 +1,7 @@
 //! Machine tokens: `tfp_<id>_<secret>`, shown once, stored as a SHA-256 hash
 //! of the secret under `tokens/<id>.json`.
 
+use super::trust::{TRUST, Trusted};
 use super::{User, Users};
 use crate::store::list_all;
 use crate::store::{ObjectStore, Precondition, StoreError};
@@ -8,6 +9,7 @@ use app::domain::policy::TokenScope;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use std::time::Duration;
 
 const PREFIX: &str = "tfp_";
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
@@ -81,6 +83,8 @@ fn same(a: &str, b: &str) -> bool {
 pub struct Tokens {
     store: Arc<dyn ObjectStore>,
     users: Users,
+    /// Token records read by checks, trusted for a few seconds.
+    trusted: Trusted<TokenRecord>,
 }
 
 impl Tokens {
@@ -93,7 +97,19 @@ impl Tokens {
     /// Over the requests bucket and `users`, whose clock stamps records and
     /// whose random source makes ids and secrets.
     pub fn over(users: Users, store: Arc<dyn ObjectStore>) -> Self {
-        Self { users, store }
+        Self {
+            trusted: Trusted::new(TRUST, &store),
+            users,
+            store,
+        }
+    }
+
+    /// Trusts what a check read (the token's record and its owner) for
+    /// `ttl` instead of [`TRUST`] (zero: every check reads both).
+    pub fn with_trust(mut self, ttl: Duration) -> Self {
+        self.trusted = Trusted::new(ttl, &self.store);
+        self.users = self.users.with_trust(ttl);
+        self
     }
 
     /// Creates a token for an existing user; returns the record and the
@@ -173,8 +189,9 @@ impl Tokens {
             .map_err(|e| StoreError::Invalid(format!("tokens/{id}.json: {e}")).into())
     }
 
-    /// Revokes a token: it stops working at once, on every replica (each
-    /// authentication reads the record). Revoking twice is a no-op.
+    /// Revokes a token: it stops working at once in this process and
+    /// within [`TRUST`] on other replicas (a check trusts what it read
+    /// for that long). Revoking twice is a no-op.
     pub async fn revoke(&self, id: &str) -> Result<TokenRecord, TokenError> {
         let key = format!("tokens/{id}.json");
         loop {
@@ -187,6 +204,7 @@ impl Tokens {
             }
             record.revoked_at = Some(self.users.clock().rfc3339_millis());
             let bytes = serde_json::to_vec_pretty(&record).expect("serializes");
+            super::trust::changed(&self.store);
             match self
                 .store
                 .put(&key, bytes.into(), Precondition::IfMatch(obj.etag))
@@ -226,18 +244,26 @@ impl Tokens {
                         .all(|b| ALPHABET.contains(&b))
             })
             .ok_or(TokenError::Invalid)?;
-        let obj = match self.store.get(&format!("tokens/{id}.json")).await {
-            Ok(obj) => obj,
-            Err(StoreError::NotFound(_)) => return Err(TokenError::Invalid),
-            Err(e) => return Err(e.into()),
+        let record = match self.trusted.get(id) {
+            Some(record) => record,
+            None => {
+                let read_in = self.trusted.epoch();
+                let obj = match self.store.get(&format!("tokens/{id}.json")).await {
+                    Ok(obj) => obj,
+                    Err(StoreError::NotFound(_)) => return Err(TokenError::Invalid),
+                    Err(e) => return Err(e.into()),
+                };
+                let record: TokenRecord =
+                    serde_json::from_slice(&obj.bytes).map_err(|_| TokenError::Invalid)?;
+                self.trusted.put(id, read_in, record.clone());
+                record
+            }
         };
-        let record: TokenRecord =
-            serde_json::from_slice(&obj.bytes).map_err(|_| TokenError::Invalid)?;
         if record.revoked_at.is_some() || !same(&record.secret_sha256, &sha256_hex(secret)) {
             return Err(TokenError::Invalid);
         }
         // A store that fails is not a bad token: the caller may be fine.
-        let user = match self.users.get(&record.user).await {
+        let user = match self.users.get_trusted(&record.user).await {
             Ok(user) => user,
             Err(super::UserError::Store(e)) => return Err(e.into()),
             Err(_) => return Err(TokenError::Invalid),

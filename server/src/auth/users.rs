@@ -1,5 +1,6 @@
 //! Local users: login, role, optional argon2id password hash.
 
+use super::trust::{TRUST, Trusted};
 use super::valid_login;
 use crate::clock::{Clock, SystemClock};
 use crate::ids::{Ids, OsIds};
@@ -9,6 +10,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A stored user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +128,8 @@ pub struct Users {
     store: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
+    /// Accounts read for callers ([`Users::get_trusted`]).
+    trusted: Trusted<User>,
 }
 
 fn key(login: &str) -> String {
@@ -190,10 +194,18 @@ impl Users {
     /// [`Users::with_ids`]).
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
         Self {
+            trusted: Trusted::new(TRUST, &store),
             store,
             clock: Arc::new(SystemClock),
             ids: Arc::new(OsIds),
         }
+    }
+
+    /// Trusts an account read for a caller for `ttl` instead of
+    /// [`TRUST`] (zero: reads it every time).
+    pub fn with_trust(mut self, ttl: Duration) -> Self {
+        self.trusted = Trusted::new(ttl, &self.store);
+        self
     }
 
     /// Stamps records with `clock`.
@@ -274,6 +286,7 @@ impl Users {
             email: links.email,
         };
         let bytes = serde_json::to_vec_pretty(&user).expect("serializes");
+        super::trust::changed(&self.store);
         match self
             .store
             .put(&key(login), bytes.into(), Precondition::IfAbsent)
@@ -297,6 +310,18 @@ impl Users {
         serde_json::from_slice(&obj.bytes).map_err(|e| {
             StoreError::Invalid(format!("{}: not a user record: {e}", key(login))).into()
         })
+    }
+
+    /// The account a caller (a token, a session) acts as: read from the
+    /// store, then trusted for a few seconds ([`super::trust`]).
+    pub async fn get_trusted(&self, login: &str) -> Result<User, UserError> {
+        if let Some(user) = self.trusted.get(login) {
+            return Ok(user);
+        }
+        let read_in = self.trusted.epoch();
+        let user = self.get(login).await?;
+        self.trusted.put(login, read_in, user.clone());
+        Ok(user)
     }
 
     /// Every user, by login.
@@ -339,6 +364,8 @@ impl Users {
             })?;
             f(&mut user)?;
             let bytes = serde_json::to_vec_pretty(&user).expect("serializes");
+            // Before the write: a caller checked while it lands is read again.
+            super::trust::changed(&self.store);
             match self
                 .store
                 .put(&key(login), bytes.into(), Precondition::IfMatch(obj.etag))

@@ -1,6 +1,7 @@
 //! The `ObjectStore` contract, run against every adapter, plus the request
 //! repository, the index and the fault tests.
 
+mod callers;
 mod cases;
 mod faults;
 mod fold;
@@ -8,7 +9,6 @@ mod index;
 mod journal;
 mod lease;
 pub mod repo;
-mod users_down;
 
 use crate::support::s3 as moto;
 use async_trait::async_trait;
