@@ -13,5 +13,6 @@ pub mod integrations;
 pub mod jobs;
 pub mod policies;
 pub mod projects;
+pub mod recent;
 pub mod requests;
 pub mod signin;

@@ -106,6 +106,8 @@ pub struct RequestService {
     clock: Arc<dyn crate::clock::Clock>,
     flow: Arc<super::flow::Flow>,
     projects: Arc<crate::projects::Projects>,
+    /// Documents read last, served while the index says they are current.
+    recent: super::recent::Recent,
 }
 
 impl RequestService {
@@ -132,6 +134,7 @@ impl RequestService {
             notices,
             clock: ports.clock.clone(),
             projects: ports.projects.clone(),
+            recent: Default::default(),
         }
     }
 
@@ -347,17 +350,24 @@ impl RequestService {
         Ok(self.view(actor, stored))
     }
 
-    /// One request as `actor` sees it.
+    /// One request as `actor` sees it: from memory while the index says
+    /// the version read last is still current ([`super::recent`]), else
+    /// from the store.
     pub async fn get(&self, actor: &Actor, id: &str) -> Result<RequestView, ServiceError> {
         let id = RequestId::parse(id).map_err(|_| ServiceError::NotFound(id.to_owned()))?;
-        let stored = match self.repo.get(&id).await {
-            Err(RepoError::NotFound(_)) => self.repo.get_archived(&id).await,
-            other => other,
-        }
-        .map_err(|e| match e {
-            RepoError::NotFound(id) => ServiceError::NotFound(id),
-            e => e.into(),
-        })?;
+        let stored = self
+            .recent
+            .read(&id, self.index.etag_of(&id), async {
+                match self.repo.get(&id).await {
+                    Err(RepoError::NotFound(_)) => self.repo.get_archived(&id).await,
+                    other => other,
+                }
+            })
+            .await
+            .map_err(|e| match e {
+                RepoError::NotFound(id) => ServiceError::NotFound(id),
+                e => e.into(),
+            })?;
         if !self.sees(actor, &stored.doc) {
             return Err(ServiceError::NotFound(id.to_string()));
         }

@@ -329,6 +329,11 @@ impl Index {
         QueryPage { items, next_cursor }
     }
 
+    /// The etag of the newest version of `id` the index holds.
+    pub fn etag_of(&self, id: &RequestId) -> Option<String> {
+        self.read().rows.get(id).map(|row| row.etag.clone())
+    }
+
     /// The rows whose id starts with `prefix` (lowercase), oldest first,
     /// at most `limit`: a range of the rows by id, not a scan.
     pub fn with_prefix(&self, prefix: &str, limit: usize) -> Vec<IndexEntry> {

@@ -200,3 +200,60 @@ async fn queries_filter_search_and_paginate_newest_first() {
     assert_eq!(seen.len(), 20, "every dev request exactly once");
     assert_eq!(index.counts().get("created"), Some(&30));
 }
+
+#[tokio::test]
+async fn a_read_of_an_unchanged_request_is_answered_from_memory() {
+    use server::service::recent::Recent;
+    let (store, repo) = seeded(3).await;
+    let counting = Arc::new(WatchGets::new(store.clone()));
+    let index = Index::new(store.clone(), registry());
+    index.load().await.unwrap();
+    let (recent, mine) = (Recent::default(), RequestRepo::new(counting.clone()));
+    let read = |n: u64| {
+        let (recent, mine, index) = (&recent, &mine, &index);
+        async move {
+            recent
+                .read(&id(n), index.etag_of(&id(n)), mine.get(&id(n)))
+                .await
+                .unwrap()
+        }
+    };
+
+    let first = read(1).await;
+    assert_eq!((counting.gets(), recent.len()), (1, 1));
+    for _ in 0..10 {
+        assert_eq!(read(1).await.etag, first.etag);
+    }
+    assert_eq!(counting.gets(), 1, "ten more reads, none from the store");
+
+    // Another replica writes; this index learns the new etag (from the
+    // change log, or here its refresh): the next read gets the new version.
+    let written = repo
+        .update(&id(1), || "2026-03-01T00:00:00Z".into(), touch)
+        .await
+        .unwrap()
+        .unwrap();
+    index.refresh().await.unwrap();
+    let second = read(1).await;
+    assert_eq!(
+        (second.etag, second.doc.version),
+        (written.etag, written.doc.version)
+    );
+    assert_eq!(counting.gets(), 2);
+    read(1).await;
+    assert_eq!(counting.gets(), 2, "the new version is kept in turn");
+
+    // What the index does not hold is always read from the store.
+    index.remove(&id(2));
+    read(2).await;
+    read(2).await;
+    assert_eq!(counting.gets(), 4);
+    assert_eq!(recent.len(), 1, "nothing kept for it");
+
+    // A full memory drops the least recently read.
+    let small = Recent::with_capacity(1);
+    small.put(&first);
+    small.put(&repo.get(&id(0)).await.unwrap());
+    assert_eq!(small.len(), 1);
+    assert!(small.get(&id(1), &first.etag).is_none());
+}
