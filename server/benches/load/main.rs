@@ -129,11 +129,21 @@ async fn run() {
         secs,
         run: format!("{}", std::process::id()),
     };
+    let store_before = process::store_operations(&http, &server.base).await;
     println!("holding {READS_PER_S} reads/s and {CREATES_PER_S} creates/s for {secs} s …");
     let started = Instant::now();
-    traffic::drive(http, plan, recorder.clone()).await;
+    traffic::drive(http.clone(), plan, recorder.clone()).await;
     let held = started.elapsed();
     tokio::time::sleep(DRAIN).await;
+    let store_after = process::store_operations(&http, &server.base).await;
+    let store_ops = store_after
+        .into_iter()
+        .map(|(what, after)| {
+            let before = store_before.get(&what).copied().unwrap_or(0.0);
+            (what, (after - before).max(0.0) as u64)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
     let used = |before: Option<Duration>, p: u32| {
         process::cpu(p)
             .zip(before)
@@ -167,6 +177,7 @@ async fn run() {
         drain: DRAIN,
         rss,
         held,
+        store_ops,
         server_cpu,
         generator_cpu,
         server_log: format!(

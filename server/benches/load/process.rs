@@ -57,6 +57,7 @@ pub fn start(binary: &Path, endpoint: &str, seeded: &Seeded, data: &Path, log: P
         .env("TFPILOT_WORKFLOWS_DIR", root.join("infra-workflows"))
         .env("TFPILOT_SITE_ROOT", data.join("site"))
         .env("TFPILOT_TERRAFORM", data.join("no-terraform"))
+        .env("TFPILOT_METRICS_PUBLIC", "true")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(out)
@@ -99,6 +100,25 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// The server's store operations so far, by bucket and operation, from
+/// its `/metrics` page.
+pub async fn store_operations(
+    http: &reqwest::Client,
+    base: &str,
+) -> std::collections::BTreeMap<String, f64> {
+    let page = match http.get(format!("{base}/metrics")).send().await {
+        Ok(res) => res.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    page.lines()
+        .filter_map(|line| line.strip_prefix("tfpilot_store_operations_total{"))
+        .filter_map(|rest| {
+            let (labels, value) = rest.rsplit_once("} ")?;
+            Some((labels.replace('"', ""), value.trim().parse().ok()?))
+        })
+        .collect()
 }
 
 /// The resident set of process `pid`, in KiB.

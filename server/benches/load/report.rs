@@ -21,6 +21,9 @@ pub struct Outcome {
     /// RSS samples (KiB), the first taken before the load.
     pub rss: Vec<u64>,
     pub held: Duration,
+    /// The server's store operations over the run and its drain, by
+    /// `bucket=…,operation=…`.
+    pub store_ops: BTreeMap<String, u64>,
     pub server_cpu: Duration,
     pub generator_cpu: Duration,
     pub server_log: String,
@@ -142,6 +145,16 @@ pub fn render(mut o: Outcome) -> String {
         share(o.generator_cpu)
     );
     let _ = writeln!(w, "{}", o.server_log);
+    let over = (o.held + o.drain).as_secs_f64().max(0.001);
+    let total: u64 = o.store_ops.values().sum();
+    let _ = writeln!(
+        w,
+        "store operations over the run and its drain: {total} ({:.0}/s)",
+        total as f64 / over
+    );
+    for (what, n) in &o.store_ops {
+        let _ = writeln!(w, "  {what}: {n} ({:.1}/s)", *n as f64 / over);
+    }
     let _ = writeln!(w);
 
     let created: HashSet<&str> = o.created.iter().map(String::as_str).collect();

@@ -13,6 +13,5 @@ pub mod integrations;
 pub mod jobs;
 pub mod policies;
 pub mod projects;
-pub mod recent;
 pub mod requests;
 pub mod signin;

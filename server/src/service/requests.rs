@@ -106,8 +106,6 @@ pub struct RequestService {
     clock: Arc<dyn crate::clock::Clock>,
     flow: Arc<super::flow::Flow>,
     projects: Arc<crate::projects::Projects>,
-    /// Documents read last, served while the index says they are current.
-    recent: super::recent::Recent,
 }
 
 impl RequestService {
@@ -134,7 +132,6 @@ impl RequestService {
             notices,
             clock: ports.clock.clone(),
             projects: ports.projects.clone(),
-            recent: Default::default(),
         }
     }
 
@@ -351,13 +348,13 @@ impl RequestService {
     }
 
     /// One request as `actor` sees it: from memory while the index says
-    /// the version read last is still current ([`super::recent`]), else
+    /// the version read last is still current ([`Index::document`]), else
     /// from the store.
     pub async fn get(&self, actor: &Actor, id: &str) -> Result<RequestView, ServiceError> {
         let id = RequestId::parse(id).map_err(|_| ServiceError::NotFound(id.to_owned()))?;
         let stored = self
-            .recent
-            .read(&id, self.index.etag_of(&id), async {
+            .index
+            .document(&id, async {
                 match self.repo.get(&id).await {
                     Err(RepoError::NotFound(_)) => self.repo.get_archived(&id).await,
                     other => other,

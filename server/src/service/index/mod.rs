@@ -11,6 +11,7 @@
 
 pub mod log;
 mod postings;
+pub mod recent;
 mod sync;
 
 pub use sync::{RefreshStats, SNAPSHOT_KEY};
@@ -160,6 +161,8 @@ pub struct Index {
     snapshot_etag: tokio::sync::Mutex<Option<String>>,
     changes: Feed,
     log: log::ChangeLog,
+    /// Documents read or written last.
+    recent: recent::Recent,
 }
 
 /// A request as people name it: the module's title and the request's
@@ -203,7 +206,23 @@ impl Index {
             snapshot_etag: tokio::sync::Mutex::new(None),
             changes: Feed::default(),
             log: log::ChangeLog::default(),
+            recent: recent::Recent::default(),
         }
+    }
+
+    /// The documents kept in memory ([`recent`]).
+    pub fn recent(&self) -> &recent::Recent {
+        &self.recent
+    }
+
+    /// Request `id`'s document: the one kept in memory while the index
+    /// says it is current, else what `read` gets from the store.
+    pub async fn document<E>(
+        &self,
+        id: &RequestId,
+        read: impl Future<Output = Result<crate::store::repo::Versioned, E>>,
+    ) -> Result<crate::store::repo::Versioned, E> {
+        self.recent.read(id, self.etag_of(id), read).await
     }
 
     /// The numbered changes (every replica's, read from the change log),
@@ -256,6 +275,10 @@ impl Index {
         let row = project(doc, etag, &self.registry);
         let changed = self.write().insert(row.clone());
         self.publish_row(&row, changed);
+        self.recent.put(&crate::store::repo::Versioned {
+            doc: doc.clone(),
+            etag: etag.to_owned(),
+        });
     }
 
     /// Drops a request (archived).

@@ -1,7 +1,7 @@
 //! Keeping the index in line with the bucket: cold start from a snapshot, LIST-diff refreshes, snapshots.
 
 use super::{Index, IndexEntry, project};
-use crate::store::repo::{decode, live_key};
+use crate::store::repo::{Versioned, decode, live_key};
 use crate::store::{Entry, Precondition, StoreError, list_all};
 use app::domain::ids::RequestId;
 use app::domain::status::{Status, Step};
@@ -128,7 +128,9 @@ fn id_of_key(key: &str) -> Option<RequestId> {
 
 impl Index {
     /// Cold start: the snapshot (if any), then a refresh that fetches only
-    /// what the snapshot does not already have at the same etag.
+    /// what the snapshot does not already have at the same etag. What it
+    /// reads is not a change (nobody follows yet, and every replica reads
+    /// the bucket itself): nothing is published or appended to the log.
     pub async fn load(&self) -> Result<RefreshStats, StoreError> {
         match self.store.get(SNAPSHOT_KEY).await {
             Ok(obj) => match serde_json::from_slice::<Stored>(&obj.bytes) {
@@ -142,7 +144,7 @@ impl Index {
             Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
-        self.refresh().await
+        self.diff(false).await
     }
 
     fn restore(&self, entries: Vec<StoredEntry>) {
@@ -156,6 +158,11 @@ impl Index {
     /// Brings the index in line with the bucket: one LIST, GETs of new or
     /// changed keys only, rows of vanished keys dropped.
     pub async fn refresh(&self) -> Result<RefreshStats, StoreError> {
+        self.diff(true).await
+    }
+
+    /// [`Index::refresh`], publishing what changed when `publish`.
+    async fn diff(&self, publish: bool) -> Result<RefreshStats, StoreError> {
         let listed = list_all(self.store.as_ref(), "requests/").await?;
         let mut stats = RefreshStats {
             listed: listed.len(),
@@ -188,7 +195,9 @@ impl Index {
             let mut state = self.write();
             for id in &vanished {
                 let removed = state.remove(id);
-                self.publish_removed(*id, removed);
+                if publish {
+                    self.publish_removed(*id, removed);
+                }
             }
             state.problems.retain(|k, _| listed_keys.contains(k));
         }
@@ -200,12 +209,14 @@ impl Index {
             match result {
                 Ok(obj) => {
                     stats.fetched += 1;
-                    self.apply(&key, &obj.bytes, &obj.etag);
+                    self.apply(&key, &obj.bytes, &obj.etag, publish);
                 }
                 Err(StoreError::NotFound(_)) => {
                     if let Some(id) = id_of_key(&key) {
                         let removed = self.write().remove(&id);
-                        self.publish_removed(id, removed);
+                        if publish {
+                            self.publish_removed(id, removed);
+                        }
                     }
                 }
                 Err(e) => return Err(e),
@@ -214,7 +225,7 @@ impl Index {
         Ok(stats)
     }
 
-    fn apply(&self, key: &str, bytes: &[u8], etag: &str) {
+    fn apply(&self, key: &str, bytes: &[u8], etag: &str, publish: bool) {
         let parsed = decode(key, bytes).and_then(|doc| {
             if live_key(doc.id.as_str()) == key {
                 Ok(doc)
@@ -233,14 +244,22 @@ impl Index {
                     state.problems.remove(key);
                     state.insert(row.clone())
                 };
-                self.publish_row(&row, changed);
+                if publish {
+                    self.publish_row(&row, changed);
+                }
+                self.recent.put(&Versioned {
+                    doc,
+                    etag: etag.to_owned(),
+                });
             }
             Err(e) => {
                 tracing::error!(key, "skipping a document that is not a request: {e}");
                 let mut state = self.write();
                 if let Some(id) = id_of_key(key) {
                     let removed = state.remove(&id);
-                    self.publish_removed(id, removed);
+                    if publish {
+                        self.publish_removed(id, removed);
+                    }
                 }
                 state
                     .problems

@@ -203,31 +203,29 @@ async fn queries_filter_search_and_paginate_newest_first() {
 
 #[tokio::test]
 async fn a_read_of_an_unchanged_request_is_answered_from_memory() {
-    use server::service::recent::Recent;
+    use server::service::index::recent::Recent;
     let (store, repo) = seeded(3).await;
     let counting = Arc::new(WatchGets::new(store.clone()));
     let index = Index::new(store.clone(), registry());
     index.load().await.unwrap();
-    let (recent, mine) = (Recent::default(), RequestRepo::new(counting.clone()));
+    assert_eq!(index.recent().len(), 3, "the cold start's reads are kept");
+    index.recent().clear();
+    let mine = RequestRepo::new(counting.clone());
     let read = |n: u64| {
-        let (recent, mine, index) = (&recent, &mine, &index);
-        async move {
-            recent
-                .read(&id(n), index.etag_of(&id(n)), mine.get(&id(n)))
-                .await
-                .unwrap()
-        }
+        let (mine, index) = (&mine, &index);
+        async move { index.document(&id(n), mine.get(&id(n))).await.unwrap() }
     };
 
     let first = read(1).await;
-    assert_eq!((counting.gets(), recent.len()), (1, 1));
+    assert_eq!((counting.gets(), index.recent().len()), (1, 1));
     for _ in 0..10 {
         assert_eq!(read(1).await.etag, first.etag);
     }
     assert_eq!(counting.gets(), 1, "ten more reads, none from the store");
 
     // Another replica writes; this index learns the new etag (from the
-    // change log, or here its refresh): the next read gets the new version.
+    // change log, or here its refresh, which keeps what it read): the
+    // next read gets the new version, still without a read of its own.
     let written = repo
         .update(&id(1), || "2026-03-01T00:00:00Z".into(), touch)
         .await
@@ -239,16 +237,27 @@ async fn a_read_of_an_unchanged_request_is_answered_from_memory() {
         (second.etag, second.doc.version),
         (written.etag, written.doc.version)
     );
+    assert_eq!(counting.gets(), 1);
+    // The index learns only the etag (as from the change log): one read.
+    let third = repo
+        .update(&id(1), || "2026-03-02T00:00:00Z".into(), touch)
+        .await
+        .unwrap()
+        .unwrap();
+    index.upsert(&third.doc, &third.etag);
+    index.recent().clear();
+    assert_eq!(read(1).await.doc.version, third.doc.version);
     assert_eq!(counting.gets(), 2);
     read(1).await;
     assert_eq!(counting.gets(), 2, "the new version is kept in turn");
 
     // What the index does not hold is always read from the store.
     index.remove(&id(2));
+    index.recent().clear();
     read(2).await;
     read(2).await;
     assert_eq!(counting.gets(), 4);
-    assert_eq!(recent.len(), 1, "nothing kept for it");
+    assert_eq!(index.recent().len(), 0, "nothing kept for it");
 
     // A full memory drops the least recently read.
     let small = Recent::with_capacity(1);
@@ -256,4 +265,43 @@ async fn a_read_of_an_unchanged_request_is_answered_from_memory() {
     small.put(&repo.get(&id(0)).await.unwrap());
     assert_eq!(small.len(), 1);
     assert!(small.get(&id(1), &first.etag).is_none());
+}
+
+#[tokio::test]
+async fn a_cold_start_appends_nothing_to_the_change_log() {
+    let (store, repo) = seeded(5).await;
+    let index = Arc::new(Index::new(store.clone(), registry()));
+    let head = index.attach_log().await.unwrap();
+    assert_eq!(index.load().await.unwrap().fetched, 5);
+    let follow = tokio::spawn(index.clone().follow_log(head));
+    let written = repo
+        .update(&id(1), || "2026-03-01T00:00:00Z".into(), touch)
+        .await
+        .unwrap()
+        .unwrap();
+    index.upsert(&written.doc, &written.etag);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let records = loop {
+        let page = store.list("changes/", None, 100).await.unwrap();
+        if !page.entries.is_empty() {
+            break page.entries;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no change log record in 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    follow.abort();
+    assert_eq!(records.len(), 1);
+    let record: serde_json::Value =
+        serde_json::from_slice(&store.get(&records[0].key).await.unwrap().bytes).unwrap();
+    let changes = record["changes"].as_array().unwrap();
+    assert_eq!(
+        changes.len(),
+        1,
+        "the write, not the 5 rows the start read: {record}"
+    );
+    assert_eq!(changes[0]["row"]["id"], id(1).to_string());
 }

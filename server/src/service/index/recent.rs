@@ -1,13 +1,15 @@
-//! The request documents read last, kept by etag: a read of a request the
-//! index says has not changed since is answered from memory instead of
-//! the store.
+//! The request documents read or written last, kept by etag: a read of a
+//! request the index says has not changed since is answered from memory
+//! instead of the store.
 //!
 //! The index holds the etag of every live request's newest version (its
 //! own writes at once, other replicas' through the change log within a
 //! moment), so a kept document is served only while it is still that
 //! version. A request the index does not hold (archived, or written by
 //! something outside tfpilot and not yet refreshed) is always read from
-//! the store.
+//! the store. The documents come from the index's own reads of the bucket
+//! (its cold start, its refreshes), from this replica's writes, and from
+//! reads that missed.
 
 use crate::store::repo::Versioned;
 use app::domain::ids::RequestId;
@@ -76,6 +78,11 @@ impl Recent {
             self.put(&fresh);
         }
         Ok(fresh)
+    }
+
+    /// Forgets every document.
+    pub fn clear(&self) {
+        self.docs().clear();
     }
 
     /// Documents kept.
