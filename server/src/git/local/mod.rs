@@ -34,6 +34,9 @@ pub struct LocalGit {
     overlay: Option<PathBuf>,
     prs: Arc<dyn ObjectStore>,
     seeding: tokio::sync::Mutex<()>,
+    numbering: tokio::sync::Mutex<()>,
+    /// PR records as last read, by key: (etag, record).
+    read: std::sync::Mutex<std::collections::HashMap<String, (String, PullRequestInfo)>>,
 }
 
 impl LocalGit {
@@ -50,6 +53,8 @@ impl LocalGit {
             overlay,
             prs,
             seeding: tokio::sync::Mutex::new(()),
+            numbering: tokio::sync::Mutex::new(()),
+            read: Default::default(),
         }
     }
 
@@ -236,6 +241,9 @@ impl GitHost for LocalGit {
             .branch_head(project, head)
             .await?
             .ok_or_else(|| GitError::NotFound(format!("branch {head} of {project}")))?;
+        // This process's opens take numbers one at a time; the create-only
+        // write still arbitrates between replicas.
+        let _numbering = self.numbering.lock().await;
         loop {
             let existing = self.all_prs(project).await?;
             if let Some(open) = existing
@@ -257,16 +265,17 @@ impl GitHost for LocalGit {
                 body: body.to_owned(),
             };
             let bytes = serde_json::to_vec(&pr).expect("serializes");
+            let key = Self::pr_key(project, number);
             match self
                 .prs
-                .put(
-                    &Self::pr_key(project, number),
-                    bytes.into(),
-                    Precondition::IfAbsent,
-                )
+                .put(&key, bytes.into(), Precondition::IfAbsent)
                 .await
             {
-                Ok(_) => return Ok(pr),
+                Ok(etag) => {
+                    self.remember(&key, &etag, &pr);
+                    return Ok(pr);
+                }
+                // Another replica's PR took the number: count again.
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(store_err(e)),
             }

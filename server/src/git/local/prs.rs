@@ -105,33 +105,59 @@ impl LocalGit {
         etag: String,
     ) -> Result<(), GitError> {
         let bytes = serde_json::to_vec(pr).expect("serializes");
-        self.prs
-            .put(
-                &Self::pr_key(project, pr.number),
-                bytes.into(),
-                Precondition::IfMatch(etag),
-            )
+        let key = Self::pr_key(project, pr.number);
+        let etag = self
+            .prs
+            .put(&key, bytes.into(), Precondition::IfMatch(etag))
             .await
-            .map(drop)
-            .map_err(store_err)
+            .map_err(store_err)?;
+        self.remember(&key, &etag, pr);
+        Ok(())
     }
 
+    /// Every PR of `project`, newest first: one LIST, and a GET only of
+    /// the records new or changed (by etag) since this process last read
+    /// them, so opening the thousandth PR does not read the other 999.
     pub(super) async fn all_prs(
         &self,
         project: &ProjectKey,
     ) -> Result<Vec<PullRequestInfo>, GitError> {
-        let mut out = Vec::new();
-        for entry in list_all(self.prs.as_ref(), &format!("prs/{project}/"))
+        let listed = list_all(self.prs.as_ref(), &format!("prs/{project}/"))
             .await
-            .map_err(store_err)?
-        {
-            let obj = self.prs.get(&entry.key).await.map_err(store_err)?;
+            .map_err(store_err)?;
+        let mut out = Vec::with_capacity(listed.len());
+        for entry in listed {
+            if let Some(pr) = self.known(&entry.key, &entry.etag) {
+                out.push(pr);
+                continue;
+            }
+            let obj = match self.prs.get(&entry.key).await {
+                Ok(obj) => obj,
+                // Gone between the LIST and the GET.
+                Err(StoreError::NotFound(_)) => continue,
+                Err(e) => return Err(store_err(e)),
+            };
             if let Ok(pr) = serde_json::from_slice::<PullRequestInfo>(&obj.bytes) {
+                self.remember(&entry.key, &obj.etag, &pr);
                 out.push(pr);
             }
         }
         out.sort_by_key(|p| std::cmp::Reverse(p.number));
         Ok(out)
+    }
+
+    /// The record at `key` as last read, if it is still at `etag`.
+    fn known(&self, key: &str, etag: &str) -> Option<PullRequestInfo> {
+        let read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        read.get(key)
+            .filter(|(at, _)| at == etag)
+            .map(|(_, pr)| pr.clone())
+    }
+
+    /// Notes the record at `key` as read (or written) at `etag`.
+    pub(super) fn remember(&self, key: &str, etag: &str, pr: &PullRequestInfo) {
+        let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        read.insert(key.to_owned(), (etag.to_owned(), pr.clone()));
     }
 
     /// Merges `head` into the PR's base with a real three-way merge (or

@@ -61,9 +61,18 @@ pub struct Flow {
     leases: Arc<dyn crate::store::ObjectStore>,
     holder: String,
     lease_ttl: std::time::Duration,
+    /// Background drives ([`Flow::spawn_advance`]) running at once.
+    drivers: Arc<tokio::sync::Semaphore>,
 }
 
 const ADVANCE_STRIPES: usize = 64;
+
+/// Requests driven in the background at once per replica: a burst of new
+/// requests queues here instead of flooding the store (and the git host)
+/// with every one's steps at the same moment, which would slow the API's
+/// own reads and writes. A step never waits for terraform, so a drive is
+/// short.
+pub const DRIVERS: usize = 8;
 
 /// The branch of a request's revision.
 pub fn request_branch(id: &RequestId, revision: u32) -> String {
@@ -102,6 +111,7 @@ impl Flow {
             leases: ports.requests.clone(),
             holder: format!("replica-{}", ports.ids.random_hex(8)),
             lease_ttl: std::time::Duration::from_secs(30),
+            drivers: Arc::new(tokio::sync::Semaphore::new(DRIVERS)),
         }
     }
 
@@ -264,10 +274,14 @@ impl Flow {
         }
     }
 
-    /// Runs [`Flow::advance`] in the background, logging failures.
+    /// Runs [`Flow::advance`] in the background ([`DRIVERS`] at once),
+    /// logging failures.
     pub fn spawn_advance(self: &Arc<Self>, id: RequestId) {
         let flow = self.clone();
         tokio::spawn(async move {
+            let Ok(_turn) = flow.drivers.clone().acquire_owned().await else {
+                return;
+            };
             if let Err(e) = flow.advance(&id).await {
                 tracing::warn!(request = %id, "could not advance the request (the reconciler retries): {e}");
             }
