@@ -151,7 +151,7 @@ impl RequestService {
         actor: &Actor,
         new: NewRequest,
     ) -> Result<RequestView, ServiceError> {
-        self.create_with_id(actor, new, self.ids.fresh(), None)
+        self.create_with_id(actor, new, Minted::Fresh(self.ids.fresh()), None)
             .await
     }
 
@@ -163,7 +163,7 @@ impl RequestService {
         new: NewRequest,
         origin: Origin,
     ) -> Result<RequestView, ServiceError> {
-        self.create_with_id(actor, new, self.ids.fresh(), Some(origin))
+        self.create_with_id(actor, new, Minted::Fresh(self.ids.fresh()), Some(origin))
             .await
     }
 
@@ -292,7 +292,10 @@ impl RequestService {
             .await
             .map_err(RepoError::from)?
             .map_err(|e| invalid(e.0))?;
-        match self.create_with_id(actor, new, id, origin).await {
+        match self
+            .create_with_id(actor, new, Minted::Issued(id), origin)
+            .await
+        {
             Err(ServiceError::Repo(RepoError::Exists(_))) => Err(invalid(format!(
                 "request id `{id}` is already used (a request was filed under it); reload the page to get a new one"
             ))),
@@ -306,9 +309,10 @@ impl RequestService {
         &self,
         actor: &Actor,
         new: NewRequest,
-        id: RequestId,
+        minted: Minted,
         origin: Option<Origin>,
     ) -> Result<RequestView, ServiceError> {
+        let id = minted.id();
         let (project, environment, module, config) = self.resolve(actor, &new, &id)?;
         let at = self.clock.rfc3339_millis();
         let doc = Request {
@@ -338,11 +342,15 @@ impl RequestService {
             origin,
             drift: None,
         };
-        let stored = self.repo.create(&doc).await?;
+        let stored = match minted {
+            Minted::Fresh(_) => self.repo.create_fresh(&doc).await?,
+            Minted::Issued(_) => self.repo.create(&doc).await?,
+        };
         self.index.upsert(&stored.doc, &stored.etag);
-        self.audit_write(actor, "request.create", &stored, None)
-            .await;
-        self.notices.changed(None, &stored.doc).await;
+        tokio::join!(
+            self.audit_write(actor, "request.create", &stored, None),
+            self.notices.changed(None, &stored.doc),
+        );
         self.flow.spawn_advance(id);
         Ok(self.view(actor, stored))
     }
@@ -447,6 +455,23 @@ impl RequestService {
         };
         if let Err(e) = self.audit.append(&record).await {
             tracing::error!(request = %stored.doc.id, "could not append the audit record: {e}");
+        }
+    }
+}
+
+/// Where a new request's id comes from.
+#[derive(Clone, Copy)]
+enum Minted {
+    /// Minted by this call (never archived).
+    Fresh(RequestId),
+    /// Issued to a page earlier and sent back with the request.
+    Issued(RequestId),
+}
+
+impl Minted {
+    fn id(self) -> RequestId {
+        match self {
+            Minted::Fresh(id) | Minted::Issued(id) => id,
         }
     }
 }
