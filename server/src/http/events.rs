@@ -15,25 +15,71 @@
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
+use crate::projects::Seen;
 use crate::service::feed::{Change, Follow};
+use crate::service::index::Index;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
-fn event(number: u64, change: &Change, counts: BTreeMap<String, usize>) -> Event {
-    let name = change.kind();
+fn data(change: &Change, counts: BTreeMap<String, usize>) -> String {
     let payload = app::api::Event {
         change: change.clone(),
         counts,
     };
-    let data = serde_json::to_string(&payload).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    serde_json::to_string(&payload).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn event(number: u64, change: &Change, data: &str) -> Event {
     Event::default()
-        .event(name)
+        .event(change.kind())
         .id(number.to_string())
         .data(data)
+}
+
+/// The data of the newest changes as a caller who sees every project gets
+/// it (the change and the counts of the whole index when it was first
+/// sent), shared by every stream instead of rendered once per client.
+pub struct Rendered {
+    kept: std::sync::Mutex<lru::LruCache<u64, Arc<str>>>,
+}
+
+impl Default for Rendered {
+    fn default() -> Self {
+        let kept = std::num::NonZeroUsize::new(crate::service::feed::KEPT)
+            .unwrap_or(std::num::NonZeroUsize::MIN);
+        Self {
+            kept: std::sync::Mutex::new(lru::LruCache::new(kept)),
+        }
+    }
+}
+
+impl Rendered {
+    /// Change `number`'s event for a caller who sees `seen`.
+    fn event(&self, number: u64, change: &Change, seen: &Seen, index: &Index) -> Event {
+        if !matches!(seen, Seen::All) {
+            return event(number, change, &data(change, index.counts_in(seen)));
+        }
+        let kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&number)
+            .cloned();
+        let text = kept.unwrap_or_else(|| {
+            let text: Arc<str> = data(change, index.counts()).into();
+            self.kept
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .put(number, text.clone());
+            text
+        });
+        event(number, change, &text)
+    }
 }
 
 /// The stream of request changes (any signed-in user or token).
@@ -89,12 +135,13 @@ pub async fn stream(
             .sees(change.project(), &actor)
             .then(|| projects.seen_by(&actor))
     };
+    let rendered = state.rendered.clone();
     let first: Vec<Event> = match missed {
         Some(missed) => missed
             .iter()
             .filter_map(|(n, change)| {
                 let seen = seen(change)?;
-                Some(event(*n, change, index.counts_in(&seen)))
+                Some(rendered.event(*n, change, &seen, &index))
             })
             .collect(),
         None => vec![resync(
@@ -106,7 +153,7 @@ pub async fn stream(
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = state.shutdown.clone();
-    let who = (state, headers, session, seen);
+    let who = (state, headers, session, seen, rendered);
     let live = futures::stream::unfold(
         (live, index, recheck, who),
         move |(mut live, index, mut recheck, who)| async move {
@@ -117,7 +164,7 @@ pub async fn stream(
                             // Rendered on a replica further along the log.
                             Ok((n, _)) if n <= already => continue,
                             Ok((n, change)) => match (who.3)(&change) {
-                                Some(seen) => event(n, &change, index.counts_in(&seen)),
+                                Some(seen) => who.4.event(n, &change, &seen, &index),
                                 None => continue,
                             },
                             Err(RecvError::Lagged(missed)) => {

@@ -118,6 +118,9 @@ pub struct AppState {
     /// Cancelled when the server stops: long-lived answers (event
     /// streams) end on it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Changes as event streams send them to callers who see every
+    /// project, rendered once for all of them.
+    pub rendered: Arc<events::Rendered>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -255,6 +258,7 @@ impl AppState {
             requests.index().clone(),
         ));
         Self {
+            rendered: Default::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             credentials: ports.credentials.clone(),
             integrations,
