@@ -203,6 +203,7 @@ pub async fn start_with(
         state.jobs.clone().run_pool(workers, replica, stop.clone()),
     );
     let state = state.with_shutdown(stop.clone());
+    let flow = state.flow.clone();
     let app = http::router(state);
     // Streamed SSR responses stall on Nagle without TCP_NODELAY.
     let listener = listener.tap_io(|tcp| {
@@ -222,7 +223,7 @@ pub async fn start_with(
         )
         .with_graceful_shutdown(stop.clone().cancelled_owned())
         .into_future();
-        let stopped = shutdown::drain(server, stop, tasks, index, shutdown_limit).await;
+        let stopped = shutdown::drain(server, stop, tasks, index, flow, shutdown_limit).await;
         change_log.abort();
         stopped
     });

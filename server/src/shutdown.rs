@@ -71,8 +71,9 @@ impl Tasks {
 /// Serves until `stop`, then stops within `limit`: the server's
 /// connections end (SSE streams end themselves at the stop; in-flight
 /// requests finish), what they changed is written to the change log, the
-/// background tasks return and hand back their
-/// leases, the dropped leases' releases are written, the index snapshot is
+/// background tasks return and hand back their leases, the requests being
+/// driven finish their step and hand theirs back (no new drive starts),
+/// the dropped leases' releases are written, the index snapshot is
 /// written. Past `limit`, it returns anyway with a warning naming what did
 /// not finish. Logs `server.stopping` and `server.stopped` (with the time
 /// taken).
@@ -81,6 +82,7 @@ pub(crate) async fn drain(
     stop: CancellationToken,
     tasks: Tasks,
     index: Arc<Index>,
+    flow: Arc<crate::service::flow::Flow>,
     limit: Duration,
 ) -> std::io::Result<()> {
     tokio::pin!(server);
@@ -116,6 +118,12 @@ pub(crate) async fn drain(
         unfinished.push("change log appends");
     }
     unfinished.extend(tasks.join(deadline).await);
+    if tokio::time::timeout_at(deadline, flow.settle())
+        .await
+        .is_err()
+    {
+        unfinished.push("request drives");
+    }
     if tokio::time::timeout_at(deadline, crate::store::lease::releases_settled())
         .await
         .is_err()

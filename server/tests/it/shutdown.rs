@@ -242,3 +242,105 @@ async fn past_the_limit_the_stop_exits_anyway_naming_what_did_not_finish() {
     );
     drop(stuck);
 }
+
+/// The advance leases (`locks/advance/<id>.json`) under `dir`, as
+/// (holder, expires_at).
+fn advance_leases(dir: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.parent().is_some_and(|p| p.ends_with("locks/advance"))
+                && path.extension().is_some_and(|e| e == "json")
+            {
+                let record: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                out.push((
+                    record["holder"].as_str().unwrap_or_default().to_owned(),
+                    record["expires_at"].as_u64().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_hands_back_the_requests_it_was_driving() {
+    let data = tempfile::tempdir().unwrap();
+    let token = admin_token(data.path());
+    // A hold that outlives the test: only a handed-back one lets the next
+    // server drive the requests in time.
+    let envs = [
+        ("TFPILOT_LEASE_SECS", "600"),
+        ("TFPILOT_RECONCILE_SECS", "1"),
+        ("TFPILOT_TERRAFORM", "/nonexistent/terraform"),
+    ];
+    let mut served = serve(data.path(), &envs).await;
+    let http = reqwest::Client::new();
+    // More than the 8 driven at once: some are under way at the stop,
+    // others still wait their turn.
+    let filed = futures::future::join_all((0..12).map(|n| {
+        http.post(format!("{}/api/v1/requests", served.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "project": "sandbox", "environment": "dev", "module": "sqs-queue",
+                "config": {"name": format!("handed-back-{n}")}
+            }))
+            .send()
+    }))
+    .await;
+    let mut ids = Vec::new();
+    for answer in filed {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), 201);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        ids.push(body["request"]["id"].as_str().unwrap().to_owned());
+    }
+    let (status, _) = terminate(&mut served).await;
+    assert!(status.success(), "{status}");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let leases = advance_leases(data.path());
+    assert!(!leases.is_empty(), "some request was being driven");
+    for (holder, expires_at) in &leases {
+        assert!(
+            holder == "released" || *expires_at <= now_ms,
+            "a lease left held by {holder} until {expires_at} (now {now_ms})"
+        );
+    }
+
+    // The next server drives every request at once, not after 600 s.
+    let served = serve(data.path(), &envs).await;
+    let base = served.base.clone();
+    wait_until(
+        Duration::from_secs(60),
+        "every request to get its PR",
+        || {
+            let (http, base, token, ids) = (http.clone(), base.clone(), token.clone(), ids.clone());
+            async move {
+                for id in ids {
+                    let doc: serde_json::Value = http
+                        .get(format!("{base}/api/v1/requests/{id}"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .json()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if doc["request"]["pr"].is_null() {
+                        return Err(format!("{id} has no PR yet"));
+                    }
+                }
+                Ok(())
+            }
+        },
+    )
+    .await;
+}

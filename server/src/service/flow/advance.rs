@@ -18,6 +18,9 @@ pub(super) const HAND_OVER: std::time::Duration = std::time::Duration::from_secs
 pub(super) struct Held<'a> {
     _local: tokio::sync::MutexGuard<'a, ()>,
     lease: Lease,
+    /// Counts as a drive under way until the lease is given back: a stop
+    /// waits for it ([`Flow::settle`]).
+    _under_way: tokio_util::task::task_tracker::TaskTrackerToken,
 }
 
 impl Held<'_> {
@@ -67,6 +70,12 @@ impl Flow {
         id: &RequestId,
         wait: std::time::Duration,
     ) -> Result<Option<Held<'_>>, FlowError> {
+        // A stopping replica takes nothing new: its reconciler or another
+        // replica's drives the request.
+        if self.drivers.is_closed() {
+            return Ok(None);
+        }
+        let under_way = self.drives.token();
         let local = self.advance_lock(id).lock().await;
         let lease = Lease::acquire_within(
             self.leases.clone(),
@@ -85,6 +94,7 @@ impl Flow {
             Held {
                 _local: local,
                 lease,
+                _under_way: under_way,
             }
         }))
     }

@@ -63,6 +63,9 @@ pub struct Flow {
     lease_ttl: std::time::Duration,
     /// Background drives ([`Flow::spawn_advance`]) running at once.
     drivers: Arc<tokio::sync::Semaphore>,
+    /// The background drives and every hold on a request, waited for at
+    /// a stop ([`Flow::settle`]).
+    drives: tokio_util::task::TaskTracker,
 }
 
 const ADVANCE_STRIPES: usize = 64;
@@ -112,6 +115,7 @@ impl Flow {
             holder: format!("replica-{}", ports.ids.random_hex(8)),
             lease_ttl: std::time::Duration::from_secs(30),
             drivers: Arc::new(tokio::sync::Semaphore::new(DRIVERS)),
+            drives: tokio_util::task::TaskTracker::new(),
         }
     }
 
@@ -278,7 +282,9 @@ impl Flow {
     /// logging failures.
     pub fn spawn_advance(self: &Arc<Self>, id: RequestId) {
         let flow = self.clone();
-        tokio::spawn(async move {
+        self.drives.spawn(async move {
+            // Closed at a stop: the request is left to the reconciler of
+            // this or another replica.
             let Ok(_turn) = flow.drivers.clone().acquire_owned().await else {
                 return;
             };
@@ -286,6 +292,16 @@ impl Flow {
                 tracing::warn!(request = %id, "could not advance the request (the reconciler retries): {e}");
             }
         });
+    }
+
+    /// At a stop: takes no more requests (background drives, the
+    /// reconciler, finished runs) and waits for those under way, so each
+    /// hands its request's lease back (another replica takes the request
+    /// over at once, not when the lease runs out).
+    pub async fn settle(&self) {
+        self.drivers.close();
+        self.drives.close();
+        self.drives.wait().await;
     }
 
     /// Advances every unfinished request once (the reconciler's pass);

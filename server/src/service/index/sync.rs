@@ -273,17 +273,33 @@ impl Index {
     /// another replica is fine (theirs is as good).
     pub async fn save_snapshot(&self) -> Result<bool, StoreError> {
         let mut etag = self.snapshot_etag.lock().await;
-        let bytes = {
+        let entries: Vec<StoredEntry> = {
             let mut state = self.write();
             if !state.dirty && etag.is_some() {
                 return Ok(false);
             }
             state.dirty = false;
-            let snap = Snapshot {
-                format: SNAPSHOT_FORMAT,
-                entries: state.rows.values().map(StoredEntry::of).collect(),
-            };
-            serde_json::to_vec(&snap).expect("serializes")
+            state.rows.values().map(StoredEntry::of).collect()
+        };
+        // Written out off the async workers and outside the lock: with
+        // 10,000 rows it takes tens of milliseconds.
+        let snap = Snapshot {
+            format: SNAPSHOT_FORMAT,
+            entries,
+        };
+        let bytes = match tokio::task::spawn_blocking(move || serde_json::to_vec(&snap)).await {
+            Ok(Ok(bytes)) => bytes,
+            failed => {
+                self.write().dirty = true;
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    Err(e) => e.to_string(),
+                    Ok(Ok(_)) => String::new(),
+                };
+                return Err(StoreError::Unavailable(format!(
+                    "cannot write out the index snapshot: {why}"
+                )));
+            }
         };
         let cond = match etag.clone() {
             Some(e) => Precondition::IfMatch(e),
