@@ -29,8 +29,9 @@ const SEEDED: u64 = 10_000;
 const SSE_CLIENTS: usize = 500;
 const READS_PER_S: u64 = 1_000;
 const CREATES_PER_S: u64 = 20;
-/// How long the SSE clients keep reading after the last answer.
-const DRAIN: Duration = Duration::from_secs(5);
+/// How long the SSE clients keep reading after the last answer, at most,
+/// for the changes still on their way.
+const DRAIN: Duration = Duration::from_secs(30);
 
 fn var(name: &str, why: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: {why}"))
@@ -94,14 +95,17 @@ async fn run() {
         .build()
         .expect("an HTTP client");
     let (ready, mut readies) = tokio::sync::mpsc::channel(SSE_CLIENTS);
-    let clients: Vec<_> = (0..SSE_CLIENTS)
-        .map(|_| {
+    let seen: Vec<sse::Seen> = (0..SSE_CLIENTS).map(|_| Default::default()).collect();
+    let clients: Vec<_> = seen
+        .iter()
+        .map(|seen| {
             tokio::spawn(sse::client(
                 streams.clone(),
                 format!("{}/api/v1/events", server.base),
                 seeded.token.clone(),
                 ready.clone(),
                 stopped.clone(),
+                seen.clone(),
             ))
         })
         .collect();
@@ -134,7 +138,18 @@ async fn run() {
     let started = Instant::now();
     traffic::drive(http.clone(), plan, recorder.clone()).await;
     let held = started.elapsed();
-    tokio::time::sleep(DRAIN).await;
+    // Until every open client has every created request, at most DRAIN.
+    let drained = Instant::now();
+    let created: Vec<String> = recorder.created.lock().unwrap().clone();
+    while drained.elapsed() < DRAIN
+        && !seen.iter().all(|seen| {
+            let seen = seen.lock().unwrap();
+            seen.is_empty() || created.iter().all(|id| seen.contains(id))
+        })
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let drain = drained.elapsed();
     let store_after = process::store_operations(&http, &server.base).await;
     let store_ops = store_after
         .into_iter()
@@ -174,7 +189,7 @@ async fn run() {
         ),
         created: std::mem::take(&mut *recorder.created.lock().unwrap()),
         clients: received,
-        drain: DRAIN,
+        drain,
         rss,
         held,
         store_ops,

@@ -187,10 +187,20 @@ pub fn render(mut o: Outcome) -> String {
     );
     let _ = writeln!(
         w,
-        "SSE: {} requests created; created ids seen per client (min / median / max): {}; {missing} clients missed one or more; {resyncs} resync events (counted {:.0?} after the last answer)",
+        "SSE: {} requests created; created ids seen per client (min / median / max): {}; {missing} clients missed one or more; {resyncs} resync events; {}",
         created.len(),
         spread(seen),
-        o.drain
+        if missing == 0 {
+            format!(
+                "every client had every created request {:.1?} after the last answer",
+                o.drain
+            )
+        } else {
+            format!(
+                "counted after waiting {:.1?} (at most 30 s) for changes on their way",
+                o.drain
+            )
+        }
     );
     if let Some(why) = o.clients.iter().find_map(|c| c.error.as_ref()) {
         let _ = writeln!(w, "  first SSE error: {why}");

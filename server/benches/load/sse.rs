@@ -23,6 +23,10 @@ pub struct Received {
     pub ids: HashSet<String>,
 }
 
+/// The request ids a client's events named so far, shared with the run
+/// (which waits until every client has every created request).
+pub type Seen = std::sync::Arc<std::sync::Mutex<HashSet<String>>>;
+
 /// The request id in a `request` event's data: the row's `id`, found by
 /// a plain search (the row comes before the counts).
 fn row_id(block: &str) -> Option<&str> {
@@ -34,7 +38,7 @@ fn row_id(block: &str) -> Option<&str> {
 }
 
 /// Notes one event block (the text between blank lines).
-fn note(block: &str, into: &mut Received) {
+fn note(block: &str, into: &mut Received, seen: &Seen) {
     let kind = block
         .lines()
         .find_map(|l| l.strip_prefix("event:"))
@@ -46,6 +50,7 @@ fn note(block: &str, into: &mut Received) {
                 && !into.ids.contains(id)
             {
                 into.ids.insert(id.to_owned());
+                seen.lock().unwrap().insert(id.to_owned());
             }
         }
         Some("resync") => into.resyncs += 1,
@@ -61,6 +66,7 @@ pub async fn client(
     token: String,
     ready: tokio::sync::mpsc::Sender<bool>,
     mut stop: watch::Receiver<bool>,
+    seen: Seen,
 ) -> Received {
     let mut got = Received::default();
     let res = http
@@ -94,7 +100,7 @@ pub async fn client(
                     let mut from = 0;
                     while let Some(end) = buffer[from..].windows(2).position(|w| w == b"\n\n") {
                         let block = String::from_utf8_lossy(&buffer[from..from + end]);
-                        note(&block, &mut got);
+                        note(&block, &mut got, &seen);
                         from += end + 2;
                     }
                     buffer.drain(..from);

@@ -45,8 +45,11 @@ pub struct Trusted<T> {
     ttl: Duration,
     /// Raised by every change ([`changed`]).
     epochs: Arc<AtomicU64>,
-    entries: Arc<Mutex<HashMap<String, (Instant, u64, T)>>>,
+    entries: Arc<Mutex<HashMap<String, Entry<T>>>>,
 }
+
+/// When a value was read, under which epoch, and the value.
+type Entry<T> = (Instant, u64, T);
 
 impl<T: Clone> Trusted<T> {
     /// Trusting each value read from `store` for `ttl` (zero: never).
