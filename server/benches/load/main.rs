@@ -172,6 +172,38 @@ async fn run() {
         received.push(client.await.expect("an SSE client"));
     }
     let rss = rss.await.unwrap_or_default();
+    // The created requests no client saw, and where they stand now.
+    let unseen_ids: Vec<String> = created
+        .iter()
+        .filter(|id| {
+            received
+                .iter()
+                .filter(|c| c.opened)
+                .all(|c| !c.ids.contains(id.as_str()))
+        })
+        .take(10)
+        .cloned()
+        .collect();
+    let logged = seed::in_change_log(&endpoint, &seeded.requests_bucket, &unseen_ids).await;
+    let mut unseen = Vec::new();
+    for (id, logged) in unseen_ids.iter().zip(logged) {
+        let now = reqwest::Client::new()
+            .get(format!("{}/api/v1/requests/{id}", server.base))
+            .bearer_auth(&seeded.token)
+            .send()
+            .await;
+        let doc = match now {
+            Ok(res) => res.json::<serde_json::Value>().await.unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        };
+        unseen.push(format!(
+            "{id} (in {logged} change log records; created {}, now version {} at {}, {})",
+            doc["request"]["created_at"].as_str().unwrap_or("?"),
+            doc["request"]["version"],
+            doc["request"]["updated_at"].as_str().unwrap_or("?"),
+            doc["status"].as_str().unwrap_or("?")
+        ));
+    }
     let lines = std::fs::read_to_string(&server.log).unwrap_or_default();
     let outcome = report::Outcome {
         setup: format!(
@@ -195,6 +227,7 @@ async fn run() {
         store_ops,
         server_cpu,
         generator_cpu,
+        unseen,
         server_log: format!(
             "server log: {} lines in {}",
             lines.lines().count(),

@@ -27,6 +27,8 @@ pub struct Outcome {
     pub server_cpu: Duration,
     pub generator_cpu: Duration,
     pub server_log: String,
+    /// Created requests no SSE client saw, with where they stand.
+    pub unseen: Vec<String>,
 }
 
 /// API p99 goal.
@@ -202,6 +204,9 @@ pub fn render(mut o: Outcome) -> String {
             )
         }
     );
+    for unseen in o.unseen.iter().take(10) {
+        let _ = writeln!(w, "  seen by no client: {unseen}");
+    }
     if let Some(why) = o.clients.iter().find_map(|c| c.error.as_ref()) {
         let _ = writeln!(w, "  first SSE error: {why}");
     }

@@ -137,3 +137,23 @@ pub async fn seed(endpoint: &str, count: u64) -> Seeded {
         token,
     }
 }
+
+/// How many change log records (`changes/`) in `bucket` name each of
+/// `ids`.
+pub async fn in_change_log(endpoint: &str, bucket: &str, ids: &[String]) -> Vec<usize> {
+    let s3 = client(&settings(endpoint)).await;
+    let store = S3Store::new(s3, bucket, true);
+    let mut counts = vec![0; ids.len()];
+    let Ok(records) = server::store::list_all(&store, "changes/").await else {
+        return counts;
+    };
+    for record in records {
+        if let Ok(obj) = store.get(&record.key).await {
+            let text = String::from_utf8_lossy(&obj.bytes);
+            for (n, id) in ids.iter().enumerate() {
+                counts[n] += usize::from(text.contains(id.as_str()));
+            }
+        }
+    }
+    counts
+}
