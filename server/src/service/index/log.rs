@@ -108,8 +108,10 @@ impl ChangeLog {
     pub(super) fn append(&self, item: Item) {
         // The receiver lives as long as the appender; without one there is
         // no log to write to.
-        if self.outgoing.send(item).is_ok() {
-            self.pending.fetch_add(1, Ordering::AcqRel);
+        // Counted before it can be written (and taken off the count).
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        if self.outgoing.send(item).is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }

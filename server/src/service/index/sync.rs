@@ -163,6 +163,11 @@ impl Index {
 
     /// [`Index::refresh`], publishing what changed when `publish`.
     async fn diff(&self, publish: bool) -> Result<RefreshStats, StoreError> {
+        // Only a row held before the LIST began can have vanished from it:
+        // one written here meanwhile (a request filed while the bucket was
+        // being listed) is not in the listing, and is not gone.
+        let before: std::collections::HashSet<RequestId> =
+            self.read().rows.keys().copied().collect();
         let listed = list_all(self.store.as_ref(), "requests/").await?;
         let mut stats = RefreshStats {
             listed: listed.len(),
@@ -176,7 +181,7 @@ impl Index {
             let vanished: Vec<RequestId> = state
                 .rows
                 .keys()
-                .filter(|id| !present.contains(id))
+                .filter(|id| before.contains(id) && !present.contains(id))
                 .cloned()
                 .collect();
             let to_fetch: Vec<Entry> = listed

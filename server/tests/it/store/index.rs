@@ -305,3 +305,35 @@ async fn a_cold_start_appends_nothing_to_the_change_log() {
     );
     assert_eq!(changes[0]["row"]["id"], id(1).to_string());
 }
+
+#[tokio::test]
+async fn a_request_written_while_the_refresh_lists_stays_in_the_index() {
+    let (store, repo) = seeded(3).await;
+    let watched = Arc::new(WatchGets::new(store.clone()));
+    let index = Arc::new(Index::new(watched.clone(), registry()));
+    index.load().await.unwrap();
+    // Filed on this replica after the refresh's LIST read the bucket and
+    // before it answered: stored, then indexed, as a POST does.
+    let (racing, filing) = (index.clone(), repo.clone());
+    watched.between_list(Box::new(move || {
+        Box::pin(async move {
+            let filed = filing
+                .create(&sample_request(id(50), "dev", "sqs-queue", "racer"))
+                .await
+                .unwrap();
+            racing.upsert(&filed.doc, &filed.etag);
+        })
+    }));
+    index.refresh().await.unwrap();
+    assert!(
+        index.etag_of(&id(50)).is_some(),
+        "a request the LIST could not list is not dropped"
+    );
+    index.refresh().await.unwrap();
+    assert_eq!(index.len(), 4);
+    let page = index.query(&Query {
+        limit: 10,
+        ..Default::default()
+    });
+    assert!(page.items.iter().any(|row| row.id == id(50)));
+}

@@ -21,12 +21,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Why a GET of a key fails instead of reaching the store, if it does.
 type GetFault = Box<dyn Fn(&str) -> Option<StoreError> + Send + Sync>;
 
+/// Something done once while a LIST is under way.
+pub type Between = Box<dyn FnOnce() -> futures::future::BoxFuture<'static, ()> + Send>;
+
 /// A store that sees every GET first: it counts them and fails those
-/// `fault` names; everything else goes to `inner` as it is.
+/// `fault` names; it can also act once between a LIST's reading of the
+/// bucket and its answer ([`WatchGets::between_list`]); everything else
+/// goes to `inner` as it is.
 pub struct WatchGets {
     inner: Arc<dyn ObjectStore>,
     gets: AtomicUsize,
     fault: GetFault,
+    between: std::sync::Mutex<Option<Between>>,
 }
 
 impl WatchGets {
@@ -41,7 +47,14 @@ impl WatchGets {
             inner,
             gets: AtomicUsize::new(0),
             fault,
+            between: Default::default(),
         }
+    }
+
+    /// Runs `act` once, after the next LIST has read the bucket and
+    /// before it answers (a write racing the LIST).
+    pub fn between_list(&self, act: Between) {
+        *self.between.lock().unwrap() = Some(act);
     }
 
     /// GETs so far.
@@ -71,7 +84,12 @@ impl ObjectStore for WatchGets {
         token: Option<String>,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        self.inner.list(prefix, token, limit).await
+        let page = self.inner.list(prefix, token, limit).await;
+        let act = self.between.lock().unwrap().take();
+        if let Some(act) = act {
+            act().await;
+        }
+        page
     }
     async fn copy(&self, from: &str, to: &str) -> Result<String, StoreError> {
         self.inner.copy(from, to).await
