@@ -244,21 +244,18 @@ impl Tokens {
                         .all(|b| ALPHABET.contains(&b))
             })
             .ok_or(TokenError::Invalid)?;
-        let record = match self.trusted.get(id) {
-            Some(record) => record,
-            None => {
-                let read_in = self.trusted.epoch();
-                let obj = match self.store.get(&format!("tokens/{id}.json")).await {
+        let (store, key) = (self.store.clone(), format!("tokens/{id}.json"));
+        let record = self
+            .trusted
+            .read_through(id, move || async move {
+                let obj = match store.get(&key).await {
                     Ok(obj) => obj,
                     Err(StoreError::NotFound(_)) => return Err(TokenError::Invalid),
                     Err(e) => return Err(e.into()),
                 };
-                let record: TokenRecord =
-                    serde_json::from_slice(&obj.bytes).map_err(|_| TokenError::Invalid)?;
-                self.trusted.put(id, read_in, record.clone());
-                record
-            }
-        };
+                serde_json::from_slice::<TokenRecord>(&obj.bytes).map_err(|_| TokenError::Invalid)
+            })
+            .await?;
         if record.revoked_at.is_some() || !same(&record.secret_sha256, &sha256_hex(secret)) {
             return Err(TokenError::Invalid);
         }

@@ -315,13 +315,10 @@ impl Users {
     /// The account a caller (a token, a session) acts as: read from the
     /// store, then trusted for a few seconds ([`super::trust`]).
     pub async fn get_trusted(&self, login: &str) -> Result<User, UserError> {
-        if let Some(user) = self.trusted.get(login) {
-            return Ok(user);
-        }
-        let read_in = self.trusted.epoch();
-        let user = self.get(login).await?;
-        self.trusted.put(login, read_in, user.clone());
-        Ok(user)
+        let (users, owned) = (self.clone(), login.to_owned());
+        self.trusted
+            .read_through(login, move || async move { users.get(&owned).await })
+            .await
     }
 
     /// Every user, by login.

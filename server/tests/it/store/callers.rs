@@ -63,7 +63,9 @@ async fn a_checked_token_is_trusted_for_a_while_and_a_change_here_counts_at_once
         .add("bea", app::domain::policy::Role::Requester, None)
         .await
         .unwrap();
-    let tokens = Tokens::over(users.clone(), store.clone()).with_trust(Duration::from_secs(1));
+    // Long enough for the 100 checks below to stay inside the first half
+    // of the trust (past it a value is read again in the background).
+    let tokens = Tokens::over(users.clone(), store.clone()).with_trust(Duration::from_secs(4));
     let (record, token) = tokens.create("bea", "test").await.unwrap();
 
     assert_eq!(tokens.authenticate(&token).await.unwrap().login, "bea");
@@ -99,7 +101,7 @@ async fn a_checked_token_is_trusted_for_a_while_and_a_change_here_counts_at_once
         .await
         .unwrap();
     assert!(tokens.authenticate(&token).await.is_ok(), "still trusted");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     assert!(matches!(
         tokens.authenticate(&token).await,
         Err(TokenError::Invalid)
