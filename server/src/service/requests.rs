@@ -347,9 +347,12 @@ impl RequestService {
             Minted::Issued(_) => self.repo.create(&doc).await?,
         };
         self.index.upsert(&stored.doc, &stored.etag);
+        // Answered once the new row is in the shared change log too (at
+        // most 2 s), so every replica shows it within a poll of the log.
         tokio::join!(
             self.audit_write(actor, "request.create", &stored, None),
             self.notices.changed(None, &stored.doc),
+            self.index.logged(std::time::Duration::from_secs(2)),
         );
         self.flow.spawn_advance(id);
         Ok(self.view(actor, stored))

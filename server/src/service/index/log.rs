@@ -82,6 +82,9 @@ pub struct ChangeLog {
     appended: Notify,
     /// Changes queued and not yet written.
     pending: std::sync::atomic::AtomicUsize,
+    /// Changes ever queued, and (watched) ever written or given up.
+    queued: AtomicU64,
+    done: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for ChangeLog {
@@ -94,6 +97,8 @@ impl Default for ChangeLog {
             head: AtomicU64::new(0),
             appended: Notify::new(),
             pending: std::sync::atomic::AtomicUsize::new(0),
+            queued: AtomicU64::new(0),
+            done: tokio::sync::watch::Sender::new(0),
         }
     }
 }
@@ -110,8 +115,10 @@ impl ChangeLog {
         // no log to write to.
         // Counted before it can be written (and taken off the count).
         self.pending.fetch_add(1, Ordering::AcqRel);
+        self.queued.fetch_add(1, Ordering::AcqRel);
         if self.outgoing.send(item).is_err() {
             self.pending.fetch_sub(1, Ordering::AcqRel);
+            self.done.send_modify(|n| *n += 1);
         }
     }
 }
@@ -153,6 +160,21 @@ impl Index {
         );
     }
 
+    /// Waits until the changes queued here so far (a write's own, just
+    /// made) are in the log, at most `limit`; whether they are. Without a
+    /// log, at once. A write answered after it is seen on every replica
+    /// within a poll of the log.
+    pub async fn logged(&self, limit: Duration) -> bool {
+        if !self.log.attached() {
+            return true;
+        }
+        let upto = self.log.queued.load(Ordering::Acquire);
+        let mut done = self.log.done.subscribe();
+        tokio::time::timeout(limit, done.wait_for(|n| *n >= upto))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
     /// Waits until every change queued here is in the log, at most
     /// `limit` (at shutdown); whether none is left.
     pub async fn flush_log(&self, limit: Duration) -> bool {
@@ -180,6 +202,7 @@ impl Index {
                 Ok(b) => b.into(),
                 Err(e) => {
                     self.log.pending.fetch_sub(count, Ordering::AcqRel);
+                    self.log.done.send_modify(|n| *n += count as u64);
                     tracing::error!("cannot write a change log record: {e}");
                     continue;
                 }
@@ -195,6 +218,7 @@ impl Index {
                     Ok(_) => {
                         self.log.head.fetch_max(seq, Ordering::AcqRel);
                         self.log.pending.fetch_sub(count, Ordering::AcqRel);
+                        self.log.done.send_modify(|n| *n += count as u64);
                         self.log.appended.notify_one();
                         break;
                     }
@@ -261,10 +285,18 @@ impl Index {
         }
     }
 
-    /// The first record after `seq`, when `seq` itself is missing.
+    /// The first record after `seq` when `seq` itself is missing (pruned);
+    /// `None` when there is none, or when `seq` is there after all (it
+    /// was written since the read that missed it — records are written
+    /// in order, so one after it may already be there too, and must not
+    /// be mistaken for a gap).
     async fn first_after(&self, seq: u64) -> Option<u64> {
-        let page = self.store.list(PREFIX, Some(key(seq)), 1).await.ok()?;
-        page.entries.first().and_then(|e| seq_of(&e.key))
+        let from = seq.checked_sub(1).map(key);
+        let page = self.store.list(PREFIX, from, 1).await.ok()?;
+        page.entries
+            .first()
+            .and_then(|e| seq_of(&e.key))
+            .filter(|first| *first > seq)
     }
 
     fn apply_record(&self, seq: u64, record: Record, published: &mut HashMap<RequestId, u64>) {
